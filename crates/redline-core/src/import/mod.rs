@@ -1,0 +1,527 @@
+//! Import of settlements from files in the interchange format (JSONL or CSV; see the README).
+//!
+//! The file is streamed: one line (or CSV record) at a time, in batches of
+//! [`ImportOptions::batch_size`] that each commit in one store transaction, so memory stays flat
+//! for any file size and a crash or cancel leaves only whole batches behind. Records are upserted
+//! by id, so importing the same file twice changes nothing.
+//!
+//! A bad line never aborts the import: it is reported with its line number and reason, and the
+//! good lines are imported. With [`ImportOptions::strict`] the file is first checked in full
+//! and nothing is imported if any line is bad.
+
+mod record;
+
+pub use record::parse_timestamp;
+
+use crate::job::{Cancel, Progress, Step};
+use crate::model::{Settlement, Source, SourceKind};
+use crate::store::{Store, StoreError, UpsertReport};
+use record::{Fields, Raw};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// The columns of the interchange format, in their documented order.
+pub const COLUMNS: [&str; 12] = [
+    "id",
+    "agent",
+    "intent_type",
+    "intent",
+    "system_prompt",
+    "ai_output",
+    "final_output",
+    "created_at",
+    "acceptance_rate",
+    "prompt_version",
+    "processing_ms",
+    "error",
+];
+
+/// Columns a record must have.
+pub const REQUIRED: [&str; 5] = ["id", "agent", "ai_output", "final_output", "created_at"];
+
+/// A JSONL line longer than this is reported as bad rather than held in memory.
+pub const MAX_LINE_BYTES: usize = 64 << 20;
+
+/// Bad lines listed in a report; past this only the count goes on.
+pub const MAX_LISTED_BAD: usize = 1000;
+
+/// The file formats import reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Jsonl,
+    Csv,
+}
+
+impl Format {
+    /// Guess the format from the extension (`.jsonl`, `.ndjson`, `.json`, `.csv`), else from the
+    /// first non-blank byte of the file (`{` means JSONL).
+    pub fn detect(path: &Path) -> Result<Format, ImportError> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match ext.as_deref() {
+            Some("jsonl" | "ndjson" | "json") => return Ok(Format::Jsonl),
+            Some("csv") => return Ok(Format::Csv),
+            _ => {}
+        }
+        let mut head = [0u8; 512];
+        let n = open(path)?
+            .read(&mut head)
+            .map_err(|source| ImportError::Read {
+                path: path.to_owned(),
+                source,
+            })?;
+        let first = head[..n]
+            .iter()
+            .copied()
+            .find(|b| !b.is_ascii_whitespace() && !matches!(b, 0xEF | 0xBB | 0xBF));
+        Ok(if first == Some(b'{') {
+            Format::Jsonl
+        } else {
+            Format::Csv
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ImportOptions {
+    /// Import nothing if any line is bad.
+    pub strict: bool,
+    /// The format; detected from the file when `None`.
+    pub format: Option<Format>,
+    /// Records per store transaction.
+    pub batch_size: usize,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        Self {
+            strict: false,
+            format: None,
+            batch_size: 2000,
+        }
+    }
+}
+
+/// A line that was not imported, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BadLine {
+    pub line: u64,
+    pub reason: String,
+}
+
+/// What an import did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ImportReport {
+    pub path: PathBuf,
+    pub format: Option<Format>,
+    /// Records read (good and bad), not counting blank lines or the CSV header.
+    pub records: u64,
+    pub written: UpsertReport,
+    /// The first [`MAX_LISTED_BAD`] bad lines.
+    pub bad: Vec<BadLine>,
+    pub bad_total: u64,
+    /// Strict mode found bad lines, so nothing was imported.
+    pub rejected: bool,
+    /// The import was cancelled; the batches before the cancel were imported.
+    pub cancelled: bool,
+}
+
+impl ImportReport {
+    fn bad_line(&mut self, line: u64, reason: String) {
+        self.bad_total += 1;
+        if self.bad.len() < MAX_LISTED_BAD {
+            self.bad.push(BadLine { line, reason });
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot open {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a settlements CSV: the header lacks the column(s) {missing}")]
+    CsvHeader { path: PathBuf, missing: String },
+    #[error("{path} changed while it was imported (line {line} was valid when checked and is not now); run the import again")]
+    Changed { path: PathBuf, line: u64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn open(path: &Path) -> Result<File, ImportError> {
+    File::open(path).map_err(|source| ImportError::Open {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Import a JSONL or CSV file into `store`.
+pub fn import_file(
+    store: &Store,
+    path: &Path,
+    options: &ImportOptions,
+    progress: Progress<'_>,
+    cancel: &Cancel,
+) -> Result<ImportReport, ImportError> {
+    let format = match options.format {
+        Some(f) => f,
+        None => Format::detect(path)?,
+    };
+    let source = Source {
+        kind: SourceKind::Import,
+        id: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        last_edited: None,
+    };
+    let mut report = ImportReport {
+        path: path.to_owned(),
+        format: Some(format),
+        ..Default::default()
+    };
+    if options.strict {
+        // First pass: check every line, write nothing.
+        let mut check = ImportReport::default();
+        let mut sink = |_: &[Settlement]| Ok(UpsertReport::default());
+        run(path, format, &source, options, &mut check, &mut sink, &mut |_| {}, cancel)?;
+        if check.bad_total > 0 || check.cancelled {
+            report.records = check.records;
+            report.bad = check.bad;
+            report.bad_total = check.bad_total;
+            report.rejected = check.bad_total > 0;
+            report.cancelled = check.cancelled;
+            return Ok(report);
+        }
+    }
+    let mut write = |batch: &[Settlement]| store.upsert_batch(batch);
+    run(
+        path,
+        format,
+        &source,
+        options,
+        &mut report,
+        &mut write,
+        progress,
+        cancel,
+    )?;
+    if options.strict && report.bad_total > 0 {
+        let line = report.bad[0].line;
+        return Err(ImportError::Changed {
+            path: path.to_owned(),
+            line,
+        });
+    }
+    Ok(report)
+}
+
+type Sink<'a> = dyn FnMut(&[Settlement]) -> Result<UpsertReport, StoreError> + 'a;
+
+/// Read `path` record by record, validate, and hand whole batches to `sink`.
+#[allow(clippy::too_many_arguments)]
+fn run(
+    path: &Path,
+    format: Format,
+    source: &Source,
+    options: &ImportOptions,
+    report: &mut ImportReport,
+    sink: &mut Sink<'_>,
+    progress: Progress<'_>,
+    cancel: &Cancel,
+) -> Result<(), ImportError> {
+    let file = open(path)?;
+    let total = file.metadata().ok().map(|m| m.len());
+    let mut reader = CountingReader {
+        inner: BufReader::with_capacity(256 * 1024, file),
+        read: 0,
+    };
+    let batch_size = options.batch_size.max(1);
+    let mut batch: Vec<Settlement> = Vec::with_capacity(batch_size);
+    let mut flush = |batch: &mut Vec<Settlement>,
+                     report: &mut ImportReport,
+                     read: u64|
+     -> Result<bool, ImportError> {
+        if !batch.is_empty() {
+            report.written.add(sink(batch)?);
+            batch.clear();
+        }
+        progress(Step {
+            done: read,
+            total,
+            items: report.records,
+        });
+        Ok(!cancel.is_cancelled())
+    };
+    let read_error = |source| ImportError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    match format {
+        Format::Jsonl => {
+            let mut line_no = 0u64;
+            let mut buf = Vec::with_capacity(16 * 1024);
+            loop {
+                buf.clear();
+                let n = read_line(&mut reader, &mut buf).map_err(read_error)?;
+                if n == LineRead::Eof {
+                    break;
+                }
+                line_no += 1;
+                let outcome = match n {
+                    LineRead::TooLong => Some(Err(format!(
+                        "the line is longer than {} MiB",
+                        MAX_LINE_BYTES >> 20
+                    ))),
+                    _ => parse_json_line(&buf, line_no, source),
+                };
+                match outcome {
+                    None => continue,
+                    Some(Ok(s)) => batch.push(s),
+                    Some(Err(reason)) => report.bad_line(line_no, reason),
+                }
+                report.records += 1;
+                if batch.len() >= batch_size && !flush(&mut batch, report, reader.read)? {
+                    report.cancelled = true;
+                    return Ok(());
+                }
+            }
+        }
+        Format::Csv => {
+            let mut csv = csv::ReaderBuilder::new()
+                .flexible(true)
+                .has_headers(true)
+                .from_reader(&mut reader);
+            let headers = csv
+                .headers()
+                .map_err(|e| read_error(std::io::Error::other(e)))?
+                .clone();
+            let columns: HashMap<String, usize> = headers
+                .iter()
+                .enumerate()
+                .map(|(i, h)| (h.trim().trim_start_matches('\u{feff}').to_owned(), i))
+                .collect();
+            let missing: Vec<&str> = REQUIRED
+                .iter()
+                .copied()
+                .filter(|c| !columns.contains_key(*c))
+                .collect();
+            if !missing.is_empty() {
+                return Err(ImportError::CsvHeader {
+                    path: path.to_owned(),
+                    missing: missing.join(", "),
+                });
+            }
+            let mut row = csv::StringRecord::new();
+            loop {
+                let line_no = csv.position().line();
+                match csv.read_record(&mut row) {
+                    Ok(false) => break,
+                    Ok(true) => {
+                        let line_no = row.position().map_or(line_no, |p| p.line());
+                        let fields = CsvRow {
+                            columns: &columns,
+                            row: &row,
+                        };
+                        match record::to_settlement(&fields, source) {
+                            Ok(s) => batch.push(s),
+                            Err(reason) => report.bad_line(line_no, reason),
+                        }
+                    }
+                    Err(e) => match e.kind() {
+                        csv::ErrorKind::Io(_) => {
+                            return Err(read_error(std::io::Error::other(e.to_string())))
+                        }
+                        csv::ErrorKind::Utf8 { pos, .. } => report.bad_line(
+                            pos.as_ref().map_or(line_no, |p| p.line()),
+                            "the line is not valid UTF-8".into(),
+                        ),
+                        _ => report.bad_line(line_no, e.to_string()),
+                    },
+                }
+                report.records += 1;
+                let read = csv.position().byte();
+                if batch.len() >= batch_size && !flush(&mut batch, report, read)? {
+                    report.cancelled = true;
+                    return Ok(());
+                }
+            }
+        }
+    }
+    let read = reader.read;
+    flush(&mut batch, report, read)?;
+    Ok(())
+}
+
+/// Parse one JSONL line: `None` for a blank line.
+fn parse_json_line(
+    line: &[u8],
+    line_no: u64,
+    source: &Source,
+) -> Option<Result<Settlement, String>> {
+    let mut bytes = line;
+    if line_no == 1 {
+        bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return None;
+    }
+    let value: serde_json::Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(e) if e.is_syntax() || e.is_eof() => {
+            let reason = if std::str::from_utf8(bytes).is_err() {
+                "the line is not valid UTF-8".to_string()
+            } else {
+                format!("invalid JSON at column {}: {}", e.column(), strip_position(&e))
+            };
+            return Some(Err(reason));
+        }
+        Err(e) => return Some(Err(format!("invalid JSON: {e}"))),
+    };
+    Some(match value.as_object() {
+        Some(map) => record::to_settlement(map, source),
+        None => Err("the line is not a JSON object".into()),
+    })
+}
+
+/// serde_json's message without its trailing " at line L column C".
+fn strip_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.find(" at line ") {
+        Some(i) => text[..i].to_owned(),
+        None => text,
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum LineRead {
+    Eof,
+    Line,
+    TooLong,
+}
+
+/// Read one line into `buf`, holding at most [`MAX_LINE_BYTES`] of it in memory.
+fn read_line(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<LineRead> {
+    let n = reader
+        .by_ref()
+        .take(MAX_LINE_BYTES as u64 + 1)
+        .read_until(b'\n', buf)?;
+    if n == 0 {
+        return Ok(LineRead::Eof);
+    }
+    if buf.len() > MAX_LINE_BYTES && buf.last() != Some(&b'\n') {
+        // Skip the rest of the over-long line without keeping it.
+        buf.clear();
+        loop {
+            let chunk = reader.fill_buf()?;
+            if chunk.is_empty() {
+                break;
+            }
+            match chunk.iter().position(|b| *b == b'\n') {
+                Some(i) => {
+                    reader.consume(i + 1);
+                    break;
+                }
+                None => {
+                    let len = chunk.len();
+                    reader.consume(len);
+                }
+            }
+        }
+        return Ok(LineRead::TooLong);
+    }
+    Ok(LineRead::Line)
+}
+
+/// A reader that counts the bytes read through it, for progress.
+struct CountingReader<R> {
+    inner: R,
+    read: u64,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(out)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for CountingReader<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amount: usize) {
+        self.read += amount as u64;
+        self.inner.consume(amount);
+    }
+}
+
+/// One CSV record seen through the header's column names.
+struct CsvRow<'a> {
+    columns: &'a HashMap<String, usize>,
+    row: &'a csv::StringRecord,
+}
+
+impl Fields for CsvRow<'_> {
+    fn field(&self, name: &str) -> Option<Raw<'_>> {
+        let i = *self.columns.get(name)?;
+        Some(match self.row.get(i) {
+            None => Raw::Null,
+            Some(s) if s.is_empty() => Raw::Null,
+            Some(s) => Raw::Str(s),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn over_long_lines_are_skipped_without_losing_the_next() {
+        let mut data = vec![b'x'; MAX_LINE_BYTES + 10];
+        data.push(b'\n');
+        data.extend_from_slice(b"next\n");
+        let mut r = std::io::Cursor::new(data);
+        let mut buf = Vec::new();
+        assert_eq!(read_line(&mut r, &mut buf).unwrap(), LineRead::TooLong);
+        buf.clear();
+        assert_eq!(read_line(&mut r, &mut buf).unwrap(), LineRead::Line);
+        assert_eq!(buf, b"next\n");
+        buf.clear();
+        assert_eq!(read_line(&mut r, &mut buf).unwrap(), LineRead::Eof);
+    }
+
+    #[test]
+    fn json_errors_give_the_column() {
+        let src = Source {
+            kind: SourceKind::Import,
+            id: "x".into(),
+            last_edited: None,
+        };
+        let err = parse_json_line(b"{\"id\": }", 3, &src).unwrap().unwrap_err();
+        assert!(err.starts_with("invalid JSON at column 8"), "{err}");
+        assert!(parse_json_line(b"   \n", 1, &src).is_none());
+        assert_eq!(
+            parse_json_line(b"[1,2]", 1, &src).unwrap().unwrap_err(),
+            "the line is not a JSON object"
+        );
+        let err = parse_json_line(b"{\"id\": \"\xff\"}", 1, &src)
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(err, "the line is not valid UTF-8");
+    }
+}

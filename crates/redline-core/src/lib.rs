@@ -1,0 +1,29 @@
+//! Redline's domain, with no Tauri and no UI: the desktop shell and the `redline` CLI are thin
+//! drivers over this crate.
+//!
+//! A [`Settlement`](model::Settlement) is one pair of texts — what an AI agent drafted and what a
+//! person finally used — with the agent, the intent and where the record came from. Settlements
+//! live in a [`Store`](store::Store), an embedded redb file that works fully offline; they arrive
+//! through [`import`] (JSONL or CSV in the documented interchange format) or from the
+//! [`sample`] generator, and [`diff`] shows what a person changed.
+//!
+//! Invariants: only [`store`] and [`import`] touch the disk; [`diff`] and [`sample`] are pure
+//! functions; long jobs take a [`job::Progress`] callback and a [`job::Cancel`] token.
+//!
+//! ```
+//! use redline_core::{sample, store::Store};
+//! let dir = tempfile::tempdir().unwrap();
+//! let store = Store::open(&dir.path().join("redline.redb")).unwrap();
+//! let settlements = sample::generate(&sample::SampleSpec { count: 50, seed: 7, ..Default::default() });
+//! store.upsert_batch(&settlements).unwrap();
+//! assert_eq!(store.count().unwrap(), 50);
+//! ```
+
+pub mod diff;
+pub mod import;
+pub mod job;
+pub mod model;
+pub mod sample;
+pub mod store;
+
+pub use model::{Acceptance, AgentName, IntentType, Settlement, SettlementId, Source, SourceKind};

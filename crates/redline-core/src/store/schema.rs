@@ -1,0 +1,45 @@
+//! The store's tables, its schema version and the migrations between versions.
+//!
+//! Version 1:
+//! - `meta`: `&str → u64` — `schema_version`.
+//! - `settlements`: id `→` postcard-encoded [`Settlement`](crate::model::Settlement).
+//! - `by_time`: `(created_at ms, id) →` postcard [`Summary`](super::Summary): the list index.
+//! - `by_agent_time`: `(agent, created_at ms, id) →` the same summary: agent + range queries.
+//! - `counts`: `(agent, intent type, "YYYY-MM") →` number of settlements, kept on every write.
+//!
+//! A migration takes an open write transaction of version N and leaves version N + 1; all of
+//! them run in one transaction, so a crash mid-migration leaves the old version intact.
+
+use redb::{TableDefinition, WriteTransaction};
+
+pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+pub const SETTLEMENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("settlements");
+pub const BY_TIME: TableDefinition<(i64, &str), &[u8]> = TableDefinition::new("by_time");
+pub const BY_AGENT_TIME: TableDefinition<(&str, i64, &str), &[u8]> =
+    TableDefinition::new("by_agent_time");
+pub const COUNTS: TableDefinition<(&str, &str, &str), u64> = TableDefinition::new("counts");
+
+pub const SCHEMA_VERSION_KEY: &str = "schema_version";
+
+/// The schema version this build writes and reads.
+pub const CURRENT_VERSION: u64 = 1;
+
+/// A step from version `from` to `from + 1`.
+pub struct Migration {
+    pub from: u64,
+    pub run: fn(&WriteTransaction) -> Result<(), redb::Error>,
+}
+
+/// Every migration, in order. Version 1 is the first released schema, so there is none yet;
+/// a change to a table's layout adds one here and bumps [`CURRENT_VERSION`].
+pub const MIGRATIONS: &[Migration] = &[];
+
+/// Create every table of the current version (a no-op for tables that exist).
+pub fn create_tables(txn: &WriteTransaction) -> Result<(), redb::Error> {
+    txn.open_table(META)?;
+    txn.open_table(SETTLEMENTS)?;
+    txn.open_table(BY_TIME)?;
+    txn.open_table(BY_AGENT_TIME)?;
+    txn.open_table(COUNTS)?;
+    Ok(())
+}
