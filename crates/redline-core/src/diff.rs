@@ -115,7 +115,10 @@ pub fn word_diff(old: &str, new: &str) -> Vec<Span> {
 pub fn counts(old: &str, new: &str) -> DiffCounts {
     let mut c = DiffCounts::default();
     for span in word_diff(old, new) {
-        let words = tokens(&span.text).into_iter().filter(|t| is_word(t)).count();
+        let words = tokens(&span.text)
+            .into_iter()
+            .filter(|t| is_word(t))
+            .count();
         match span.kind {
             SpanKind::Equal => c.kept += words,
             SpanKind::Delete => c.deleted += words,

@@ -87,7 +87,11 @@ impl IntentType {
 
 impl fmt::Display for IntentType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.0.is_empty() { "unknown" } else { &self.0 })
+        f.write_str(if self.0.is_empty() {
+            "unknown"
+        } else {
+            &self.0
+        })
     }
 }
 

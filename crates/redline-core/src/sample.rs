@@ -185,7 +185,15 @@ pub fn generate_one(spec: &SampleSpec, index: usize) -> Settlement {
         "v1"
     };
 
-    let (ai, human) = draft_and_edit(&mut rng, spec, agent, kind, topic, regressing, prompt_version);
+    let (ai, human) = draft_and_edit(
+        &mut rng,
+        spec,
+        agent,
+        kind,
+        topic,
+        regressing,
+        prompt_version,
+    );
     let error = rng.chance(0.02);
     let final_output = if error {
         format!(
@@ -269,8 +277,13 @@ fn draft_and_edit(
         _ => &REFERENCE,
     };
     let n_body = (2 + rng.below(3)) * spec.body_scale.max(1);
+    // Distinct sentences, in a random order (Fisher–Yates).
+    let mut order: Vec<usize> = (0..pool.len()).collect();
+    for i in (1..order.len()).rev() {
+        order.swap(i, rng.below(i + 1));
+    }
     let mut body: Vec<String> = (0..n_body)
-        .map(|_| rng.pick(pool).replace("{t}", topic))
+        .map(|k| pool[order[k % pool.len()]].replace("{t}", topic))
         .map(|s| capitalise(&s))
         .collect();
     if agent == "The Strategist" {
@@ -450,7 +463,10 @@ mod tests {
             .filter(|s| !OPENERS.iter().any(|o| s.final_output.contains(o)))
             .count();
         let share = removed as f64 / with_opener.len() as f64;
-        assert!(with_opener.len() > 300 && (0.75..0.95).contains(&share), "{share}");
+        assert!(
+            with_opener.len() > 300 && (0.75..0.95).contains(&share),
+            "{share}"
+        );
     }
 
     #[test]

@@ -30,9 +30,15 @@ fn upsert_is_idempotent_and_updates_move_the_indexes() {
     let (_dir, store) = fresh();
     let batch = sample::generate(&spec(500));
     let first = store.upsert_batch(&batch).unwrap();
-    assert_eq!((first.inserted, first.updated, first.unchanged), (500, 0, 0));
+    assert_eq!(
+        (first.inserted, first.updated, first.unchanged),
+        (500, 0, 0)
+    );
     let again = store.upsert_batch(&batch).unwrap();
-    assert_eq!((again.inserted, again.updated, again.unchanged), (0, 0, 500));
+    assert_eq!(
+        (again.inserted, again.updated, again.unchanged),
+        (0, 0, 500)
+    );
     assert_eq!(store.count().unwrap(), 500);
 
     // Move one settlement to another agent and month: the old index rows must go.
@@ -141,7 +147,9 @@ fn counts_by_agent_kind_and_month_add_up() {
     let month = "2026-10";
     let by_hand = all
         .iter()
-        .filter(|s| s.agent.as_str() == "The Librarian" && s.created_at.format("%Y-%m").to_string() == month)
+        .filter(|s| {
+            s.agent.as_str() == "The Librarian" && s.created_at.format("%Y-%m").to_string() == month
+        })
         .count() as u64;
     let stored: u64 = rows
         .iter()
@@ -179,7 +187,12 @@ fn a_second_open_is_refused_with_the_path() {
 
 fn assert_untouched(path: &Path, before: &[u8]) {
     let now = std::fs::read(path).unwrap();
-    assert!(now == before, "the file was modified ({} bytes, was {})", now.len(), before.len());
+    assert!(
+        now == before,
+        "the file was modified ({} bytes, was {})",
+        now.len(),
+        before.len()
+    );
 }
 
 #[test]
@@ -314,7 +327,9 @@ fn a_full_disk_loses_nothing_already_stored() {
         });
         let err = store.upsert_batch(&big).unwrap_err();
         assert!(matches!(err, StoreError::DiskFull), "{err:?}");
-        assert!(err.to_string().contains("nothing of this batch was written"));
+        assert!(err
+            .to_string()
+            .contains("nothing of this batch was written"));
         // Still usable for reads, with the first batch only.
         assert_eq!(store.count().unwrap(), 200);
     }

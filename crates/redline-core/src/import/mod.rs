@@ -11,7 +11,7 @@
 
 mod record;
 
-pub use record::parse_timestamp;
+pub use record::{parse_timestamp, to_interchange};
 
 use crate::job::{Cancel, Progress, Step};
 use crate::model::{Settlement, Source, SourceKind};
@@ -197,7 +197,16 @@ pub fn import_file(
         // First pass: check every line, write nothing.
         let mut check = ImportReport::default();
         let mut sink = |_: &[Settlement]| Ok(UpsertReport::default());
-        run(path, format, &source, options, &mut check, &mut sink, &mut |_| {}, cancel)?;
+        run(
+            path,
+            format,
+            &source,
+            options,
+            &mut check,
+            &mut sink,
+            &mut |_| {},
+            cancel,
+        )?;
         if check.bad_total > 0 || check.cancelled {
             report.records = check.records;
             report.bad = check.bad;
@@ -226,6 +235,47 @@ pub fn import_file(
         });
     }
     Ok(report)
+}
+
+/// Generate sample data straight into `store`, in batches, with progress and cancel.
+pub fn load_sample(
+    store: &Store,
+    spec: &crate::sample::SampleSpec,
+    progress: Progress<'_>,
+    cancel: &Cancel,
+) -> Result<UpsertReport, StoreError> {
+    let mut written = UpsertReport::default();
+    let batch_size = 2000;
+    let mut start = 0;
+    while start < spec.count && !cancel.is_cancelled() {
+        let end = (start + batch_size).min(spec.count);
+        let batch: Vec<Settlement> = (start..end)
+            .map(|i| crate::sample::generate_one(spec, i))
+            .collect();
+        written.add(store.upsert_batch(&batch)?);
+        start = end;
+        progress(Step {
+            done: end as u64,
+            total: Some(spec.count as u64),
+            items: end as u64,
+        });
+    }
+    Ok(written)
+}
+
+/// Write sample data as interchange JSONL, one record at a time.
+pub fn write_sample_jsonl(
+    spec: &crate::sample::SampleSpec,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    for i in 0..spec.count {
+        serde_json::to_writer(
+            &mut *out,
+            &to_interchange(&crate::sample::generate_one(spec, i)),
+        )?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()
 }
 
 type Sink<'a> = dyn FnMut(&[Settlement]) -> Result<UpsertReport, StoreError> + 'a;
@@ -384,7 +434,11 @@ fn parse_json_line(
             let reason = if std::str::from_utf8(bytes).is_err() {
                 "the line is not valid UTF-8".to_string()
             } else {
-                format!("invalid JSON at column {}: {}", e.column(), strip_position(&e))
+                format!(
+                    "invalid JSON at column {}: {}",
+                    e.column(),
+                    strip_position(&e)
+                )
             };
             return Some(Err(reason));
         }
@@ -512,7 +566,9 @@ mod tests {
             id: "x".into(),
             last_edited: None,
         };
-        let err = parse_json_line(b"{\"id\": }", 3, &src).unwrap().unwrap_err();
+        let err = parse_json_line(b"{\"id\": }", 3, &src)
+            .unwrap()
+            .unwrap_err();
         assert!(err.starts_with("invalid JSON at column 8"), "{err}");
         assert!(parse_json_line(b"   \n", 1, &src).is_none());
         assert_eq!(

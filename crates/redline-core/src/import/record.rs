@@ -85,7 +85,10 @@ fn number(f: &impl Fields, name: &str) -> Result<Option<(f64, bool)>, String> {
                 .map(|n| Some((n, percent)))
                 .ok_or_else(|| format!("`{name}` must be a number, not \"{t}\""))
         }
-        Some(other) => Err(format!("`{name}` must be a number, not {}", describe(other))),
+        Some(other) => Err(format!(
+            "`{name}` must be a number, not {}",
+            describe(other)
+        )),
     }
 }
 
@@ -98,7 +101,9 @@ fn acceptance(f: &impl Fields) -> Result<Option<Acceptance>, String> {
         if percent {
             format!("`acceptance_rate` {n}% is outside 0%..100%")
         } else {
-            format!("`acceptance_rate` {n} is outside 0..1 (write a share such as 0.85, or \"85%\")")
+            format!(
+                "`acceptance_rate` {n} is outside 0..1 (write a share such as 0.85, or \"85%\")"
+            )
         }
     })
 }
@@ -122,7 +127,10 @@ fn flag(f: &impl Fields, name: &str) -> Result<Option<bool>, String> {
             "" => Ok(None),
             "true" | "yes" | "1" => Ok(Some(true)),
             "false" | "no" | "0" => Ok(Some(false)),
-            _ => Err(format!("`{name}` must be true or false, not \"{}\"", s.trim())),
+            _ => Err(format!(
+                "`{name}` must be true or false, not \"{}\"",
+                s.trim()
+            )),
         },
         Some(other) => Err(format!(
             "`{name}` must be true or false, not {}",
@@ -164,8 +172,19 @@ fn id(f: &impl Fields) -> Result<SettlementId, String> {
 
 /// Validate one record into a settlement from `source`.
 pub fn to_settlement(f: &impl Fields, source: &Source) -> Result<Settlement, String> {
+    let missing: Vec<String> = super::REQUIRED
+        .iter()
+        .filter(|name| matches!(f.field(name), None | Some(Raw::Null)))
+        .map(|name| format!("`{name}`"))
+        .collect();
+    match missing.len() {
+        0 => {}
+        1 => return Err(format!("missing field {}", missing[0])),
+        _ => return Err(format!("missing fields {}", missing.join(", "))),
+    }
     let id = id(f)?;
-    let agent = AgentName::new(required(f, "agent")?).map_err(|_| "`agent` is empty".to_string())?;
+    let agent =
+        AgentName::new(required(f, "agent")?).map_err(|_| "`agent` is empty".to_string())?;
     let created = required(f, "created_at")?;
     let created_at = parse_timestamp(created).ok_or_else(|| {
         format!(
@@ -189,6 +208,25 @@ pub fn to_settlement(f: &impl Fields, source: &Source) -> Result<Settlement, Str
         processing_ms: processing_ms(f)?,
         error: flag(f, "error")?,
         source: source.clone(),
+    })
+}
+
+/// A settlement as one interchange record (the inverse of [`to_settlement`]; the source is
+/// not part of the format).
+pub fn to_interchange(s: &Settlement) -> serde_json::Value {
+    serde_json::json!({
+        "id": s.id,
+        "agent": s.agent,
+        "intent_type": s.intent_type,
+        "intent": s.intent,
+        "system_prompt": s.system_prompt,
+        "ai_output": s.ai_output,
+        "final_output": s.final_output,
+        "created_at": s.created_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "acceptance_rate": s.acceptance_rate,
+        "prompt_version": s.prompt_version,
+        "processing_ms": s.processing_ms,
+        "error": s.error,
     })
 }
 
@@ -242,7 +280,9 @@ mod tests {
         );
         let mut v = base();
         v["error"] = json!("maybe");
-        assert!(check(v).unwrap_err().contains("`error` must be true or false"));
+        assert!(check(v)
+            .unwrap_err()
+            .contains("`error` must be true or false"));
     }
 
     #[test]
@@ -259,6 +299,18 @@ mod tests {
         assert_eq!(s.processing_ms, Some(1200));
         assert_eq!(s.error, Some(false));
         assert_eq!(s.intent_type.as_str(), "strategic");
+    }
+
+    #[test]
+    fn interchange_round_trip() {
+        for s in crate::sample::generate(&crate::sample::SampleSpec {
+            count: 50,
+            ..Default::default()
+        }) {
+            let v = to_interchange(&s);
+            let back = to_settlement(v.as_object().unwrap(), &s.source).unwrap();
+            assert_eq!(back, s);
+        }
     }
 
     #[test]

@@ -127,7 +127,9 @@ impl Store {
                 source,
             })?;
         }
-        let exists = std::fs::metadata(path).map(|m| m.len() > 0).unwrap_or(false);
+        let exists = std::fs::metadata(path)
+            .map(|m| m.len() > 0)
+            .unwrap_or(false);
         if exists {
             // Look before writing: a read-only open changes nothing, so a file that is not ours,
             // or is newer than this build, is refused untouched.

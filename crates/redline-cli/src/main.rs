@@ -1,0 +1,286 @@
+//! `redline`: Redline's core from the shell. Every subcommand opens the store, calls one core
+//! function and prints its result, as text for people or `--json` for scripts.
+//!
+//! Exit codes: 0 success; 1 an error (nothing half-written); 2 a usage error; 3 an import that
+//! skipped bad lines (the good ones were imported).
+
+mod print;
+
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+use redline_core::import::{self, Format, ImportOptions};
+use redline_core::job::{Cancel, Step};
+use redline_core::model::{AgentName, IntentType, SettlementId};
+use redline_core::sample::SampleSpec;
+use redline_core::store::{self, Filter, Store};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "redline",
+    version,
+    about = "Turn human edits of AI agents' output into better agents."
+)]
+struct Cli {
+    /// The store file (default: $REDLINE_DB, else the OS data directory).
+    #[arg(long, global = true, value_name = "PATH")]
+    db: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import settlements from a JSONL or CSV file in the interchange format.
+    Import {
+        file: PathBuf,
+        /// Import nothing if any line is bad.
+        #[arg(long)]
+        strict: bool,
+        /// The file's format (default: from the extension, else from the content).
+        #[arg(long, value_enum)]
+        format: Option<FormatArg>,
+        /// Print a line to stderr after each committed batch (for logs), instead of a bar.
+        #[arg(long)]
+        progress_lines: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Generate realistic sample settlements into the store (or, with --out, into a JSONL file).
+    Sample {
+        /// How many settlements.
+        #[arg(long, short = 'n', default_value_t = 3000)]
+        n: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The last day of the span, YYYY-MM-DD (default: today).
+        #[arg(long)]
+        end: Option<NaiveDate>,
+        /// How many days the settlements span.
+        #[arg(long, default_value_t = 180)]
+        days: u32,
+        /// Write interchange JSONL here instead of into the store.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Settlements per agent, intent type and month.
+    Stats {
+        #[arg(long)]
+        json: bool,
+    },
+    /// List settlements, newest first.
+    List {
+        #[arg(long)]
+        agent: Option<String>,
+        #[arg(long)]
+        intent_type: Option<String>,
+        /// First day, YYYY-MM-DD.
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day, YYYY-MM-DD.
+        #[arg(long)]
+        to: Option<String>,
+        /// Text the id, intent, AI output or final version contains (any case).
+        #[arg(long)]
+        search: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+        #[arg(long, default_value_t = 0)]
+        offset: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One settlement, with the word diff of the AI output against the final version.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Where the store is and what it holds.
+    Info {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum FormatArg {
+    Jsonl,
+    Csv,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn open_store(db: Option<PathBuf>) -> Result<Store> {
+    let path = store::resolve_db_path(db)
+        .context("no data directory for this user: pass --db PATH or set REDLINE_DB")?;
+    Ok(Store::open(&path)?)
+}
+
+/// A cancel token that Ctrl-C trips, so a long job stops at a batch boundary.
+fn ctrl_c_cancel() -> Cancel {
+    let cancel = Cancel::new();
+    let handler = cancel.clone();
+    // Ignore the error of a second handler (only in tests that call this twice).
+    let _ = ctrlc::set_handler(move || handler.cancel());
+    cancel
+}
+
+fn progress_bar(total: Option<u64>, bytes: bool) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::with_draw_target(
+        total,
+        indicatif::ProgressDrawTarget::stderr_with_hz(5),
+    );
+    let template = if bytes {
+        "{bar:40} {bytes}/{total_bytes} {msg} ({eta})"
+    } else {
+        "{bar:40} {pos}/{len} {msg} ({eta})"
+    };
+    bar.set_style(indicatif::ProgressStyle::with_template(template).expect("valid template"));
+    bar
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Import {
+            file,
+            strict,
+            format,
+            progress_lines,
+            json,
+        } => {
+            let store = open_store(cli.db)?;
+            let options = ImportOptions {
+                strict,
+                format: format.map(|f| match f {
+                    FormatArg::Jsonl => Format::Jsonl,
+                    FormatArg::Csv => Format::Csv,
+                }),
+                ..Default::default()
+            };
+            let total = std::fs::metadata(&file).ok().map(|m| m.len());
+            let bar = progress_bar(total, true);
+            let mut on_step = |s: Step| {
+                if progress_lines {
+                    eprintln!(
+                        "progress: {} records read, {} of {} bytes",
+                        s.items,
+                        s.done,
+                        s.total.unwrap_or(0)
+                    );
+                } else {
+                    bar.set_position(s.done);
+                    bar.set_message(format!("{} records", s.items));
+                }
+            };
+            let cancel = ctrl_c_cancel();
+            let report = import::import_file(&store, &file, &options, &mut on_step, &cancel)?;
+            bar.finish_and_clear();
+            print::import_report(&report, json)?;
+            Ok(if report.rejected {
+                ExitCode::from(1)
+            } else if report.bad_total > 0 {
+                ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Sample {
+            n,
+            seed,
+            end,
+            days,
+            out,
+        } => {
+            let mut spec = SampleSpec {
+                count: n,
+                seed,
+                days,
+                ..Default::default()
+            };
+            if let Some(end) = end {
+                spec.end = end;
+            }
+            if let Some(out) = out {
+                let file = std::fs::File::create(&out)
+                    .with_context(|| format!("cannot create {}", out.display()))?;
+                import::write_sample_jsonl(&spec, &mut std::io::BufWriter::new(file))
+                    .with_context(|| format!("cannot write {}", out.display()))?;
+                println!("wrote {n} sample settlements to {}", out.display());
+                return Ok(ExitCode::SUCCESS);
+            }
+            let store = open_store(cli.db)?;
+            let bar = progress_bar(Some(n as u64), false);
+            let mut on_step = |s: Step| bar.set_position(s.done);
+            let written = import::load_sample(&store, &spec, &mut on_step, &ctrl_c_cancel())?;
+            bar.finish_and_clear();
+            println!(
+                "sample data: {} new, {} updated, {} unchanged (seed {seed}) in {}",
+                written.inserted,
+                written.updated,
+                written.unchanged,
+                store.path().display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Stats { json } => {
+            let store = open_store(cli.db)?;
+            print::stats(&store.counts()?, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::List {
+            agent,
+            intent_type,
+            from,
+            to,
+            search,
+            limit,
+            offset,
+            json,
+        } => {
+            let filter = Filter {
+                agent: agent.map(AgentName::new).transpose()?,
+                intent_type: intent_type.as_deref().map(IntentType::new),
+                from: from
+                    .as_deref()
+                    .map(Filter::day_start)
+                    .transpose()
+                    .map_err(anyhow::Error::msg)?,
+                to: to
+                    .as_deref()
+                    .map(Filter::day_end)
+                    .transpose()
+                    .map_err(anyhow::Error::msg)?,
+                text: search,
+            };
+            let store = open_store(cli.db)?;
+            print::page(&store.list(&filter, offset, limit)?, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Show { id, json } => {
+            let store = open_store(cli.db)?;
+            let id = SettlementId::new(id)?;
+            let settlement = store
+                .get(&id)?
+                .with_context(|| format!("no settlement with id {id}"))?;
+            print::settlement(&settlement, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Info { json } => {
+            let store = open_store(cli.db)?;
+            print::info(&store, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! How the CLI prints results: plain text for people, JSON for scripts.
+
+use anyhow::Result;
+use redline_core::diff::{self, SpanKind};
+use redline_core::import::ImportReport;
+use redline_core::store::{CountRow, Page, Store};
+use redline_core::Settlement;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+fn json_out(value: &impl Serialize) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+pub fn import_report(r: &ImportReport, json: bool) -> Result<()> {
+    if json {
+        return json_out(r);
+    }
+    let w = &r.written;
+    if r.rejected {
+        println!(
+            "nothing imported: {} of {} records are bad and --strict was given",
+            r.bad_total, r.records
+        );
+    } else {
+        println!(
+            "{}: {} records read; {} new, {} updated, {} unchanged, {} skipped",
+            r.path.display(),
+            r.records,
+            w.inserted,
+            w.updated,
+            w.unchanged,
+            r.bad_total
+        );
+    }
+    if r.cancelled {
+        println!("cancelled: the batches before the cancel were imported; run again to finish");
+    }
+    for bad in &r.bad {
+        eprintln!("line {}: {}", bad.line, bad.reason);
+    }
+    if r.bad_total > r.bad.len() as u64 {
+        eprintln!("… and {} more bad lines", r.bad_total - r.bad.len() as u64);
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct Stats<'a> {
+    total: u64,
+    by_agent: BTreeMap<&'a str, u64>,
+    by_intent_type: BTreeMap<&'a str, u64>,
+    by_month: BTreeMap<&'a str, u64>,
+    rows: &'a [CountRow],
+}
+
+pub fn stats(rows: &[CountRow], json: bool) -> Result<()> {
+    let mut s = Stats {
+        total: 0,
+        by_agent: BTreeMap::new(),
+        by_intent_type: BTreeMap::new(),
+        by_month: BTreeMap::new(),
+        rows,
+    };
+    for r in rows {
+        s.total += r.count;
+        *s.by_agent.entry(&r.agent).or_default() += r.count;
+        let kind = if r.intent_type.is_empty() {
+            "unknown"
+        } else {
+            &r.intent_type
+        };
+        *s.by_intent_type.entry(kind).or_default() += r.count;
+        *s.by_month.entry(&r.month).or_default() += r.count;
+    }
+    if json {
+        return json_out(&s);
+    }
+    println!("{} settlements", s.total);
+    for (title, map) in [
+        ("agent", &s.by_agent),
+        ("intent type", &s.by_intent_type),
+        ("month", &s.by_month),
+    ] {
+        println!("\nby {title}:");
+        let width = map.keys().map(|k| k.chars().count()).max().unwrap_or(0);
+        for (k, n) in map {
+            println!("  {k:<width$}  {n:>8}");
+        }
+    }
+    Ok(())
+}
+
+pub fn page(p: &Page, json: bool) -> Result<()> {
+    if json {
+        return json_out(p);
+    }
+    if p.total == 0 {
+        println!("no settlements match");
+        return Ok(());
+    }
+    for s in &p.items {
+        let rate = s
+            .acceptance_rate
+            .map_or("   –".to_string(), |a| format!("{:>3.0}%", a * 100.0));
+        println!(
+            "{}  {}  {:<18} {:<12} {}  {}",
+            s.created_at.format("%Y-%m-%d %H:%M"),
+            rate,
+            s.agent.as_str(),
+            s.intent_type.to_string(),
+            s.id,
+            one_line(&s.preview, 60)
+        );
+    }
+    let last = p.offset + p.items.len() as u64;
+    println!("{}–{} of {}", (p.offset + 1).min(last), last, p.total);
+    Ok(())
+}
+
+fn one_line(text: &str, max: usize) -> String {
+    let flat: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if flat.chars().count() > max {
+        flat.chars().take(max - 1).chain(['…']).collect()
+    } else {
+        flat
+    }
+}
+
+#[derive(Serialize)]
+struct Shown<'a> {
+    settlement: &'a Settlement,
+    diff: Vec<diff::Span>,
+    counts: diff::DiffCounts,
+}
+
+pub fn settlement(s: &Settlement, json: bool) -> Result<()> {
+    let spans = diff::word_diff(&s.ai_output, &s.final_output);
+    let counts = diff::counts(&s.ai_output, &s.final_output);
+    if json {
+        return json_out(&Shown {
+            settlement: s,
+            diff: spans,
+            counts,
+        });
+    }
+    println!("id:           {}", s.id);
+    println!("agent:        {}", s.agent);
+    println!("intent type:  {}", s.intent_type);
+    println!("created:      {}", s.created_at.to_rfc3339());
+    if let Some(a) = s.acceptance_rate {
+        println!("acceptance:   {:.0}% (from the source)", a.get() * 100.0);
+    }
+    println!(
+        "words kept:   {} of {} ({:.0}%), {} deleted, {} added",
+        counts.kept,
+        counts.old_words,
+        counts.kept_share() * 100.0,
+        counts.deleted,
+        counts.inserted
+    );
+    if let Some(v) = &s.prompt_version {
+        println!("prompt:       {v}");
+    }
+    if let Some(ms) = s.processing_ms {
+        println!("processing:   {ms} ms");
+    }
+    if let Some(e) = s.error {
+        println!("error:        {e}");
+    }
+    println!("source:       {} {}", s.source.kind, s.source.id);
+    println!("\nintent:\n{}\n", s.intent);
+    println!("diff ([-deleted-] {{+added+}}):");
+    let mut out = String::new();
+    for span in &spans {
+        match span.kind {
+            SpanKind::Equal => out.push_str(&span.text),
+            SpanKind::Delete => {
+                out.push_str("[-");
+                out.push_str(&span.text);
+                out.push_str("-]");
+            }
+            SpanKind::Insert => {
+                out.push_str("{+");
+                out.push_str(&span.text);
+                out.push_str("+}");
+            }
+        }
+    }
+    println!("{out}");
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct Info {
+    path: String,
+    schema_version: u64,
+    settlements: u64,
+    file_bytes: u64,
+}
+
+pub fn info(store: &Store, json: bool) -> Result<()> {
+    let info = Info {
+        path: store.path().display().to_string(),
+        schema_version: store.schema_version()?,
+        settlements: store.count()?,
+        file_bytes: std::fs::metadata(store.path())
+            .map(|m| m.len())
+            .unwrap_or(0),
+    };
+    if json {
+        return json_out(&info);
+    }
+    println!("store:        {}", info.path);
+    println!("schema:       v{}", info.schema_version);
+    println!("settlements:  {}", info.settlements);
+    println!("size:         {:.1} MB", info.file_bytes as f64 / 1e6);
+    Ok(())
+}
