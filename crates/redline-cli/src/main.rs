@@ -274,7 +274,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let settlement = store
                 .get(&id)?
                 .with_context(|| format!("no settlement with id {id}"))?;
-            print::settlement(&settlement, json)?;
+            print::settlement(settlement, json)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Info { json } => {

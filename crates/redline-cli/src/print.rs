@@ -131,23 +131,16 @@ fn one_line(text: &str, max: usize) -> String {
     }
 }
 
-#[derive(Serialize)]
-struct Shown<'a> {
-    settlement: &'a Settlement,
-    diff: Vec<diff::Span>,
-    counts: diff::DiffCounts,
-}
-
-pub fn settlement(s: &Settlement, json: bool) -> Result<()> {
-    let spans = diff::word_diff(&s.ai_output, &s.final_output);
-    let counts = diff::counts(&s.ai_output, &s.final_output);
+pub fn settlement(s: Settlement, json: bool) -> Result<()> {
+    let detail = diff::detail(s);
     if json {
-        return json_out(&Shown {
-            settlement: s,
-            diff: spans,
-            counts,
-        });
+        return json_out(&detail);
     }
+    let diff::Detail {
+        settlement: s,
+        spans,
+        counts,
+    } = detail;
     println!("id:           {}", s.id);
     println!("agent:        {}", s.agent);
     println!("intent type:  {}", s.intent_type);
@@ -195,27 +188,12 @@ pub fn settlement(s: &Settlement, json: bool) -> Result<()> {
     Ok(())
 }
 
-#[derive(Serialize)]
-struct Info {
-    path: String,
-    schema_version: u64,
-    settlements: u64,
-    file_bytes: u64,
-}
-
 pub fn info(store: &Store, json: bool) -> Result<()> {
-    let info = Info {
-        path: store.path().display().to_string(),
-        schema_version: store.schema_version()?,
-        settlements: store.count()?,
-        file_bytes: std::fs::metadata(store.path())
-            .map(|m| m.len())
-            .unwrap_or(0),
-    };
+    let info = store.info()?;
     if json {
         return json_out(&info);
     }
-    println!("store:        {}", info.path);
+    println!("store:        {}", info.path.display());
     println!("schema:       v{}", info.schema_version);
     println!("settlements:  {}", info.settlements);
     println!("size:         {:.1} MB", info.file_bytes as f64 / 1e6);

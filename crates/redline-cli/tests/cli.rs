@@ -54,7 +54,7 @@ fn sample_then_stats_list_and_show() {
     let out = redline(&db).args(["show", &id, "--json"]).output().unwrap();
     let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(shown["settlement"]["id"], id.as_str());
-    let rebuilt: String = shown["diff"]
+    let rebuilt: String = shown["spans"]
         .as_array()
         .unwrap()
         .iter()

@@ -113,8 +113,13 @@ pub fn word_diff(old: &str, new: &str) -> Vec<Span> {
 
 /// Word counts of the diff of `old` → `new`.
 pub fn counts(old: &str, new: &str) -> DiffCounts {
+    counts_of(&word_diff(old, new))
+}
+
+/// Word counts of a diff already computed.
+pub fn counts_of(spans: &[Span]) -> DiffCounts {
     let mut c = DiffCounts::default();
-    for span in word_diff(old, new) {
+    for span in spans {
         let words = tokens(&span.text)
             .into_iter()
             .filter(|t| is_word(t))
@@ -128,6 +133,25 @@ pub fn counts(old: &str, new: &str) -> DiffCounts {
     c.old_words = c.kept + c.deleted;
     c.new_words = c.kept + c.inserted;
     c
+}
+
+/// A settlement with its diff, as a detail view shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Detail {
+    pub settlement: crate::Settlement,
+    pub spans: Vec<Span>,
+    pub counts: DiffCounts,
+}
+
+/// Diff a settlement's AI output against its final version.
+pub fn detail(settlement: crate::Settlement) -> Detail {
+    let spans = word_diff(&settlement.ai_output, &settlement.final_output);
+    let counts = counts_of(&spans);
+    Detail {
+        settlement,
+        spans,
+        counts,
+    }
 }
 
 #[cfg(test)]

@@ -106,6 +106,15 @@ impl UpsertReport {
     }
 }
 
+/// Where a store is and what it holds.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct StoreInfo {
+    pub path: PathBuf,
+    pub schema_version: u64,
+    pub settlements: u64,
+    pub file_bytes: u64,
+}
+
 /// An open store.
 pub struct Store {
     db: Database,
@@ -269,6 +278,16 @@ impl Store {
         let txn = self.db.begin_read()?;
         let records = txn.open_table(SETTLEMENTS)?;
         Ok(records.len()?)
+    }
+
+    /// Where the store is and what it holds.
+    pub fn info(&self) -> Result<StoreInfo, StoreError> {
+        Ok(StoreInfo {
+            path: self.path.clone(),
+            schema_version: self.schema_version()?,
+            settlements: self.count()?,
+            file_bytes: std::fs::metadata(&self.path).map_or(0, |m| m.len()),
+        })
     }
 
     /// Names of the tables in the file, for diagnostics.

@@ -1,0 +1,44 @@
+//! Redline's desktop shell. It opens the store, registers the commands and runs the window;
+//! everything it knows about settlements comes from `redline-core`.
+//!
+//! Usage: `redline-app [--db PATH]` (default: `$REDLINE_DB`, else the OS data directory).
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod error;
+mod state;
+
+use std::path::PathBuf;
+
+fn db_arg() -> Option<PathBuf> {
+    let mut args = std::env::args_os().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--db" {
+            return args.next().map(PathBuf::from);
+        }
+        if let Some(path) = arg.to_str().and_then(|a| a.strip_prefix("--db=")) {
+            return Some(PathBuf::from(path));
+        }
+    }
+    None
+}
+
+fn main() {
+    let state = state::AppState::open(db_arg());
+    tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .manage(state)
+        .invoke_handler(tauri::generate_handler![
+            commands::app_status,
+            commands::facets,
+            commands::list_settlements,
+            commands::get_settlement,
+            commands::pick_import_file,
+            commands::import_file,
+            commands::load_sample,
+            commands::cancel_job,
+        ])
+        .run(tauri::generate_context!("../tauri.conf.json"))
+        .expect("the Redline window could not start");
+}

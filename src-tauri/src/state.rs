@@ -1,0 +1,76 @@
+//! What the shell holds while it runs: the open store (or why it could not be opened) and the
+//! cancel token of the one long job that may be running.
+
+use crate::error::AppError;
+use redline_core::job::Cancel;
+use redline_core::store::{self, Store};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+pub struct AppState {
+    pub db_path: Option<PathBuf>,
+    pub store: Result<Arc<Store>, AppError>,
+    /// The running job's cancel token; `None` when no job runs.
+    pub job: Mutex<Option<Cancel>>,
+}
+
+impl AppState {
+    pub fn open(explicit: Option<PathBuf>) -> AppState {
+        let db_path = store::resolve_db_path(explicit);
+        let store = match &db_path {
+            Some(path) => Store::open(path).map(Arc::new).map_err(AppError::from),
+            None => Err(AppError::new(
+                "store",
+                "this user has no data directory: start Redline with --db PATH or set REDLINE_DB",
+            )),
+        };
+        AppState {
+            db_path,
+            store,
+            job: Mutex::new(None),
+        }
+    }
+
+    pub fn store(&self) -> Result<Arc<Store>, AppError> {
+        self.store.clone()
+    }
+
+    /// Start a job: refused while another runs.
+    pub fn begin_job(&self) -> Result<JobGuard<'_>, AppError> {
+        let mut job = self.job.lock().expect("job lock");
+        if job.is_some() {
+            return Err(AppError::new(
+                "busy",
+                "another import is still running: wait for it or cancel it",
+            ));
+        }
+        let cancel = Cancel::new();
+        *job = Some(cancel.clone());
+        Ok(JobGuard {
+            state: self,
+            cancel,
+        })
+    }
+
+    pub fn cancel_job(&self) -> bool {
+        match &*self.job.lock().expect("job lock") {
+            Some(cancel) => {
+                cancel.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// A running job; dropping it frees the slot.
+pub struct JobGuard<'a> {
+    state: &'a AppState,
+    pub cancel: Cancel,
+}
+
+impl Drop for JobGuard<'_> {
+    fn drop(&mut self) {
+        *self.state.job.lock().expect("job lock") = None;
+    }
+}

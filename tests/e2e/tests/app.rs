@@ -1,0 +1,232 @@
+//! The built app, driven over WebDriver the way a person would use it.
+//!
+//! These tests need the app built, a display and tauri-driver (see `scripts/test`), so they are
+//! `#[ignore]`d in a plain `cargo test` and run by the test script with `--ignored`.
+
+use chrono::NaiveDate;
+use redline_core::import::to_interchange;
+use redline_core::job::{no_progress, Cancel};
+use redline_core::sample::{self, SampleSpec};
+use redline_core::store::Store;
+use redline_e2e::{keys, App};
+use std::io::Write;
+
+fn total(text: &str) -> Option<u64> {
+    text.rsplit(" of ")
+        .next()?
+        .replace(',', "")
+        .trim()
+        .parse()
+        .ok()
+}
+
+#[test]
+#[ignore = "end-to-end: run by scripts/test with the app built, Xvfb and tauri-driver"]
+fn sample_data_list_and_diff() {
+    let app = App::start();
+    app.watch_console();
+    // First launch: an empty store and a way in.
+    app.wait_text("h1", "the welcome title", |t| t.contains("Welcome"));
+    app.screenshot("01-welcome");
+    app.type_into("#sample-count", "1200");
+    app.click("#sample-load");
+    let count = app.wait_text("#result-count", "1,200 settlements", |t| {
+        t.ends_with("of 1,200")
+    });
+    assert_eq!(count, "1–100 of 1,200");
+    assert_eq!(app.count("#list .row"), 100);
+
+    // Open settlements until one shows both a deletion and an addition.
+    let mut found = false;
+    for i in 0..30 {
+        app.click(&format!("#row-{i}"));
+        let id = app.attr(&format!("#row-{i}"), "data-id").unwrap();
+        app.wait_text("#detail dl", "the selected id", |t| t.contains(&id));
+        if app.count("#ai-output del.d-del") > 0 && app.count("#final-output ins.d-ins") > 0 {
+            found = true;
+            break;
+        }
+    }
+    assert!(
+        found,
+        "no settlement among the first 30 shows a deletion and an addition"
+    );
+    let deleted = app.text("#ai-output del.d-del");
+    let ai = app.text("#ai-output");
+    let final_text = app.text("#final-output");
+    assert!(ai.contains(deleted.trim()));
+    assert!(!deleted.trim().is_empty());
+    assert_ne!(ai, final_text);
+    app.screenshot("02-detail");
+
+    // Keyboard: the list moves its selection with the arrow keys.
+    app.send_keys("#list", keys::HOME);
+    app.send_keys("#list", keys::DOWN);
+    assert_eq!(app.attr("#row-1", "aria-selected").as_deref(), Some("true"));
+    assert_eq!(
+        app.attr("#row-0", "aria-selected").as_deref(),
+        Some("false")
+    );
+    // PageDown turns the page.
+    app.send_keys("#list", keys::PAGE_DOWN);
+    app.wait_text("#result-count", "page two", |t| t.starts_with("101–200"));
+
+    assert_eq!(app.console_errors(), Vec::<String>::new());
+}
+
+#[test]
+#[ignore = "end-to-end: run by scripts/test with the app built, Xvfb and tauri-driver"]
+fn filters_match_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("redline.redb");
+    let spec = SampleSpec {
+        count: 2000,
+        seed: 5,
+        end: NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+        ..Default::default()
+    };
+    {
+        let store = Store::open(&db).unwrap();
+        redline_core::import::load_sample(&store, &spec, &mut no_progress, &Cancel::new()).unwrap();
+    }
+    let all = sample::generate(&spec);
+    let auditor = all
+        .iter()
+        .filter(|s| s.agent.as_str() == "The Auditor")
+        .count() as u64;
+    let auditor_next_step = all
+        .iter()
+        .filter(|s| {
+            s.agent.as_str() == "The Auditor"
+                && [&s.intent, &s.ai_output, &s.final_output, s.id.as_str()]
+                    .iter()
+                    .any(|t| t.to_lowercase().contains("next step"))
+        })
+        .count() as u64;
+
+    let app = App::start_with(dir, &db);
+    app.watch_console();
+    let t = app.wait_text("#result-count", "all settlements", |t| t.ends_with("2,000"));
+    assert_eq!(total(&t), Some(2000));
+    app.click("#f-agent option[value='The Auditor']");
+    let t = app.wait_text("#result-count", "the Auditor's count", |t| {
+        total(t) == Some(auditor)
+    });
+    assert_eq!(total(&t), Some(auditor));
+    app.type_into("#f-search", "NEXT STEP");
+    app.wait_text("#result-count", "the search count", |t| {
+        total(t) == Some(auditor_next_step) || (auditor_next_step == 0 && t == "0 settlements")
+    });
+    app.screenshot("03-filtered");
+    assert_eq!(app.console_errors(), Vec::<String>::new());
+}
+
+#[test]
+#[ignore = "end-to-end: run by scripts/test with the app built, Xvfb and tauri-driver"]
+fn import_with_a_bad_line_names_the_line() {
+    let app = App::start();
+    app.watch_console();
+    let file = app.dir.path().join("with-a-bad-line.jsonl");
+    {
+        let mut f = std::fs::File::create(&file).unwrap();
+        for (i, s) in sample::generate(&SampleSpec {
+            count: 4,
+            ..Default::default()
+        })
+        .iter()
+        .enumerate()
+        {
+            if i == 2 {
+                writeln!(f, "{{\"id\": \"broken\", \"agent\": \"The Auditor\", \"ai_output\": \"x\", \"final_output\": \"y\", \"created_at\": \"someday\"}}").unwrap();
+            }
+            writeln!(f, "{}", to_interchange(s)).unwrap();
+        }
+    }
+    app.type_into("#import-path", file.to_str().unwrap());
+    app.click("#import-run");
+    let report = app.wait_text("#import-report", "the import report", |t| {
+        t.contains("line")
+    });
+    assert!(report.contains("4 new"), "{report}");
+    assert!(report.contains("1 skipped"), "{report}");
+    assert!(
+        report.contains("line 3: `created_at` \"someday\" is not a timestamp"),
+        "{report}"
+    );
+    app.screenshot("04-import-report");
+    app.click("#import-done");
+    app.wait_text("#result-count", "the imported count", |t| t == "1–4 of 4");
+
+    // A file that does not exist: a clear error, nothing else happens.
+    app.click("#open-import");
+    app.type_into("#import-path", "/no/such/file.jsonl");
+    app.click("#import-run");
+    let err = app.wait_text("#import-error", "the error", |t| !t.is_empty());
+    assert!(err.contains("cannot open /no/such/file.jsonl"), "{err}");
+    assert_eq!(app.console_errors(), Vec::<String>::new());
+}
+
+#[test]
+#[ignore = "end-to-end: run by scripts/test with the app built, Xvfb and tauri-driver"]
+fn untrusted_text_renders_as_literal_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("redline.redb");
+    let hostile = "<img src=x onerror=alert(1)>";
+    let file = dir.path().join("hostile.jsonl");
+    let record = serde_json::json!({
+        "id": "hostile-1", "agent": "<b>Agent</b>", "intent_type": "operational",
+        "intent": format!("Summarise {hostile}"),
+        "ai_output": format!("Hello {hostile} world"),
+        "final_output": "Hello <script>window.__pwned = 1</script> world",
+        "created_at": "2026-11-01T10:00:00Z",
+    });
+    std::fs::write(&file, format!("{record}\n")).unwrap();
+    {
+        let store = Store::open(&db).unwrap();
+        redline_core::import::import_file(
+            &store,
+            &file,
+            &Default::default(),
+            &mut no_progress,
+            &Cancel::new(),
+        )
+        .unwrap();
+    }
+    let app = App::start_with(dir, &db);
+    app.watch_console();
+    let preview = app.text_content("#row-0 .preview");
+    assert_eq!(preview, format!("Summarise {hostile}"));
+    app.click("#row-0");
+    let ai = app.wait_text("#ai-output", "the AI output", |t| t.contains("Hello"));
+    assert_eq!(ai, format!("Hello {hostile} world"));
+    assert_eq!(
+        app.text_content("#ai-output"),
+        format!("Hello {hostile} world")
+    );
+    let fin = app.text_content("#final-output");
+    assert_eq!(fin, "Hello <script>window.__pwned = 1</script> world");
+    assert_eq!(app.count("img[src='x']"), 0);
+    assert_eq!(app.count("#detail script, #list script, #list b"), 0);
+    let pwned = app.execute("return window.__pwned === undefined;", vec![]);
+    assert_eq!(pwned, serde_json::Value::Bool(true));
+    assert!(app.text("#f-agent").contains("<b>Agent</b>"));
+    app.screenshot("05-hostile");
+    assert_eq!(app.console_errors(), Vec::<String>::new());
+}
+
+#[test]
+#[ignore = "end-to-end: run by scripts/test with the app built, Xvfb and tauri-driver"]
+fn a_store_held_by_another_process_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("redline.redb");
+    let held = Store::open(&db).unwrap();
+    let app = App::start_with(dir, &db);
+    let message = app.wait_text("#store-error", "the lock error", |t| !t.is_empty());
+    assert!(
+        message.contains("open in another Redline process"),
+        "{message}"
+    );
+    assert!(app.text("h1").contains("already open"));
+    app.screenshot("06-locked");
+    drop(held);
+}

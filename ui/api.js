@@ -1,0 +1,33 @@
+// Every call from the UI to the app, by name. Errors arrive as {kind, message}; they are
+// re-thrown as ApiError so views can show `message` and branch on `kind`.
+
+const tauri = window.__TAURI__;
+
+export class ApiError extends Error {
+  constructor(kind, message) {
+    super(message);
+    this.kind = kind;
+  }
+}
+
+async function call(command, args) {
+  try {
+    return await tauri.core.invoke(command, args);
+  } catch (e) {
+    if (e && typeof e === "object" && "message" in e) throw new ApiError(e.kind || "error", e.message);
+    throw new ApiError("error", String(e));
+  }
+}
+
+export const api = {
+  status: () => call("app_status"),
+  facets: () => call("facets"),
+  list: (filter, offset, limit) => call("list_settlements", { filter, offset, limit }),
+  get: (id) => call("get_settlement", { id }),
+  pickImportFile: () => call("pick_import_file"),
+  importFile: (path, strict) => call("import_file", { path, strict }),
+  loadSample: (count, seed) => call("load_sample", { count, seed }),
+  cancelJob: () => call("cancel_job"),
+  /** Call `fn({job, done, total, items})` on every progress event; returns an unlisten function. */
+  onProgress: (fn) => tauri.event.listen("job-progress", (event) => fn(event.payload)),
+};

@@ -1,0 +1,99 @@
+// The app shell: navigation between views, the first-run and error screens, and global keys.
+
+import { api } from "./api.js";
+import { h, mount } from "./dom.js";
+import * as settlements from "./views/settlements.js";
+import * as settings from "./views/settings.js";
+import * as welcome from "./views/welcome.js";
+
+const VIEWS = [
+  { id: "settlements", label: "Settlements", view: settlements },
+  { id: "dashboard", label: "Dashboard" },
+  { id: "agents", label: "Agents" },
+  { id: "patterns", label: "Patterns" },
+  { id: "experiments", label: "Experiments" },
+  { id: "export", label: "Export" },
+  { id: "settings", label: "Settings", view: settings },
+];
+
+const nav = document.getElementById("nav");
+const main = document.getElementById("view");
+let keyHandler = null;
+
+const ctx = {
+  /** Views register one key handler for keys typed outside inputs; replaced on navigation. */
+  onKey: (fn) => (keyHandler = fn),
+  /** Re-read the store's status and show `view` (or the first-run view if the store is empty). */
+  refresh: (view) => start(view),
+};
+
+function renderNav(active) {
+  mount(nav,
+    h("div", { class: "brand" }, h("img", { src: "icon.svg", alt: "", width: 22, height: 22 }), "Redline"),
+    h("ul", {}, VIEWS.map((v) => {
+      const button = h("button", {
+        type: "button", id: `nav-${v.id}`, class: ["nav-item", v.id === active && "active"],
+        "aria-current": v.id === active ? "page" : false,
+        disabled: !v.view,
+        title: v.view ? undefined : "Not available in this version yet",
+      }, v.label);
+      if (v.view) button.addEventListener("click", () => show(v.id));
+      return h("li", {}, button);
+    })),
+  );
+}
+
+async function show(id) {
+  const entry = VIEWS.find((v) => v.id === id && v.view) || VIEWS[0];
+  keyHandler = null;
+  renderNav(entry.id);
+  main.replaceChildren(h("p", { class: "loading muted" }, "Loading…"));
+  try {
+    await entry.view.render(main, ctx);
+  } catch (err) {
+    mount(main, h("p", { class: "error", role: "alert" }, err.message || String(err)));
+  }
+}
+
+function storeError(status) {
+  const e = status.error;
+  const titles = {
+    locked: "Redline is already open",
+    corrupt: "The store is damaged",
+    not_redline: "This file is not a Redline store",
+    too_new: "This store needs a newer Redline",
+    disk_full: "The disk is full",
+  };
+  renderNav(null);
+  nav.querySelectorAll("button").forEach((b) => (b.disabled = true));
+  mount(main,
+    h("div", { class: "fatal", role: "alert" },
+      h("h1", {}, titles[e.kind] || "The store could not be opened"),
+      h("p", { id: "store-error" }, e.message),
+      status.db_path ? h("p", { class: "muted" }, "Store: ", h("code", {}, status.db_path)) : null,
+    ));
+}
+
+async function start(view = "settlements") {
+  let status;
+  try {
+    status = await api.status();
+  } catch (err) {
+    mount(main, h("p", { class: "error", role: "alert" }, err.message));
+    return;
+  }
+  if (status.error) return storeError(status);
+  if (status.store.settlements === 0 && view !== "settings") {
+    keyHandler = null;
+    renderNav("settlements");
+    return welcome.render(main, ctx);
+  }
+  return show(view);
+}
+
+document.addEventListener("keydown", (e) => {
+  const typing = e.target instanceof HTMLElement && e.target.matches("input, select, textarea");
+  if (!typing && keyHandler && !e.ctrlKey && !e.metaKey && !e.altKey) keyHandler(e);
+});
+
+start();
