@@ -69,8 +69,51 @@ fn is_word(token: &str) -> bool {
     token.chars().any(char::is_alphanumeric)
 }
 
-/// The spans of the word diff of `old` → `new`, with adjacent spans of one kind merged.
+/// The spans of the word diff of `old` → `new`: adjacent spans of one kind merged, and each
+/// run of changes gathered into one deletion and one insertion (see [`gather_changes`]).
 pub fn word_diff(old: &str, new: &str) -> Vec<Span> {
+    gather_changes(raw_diff(old, new))
+}
+
+/// Within a run of changes, a kept piece with no word in it (a space, a "=", a comma) is noise
+/// that splits one edit into many: it is folded into the change, so "a src=x b" → "a b" shows
+/// one deletion, not three. Each run of changes becomes one deletion followed by one insertion.
+fn gather_changes(spans: Vec<Span>) -> Vec<Span> {
+    let mut out: Vec<Span> = Vec::with_capacity(spans.len());
+    let mut deleted = String::new();
+    let mut inserted = String::new();
+    let flush = |out: &mut Vec<Span>, deleted: &mut String, inserted: &mut String| {
+        for (kind, text) in [(SpanKind::Delete, deleted), (SpanKind::Insert, inserted)] {
+            if !text.is_empty() {
+                out.push(Span {
+                    kind,
+                    text: std::mem::take(text),
+                });
+            }
+        }
+    };
+    let n = spans.len();
+    for (i, span) in spans.into_iter().enumerate() {
+        match span.kind {
+            SpanKind::Delete => deleted.push_str(&span.text),
+            SpanKind::Insert => inserted.push_str(&span.text),
+            SpanKind::Equal => {
+                let inside_changes = !(deleted.is_empty() && inserted.is_empty()) && i + 1 < n;
+                if inside_changes && !span.text.chars().any(char::is_alphanumeric) {
+                    deleted.push_str(&span.text);
+                    inserted.push_str(&span.text);
+                } else {
+                    flush(&mut out, &mut deleted, &mut inserted);
+                    out.push(span);
+                }
+            }
+        }
+    }
+    flush(&mut out, &mut deleted, &mut inserted);
+    out
+}
+
+fn raw_diff(old: &str, new: &str) -> Vec<Span> {
     let a = tokens(old);
     let b = tokens(new);
     let mut spans: Vec<Span> = Vec::new();
@@ -182,6 +225,21 @@ mod tests {
         assert_eq!(c.old_words, 8);
         assert_eq!(c.kept, 4);
         assert_eq!(c.kept_share(), 0.5);
+    }
+
+    #[test]
+    fn punctuation_inside_an_edit_does_not_split_it() {
+        let spans = word_diff("Hello <img src=x onerror=alert(1)> world", "Hello world");
+        let kinds: Vec<SpanKind> = spans.iter().map(|s| s.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![SpanKind::Equal, SpanKind::Delete, SpanKind::Equal],
+            "{spans:?}"
+        );
+        assert_eq!(spans[1].text, "<img src=x onerror=alert(1)> ");
+        let spans = word_diff("We utilize the tool, then stop.", "We use the tool, then stop.");
+        assert_eq!(spans.len(), 4, "{spans:?}");
+        assert_eq!((spans[1].text.as_str(), spans[2].text.as_str()), ("utilize", "use"));
     }
 
     #[test]

@@ -534,7 +534,7 @@ impl Fields for CsvRow<'_> {
         let i = *self.columns.get(name)?;
         Some(match self.row.get(i) {
             None => Raw::Null,
-            Some(s) if s.is_empty() => Raw::Null,
+            Some("") => Raw::Null,
             Some(s) => Raw::Str(s),
         })
     }
