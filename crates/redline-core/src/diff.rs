@@ -237,9 +237,15 @@ mod tests {
             "{spans:?}"
         );
         assert_eq!(spans[1].text, "<img src=x onerror=alert(1)> ");
-        let spans = word_diff("We utilize the tool, then stop.", "We use the tool, then stop.");
+        let spans = word_diff(
+            "We utilize the tool, then stop.",
+            "We use the tool, then stop.",
+        );
         assert_eq!(spans.len(), 4, "{spans:?}");
-        assert_eq!((spans[1].text.as_str(), spans[2].text.as_str()), ("utilize", "use"));
+        assert_eq!(
+            (spans[1].text.as_str(), spans[2].text.as_str()),
+            ("utilize", "use")
+        );
     }
 
     #[test]
