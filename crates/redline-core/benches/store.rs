@@ -61,7 +61,7 @@ fn main() {
         seed: 2,
         end,
         days: 365,
-        body_scale: 10,
+        body_scale: 6,
     };
 
     let t = Instant::now();
