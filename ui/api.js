@@ -3,9 +3,13 @@
 
 const tauri = window.__TAURI__;
 
+/** Core messages start in lower case (they read well after "error: " in the CLI); the UI shows
+ *  them as sentences. */
+const sentence = (text) => (text ? text[0].toUpperCase() + text.slice(1) : text);
+
 export class ApiError extends Error {
   constructor(kind, message) {
-    super(message);
+    super(sentence(message));
     this.kind = kind;
   }
 }

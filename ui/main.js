@@ -58,7 +58,7 @@ async function show(id) {
 function storeError(status) {
   const e = status.error;
   const titles = {
-    locked: "Redline is already open",
+    locked: "The store is in use",
     corrupt: "The store is damaged",
     not_redline: "This file is not a Redline store",
     too_new: "This store needs a newer Redline",
@@ -69,7 +69,7 @@ function storeError(status) {
   mount(main,
     h("div", { class: "fatal", role: "alert" },
       h("h1", {}, titles[e.kind] || "The store could not be opened"),
-      h("p", { id: "store-error" }, e.message),
+      h("p", { id: "store-error" }, e.message[0].toUpperCase() + e.message.slice(1)),
       status.db_path ? h("p", { class: "muted" }, "Store: ", h("code", {}, status.db_path)) : null,
     ));
 }

@@ -162,7 +162,7 @@ fn import_with_a_bad_line_names_the_line() {
     app.type_into("#import-path", "/no/such/file.jsonl");
     app.click("#import-run");
     let err = app.wait_text("#import-error", "the error", |t| !t.is_empty());
-    assert!(err.contains("cannot open /no/such/file.jsonl"), "{err}");
+    assert!(err.contains("Cannot open /no/such/file.jsonl"), "{err}");
     assert_eq!(app.console_errors(), Vec::<String>::new());
 }
 
@@ -226,7 +226,7 @@ fn a_store_held_by_another_process_is_explained() {
         message.contains("open in another Redline process"),
         "{message}"
     );
-    assert!(app.text("h1").contains("already open"));
+    assert_eq!(app.text("h1"), "The store is in use");
     app.screenshot("06-locked");
     drop(held);
 }
