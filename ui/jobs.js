@@ -77,7 +77,7 @@ export function importPanel({ onDone, doneLabel = "Show settlements" } = {}) {
 
   const form = h("form", { class: "import-form" },
     path,
-    h("div", { class: "row" }, pick, run),
+    h("div", { class: "inline" }, pick, run),
     h("label", { class: "check" }, strict, " Import only if every line is valid"),
     progress, result,
   );
@@ -111,7 +111,7 @@ export function samplePanel({ onDone } = {}) {
   const count = h("input", { id: "sample-count", type: "number", min: 1, max: 1000000, value: 3000, "aria-label": "How many sample settlements" });
   const load = h("button", { id: "sample-load", type: "submit" }, "Load sample data");
   const progress = h("div", { class: "job-area" });
-  const form = h("form", { class: "row" }, count, load);
+  const form = h("form", { class: "inline" }, count, load);
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     load.disabled = true;

@@ -210,7 +210,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ..Default::default()
             };
             if let Some(end) = end {
-                spec.end = end;
+                spec.end = redline_core::sample::end_of_day(end);
             }
             if let Some(out) = out {
                 let file = std::fs::File::create(&out)

@@ -59,7 +59,7 @@ fn main() {
     let spec = SampleSpec {
         count: n,
         seed: 2,
-        end,
+        end: redline_core::sample::end_of_day(end),
         days: 365,
         body_scale: 6,
     };
@@ -185,7 +185,9 @@ fn main() {
             0,
         ),
     ];
-    println!("\nlist page of 100 (median of 9 runs; total = all matches, counted in the same call):");
+    println!(
+        "\nlist page of 100 (median of 9 runs; total = all matches, counted in the same call):"
+    );
     for (name, filter, offset) in &queries {
         let mut total = 0;
         let ms = median_ms(9, || {

@@ -26,8 +26,8 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 pub struct SampleSpec {
     pub count: usize,
     pub seed: u64,
-    /// The last day of the span (settlements fall in the `days` before its end).
-    pub end: NaiveDate,
+    /// The end of the span: settlements fall in the `days` before it, never after it.
+    pub end: DateTime<Utc>,
     pub days: u32,
     /// Body sentences per output: 1 gives realistic texts of a few hundred characters; larger
     /// values make long texts (for benchmarks).
@@ -39,11 +39,16 @@ impl Default for SampleSpec {
         Self {
             count: 3000,
             seed: 1,
-            end: Utc::now().date_naive(),
+            end: Utc::now(),
             days: 180,
             body_scale: 1,
         }
     }
+}
+
+/// The last second of a day (UTC), for a span that ends on that day.
+pub fn end_of_day(day: NaiveDate) -> DateTime<Utc> {
+    day.and_hms_opt(23, 59, 59).expect("valid time").and_utc()
 }
 
 /// The agents of the sample data.
@@ -162,11 +167,7 @@ pub fn generate_one(spec: &SampleSpec, index: usize) -> Settlement {
         .wrapping_mul(0x2545_F491_4F6C_DD1D)
         .wrapping_add(index as u64));
     rng.next();
-    let end = spec
-        .end
-        .and_hms_opt(23, 59, 59)
-        .expect("valid time")
-        .and_utc();
+    let end = spec.end;
     let span = Duration::days(i64::from(spec.days.max(1)));
     let created_at = timestamp(&mut rng, end, span, index, spec.count);
     let agent = AGENTS[rng.below(AGENTS.len())];
@@ -258,7 +259,11 @@ fn timestamp(
         .and_hms_opt(seconds / 3600, (seconds / 60) % 60, seconds % 60)
         .expect("valid time")
         .and_utc();
-    t.min(end)
+    if t > end {
+        // Later today than now: pull it back into the last hour instead.
+        return end - Duration::seconds((rng.unit() * 3600.0) as i64);
+    }
+    t
 }
 
 /// The agent's draft and the person's edit of it.
@@ -398,7 +403,7 @@ mod tests {
         SampleSpec {
             count,
             seed: 42,
-            end: NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+            end: end_of_day(NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()),
             ..Default::default()
         }
     }
@@ -436,7 +441,7 @@ mod tests {
     #[test]
     fn the_auditor_regresses_recently() {
         let all = generate(&spec(6000));
-        let end = spec(1).end.and_hms_opt(23, 59, 59).unwrap().and_utc();
+        let end = spec(1).end;
         let auditor = |recent: bool| {
             all.iter().filter(move |s| {
                 s.agent.as_str() == REGRESSING_AGENT

@@ -262,3 +262,67 @@ fn progress_reports_bytes_and_cancel_stops_at_a_batch_boundary() {
     assert_eq!(report.written.unchanged, 2000);
     assert_eq!(store.list(&Filter::default(), 0, 1).unwrap().total, 5000);
 }
+
+mod fuzz {
+    //! Import must survive any input: no panic, every record either imported or reported.
+    use super::*;
+    use proptest::prelude::*;
+
+    fn arbitrary_line() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            // Raw bytes, including invalid UTF-8 and stray quotes and braces.
+            proptest::collection::vec(any::<u8>(), 0..120),
+            // Plausible records with arbitrary field values.
+            (
+                "\\PC{0,12}",
+                "\\PC{0,12}",
+                prop_oneof![Just("2026-01-01T00:00:00Z".to_string()), "\\PC{0,20}"],
+                prop_oneof![Just(serde_json::json!(0.5)), Just(serde_json::json!("x")), Just(serde_json::json!(-3)), Just(serde_json::json!(null))],
+            )
+                .prop_map(|(id, agent, created, rate)| {
+                    serde_json::json!({"id": id, "agent": agent, "ai_output": "a", "final_output": "b",
+                        "created_at": created, "acceptance_rate": rate})
+                    .to_string()
+                    .into_bytes()
+                }),
+        ]
+        .prop_map(|mut l| {
+            l.retain(|b| *b != b'\n');
+            l
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn any_jsonl_is_imported_or_reported(lines in proptest::collection::vec(arbitrary_line(), 0..12)) {
+            let (dir, store) = setup();
+            let mut text = lines.join(&b'\n');
+            text.push(b'\n');
+            let path = dir.path().join("fuzz.jsonl");
+            std::fs::write(&path, &text).unwrap();
+            let options = ImportOptions { format: Some(Format::Jsonl), ..Default::default() };
+            let report = import_file(&store, &path, &options, &mut no_progress, &Cancel::new()).unwrap();
+            let non_blank = lines.iter().enumerate().filter(|(i, l)| {
+                let l: &[u8] = if *i == 0 { l.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(l) } else { l };
+                !l.iter().all(u8::is_ascii_whitespace)
+            }).count() as u64;
+            prop_assert_eq!(report.records, non_blank);
+            prop_assert_eq!(report.written.inserted + report.written.updated + report.written.unchanged + report.bad_total, report.records);
+            prop_assert_eq!(store.count().unwrap(), report.written.inserted);
+        }
+
+        #[test]
+        fn any_csv_body_is_imported_or_reported(body in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let (dir, store) = setup();
+            let mut text = b"id,agent,ai_output,final_output,created_at\n".to_vec();
+            text.extend_from_slice(&body);
+            let path = dir.path().join("fuzz.csv");
+            std::fs::write(&path, &text).unwrap();
+            let report = import_file(&store, &path, &ImportOptions::default(), &mut no_progress, &Cancel::new()).unwrap();
+            prop_assert_eq!(report.written.inserted + report.written.updated + report.written.unchanged + report.bad_total, report.records);
+            prop_assert_eq!(store.count().unwrap(), report.written.inserted);
+        }
+    }
+}

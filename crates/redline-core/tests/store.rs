@@ -14,7 +14,7 @@ fn spec(count: usize) -> SampleSpec {
     SampleSpec {
         count,
         seed: 9,
-        end: NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+        end: sample::end_of_day(NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()),
         ..Default::default()
     }
 }

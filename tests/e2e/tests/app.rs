@@ -82,7 +82,7 @@ fn filters_match_the_store() {
     let spec = SampleSpec {
         count: 2000,
         seed: 5,
-        end: NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+        end: sample::end_of_day(NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()),
         ..Default::default()
     };
     {
@@ -229,4 +229,25 @@ fn a_store_held_by_another_process_is_explained() {
     assert_eq!(app.text("h1"), "The store is in use");
     app.screenshot("06-locked");
     drop(held);
+}
+
+#[test]
+#[ignore = "end-to-end: run by scripts/test with the app built, Xvfb and tauri-driver"]
+fn a_long_job_shows_progress_and_can_be_cancelled() {
+    let app = App::start();
+    app.watch_console();
+    app.type_into("#sample-count", "400000");
+    app.click("#sample-load");
+    // Progress appears, counting up in batches of 2,000.
+    let label = app.wait_text("#job-label", "progress", |t| t.contains("settlements ·"));
+    assert!(label.contains('%'), "{label}");
+    app.screenshot("07-progress");
+    app.click("#job-cancel");
+    let count = app.wait_text("#result-count", "the list after the cancel", |t| {
+        t.contains(" of ")
+    });
+    let n = total(&count).unwrap();
+    assert!(n > 0 && n < 400_000, "{count}");
+    assert_eq!(n % 2000, 0, "a partial batch: {count}");
+    assert_eq!(app.console_errors(), Vec::<String>::new());
 }
