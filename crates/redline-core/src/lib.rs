@@ -24,6 +24,7 @@ pub mod import;
 pub mod job;
 pub mod model;
 pub mod sample;
+pub mod secret;
 pub mod store;
 
 pub use model::{Acceptance, AgentName, IntentType, Settlement, SettlementId, Source, SourceKind};

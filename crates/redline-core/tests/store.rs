@@ -170,7 +170,7 @@ fn reopening_keeps_everything() {
     }
     let store = Store::open(&path).unwrap();
     assert_eq!(store.count().unwrap(), 300);
-    assert_eq!(store.schema_version().unwrap(), 1);
+    assert_eq!(store.schema_version().unwrap(), 2);
     let id = SettlementId::new("sample-9-000123").unwrap();
     assert_eq!(store.get(&id).unwrap().unwrap(), all[123]);
 }
@@ -244,7 +244,7 @@ fn newer_schema_is_refused_and_left_alone() {
     match &err {
         StoreError::TooNew {
             found, supported, ..
-        } => assert_eq!((*found, *supported), (99, 1)),
+        } => assert_eq!((*found, *supported), (99, 2)),
         other => panic!("{other:?}"),
     }
     assert!(err.to_string().contains("update Redline"));
@@ -347,4 +347,57 @@ fn a_file_written_half_way_by_another_tool_is_not_a_store() {
     std::fs::File::create(&path).unwrap().flush().unwrap();
     let store = Store::open(&path).unwrap();
     assert_eq!(store.count().unwrap(), 0);
+}
+
+#[test]
+fn a_v1_store_is_migrated_to_v2_with_its_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("redline.redb");
+    let all = sample::generate(&spec(100));
+    {
+        let store = Store::open(&path).unwrap();
+        store.upsert_batch(&all).unwrap();
+    }
+    // Turn the file back into what Redline v1 wrote: no `sync` table, schema_version 1.
+    {
+        let db = redb::Database::open(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        txn.delete_table(redline_core::store::schema::SYNC).unwrap();
+        txn.open_table(redline_core::store::schema::META)
+            .unwrap()
+            .insert("schema_version", 1)
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), 2);
+    assert_eq!(store.count().unwrap(), 100);
+    assert_eq!(store.sync_state("notion").unwrap(), None);
+    assert!(store.table_names().unwrap().contains(&"sync".to_string()));
+}
+
+#[test]
+fn a_batch_writes_records_deletions_and_state_together() {
+    let (_dir, store) = fresh();
+    let all = sample::generate(&spec(50));
+    store.upsert_batch(&all).unwrap();
+    let gone: Vec<SettlementId> = all[..10].iter().map(|s| s.id.clone()).collect();
+    let report = store
+        .write(redline_core::store::Batch {
+            upserts: &[],
+            deletes: &gone,
+            sync_state: Some(("notion", b"{\"cursor\":1}")),
+        })
+        .unwrap();
+    assert_eq!(report.deleted, 10);
+    assert_eq!(store.count().unwrap(), 40);
+    assert_eq!(store.list(&Filter::default(), 0, 100).unwrap().total, 40);
+    assert_eq!(
+        store.counts().unwrap().iter().map(|r| r.count).sum::<u64>(),
+        40
+    );
+    assert_eq!(
+        store.sync_state("notion").unwrap().as_deref(),
+        Some(&b"{\"cursor\":1}"[..])
+    );
 }

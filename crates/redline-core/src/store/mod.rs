@@ -101,6 +101,8 @@ pub struct UpsertReport {
     pub inserted: u64,
     pub updated: u64,
     pub unchanged: u64,
+    /// Records removed (a write with deletions; absent ids are not counted).
+    pub deleted: u64,
 }
 
 impl UpsertReport {
@@ -108,7 +110,18 @@ impl UpsertReport {
         self.inserted += other.inserted;
         self.updated += other.updated;
         self.unchanged += other.unchanged;
+        self.deleted += other.deleted;
     }
+}
+
+/// One all-or-nothing write: records to insert or replace, ids to remove, and the sync state
+/// of a source to save with them.
+#[derive(Default)]
+pub struct Batch<'a> {
+    pub upserts: &'a [Settlement],
+    pub deletes: &'a [SettlementId],
+    /// `(source, state)`: saved in the `sync` table under `source`.
+    pub sync_state: Option<(&'a str, &'a [u8])>,
 }
 
 /// Where a store is and what it holds.
@@ -232,6 +245,14 @@ impl Store {
 
     /// Insert or replace settlements by id, all in one transaction.
     pub fn upsert_batch(&self, batch: &[Settlement]) -> Result<UpsertReport, StoreError> {
+        self.write(Batch {
+            upserts: batch,
+            ..Default::default()
+        })
+    }
+
+    /// Apply a [`Batch`] in one write transaction: all of it or, on any error, none of it.
+    pub fn write(&self, batch: Batch<'_>) -> Result<UpsertReport, StoreError> {
         let mut report = UpsertReport::default();
         let txn = self.db.begin_write()?;
         {
@@ -239,8 +260,19 @@ impl Store {
             let mut by_time = txn.open_table(BY_TIME)?;
             let mut by_agent = txn.open_table(BY_AGENT_TIME)?;
             let mut counts = txn.open_table(COUNTS)?;
+            let unindex = |old: &[u8],
+                           by_time: &mut redb::Table<(i64, &str), &[u8]>,
+                           by_agent: &mut redb::Table<(&str, i64, &str), &[u8]>,
+                           counts: &mut redb::Table<(&str, &str, &str), u64>|
+             -> Result<(), StoreError> {
+                let old: Settlement = decode(old)?;
+                let key = IndexKey::of(&old);
+                by_time.remove((key.ms, key.id))?;
+                by_agent.remove((key.agent, key.ms, key.id))?;
+                bump(counts, &old, -1)
+            };
             let mut buf = Vec::with_capacity(8 * 1024);
-            for s in batch {
+            for s in batch.upserts {
                 buf.clear();
                 buf = postcard::to_extend(s, buf).map_err(|e| StoreError::Decode(e.to_string()))?;
                 let old = records
@@ -251,11 +283,7 @@ impl Store {
                         report.unchanged += 1;
                         continue;
                     }
-                    let old: Settlement = decode(&old)?;
-                    let key = IndexKey::of(&old);
-                    by_time.remove((key.ms, key.id))?;
-                    by_agent.remove((key.agent, key.ms, key.id))?;
-                    bump(&mut counts, &old, -1)?;
+                    unindex(&old, &mut by_time, &mut by_agent, &mut counts)?;
                     report.updated += 1;
                 } else {
                     report.inserted += 1;
@@ -267,9 +295,45 @@ impl Store {
                 by_agent.insert((key.agent, key.ms, key.id), summary.as_slice())?;
                 bump(&mut counts, s, 1)?;
             }
+            for id in batch.deletes {
+                let old = records.remove(id.as_str())?.map(|old| old.value().to_vec());
+                if let Some(old) = old {
+                    unindex(&old, &mut by_time, &mut by_agent, &mut counts)?;
+                    report.deleted += 1;
+                }
+            }
+            if let Some((source, state)) = batch.sync_state {
+                txn.open_table(SYNC)?.insert(source, state)?;
+            }
         }
         txn.commit()?;
         Ok(report)
+    }
+
+    /// The saved sync state of a source, if any.
+    pub fn sync_state(&self, source: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(SYNC)?;
+        let found = table.get(source)?.map(|v| v.value().to_vec());
+        Ok(found)
+    }
+
+    /// The ids of every settlement that came from `kind` of source (a full scan).
+    pub fn ids_from(
+        &self,
+        kind: crate::model::SourceKind,
+    ) -> Result<Vec<SettlementId>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let records = txn.open_table(SETTLEMENTS)?;
+        let mut ids = Vec::new();
+        for entry in records.iter()? {
+            let (_, value) = entry?;
+            let s: Settlement = decode(value.value())?;
+            if s.source.kind == kind {
+                ids.push(s.id);
+            }
+        }
+        Ok(ids)
     }
 
     /// One settlement by id.

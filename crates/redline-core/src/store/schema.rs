@@ -7,6 +7,10 @@
 //! - `by_agent_time`: `(agent, created_at ms, id) →` the same summary: agent + range queries.
 //! - `counts`: `(agent, intent type, "YYYY-MM") →` number of settlements, kept on every write.
 //!
+//! Version 2 adds:
+//! - `sync`: source name (`"notion"`) `→` JSON of that source's sync state (cursor, mapping),
+//!   written in the same transaction as the records it describes.
+//!
 //! A migration takes an open write transaction of version N and leaves version N + 1; all of
 //! them run in one transaction, so a crash mid-migration leaves the old version intact.
 
@@ -18,11 +22,12 @@ pub const BY_TIME: TableDefinition<(i64, &str), &[u8]> = TableDefinition::new("b
 pub const BY_AGENT_TIME: TableDefinition<(&str, i64, &str), &[u8]> =
     TableDefinition::new("by_agent_time");
 pub const COUNTS: TableDefinition<(&str, &str, &str), u64> = TableDefinition::new("counts");
+pub const SYNC: TableDefinition<&str, &[u8]> = TableDefinition::new("sync");
 
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";
 
 /// The schema version this build writes and reads.
-pub const CURRENT_VERSION: u64 = 1;
+pub const CURRENT_VERSION: u64 = 2;
 
 /// A step from version `from` to `from + 1`.
 pub struct Migration {
@@ -30,9 +35,18 @@ pub struct Migration {
     pub run: fn(&WriteTransaction) -> Result<(), redb::Error>,
 }
 
-/// Every migration, in order. Version 1 is the first released schema, so there is none yet;
-/// a change to a table's layout adds one here and bumps [`CURRENT_VERSION`].
-pub const MIGRATIONS: &[Migration] = &[];
+/// Every migration, in order. A change to a table's layout adds one here and bumps
+/// [`CURRENT_VERSION`].
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    from: 1,
+    run: v1_to_v2,
+}];
+
+/// v2 adds the `sync` table.
+fn v1_to_v2(txn: &WriteTransaction) -> Result<(), redb::Error> {
+    txn.open_table(SYNC)?;
+    Ok(())
+}
 
 /// Create every table of the current version (a no-op for tables that exist).
 pub fn create_tables(txn: &WriteTransaction) -> Result<(), redb::Error> {
@@ -41,5 +55,6 @@ pub fn create_tables(txn: &WriteTransaction) -> Result<(), redb::Error> {
     txn.open_table(BY_TIME)?;
     txn.open_table(BY_AGENT_TIME)?;
     txn.open_table(COUNTS)?;
+    txn.open_table(SYNC)?;
     Ok(())
 }
