@@ -23,6 +23,7 @@ pub mod diff;
 pub mod import;
 pub mod job;
 pub mod model;
+pub mod notion;
 pub mod sample;
 pub mod secret;
 pub mod store;

@@ -1,0 +1,294 @@
+//! The HTTP client for the Notion API: auth and version headers, a request pace under the
+//! documented average rate, and retries — `Retry-After` on 429 / 529, exponential back-off with
+//! jitter on 409, 5xx and network errors — bounded, then a clear failure.
+
+use super::NotionError;
+use crate::job::Cancel;
+use crate::secret::Sensitive;
+use serde_json::Value;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// The Notion API versions Redline speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ApiVersion {
+    /// Databases are queried directly: `POST /v1/databases/{id}/query`.
+    #[serde(rename = "2022-06-28")]
+    V2022,
+    /// Databases hold data sources: `POST /v1/data_sources/{id}/query`.
+    #[serde(rename = "2025-09-03")]
+    V2025,
+}
+
+impl ApiVersion {
+    pub fn header(self) -> &'static str {
+        match self {
+            ApiVersion::V2022 => "2022-06-28",
+            ApiVersion::V2025 => "2025-09-03",
+        }
+    }
+}
+
+/// How the client talks to Notion.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// `https://api.notion.com`, or a proxy, gateway or test server.
+    pub base_url: String,
+    pub version: ApiVersion,
+    /// The pace of requests; Notion documents an average of 3 per second.
+    pub requests_per_second: f64,
+    /// Retries of one request before giving up.
+    pub max_retries: u32,
+    /// The first back-off wait on 5xx and network errors; it doubles with each retry.
+    pub backoff_base: Duration,
+    /// The longest back-off wait.
+    pub backoff_max: Duration,
+    pub timeout: Duration,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            base_url: super::base_url_from_env(),
+            version: ApiVersion::V2025,
+            requests_per_second: 2.8,
+            max_retries: 8,
+            backoff_base: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(30),
+            timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What the client has done so far, for progress and tests.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub requests: AtomicU64,
+    pub retries: AtomicU64,
+    pub rate_limited: AtomicU64,
+    /// Time spent waiting for Retry-After, in milliseconds.
+    pub rate_limit_wait_ms: AtomicU64,
+}
+
+pub struct Client {
+    agent: ureq::Agent,
+    config: ClientConfig,
+    token: Sensitive<String>,
+    next_slot: Mutex<Instant>,
+    jitter: Mutex<u64>,
+    pub counters: Counters,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.config.base_url)
+            .field("version", &self.config.version)
+            .field("token", &self.token)
+            .finish()
+    }
+}
+
+enum Attempt {
+    Done(Value),
+    /// Retry after this long.
+    Retry(Duration, String, bool),
+    Fail(NotionError),
+}
+
+impl Client {
+    pub fn new(token: Sensitive<String>, config: ClientConfig) -> Client {
+        let agent = ureq::AgentBuilder::new()
+            .timeout(config.timeout)
+            .user_agent(concat!("redline/", env!("CARGO_PKG_VERSION")))
+            .build();
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64)
+            | 1;
+        Client {
+            agent,
+            config,
+            token,
+            next_slot: Mutex::new(Instant::now()),
+            jitter: Mutex::new(seed),
+            counters: Counters::default(),
+        }
+    }
+
+    pub fn version(&self) -> ApiVersion {
+        self.config.version
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.config.base_url
+    }
+
+    /// Wait for this request's slot in the pace.
+    fn pace(&self, cancel: &Cancel) -> Result<(), NotionError> {
+        let interval = Duration::from_secs_f64(1.0 / self.config.requests_per_second.max(0.01));
+        let wait = {
+            let mut next = self.next_slot.lock().expect("pace lock");
+            let now = Instant::now();
+            let at = (*next).max(now);
+            *next = at + interval;
+            at - now
+        };
+        sleep(wait, cancel)
+    }
+
+    /// A factor in 0.5..1.0 for "equal jitter" back-off.
+    fn jitter(&self) -> f64 {
+        let mut x = self.jitter.lock().expect("jitter lock");
+        *x ^= *x << 13;
+        *x ^= *x >> 7;
+        *x ^= *x << 17;
+        0.5 + (*x >> 11) as f64 / (1u64 << 53) as f64 / 2.0
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .config
+            .backoff_base
+            .saturating_mul(1u32 << attempt.min(16));
+        exp.min(self.config.backoff_max).mul_f64(self.jitter())
+    }
+
+    /// Send one request (`path` starts with `/v1/`) and return the JSON body of its answer.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        cancel: &Cancel,
+    ) -> Result<Value, NotionError> {
+        let url = format!("{}{}", self.config.base_url.trim_end_matches('/'), path);
+        let mut attempt = 0u32;
+        loop {
+            if cancel.is_cancelled() {
+                return Err(NotionError::Cancelled);
+            }
+            self.pace(cancel)?;
+            self.counters.requests.fetch_add(1, Ordering::Relaxed);
+            match self.attempt(method, &url, body, attempt) {
+                Attempt::Done(v) => return Ok(v),
+                Attempt::Fail(e) => return Err(e),
+                Attempt::Retry(wait, why, rate_limited) => {
+                    if attempt >= self.config.max_retries {
+                        return Err(NotionError::GaveUp {
+                            attempts: attempt + 1,
+                            last: why,
+                        });
+                    }
+                    attempt += 1;
+                    self.counters.retries.fetch_add(1, Ordering::Relaxed);
+                    if rate_limited {
+                        self.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
+                        self.counters
+                            .rate_limit_wait_ms
+                            .fetch_add(wait.as_millis() as u64, Ordering::Relaxed);
+                        // Nothing may be sent before the server's wait is over.
+                        let mut next = self.next_slot.lock().expect("pace lock");
+                        *next = (*next).max(Instant::now() + wait);
+                    } else {
+                        sleep(wait, cancel)?;
+                    }
+                }
+            }
+        }
+    }
+
+    fn attempt(&self, method: &str, url: &str, body: Option<&Value>, attempt: u32) -> Attempt {
+        let request = self
+            .agent
+            .request(method, url)
+            .set("Authorization", &format!("Bearer {}", self.token.expose()))
+            .set("Notion-Version", self.config.version.header());
+        let sent = match body {
+            Some(b) => request.send_json(b),
+            None => request.call(),
+        };
+        match sent {
+            Ok(response) => match response.into_json::<Value>() {
+                Ok(v) => Attempt::Done(v),
+                Err(e) => Attempt::Retry(
+                    self.backoff(attempt),
+                    format!("the answer was cut off: {e}"),
+                    false,
+                ),
+            },
+            Err(ureq::Error::Status(status, response)) => {
+                let retry_after = response
+                    .header("Retry-After")
+                    .and_then(|v| v.trim().parse::<u64>().ok());
+                let body: Value = response.into_json().unwrap_or(Value::Null);
+                let code = body["code"].as_str().unwrap_or("").to_owned();
+                let message = body["message"].as_str().unwrap_or("").to_owned();
+                match status {
+                    429 | 529 => Attempt::Retry(
+                        Duration::from_secs(retry_after.unwrap_or(1)),
+                        format!("{status} {code}: {message}"),
+                        true,
+                    ),
+                    409 | 500 | 502 | 503 | 504 => Attempt::Retry(
+                        self.backoff(attempt),
+                        format!("{status} {code}: {message}"),
+                        false,
+                    ),
+                    _ => Attempt::Fail(NotionError::from_status(status, &code, &message)),
+                }
+            }
+            Err(ureq::Error::Transport(t)) => {
+                Attempt::Retry(self.backoff(attempt), format!("network: {t}"), false)
+            }
+        }
+    }
+}
+
+/// Sleep in short slices so a cancel is noticed within 100 ms.
+fn sleep(total: Duration, cancel: &Cancel) -> Result<(), NotionError> {
+    let end = Instant::now() + total;
+    loop {
+        if cancel.is_cancelled() {
+            return Err(NotionError::Cancelled);
+        }
+        let now = Instant::now();
+        if now >= end {
+            return Ok(());
+        }
+        std::thread::sleep((end - now).min(Duration::from_millis(100)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_is_capped() {
+        let c = Client::new(
+            Sensitive::new("t".into()),
+            ClientConfig {
+                base_url: "http://127.0.0.1:9".into(),
+                ..Default::default()
+            },
+        );
+        for attempt in 0..12 {
+            let full = Duration::from_millis(500)
+                .saturating_mul(1 << attempt)
+                .min(Duration::from_secs(30));
+            let got = c.backoff(attempt);
+            assert!(got >= full / 2 && got <= full, "{attempt}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn the_token_is_not_in_debug_output() {
+        let c = Client::new(
+            Sensitive::new("secret_TOKEN".into()),
+            ClientConfig::default(),
+        );
+        assert!(!format!("{c:?}").contains("secret_TOKEN"));
+    }
+}

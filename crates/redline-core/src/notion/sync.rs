@@ -1,0 +1,315 @@
+//! Connect a database, then sync it into the store: incrementally by `last_edited_time`, and a
+//! reconcile that removes what Notion no longer has.
+//!
+//! The cursor is the latest `last_edited_time` stored. Notion rounds that time to the minute, so
+//! an incremental sync asks for pages edited on or after `cursor − 1 minute` and relies on the
+//! upsert to ignore pages it already has unchanged. Pages come sorted by `last_edited_time`
+//! ascending, and each page of results (≤ 100 pages) is written together with the new cursor in
+//! one store transaction: a sync stopped anywhere resumes from the last committed batch.
+
+use super::mapping::{self, Mapping, Property};
+use super::page::{self, Skipped};
+use super::{parse_database_ref, ApiVersion, Client, NotionError};
+use crate::job::Cancel;
+use crate::model::{Settlement, SettlementId, SourceKind};
+use crate::store::{Batch, Store, UpsertReport};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::HashSet;
+use std::sync::atomic::Ordering;
+
+/// The key of Notion's sync state in the store.
+pub const STATE_KEY: &str = "notion";
+
+/// Skipped pages kept in the state for the UI; past this only the count goes on.
+const MAX_SKIPPED: usize = 1000;
+
+/// A connected database.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Connection {
+    pub database_id: String,
+    /// With API version 2025-09-03: the data source that is queried.
+    pub data_source_id: Option<String>,
+    pub version: ApiVersion,
+    pub title: String,
+    pub schema: Vec<Property>,
+    pub mapping: Mapping,
+}
+
+/// What the store remembers about Notion between syncs.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SyncState {
+    pub connection: Option<Connection>,
+    /// The latest `last_edited_time` stored.
+    pub cursor: Option<DateTime<Utc>>,
+    pub last_sync: Option<DateTime<Utc>>,
+    pub last_reconcile: Option<DateTime<Utc>>,
+    /// Pages the last sync skipped, with the reason.
+    pub skipped: Vec<Skipped>,
+}
+
+impl SyncState {
+    pub fn load(store: &Store) -> Result<SyncState, NotionError> {
+        match store.sync_state(STATE_KEY)? {
+            None => Ok(SyncState::default()),
+            Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                NotionError::Unexpected(format!("the saved Notion sync state is damaged: {e}"))
+            }),
+        }
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("sync state serialises")
+    }
+
+    /// Save the state alone (after connecting, or changing the mapping).
+    pub fn save(&self, store: &Store) -> Result<(), NotionError> {
+        let bytes = self.bytes();
+        store.write(Batch {
+            sync_state: Some((STATE_KEY, &bytes)),
+            ..Default::default()
+        })?;
+        Ok(())
+    }
+}
+
+fn title_of(object: &Value) -> String {
+    object["title"]
+        .as_array()
+        .map(|parts| {
+            parts
+                .iter()
+                .filter_map(|p| p["plain_text"].as_str())
+                .collect::<String>()
+        })
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| "Untitled".to_string())
+}
+
+/// The schema object and data source id of a database, per the client's API version.
+fn fetch_schema(
+    client: &Client,
+    database_id: &str,
+    cancel: &Cancel,
+) -> Result<(Value, Option<String>, String), NotionError> {
+    let db = client.request("GET", &format!("/v1/databases/{database_id}"), None, cancel)?;
+    let title = title_of(&db);
+    match client.version() {
+        ApiVersion::V2022 => Ok((db, None, title)),
+        ApiVersion::V2025 => {
+            let ds = db["data_sources"]
+                .as_array()
+                .and_then(|a| a.first())
+                .and_then(|d| d["id"].as_str())
+                .ok_or_else(|| NotionError::Unexpected("the database lists no data source".into()))?
+                .to_owned();
+            let source = client.request("GET", &format!("/v1/data_sources/{ds}"), None, cancel)?;
+            Ok((source, Some(ds), title))
+        }
+    }
+}
+
+/// Resolve a database link or id: discover its data source, read its schema and propose a
+/// mapping. Nothing is saved until [`SyncState::save`].
+pub fn connect(
+    client: &Client,
+    database_ref: &str,
+    cancel: &Cancel,
+) -> Result<Connection, NotionError> {
+    let database_id = parse_database_ref(database_ref)?;
+    let (object, data_source_id, title) = fetch_schema(client, &database_id, cancel)?;
+    let schema = mapping::schema_from(&object);
+    let mapping = mapping::propose(&schema);
+    Ok(Connection {
+        database_id,
+        data_source_id,
+        version: client.version(),
+        title,
+        schema,
+        mapping,
+    })
+}
+
+/// Progress of a sync, sent after every page of results.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SyncProgress {
+    pub pages: u64,
+    pub written: UpsertReport,
+    pub skipped: u64,
+    pub requests: u64,
+    pub rate_limited: u64,
+    pub rate_limit_wait_ms: u64,
+}
+
+/// What a sync did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SyncReport {
+    pub progress: SyncProgress,
+    pub skipped: Vec<Skipped>,
+    pub cursor: Option<DateTime<Utc>>,
+    pub reconciled: bool,
+    pub cancelled: bool,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SyncOptions {
+    /// Also remove settlements whose page is gone from Notion (reads every page id).
+    pub reconcile: bool,
+}
+
+fn query_path(conn: &Connection) -> String {
+    match (&conn.version, &conn.data_source_id) {
+        (ApiVersion::V2025, Some(ds)) => format!("/v1/data_sources/{ds}/query"),
+        _ => format!("/v1/databases/{}/query", conn.database_id),
+    }
+}
+
+fn snapshot(client: &Client, p: &mut SyncProgress) {
+    let c = &client.counters;
+    p.requests = c.requests.load(Ordering::Relaxed);
+    p.rate_limited = c.rate_limited.load(Ordering::Relaxed);
+    p.rate_limit_wait_ms = c.rate_limit_wait_ms.load(Ordering::Relaxed);
+}
+
+/// Sync the connected database into the store.
+pub fn sync(
+    store: &Store,
+    client: &Client,
+    options: SyncOptions,
+    progress: &mut dyn FnMut(&SyncProgress),
+    cancel: &Cancel,
+) -> Result<SyncReport, NotionError> {
+    let mut state = SyncState::load(store)?;
+    let conn = state
+        .connection
+        .clone()
+        .ok_or_else(|| NotionError::Unexpected("no Notion database is connected yet".into()))?;
+    // The mapping must still fit the live schema.
+    let (object, _, _) = fetch_schema(client, &conn.database_id, cancel)?;
+    let schema = mapping::schema_from(&object);
+    let problems = mapping::validate(&conn.mapping, &schema);
+    if !problems.is_empty() {
+        return Err(NotionError::Rejected {
+            status: 0,
+            code: "mapping".into(),
+            message: format!(
+                "the property mapping no longer fits the database: {}. Fix it in Settings → Notion",
+                problems.join("; ")
+            ),
+        });
+    }
+    let mut report = SyncReport::default();
+    let mut skipped_keep: Vec<Skipped> = Vec::new();
+    let path = query_path(&conn);
+    let filter = state.cursor.map(|c| {
+        json!({"timestamp": "last_edited_time",
+               "last_edited_time": {"on_or_after": (c - Duration::minutes(1)).to_rfc3339()}})
+    });
+    let mut start_cursor: Option<String> = None;
+    let mut seen: Option<HashSet<String>> = options.reconcile.then(HashSet::new);
+    // A reconcile reads every page; an incremental sync only the recent ones.
+    let filter = if options.reconcile { None } else { filter };
+    loop {
+        if cancel.is_cancelled() {
+            report.cancelled = true;
+            break;
+        }
+        let mut body = json!({"page_size": 100,
+            "sorts": [{"timestamp": "last_edited_time", "direction": "ascending"}]});
+        if let Some(f) = &filter {
+            body["filter"] = f.clone();
+        }
+        if let Some(c) = &start_cursor {
+            body["start_cursor"] = json!(c);
+        }
+        let answer = match client.request("POST", &path, Some(&body), cancel) {
+            Err(NotionError::Cancelled) => {
+                report.cancelled = true;
+                break;
+            }
+            other => other?,
+        };
+        let results = answer["results"]
+            .as_array()
+            .ok_or_else(|| NotionError::Unexpected("a query answer without `results`".into()))?;
+        let mut upserts: Vec<Settlement> = Vec::with_capacity(results.len());
+        let mut deletes: Vec<SettlementId> = Vec::new();
+        for raw in results {
+            let meta = page::meta(raw);
+            report.progress.pages += 1;
+            if let (Some(l), Some(c)) = (meta.last_edited, state.cursor) {
+                state.cursor = Some(c.max(l));
+            } else if meta.last_edited.is_some() {
+                state.cursor = meta.last_edited;
+            }
+            if let Some(seen) = seen.as_mut() {
+                if !meta.gone {
+                    seen.insert(meta.id.clone());
+                }
+            }
+            if meta.gone {
+                if let Ok(id) = SettlementId::new(meta.id.clone()) {
+                    deletes.push(id);
+                }
+                continue;
+            }
+            match page::to_settlement(raw, &conn.mapping, &schema) {
+                Ok(s) => upserts.push(s),
+                Err(reason) => {
+                    report.progress.skipped += 1;
+                    let skipped = Skipped {
+                        page_id: meta.id.clone(),
+                        url: meta.url.clone(),
+                        reason,
+                    };
+                    if skipped_keep.len() < MAX_SKIPPED {
+                        skipped_keep.push(skipped);
+                    }
+                    // A page that no longer converts must not keep an outdated cached copy.
+                    if let Ok(id) = SettlementId::new(meta.id) {
+                        deletes.push(id);
+                    }
+                }
+            }
+        }
+        let has_more = answer["has_more"].as_bool() == Some(true);
+        start_cursor = answer["next_cursor"].as_str().map(str::to_owned);
+        state.skipped = skipped_keep.clone();
+        if !has_more {
+            state.last_sync = Some(Utc::now());
+        }
+        let bytes = state.bytes();
+        let written = store.write(Batch {
+            upserts: &upserts,
+            deletes: &deletes,
+            sync_state: Some((STATE_KEY, &bytes)),
+        })?;
+        report.progress.written.add(written);
+        snapshot(client, &mut report.progress);
+        progress(&report.progress);
+        if !has_more || start_cursor.is_none() {
+            break;
+        }
+    }
+    if let (Some(seen), false) = (seen, report.cancelled) {
+        let stale: Vec<SettlementId> = store
+            .ids_from(SourceKind::Notion)?
+            .into_iter()
+            .filter(|id| !seen.contains(id.as_str()))
+            .collect();
+        state.last_reconcile = Some(Utc::now());
+        let bytes = state.bytes();
+        let written = store.write(Batch {
+            deletes: &stale,
+            sync_state: Some((STATE_KEY, &bytes)),
+            ..Default::default()
+        })?;
+        report.progress.written.add(written);
+        report.reconciled = true;
+        progress(&report.progress);
+    }
+    report.skipped = skipped_keep;
+    report.cursor = state.cursor;
+    Ok(report)
+}
