@@ -2,8 +2,9 @@
 //! reconcile that removes what Notion no longer has.
 //!
 //! The cursor is the latest `last_edited_time` stored. Notion rounds that time to the minute, so
-//! an incremental sync asks for pages edited on or after `cursor − 1 minute` and relies on the
-//! upsert to ignore pages it already has unchanged. Pages come sorted by `last_edited_time`
+//! an edit later in the cursor's minute carries the cursor's time: an incremental sync asks for
+//! pages edited on or after `cursor − 1 minute` (the boundary minute, plus one minute of margin
+//! for edits Notion indexes late) and relies on the upsert to leave unchanged pages alone. Pages come sorted by `last_edited_time`
 //! ascending, and each page of results (≤ 100 pages) is written together with the new cursor in
 //! one store transaction: a sync stopped anywhere resumes from the last committed batch.
 

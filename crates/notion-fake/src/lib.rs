@@ -1,0 +1,571 @@
+//! A fake Notion API on loopback, faithful to the documented behaviour Redline relies on
+//! (see `../shared/reference/notion-api.md` and developers.notion.com):
+//!
+//! - `Authorization: Bearer` and `Notion-Version` on every request (401 `unauthorized`,
+//!   400 `missing_version`);
+//! - `GET /v1/databases/{id}`: with `2022-06-28` the schema; with `2025-09-03` the list of
+//!   `data_sources`, whose schema comes from `GET /v1/data_sources/{id}`;
+//! - `POST /v1/databases/{id}/query` and `POST /v1/data_sources/{id}/query`: `page_size` ≤ 100,
+//!   `start_cursor` / `next_cursor` / `has_more`, the `last_edited_time` timestamp filter
+//!   (`on_or_after`, `after`) and sort, archived and trashed pages left out;
+//! - page objects with `last_edited_time` rounded down to the minute and rich text split into
+//!   fragments of at most 2,000 characters;
+//! - errors as `{"object":"error","status","code","message"}`; 404 `object_not_found` for a
+//!   database that is not shared; an optional rate limit answering 429 `rate_limited` with
+//!   `Retry-After`; and injected faults (429 / 500 / 503 bursts) for retry tests.
+//!
+//! The clock is the test's: pages get the fake's `now`, which tests move with [`Fake::advance`].
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use serde_json::{json, Map, Value};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+/// One injected answer, served instead of the real one.
+#[derive(Clone, Debug)]
+pub enum Fault {
+    /// 429 `rate_limited` with this `Retry-After` (seconds).
+    RateLimited(u64),
+    /// A 5xx error with Notion's code for it.
+    Server(u16),
+    /// The connection is closed without an answer.
+    Hangup,
+}
+
+#[derive(Clone, Debug)]
+pub struct Page {
+    pub id: String,
+    pub created: DateTime<Utc>,
+    pub last_edited: DateTime<Utc>,
+    pub archived: bool,
+    pub in_trash: bool,
+    /// Property values in the API's read shape.
+    pub properties: Map<String, Value>,
+}
+
+pub struct Database {
+    pub id: String,
+    pub data_source_id: String,
+    pub title: String,
+    /// Property schema: name → `{"id", "type", …}` as the API returns it.
+    pub schema: Map<String, Value>,
+    pub pages: Vec<Page>,
+}
+
+/// A logged request.
+#[derive(Clone, Debug)]
+pub struct Logged {
+    pub method: String,
+    pub path: String,
+    pub version: Option<String>,
+    pub body: Value,
+}
+
+pub struct World {
+    pub token: String,
+    pub now: DateTime<Utc>,
+    pub databases: Vec<Database>,
+    pub faults: VecDeque<Fault>,
+    /// Requests per second allowed before 429s (measured over the last second).
+    pub rate_limit: Option<u32>,
+    pub log: Vec<Logged>,
+    recent: VecDeque<Instant>,
+    next_id: u64,
+}
+
+/// The running fake. Dropping it stops the server.
+pub struct Fake {
+    pub url: String,
+    world: Arc<Mutex<World>>,
+    server: Arc<tiny_http::Server>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Rich text in the API's read shape, split into fragments of at most 2,000 characters.
+pub fn rich_text(text: &str) -> Value {
+    let chars: Vec<char> = text.chars().collect();
+    let parts: Vec<Value> = chars
+        .chunks(2000)
+        .map(|c| {
+            let s: String = c.iter().collect();
+            json!({"type": "text", "text": {"content": s, "link": null},
+                   "annotations": {"bold": false, "italic": false, "strikethrough": false,
+                                   "underline": false, "code": false, "color": "default"},
+                   "plain_text": s, "href": null})
+        })
+        .collect();
+    Value::Array(parts)
+}
+
+fn error(status: u16, code: &str, message: &str) -> (u16, Value) {
+    (
+        status,
+        json!({"object": "error", "status": status, "code": code, "message": message}),
+    )
+}
+
+fn minute(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.duration_trunc(Duration::minutes(1)).expect("truncates")
+}
+
+fn iso(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+impl Page {
+    fn to_json(&self) -> Value {
+        let mut props = Map::new();
+        for (name, value) in &self.properties {
+            props.insert(name.clone(), value.clone());
+        }
+        json!({
+            "object": "page", "id": self.id,
+            "created_time": iso(minute(self.created)),
+            "last_edited_time": iso(minute(self.last_edited)),
+            "created_by": {"object": "user", "id": "u1"},
+            "last_edited_by": {"object": "user", "id": "u1"},
+            "cover": null, "icon": null,
+            "parent": {"type": "database_id", "database_id": "db"},
+            "archived": self.archived, "in_trash": self.in_trash,
+            "properties": props,
+            "url": format!("https://www.notion.so/{}", self.id.replace('-', "")),
+            "public_url": null,
+        })
+    }
+}
+
+impl World {
+    fn new_id(&mut self) -> String {
+        self.next_id += 1;
+        let hex = format!(
+            "{:032x}",
+            0xa000_0000_0000_0000_u128 + u128::from(self.next_id)
+        );
+        format!(
+            "{}-{}-{}-{}-{}",
+            &hex[0..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..32]
+        )
+    }
+
+    /// Add a database with this schema; returns its id.
+    pub fn add_database(&mut self, title: &str, schema: Map<String, Value>) -> String {
+        let id = self.new_id();
+        let data_source_id = self.new_id();
+        self.databases.push(Database {
+            id: id.clone(),
+            data_source_id,
+            title: title.into(),
+            schema,
+            pages: Vec::new(),
+        });
+        id
+    }
+
+    pub fn database(&mut self, id: &str) -> &mut Database {
+        self.databases
+            .iter_mut()
+            .find(|d| d.id == id)
+            .expect("a database of the fake")
+    }
+
+    /// Add a page with these property values (API read shape); returns its id.
+    pub fn add_page(&mut self, database: &str, properties: Map<String, Value>) -> String {
+        let id = self.new_id();
+        let now = self.now;
+        self.database(database).pages.push(Page {
+            id: id.clone(),
+            created: now,
+            last_edited: now,
+            archived: false,
+            in_trash: false,
+            properties,
+        });
+        id
+    }
+
+    /// Change a page's properties; its `last_edited_time` becomes now.
+    pub fn edit_page(&mut self, page: &str, change: impl FnOnce(&mut Map<String, Value>)) {
+        let now = self.now;
+        let p = self.page(page);
+        change(&mut p.properties);
+        p.last_edited = now;
+    }
+
+    pub fn page(&mut self, id: &str) -> &mut Page {
+        self.databases
+            .iter_mut()
+            .flat_map(|d| d.pages.iter_mut())
+            .find(|p| p.id == id)
+            .expect("a page of the fake")
+    }
+
+    /// Remove a page for good (as if deleted from the trash).
+    pub fn delete_page(&mut self, id: &str) {
+        for d in &mut self.databases {
+            d.pages.retain(|p| p.id != id);
+        }
+    }
+
+    /// Requests logged whose path contains `part`.
+    pub fn count(&self, part: &str) -> usize {
+        self.log.iter().filter(|l| l.path.contains(part)).count()
+    }
+
+    fn handle(
+        &mut self,
+        method: &str,
+        path: &str,
+        auth: Option<&str>,
+        version: Option<&str>,
+        body: &str,
+    ) -> (u16, Value, Option<u64>) {
+        let body_json: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+        self.log.push(Logged {
+            method: method.into(),
+            path: path.into(),
+            version: version.map(Into::into),
+            body: body_json.clone(),
+        });
+        if let Some(fault) = self.faults.pop_front() {
+            return match fault {
+                Fault::RateLimited(after) => {
+                    let (s, v) = error(
+                        429,
+                        "rate_limited",
+                        "You have been rate limited. Please try again in a few minutes.",
+                    );
+                    (s, v, Some(after))
+                }
+                Fault::Server(status) => {
+                    let code = match status {
+                        502 => "bad_gateway",
+                        503 => "service_unavailable",
+                        504 => "gateway_timeout",
+                        _ => "internal_server_error",
+                    };
+                    let (s, v) = error(status, code, "Unexpected error occurred.");
+                    (s, v, None)
+                }
+                Fault::Hangup => (0, Value::Null, None),
+            };
+        }
+        if let Some(limit) = self.rate_limit {
+            let now = Instant::now();
+            while self
+                .recent
+                .front()
+                .is_some_and(|t| now.duration_since(*t).as_secs_f64() >= 1.0)
+            {
+                self.recent.pop_front();
+            }
+            if self.recent.len() as u32 >= limit {
+                let (s, v) = error(
+                    429,
+                    "rate_limited",
+                    "You have been rate limited. Please try again in a few minutes.",
+                );
+                return (s, v, Some(1));
+            }
+            self.recent.push_back(now);
+        }
+        if auth != Some(&format!("Bearer {}", self.token)) {
+            let (s, v) = error(401, "unauthorized", "API token is invalid.");
+            return (s, v, None);
+        }
+        let Some(version) = version else {
+            let (s, v) = error(400, "missing_version", "Notion-Version header failed validation: Notion-Version header should be defined, instead was `undefined`.");
+            return (s, v, None);
+        };
+        let new_api = version == "2025-09-03";
+        if version != "2022-06-28" && !new_api {
+            let (s, v) = error(
+                400,
+                "invalid_request",
+                "Notion-Version header failed validation.",
+            );
+            return (s, v, None);
+        }
+        let parts: Vec<&str> = path.trim_start_matches("/v1/").split('/').collect();
+        let not_found = |what: &str| {
+            let (s, v) = error(404, "object_not_found", &format!("Could not find {what}. Make sure the relevant pages and databases are shared with your integration."));
+            (s, v, None)
+        };
+        match (method, parts.as_slice()) {
+            ("GET", ["databases", id]) => {
+                let Some(db) = self.databases.iter().find(|d| d.id == *id) else {
+                    return not_found(&format!("database with ID: {id}"));
+                };
+                let title = rich_text(&db.title);
+                if new_api {
+                    (
+                        200,
+                        json!({"object": "database", "id": db.id, "title": title,
+                        "data_sources": [{"id": db.data_source_id, "name": db.title}]}),
+                        None,
+                    )
+                } else {
+                    (
+                        200,
+                        json!({"object": "database", "id": db.id, "title": title,
+                        "properties": db.schema}),
+                        None,
+                    )
+                }
+            }
+            ("GET", ["data_sources", id]) if new_api => {
+                let Some(db) = self.databases.iter().find(|d| d.data_source_id == *id) else {
+                    return not_found(&format!("data source with ID: {id}"));
+                };
+                (
+                    200,
+                    json!({"object": "data_source", "id": db.data_source_id,
+                    "title": rich_text(&db.title), "properties": db.schema}),
+                    None,
+                )
+            }
+            ("POST", ["databases", id, "query"]) => {
+                let found = self.databases.iter().position(|d| d.id == *id);
+                match found {
+                    Some(i) => self.query(i, &body_json),
+                    None => not_found(&format!("database with ID: {id}")),
+                }
+            }
+            ("POST", ["data_sources", id, "query"]) if new_api => {
+                let found = self.databases.iter().position(|d| d.data_source_id == *id);
+                match found {
+                    Some(i) => self.query(i, &body_json),
+                    None => not_found(&format!("data source with ID: {id}")),
+                }
+            }
+            _ => {
+                let (s, v) = error(400, "invalid_request_url", "Invalid request URL.");
+                (s, v, None)
+            }
+        }
+    }
+
+    fn query(&self, db: usize, body: &Value) -> (u16, Value, Option<u64>) {
+        let size = body["page_size"].as_u64().unwrap_or(100);
+        if size == 0 || size > 100 {
+            let (s, v) = error(
+                400,
+                "validation_error",
+                "body failed validation: body.page_size should be ≤ `100`.",
+            );
+            return (s, v, None);
+        }
+        let filter = &body["filter"];
+        let bound = |k: &str| {
+            filter["last_edited_time"][k]
+                .as_str()
+                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                .map(|d| d.with_timezone(&Utc))
+        };
+        if !filter.is_null() && filter["timestamp"] != "last_edited_time" {
+            let (s, v) = error(
+                400,
+                "validation_error",
+                "this fake only filters on the last_edited_time timestamp",
+            );
+            return (s, v, None);
+        }
+        let (on_or_after, after) = (bound("on_or_after"), bound("after"));
+        let mut pages: Vec<&Page> = self.databases[db]
+            .pages
+            .iter()
+            .filter(|p| !p.archived && !p.in_trash)
+            .filter(|p| on_or_after.is_none_or(|b| minute(p.last_edited) >= b))
+            .filter(|p| after.is_none_or(|b| minute(p.last_edited) > b))
+            .collect();
+        let descending = body["sorts"][0]["direction"] == "descending";
+        if body["sorts"][0]["timestamp"] == "last_edited_time" {
+            pages.sort_by(|a, b| {
+                (minute(a.last_edited), &a.id).cmp(&(minute(b.last_edited), &b.id))
+            });
+            if descending {
+                pages.reverse();
+            }
+        }
+        let start: usize = match body["start_cursor"].as_str() {
+            None => 0,
+            Some(c) => match c.strip_prefix("cursor-").and_then(|n| n.parse().ok()) {
+                Some(n) => n,
+                None => {
+                    let (s, v) = error(
+                        400,
+                        "validation_error",
+                        "start_cursor should be a valid cursor",
+                    );
+                    return (s, v, None);
+                }
+            },
+        };
+        let end = (start + size as usize).min(pages.len());
+        let results: Vec<Value> = pages[start.min(end)..end]
+            .iter()
+            .map(|p| p.to_json())
+            .collect();
+        let has_more = end < pages.len();
+        (
+            200,
+            json!({"object": "list", "results": results,
+            "next_cursor": if has_more { json!(format!("cursor-{end}")) } else { Value::Null },
+            "has_more": has_more, "type": "page_or_database", "page_or_database": {}}),
+            None,
+        )
+    }
+}
+
+impl Fake {
+    /// Start a fake that accepts `token`, on a free loopback port.
+    pub fn start(token: &str) -> Fake {
+        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind loopback"));
+        let url = format!(
+            "http://{}",
+            server.server_addr().to_ip().expect("ip address")
+        );
+        let world = Arc::new(Mutex::new(World {
+            token: token.into(),
+            now: DateTime::parse_from_rfc3339("2026-11-02T09:00:00Z")
+                .unwrap()
+                .with_timezone(&Utc),
+            databases: Vec::new(),
+            faults: VecDeque::new(),
+            rate_limit: None,
+            log: Vec::new(),
+            recent: VecDeque::new(),
+            next_id: 0,
+        }));
+        let (s, w) = (server.clone(), world.clone());
+        let thread = std::thread::spawn(move || {
+            for mut request in s.incoming_requests() {
+                let mut body = String::new();
+                let _ = request.as_reader().read_to_string(&mut body);
+                let header = |name: &'static str| {
+                    request
+                        .headers()
+                        .iter()
+                        .find(|h| h.field.equiv(name))
+                        .map(|h| h.value.as_str().to_owned())
+                };
+                let (auth, version) = (header("Authorization"), header("Notion-Version"));
+                let method = request.method().as_str().to_owned();
+                let path = request.url().split('?').next().unwrap_or("").to_owned();
+                let (status, value, retry_after) = w.lock().expect("world").handle(
+                    &method,
+                    &path,
+                    auth.as_deref(),
+                    version.as_deref(),
+                    &body,
+                );
+                if status == 0 {
+                    drop(request); // hang up
+                    continue;
+                }
+                let mut response = tiny_http::Response::from_string(value.to_string())
+                    .with_status_code(status)
+                    .with_header(
+                        tiny_http::Header::from_bytes("Content-Type", "application/json").unwrap(),
+                    );
+                if let Some(after) = retry_after {
+                    response = response.with_header(
+                        tiny_http::Header::from_bytes("Retry-After", after.to_string()).unwrap(),
+                    );
+                }
+                let _ = request.respond(response);
+            }
+        });
+        Fake {
+            url,
+            world,
+            server,
+            thread: Some(thread),
+        }
+    }
+
+    /// The fake's state, to set up pages, faults and limits, and to read the request log.
+    pub fn world(&self) -> MutexGuard<'_, World> {
+        self.world.lock().expect("world")
+    }
+
+    /// Move the fake's clock.
+    pub fn advance(&self, by: Duration) {
+        self.world().now += by;
+    }
+}
+
+impl Drop for Fake {
+    fn drop(&mut self) {
+        self.server.unblock();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The design's "Training Data" schema: AI_Raw_Output, Scenario_Options, Agent_Name, …
+pub fn training_data_schema() -> Map<String, Value> {
+    let mut m = Map::new();
+    let mut put = |name: &str, kind: &str, extra: Value| {
+        let mut v =
+            json!({"id": name.to_lowercase().replace(' ', "_"), "name": name, "type": kind});
+        v[kind] = extra;
+        m.insert(name.into(), v);
+    };
+    put("Name", "title", json!({}));
+    put("AI_Raw_Output", "rich_text", json!({}));
+    put("Scenario_Options", "rich_text", json!({}));
+    put("Agent_Name", "select", json!({"options": []}));
+    put("Intent Type", "select", json!({"options": []}));
+    put("Acceptance Rate", "number", json!({"format": "percent"}));
+    put("Timestamp", "date", json!({}));
+    put("Modifications", "rich_text", json!({}));
+    m
+}
+
+/// A page's properties in the Training Data schema.
+pub fn training_page(
+    intent: &str,
+    ai: &str,
+    human: &str,
+    agent: &str,
+    kind: &str,
+    rate: f64,
+) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert(
+        "Name".into(),
+        json!({"id": "title", "type": "title", "title": rich_text(intent)}),
+    );
+    m.insert(
+        "AI_Raw_Output".into(),
+        json!({"id": "ai", "type": "rich_text", "rich_text": rich_text(ai)}),
+    );
+    m.insert(
+        "Scenario_Options".into(),
+        json!({"id": "so", "type": "rich_text", "rich_text": rich_text(human)}),
+    );
+    m.insert("Agent_Name".into(), json!({"id": "ag", "type": "select", "select": {"id": "x", "name": agent, "color": "blue"}}));
+    m.insert(
+        "Intent Type".into(),
+        json!({"id": "it", "type": "select", "select": {"id": "y", "name": kind, "color": "red"}}),
+    );
+    m.insert(
+        "Acceptance Rate".into(),
+        json!({"id": "ar", "type": "number", "number": rate}),
+    );
+    m.insert(
+        "Timestamp".into(),
+        json!({"id": "ts", "type": "date", "date": null}),
+    );
+    m.insert(
+        "Modifications".into(),
+        json!({"id": "mo", "type": "rich_text", "rich_text": []}),
+    );
+    m
+}

@@ -1,0 +1,343 @@
+//! Notion sync against a local server that speaks the documented API (`redline-notion-fake`),
+//! into a real store on disk.
+
+use chrono::Duration;
+use redline_core::job::Cancel;
+use redline_core::model::SettlementId;
+use redline_core::notion::mapping::Field;
+use redline_core::notion::sync::{self, SyncOptions, SyncState};
+use redline_core::notion::{ApiVersion, Client, ClientConfig, NotionError};
+use redline_core::secret::Sensitive;
+use redline_core::store::{Filter, Store};
+use redline_notion_fake::{training_data_schema, training_page, Fake, Fault};
+use serde_json::json;
+use std::sync::atomic::Ordering;
+
+const TOKEN: &str = "secret_test_token_1234";
+
+fn client(fake: &Fake, version: ApiVersion) -> Client {
+    Client::new(
+        Sensitive::new(TOKEN.to_string()),
+        ClientConfig {
+            base_url: fake.url.clone(),
+            version,
+            requests_per_second: 1000.0,
+            backoff_base: std::time::Duration::from_millis(5),
+            ..Default::default()
+        },
+    )
+}
+
+/// A fake with a Training Data database of `n` pages, one every 3 seconds of fake time.
+fn world(n: usize) -> (Fake, String, Vec<String>) {
+    let fake = Fake::start(TOKEN);
+    let mut ids = Vec::new();
+    let db = {
+        let mut w = fake.world();
+        let db = w.add_database("Training Data", training_data_schema());
+        for i in 0..n {
+            let agent = ["The Auditor", "The Strategist", "The Operator"][i % 3];
+            let id = w.add_page(
+                &db,
+                training_page(
+                    &format!("Intent {i}"),
+                    &format!("Let me analyze this. Draft {i}."),
+                    &format!("Draft {i}."),
+                    agent,
+                    "Operational",
+                    0.5,
+                ),
+            );
+            ids.push(id);
+            w.now += Duration::seconds(3);
+        }
+        db
+    };
+    (fake, db, ids)
+}
+
+fn connected(fake: &Fake, db: &str, version: ApiVersion) -> (tempfile::TempDir, Store, Client) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.redb")).unwrap();
+    let client = client(fake, version);
+    let conn = sync::connect(&client, db, &Cancel::new()).unwrap();
+    SyncState {
+        connection: Some(conn),
+        ..Default::default()
+    }
+    .save(&store)
+    .unwrap();
+    (dir, store, client)
+}
+
+fn run(store: &Store, client: &Client, reconcile: bool) -> sync::SyncReport {
+    sync::sync(
+        store,
+        client,
+        SyncOptions { reconcile },
+        &mut |_| {},
+        &Cancel::new(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn connect_discovers_the_data_source_and_proposes_the_mapping() {
+    let (fake, db, _) = world(1);
+    for version in [ApiVersion::V2025, ApiVersion::V2022] {
+        let c = client(&fake, version);
+        let url = format!(
+            "https://www.notion.so/acme/Training-Data-{}?v=1",
+            db.replace('-', "")
+        );
+        let conn = sync::connect(&c, &url, &Cancel::new()).unwrap();
+        assert_eq!(conn.database_id, db);
+        assert_eq!(conn.title, "Training Data");
+        assert_eq!(conn.data_source_id.is_some(), version == ApiVersion::V2025);
+        assert_eq!(conn.mapping.get(Field::AiOutput), Some("AI_Raw_Output"));
+        assert_eq!(
+            conn.mapping.get(Field::FinalOutput),
+            Some("Scenario_Options")
+        );
+        assert_eq!(conn.mapping.get(Field::Agent), Some("Agent_Name"));
+        assert_eq!(conn.mapping.get(Field::Intent), Some("Name"));
+    }
+    let w = fake.world();
+    assert!(w
+        .log
+        .iter()
+        .any(|l| l.path.starts_with("/v1/data_sources/")));
+    assert!(w.log.iter().all(|l| l.version.is_some()));
+}
+
+#[test]
+fn clear_errors_for_a_bad_token_and_an_unshared_database() {
+    let (fake, db, _) = world(1);
+    let bad = Client::new(
+        Sensitive::new("secret_wrong".into()),
+        ClientConfig {
+            base_url: fake.url.clone(),
+            ..Default::default()
+        },
+    );
+    let err = sync::connect(&bad, &db, &Cancel::new()).unwrap_err();
+    assert!(matches!(err, NotionError::Unauthorized), "{err:?}");
+    let err = sync::connect(
+        &client(&fake, ApiVersion::V2025),
+        "0123456789abcdef0123456789abcdef",
+        &Cancel::new(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, NotionError::NotFound { .. }), "{err:?}");
+    assert!(err.to_string().contains("Connections"), "{err}");
+}
+
+#[test]
+fn full_then_incremental_sync_fetches_only_what_changed() {
+    for version in [ApiVersion::V2025, ApiVersion::V2022] {
+        let (fake, db, ids) = world(5000);
+        let (_dir, store, client) = connected(&fake, &db, version);
+        let before = fake.world().count("/query");
+        let report = run(&store, &client, false);
+        assert_eq!(report.progress.pages, 5000);
+        assert_eq!(report.progress.written.inserted, 5000);
+        assert_eq!(store.count().unwrap(), 5000);
+        assert_eq!(fake.world().count("/query") - before, 50);
+
+        // A long text arrives whole.
+        let s = store
+            .get(&SettlementId::new(ids[0].clone()).unwrap())
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.ai_output, "Let me analyze this. Draft 0.");
+        assert_eq!(s.intent_type.as_str(), "operational");
+
+        // 100 edits ten minutes later: the next sync reads those and the overlap minute only.
+        fake.advance(Duration::minutes(10));
+        {
+            let mut w = fake.world();
+            for id in ids.iter().step_by(50) {
+                w.edit_page(id, |p| {
+                    p.insert(
+                        "Scenario_Options".into(),
+                        json!({"type": "rich_text",
+                        "rich_text": redline_notion_fake::rich_text("Edited again.")}),
+                    );
+                });
+            }
+        }
+        let before = fake.world().count("/query");
+        let report = run(&store, &client, false);
+        let queries = fake.world().count("/query") - before;
+        assert!(queries <= 2, "{queries} query requests");
+        assert_eq!(report.progress.written.updated, 100);
+        // The edits, plus the overlap: the cursor's minute and the one before (20 pages each).
+        assert_eq!(report.progress.pages, 100 + 40);
+        let s = store
+            .get(&SettlementId::new(ids[50].clone()).unwrap())
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.final_output, "Edited again.");
+        assert_eq!(store.count().unwrap(), 5000);
+    }
+}
+
+#[test]
+fn an_edit_in_the_cursor_minute_is_not_missed() {
+    let (fake, db, ids) = world(30);
+    let (_dir, store, client) = connected(&fake, &db, ApiVersion::V2025);
+    run(&store, &client, false);
+    // Same minute as the newest page: Notion reports the same rounded time.
+    let last = ids.last().unwrap().clone();
+    fake.world().edit_page(&last, |p| {
+        p.insert(
+            "Scenario_Options".into(),
+            json!({"type": "rich_text",
+            "rich_text": redline_notion_fake::rich_text("Changed within the minute.")}),
+        );
+    });
+    let report = run(&store, &client, false);
+    assert_eq!(report.progress.written.updated, 1);
+    let s = store
+        .get(&SettlementId::new(last).unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.final_output, "Changed within the minute.");
+}
+
+#[test]
+fn reconcile_removes_pages_deleted_or_archived_in_notion() {
+    let (fake, db, ids) = world(300);
+    let (_dir, store, client) = connected(&fake, &db, ApiVersion::V2025);
+    run(&store, &client, false);
+    {
+        let mut w = fake.world();
+        w.delete_page(&ids[3]);
+        w.delete_page(&ids[200]);
+        w.page(&ids[7]).archived = true;
+        w.page(&ids[9]).in_trash = true;
+    }
+    run(&store, &client, false);
+    assert_eq!(
+        store.count().unwrap(),
+        300,
+        "an incremental sync cannot see deletions"
+    );
+    let report = run(&store, &client, true);
+    assert!(report.reconciled);
+    assert_eq!(report.progress.written.deleted, 4);
+    assert_eq!(store.count().unwrap(), 296);
+    assert!(store
+        .get(&SettlementId::new(ids[7].clone()).unwrap())
+        .unwrap()
+        .is_none());
+    assert_eq!(store.list(&Filter::default(), 0, 1).unwrap().total, 296);
+    assert!(SyncState::load(&store).unwrap().last_reconcile.is_some());
+}
+
+#[test]
+fn a_429_storm_and_5xx_bursts_lose_nothing() {
+    let (fake, db, _) = world(450);
+    let (_dir, store, client) = connected(&fake, &db, ApiVersion::V2025);
+    {
+        let mut w = fake.world();
+        w.faults.extend([
+            Fault::RateLimited(1),
+            Fault::Server(500),
+            Fault::Server(503),
+            Fault::RateLimited(1),
+            Fault::Hangup,
+            Fault::Server(502),
+        ]);
+    }
+    let started = std::time::Instant::now();
+    let report = run(&store, &client, false);
+    assert_eq!(store.count().unwrap(), 450);
+    assert_eq!(report.progress.written.inserted, 450);
+    assert_eq!(client.counters.rate_limited.load(Ordering::Relaxed), 2);
+    assert_eq!(client.counters.retries.load(Ordering::Relaxed), 6);
+    // Retry-After: 1 was obeyed twice.
+    assert!(started.elapsed() >= std::time::Duration::from_secs(2));
+    assert_eq!(report.progress.rate_limit_wait_ms, 2000);
+}
+
+#[test]
+fn endless_errors_give_up_clearly_and_keep_the_cache() {
+    let (fake, db, _) = world(150);
+    let (_dir, store, client) = connected(&fake, &db, ApiVersion::V2025);
+    run(&store, &client, false);
+    fake.advance(Duration::minutes(5));
+    let first = fake.world().databases[0].pages[0].id.clone();
+    fake.world().edit_page(&first, |_| {});
+    fake.world()
+        .faults
+        .extend(std::iter::repeat_n(Fault::Server(503), 20));
+    let err = sync::sync(
+        &store,
+        &client,
+        SyncOptions::default(),
+        &mut |_| {},
+        &Cancel::new(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, NotionError::GaveUp { attempts: 9, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("503"), "{err}");
+    assert_eq!(store.count().unwrap(), 150);
+}
+
+#[test]
+fn malformed_pages_are_skipped_with_their_url_and_reason() {
+    let (fake, db, ids) = world(20);
+    {
+        let mut w = fake.world();
+        w.page(&ids[4]).properties.insert(
+            "AI_Raw_Output".into(),
+            json!({"type": "number", "number": 4}),
+        );
+        w.page(&ids[5]).properties.remove("Agent_Name");
+        w.page(&ids[6]).properties.insert(
+            "Acceptance Rate".into(),
+            json!({"type": "number", "number": 250}),
+        );
+    }
+    let (_dir, store, client) = connected(&fake, &db, ApiVersion::V2025);
+    let report = run(&store, &client, false);
+    assert_eq!(store.count().unwrap(), 17);
+    assert_eq!(report.skipped.len(), 3);
+    let reasons: Vec<&str> = report.skipped.iter().map(|s| s.reason.as_str()).collect();
+    assert!(
+        reasons[0].contains("`AI_Raw_Output` is a number"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].contains("`Agent_Name` is missing"),
+        "{reasons:?}"
+    );
+    assert!(reasons[2].contains("holds 250"), "{reasons:?}");
+    assert!(report.skipped[0].url.starts_with("https://www.notion.so/"));
+    assert_eq!(SyncState::load(&store).unwrap().skipped.len(), 3);
+}
+
+#[test]
+fn a_mapped_property_that_vanished_stops_the_sync_by_name() {
+    let (fake, db, _) = world(10);
+    let (_dir, store, client) = connected(&fake, &db, ApiVersion::V2025);
+    fake.world().database(&db).schema.remove("Scenario_Options");
+    let err = sync::sync(
+        &store,
+        &client,
+        SyncOptions::default(),
+        &mut |_| {},
+        &Cancel::new(),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("`Scenario_Options` (final version) is no longer in the database"),
+        "{err}"
+    );
+    assert_eq!(store.count().unwrap(), 0);
+}
