@@ -4,6 +4,7 @@
 //! Exit codes: 0 success; 1 an error (nothing half-written); 2 a usage error; 3 an import that
 //! skipped bad lines (the good ones were imported).
 
+mod notion;
 mod print;
 
 use anyhow::{Context, Result};
@@ -103,6 +104,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Sync from the Notion "Training Data" database (token in REDLINE_NOTION_TOKEN).
+    #[command(subcommand)]
+    Notion(notion::NotionCommand),
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -129,7 +133,7 @@ fn open_store(db: Option<PathBuf>) -> Result<Store> {
 }
 
 /// A cancel token that Ctrl-C trips, so a long job stops at a batch boundary.
-fn ctrl_c_cancel() -> Cancel {
+pub(crate) fn ctrl_c_cancel() -> Cancel {
     let cancel = Cancel::new();
     let handler = cancel.clone();
     // Ignore the error of a second handler (only in tests that call this twice).
@@ -282,5 +286,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
             print::info(&store, json)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Notion(command) => notion::run(open_store(cli.db)?, command),
     }
 }

@@ -1,0 +1,227 @@
+//! `redline notion …`: connect a database, sync it, show the state. The token comes from
+//! `REDLINE_NOTION_TOKEN` (the app keeps its own in the OS keychain).
+
+use anyhow::{bail, Context, Result};
+use clap::Subcommand;
+use redline_core::job::Cancel;
+use redline_core::notion::mapping::{self, Field};
+use redline_core::notion::sync::{self, SyncOptions, SyncProgress, SyncState};
+use redline_core::notion::{ApiVersion, Client, ClientConfig, TOKEN_ENV};
+use redline_core::secret::Sensitive;
+use redline_core::store::Store;
+use std::process::ExitCode;
+
+#[derive(Subcommand)]
+pub enum NotionCommand {
+    /// Connect the Training Data database (a link or id) and save the proposed mapping.
+    Connect {
+        database: String,
+        /// Override a field's property: FIELD=PROPERTY, e.g. ai_output=AI_Raw_Output.
+        #[arg(long = "map", value_name = "FIELD=PROPERTY")]
+        map: Vec<String>,
+        /// The Notion API version to speak.
+        #[arg(long, default_value = "2025-09-03", value_parser = ["2025-09-03", "2022-06-28"])]
+        api_version: String,
+    },
+    /// Fetch pages edited since the last sync (all of them the first time).
+    Sync {
+        /// Also remove settlements whose page was deleted or archived in Notion.
+        #[arg(long)]
+        reconcile: bool,
+        /// Print a line per batch to stderr instead of a spinner.
+        #[arg(long)]
+        progress_lines: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The connected database, its mapping, and the last sync.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn client(version: ApiVersion) -> Result<Client> {
+    let token = std::env::var(TOKEN_ENV)
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+        .with_context(|| format!("set {TOKEN_ENV} to the integration token (Notion → Settings → Connections → Develop or manage integrations)"))?;
+    Ok(Client::new(
+        Sensitive::new(token.trim().to_string()),
+        ClientConfig {
+            version,
+            ..Default::default()
+        },
+    ))
+}
+
+fn parse_field(name: &str) -> Result<Field> {
+    serde_json::from_value(serde_json::Value::String(name.trim().to_string())).with_context(|| {
+        let names: Vec<String> = Field::ALL
+            .iter()
+            .map(|f| {
+                serde_json::to_value(f)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        format!("'{name}' is not a field; fields: {}", names.join(", "))
+    })
+}
+
+pub fn run(store: Store, command: NotionCommand) -> Result<ExitCode> {
+    match command {
+        NotionCommand::Connect {
+            database,
+            map,
+            api_version,
+        } => {
+            let version = if api_version == "2022-06-28" {
+                ApiVersion::V2022
+            } else {
+                ApiVersion::V2025
+            };
+            let client = client(version)?;
+            let mut conn = sync::connect(&client, &database, &Cancel::new())?;
+            for pair in &map {
+                let (field, property) = pair
+                    .split_once('=')
+                    .with_context(|| format!("--map takes FIELD=PROPERTY, not '{pair}'"))?;
+                conn.mapping
+                    .0
+                    .insert(parse_field(field)?, property.trim().to_string());
+            }
+            let problems = mapping::validate(&conn.mapping, &conn.schema);
+            print_mapping(&conn.mapping);
+            if !problems.is_empty() {
+                for p in &problems {
+                    eprintln!("problem: {p}");
+                }
+                bail!("the mapping does not fit the database; fix it with --map FIELD=PROPERTY");
+            }
+            let mut state = SyncState::load(&store)?;
+            if state
+                .connection
+                .as_ref()
+                .is_some_and(|c| c.database_id != conn.database_id)
+            {
+                // Another database: its cursor means nothing here.
+                state = SyncState::default();
+            }
+            let title = conn.title.clone();
+            state.connection = Some(conn);
+            state.save(&store)?;
+            println!("connected \"{title}\"; run `redline notion sync` to fetch its pages");
+            Ok(ExitCode::SUCCESS)
+        }
+        NotionCommand::Sync {
+            reconcile,
+            progress_lines,
+            json,
+        } => {
+            let state = SyncState::load(&store)?;
+            let conn = state
+                .connection
+                .context("no database is connected: run `redline notion connect LINK` first")?;
+            let client = client(conn.version)?;
+            let bar = indicatif::ProgressBar::new_spinner();
+            let mut on_progress = |p: &SyncProgress| {
+                let line = format!(
+                    "{} pages: {} new, {} updated, {} unchanged, {} removed, {} skipped; {} requests, {} rate-limit waits",
+                    p.pages,
+                    p.written.inserted,
+                    p.written.updated,
+                    p.written.unchanged,
+                    p.written.deleted,
+                    p.skipped,
+                    p.requests,
+                    p.rate_limited
+                );
+                if progress_lines {
+                    eprintln!("progress: {line}");
+                } else {
+                    bar.set_message(line);
+                    bar.tick();
+                }
+            };
+            let cancel = crate::ctrl_c_cancel();
+            let report = sync::sync(
+                &store,
+                &client,
+                SyncOptions { reconcile },
+                &mut on_progress,
+                &cancel,
+            )?;
+            bar.finish_and_clear();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                let p = &report.progress;
+                println!(
+                    "{} pages read: {} new, {} updated, {} unchanged, {} removed, {} skipped ({} requests)",
+                    p.pages,
+                    p.written.inserted,
+                    p.written.updated,
+                    p.written.unchanged,
+                    p.written.deleted,
+                    p.skipped,
+                    p.requests
+                );
+                for s in &report.skipped {
+                    eprintln!("skipped {}: {}", s.url, s.reason);
+                }
+                if report.cancelled {
+                    println!(
+                        "cancelled: what was fetched is kept; the next sync goes on from there"
+                    );
+                }
+            }
+            Ok(if report.skipped.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(3)
+            })
+        }
+        NotionCommand::Status { json } => {
+            let state = SyncState::load(&store)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&state)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            let Some(conn) = &state.connection else {
+                println!("no Notion database is connected");
+                return Ok(ExitCode::SUCCESS);
+            };
+            println!("database:     {} ({})", conn.title, conn.database_id);
+            if let Some(ds) = &conn.data_source_id {
+                println!("data source:  {ds}");
+            }
+            println!("API version:  {}", conn.version.header());
+            let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
+                t.map_or("never".to_string(), |t| t.to_rfc3339())
+            };
+            println!("last sync:    {}", when(state.last_sync));
+            println!("cursor:       {}", when(state.cursor));
+            println!("reconciled:   {}", when(state.last_reconcile));
+            print_mapping(&conn.mapping);
+            if !state.skipped.is_empty() {
+                println!("skipped by the last sync: {}", state.skipped.len());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn print_mapping(m: &mapping::Mapping) {
+    println!("mapping:");
+    for f in Field::ALL {
+        let name = serde_json::to_value(f).unwrap();
+        println!(
+            "  {:<16} {}",
+            name.as_str().unwrap(),
+            m.get(f).unwrap_or("–")
+        );
+    }
+}
