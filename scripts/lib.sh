@@ -2,9 +2,10 @@
 # shellcheck shell=bash
 
 # System packages to build the app (Tauri 2 on WebKitGTK 4.1).
-BUILD_PACKAGES=(libwebkit2gtk-4.1-dev build-essential pkg-config)
-# System packages for the end-to-end tests: a virtual display and WebKit's WebDriver.
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver)
+BUILD_PACKAGES=(libwebkit2gtk-4.1-dev libdbus-1-dev build-essential pkg-config)
+# System packages for the tests: a virtual display, WebKit's WebDriver, and a session bus with
+# a Secret Service (gnome-keyring) for the real OS keychain.
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring)
 TAURI_DRIVER_VERSION=2.1.0
 
 say() { printf '\n==> %s\n' "$*" >&2; }

@@ -7,6 +7,8 @@
 
 mod commands;
 mod error;
+mod keychain;
+mod notion;
 mod state;
 
 use std::path::PathBuf;
@@ -38,6 +40,12 @@ fn main() {
             commands::import_file,
             commands::load_sample,
             commands::cancel_job,
+            notion::notion_status,
+            notion::notion_save_token,
+            notion::notion_remove_token,
+            notion::notion_connect,
+            notion::notion_save_connection,
+            notion::notion_sync,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Redline window could not start");

@@ -41,7 +41,7 @@ impl AppState {
         if job.is_some() {
             return Err(AppError::new(
                 "busy",
-                "another import is still running: wait for it or cancel it",
+                "another job (an import or a sync) is still running: wait for it or cancel it",
             ));
         }
         let cancel = Cancel::new();

@@ -101,18 +101,8 @@ pub fn run(store: Store, command: NotionCommand) -> Result<ExitCode> {
                 }
                 bail!("the mapping does not fit the database; fix it with --map FIELD=PROPERTY");
             }
-            let mut state = SyncState::load(&store)?;
-            if state
-                .connection
-                .as_ref()
-                .is_some_and(|c| c.database_id != conn.database_id)
-            {
-                // Another database: its cursor means nothing here.
-                state = SyncState::default();
-            }
             let title = conn.title.clone();
-            state.connection = Some(conn);
-            state.save(&store)?;
+            sync::save_connection(&store, conn)?;
             println!("connected \"{title}\"; run `redline notion sync` to fetch its pages");
             Ok(ExitCode::SUCCESS)
         }

@@ -341,3 +341,37 @@ fn a_mapped_property_that_vanished_stops_the_sync_by_name() {
     );
     assert_eq!(store.count().unwrap(), 0);
 }
+
+#[test]
+fn offline_is_reported_quickly_and_the_cache_stays() {
+    let (fake, db, _) = world(20);
+    let (_dir, store, _) = connected(&fake, &db, ApiVersion::V2025);
+    let url = fake.url.clone();
+    {
+        let client = client(&fake, ApiVersion::V2025);
+        run(&store, &client, false);
+    }
+    drop(fake); // the server is gone: connections are refused
+    let offline = Client::new(
+        Sensitive::new(TOKEN.to_string()),
+        ClientConfig {
+            base_url: url,
+            backoff_base: std::time::Duration::from_millis(5),
+            ..Default::default()
+        },
+    );
+    let started = std::time::Instant::now();
+    let err = sync::sync(
+        &store,
+        &offline,
+        SyncOptions::default(),
+        &mut |_| {},
+        &Cancel::new(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, NotionError::Offline { .. }), "{err:?}");
+    assert!(err.to_string().contains("offline"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(store.count().unwrap(), 20);
+    assert!(SyncState::load(&store).unwrap().last_sync.is_some());
+}

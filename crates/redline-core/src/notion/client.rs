@@ -92,10 +92,15 @@ impl std::fmt::Debug for Client {
 
 enum Attempt {
     Done(Value),
-    /// Retry after this long.
+    /// Retry after this long (the reason; whether it was a rate limit).
     Retry(Duration, String, bool),
+    /// The server could not be reached at all.
+    Unreachable(String),
     Fail(NotionError),
 }
+
+/// Retries when the server cannot be reached at all: a laptop offline should hear so quickly.
+const UNREACHABLE_RETRIES: u32 = 2;
 
 impl Client {
     pub fn new(token: Sensitive<String>, config: ClientConfig) -> Client {
@@ -165,6 +170,7 @@ impl Client {
     ) -> Result<Value, NotionError> {
         let url = format!("{}{}", self.config.base_url.trim_end_matches('/'), path);
         let mut attempt = 0u32;
+        let mut unreachable = 0u32;
         loop {
             if cancel.is_cancelled() {
                 return Err(NotionError::Cancelled);
@@ -174,6 +180,17 @@ impl Client {
             match self.attempt(method, &url, body, attempt) {
                 Attempt::Done(v) => return Ok(v),
                 Attempt::Fail(e) => return Err(e),
+                Attempt::Unreachable(why) => {
+                    if unreachable >= UNREACHABLE_RETRIES {
+                        return Err(NotionError::Offline {
+                            base_url: self.config.base_url.clone(),
+                            detail: why,
+                        });
+                    }
+                    unreachable += 1;
+                    self.counters.retries.fetch_add(1, Ordering::Relaxed);
+                    sleep(self.backoff(unreachable - 1), cancel)?;
+                }
                 Attempt::Retry(wait, why, rate_limited) => {
                     if attempt >= self.config.max_retries {
                         return Err(NotionError::GaveUp {
@@ -239,9 +256,12 @@ impl Client {
                     _ => Attempt::Fail(NotionError::from_status(status, &code, &message)),
                 }
             }
-            Err(ureq::Error::Transport(t)) => {
-                Attempt::Retry(self.backoff(attempt), format!("network: {t}"), false)
-            }
+            Err(ureq::Error::Transport(t)) => match t.kind() {
+                ureq::ErrorKind::Dns | ureq::ErrorKind::ConnectionFailed => {
+                    Attempt::Unreachable(t.to_string())
+                }
+                _ => Attempt::Retry(self.backoff(attempt), format!("network: {t}"), false),
+            },
         }
     }
 }

@@ -55,6 +55,8 @@ pub enum NotionError {
     },
     #[error("Notion did not answer after {attempts} attempts (last: {last}); try again later")]
     GaveUp { attempts: u32, last: String },
+    #[error("cannot reach Notion at {base_url} ({detail}): you seem to be offline; Redline keeps working from its cache")]
+    Offline { base_url: String, detail: String },
     #[error("'{0}' is not a Notion database link or id (expected 32 hexadecimal digits)")]
     BadDatabaseRef(String),
     #[error("Notion's answer was not what the API documents: {0}")]

@@ -132,6 +132,32 @@ pub fn connect(
     })
 }
 
+/// Save a connection after checking its mapping against its schema. Connecting another
+/// database starts its sync from scratch (the old cursor means nothing there).
+pub fn save_connection(store: &Store, conn: Connection) -> Result<(), NotionError> {
+    let problems = mapping::validate(&conn.mapping, &conn.schema);
+    if !problems.is_empty() {
+        return Err(NotionError::Rejected {
+            status: 0,
+            code: "mapping".into(),
+            message: format!(
+                "the property mapping does not fit the database: {}",
+                problems.join("; ")
+            ),
+        });
+    }
+    let mut state = SyncState::load(store)?;
+    if state
+        .connection
+        .as_ref()
+        .is_some_and(|c| c.database_id != conn.database_id)
+    {
+        state = SyncState::default();
+    }
+    state.connection = Some(conn);
+    state.save(store)
+}
+
 /// Progress of a sync, sent after every page of results.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct SyncProgress {

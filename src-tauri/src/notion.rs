@@ -1,0 +1,162 @@
+//! Notion commands: the token (in the OS keychain; the UI sees only its last four characters),
+//! connecting a database and correcting its mapping, and syncing with progress and cancel.
+
+use crate::error::AppError;
+use crate::keychain;
+use crate::state::AppState;
+use redline_core::job::Cancel;
+use redline_core::notion::mapping::Field;
+use redline_core::notion::sync::{
+    self, Connection, SyncOptions, SyncProgress, SyncReport, SyncState,
+};
+use redline_core::notion::{self, ApiVersion, Client, ClientConfig, NotionError};
+use redline_core::secret::Sensitive;
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, State};
+
+impl From<NotionError> for AppError {
+    fn from(e: NotionError) -> Self {
+        let kind = match &e {
+            NotionError::Unauthorized => "unauthorized",
+            NotionError::NotFound { .. } => "not_found",
+            NotionError::Offline { .. } => "offline",
+            NotionError::Cancelled => "cancelled",
+            NotionError::Store(_) => "store",
+            _ => "notion",
+        };
+        AppError::new(kind, e.to_string())
+    }
+}
+
+/// The token: the keychain's, else `REDLINE_NOTION_TOKEN` (headless use).
+fn token() -> Result<(Sensitive<String>, bool), AppError> {
+    if let Some(t) = keychain::notion_token()? {
+        return Ok((t, false));
+    }
+    std::env::var(notion::TOKEN_ENV)
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| (Sensitive::new(t.trim().to_string()), true))
+        .ok_or_else(|| AppError::new("no_token", "paste your Notion integration token first"))
+}
+
+fn client(version: ApiVersion) -> Result<Client, AppError> {
+    Ok(Client::new(
+        token()?.0,
+        ClientConfig {
+            version,
+            ..Default::default()
+        },
+    ))
+}
+
+#[derive(Serialize)]
+pub struct FieldInfo {
+    field: Field,
+    label: &'static str,
+    required: bool,
+}
+
+#[derive(Serialize)]
+pub struct NotionStatus {
+    /// The last four characters of the saved token, if one is saved.
+    token_last4: Option<String>,
+    token_from_env: bool,
+    /// Why the keychain could not be read, if it could not.
+    keychain_error: Option<String>,
+    base_url: String,
+    fields: Vec<FieldInfo>,
+    state: SyncState,
+}
+
+#[tauri::command]
+pub async fn notion_status(state: State<'_, AppState>) -> Result<NotionStatus, AppError> {
+    let store = state.store()?;
+    let (token_last4, token_from_env, keychain_error) = match token() {
+        Ok((t, env)) => (Some(t.last4()), env, None),
+        Err(e) if e.kind == "no_token" => (None, false, None),
+        Err(e) => (None, false, Some(e.message)),
+    };
+    Ok(NotionStatus {
+        token_last4,
+        token_from_env,
+        keychain_error,
+        base_url: notion::base_url_from_env(),
+        fields: Field::ALL
+            .iter()
+            .map(|&field| FieldInfo {
+                field,
+                label: field.label(),
+                required: field.required(),
+            })
+            .collect(),
+        state: SyncState::load(&store)?,
+    })
+}
+
+/// Save the token in the keychain; answers its last four characters.
+#[tauri::command]
+pub async fn notion_save_token(token: String) -> Result<String, AppError> {
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(AppError::new("invalid", "the token is empty"));
+    }
+    keychain::save_notion_token(token)?;
+    Ok(Sensitive::new(token.to_string()).last4())
+}
+
+#[tauri::command]
+pub async fn notion_remove_token() -> Result<(), AppError> {
+    keychain::remove_notion_token()
+}
+
+/// Read a database's schema and propose a mapping; nothing is saved yet.
+#[tauri::command]
+pub async fn notion_connect(database: String) -> Result<Connection, AppError> {
+    tauri::async_runtime::spawn_blocking(move || {
+        let client = client(ApiVersion::V2025)?;
+        Ok(sync::connect(&client, &database, &Cancel::new())?)
+    })
+    .await
+    .map_err(|e| AppError::new("internal", e.to_string()))?
+}
+
+#[tauri::command]
+pub async fn notion_save_connection(
+    state: State<'_, AppState>,
+    connection: Connection,
+) -> Result<(), AppError> {
+    let store = state.store()?;
+    Ok(sync::save_connection(&store, connection)?)
+}
+
+#[tauri::command]
+pub async fn notion_sync(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    reconcile: bool,
+) -> Result<SyncReport, AppError> {
+    let store = state.store()?;
+    let conn = SyncState::load(&store)?
+        .connection
+        .ok_or_else(|| AppError::new("invalid", "connect a Notion database first"))?;
+    let client = client(conn.version)?;
+    let job = state.begin_job()?;
+    let cancel = job.cancel.clone();
+    let report = tauri::async_runtime::spawn_blocking(move || {
+        let mut on_progress = |p: &SyncProgress| {
+            let _ = app.emit("notion-progress", p);
+        };
+        sync::sync(
+            &store,
+            &client,
+            SyncOptions { reconcile },
+            &mut on_progress,
+            &cancel,
+        )
+    })
+    .await
+    .map_err(|e| AppError::new("internal", e.to_string()))??;
+    drop(job);
+    Ok(report)
+}
