@@ -32,6 +32,15 @@ export const api = {
   importFile: (path, strict) => call("import_file", { path, strict }),
   loadSample: (count, seed) => call("load_sample", { count, seed }),
   cancelJob: () => call("cancel_job"),
+  notionStatus: () => call("notion_status"),
+  notionSaveToken: (token) => call("notion_save_token", { token }),
+  notionRemoveToken: () => call("notion_remove_token"),
+  notionSetBaseUrl: (baseUrl) => call("notion_set_base_url", { baseUrl }),
+  notionConnect: (database) => call("notion_connect", { database }),
+  notionSaveConnection: (connection) => call("notion_save_connection", { connection }),
+  notionSync: (reconcile) => call("notion_sync", { reconcile }),
+  /** Call `fn(progress)` on every Notion sync progress event; returns an unlisten function. */
+  onNotionProgress: (fn) => tauri.event.listen("notion-progress", (event) => fn(event.payload)),
   /** Call `fn({job, done, total, items})` on every progress event; returns an unlisten function. */
   onProgress: (fn) => tauri.event.listen("job-progress", (event) => fn(event.payload)),
 };

@@ -45,6 +45,7 @@ fn main() {
             notion::notion_remove_token,
             notion::notion_connect,
             notion::notion_save_connection,
+            notion::notion_set_base_url,
             notion::notion_sync,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))

@@ -40,11 +40,12 @@ fn token() -> Result<(Sensitive<String>, bool), AppError> {
         .ok_or_else(|| AppError::new("no_token", "paste your Notion integration token first"))
 }
 
-fn client(version: ApiVersion) -> Result<Client, AppError> {
+fn client(version: ApiVersion, saved_base_url: Option<&str>) -> Result<Client, AppError> {
     Ok(Client::new(
         token()?.0,
         ClientConfig {
             version,
+            base_url: notion::base_url(saved_base_url),
             ..Default::default()
         },
     ))
@@ -77,11 +78,12 @@ pub async fn notion_status(state: State<'_, AppState>) -> Result<NotionStatus, A
         Err(e) if e.kind == "no_token" => (None, false, None),
         Err(e) => (None, false, Some(e.message)),
     };
+    let state = SyncState::load(&store)?;
     Ok(NotionStatus {
         token_last4,
         token_from_env,
         keychain_error,
-        base_url: notion::base_url_from_env(),
+        base_url: notion::base_url(state.base_url.as_deref()),
         fields: Field::ALL
             .iter()
             .map(|&field| FieldInfo {
@@ -90,7 +92,7 @@ pub async fn notion_status(state: State<'_, AppState>) -> Result<NotionStatus, A
                 required: field.required(),
             })
             .collect(),
-        state: SyncState::load(&store)?,
+        state,
     })
 }
 
@@ -112,9 +114,14 @@ pub async fn notion_remove_token() -> Result<(), AppError> {
 
 /// Read a database's schema and propose a mapping; nothing is saved yet.
 #[tauri::command]
-pub async fn notion_connect(database: String) -> Result<Connection, AppError> {
+pub async fn notion_connect(
+    state: State<'_, AppState>,
+    database: String,
+) -> Result<Connection, AppError> {
+    let store = state.store()?;
+    let saved = SyncState::load(&store)?.base_url;
     tauri::async_runtime::spawn_blocking(move || {
-        let client = client(ApiVersion::V2025)?;
+        let client = client(ApiVersion::V2025, saved.as_deref())?;
         Ok(sync::connect(&client, &database, &Cancel::new())?)
     })
     .await
@@ -130,6 +137,16 @@ pub async fn notion_save_connection(
     Ok(sync::save_connection(&store, connection)?)
 }
 
+/// Set the API base URL (empty: the official API).
+#[tauri::command]
+pub async fn notion_set_base_url(
+    state: State<'_, AppState>,
+    base_url: String,
+) -> Result<(), AppError> {
+    let store = state.store()?;
+    Ok(sync::set_base_url(&store, Some(base_url))?)
+}
+
 #[tauri::command]
 pub async fn notion_sync(
     app: AppHandle,
@@ -137,10 +154,11 @@ pub async fn notion_sync(
     reconcile: bool,
 ) -> Result<SyncReport, AppError> {
     let store = state.store()?;
-    let conn = SyncState::load(&store)?
+    let saved = SyncState::load(&store)?;
+    let conn = saved
         .connection
         .ok_or_else(|| AppError::new("invalid", "connect a Notion database first"))?;
-    let client = client(conn.version)?;
+    let client = client(conn.version, saved.base_url.as_deref())?;
     let job = state.begin_job()?;
     let cancel = job.cancel.clone();
     let report = tauri::async_runtime::spawn_blocking(move || {

@@ -3,6 +3,7 @@
 import { api } from "../api.js";
 import { h, mount, fmtInt, fmtBytes } from "../dom.js";
 import { importPanel, samplePanel } from "../jobs.js";
+import { notionPanel } from "./notion.js";
 
 export async function render(root, ctx) {
   const status = await api.status();
@@ -22,6 +23,7 @@ export async function render(root, ctx) {
         h("dl", { id: "store-info", class: "meta" }, rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
         h("p", { class: "muted" }, "Start Redline with --db PATH, or set REDLINE_DB, to use another store."),
       ),
+      notionPanel(ctx),
       importPanel({ onDone: () => ctx.refresh("settlements") }),
       samplePanel({ onDone: () => ctx.refresh("settings") }),
     ));

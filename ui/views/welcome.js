@@ -14,11 +14,10 @@ export async function render(root, ctx) {
       h("div", { class: "cards" },
         samplePanel({ onDone: done }),
         importPanel({ onDone: done }),
-        h("section", { class: "panel disabled", "aria-labelledby": "notion-title" },
-          h("h3", { id: "notion-title" }, "Connect Notion"),
-          h("p", { class: "muted" }, "Sync the “Training Data” database and work offline from the cache."),
-          h("p", { class: "muted" }, "Not available in this version yet: export the database as CSV and import it meanwhile."),
-          h("button", { type: "button", disabled: true }, "Connect Notion")),
+        h("section", { class: "panel", "aria-labelledby": "connect-title" },
+          h("h3", { id: "connect-title" }, "Connect Notion"),
+          h("p", { class: "muted" }, "Sync the “Training Data” database your diff logger writes, and work offline from the local copy. You need an integration token and the database's link."),
+          h("button", { id: "welcome-notion", type: "button", onClick: () => ctx.refresh("settings") }, "Connect Notion…")),
       ),
     ));
 }

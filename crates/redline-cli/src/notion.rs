@@ -41,7 +41,7 @@ pub enum NotionCommand {
     },
 }
 
-fn client(version: ApiVersion) -> Result<Client> {
+fn client(version: ApiVersion, saved_base_url: Option<&str>) -> Result<Client> {
     let token = std::env::var(TOKEN_ENV)
         .ok()
         .filter(|t| !t.trim().is_empty())
@@ -50,6 +50,7 @@ fn client(version: ApiVersion) -> Result<Client> {
         Sensitive::new(token.trim().to_string()),
         ClientConfig {
             version,
+            base_url: redline_core::notion::base_url(saved_base_url),
             ..Default::default()
         },
     ))
@@ -83,7 +84,8 @@ pub fn run(store: Store, command: NotionCommand) -> Result<ExitCode> {
             } else {
                 ApiVersion::V2025
             };
-            let client = client(version)?;
+            let saved = SyncState::load(&store)?.base_url;
+            let client = client(version, saved.as_deref())?;
             let mut conn = sync::connect(&client, &database, &Cancel::new())?;
             for pair in &map {
                 let (field, property) = pair
@@ -115,7 +117,7 @@ pub fn run(store: Store, command: NotionCommand) -> Result<ExitCode> {
             let conn = state
                 .connection
                 .context("no database is connected: run `redline notion connect LINK` first")?;
-            let client = client(conn.version)?;
+            let client = client(conn.version, state.base_url.as_deref())?;
             let bar = indicatif::ProgressBar::new_spinner();
             let mut on_progress = |p: &SyncProgress| {
                 let line = format!(

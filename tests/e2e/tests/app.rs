@@ -251,3 +251,79 @@ fn a_long_job_shows_progress_and_can_be_cancelled() {
     assert_eq!(n % 2000, 0, "a partial batch: {count}");
     assert_eq!(app.console_errors(), Vec::<String>::new());
 }
+
+#[test]
+#[ignore = "end-to-end: run by scripts/test with the app built, Xvfb, tauri-driver and a keychain"]
+fn connect_notion_map_sync_and_see_the_records() {
+    use redline_notion_fake::{training_data_schema, training_page, Fake};
+    let token = "secret_e2e_token_4242";
+    let fake = Fake::start(token);
+    let db = {
+        let mut w = fake.world();
+        let db = w.add_database("Training Data", training_data_schema());
+        for i in 0..250 {
+            w.add_page(
+                &db,
+                training_page(
+                    &format!("Intent {i}"),
+                    &format!("Let me analyze this. Plan {i}."),
+                    &format!("Plan {i}. Owner: Dana."),
+                    ["The Auditor", "The Strategist"][i % 2],
+                    "Strategic",
+                    0.6,
+                ),
+            );
+            w.now += chrono::Duration::seconds(5);
+        }
+        db
+    };
+    let app = App::start();
+    app.watch_console();
+    app.click("#welcome-notion");
+    app.find("#notion");
+    // The API base URL setting points Redline at the local server.
+    app.click("#notion details.advanced summary");
+    app.type_into("#notion-base-url", &fake.url);
+    app.click("#notion-base-url-save");
+    app.wait_text("#notion", "the saved base URL", |_| true);
+    // Paste the token: it goes to the OS keychain, and only its last 4 come back.
+    app.type_into("#notion-token", token);
+    app.click("#notion-token-save");
+    let saved = app.wait_text("#notion-token-state", "the saved token", |t| {
+        t.contains("4242")
+    });
+    assert!(!saved.contains(token), "{saved}");
+    // Read the database: the mapping is proposed from the design's property names.
+    app.type_into("#notion-db", &db.replace('-', ""));
+    app.click("#notion-read");
+    app.find("#map-ai_output");
+    let value = app.execute(
+        "return ['ai_output','final_output','agent','intent'].map(f => document.querySelector('#map-' + f).value);",
+        vec![],
+    );
+    assert_eq!(
+        value,
+        serde_json::json!(["AI_Raw_Output", "Scenario_Options", "Agent_Name", "Name"])
+    );
+    app.screenshot("08-notion-mapping");
+    app.click("#notion-save-mapping");
+    app.wait_text("#notion-connected", "the connection", |t| {
+        t.contains("Training Data")
+    });
+    app.click("#notion-sync");
+    let result = app.wait_text("#notion-result", "the sync result", |t| {
+        t.contains("pages read")
+    });
+    assert!(result.contains("250 pages read: 250 new"), "{result}");
+    app.screenshot("09-notion-synced");
+    app.click("#notion-show");
+    app.wait_text("#result-count", "the synced settlements", |t| {
+        t == "1–100 of 250"
+    });
+    // The token is in no file under the store's folder.
+    for entry in std::fs::read_dir(app.dir.path()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        assert!(!bytes.windows(token.len()).any(|w| w == token.as_bytes()));
+    }
+    assert_eq!(app.console_errors(), Vec::<String>::new());
+}

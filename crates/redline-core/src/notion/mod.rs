@@ -29,9 +29,16 @@ pub const TOKEN_ENV: &str = "REDLINE_NOTION_TOKEN";
 
 /// The base URL: `REDLINE_NOTION_BASE_URL` if set, else the official API.
 pub fn base_url_from_env() -> String {
+    base_url(None)
+}
+
+/// The base URL to use: `REDLINE_NOTION_BASE_URL` if set, else the saved setting, else the
+/// official API.
+pub fn base_url(saved: Option<&str>) -> String {
     std::env::var(BASE_URL_ENV)
         .ok()
         .filter(|v| !v.trim().is_empty())
+        .or_else(|| saved.map(str::to_owned))
         .unwrap_or_else(|| DEFAULT_BASE_URL.to_string())
 }
 

@@ -42,6 +42,10 @@ pub struct Connection {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct SyncState {
     pub connection: Option<Connection>,
+    /// The API base URL chosen in Settings (a proxy or gateway); `REDLINE_NOTION_BASE_URL`
+    /// overrides it, and without either the official API is used.
+    #[serde(default)]
+    pub base_url: Option<String>,
     /// The latest `last_edited_time` stored.
     pub cursor: Option<DateTime<Utc>>,
     pub last_sync: Option<DateTime<Utc>>,
@@ -152,9 +156,21 @@ pub fn save_connection(store: &Store, conn: Connection) -> Result<(), NotionErro
         .as_ref()
         .is_some_and(|c| c.database_id != conn.database_id)
     {
-        state = SyncState::default();
+        state = SyncState {
+            base_url: state.base_url,
+            ..SyncState::default()
+        };
     }
     state.connection = Some(conn);
+    state.save(store)
+}
+
+/// Set (or with `None`, clear) the API base URL setting.
+pub fn set_base_url(store: &Store, base_url: Option<String>) -> Result<(), NotionError> {
+    let mut state = SyncState::load(store)?;
+    state.base_url = base_url
+        .map(|u| u.trim().trim_end_matches('/').to_string())
+        .filter(|u| !u.is_empty());
     state.save(store)
 }
 
