@@ -2,9 +2,9 @@
 //! reconcile that removes what Notion no longer has.
 //!
 //! The cursor is the latest `last_edited_time` stored. Notion rounds that time to the minute, so
-//! an edit later in the cursor's minute carries the cursor's time: an incremental sync asks for
-//! pages edited on or after `cursor − 1 minute` (the boundary minute, plus one minute of margin
-//! for edits Notion indexes late) and relies on the upsert to leave unchanged pages alone. Pages come sorted by `last_edited_time`
+//! an edit later in the cursor's minute carries the cursor's own time: an incremental sync asks
+//! for pages edited *on or after* the cursor, re-reading the boundary minute, and relies on the
+//! upsert (by page id, unchanged records skipped) to de-duplicate. Pages come sorted by `last_edited_time`
 //! ascending, and each page of results (≤ 100 pages) is written together with the new cursor in
 //! one store transaction: a sync stopped anywhere resumes from the last committed batch.
 
@@ -14,7 +14,7 @@ use super::{parse_database_ref, ApiVersion, Client, NotionError};
 use crate::job::Cancel;
 use crate::model::{Settlement, SettlementId, SourceKind};
 use crate::store::{Batch, Store, UpsertReport};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::HashSet;
@@ -228,9 +228,13 @@ pub fn sync(
         .connection
         .clone()
         .ok_or_else(|| NotionError::Unexpected("no Notion database is connected yet".into()))?;
-    // The mapping must still fit the live schema.
-    let (object, _, _) = fetch_schema(client, &conn.database_id, cancel)?;
-    let schema = mapping::schema_from(&object);
+    // The mapping must still fit the live schema (one request: the data source, or with the
+    // older API the database).
+    let path = match (&conn.version, &conn.data_source_id) {
+        (ApiVersion::V2025, Some(ds)) => format!("/v1/data_sources/{ds}"),
+        _ => format!("/v1/databases/{}", conn.database_id),
+    };
+    let schema = mapping::schema_from(&client.request("GET", &path, None, cancel)?);
     let problems = mapping::validate(&conn.mapping, &schema);
     if !problems.is_empty() {
         return Err(NotionError::Rejected {
@@ -247,7 +251,7 @@ pub fn sync(
     let path = query_path(&conn);
     let filter = state.cursor.map(|c| {
         json!({"timestamp": "last_edited_time",
-               "last_edited_time": {"on_or_after": (c - Duration::minutes(1)).to_rfc3339()}})
+               "last_edited_time": {"on_or_after": c.to_rfc3339()}})
     });
     let mut start_cursor: Option<String> = None;
     let mut seen: Option<HashSet<String>> = options.reconcile.then(HashSet::new);
