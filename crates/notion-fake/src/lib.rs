@@ -342,11 +342,134 @@ impl World {
                     None => not_found(&format!("data source with ID: {id}")),
                 }
             }
+            ("POST", ["pages"]) => {
+                let parent = &body_json["parent"];
+                let db = match (
+                    parent["database_id"].as_str(),
+                    parent["data_source_id"].as_str(),
+                ) {
+                    (Some(id), _) => self.databases.iter().position(|d| d.id == id),
+                    (_, Some(id)) if new_api => {
+                        self.databases.iter().position(|d| d.data_source_id == id)
+                    }
+                    _ => {
+                        let (s, v) = error(
+                            400,
+                            "validation_error",
+                            "body.parent should be a database_id or data_source_id",
+                        );
+                        return (s, v, None);
+                    }
+                };
+                let Some(db) = db else {
+                    return not_found("the parent database");
+                };
+                let props = match self.write_properties(db, &body_json["properties"], None) {
+                    Ok(p) => p,
+                    Err(e) => return (e.0, e.1, None),
+                };
+                let id = self.new_id();
+                let now = self.now;
+                let page = Page {
+                    id: id.clone(),
+                    created: now,
+                    last_edited: now,
+                    archived: false,
+                    in_trash: false,
+                    properties: props,
+                };
+                let json = page.to_json();
+                self.databases[db].pages.push(page);
+                (200, json, None)
+            }
+            ("PATCH", ["pages", id]) => {
+                let found =
+                    self.databases.iter().enumerate().find_map(|(d, db)| {
+                        db.pages.iter().position(|p| p.id == *id).map(|p| (d, p))
+                    });
+                let Some((db, pi)) = found else {
+                    return not_found(&format!("page with ID: {id}"));
+                };
+                let existing = self.databases[db].pages[pi].properties.clone();
+                let props =
+                    match self.write_properties(db, &body_json["properties"], Some(existing)) {
+                        Ok(p) => p,
+                        Err(e) => return (e.0, e.1, None),
+                    };
+                let now = self.now;
+                let page = &mut self.databases[db].pages[pi];
+                page.properties = props;
+                page.last_edited = now;
+                (200, page.to_json(), None)
+            }
             _ => {
                 let (s, v) = error(400, "invalid_request_url", "Invalid request URL.");
                 (s, v, None)
             }
         }
+    }
+
+    /// Validate written property values against the schema and Notion's size limits, and turn
+    /// them into the read shape.
+    fn write_properties(
+        &self,
+        db: usize,
+        props: &Value,
+        existing: Option<Map<String, Value>>,
+    ) -> Result<Map<String, Value>, (u16, Value)> {
+        let schema = &self.databases[db].schema;
+        let mut out = existing.unwrap_or_default();
+        let Some(props) = props.as_object() else {
+            return Err(error(
+                400,
+                "validation_error",
+                "body.properties should be an object",
+            ));
+        };
+        for (name, value) in props {
+            let Some(def) = schema.get(name) else {
+                return Err(error(
+                    400,
+                    "validation_error",
+                    &format!("{name} is not a property that exists."),
+                ));
+            };
+            let kind = def["type"].as_str().unwrap_or("");
+            let written = &value[kind];
+            if value.get(kind).is_none() {
+                return Err(error(
+                    400,
+                    "validation_error",
+                    &format!("{name} is expected to be {kind}."),
+                ));
+            }
+            let read = match kind {
+                "title" | "rich_text" => {
+                    let items = written.as_array().cloned().unwrap_or_default();
+                    if items.len() > 100 {
+                        return Err(error(400, "validation_error", &format!("body.properties.{name}.{kind}.length should be ≤ `100`, instead was `{}`.", items.len())));
+                    }
+                    let mut text = String::new();
+                    for item in &items {
+                        let content = item["text"]["content"].as_str().unwrap_or("");
+                        if content.chars().count() > 2000 {
+                            return Err(error(400, "validation_error", &format!("body.properties.{name}.{kind}[0].text.content.length should be ≤ `2000`, instead was `{}`.", content.chars().count())));
+                        }
+                        text.push_str(content);
+                    }
+                    rich_text(&text)
+                }
+                "select" => match written {
+                    Value::Null => Value::Null,
+                    v => json!({"id": "opt", "name": v["name"], "color": "default"}),
+                },
+                _ => written.clone(),
+            };
+            let mut v = json!({"id": def["id"], "type": kind});
+            v[kind] = read;
+            out.insert(name.clone(), v);
+        }
+        Ok(out)
     }
 
     fn query(&self, db: usize, body: &Value) -> (u16, Value, Option<u64>) {
@@ -366,11 +489,15 @@ impl World {
                 .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
                 .map(|d| d.with_timezone(&Utc))
         };
-        if !filter.is_null() && filter["timestamp"] != "last_edited_time" {
+        let title_equals = filter["title"]["equals"]
+            .as_str()
+            .map(|t| (filter["property"].as_str().unwrap_or(""), t));
+        if !filter.is_null() && filter["timestamp"] != "last_edited_time" && title_equals.is_none()
+        {
             let (s, v) = error(
                 400,
                 "validation_error",
-                "this fake only filters on the last_edited_time timestamp",
+                "this fake filters on the last_edited_time timestamp or a title equals",
             );
             return (s, v, None);
         }
@@ -381,6 +508,15 @@ impl World {
             .filter(|p| !p.archived && !p.in_trash)
             .filter(|p| on_or_after.is_none_or(|b| minute(p.last_edited) >= b))
             .filter(|p| after.is_none_or(|b| minute(p.last_edited) > b))
+            .filter(|p| {
+                title_equals.is_none_or(|(prop, want)| {
+                    let got: String = p.properties[prop]["title"]
+                        .as_array()
+                        .map(|a| a.iter().filter_map(|t| t["plain_text"].as_str()).collect())
+                        .unwrap_or_default();
+                    got == want
+                })
+            })
             .collect();
         let descending = body["sorts"][0]["direction"] == "descending";
         if body["sorts"][0]["timestamp"] == "last_edited_time" {
@@ -567,5 +703,53 @@ pub fn training_page(
         "Modifications".into(),
         json!({"id": "mo", "type": "rich_text", "rich_text": []}),
     );
+    m
+}
+
+/// The design's DB_AB_Tests schema.
+pub fn ab_tests_schema() -> Map<String, Value> {
+    let mut m = Map::new();
+    let mut put = |name: &str, kind: &str, extra: Value| {
+        let mut v =
+            json!({"id": name.to_lowercase().replace(' ', "_"), "name": name, "type": kind});
+        v[kind] = extra;
+        m.insert(name.into(), v);
+    };
+    put("Experiment ID", "title", json!({}));
+    put("Agent Name", "select", json!({"options": []}));
+    put("Variant A Prompt", "rich_text", json!({}));
+    put("Variant B Prompt", "rich_text", json!({}));
+    put(
+        "Variant A Settlements",
+        "number",
+        json!({"format": "number"}),
+    );
+    put(
+        "Variant B Settlements",
+        "number",
+        json!({"format": "number"}),
+    );
+    put(
+        "Variant A Acceptance",
+        "number",
+        json!({"format": "percent"}),
+    );
+    put(
+        "Variant B Acceptance",
+        "number",
+        json!({"format": "percent"}),
+    );
+    put(
+        "Status",
+        "select",
+        json!({"options": [{"name": "Running"}, {"name": "Completed"}, {"name": "Winner_Deployed"}]}),
+    );
+    put(
+        "Winner",
+        "select",
+        json!({"options": [{"name": "Variant A"}, {"name": "Variant B"}, {"name": "Inconclusive"}]}),
+    );
+    put("Created Date", "date", json!({}));
+    put("Completed Date", "date", json!({}));
     m
 }

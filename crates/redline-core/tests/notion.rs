@@ -375,3 +375,69 @@ fn offline_is_reported_quickly_and_the_cache_stays() {
     assert_eq!(store.count().unwrap(), 20);
     assert!(SyncState::load(&store).unwrap().last_sync.is_some());
 }
+
+#[test]
+fn write_back_round_trips_a_long_prompt_and_is_idempotent() {
+    use redline_core::notion::writeback::{self, AbTestRow, Status, Target, Winner};
+    let fake = Fake::start(TOKEN);
+    let db = fake
+        .world()
+        .add_database("DB_AB_Tests", redline_notion_fake::ab_tests_schema());
+    for version in [ApiVersion::V2025, ApiVersion::V2022] {
+        let c = client(&fake, version);
+        let ds = fake.world().database(&db).data_source_id.clone();
+        let target = Target {
+            database_id: db.clone(),
+            data_source_id: (version == ApiVersion::V2025).then_some(ds),
+        };
+        let prompt_b: String = (0..5000)
+            .map(|i| char::from(b'a' + (i % 26) as u8))
+            .collect();
+        let id = format!("exp-{}", version.header());
+        let mut row = AbTestRow {
+            experiment_id: id.clone(),
+            agent: "The Auditor".into(),
+            variant_a_prompt: "Be concise.".into(),
+            variant_b_prompt: prompt_b.clone(),
+            variant_a_settlements: 0,
+            variant_b_settlements: 0,
+            variant_a_acceptance: None,
+            variant_b_acceptance: None,
+            status: Status::Running,
+            winner: None,
+            created: chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+            completed: None,
+        };
+        let page = writeback::upsert_experiment(&c, &target, &row, &Cancel::new()).unwrap();
+        row.variant_a_settlements = 210;
+        row.variant_b_settlements = 205;
+        row.variant_a_acceptance = Some(0.71);
+        row.variant_b_acceptance = Some(0.79);
+        row.status = Status::Completed;
+        row.winner = Some(Winner::VariantB);
+        row.completed = chrono::NaiveDate::from_ymd_opt(2026, 12, 8);
+        let again = writeback::upsert_experiment(&c, &target, &row, &Cancel::new()).unwrap();
+        assert_eq!(page, again, "updated in place, not duplicated");
+        let mut w = fake.world();
+        let rows: Vec<_> = w
+            .database(&db)
+            .pages
+            .iter()
+            .filter(|p| p.properties["Experiment ID"]["title"][0]["plain_text"] == id.as_str())
+            .cloned()
+            .collect();
+        assert_eq!(rows.len(), 1);
+        let p = &rows[0].properties;
+        let b: String = p["Variant B Prompt"]["rich_text"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["plain_text"].as_str().unwrap())
+            .collect();
+        assert_eq!(b, prompt_b);
+        assert_eq!(p["Status"]["select"]["name"], "Completed");
+        assert_eq!(p["Winner"]["select"]["name"], "Variant B");
+        assert_eq!(p["Variant B Acceptance"]["number"], 0.79);
+        assert_eq!(p["Completed Date"]["date"]["start"], "2026-12-08");
+    }
+}

@@ -17,6 +17,7 @@ pub mod client;
 pub mod mapping;
 pub mod page;
 pub mod sync;
+pub mod writeback;
 
 pub use client::{ApiVersion, Client, ClientConfig};
 
