@@ -320,10 +320,31 @@ fn connect_notion_map_sync_and_see_the_records() {
     app.wait_text("#result-count", "the synced settlements", |t| {
         t == "1–100 of 250"
     });
-    // The token is in no file under the store's folder.
-    for entry in std::fs::read_dir(app.dir.path()).unwrap() {
-        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
-        assert!(!bytes.windows(token.len()).any(|w| w == token.as_bytes()));
+    // The token is in no file under the store's folder or the app's data folder (the web
+    // view's storage lives there).
+    let mut folders = vec![app.dir.path().to_path_buf()];
+    if let Some(data) = std::env::var_os("XDG_DATA_HOME") {
+        folders.push(std::path::Path::new(&data).join("dev.redline.app"));
     }
+    let mut checked = 0;
+    while let Some(folder) = folders.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                checked += 1;
+                assert!(
+                    !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
+                    "the token is in {}",
+                    path.display()
+                );
+            }
+        }
+    }
+    assert!(checked > 0);
     assert_eq!(app.console_errors(), Vec::<String>::new());
 }
