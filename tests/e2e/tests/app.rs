@@ -285,7 +285,13 @@ fn connect_notion_map_sync_and_see_the_records() {
     app.click("#notion details.advanced summary");
     app.type_into("#notion-base-url", &fake.url);
     app.click("#notion-base-url-save");
-    app.wait_text("#notion", "the saved base URL", |_| true);
+    // Saving re-renders the panel (the details close again); wait for that before typing.
+    app.find("#notion details.advanced:not([open])");
+    let shown = app.execute(
+        "return document.querySelector('#notion-base-url').value;",
+        vec![],
+    );
+    assert_eq!(shown, serde_json::json!(fake.url));
     // Paste the token: it goes to the OS keychain, and only its last 4 come back.
     app.type_into("#notion-token", token);
     app.click("#notion-token-save");
