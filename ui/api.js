@@ -32,6 +32,7 @@ export const api = {
   importFile: (path, strict) => call("import_file", { path, strict }),
   loadSample: (count, seed) => call("load_sample", { count, seed }),
   cancelJob: () => call("cancel_job"),
+  uiReady: () => call("ui_ready"),
   notionStatus: () => call("notion_status"),
   notionSaveToken: (token) => call("notion_save_token", { token }),
   notionRemoveToken: () => call("notion_remove_token"),
@@ -39,6 +40,9 @@ export const api = {
   notionConnect: (database) => call("notion_connect", { database }),
   notionSaveConnection: (connection) => call("notion_save_connection", { connection }),
   notionSync: (reconcile) => call("notion_sync", { reconcile }),
+  notionSetAutoSync: (onLaunch, everyMinutes) => call("notion_set_auto_sync", { onLaunch, everyMinutes }),
+  /** Call `fn({ok, message, report})` after every automatic sync; returns an unlisten function. */
+  onNotionSynced: (fn) => tauri.event.listen("notion-synced", (event) => fn(event.payload)),
   /** Call `fn(progress)` on every Notion sync progress event; returns an unlisten function. */
   onNotionProgress: (fn) => tauri.event.listen("notion-progress", (event) => fn(event.payload)),
   /** Call `fn({job, done, total, items})` on every progress event; returns an unlisten function. */

@@ -1,7 +1,7 @@
 // The app shell: navigation between views, the first-run and error screens, and global keys.
 
 import { api } from "./api.js";
-import { h, mount } from "./dom.js";
+import { h, mount, toast } from "./dom.js";
 import * as settlements from "./views/settlements.js";
 import * as settings from "./views/settings.js";
 import * as welcome from "./views/welcome.js";
@@ -95,5 +95,14 @@ document.addEventListener("keydown", (e) => {
   const typing = e.target instanceof HTMLElement && e.target.matches("input, select, textarea");
   if (!typing && keyHandler && !e.ctrlKey && !e.metaKey && !e.altKey) keyHandler(e);
 });
+
+// Automatic Notion syncs run in the background; say what they did, and refresh the list.
+api
+  .onNotionSynced((n) => {
+    toast(n.message, n.ok ? "info" : "error");
+    const w = n.report && n.report.progress.written;
+    if (w && w.inserted + w.updated + w.deleted > 0 && nav.querySelector("#nav-settlements.active")) start("settlements");
+  })
+  .then(() => api.uiReady());
 
 start();

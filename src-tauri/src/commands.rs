@@ -181,6 +181,13 @@ pub async fn load_sample(
     Ok(written)
 }
 
+/// The window has registered its event listeners.
+#[tauri::command]
+pub async fn ui_ready(state: State<'_, AppState>) -> Result<(), AppError> {
+    state.mark_ui_ready();
+    Ok(())
+}
+
 /// Cancel the running job, if any; it stops at its next batch boundary.
 #[tauri::command]
 pub async fn cancel_job(state: State<'_, AppState>) -> Result<bool, AppError> {

@@ -31,6 +31,10 @@ fn main() {
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(state)
+        .setup(|app| {
+            notion::start_auto_sync(app.handle().clone());
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
             commands::app_status,
             commands::facets,
@@ -40,12 +44,14 @@ fn main() {
             commands::import_file,
             commands::load_sample,
             commands::cancel_job,
+            commands::ui_ready,
             notion::notion_status,
             notion::notion_save_token,
             notion::notion_remove_token,
             notion::notion_connect,
             notion::notion_save_connection,
             notion::notion_set_base_url,
+            notion::notion_set_auto_sync,
             notion::notion_sync,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))

@@ -7,12 +7,12 @@ use crate::state::AppState;
 use redline_core::job::Cancel;
 use redline_core::notion::mapping::Field;
 use redline_core::notion::sync::{
-    self, Connection, SyncOptions, SyncProgress, SyncReport, SyncState,
+    self, AutoSync, Connection, SyncOptions, SyncProgress, SyncReport, SyncState,
 };
 use redline_core::notion::{self, ApiVersion, Client, ClientConfig, NotionError};
 use redline_core::secret::Sensitive;
 use serde::Serialize;
-use tauri::{AppHandle, Emitter, State};
+use tauri::{AppHandle, Emitter, Manager, State};
 
 impl From<NotionError> for AppError {
     fn from(e: NotionError) -> Self {
@@ -135,6 +135,95 @@ pub async fn notion_save_connection(
 ) -> Result<(), AppError> {
     let store = state.store()?;
     Ok(sync::save_connection(&store, connection)?)
+}
+
+#[tauri::command]
+pub async fn notion_set_auto_sync(
+    state: State<'_, AppState>,
+    on_launch: bool,
+    every_minutes: Option<u32>,
+) -> Result<(), AppError> {
+    let store = state.store()?;
+    Ok(sync::set_auto_sync(
+        &store,
+        AutoSync {
+            on_launch,
+            every_minutes: every_minutes.filter(|m| *m > 0),
+        },
+    )?)
+}
+
+/// What an automatic sync did, for a quiet notice in the window.
+#[derive(Clone, Serialize)]
+struct AutoSynced {
+    ok: bool,
+    message: String,
+    report: Option<SyncReport>,
+}
+
+/// While the app runs, check every 30 s whether an automatic sync is due (on launch, or every
+/// N minutes) and run it when no other job is running; the window hears `notion-synced`.
+pub fn start_auto_sync(app: AppHandle) {
+    std::thread::spawn(move || {
+        // Let the window register its listeners first, so it hears about the launch sync.
+        let state: State<'_, AppState> = app.state();
+        state.wait_ui_ready(std::time::Duration::from_secs(20));
+        let mut launched = true;
+        loop {
+            auto_sync_once(&app, launched);
+            launched = false;
+            std::thread::sleep(std::time::Duration::from_secs(30));
+        }
+    });
+}
+
+fn auto_sync_once(app: &AppHandle, launched: bool) {
+    let state: State<'_, AppState> = app.state();
+    let Ok(store) = state.store() else { return };
+    let Ok(saved) = SyncState::load(&store) else {
+        return;
+    };
+    if !saved.auto_sync_due(chrono::Utc::now(), launched) {
+        return;
+    }
+    let Some(conn) = saved.connection.clone() else {
+        return;
+    };
+    // No token yet, or the keychain is locked: nothing to do until the person acts.
+    let Ok(client) = client(conn.version, saved.base_url.as_deref()) else {
+        return;
+    };
+    // Another job (an import, a manual sync) is running: try again at the next check.
+    let Ok(job) = state.begin_job() else { return };
+    let mut on_progress = |p: &SyncProgress| {
+        let _ = app.emit("notion-progress", p);
+    };
+    let outcome = sync::sync(
+        &store,
+        &client,
+        SyncOptions::default(),
+        &mut on_progress,
+        &job.cancel,
+    );
+    drop(job);
+    let notice = match outcome {
+        Ok(report) => AutoSynced {
+            ok: true,
+            message: format!(
+                "Synced from Notion: {} new, {} updated, {} skipped",
+                report.progress.written.inserted,
+                report.progress.written.updated,
+                report.progress.skipped
+            ),
+            report: Some(report),
+        },
+        Err(e) => AutoSynced {
+            ok: false,
+            message: AppError::from(e).message,
+            report: None,
+        },
+    };
+    let _ = app.emit("notion-synced", notice);
 }
 
 /// Set the API base URL (empty: the official API).

@@ -12,6 +12,8 @@ pub struct AppState {
     pub store: Result<Arc<Store>, AppError>,
     /// The running job's cancel token; `None` when no job runs.
     pub job: Mutex<Option<Cancel>>,
+    /// Set once the window listens for events (see `ui_ready`).
+    pub ui_ready: (Mutex<bool>, std::sync::Condvar),
 }
 
 impl AppState {
@@ -28,6 +30,7 @@ impl AppState {
             db_path,
             store,
             job: Mutex::new(None),
+            ui_ready: (Mutex::new(false), std::sync::Condvar::new()),
         }
     }
 
@@ -50,6 +53,21 @@ impl AppState {
             state: self,
             cancel,
         })
+    }
+
+    /// The window is listening: background work may start telling it things.
+    pub fn mark_ui_ready(&self) {
+        *self.ui_ready.0.lock().expect("ready lock") = true;
+        self.ui_ready.1.notify_all();
+    }
+
+    /// Wait until the window is listening, at most `limit`.
+    pub fn wait_ui_ready(&self, limit: std::time::Duration) {
+        let ready = self.ui_ready.0.lock().expect("ready lock");
+        let _ = self
+            .ui_ready
+            .1
+            .wait_timeout_while(ready, limit, |ready| !*ready);
     }
 
     pub fn cancel_job(&self) -> bool {

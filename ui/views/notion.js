@@ -165,8 +165,26 @@ function syncRow(status, again, ctx) {
   sync.addEventListener("click", () => run(false));
   reconcile.addEventListener("click", () => run(true));
   const info = h("dl", { class: "meta", id: "notion-sync-info" }, infoRows(s));
+  const onLaunch = h("input", { id: "notion-auto-launch", type: "checkbox", checked: s.auto.on_launch });
+  const every = h("select", { id: "notion-auto-every", "aria-label": "Sync automatically every" },
+    [[0, "never"], [15, "15 minutes"], [30, "30 minutes"], [60, "hour"], [240, "4 hours"]].map(([m, label]) =>
+      h("option", { value: m, selected: (s.auto.every_minutes || 0) === m }, label)));
+  const saveAuto = async () => {
+    try {
+      const m = Number(every.value);
+      await api.notionSetAutoSync(onLaunch.checked, m > 0 ? m : null);
+      toast("Automatic sync saved.");
+    } catch (err) {
+      toast(err.message, "error");
+    }
+  };
+  onLaunch.addEventListener("change", saveAuto);
+  every.addEventListener("change", saveAuto);
+  const auto = h("div", { class: "inline field" },
+    h("label", { class: "check" }, onLaunch, " Sync when Redline starts"),
+    h("label", { for: "notion-auto-every" }, "· and every"), every);
   refreshInfo = async () => mount(info, infoRows((await api.notionStatus()).state));
-  return h("div", { class: "sync-row" }, info, h("div", { class: "inline" }, sync, reconcile), progress, result);
+  return h("div", { class: "sync-row" }, info, h("div", { class: "inline" }, sync, reconcile), auto, progress, result);
 }
 
 let refreshInfo = async () => {};

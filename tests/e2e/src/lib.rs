@@ -84,6 +84,13 @@ impl App {
         }
     }
 
+    /// End the session (which closes the app) and hand back the folder with its store.
+    pub fn close(mut self) -> tempfile::TempDir {
+        let _ = send(&self.agent, "DELETE", &self.session, None);
+        self.session.clear();
+        std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap())
+    }
+
     fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, WdError> {
         send(
             &self.agent,
@@ -243,7 +250,9 @@ impl App {
 impl Drop for App {
     fn drop(&mut self) {
         // Ends the session, which closes the app; a failure here must not hide a test's panic.
-        let _ = send(&self.agent, "DELETE", &self.session, None);
+        if !self.session.is_empty() {
+            let _ = send(&self.agent, "DELETE", &self.session, None);
+        }
     }
 }
 

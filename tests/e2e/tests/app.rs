@@ -326,6 +326,35 @@ fn connect_notion_map_sync_and_see_the_records() {
     app.wait_text("#result-count", "the synced settlements", |t| {
         t == "1–100 of 250"
     });
+    // Turn on "sync when Redline starts", add pages in Notion, restart: they arrive by themselves.
+    app.click("#nav-settings");
+    app.click("#notion-auto-launch");
+    app.wait_text("#toast", "the saved setting", |t| {
+        t.contains("Automatic sync saved")
+    });
+    for i in 0..7 {
+        let mut w = fake.world();
+        w.now += chrono::Duration::minutes(5);
+        w.add_page(
+            &db,
+            training_page(
+                &format!("Later {i}"),
+                "Draft.",
+                "Final.",
+                "The Auditor",
+                "Strategic",
+                0.9,
+            ),
+        );
+    }
+    let dir = app.close();
+    let db_path = dir.path().join("redline.redb");
+    let app = App::start_with(dir, &db_path);
+    app.wait_text(
+        "#result-count",
+        "the automatically synced settlements",
+        |t| t.ends_with("of 257"),
+    );
     // The token is in no file under the store's folder or the app's data folder (the web
     // view's storage lives there).
     let mut folders = vec![app.dir.path().to_path_buf()];

@@ -52,6 +52,18 @@ pub struct SyncState {
     pub last_reconcile: Option<DateTime<Utc>>,
     /// Pages the last sync skipped, with the reason.
     pub skipped: Vec<Skipped>,
+    /// Automatic syncs while the app is open.
+    #[serde(default)]
+    pub auto: AutoSync,
+}
+
+/// When the app syncs by itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutoSync {
+    /// Sync when the app starts.
+    pub on_launch: bool,
+    /// Sync again whenever the last sync is this many minutes old.
+    pub every_minutes: Option<u32>,
 }
 
 impl SyncState {
@@ -66,6 +78,22 @@ impl SyncState {
 
     fn bytes(&self) -> Vec<u8> {
         serde_json::to_vec(self).expect("sync state serialises")
+    }
+
+    /// Whether an automatic sync is due at `now`; `launched` is true on the app's first check.
+    pub fn auto_sync_due(&self, now: DateTime<Utc>, launched: bool) -> bool {
+        if self.connection.is_none() {
+            return false;
+        }
+        if launched && self.auto.on_launch {
+            return true;
+        }
+        match self.auto.every_minutes {
+            Some(m) if m > 0 => self
+                .last_sync
+                .is_none_or(|t| now - t >= chrono::Duration::minutes(i64::from(m))),
+            _ => false,
+        }
     }
 
     /// Save the state alone (after connecting, or changing the mapping).
@@ -162,6 +190,13 @@ pub fn save_connection(store: &Store, conn: Connection) -> Result<(), NotionErro
         };
     }
     state.connection = Some(conn);
+    state.save(store)
+}
+
+/// Change the automatic-sync settings.
+pub fn set_auto_sync(store: &Store, auto: AutoSync) -> Result<(), NotionError> {
+    let mut state = SyncState::load(store)?;
+    state.auto = auto;
     state.save(store)
 }
 
@@ -359,4 +394,51 @@ pub fn sync(
     report.skipped = skipped_keep;
     report.cursor = state.cursor;
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connected(auto: AutoSync, last_sync: Option<DateTime<Utc>>) -> SyncState {
+        SyncState {
+            connection: Some(Connection {
+                database_id: "d".into(),
+                data_source_id: None,
+                version: ApiVersion::V2025,
+                title: "T".into(),
+                schema: Vec::new(),
+                mapping: Mapping::default(),
+            }),
+            last_sync,
+            auto,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn automatic_sync_schedule() {
+        let now = Utc::now();
+        let hour_ago = Some(now - chrono::Duration::minutes(60));
+        let off = AutoSync::default();
+        assert!(!connected(off, None).auto_sync_due(now, true));
+        let launch = AutoSync {
+            on_launch: true,
+            every_minutes: None,
+        };
+        assert!(connected(launch, hour_ago).auto_sync_due(now, true));
+        assert!(!connected(launch, hour_ago).auto_sync_due(now, false));
+        let every = AutoSync {
+            on_launch: false,
+            every_minutes: Some(30),
+        };
+        assert!(connected(every, hour_ago).auto_sync_due(now, false));
+        assert!(connected(every, None).auto_sync_due(now, false));
+        let recent = Some(now - chrono::Duration::minutes(10));
+        assert!(!connected(every, recent).auto_sync_due(now, false));
+        // Nothing is due without a connected database.
+        let mut none = connected(launch, None);
+        none.connection = None;
+        assert!(!none.auto_sync_due(now, true));
+    }
 }
