@@ -2,7 +2,7 @@
 //! error; long jobs run on a blocking thread, report `job-progress` events and can be cancelled.
 
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::state::{run_job, AppState};
 use redline_core::diff::{self, Detail};
 use redline_core::import::{self, ImportOptions, ImportReport};
 use redline_core::job::Step;
@@ -140,20 +140,15 @@ pub async fn import_file(
         return Err(AppError::new("invalid", "choose a file to import"));
     }
     let store = state.store()?;
-    let job = state.begin_job()?;
-    let cancel = job.cancel.clone();
     let options = ImportOptions {
         strict,
         ..Default::default()
     };
     let mut on_step = progress(&app, "import");
-    let report = tauri::async_runtime::spawn_blocking(move || {
+    run_job(&state, move |cancel| {
         import::import_file(&store, &path, &options, &mut on_step, &cancel)
     })
     .await
-    .map_err(|e| AppError::new("internal", e.to_string()))??;
-    drop(job);
-    Ok(report)
 }
 
 #[tauri::command]
@@ -164,21 +159,16 @@ pub async fn load_sample(
     seed: u64,
 ) -> Result<UpsertReport, AppError> {
     let store = state.store()?;
-    let job = state.begin_job()?;
-    let cancel = job.cancel.clone();
     let spec = SampleSpec {
         count: count.clamp(1, 1_000_000),
         seed,
         ..Default::default()
     };
     let mut on_step = progress(&app, "sample");
-    let written = tauri::async_runtime::spawn_blocking(move || {
+    run_job(&state, move |cancel| {
         import::load_sample(&store, &spec, &mut on_step, &cancel)
     })
     .await
-    .map_err(|e| AppError::new("internal", e.to_string()))??;
-    drop(job);
-    Ok(written)
 }
 
 /// The window has registered its event listeners.

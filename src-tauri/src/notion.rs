@@ -3,7 +3,7 @@
 
 use crate::error::AppError;
 use crate::keychain;
-use crate::state::AppState;
+use crate::state::{run_job, AppState};
 use redline_core::job::Cancel;
 use redline_core::notion::mapping::Field;
 use redline_core::notion::sync::{
@@ -248,9 +248,7 @@ pub async fn notion_sync(
         .connection
         .ok_or_else(|| AppError::new("invalid", "connect a Notion database first"))?;
     let client = client(conn.version, saved.base_url.as_deref())?;
-    let job = state.begin_job()?;
-    let cancel = job.cancel.clone();
-    let report = tauri::async_runtime::spawn_blocking(move || {
+    run_job(&state, move |cancel| {
         let mut on_progress = |p: &SyncProgress| {
             let _ = app.emit("notion-progress", p);
         };
@@ -263,7 +261,4 @@ pub async fn notion_sync(
         )
     })
     .await
-    .map_err(|e| AppError::new("internal", e.to_string()))??;
-    drop(job);
-    Ok(report)
 }

@@ -81,6 +81,25 @@ impl AppState {
     }
 }
 
+/// Run a long job on a blocking thread while holding the job slot (one job at a time); the job
+/// gets the cancel token that `cancel_job` trips.
+pub async fn run_job<T, E>(
+    state: &AppState,
+    work: impl FnOnce(Cancel) -> Result<T, E> + Send + 'static,
+) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    E: Into<AppError> + Send + 'static,
+{
+    let job = state.begin_job()?;
+    let cancel = job.cancel.clone();
+    let outcome = tauri::async_runtime::spawn_blocking(move || work(cancel))
+        .await
+        .map_err(|e| AppError::new("internal", e.to_string()))?;
+    drop(job);
+    outcome.map_err(Into::into)
+}
+
 /// A running job; dropping it frees the slot.
 pub struct JobGuard<'a> {
     state: &'a AppState,

@@ -644,24 +644,30 @@ impl Drop for Fake {
     }
 }
 
-/// The design's "Training Data" schema: AI_Raw_Output, Scenario_Options, Agent_Name, …
-pub fn training_data_schema() -> Map<String, Value> {
+/// A schema from `(name, type, type options)` entries, in the API's shape.
+fn schema(entries: &[(&str, &str, Value)]) -> Map<String, Value> {
     let mut m = Map::new();
-    let mut put = |name: &str, kind: &str, extra: Value| {
+    for (name, kind, extra) in entries {
         let mut v =
             json!({"id": name.to_lowercase().replace(' ', "_"), "name": name, "type": kind});
-        v[kind] = extra;
-        m.insert(name.into(), v);
-    };
-    put("Name", "title", json!({}));
-    put("AI_Raw_Output", "rich_text", json!({}));
-    put("Scenario_Options", "rich_text", json!({}));
-    put("Agent_Name", "select", json!({"options": []}));
-    put("Intent Type", "select", json!({"options": []}));
-    put("Acceptance Rate", "number", json!({"format": "percent"}));
-    put("Timestamp", "date", json!({}));
-    put("Modifications", "rich_text", json!({}));
+        v[*kind] = extra.clone();
+        m.insert((*name).into(), v);
+    }
     m
+}
+
+/// The design's "Training Data" schema: AI_Raw_Output, Scenario_Options, Agent_Name, …
+pub fn training_data_schema() -> Map<String, Value> {
+    schema(&[
+        ("Name", "title", json!({})),
+        ("AI_Raw_Output", "rich_text", json!({})),
+        ("Scenario_Options", "rich_text", json!({})),
+        ("Agent_Name", "select", json!({"options": []})),
+        ("Intent Type", "select", json!({"options": []})),
+        ("Acceptance Rate", "number", json!({"format": "percent"})),
+        ("Timestamp", "date", json!({})),
+        ("Modifications", "rich_text", json!({})),
+    ])
 }
 
 /// A page's properties in the Training Data schema.
@@ -708,48 +714,42 @@ pub fn training_page(
 
 /// The design's DB_AB_Tests schema.
 pub fn ab_tests_schema() -> Map<String, Value> {
-    let mut m = Map::new();
-    let mut put = |name: &str, kind: &str, extra: Value| {
-        let mut v =
-            json!({"id": name.to_lowercase().replace(' ', "_"), "name": name, "type": kind});
-        v[kind] = extra;
-        m.insert(name.into(), v);
-    };
-    put("Experiment ID", "title", json!({}));
-    put("Agent Name", "select", json!({"options": []}));
-    put("Variant A Prompt", "rich_text", json!({}));
-    put("Variant B Prompt", "rich_text", json!({}));
-    put(
-        "Variant A Settlements",
-        "number",
-        json!({"format": "number"}),
-    );
-    put(
-        "Variant B Settlements",
-        "number",
-        json!({"format": "number"}),
-    );
-    put(
-        "Variant A Acceptance",
-        "number",
-        json!({"format": "percent"}),
-    );
-    put(
-        "Variant B Acceptance",
-        "number",
-        json!({"format": "percent"}),
-    );
-    put(
-        "Status",
-        "select",
-        json!({"options": [{"name": "Running"}, {"name": "Completed"}, {"name": "Winner_Deployed"}]}),
-    );
-    put(
-        "Winner",
-        "select",
-        json!({"options": [{"name": "Variant A"}, {"name": "Variant B"}, {"name": "Inconclusive"}]}),
-    );
-    put("Created Date", "date", json!({}));
-    put("Completed Date", "date", json!({}));
-    m
+    schema(&[
+        ("Experiment ID", "title", json!({})),
+        ("Agent Name", "select", json!({"options": []})),
+        ("Variant A Prompt", "rich_text", json!({})),
+        ("Variant B Prompt", "rich_text", json!({})),
+        (
+            "Variant A Settlements",
+            "number",
+            json!({"format": "number"}),
+        ),
+        (
+            "Variant B Settlements",
+            "number",
+            json!({"format": "number"}),
+        ),
+        (
+            "Variant A Acceptance",
+            "number",
+            json!({"format": "percent"}),
+        ),
+        (
+            "Variant B Acceptance",
+            "number",
+            json!({"format": "percent"}),
+        ),
+        (
+            "Status",
+            "select",
+            json!({"options": [{"name": "Running"}, {"name": "Completed"}, {"name": "Winner_Deployed"}]}),
+        ),
+        (
+            "Winner",
+            "select",
+            json!({"options": [{"name": "Variant A"}, {"name": "Variant B"}, {"name": "Inconclusive"}]}),
+        ),
+        ("Created Date", "date", json!({})),
+        ("Completed Date", "date", json!({})),
+    ])
 }

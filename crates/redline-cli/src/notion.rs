@@ -120,17 +120,7 @@ pub fn run(store: Store, command: NotionCommand) -> Result<ExitCode> {
             let client = client(conn.version, state.base_url.as_deref())?;
             let bar = indicatif::ProgressBar::new_spinner();
             let mut on_progress = |p: &SyncProgress| {
-                let line = format!(
-                    "{} pages: {} new, {} updated, {} unchanged, {} removed, {} skipped; {} requests, {} rate-limit waits",
-                    p.pages,
-                    p.written.inserted,
-                    p.written.updated,
-                    p.written.unchanged,
-                    p.written.deleted,
-                    p.skipped,
-                    p.requests,
-                    p.rate_limited
-                );
+                let line = describe(p);
                 if progress_lines {
                     eprintln!("progress: {line}");
                 } else {
@@ -150,17 +140,7 @@ pub fn run(store: Store, command: NotionCommand) -> Result<ExitCode> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                let p = &report.progress;
-                println!(
-                    "{} pages read: {} new, {} updated, {} unchanged, {} removed, {} skipped ({} requests)",
-                    p.pages,
-                    p.written.inserted,
-                    p.written.updated,
-                    p.written.unchanged,
-                    p.written.deleted,
-                    p.skipped,
-                    p.requests
-                );
+                println!("{}", describe(&report.progress));
                 for s in &report.skipped {
                     eprintln!("skipped {}: {}", s.url, s.reason);
                 }
@@ -204,6 +184,21 @@ pub fn run(store: Store, command: NotionCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// One line on a sync's progress or outcome.
+fn describe(p: &SyncProgress) -> String {
+    format!(
+        "{} pages read: {} new, {} updated, {} unchanged, {} removed, {} skipped; {} requests, {} rate-limit waits",
+        p.pages,
+        p.written.inserted,
+        p.written.updated,
+        p.written.unchanged,
+        p.written.deleted,
+        p.skipped,
+        p.requests,
+        p.rate_limited
+    )
 }
 
 fn print_mapping(m: &mapping::Mapping) {
