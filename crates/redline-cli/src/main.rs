@@ -104,6 +104,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Per-agent performance over a time range: acceptance with 95% intervals, share accepted,
+    /// edit cost, week over week, best and worst intent types.
+    Summary {
+        /// 7d, 30d, 90d, all, or another number of days.
+        #[arg(long, default_value = "30d")]
+        range: String,
+        /// "Accepted" means an acceptance of at least this.
+        #[arg(long, default_value_t = redline_core::analytics::DEFAULT_ACCEPT_THRESHOLD)]
+        threshold: f64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Sync from the Notion "Training Data" database (token in REDLINE_NOTION_TOKEN).
     #[command(subcommand)]
     Notion(notion::NotionCommand),
@@ -287,5 +299,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Notion(command) => notion::run(open_store(cli.db)?, command),
+        Command::Summary {
+            range,
+            threshold,
+            json,
+        } => {
+            let range =
+                redline_core::analytics::Range::parse(&range).map_err(anyhow::Error::msg)?;
+            let store = open_store(cli.db)?;
+            let now = chrono::Utc::now();
+            let mut observations = Vec::new();
+            store.scan(range.start(now), Some(now), |s| {
+                observations.push(redline_core::analytics::observe(&s))
+            })?;
+            let summary = redline_core::analytics::summarize(&observations, range, now, threshold);
+            print::summary(&summary, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }

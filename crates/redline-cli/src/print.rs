@@ -199,3 +199,75 @@ pub fn info(store: &Store, json: bool) -> Result<()> {
     println!("size:         {:.1} MB", info.file_bytes as f64 / 1e6);
     Ok(())
 }
+
+fn pct(e: &redline_core::stats::Estimate) -> String {
+    match (e.low, e.high) {
+        (Some(lo), Some(hi)) => format!(
+            "{:.0}% [{:.0}–{:.0}]",
+            e.value * 100.0,
+            lo * 100.0,
+            hi * 100.0
+        ),
+        _ => format!("{:.0}%", e.value * 100.0),
+    }
+}
+
+pub fn summary(s: &redline_core::analytics::Summary, json: bool) -> Result<()> {
+    if json {
+        return json_out(s);
+    }
+    println!(
+        "{} settlements in {} (to {}); accepted = acceptance ≥ {:.0}%",
+        s.settlements,
+        s.range.label(),
+        s.to.format("%Y-%m-%d %H:%M UTC"),
+        s.threshold * 100.0
+    );
+    if let Some(o) = &s.overall {
+        println!("overall acceptance: {} (95% interval)", pct(o));
+    }
+    for a in &s.agents {
+        println!("\n{} — {} settlements", a.agent, a.settlements);
+        println!(
+            "  acceptance  {}   accepted {}   median edit cost {} words ({:.0}%)",
+            pct(&a.acceptance),
+            pct(&a.accepted),
+            a.median_edit_cost,
+            a.median_edit_cost_norm * 100.0
+        );
+        if a.acceptance_from_source < a.settlements {
+            println!(
+                "  ({} of {} acceptances computed from the texts: the source gave none)",
+                a.settlements - a.acceptance_from_source,
+                a.settlements
+            );
+        }
+        if let Some(w) = &a.week_over_week {
+            println!(
+                "  last 7 days {} vs the 7 before {}: {:+.1} points",
+                pct(&w.last_7d),
+                pct(&w.previous_7d),
+                w.change * 100.0
+            );
+        }
+        if let (Some(best), Some(worst)) = (&a.best_intent, &a.worst_intent) {
+            println!("  best intent type: {best}; worst: {worst}");
+        }
+        for i in &a.intents {
+            println!(
+                "    {:<12} {} (n = {}{})",
+                i.intent_type,
+                pct(&i.acceptance),
+                i.acceptance.n,
+                if i.small { ", small" } else { "" }
+            );
+        }
+        if let Some(ms) = a.avg_processing_ms {
+            println!("  average processing {:.0} ms", ms);
+        }
+        if let Some(e) = &a.error_rate {
+            println!("  error rate {}", pct(e));
+        }
+    }
+    Ok(())
+}

@@ -19,6 +19,7 @@
 //! assert_eq!(store.count().unwrap(), 50);
 //! ```
 
+pub mod analytics;
 pub mod diff;
 pub mod import;
 pub mod job;
@@ -26,6 +27,7 @@ pub mod model;
 pub mod notion;
 pub mod sample;
 pub mod secret;
+pub mod stats;
 pub mod store;
 
 pub use model::{Acceptance, AgentName, IntentType, Settlement, SettlementId, Source, SourceKind};

@@ -187,6 +187,31 @@ impl Store {
         Ok(page)
     }
 
+    /// Visit every settlement created in `from..=to` (either bound open), oldest first, one
+    /// at a time, so a scan of the whole store never holds more than one record.
+    pub fn scan(
+        &self,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+        mut visit: impl FnMut(Settlement),
+    ) -> Result<(), StoreError> {
+        let txn = self.db.begin_read()?;
+        let records = txn.open_table(SETTLEMENTS)?;
+        let by_time = txn.open_table(BY_TIME)?;
+        let from = from.map_or(i64::MIN, |d| d.timestamp_millis());
+        let to = to.map_or(i64::MAX, |d| d.timestamp_millis());
+        if from > to {
+            return Ok(());
+        }
+        for entry in by_time.range((from, "")..=(to, "\u{10FFFF}"))? {
+            let (key, _) = entry?;
+            if let Some(record) = records.get(key.value().1)? {
+                visit(decode(record.value())?);
+            }
+        }
+        Ok(())
+    }
+
     /// Agents, intent types and the date span, for the filter bar.
     pub fn facets(&self) -> Result<Facets, StoreError> {
         let mut agents: BTreeMap<String, u64> = BTreeMap::new();

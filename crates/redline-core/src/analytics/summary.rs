@@ -1,0 +1,309 @@
+//! The per-agent summary over a time range (the design's get_agent_performance_summary).
+
+use super::Observation;
+use crate::stats::{mean_ci, median, wilson, Estimate};
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Intent-type groups smaller than this are marked `small` and ranked only when no group is
+/// large enough.
+pub const SMALL_GROUP: usize = 10;
+
+/// A time range ending at `now`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Range {
+    /// The last N days.
+    Days(u32),
+    All,
+}
+
+impl Range {
+    /// `7d`, `30d`, `90d` (any number of days) or `all`.
+    pub fn parse(text: &str) -> Result<Range, String> {
+        let t = text.trim().to_ascii_lowercase();
+        if t == "all" {
+            return Ok(Range::All);
+        }
+        t.strip_suffix('d')
+            .and_then(|d| d.parse::<u32>().ok())
+            .filter(|d| *d > 0)
+            .map(Range::Days)
+            .ok_or_else(|| {
+                format!("'{text}' is not a range: use 7d, 30d, 90d, all, or another number of days")
+            })
+    }
+
+    /// The first instant inside the range.
+    pub fn start(self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match self {
+            Range::Days(d) => Some(now - Duration::days(i64::from(d))),
+            Range::All => None,
+        }
+    }
+
+    pub fn label(self) -> String {
+        match self {
+            Range::Days(d) => format!("{d}d"),
+            Range::All => "all".into(),
+        }
+    }
+}
+
+/// Acceptance within one intent type.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct IntentStat {
+    pub intent_type: String,
+    pub acceptance: Estimate,
+    /// Fewer than [`SMALL_GROUP`] settlements: read with care.
+    pub small: bool,
+}
+
+/// The last 7 days against the 7 before them.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WeekOverWeek {
+    pub last_7d: Estimate,
+    pub previous_7d: Estimate,
+    /// `last_7d − previous_7d`, in acceptance points (0..1 scale).
+    pub change: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AgentSummary {
+    pub agent: String,
+    pub settlements: usize,
+    /// Mean acceptance with its 95% interval.
+    pub acceptance: Estimate,
+    /// How many acceptances came from the source's rate (the rest were computed from texts).
+    pub acceptance_from_source: usize,
+    /// Share of settlements at or above the threshold, with its Wilson interval.
+    pub accepted: Estimate,
+    pub median_edit_cost: f64,
+    pub median_edit_cost_norm: f64,
+    pub week_over_week: Option<WeekOverWeek>,
+    pub intents: Vec<IntentStat>,
+    pub best_intent: Option<String>,
+    pub worst_intent: Option<String>,
+    pub avg_processing_ms: Option<f64>,
+    pub error_rate: Option<Estimate>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Summary {
+    pub range: Range,
+    pub from: Option<DateTime<Utc>>,
+    pub to: DateTime<Utc>,
+    pub threshold: f64,
+    pub settlements: usize,
+    pub overall: Option<Estimate>,
+    pub agents: Vec<AgentSummary>,
+}
+
+fn agent_summary(
+    agent: &str,
+    obs: &[&Observation],
+    now: DateTime<Utc>,
+    threshold: f64,
+) -> Option<AgentSummary> {
+    let acceptance: Vec<f64> = obs.iter().map(|o| o.acceptance).collect();
+    let estimate = mean_ci(&acceptance, 0.0, 1.0)?;
+    let accepted = obs.iter().filter(|o| o.acceptance >= threshold).count();
+    let costs: Vec<f64> = obs.iter().map(|o| f64::from(o.edit_cost)).collect();
+    let norms: Vec<f64> = obs.iter().map(|o| o.edit_cost_norm).collect();
+    let window = |from: i64, to: i64| -> Vec<f64> {
+        obs.iter()
+            .filter(|o| o.at > now - Duration::days(from) && o.at <= now - Duration::days(to))
+            .map(|o| o.acceptance)
+            .collect()
+    };
+    let week_over_week = match (
+        mean_ci(&window(7, 0), 0.0, 1.0),
+        mean_ci(&window(14, 7), 0.0, 1.0),
+    ) {
+        (Some(last), Some(prev)) => Some(WeekOverWeek {
+            change: last.value - prev.value,
+            last_7d: last,
+            previous_7d: prev,
+        }),
+        _ => None,
+    };
+    let mut by_intent: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for o in obs {
+        by_intent
+            .entry(&o.intent_type)
+            .or_default()
+            .push(o.acceptance);
+    }
+    let intents: Vec<IntentStat> = by_intent
+        .into_iter()
+        .filter_map(|(kind, values)| {
+            mean_ci(&values, 0.0, 1.0).map(|acceptance| IntentStat {
+                intent_type: kind.to_owned(),
+                small: values.len() < SMALL_GROUP,
+                acceptance,
+            })
+        })
+        .collect();
+    // Rank the groups large enough to trust; fall back to all when none is.
+    let ranked: Vec<&IntentStat> = if intents.iter().any(|i| !i.small) {
+        intents.iter().filter(|i| !i.small).collect()
+    } else {
+        intents.iter().collect()
+    };
+    let by_mean =
+        |a: &&&IntentStat, b: &&&IntentStat| a.acceptance.value.total_cmp(&b.acceptance.value);
+    let best_intent = (ranked.len() > 1)
+        .then(|| ranked.iter().max_by(by_mean).map(|i| i.intent_type.clone()))
+        .flatten();
+    let worst_intent = (ranked.len() > 1)
+        .then(|| ranked.iter().min_by(by_mean).map(|i| i.intent_type.clone()))
+        .flatten();
+    let times: Vec<f64> = obs
+        .iter()
+        .filter_map(|o| o.processing_ms)
+        .map(|m| m as f64)
+        .collect();
+    let flagged: Vec<bool> = obs.iter().filter_map(|o| o.error).collect();
+    Some(AgentSummary {
+        agent: agent.to_owned(),
+        settlements: obs.len(),
+        acceptance: estimate,
+        acceptance_from_source: obs.iter().filter(|o| o.acceptance_from_source).count(),
+        accepted: wilson(accepted, obs.len())?,
+        median_edit_cost: median(&costs)?,
+        median_edit_cost_norm: median(&norms)?,
+        week_over_week,
+        intents,
+        best_intent,
+        worst_intent,
+        avg_processing_ms: (!times.is_empty())
+            .then(|| times.iter().sum::<f64>() / times.len() as f64),
+        error_rate: wilson(flagged.iter().filter(|e| **e).count(), flagged.len()),
+    })
+}
+
+/// Summarise the observations that fall in `range` (ending at `now`), per agent.
+pub fn summarize(
+    observations: &[Observation],
+    range: Range,
+    now: DateTime<Utc>,
+    threshold: f64,
+) -> Summary {
+    let from = range.start(now);
+    let inside: Vec<&Observation> = observations
+        .iter()
+        .filter(|o| o.at <= now && from.is_none_or(|f| o.at > f))
+        .collect();
+    let mut by_agent: BTreeMap<&str, Vec<&Observation>> = BTreeMap::new();
+    for o in &inside {
+        by_agent.entry(&o.agent).or_default().push(o);
+    }
+    let all: Vec<f64> = inside.iter().map(|o| o.acceptance).collect();
+    Summary {
+        range,
+        from,
+        to: now,
+        threshold,
+        settlements: inside.len(),
+        overall: mean_ci(&all, 0.0, 1.0),
+        agents: by_agent
+            .into_iter()
+            .filter_map(|(agent, obs)| agent_summary(agent, &obs, now, threshold))
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obs(
+        agent: &str,
+        kind: &str,
+        days_ago: i64,
+        acceptance: f64,
+        now: DateTime<Utc>,
+    ) -> Observation {
+        Observation {
+            agent: agent.into(),
+            intent_type: kind.into(),
+            at: now - Duration::days(days_ago) - Duration::minutes(1),
+            acceptance,
+            acceptance_from_source: true,
+            edit_cost: (10.0 * (1.0 - acceptance)).round() as u32,
+            edit_cost_norm: 1.0 - acceptance,
+            processing_ms: Some(1000),
+            error: Some(acceptance < 0.2),
+        }
+    }
+
+    #[test]
+    fn ranges_parse() {
+        assert_eq!(Range::parse("30d"), Ok(Range::Days(30)));
+        assert_eq!(Range::parse("ALL"), Ok(Range::All));
+        assert!(Range::parse("0d").is_err());
+        assert!(Range::parse("month").is_err());
+    }
+
+    #[test]
+    fn an_empty_range_has_no_agents() {
+        let now = Utc::now();
+        let s = summarize(&[obs("A", "x", 40, 0.5, now)], Range::Days(30), now, 0.7);
+        assert_eq!(s.settlements, 0);
+        assert!(s.agents.is_empty());
+        assert!(s.overall.is_none());
+    }
+
+    #[test]
+    fn summary_by_hand() {
+        let now = Utc::now();
+        let mut all = Vec::new();
+        // Last week: 0.9, 0.8; the week before: 0.5, 0.6 → change +0.3.
+        all.push(obs("A", "strategic", 1, 0.9, now));
+        all.push(obs("A", "strategic", 2, 0.8, now));
+        all.push(obs("A", "operational", 8, 0.5, now));
+        all.push(obs("A", "operational", 9, 0.6, now));
+        all.push(obs("B", "strategic", 3, 0.1, now));
+        let s = summarize(&all, Range::Days(30), now, 0.7);
+        assert_eq!(s.settlements, 5);
+        let a = &s.agents[0];
+        assert_eq!(a.agent, "A");
+        assert_eq!(a.settlements, 4);
+        assert!((a.acceptance.value - 0.7).abs() < 1e-9);
+        assert_eq!(a.accepted.value, 0.5); // 0.9 and 0.8 are ≥ 0.7
+        let wow = a.week_over_week.as_ref().unwrap();
+        assert!((wow.change - 0.3).abs() < 1e-9, "{wow:?}");
+        // Both groups are small, so both are ranked.
+        assert_eq!(a.best_intent.as_deref(), Some("strategic"));
+        assert_eq!(a.worst_intent.as_deref(), Some("operational"));
+        assert!(a.intents.iter().all(|i| i.small));
+        assert_eq!(a.median_edit_cost, 3.0); // costs 1, 2, 5, 4 → (2 + 4) / 2
+        assert_eq!(a.avg_processing_ms, Some(1000.0));
+        assert_eq!(a.error_rate.unwrap().value, 0.0);
+        let b = &s.agents[1];
+        assert_eq!(b.settlements, 1);
+        assert_eq!(b.acceptance.low, None); // one settlement: no interval
+        assert!(b.week_over_week.is_none());
+        assert!(b.best_intent.is_none()); // a single group is neither best nor worst
+        assert_eq!(b.error_rate.unwrap().value, 1.0);
+    }
+
+    #[test]
+    fn large_groups_outrank_small_ones() {
+        let now = Utc::now();
+        let mut all: Vec<Observation> = (0..12).map(|i| obs("A", "big", i % 5, 0.6, now)).collect();
+        all.push(obs("A", "tiny", 1, 1.0, now));
+        all.extend((0..12).map(|i| obs("A", "other", i % 5, 0.4, now)));
+        let s = summarize(&all, Range::All, now, 0.7);
+        let a = &s.agents[0];
+        assert_eq!(a.best_intent.as_deref(), Some("big"));
+        assert_eq!(a.worst_intent.as_deref(), Some("other"));
+        assert!(
+            a.intents
+                .iter()
+                .find(|i| i.intent_type == "tiny")
+                .unwrap()
+                .small
+        );
+    }
+}

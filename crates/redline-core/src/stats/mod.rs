@@ -1,0 +1,132 @@
+//! Small, well-known statistics with their sources; the formulas are written out in
+//! docs/metrics.md. Pure functions over slices.
+
+use serde::Serialize;
+use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+
+/// A point estimate with a 95% interval. `low`/`high` are `None` when the sample is too small
+/// for an interval (fewer than two values for a mean).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Estimate {
+    pub value: f64,
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+    pub n: usize,
+}
+
+/// The mean with a 95% Student-t interval, clamped to `[lo, hi]` (acceptance lives in 0..1).
+pub fn mean_ci(values: &[f64], lo: f64, hi: f64) -> Option<Estimate> {
+    let n = values.len();
+    if n == 0 {
+        return None;
+    }
+    let mean = values.iter().sum::<f64>() / n as f64;
+    if n < 2 {
+        return Some(Estimate {
+            value: mean,
+            low: None,
+            high: None,
+            n,
+        });
+    }
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    let se = (var / n as f64).sqrt();
+    let t = StudentsT::new(0.0, 1.0, (n - 1) as f64)
+        .expect("valid degrees of freedom")
+        .inverse_cdf(0.975);
+    Some(Estimate {
+        value: mean,
+        low: Some((mean - t * se).clamp(lo, hi)),
+        high: Some((mean + t * se).clamp(lo, hi)),
+        n,
+    })
+}
+
+/// A proportion with its 95% Wilson score interval (good at small n and near 0 or 1).
+pub fn wilson(successes: usize, n: usize) -> Option<Estimate> {
+    if n == 0 {
+        return None;
+    }
+    let z = Normal::standard().inverse_cdf(0.975);
+    let nf = n as f64;
+    let p = successes as f64 / nf;
+    let denom = 1.0 + z * z / nf;
+    let centre = (p + z * z / (2.0 * nf)) / denom;
+    let half = z * ((p * (1.0 - p) / nf + z * z / (4.0 * nf * nf)).sqrt()) / denom;
+    // At 0 and n successes the bounds are exactly 0 and 1; keep rounding from hiding that.
+    let low = if successes == 0 {
+        0.0
+    } else {
+        (centre - half).max(0.0)
+    };
+    let high = if successes == n {
+        1.0
+    } else {
+        (centre + half).min(1.0)
+    };
+    Some(Estimate {
+        value: p,
+        low: Some(low),
+        high: Some(high),
+        n,
+    })
+}
+
+/// The median (the mean of the two middle values for an even count).
+pub fn median(values: &[f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    Some(if v.len() % 2 == 0 {
+        (v[mid - 1] + v[mid]) / 2.0
+    } else {
+        v[mid]
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-3
+    }
+
+    #[test]
+    fn mean_interval_by_hand() {
+        // mean 0.5, sd = 0.1581, se = 0.0707, t(4, .975) = 2.7764 → ±0.1963
+        let e = mean_ci(&[0.3, 0.4, 0.5, 0.6, 0.7], 0.0, 1.0).unwrap();
+        assert!(close(e.value, 0.5));
+        assert!(close(e.low.unwrap(), 0.3037), "{e:?}");
+        assert!(close(e.high.unwrap(), 0.6963), "{e:?}");
+        // One value: no interval. Identical values: a zero-width one.
+        assert_eq!(mean_ci(&[0.8], 0.0, 1.0).unwrap().low, None);
+        let same = mean_ci(&[0.9; 4], 0.0, 1.0).unwrap();
+        assert!(close(same.low.unwrap(), 0.9) && close(same.high.unwrap(), 0.9));
+        assert!(mean_ci(&[], 0.0, 1.0).is_none());
+        // Clamped to the bounds.
+        assert_eq!(mean_ci(&[1.0, 1.0, 0.2], 0.0, 1.0).unwrap().high, Some(1.0));
+    }
+
+    #[test]
+    fn wilson_by_hand() {
+        // 8 of 10: centre 0.7167, half-width 0.2334 → [0.4902, 0.9433]
+        let e = wilson(8, 10).unwrap();
+        assert!(close(e.low.unwrap(), 0.4902), "{e:?}");
+        assert!(close(e.high.unwrap(), 0.9433), "{e:?}");
+        let zero = wilson(0, 5).unwrap();
+        assert_eq!(zero.low, Some(0.0));
+        assert!(zero.high.unwrap() > 0.4);
+        assert!(wilson(0, 0).is_none());
+    }
+
+    #[test]
+    fn medians() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), Some(2.5));
+        assert_eq!(median(&[]), None);
+    }
+}

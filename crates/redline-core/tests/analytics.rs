@@ -1,0 +1,81 @@
+//! Analytics over sample data read back from a real store.
+
+use chrono::{Duration, Utc};
+use redline_core::analytics::{self, Range, DEFAULT_ACCEPT_THRESHOLD};
+use redline_core::sample::{self, SampleSpec, REGRESSING_AGENT};
+use redline_core::store::Store;
+
+#[test]
+fn the_planted_regression_shows_and_stable_agents_stay_put() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.redb")).unwrap();
+    let now = Utc::now();
+    let spec = SampleSpec {
+        count: 6000,
+        seed: 11,
+        end: now,
+        ..Default::default()
+    };
+    store.upsert_batch(&sample::generate(&spec)).unwrap();
+    let mut observations = Vec::new();
+    store
+        .scan(None, Some(now), |s| {
+            observations.push(analytics::observe(&s))
+        })
+        .unwrap();
+    assert_eq!(observations.len(), 6000);
+    // Oldest first, as stored.
+    assert!(observations.windows(2).all(|w| w[0].at <= w[1].at));
+
+    let recent = analytics::summarize(&observations, Range::Days(7), now, DEFAULT_ACCEPT_THRESHOLD);
+    let baseline: Vec<_> = observations
+        .iter()
+        .filter(|o| o.at <= now - Duration::days(14))
+        .cloned()
+        .collect();
+    let before = analytics::summarize(&baseline, Range::All, now, DEFAULT_ACCEPT_THRESHOLD);
+    for agent in sample::AGENTS {
+        let last = recent.agents.iter().find(|a| a.agent == agent).unwrap();
+        let base = before.agents.iter().find(|a| a.agent == agent).unwrap();
+        let drop = base.acceptance.value - last.acceptance.value;
+        if agent == REGRESSING_AGENT {
+            assert!(drop > 0.10, "{agent}: drop {drop:.3}");
+            // Larger than noise: the intervals do not overlap.
+            assert!(last.acceptance.high.unwrap() < base.acceptance.low.unwrap());
+        } else {
+            assert!(drop.abs() < 0.06 || drop < 0.0, "{agent}: drop {drop:.3}");
+        }
+    }
+    // Every acceptance is in 0..1 and comes from the source or the texts.
+    assert!(observations
+        .iter()
+        .all(|o| (0.0..=1.0).contains(&o.acceptance)));
+    assert!(observations.iter().any(|o| !o.acceptance_from_source));
+}
+
+#[test]
+fn scan_respects_its_bounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.redb")).unwrap();
+    let now = Utc::now();
+    let all = sample::generate(&SampleSpec {
+        count: 500,
+        seed: 3,
+        end: now,
+        ..Default::default()
+    });
+    store.upsert_batch(&all).unwrap();
+    let from = now - Duration::days(30);
+    let mut seen = 0;
+    store
+        .scan(Some(from), Some(now), |s| {
+            assert!(s.created_at >= from && s.created_at <= now);
+            seen += 1;
+        })
+        .unwrap();
+    let expected = all.iter().filter(|s| s.created_at >= from).count();
+    assert_eq!(seen, expected);
+    let mut none = 0;
+    store.scan(Some(now), Some(from), |_| none += 1).unwrap();
+    assert_eq!(none, 0);
+}
