@@ -257,13 +257,14 @@ mod tests {
     #[test]
     fn summary_by_hand() {
         let now = Utc::now();
-        let mut all = Vec::new();
         // Last week: 0.9, 0.8; the week before: 0.5, 0.6 → change +0.3.
-        all.push(obs("A", "strategic", 1, 0.9, now));
-        all.push(obs("A", "strategic", 2, 0.8, now));
-        all.push(obs("A", "operational", 8, 0.5, now));
-        all.push(obs("A", "operational", 9, 0.6, now));
-        all.push(obs("B", "strategic", 3, 0.1, now));
+        let all = vec![
+            obs("A", "strategic", 1, 0.9, now),
+            obs("A", "strategic", 2, 0.8, now),
+            obs("A", "operational", 8, 0.5, now),
+            obs("A", "operational", 9, 0.6, now),
+            obs("B", "strategic", 3, 0.1, now),
+        ];
         let s = summarize(&all, Range::Days(30), now, 0.7);
         assert_eq!(s.settlements, 5);
         let a = &s.agents[0];
