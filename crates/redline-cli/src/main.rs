@@ -116,6 +116,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Agents whose acceptance dropped beyond noise, or sits below the 70% bar.
+    Alerts {
+        #[arg(long)]
+        json: bool,
+    },
     /// Sync from the Notion "Training Data" database (token in REDLINE_NOTION_TOKEN).
     #[command(subcommand)]
     Notion(notion::NotionCommand),
@@ -299,6 +304,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Notion(command) => notion::run(open_store(cli.db)?, command),
+        Command::Alerts { json } => {
+            let store = open_store(cli.db)?;
+            let now = chrono::Utc::now();
+            let mut observations = Vec::new();
+            store.scan(Some(now - chrono::Duration::days(37)), Some(now), |s| {
+                observations.push(redline_core::analytics::observe(&s))
+            })?;
+            let raised = redline_core::analytics::alerts(&observations, now);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&raised)?);
+            } else if raised.is_empty() {
+                println!("no alerts");
+            } else {
+                for a in &raised {
+                    println!("{}", a.describe());
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Summary {
             range,
             threshold,

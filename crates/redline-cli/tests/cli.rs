@@ -183,3 +183,33 @@ fn an_import_killed_mid_way_leaves_whole_batches() {
     assert_eq!(store.count().unwrap(), n);
     assert_eq!(store.list(&Filter::default(), 0, 1).unwrap().total, n);
 }
+
+#[test]
+fn summary_and_alerts_on_sample_data() {
+    let (_dir, db) = setup();
+    redline(&db)
+        .args(["sample", "-n", "4000", "--seed", "5"])
+        .assert()
+        .success();
+    let out = redline(&db)
+        .args(["summary", "--range", "90d", "--json"])
+        .output()
+        .unwrap();
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["agents"].as_array().unwrap().len(), 5);
+    let first = &s["agents"][0];
+    assert!(
+        first["acceptance"]["low"].as_f64().unwrap()
+            <= first["acceptance"]["value"].as_f64().unwrap()
+    );
+    redline(&db)
+        .args(["summary", "--range", "fortnight"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("is not a range"));
+    redline(&db)
+        .arg("alerts")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("The Auditor: acceptance fell"));
+}

@@ -46,6 +46,19 @@ fn the_planted_regression_shows_and_stable_agents_stay_put() {
             assert!(drop.abs() < 0.06 || drop < 0.0, "{agent}: drop {drop:.3}");
         }
     }
+    // The alert rule flags the planted regression, and only that agent.
+    let raised = analytics::alerts(&observations, now);
+    assert!(
+        raised.iter().any(
+            |a| matches!(a, analytics::Alert::Drop { agent, .. } if agent == REGRESSING_AGENT)
+        ),
+        "{raised:?}"
+    );
+    assert!(
+        raised.iter().all(|a| a.agent() == REGRESSING_AGENT),
+        "{raised:?}"
+    );
+
     // Every acceptance is in 0..1 and comes from the source or the texts.
     assert!(observations
         .iter()

@@ -4,10 +4,13 @@
 //!
 //! Status: the acceptance and edit-cost measures and the per-agent summary (means with 95%
 //! intervals, share accepted, median edit cost, week over week, best and worst intent types,
-//! processing time, error rate). Trends with significance, agent comparison, regressions and
-//! alerts come next.
+//! processing time, error rate) and the regression alerts (see [`alerts`](alerts::alerts)
+//! for the rule). Trends with significance, agent comparison and the dashboard come next.
 
+mod alerts;
 mod summary;
+
+pub use alerts::{alerts, Alert};
 
 pub use summary::{summarize, AgentSummary, IntentStat, Range, Summary, WeekOverWeek};
 

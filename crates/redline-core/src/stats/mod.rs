@@ -130,3 +130,45 @@ mod tests {
         assert_eq!(median(&[]), None);
     }
 }
+
+/// Welch's two-sample t-test of `mean(a) > mean(b)` (one-sided): the p-value, or `None` with
+/// fewer than two values on a side. With zero variance on both sides the p-value is 0 for a
+/// positive difference and 1 otherwise.
+pub fn welch_greater(a: &[f64], b: &[f64]) -> Option<f64> {
+    let (na, nb) = (a.len() as f64, b.len() as f64);
+    if a.len() < 2 || b.len() < 2 {
+        return None;
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let var =
+        |v: &[f64], m: f64| v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64;
+    let (ma, mb) = (mean(a), mean(b));
+    let (va, vb) = (var(a, ma) / na, var(b, mb) / nb);
+    let se = (va + vb).sqrt();
+    if se == 0.0 {
+        return Some(if ma > mb { 0.0 } else { 1.0 });
+    }
+    let t = (ma - mb) / se;
+    let df = (va + vb).powi(2) / (va * va / (na - 1.0) + vb * vb / (nb - 1.0));
+    let dist = StudentsT::new(0.0, 1.0, df).expect("positive degrees of freedom");
+    Some(1.0 - dist.cdf(t))
+}
+
+#[cfg(test)]
+mod welch_tests {
+    use super::*;
+
+    #[test]
+    fn welch_by_hand() {
+        // a: mean 0.8, b: mean 0.6, each variance 0.00625 over n = 5 → se = √(2 · 0.00125)
+        // = 0.05, t = 4.0, Welch df = 8 → one-sided p = 0.001975.
+        let a = [0.7, 0.75, 0.8, 0.85, 0.9];
+        let b = [0.5, 0.55, 0.6, 0.65, 0.7];
+        let p = welch_greater(&a, &b).unwrap();
+        assert!((p - 0.001975).abs() < 1e-5, "{p}");
+        let q = welch_greater(&b, &a).unwrap();
+        assert!(q > 0.99, "{q}");
+        assert_eq!(welch_greater(&[0.5], &b), None);
+        assert_eq!(welch_greater(&[0.9, 0.9], &[0.5, 0.5]), Some(0.0));
+    }
+}
