@@ -199,4 +199,24 @@ fn main() {
         store.facets().unwrap();
     });
     println!("  {:<32} {facets_ms:>8.1} ms", "facets (filter bar)");
+
+    // Analytics as it works today: scan every record and measure it (diff included).
+    let t = Instant::now();
+    let mut observations = Vec::with_capacity(n);
+    store
+        .scan(None, None, |s| observations.push(redline_core::analytics::observe(&s)))
+        .unwrap();
+    let scan_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let now = redline_core::sample::end_of_day(end);
+    for range in ["7d", "30d", "90d", "all"] {
+        let range = redline_core::analytics::Range::parse(range).unwrap();
+        redline_core::analytics::summarize(&observations, range, now, 0.7);
+    }
+    println!(
+        "\nanalytics: scan + observe {n} settlements {:.2} s ({:.0}/s); summaries for 7d/30d/90d/all {:.0} ms",
+        scan_s,
+        n as f64 / scan_s,
+        t.elapsed().as_secs_f64() * 1e3
+    );
 }
