@@ -204,7 +204,9 @@ fn main() {
     let t = Instant::now();
     let mut observations = Vec::with_capacity(n);
     store
-        .scan(None, None, |s| observations.push(redline_core::analytics::observe(&s)))
+        .scan(None, None, |s| {
+            observations.push(redline_core::analytics::observe(&s))
+        })
         .unwrap();
     let scan_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
