@@ -307,10 +307,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Alerts { json } => {
             let store = open_store(cli.db)?;
             let now = chrono::Utc::now();
-            let mut observations = Vec::new();
-            store.scan(Some(now - chrono::Duration::days(37)), Some(now), |s| {
-                observations.push(redline_core::analytics::observe(&s))
-            })?;
+            let observations = redline_core::analytics::observations(
+                &store,
+                Some(now - chrono::Duration::days(37)),
+                Some(now),
+            )?;
             let raised = redline_core::analytics::alerts(&observations, now);
             if json {
                 println!("{}", serde_json::to_string_pretty(&raised)?);
@@ -332,10 +333,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 redline_core::analytics::Range::parse(&range).map_err(anyhow::Error::msg)?;
             let store = open_store(cli.db)?;
             let now = chrono::Utc::now();
-            let mut observations = Vec::new();
-            store.scan(range.start(now), Some(now), |s| {
-                observations.push(redline_core::analytics::observe(&s))
-            })?;
+            let observations =
+                redline_core::analytics::observations(&store, range.start(now), Some(now))?;
             let summary = redline_core::analytics::summarize(&observations, range, now, threshold);
             print::summary(&summary, json)?;
             Ok(ExitCode::SUCCESS)

@@ -92,3 +92,49 @@ fn scan_respects_its_bounds() {
     store.scan(Some(now), Some(from), |_| none += 1).unwrap();
     assert_eq!(none, 0);
 }
+
+#[test]
+fn cached_measures_match_and_follow_edits() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.redb")).unwrap();
+    let now = Utc::now();
+    let all = sample::generate(&SampleSpec {
+        count: 2500,
+        seed: 8,
+        end: now,
+        ..Default::default()
+    });
+    store.upsert_batch(&all).unwrap();
+    let mut direct = Vec::new();
+    store
+        .scan(None, None, |s| direct.push(analytics::observe(&s)))
+        .unwrap();
+    let first = analytics::observations(&store, None, None).unwrap();
+    let second = analytics::observations(&store, None, None).unwrap();
+    let key = |v: &Vec<analytics::Observation>| {
+        let mut v: Vec<String> = v.iter().map(|o| format!("{o:?}")).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(key(&first), key(&direct));
+    assert_eq!(key(&second), key(&direct));
+    // Edit a settlement: its cached measures are dropped and measured again.
+    let mut edited = all[10].clone();
+    edited.final_output = String::new();
+    edited.acceptance_rate = None;
+    store.upsert_batch(std::slice::from_ref(&edited)).unwrap();
+    let third = analytics::observations(&store, None, None).unwrap();
+    let o = third.iter().find(|o| {
+        o.at == edited.created_at && o.agent == edited.agent.as_str() && o.acceptance == 0.0
+    });
+    assert!(o.is_some(), "the edit was not measured again");
+    // A range returns only its settlements.
+    let week = analytics::observations(&store, Some(now - Duration::days(7)), Some(now)).unwrap();
+    assert!(week.iter().all(|o| o.at > now - Duration::days(7)));
+    assert_eq!(
+        week.len(),
+        all.iter()
+            .filter(|s| s.created_at >= now - Duration::days(7))
+            .count()
+    );
+}

@@ -170,7 +170,7 @@ fn reopening_keeps_everything() {
     }
     let store = Store::open(&path).unwrap();
     assert_eq!(store.count().unwrap(), 300);
-    assert_eq!(store.schema_version().unwrap(), 2);
+    assert_eq!(store.schema_version().unwrap(), 3);
     let id = SettlementId::new("sample-9-000123").unwrap();
     assert_eq!(store.get(&id).unwrap().unwrap(), all[123]);
 }
@@ -244,7 +244,7 @@ fn newer_schema_is_refused_and_left_alone() {
     match &err {
         StoreError::TooNew {
             found, supported, ..
-        } => assert_eq!((*found, *supported), (99, 2)),
+        } => assert_eq!((*found, *supported), (99, 3)),
         other => panic!("{other:?}"),
     }
     assert!(err.to_string().contains("update Redline"));
@@ -350,7 +350,7 @@ fn a_file_written_half_way_by_another_tool_is_not_a_store() {
 }
 
 #[test]
-fn a_v1_store_is_migrated_to_v2_with_its_records() {
+fn a_v1_store_is_migrated_to_the_current_schema_with_its_records() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("redline.redb");
     let all = sample::generate(&spec(100));
@@ -358,11 +358,13 @@ fn a_v1_store_is_migrated_to_v2_with_its_records() {
         let store = Store::open(&path).unwrap();
         store.upsert_batch(&all).unwrap();
     }
-    // Turn the file back into what Redline v1 wrote: no `sync` table, schema_version 1.
+    // Turn the file back into what Redline v1 wrote: no `sync` or `measures` table, version 1.
     {
         let db = redb::Database::open(&path).unwrap();
         let txn = db.begin_write().unwrap();
         txn.delete_table(redline_core::store::schema::SYNC).unwrap();
+        txn.delete_table(redline_core::store::schema::MEASURES)
+            .unwrap();
         txn.open_table(redline_core::store::schema::META)
             .unwrap()
             .insert("schema_version", 1)
@@ -370,10 +372,11 @@ fn a_v1_store_is_migrated_to_v2_with_its_records() {
         txn.commit().unwrap();
     }
     let store = Store::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 2);
+    assert_eq!(store.schema_version().unwrap(), 3);
     assert_eq!(store.count().unwrap(), 100);
     assert_eq!(store.sync_state("notion").unwrap(), None);
-    assert!(store.table_names().unwrap().contains(&"sync".to_string()));
+    let tables = store.table_names().unwrap();
+    assert!(tables.contains(&"sync".to_string()) && tables.contains(&"measures".to_string()));
 }
 
 #[test]

@@ -8,22 +8,24 @@
 //! for the rule). Trends with significance, agent comparison and the dashboard come next.
 
 mod alerts;
+mod cache;
 mod summary;
 
 pub use alerts::{alerts, Alert};
+pub use cache::observations;
 
 pub use summary::{summarize, AgentSummary, IntentStat, Range, Summary, WeekOverWeek};
 
 use crate::diff::{self, SpanKind};
 use crate::model::Settlement;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// "Accepted" means an acceptance of at least this (the design's 70% bar).
 pub const DEFAULT_ACCEPT_THRESHOLD: f64 = 0.7;
 
 /// What one settlement contributes to the statistics.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Observation {
     pub agent: String,
     pub intent_type: String,

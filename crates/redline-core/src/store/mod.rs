@@ -12,6 +12,7 @@
 //! small [`Summary`] rows kept in two indexes (by time, and by agent then time).
 
 mod location;
+mod measures;
 mod query;
 pub mod schema;
 
@@ -260,6 +261,7 @@ impl Store {
             let mut by_time = txn.open_table(BY_TIME)?;
             let mut by_agent = txn.open_table(BY_AGENT_TIME)?;
             let mut counts = txn.open_table(COUNTS)?;
+            let mut measures = txn.open_table(MEASURES)?;
             let unindex = |old: &[u8],
                            by_time: &mut redb::Table<(i64, &str), &[u8]>,
                            by_agent: &mut redb::Table<(&str, i64, &str), &[u8]>,
@@ -284,6 +286,7 @@ impl Store {
                         continue;
                     }
                     unindex(&old, &mut by_time, &mut by_agent, &mut counts)?;
+                    measures.remove(s.id.as_str())?;
                     report.updated += 1;
                 } else {
                     report.inserted += 1;
@@ -299,6 +302,7 @@ impl Store {
                 let old = records.remove(id.as_str())?.map(|old| old.value().to_vec());
                 if let Some(old) = old {
                     unindex(&old, &mut by_time, &mut by_agent, &mut counts)?;
+                    measures.remove(id.as_str())?;
                     report.deleted += 1;
                 }
             }

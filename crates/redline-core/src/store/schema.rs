@@ -11,6 +11,10 @@
 //! - `sync`: source name (`"notion"`) `→` JSON of that source's sync state (cursor, mapping),
 //!   written in the same transaction as the records it describes.
 //!
+//! Version 3 adds:
+//! - `measures`: id `→` `(fingerprint of the record, postcard of its analytics measures)`, a
+//!   derived cache filled on demand; a write that changes or removes a record drops its entry.
+//!
 //! A migration takes an open write transaction of version N and leaves version N + 1; all of
 //! them run in one transaction, so a crash mid-migration leaves the old version intact.
 
@@ -23,11 +27,12 @@ pub const BY_AGENT_TIME: TableDefinition<(&str, i64, &str), &[u8]> =
     TableDefinition::new("by_agent_time");
 pub const COUNTS: TableDefinition<(&str, &str, &str), u64> = TableDefinition::new("counts");
 pub const SYNC: TableDefinition<&str, &[u8]> = TableDefinition::new("sync");
+pub const MEASURES: TableDefinition<&str, (u64, &[u8])> = TableDefinition::new("measures");
 
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";
 
 /// The schema version this build writes and reads.
-pub const CURRENT_VERSION: u64 = 2;
+pub const CURRENT_VERSION: u64 = 3;
 
 /// A step from version `from` to `from + 1`.
 pub struct Migration {
@@ -37,14 +42,27 @@ pub struct Migration {
 
 /// Every migration, in order. A change to a table's layout adds one here and bumps
 /// [`CURRENT_VERSION`].
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    from: 1,
-    run: v1_to_v2,
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        from: 1,
+        run: v1_to_v2,
+    },
+    Migration {
+        from: 2,
+        run: v2_to_v3,
+    },
+];
+
+/// v3 adds the `measures` cache (empty: it fills on demand).
+fn v2_to_v3(txn: &WriteTransaction) -> Result<(), redb::Error> {
+    txn.open_table(MEASURES)?;
+    Ok(())
+}
 
 /// v2 adds the `sync` table.
 fn v1_to_v2(txn: &WriteTransaction) -> Result<(), redb::Error> {
     txn.open_table(SYNC)?;
+    txn.open_table(MEASURES)?;
     Ok(())
 }
 

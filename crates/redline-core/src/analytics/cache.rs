@@ -1,0 +1,66 @@
+//! Measures for a time range from the store's `measures` cache; settlements not measured yet
+//! are measured now (in parallel, in batches) and saved for next time.
+
+use super::{observe, Observation};
+use crate::store::{Store, StoreError};
+use chrono::{DateTime, Utc};
+
+/// Settlements measured and saved per batch.
+const BATCH: usize = 2000;
+
+/// Every settlement's measures in `from..=to`, oldest first.
+pub fn observations(
+    store: &Store,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> Result<Vec<Observation>, StoreError> {
+    let mut out: Vec<Observation> = Vec::new();
+    let mut missing: Vec<String> = Vec::new();
+    let mut broken = None;
+    store.scan_measures(from, to, |id, cached| {
+        match cached.map(postcard::from_bytes::<Observation>) {
+            Some(Ok(o)) => out.push(o),
+            // A missing or unreadable entry is simply measured again.
+            Some(Err(e)) => {
+                broken.get_or_insert(e);
+                missing.push(id.to_owned());
+            }
+            None => missing.push(id.to_owned()),
+        }
+    })?;
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for ids in missing.chunks(BATCH) {
+        let records = store.records_for_measuring(ids)?;
+        let per = records.len().div_ceil(workers).max(1);
+        let measured: Vec<(String, u64, Observation)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = records
+                .chunks(per)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|(s, print)| (s.id.as_str().to_owned(), *print, observe(s)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("measuring does not panic"))
+                .collect()
+        });
+        let items: Vec<(String, u64, Vec<u8>)> = measured
+            .iter()
+            .map(|(id, print, o)| {
+                (
+                    id.clone(),
+                    *print,
+                    postcard::to_stdvec(o).expect("observations encode"),
+                )
+            })
+            .collect();
+        store.put_measures(&items)?;
+        out.extend(measured.into_iter().map(|(_, _, o)| o));
+    }
+    out.sort_by_key(|o| o.at);
+    Ok(out)
+}

@@ -1,0 +1,81 @@
+//! The `measures` cache: per-settlement analytics measures kept beside the records, so the
+//! dashboard reads small rows instead of diffing every settlement again. Each entry carries a
+//! fingerprint of the record it was computed from; an entry is only saved if the record is
+//! still the same, and any write that changes or removes a record drops its entry.
+
+use super::schema::*;
+use super::{decode, Store, StoreError};
+use crate::model::Settlement;
+use chrono::{DateTime, Utc};
+use redb::{ReadableDatabase, ReadableTable};
+
+/// FNV-1a over a record's stored bytes: cheap, stable across builds.
+fn fingerprint(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+impl Store {
+    /// Visit every settlement in `from..=to`, oldest first, with its cached measures if any.
+    pub fn scan_measures(
+        &self,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+        mut visit: impl FnMut(&str, Option<&[u8]>),
+    ) -> Result<(), StoreError> {
+        let txn = self.db.begin_read()?;
+        let by_time = txn.open_table(BY_TIME)?;
+        let measures = txn.open_table(MEASURES)?;
+        let from = from.map_or(i64::MIN, |d| d.timestamp_millis());
+        let to = to.map_or(i64::MAX, |d| d.timestamp_millis());
+        if from > to {
+            return Ok(());
+        }
+        for entry in by_time.range((from, "")..=(to, "\u{10FFFF}"))? {
+            let (key, _) = entry?;
+            let id = key.value().1;
+            match measures.get(id)? {
+                Some(m) => visit(id, Some(m.value().1)),
+                None => visit(id, None),
+            }
+        }
+        Ok(())
+    }
+
+    /// The records with these ids, each with the fingerprint to hand back to [`Store::put_measures`].
+    pub fn records_for_measuring(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<(Settlement, u64)>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let records = txn.open_table(SETTLEMENTS)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(r) = records.get(id.as_str())? {
+                out.push((decode(r.value())?, fingerprint(r.value())));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Save measures `(id, fingerprint, bytes)`; an entry whose record changed since it was
+    /// read is skipped. Returns how many were saved.
+    pub fn put_measures(&self, items: &[(String, u64, Vec<u8>)]) -> Result<usize, StoreError> {
+        let txn = self.db.begin_write()?;
+        let mut saved = 0;
+        {
+            let records = txn.open_table(SETTLEMENTS)?;
+            let mut measures = txn.open_table(MEASURES)?;
+            for (id, print, bytes) in items {
+                let current = records.get(id.as_str())?.map(|r| fingerprint(r.value()));
+                if current == Some(*print) {
+                    measures.insert(id.as_str(), (*print, bytes.as_slice()))?;
+                    saved += 1;
+                }
+            }
+        }
+        txn.commit()?;
+        Ok(saved)
+    }
+}
