@@ -24,15 +24,13 @@ impl Store {
         to: Option<DateTime<Utc>>,
         mut visit: impl FnMut(&str, Option<&[u8]>),
     ) -> Result<(), StoreError> {
+        let Some(keys) = super::query::time_keys(from, to) else {
+            return Ok(());
+        };
         let txn = self.db.begin_read()?;
         let by_time = txn.open_table(BY_TIME)?;
         let measures = txn.open_table(MEASURES)?;
-        let from = from.map_or(i64::MIN, |d| d.timestamp_millis());
-        let to = to.map_or(i64::MAX, |d| d.timestamp_millis());
-        if from > to {
-            return Ok(());
-        }
-        for entry in by_time.range((from, "")..=(to, "\u{10FFFF}"))? {
+        for entry in by_time.range(keys)? {
             let (key, _) = entry?;
             let id = key.value().1;
             match measures.get(id)? {

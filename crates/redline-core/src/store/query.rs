@@ -195,15 +195,13 @@ impl Store {
         to: Option<DateTime<Utc>>,
         mut visit: impl FnMut(Settlement),
     ) -> Result<(), StoreError> {
+        let Some(keys) = time_keys(from, to) else {
+            return Ok(());
+        };
         let txn = self.db.begin_read()?;
         let records = txn.open_table(SETTLEMENTS)?;
         let by_time = txn.open_table(BY_TIME)?;
-        let from = from.map_or(i64::MIN, |d| d.timestamp_millis());
-        let to = to.map_or(i64::MAX, |d| d.timestamp_millis());
-        if from > to {
-            return Ok(());
-        }
-        for entry in by_time.range((from, "")..=(to, "\u{10FFFF}"))? {
+        for entry in by_time.range(keys)? {
             let (key, _) = entry?;
             if let Some(record) = records.get(key.value().1)? {
                 visit(decode(record.value())?);
@@ -252,6 +250,17 @@ impl Store {
         }
         Ok(rows)
     }
+}
+
+/// The `by_time` keys of the settlements created in `from..=to` (either bound open); `None`
+/// when the range is empty.
+pub(super) fn time_keys(
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> Option<std::ops::RangeInclusive<(i64, &'static str)>> {
+    let from = from.map_or(i64::MIN, |d| d.timestamp_millis());
+    let to = to.map_or(i64::MAX, |d| d.timestamp_millis());
+    (from <= to).then_some((from, "")..=(to, "\u{10FFFF}"))
 }
 
 fn matches_text(s: &Settlement, needle: &str) -> bool {
