@@ -116,6 +116,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Two agents head to head: acceptance difference with a 95% interval, a Mann–Whitney test,
+    /// the same per intent type, and edit-cost quartiles.
+    Compare {
+        agent_a: String,
+        agent_b: String,
+        #[arg(long, default_value = "30d")]
+        range: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Agents whose acceptance dropped beyond noise, or sits below the 70% bar.
     Alerts {
         #[arg(long)]
@@ -304,6 +314,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Notion(command) => notion::run(open_store(cli.db)?, command),
+        Command::Compare {
+            agent_a,
+            agent_b,
+            range,
+            json,
+        } => {
+            let range =
+                redline_core::analytics::Range::parse(&range).map_err(anyhow::Error::msg)?;
+            let store = open_store(cli.db)?;
+            let now = chrono::Utc::now();
+            let observations =
+                redline_core::analytics::observations(&store, range.start(now), Some(now))?;
+            let c = redline_core::analytics::compare(&observations, &agent_a, &agent_b, range, now);
+            print::comparison(&c, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Alerts { json } => {
             let store = open_store(cli.db)?;
             let now = chrono::Utc::now();

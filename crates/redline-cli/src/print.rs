@@ -271,3 +271,50 @@ pub fn summary(s: &redline_core::analytics::Summary, json: bool) -> Result<()> {
     }
     Ok(())
 }
+
+fn contrast_line(c: &redline_core::analytics::Contrast) -> String {
+    let side = |e: &Option<redline_core::stats::Estimate>| {
+        e.as_ref().map_or("no data".to_string(), |e| {
+            format!("{} (n = {})", pct(e), e.n)
+        })
+    };
+    let diff = c
+        .difference
+        .as_ref()
+        .map_or("–".to_string(), |d| match (d.low, d.high) {
+            (Some(l), Some(h)) => format!(
+                "{:+.1} points [{:+.1}, {:+.1}]",
+                d.value * 100.0,
+                l * 100.0,
+                h * 100.0
+            ),
+            _ => format!("{:+.1} points", d.value * 100.0),
+        });
+    let test = match (c.p_value, c.effect) {
+        (Some(p), Some(r)) => format!("Mann–Whitney p = {p:.4}, effect r = {r:+.2}"),
+        _ => "too few settlements to test".to_string(),
+    };
+    format!("{} vs {}: {diff}; {test}", side(&c.a), side(&c.b))
+}
+
+pub fn comparison(c: &redline_core::analytics::Comparison, json: bool) -> Result<()> {
+    if json {
+        return json_out(c);
+    }
+    println!("{} vs {} over {}", c.agent_a, c.agent_b, c.range.label());
+    println!("acceptance  {}", contrast_line(&c.acceptance));
+    for i in &c.by_intent {
+        println!("  {:<12} {}", i.intent_type, contrast_line(&i.contrast));
+    }
+    let q = |q: &Option<redline_core::analytics::Quartiles>| {
+        q.as_ref().map_or("no data".to_string(), |q| {
+            format!(
+                "min {} · q1 {} · median {} · q3 {} · max {}",
+                q.min, q.q1, q.median, q.q3, q.max
+            )
+        })
+    };
+    println!("edit cost (words) {}: {}", c.agent_a, q(&c.edit_cost_a));
+    println!("edit cost (words) {}: {}", c.agent_b, q(&c.edit_cost_b));
+    Ok(())
+}

@@ -212,4 +212,27 @@ fn summary_and_alerts_on_sample_data() {
         .assert()
         .success()
         .stdout(predicate::str::contains("The Auditor: acceptance fell"));
+    let out = redline(&db)
+        .args([
+            "compare",
+            "The Entrepreneur",
+            "The Auditor",
+            "--range",
+            "90d",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let c: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        c["acceptance"]["difference"]["low"].as_f64().unwrap() > 0.0,
+        "{c}"
+    );
+    assert!(c["acceptance"]["p_value"].as_f64().unwrap() < 0.001);
+    assert_eq!(c["by_intent"].as_array().unwrap().len(), 3);
+    redline(&db)
+        .args(["compare", "The Entrepreneur", "The Auditor"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Mann–Whitney p ="));
 }

@@ -9,10 +9,12 @@
 
 mod alerts;
 mod cache;
+mod compare;
 mod summary;
 
 pub use alerts::{alerts, Alert};
 pub use cache::observations;
+pub use compare::{compare, quartiles, Comparison, Contrast, Quartiles};
 
 pub use summary::{summarize, AgentSummary, IntentStat, Range, Summary, WeekOverWeek};
 
