@@ -250,6 +250,24 @@ pub fn summary(s: &redline_core::analytics::Summary, json: bool) -> Result<()> {
                 w.change * 100.0
             );
         }
+        if let Some(t) = &a.trend {
+            println!(
+                "  trend {:+.1} points per week (p = {:.4}{})",
+                t.slope_per_week * 100.0,
+                t.p_value,
+                if t.p_value < 0.05 {
+                    ", significant"
+                } else {
+                    ""
+                }
+            );
+        }
+        if let Some(k) = &a.intent_effect {
+            println!(
+                "  intent types differ? Kruskal–Wallis H = {:.2}, p = {:.4}, ε² = {:.3}",
+                k.h, k.p_value, k.epsilon_squared
+            );
+        }
         if let (Some(best), Some(worst)) = (&a.best_intent, &a.worst_intent) {
             println!("  best intent type: {best}; worst: {worst}");
         }

@@ -16,7 +16,9 @@ pub use alerts::{alerts, Alert};
 pub use cache::observations;
 pub use compare::{compare, quartiles, Comparison, Contrast, Quartiles};
 
-pub use summary::{summarize, AgentSummary, IntentStat, Range, Summary, WeekOverWeek};
+pub use summary::{
+    summarize, AgentSummary, GroupTest, IntentStat, Range, Summary, Trend, WeekOverWeek, WeekPoint,
+};
 
 use crate::diff::{self, SpanKind};
 use crate::model::Settlement;

@@ -1,7 +1,7 @@
 //! The per-agent summary over a time range (the design's get_agent_performance_summary).
 
 use super::Observation;
-use crate::stats::{mean_ci, median, wilson, Estimate};
+use crate::stats::{kruskal_wallis, mean_ci, median, ols_slope, wilson, Estimate};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -68,6 +68,34 @@ pub struct WeekOverWeek {
     pub change: f64,
 }
 
+/// One week of a weekly series.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WeekPoint {
+    pub start: DateTime<Utc>,
+    pub n: usize,
+    pub mean: Option<f64>,
+}
+
+/// Acceptance over time: a least-squares line through every settlement (acceptance against
+/// time in weeks) and the weekly means for a chart.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Trend {
+    /// Change of acceptance per week (0..1 scale).
+    pub slope_per_week: f64,
+    /// Two-sided p-value of the slope (t-test, n − 2 degrees of freedom).
+    pub p_value: f64,
+    pub weekly: Vec<WeekPoint>,
+}
+
+/// Whether acceptance differs between intent types: Kruskal–Wallis H with its p-value and the
+/// ε² effect size (0 = no difference, 1 = the types separate completely).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GroupTest {
+    pub h: f64,
+    pub p_value: f64,
+    pub epsilon_squared: f64,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AgentSummary {
     pub agent: String,
@@ -81,7 +109,9 @@ pub struct AgentSummary {
     pub median_edit_cost: f64,
     pub median_edit_cost_norm: f64,
     pub week_over_week: Option<WeekOverWeek>,
+    pub trend: Option<Trend>,
     pub intents: Vec<IntentStat>,
+    pub intent_effect: Option<GroupTest>,
     pub best_intent: Option<String>,
     pub worst_intent: Option<String>,
     pub avg_processing_ms: Option<f64>,
@@ -99,9 +129,40 @@ pub struct Summary {
     pub agents: Vec<AgentSummary>,
 }
 
+/// The trend through `obs`, with weeks counted from `start` (or from the first settlement).
+fn trend(obs: &[&Observation], start: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<Trend> {
+    let first = start.or_else(|| obs.iter().map(|o| o.at).min())?;
+    let weeks_since = |t: DateTime<Utc>| (t - first).num_seconds() as f64 / (7.0 * 86_400.0);
+    let x: Vec<f64> = obs.iter().map(|o| weeks_since(o.at)).collect();
+    let y: Vec<f64> = obs.iter().map(|o| o.acceptance).collect();
+    let (slope, p) = ols_slope(&x, &y)?;
+    let count = (weeks_since(now).ceil() as usize).max(1);
+    let mut sums = vec![(0usize, 0.0f64); count];
+    for (w, a) in x.iter().zip(&y) {
+        let i = (w.floor().max(0.0) as usize).min(count - 1);
+        sums[i].0 += 1;
+        sums[i].1 += a;
+    }
+    let weekly = sums
+        .into_iter()
+        .enumerate()
+        .map(|(i, (n, sum))| WeekPoint {
+            start: first + Duration::days(7 * i as i64),
+            n,
+            mean: (n > 0).then(|| sum / n as f64),
+        })
+        .collect();
+    Some(Trend {
+        slope_per_week: slope,
+        p_value: p,
+        weekly,
+    })
+}
+
 fn agent_summary(
     agent: &str,
     obs: &[&Observation],
+    start: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
     threshold: f64,
 ) -> Option<AgentSummary> {
@@ -134,6 +195,12 @@ fn agent_summary(
             .or_default()
             .push(o.acceptance);
     }
+    let groups: Vec<&[f64]> = by_intent.values().map(Vec::as_slice).collect();
+    let intent_effect = kruskal_wallis(&groups).map(|(h, p_value, epsilon_squared)| GroupTest {
+        h,
+        p_value,
+        epsilon_squared,
+    });
     let intents: Vec<IntentStat> = by_intent
         .into_iter()
         .filter_map(|(kind, values)| {
@@ -173,7 +240,9 @@ fn agent_summary(
         median_edit_cost: median(&costs)?,
         median_edit_cost_norm: median(&norms)?,
         week_over_week,
+        trend: trend(obs, start, now),
         intents,
+        intent_effect,
         best_intent,
         worst_intent,
         avg_processing_ms: (!times.is_empty())
@@ -208,7 +277,7 @@ pub fn summarize(
         overall: mean_ci(&all, 0.0, 1.0),
         agents: by_agent
             .into_iter()
-            .filter_map(|(agent, obs)| agent_summary(agent, &obs, now, threshold))
+            .filter_map(|(agent, obs)| agent_summary(agent, &obs, from, now, threshold))
             .collect(),
     }
 }
@@ -287,6 +356,16 @@ mod tests {
         assert!(b.week_over_week.is_none());
         assert!(b.best_intent.is_none()); // a single group is neither best nor worst
         assert_eq!(b.error_rate.unwrap().value, 1.0);
+        assert!(b.trend.is_none()); // one settlement: no line
+                                    // Recent weeks are better: a positive slope, and 5 weekly points for a 30-day range.
+        let t = a.trend.as_ref().unwrap();
+        assert!(t.slope_per_week > 0.0, "{t:?}");
+        assert_eq!(t.weekly.len(), 5);
+        assert_eq!(t.weekly.iter().map(|w| w.n).sum::<usize>(), 4);
+        // Kruskal–Wallis: ranks 3, 4 vs 1, 2 → H = 0.6 · (49/2 + 9/2) − 15 = 2.4, p = 0.1213.
+        let k = a.intent_effect.as_ref().unwrap();
+        assert!((k.h - 2.4).abs() < 1e-9, "{k:?}");
+        assert!((k.p_value - 0.1213).abs() < 1e-3, "{k:?}");
     }
 
     #[test]

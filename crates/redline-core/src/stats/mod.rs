@@ -279,3 +279,116 @@ mod rank_tests {
         assert!(mean_difference(&[0.5], &[0.5, 0.6]).is_none());
     }
 }
+
+/// Ordinary least squares of `y` on `x`: `(slope, p-value of slope ≠ 0)`; `None` with fewer
+/// than three points or no spread in `x`. With a perfect fit the p-value is 0 for a non-zero
+/// slope.
+pub fn ols_slope(x: &[f64], y: &[f64]) -> Option<(f64, f64)> {
+    let n = x.len();
+    if n < 3 || y.len() != n {
+        return None;
+    }
+    let nf = n as f64;
+    let (mx, my) = (x.iter().sum::<f64>() / nf, y.iter().sum::<f64>() / nf);
+    let sxx: f64 = x.iter().map(|v| (v - mx).powi(2)).sum();
+    if sxx == 0.0 {
+        return None;
+    }
+    let sxy: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let slope = sxy / sxx;
+    let intercept = my - slope * mx;
+    let sse: f64 = x
+        .iter()
+        .zip(y)
+        .map(|(a, b)| (b - intercept - slope * a).powi(2))
+        .sum();
+    let se = (sse / (nf - 2.0) / sxx).sqrt();
+    if se == 0.0 {
+        return Some((slope, if slope == 0.0 { 1.0 } else { 0.0 }));
+    }
+    let t = slope / se;
+    let dist = StudentsT::new(0.0, 1.0, nf - 2.0).expect("positive degrees of freedom");
+    Some((slope, 2.0 * (1.0 - dist.cdf(t.abs()))))
+}
+
+/// The Kruskal–Wallis H test across groups (tie-corrected, χ² approximation with k − 1
+/// degrees of freedom): `(H, p-value, ε² = H / (N − 1))`. `None` with fewer than two non-empty
+/// groups.
+pub fn kruskal_wallis(groups: &[&[f64]]) -> Option<(f64, f64, f64)> {
+    let groups: Vec<&[f64]> = groups.iter().copied().filter(|g| !g.is_empty()).collect();
+    if groups.len() < 2 {
+        return None;
+    }
+    let mut all: Vec<(f64, usize)> = groups
+        .iter()
+        .enumerate()
+        .flat_map(|(i, g)| g.iter().map(move |v| (*v, i)))
+        .collect();
+    all.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let n = all.len();
+    let mut rank_sums = vec![0.0; groups.len()];
+    let mut ties = 0.0;
+    let mut i = 0;
+    while i < n {
+        let mut j = i;
+        while j + 1 < n && all[j + 1].0 == all[i].0 {
+            j += 1;
+        }
+        let rank = (i + j) as f64 / 2.0 + 1.0;
+        let t = (j - i + 1) as f64;
+        ties += t * t * t - t;
+        for item in &all[i..=j] {
+            rank_sums[item.1] += rank;
+        }
+        i = j + 1;
+    }
+    let nf = n as f64;
+    let h_raw = 12.0 / (nf * (nf + 1.0))
+        * groups
+            .iter()
+            .zip(&rank_sums)
+            .map(|(g, r)| r * r / g.len() as f64)
+            .sum::<f64>()
+        - 3.0 * (nf + 1.0);
+    let correction = 1.0 - ties / (nf * nf * nf - nf);
+    if correction <= 0.0 {
+        return Some((0.0, 1.0, 0.0));
+    }
+    let h = h_raw / correction;
+    let chi =
+        statrs::distribution::ChiSquared::new((groups.len() - 1) as f64).expect("positive df");
+    Some((h, (1.0 - chi.cdf(h)).clamp(0.0, 1.0), h / (nf - 1.0)))
+}
+
+#[cfg(test)]
+mod trend_tests {
+    use super::*;
+
+    #[test]
+    fn ols_by_hand() {
+        // y = 2x + noise (±0.1): slope 2 exactly by symmetry, clearly significant.
+        let x = [0.0, 1.0, 2.0, 3.0, 4.0];
+        let y = [0.1, 1.9, 4.1, 5.9, 8.1];
+        let (slope, p) = ols_slope(&x, &y).unwrap();
+        assert!((slope - 2.0).abs() < 1e-9, "{slope}");
+        assert!(p < 1e-4, "{p}");
+        let (flat, p) = ols_slope(&x, &[1.0, 2.0, 1.0, 2.0, 1.5]).unwrap();
+        assert!(flat.abs() < 0.2 && p > 0.5, "{flat} {p}");
+        assert!(ols_slope(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]).is_none());
+        assert!(ols_slope(&[1.0, 2.0], &[1.0, 2.0]).is_none());
+    }
+
+    #[test]
+    fn kruskal_wallis_by_hand() {
+        // Ranks 1..9 in three groups: R = 6, 15, 24 → H = 12/90 · (12 + 75 + 192) − 30 = 7.2;
+        // p = exp(−7.2 / 2) = 0.0273 (χ² with 2 df); ε² = 7.2 / 8 = 0.9.
+        let (h, p, e) =
+            kruskal_wallis(&[&[1.0, 2.0, 3.0], &[4.0, 5.0, 6.0], &[7.0, 8.0, 9.0]]).unwrap();
+        assert!((h - 7.2).abs() < 1e-9, "{h}");
+        assert!((p - (-3.6f64).exp()).abs() < 1e-6, "{p}");
+        assert!((e - 0.9).abs() < 1e-9);
+        let (_, p, _) = kruskal_wallis(&[&[0.5, 0.5], &[0.5, 0.5]]).unwrap();
+        assert_eq!(p, 1.0);
+        assert!(kruskal_wallis(&[&[1.0], &[]]).is_none());
+    }
+}
