@@ -268,6 +268,23 @@ pub fn summary(s: &redline_core::analytics::Summary, json: bool) -> Result<()> {
                 k.h, k.p_value, k.epsilon_squared
             );
         }
+        if !a.weekdays.is_empty() {
+            let days: Vec<String> = a
+                .weekdays
+                .iter()
+                .map(|d| format!("{} {:.0}%", d.day, d.acceptance.value * 100.0))
+                .collect();
+            println!("  by weekday: {}", days.join(" · "));
+        }
+        if let (Some(best), Some(worst)) = (&a.best_day, &a.worst_day) {
+            println!(
+                "  best day {} ({:.0}%), worst day {} ({:.0}%)",
+                best.day,
+                best.acceptance.value * 100.0,
+                worst.day,
+                worst.acceptance.value * 100.0
+            );
+        }
         if let (Some(best), Some(worst)) = (&a.best_intent, &a.worst_intent) {
             println!("  best intent type: {best}; worst: {worst}");
         }

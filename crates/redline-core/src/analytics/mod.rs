@@ -17,7 +17,8 @@ pub use cache::observations;
 pub use compare::{compare, quartiles, Comparison, Contrast, Quartiles};
 
 pub use summary::{
-    summarize, AgentSummary, GroupTest, IntentStat, Range, Summary, Trend, WeekOverWeek, WeekPoint,
+    summarize, AgentSummary, DayStat, GroupTest, IntentStat, Range, Summary, Trend, WeekOverWeek,
+    WeekPoint,
 };
 
 use crate::diff::{self, SpanKind};

@@ -2,7 +2,7 @@
 
 use super::Observation;
 use crate::stats::{kruskal_wallis, mean_ci, median, ols_slope, wilson, Estimate};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -87,6 +87,60 @@ pub struct Trend {
     pub weekly: Vec<WeekPoint>,
 }
 
+/// Acceptance on one weekday or one calendar day.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DayStat {
+    /// `Mon` … `Sun`, or a date `YYYY-MM-DD`.
+    pub day: String,
+    pub acceptance: Estimate,
+}
+
+/// Days with fewer settlements than this are not ranked as best or worst.
+pub const MIN_DAY: usize = 5;
+
+fn weekday_pattern(obs: &[&Observation]) -> Vec<DayStat> {
+    const NAMES: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    let mut by_day: [Vec<f64>; 7] = Default::default();
+    for o in obs {
+        by_day[o.at.weekday().num_days_from_monday() as usize].push(o.acceptance);
+    }
+    by_day
+        .iter()
+        .zip(NAMES)
+        .filter_map(|(v, name)| {
+            mean_ci(v, 0.0, 1.0).map(|acceptance| DayStat {
+                day: name.to_owned(),
+                acceptance,
+            })
+        })
+        .collect()
+}
+
+/// The calendar days (UTC) with the highest and lowest mean acceptance, among days with at
+/// least [`MIN_DAY`] settlements.
+fn best_and_worst_days(obs: &[&Observation]) -> (Option<DayStat>, Option<DayStat>) {
+    let mut by_date: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for o in obs {
+        by_date
+            .entry(o.at.format("%Y-%m-%d").to_string())
+            .or_default()
+            .push(o.acceptance);
+    }
+    let days: Vec<DayStat> = by_date
+        .into_iter()
+        .filter(|(_, v)| v.len() >= MIN_DAY)
+        .filter_map(|(day, v)| mean_ci(&v, 0.0, 1.0).map(|acceptance| DayStat { day, acceptance }))
+        .collect();
+    if days.len() < 2 {
+        return (None, None);
+    }
+    let cmp = |a: &&DayStat, b: &&DayStat| a.acceptance.value.total_cmp(&b.acceptance.value);
+    (
+        days.iter().max_by(cmp).cloned(),
+        days.iter().min_by(cmp).cloned(),
+    )
+}
+
 /// Whether acceptance differs between intent types: Kruskal–Wallis H with its p-value and the
 /// ε² effect size (0 = no difference, 1 = the types separate completely).
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -112,6 +166,10 @@ pub struct AgentSummary {
     pub trend: Option<Trend>,
     pub intents: Vec<IntentStat>,
     pub intent_effect: Option<GroupTest>,
+    /// Mean acceptance per weekday (UTC), for the days that have settlements.
+    pub weekdays: Vec<DayStat>,
+    pub best_day: Option<DayStat>,
+    pub worst_day: Option<DayStat>,
     pub best_intent: Option<String>,
     pub worst_intent: Option<String>,
     pub avg_processing_ms: Option<f64>,
@@ -195,6 +253,7 @@ fn agent_summary(
             .or_default()
             .push(o.acceptance);
     }
+    let best_day_worst = best_and_worst_days(obs);
     let groups: Vec<&[f64]> = by_intent.values().map(Vec::as_slice).collect();
     let intent_effect = kruskal_wallis(&groups).map(|(h, p_value, epsilon_squared)| GroupTest {
         h,
@@ -243,6 +302,9 @@ fn agent_summary(
         trend: trend(obs, start, now),
         intents,
         intent_effect,
+        weekdays: weekday_pattern(obs),
+        best_day: best_day_worst.0,
+        worst_day: best_day_worst.1,
         best_intent,
         worst_intent,
         avg_processing_ms: (!times.is_empty())
@@ -366,6 +428,9 @@ mod tests {
         let k = a.intent_effect.as_ref().unwrap();
         assert!((k.h - 2.4).abs() < 1e-9, "{k:?}");
         assert!((k.p_value - 0.1213).abs() < 1e-3, "{k:?}");
+        // Four weekdays at most, each with its settlements; too few per day to rank days.
+        assert_eq!(a.weekdays.iter().map(|d| d.acceptance.n).sum::<usize>(), 4);
+        assert!(a.best_day.is_none() && a.worst_day.is_none());
     }
 
     #[test]
@@ -385,5 +450,46 @@ mod tests {
                 .unwrap()
                 .small
         );
+    }
+}
+
+#[cfg(test)]
+mod day_tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn weekdays_and_best_days_by_hand() {
+        // 2026-11-02 is a Monday. Monday: 5 × 0.9; Tuesday: 5 × 0.5; Wednesday: 1 × 0.1.
+        let mut obs = Vec::new();
+        let at = |d: u32, h: u32| Utc.with_ymd_and_hms(2026, 11, d, h, 0, 0).unwrap();
+        for h in 0..5 {
+            obs.push((at(2, 9 + h), 0.9));
+            obs.push((at(3, 9 + h), 0.5));
+        }
+        obs.push((at(4, 9), 0.1));
+        let obs: Vec<Observation> = obs
+            .into_iter()
+            .map(|(t, a)| Observation {
+                agent: "A".into(),
+                intent_type: "x".into(),
+                at: t,
+                acceptance: a,
+                acceptance_from_source: true,
+                edit_cost: 0,
+                edit_cost_norm: 0.0,
+                processing_ms: None,
+                error: None,
+            })
+            .collect();
+        let refs: Vec<&Observation> = obs.iter().collect();
+        let days = weekday_pattern(&refs);
+        let names: Vec<&str> = days.iter().map(|d| d.day.as_str()).collect();
+        assert_eq!(names, vec!["Mon", "Tue", "Wed"]);
+        assert!((days[0].acceptance.value - 0.9).abs() < 1e-9);
+        // Wednesday has one settlement: not ranked.
+        let (best, worst) = best_and_worst_days(&refs);
+        assert_eq!(best.unwrap().day, "2026-11-02");
+        assert_eq!(worst.unwrap().day, "2026-11-03");
     }
 }
