@@ -2,7 +2,7 @@
 //! function and prints its result, as text for people or `--json` for scripts.
 //!
 //! Exit codes: 0 success; 1 an error (nothing half-written); 2 a usage error; 3 an import that
-//! skipped bad lines (the good ones were imported).
+//! skipped bad lines (the good ones were imported); 4 `alerts` found an unacknowledged alert.
 
 mod notion;
 mod print;
@@ -10,6 +10,7 @@ mod print;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
+use redline_core::analytics;
 use redline_core::import::{self, Format, ImportOptions};
 use redline_core::job::{Cancel, Step};
 use redline_core::model::{AgentName, IntentType, SettlementId};
@@ -107,12 +108,12 @@ enum Command {
     /// Per-agent performance over a time range: acceptance with 95% intervals, share accepted,
     /// edit cost, week over week, best and worst intent types.
     Summary {
-        /// 7d, 30d, 90d, all, or another number of days.
+        /// 7d, 30d, 90d, all, another number of days, or dates FROM..TO (YYYY-MM-DD..YYYY-MM-DD).
         #[arg(long, default_value = "30d")]
         range: String,
-        /// "Accepted" means an acceptance of at least this.
-        #[arg(long, default_value_t = redline_core::analytics::DEFAULT_ACCEPT_THRESHOLD)]
-        threshold: f64,
+        /// "Accepted" means an acceptance of at least this (default: the saved setting, 0.7).
+        #[arg(long)]
+        threshold: Option<f64>,
         #[arg(long)]
         json: bool,
     },
@@ -126,14 +127,33 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Agents whose acceptance dropped beyond noise, or sits below the 70% bar.
+    /// Check for regressions now and list the alerts that hold: agents whose acceptance
+    /// dropped beyond noise, or sits below the threshold. Exit code 4 if any is unacknowledged.
     Alerts {
+        #[command(subcommand)]
+        action: Option<AlertAction>,
+        /// Also list acknowledged and cleared alerts.
+        #[arg(long)]
+        all: bool,
         #[arg(long)]
         json: bool,
+    },
+    /// Show or change settings kept in the store.
+    Settings {
+        /// The acceptance threshold ("accepted" and the alerts' bar), 0..1.
+        #[arg(long)]
+        threshold: Option<f64>,
     },
     /// Sync from the Notion "Training Data" database (token in REDLINE_NOTION_TOKEN).
     #[command(subcommand)]
     Notion(notion::NotionCommand),
+}
+
+#[derive(clap::Subcommand)]
+enum AlertAction {
+    /// Acknowledge an alert by its key (e.g. "drop:The Auditor"): it stays quiet until it
+    /// clears and comes back.
+    Ack { key: String },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -143,6 +163,13 @@ enum FormatArg {
 }
 
 fn main() -> ExitCode {
+    // Like other Unix tools, stop quietly when the reader of our output goes away
+    // (`redline summary | head`) instead of panicking on a broken pipe.
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to the default before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -324,30 +351,40 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 redline_core::analytics::Range::parse(&range).map_err(anyhow::Error::msg)?;
             let store = open_store(cli.db)?;
             let now = chrono::Utc::now();
-            let observations =
-                redline_core::analytics::observations(&store, range.start(now), Some(now))?;
+            let (from, to) = range.bounds(now);
+            let observations = analytics::observations(&store, from, Some(to))?;
             let c = redline_core::analytics::compare(&observations, &agent_a, &agent_b, range, now);
             print::comparison(&c, json)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Alerts { json } => {
+        Command::Alerts { action, all, json } => {
             let store = open_store(cli.db)?;
             let now = chrono::Utc::now();
-            let observations = redline_core::analytics::observations(
-                &store,
-                Some(now - chrono::Duration::days(37)),
-                Some(now),
-            )?;
-            let raised = redline_core::analytics::alerts(&observations, now);
-            if json {
-                println!("{}", serde_json::to_string_pretty(&raised)?);
-            } else if raised.is_empty() {
-                println!("no alerts");
-            } else {
-                for a in &raised {
-                    println!("{}", a.describe());
-                }
+            if let Some(AlertAction::Ack { key }) = action {
+                let record = analytics::acknowledge(&store, &key, now)?.with_context(|| {
+                    format!("no alert with key '{key}' (see `redline alerts --all`)")
+                })?;
+                println!("acknowledged: {}", record.message);
+                return Ok(ExitCode::SUCCESS);
             }
+            analytics::watch(&store, now)?;
+            let records: Vec<_> = analytics::alert_records(&store)?
+                .into_iter()
+                .filter(|r| all || r.cleared.is_none())
+                .collect();
+            print::alerts(&records, json)?;
+            Ok(if records.iter().any(|r| r.is_open()) {
+                ExitCode::from(4)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Settings { threshold } => {
+            let store = open_store(cli.db)?;
+            if let Some(t) = threshold {
+                analytics::set_threshold(&store, t)?;
+            }
+            println!("threshold: {}", analytics::threshold(&store)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Summary {
@@ -359,9 +396,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 redline_core::analytics::Range::parse(&range).map_err(anyhow::Error::msg)?;
             let store = open_store(cli.db)?;
             let now = chrono::Utc::now();
-            let observations =
-                redline_core::analytics::observations(&store, range.start(now), Some(now))?;
-            let summary = redline_core::analytics::summarize(&observations, range, now, threshold);
+            let threshold = match threshold {
+                Some(t) if (0.0..=1.0).contains(&t) => t,
+                Some(t) => anyhow::bail!("the threshold must be between 0 and 1, not {t}"),
+                None => analytics::threshold(&store)?,
+            };
+            // Everything, not just the range: readiness counts all the training data.
+            let observations = analytics::observations(&store, None, None)?;
+            let summary = analytics::summarize(&observations, range, now, threshold);
             print::summary(&summary, json)?;
             Ok(ExitCode::SUCCESS)
         }

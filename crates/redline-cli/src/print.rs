@@ -226,14 +226,16 @@ pub fn summary(s: &redline_core::analytics::Summary, json: bool) -> Result<()> {
     if let Some(o) = &s.overall {
         println!("overall acceptance: {} (95% interval)", pct(o));
     }
+    system(&s.system);
     for a in &s.agents {
         println!("\n{} — {} settlements", a.agent, a.settlements);
         println!(
-            "  acceptance  {}   accepted {}   median edit cost {} words ({:.0}%)",
+            "  acceptance  {}   accepted {}   median edit cost {} words ({:.0}%)   satisfaction {:.0}/100",
             pct(&a.acceptance),
             pct(&a.accepted),
             a.median_edit_cost,
-            a.median_edit_cost_norm * 100.0
+            a.median_edit_cost_norm * 100.0,
+            a.satisfaction
         );
         if a.acceptance_from_source < a.settlements {
             println!(
@@ -275,6 +277,15 @@ pub fn summary(s: &redline_core::analytics::Summary, json: bool) -> Result<()> {
                 .map(|d| format!("{} {:.0}%", d.day, d.acceptance.value * 100.0))
                 .collect();
             println!("  by weekday: {}", days.join(" · "));
+        }
+        if let Some(season) = &a.seasonality {
+            println!(
+                "  weekly cycle over {} days: Kruskal–Wallis p = {:.4}, ε² = {:.3}, weekday means span {:.1} points",
+                season.span_days,
+                season.weekday_effect.p_value,
+                season.weekday_effect.epsilon_squared,
+                season.amplitude * 100.0
+            );
         }
         if let (Some(best), Some(worst)) = (&a.best_day, &a.worst_day) {
             println!(
@@ -351,5 +362,73 @@ pub fn comparison(c: &redline_core::analytics::Comparison, json: bool) -> Result
     };
     println!("edit cost (words) {}: {}", c.agent_a, q(&c.edit_cost_a));
     println!("edit cost (words) {}: {}", c.agent_b, q(&c.edit_cost_b));
+    Ok(())
+}
+
+fn system(s: &redline_core::analytics::System) {
+    if let Some(sat) = s.satisfaction {
+        println!(
+            "intents processed: {} ({} intent types); satisfaction {:.0}/100",
+            s.intents_processed, s.intent_types, sat
+        );
+    }
+    let q = &s.data_quality;
+    if let Some(score) = q.score {
+        println!(
+            "data quality: {:.1}/100 ({} checked: {} missing fields, {} empty texts, {} duplicates, {} implausible rates)",
+            score, q.checked, q.missing_fields, q.empty_texts, q.duplicates, q.implausible_rates
+        );
+    }
+    let r = &s.readiness;
+    println!(
+        "fine-tuning readiness: {} settlements above 70% (the design asks for {}){}",
+        r.above_bar,
+        r.needed,
+        if r.ready {
+            " — ready"
+        } else {
+            " — not yet"
+        }
+    );
+    if !s.goals.is_empty() {
+        let goals: Vec<String> = s
+            .goals
+            .iter()
+            .map(|g| {
+                if g.reached {
+                    format!("{:.0}% reached", g.target * 100.0)
+                } else {
+                    format!(
+                        "{:.0}% ({:.1} points to go)",
+                        g.target * 100.0,
+                        g.gap * 100.0
+                    )
+                }
+            })
+            .collect();
+        println!("success criteria: {}", goals.join(" · "));
+    }
+}
+
+pub fn alerts(records: &[redline_core::analytics::AlertRecord], json: bool) -> Result<()> {
+    if json {
+        return json_out(&records);
+    }
+    if records.is_empty() {
+        println!("no alerts");
+    }
+    for r in records {
+        let state = match (r.cleared, r.acknowledged) {
+            (Some(t), _) => format!("cleared {}", t.format("%Y-%m-%d %H:%M")),
+            (None, Some(_)) => "acknowledged".to_string(),
+            (None, None) => "OPEN".to_string(),
+        };
+        println!("[{state}] {}", r.message);
+        println!(
+            "    key \"{}\"; raised {}",
+            r.key,
+            r.first_raised.format("%Y-%m-%d %H:%M UTC")
+        );
+    }
     Ok(())
 }

@@ -207,11 +207,48 @@ fn summary_and_alerts_on_sample_data() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("is not a range"));
+    assert!(s["system"]["readiness"]["ready"].as_bool().unwrap());
+    assert_eq!(s["system"]["goals"].as_array().unwrap().len(), 3);
+    // Open alerts: exit code 4; acknowledged ones stay listed but no longer count.
+    redline(&db)
+        .arg("alerts")
+        .assert()
+        .code(4)
+        .stdout(predicate::str::contains("The Auditor: acceptance fell"))
+        .stdout(predicate::str::contains("[OPEN]"));
+    let out = redline(&db).args(["alerts", "--json"]).output().unwrap();
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for record in listed.as_array().unwrap() {
+        let key = record["key"].as_str().unwrap();
+        redline(&db).args(["alerts", "ack", key]).assert().success();
+    }
     redline(&db)
         .arg("alerts")
         .assert()
         .success()
-        .stdout(predicate::str::contains("The Auditor: acceptance fell"));
+        .stdout(predicate::str::contains("[acknowledged]"));
+    redline(&db)
+        .args(["alerts", "ack", "drop:Nobody"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no alert with key"));
+    // The threshold is a setting: summary uses it unless told otherwise.
+    redline(&db)
+        .args(["settings", "--threshold", "0.9"])
+        .assert()
+        .success();
+    let out = redline(&db)
+        .args(["summary", "--range", "2026-01-01..2030-01-01", "--json"])
+        .output()
+        .unwrap();
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["threshold"].as_f64(), Some(0.9));
+    assert_eq!(s["settlements"].as_u64(), Some(4000));
+    redline(&db)
+        .args(["settings", "--threshold", "70"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("between 0 and 1"));
     let out = redline(&db)
         .args([
             "compare",

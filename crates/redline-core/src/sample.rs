@@ -260,8 +260,10 @@ fn timestamp(
         .expect("valid time")
         .and_utc();
     if t > end {
-        // Later today than now: pull it back into the last hour instead.
-        return end - Duration::seconds((rng.unit() * 3600.0) as i64);
+        // Later today than now: pull it back into the last hour instead, in whole seconds like
+        // every other timestamp (so it survives a millisecond round trip).
+        let back = end - Duration::seconds((rng.unit() * 3600.0) as i64);
+        return chrono::SubsecRound::trunc_subsecs(back, 0);
     }
     t
 }

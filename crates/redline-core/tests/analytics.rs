@@ -47,7 +47,7 @@ fn the_planted_regression_shows_and_stable_agents_stay_put() {
         }
     }
     // The alert rule flags the planted regression, and only that agent.
-    let raised = analytics::alerts(&observations, now);
+    let raised = analytics::alerts(&observations, now, analytics::DEFAULT_ACCEPT_THRESHOLD);
     assert!(
         raised.iter().any(
             |a| matches!(a, analytics::Alert::Drop { agent, .. } if agent == REGRESSING_AGENT)
@@ -137,4 +137,110 @@ fn cached_measures_match_and_follow_edits() {
             .filter(|s| s.created_at >= now - Duration::days(7))
             .count()
     );
+}
+
+#[test]
+fn watch_stores_alerts_once_and_acknowledged_ones_stay_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.redb");
+    let now = Utc::now();
+    {
+        let store = Store::open(&path).unwrap();
+        store
+            .upsert_batch(&sample::generate(&SampleSpec {
+                count: 4000,
+                seed: 5,
+                end: now,
+                ..Default::default()
+            }))
+            .unwrap();
+        let first = analytics::watch(&store, now).unwrap();
+        let key = format!("drop:{REGRESSING_AGENT}");
+        assert!(
+            first.raised.iter().any(|r| r.key == key),
+            "{:?}",
+            first.raised
+        );
+        assert!(first.active.iter().all(|r| r.agent == REGRESSING_AGENT));
+        // The same data again: nothing new to announce.
+        let again = analytics::watch(&store, now + Duration::minutes(5)).unwrap();
+        assert!(again.raised.is_empty(), "{:?}", again.raised);
+        let acked = analytics::acknowledge(&store, &key, now).unwrap().unwrap();
+        assert!(!acked.is_open());
+        assert!(analytics::acknowledge(&store, "drop:Nobody", now)
+            .unwrap()
+            .is_none());
+    }
+    // Reopened (as after a restart): the acknowledgement survived and stays quiet.
+    let store = Store::open(&path).unwrap();
+    let later = analytics::watch(&store, now + Duration::minutes(10)).unwrap();
+    assert!(later.raised.is_empty());
+    let records = analytics::alert_records(&store).unwrap();
+    let drop = records
+        .iter()
+        .find(|r| r.key == format!("drop:{REGRESSING_AGENT}"))
+        .unwrap();
+    assert!(drop.acknowledged.is_some() && drop.cleared.is_none());
+    assert!(drop.evidence["p_value"].as_f64().unwrap() < 0.01);
+}
+
+#[test]
+fn the_threshold_is_a_saved_setting_checked_on_the_way_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.redb")).unwrap();
+    assert_eq!(
+        analytics::threshold(&store).unwrap(),
+        DEFAULT_ACCEPT_THRESHOLD
+    );
+    analytics::set_threshold(&store, 0.8).unwrap();
+    assert_eq!(analytics::threshold(&store).unwrap(), 0.8);
+    let err = analytics::set_threshold(&store, 1.5).unwrap_err();
+    assert!(err.to_string().contains("between 0 and 1"), "{err}");
+    assert!(analytics::set_threshold(&store, f64::NAN).is_err());
+    assert_eq!(analytics::threshold(&store).unwrap(), 0.8);
+}
+
+#[test]
+fn a_custom_range_covers_whole_days_and_system_figures_add_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.redb")).unwrap();
+    let now = Utc::now();
+    store
+        .upsert_batch(&sample::generate(&SampleSpec {
+            count: 3000,
+            seed: 8,
+            end: now,
+            ..Default::default()
+        }))
+        .unwrap();
+    let all = analytics::observations(&store, None, None).unwrap();
+    let day = |d: i64| (now - Duration::days(d)).date_naive();
+    let range = Range::parse(&format!("{}..{}", day(40), day(20))).unwrap();
+    let s = analytics::summarize(&all, range, now, DEFAULT_ACCEPT_THRESHOLD);
+    let by_hand = all
+        .iter()
+        .filter(|o| o.at.date_naive() >= day(40) && o.at.date_naive() <= day(20))
+        .count();
+    assert!(by_hand > 100);
+    assert_eq!(s.settlements, by_hand);
+    assert_eq!(s.system.intents_processed, by_hand);
+    // The sample data is clean: no duplicates, missing fields or empty texts.
+    let q = &s.system.data_quality;
+    assert_eq!(
+        (q.duplicates, q.missing_fields, q.empty_texts),
+        (0, 0, 0),
+        "{q:?}"
+    );
+    assert!(q.score.unwrap() > 90.0, "{q:?}");
+    // Readiness counts everything, not just the range.
+    let above = all.iter().filter(|o| o.acceptance > 0.7).count();
+    assert_eq!(s.system.readiness.above_bar, above);
+    assert!(s.system.readiness.ready);
+    // Six months of data: a weekly cycle can be tested for every agent.
+    let whole = analytics::summarize(&all, Range::All, now, DEFAULT_ACCEPT_THRESHOLD);
+    assert!(whole.agents.iter().all(|a| a.seasonality.is_some()));
+    for a in &whole.agents {
+        assert_eq!(a.edit_cost_histogram.iter().sum::<usize>(), a.settlements);
+        assert!((0.0..=100.0).contains(&a.satisfaction));
+    }
 }

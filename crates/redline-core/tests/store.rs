@@ -170,7 +170,7 @@ fn reopening_keeps_everything() {
     }
     let store = Store::open(&path).unwrap();
     assert_eq!(store.count().unwrap(), 300);
-    assert_eq!(store.schema_version().unwrap(), 3);
+    assert_eq!(store.schema_version().unwrap(), 4);
     let id = SettlementId::new("sample-9-000123").unwrap();
     assert_eq!(store.get(&id).unwrap().unwrap(), all[123]);
 }
@@ -244,7 +244,10 @@ fn newer_schema_is_refused_and_left_alone() {
     match &err {
         StoreError::TooNew {
             found, supported, ..
-        } => assert_eq!((*found, *supported), (99, 3)),
+        } => assert_eq!(
+            (*found, *supported),
+            (99, redline_core::store::schema::CURRENT_VERSION)
+        ),
         other => panic!("{other:?}"),
     }
     assert!(err.to_string().contains("update Redline"));
@@ -365,6 +368,10 @@ fn a_v1_store_is_migrated_to_the_current_schema_with_its_records() {
         txn.delete_table(redline_core::store::schema::SYNC).unwrap();
         txn.delete_table(redline_core::store::schema::MEASURES)
             .unwrap();
+        txn.delete_table(redline_core::store::schema::ALERTS)
+            .unwrap();
+        txn.delete_table(redline_core::store::schema::SETTINGS)
+            .unwrap();
         txn.open_table(redline_core::store::schema::META)
             .unwrap()
             .insert("schema_version", 1)
@@ -372,11 +379,15 @@ fn a_v1_store_is_migrated_to_the_current_schema_with_its_records() {
         txn.commit().unwrap();
     }
     let store = Store::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 3);
+    assert_eq!(store.schema_version().unwrap(), 4);
     assert_eq!(store.count().unwrap(), 100);
     assert_eq!(store.sync_state("notion").unwrap(), None);
     let tables = store.table_names().unwrap();
-    assert!(tables.contains(&"sync".to_string()) && tables.contains(&"measures".to_string()));
+    for table in ["sync", "measures", "alerts", "settings"] {
+        assert!(tables.contains(&table.to_string()), "{table} in {tables:?}");
+    }
+    assert_eq!(store.setting("threshold").unwrap(), None);
+    assert!(store.alert_records().unwrap().is_empty());
 }
 
 #[test]

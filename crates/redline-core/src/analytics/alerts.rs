@@ -72,7 +72,8 @@ impl Alert {
 }
 
 /// The alerts the observations raise at `now`.
-pub fn alerts(observations: &[Observation], now: DateTime<Utc>) -> Vec<Alert> {
+/// `bar` is the acceptance threshold of a healthy agent ([`BAR`] unless the admin set another).
+pub fn alerts(observations: &[Observation], now: DateTime<Utc>, bar: f64) -> Vec<Alert> {
     let mut by_agent: BTreeMap<&str, Vec<&Observation>> = BTreeMap::new();
     for o in observations.iter().filter(|o| o.at <= now) {
         by_agent.entry(&o.agent).or_default().push(o);
@@ -110,11 +111,11 @@ pub fn alerts(observations: &[Observation], now: DateTime<Utc>) -> Vec<Alert> {
         let month = window(0, 30);
         if month.len() >= MIN_N {
             if let Some(m) = mean_ci(&month, 0.0, 1.0) {
-                if m.high.is_some_and(|h| h < BAR) {
+                if m.high.is_some_and(|h| h < bar) {
                     out.push(Alert::BelowBar {
                         agent: agent.to_owned(),
                         acceptance_30d: m,
-                        bar: BAR,
+                        bar,
                     });
                 }
             }
@@ -138,6 +139,7 @@ mod tests {
             edit_cost_norm: 0.0,
             processing_ms: None,
             error: None,
+            ..Default::default()
         }
     }
 
@@ -156,7 +158,7 @@ mod tests {
     #[test]
     fn a_real_drop_is_flagged_with_evidence() {
         let now = Utc::now();
-        let alerts = alerts(&world(now, -0.2), now);
+        let alerts = alerts(&world(now, -0.2), now, BAR);
         assert_eq!(alerts.len(), 1, "{alerts:?}");
         match &alerts[0] {
             Alert::Drop { drop, p_value, .. } => {
@@ -173,12 +175,12 @@ mod tests {
     #[test]
     fn stable_or_small_changes_stay_quiet() {
         let now = Utc::now();
-        assert!(alerts(&world(now, 0.0), now).is_empty());
+        assert!(alerts(&world(now, 0.0), now, BAR).is_empty());
         // A 5-point dip is real but under the 10-point trigger.
-        assert!(alerts(&world(now, -0.05), now).is_empty());
+        assert!(alerts(&world(now, -0.05), now, BAR).is_empty());
         // Too few settlements to judge.
         let few = vec![at("B", 1.0, 0.1, now), at("B", 10.0, 0.9, now)];
-        assert!(alerts(&few, now).is_empty());
+        assert!(alerts(&few, now, BAR).is_empty());
     }
 
     #[test]
@@ -187,7 +189,7 @@ mod tests {
         let low: Vec<Observation> = (0..20)
             .map(|i| at("C", i as f64, 0.5 + 0.01 * (i % 3) as f64, now))
             .collect();
-        let alerts = alerts(&low, now);
+        let alerts = alerts(&low, now, BAR);
         assert!(
             matches!(alerts.as_slice(), [Alert::BelowBar { .. }]),
             "{alerts:?}"
@@ -196,6 +198,6 @@ mod tests {
         let near: Vec<Observation> = (0..6)
             .map(|i| at("D", i as f64, [0.4, 0.95][i % 2], now))
             .collect();
-        assert!(super::alerts(&near, now).is_empty());
+        assert!(super::alerts(&near, now, BAR).is_empty());
     }
 }

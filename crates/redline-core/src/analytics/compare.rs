@@ -89,8 +89,8 @@ pub fn compare(
     range: Range,
     now: DateTime<Utc>,
 ) -> Comparison {
-    let from = range.start(now);
-    let inside = |o: &&Observation| o.at <= now && from.is_none_or(|f| o.at > f);
+    let (from, to) = range.bounds(now);
+    let inside = |o: &&Observation| o.at <= to && from.is_none_or(|f| o.at > f);
     let of = |agent: &str| -> Vec<&Observation> {
         observations
             .iter()
@@ -163,6 +163,7 @@ mod tests {
             edit_cost_norm: 1.0 - acc,
             processing_ms: None,
             error: None,
+            ..Default::default()
         };
         let mut obs = Vec::new();
         for i in 0..40 {

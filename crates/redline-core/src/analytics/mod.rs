@@ -10,15 +10,22 @@
 mod alerts;
 mod cache;
 mod compare;
+mod kpi;
 mod summary;
+mod watch;
 
-pub use alerts::{alerts, Alert};
+pub use alerts::{alerts, Alert, ALPHA, BAR, DROP, MIN_N};
 pub use cache::observations;
 pub use compare::{compare, quartiles, Comparison, Contrast, Quartiles};
+pub use kpi::{DataQuality, Goal, Readiness, System, GOALS, READY_MIN};
+pub use watch::{
+    acknowledge, alert_records, reconcile, set_threshold, threshold, watch, AlertRecord,
+    ThresholdError, Watch, THRESHOLD_SETTING,
+};
 
 pub use summary::{
-    summarize, AgentSummary, DayStat, GroupTest, IntentStat, Range, Summary, Trend, WeekOverWeek,
-    WeekPoint,
+    satisfaction, summarize, AgentSummary, DayStat, GroupTest, IntentStat, Range, Seasonality,
+    Summary, Trend, WeekOverWeek, WeekPoint,
 };
 
 use crate::diff::{self, SpanKind};
@@ -30,7 +37,7 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_ACCEPT_THRESHOLD: f64 = 0.7;
 
 /// What one settlement contributes to the statistics.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Observation {
     pub agent: String,
     pub intent_type: String,
@@ -45,6 +52,34 @@ pub struct Observation {
     pub edit_cost_norm: f64,
     pub processing_ms: Option<u64>,
     pub error: Option<bool>,
+    /// Data-quality problems of the record ([`quality`] flags, OR-ed).
+    pub quality: u8,
+    /// A hash of agent, AI output and final version: equal hashes are duplicate records.
+    pub content: u64,
+}
+
+/// Data-quality flags of one settlement (see docs/metrics.md, "Data quality").
+pub mod quality {
+    /// No intent type.
+    pub const MISSING_FIELD: u8 = 1;
+    /// The AI output or the final version is empty (blank).
+    pub const EMPTY_TEXT: u8 = 2;
+    /// The source's acceptance rate and the share of words kept differ by more than
+    /// [`IMPLAUSIBLE_GAP`].
+    pub const IMPLAUSIBLE_RATE: u8 = 4;
+    /// How far a source rate may be from the words kept before it is implausible.
+    pub const IMPLAUSIBLE_GAP: f64 = 0.5;
+}
+
+/// FNV-1a over the parts, with a separator so that ("ab", "c") and ("a", "bc") differ.
+fn content_hash(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.bytes().chain([0xff]) {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
 }
 
 /// Measure one settlement.
@@ -87,6 +122,16 @@ pub fn observe(s: &Settlement) -> Observation {
         Some(a) => (a.get(), true),
         None => (counts.kept_share(), false),
     };
+    let mut flags = 0;
+    if s.intent_type.is_unknown() {
+        flags |= quality::MISSING_FIELD;
+    }
+    if s.ai_output.trim().is_empty() || s.final_output.trim().is_empty() {
+        flags |= quality::EMPTY_TEXT;
+    }
+    if from_source && (acceptance - counts.kept_share()).abs() > quality::IMPLAUSIBLE_GAP {
+        flags |= quality::IMPLAUSIBLE_RATE;
+    }
     Observation {
         agent: s.agent.as_str().to_owned(),
         intent_type: s.intent_type.to_string(),
@@ -97,11 +142,13 @@ pub fn observe(s: &Settlement) -> Observation {
         edit_cost_norm: (cost as f64 / longer as f64).min(1.0),
         processing_ms: s.processing_ms,
         error: s.error,
+        quality: flags,
+        content: content_hash(&[s.agent.as_str(), &s.ai_output, &s.final_output]),
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::model::*;
 
@@ -146,5 +193,34 @@ mod tests {
         assert!(same.acceptance_from_source);
         let added = observe(&settlement("", "Three new words", None));
         assert_eq!((added.edit_cost, added.acceptance), (3, 0.0));
+    }
+}
+
+#[cfg(test)]
+mod quality_tests {
+    use super::tests::settlement;
+    use super::*;
+    use crate::model::IntentType;
+
+    #[test]
+    fn quality_flags_by_hand() {
+        let clean = observe(&settlement("We use it.", "We use it.", Some(1.0)));
+        assert_eq!(clean.quality, 0);
+        let empty = observe(&settlement("Draft text.", "  ", None));
+        assert_eq!(empty.quality, quality::EMPTY_TEXT);
+        // A rate of 95% while nothing of the draft was kept is implausible.
+        let odd = observe(&settlement("One two three.", "Four five six.", Some(0.95)));
+        assert_eq!(odd.quality, quality::IMPLAUSIBLE_RATE);
+        let mut s = settlement("Same.", "Same.", None);
+        s.intent_type = IntentType::new("");
+        assert_eq!(observe(&s).quality, quality::MISSING_FIELD);
+        // Same agent and texts: same content hash; the texts' boundary matters.
+        let a = observe(&settlement("ab", "c", None));
+        let b = observe(&settlement("a", "bc", None));
+        assert_ne!(a.content, b.content);
+        assert_eq!(
+            a.content,
+            observe(&settlement("ab", "c", Some(0.1))).content
+        );
     }
 }

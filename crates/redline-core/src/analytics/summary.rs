@@ -1,8 +1,10 @@
 //! The per-agent summary over a time range (the design's get_agent_performance_summary).
 
+use super::compare::{quartiles, Quartiles};
+use super::kpi::System;
 use super::Observation;
 use crate::stats::{kruskal_wallis, mean_ci, median, ols_slope, wilson, Estimate};
-use chrono::{DateTime, Datelike, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -10,35 +12,60 @@ use std::collections::BTreeMap;
 /// large enough.
 pub const SMALL_GROUP: usize = 10;
 
-/// A time range ending at `now`.
+/// A time range: the last N days before `now`, everything, or calendar days `from..=to` (UTC).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Range {
     /// The last N days.
     Days(u32),
     All,
+    /// Whole days, both ends included.
+    Between {
+        from: NaiveDate,
+        to: NaiveDate,
+    },
 }
 
 impl Range {
-    /// `7d`, `30d`, `90d` (any number of days) or `all`.
+    /// `7d`, `30d`, `90d` (any number of days), `all`, or `2026-09-01..2026-09-30`.
     pub fn parse(text: &str) -> Result<Range, String> {
         let t = text.trim().to_ascii_lowercase();
         if t == "all" {
             return Ok(Range::All);
+        }
+        if let Some((a, b)) = t.split_once("..") {
+            let day = |d: &str| {
+                NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
+                    .map_err(|_| format!("'{}' is not a date (YYYY-MM-DD)", d.trim()))
+            };
+            let (from, to) = (day(a)?, day(b)?);
+            if from > to {
+                return Err(format!("the range {text} ends before it starts"));
+            }
+            return Ok(Range::Between { from, to });
         }
         t.strip_suffix('d')
             .and_then(|d| d.parse::<u32>().ok())
             .filter(|d| *d > 0)
             .map(Range::Days)
             .ok_or_else(|| {
-                format!("'{text}' is not a range: use 7d, 30d, 90d, all, or another number of days")
+                format!(
+                    "'{text}' is not a range: use 7d, 30d, 90d, all, another number of days, \
+                     or dates FROM..TO (YYYY-MM-DD..YYYY-MM-DD)"
+                )
             })
     }
 
-    /// The first instant inside the range.
-    pub fn start(self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    /// The range as instants: everything after the first (exclusive; `None` = since the
+    /// beginning) up to and including the second.
+    pub fn bounds(self, now: DateTime<Utc>) -> (Option<DateTime<Utc>>, DateTime<Utc>) {
         match self {
-            Range::Days(d) => Some(now - Duration::days(i64::from(d))),
-            Range::All => None,
+            Range::Days(d) => (Some(now - Duration::days(i64::from(d))), now),
+            Range::All => (None, now),
+            Range::Between { from, to } => {
+                let start = from.and_time(NaiveTime::MIN).and_utc() - Duration::milliseconds(1);
+                let end = (to + Duration::days(1)).and_time(NaiveTime::MIN).and_utc();
+                (Some(start), end - Duration::milliseconds(1))
+            }
         }
     }
 
@@ -46,6 +73,7 @@ impl Range {
         match self {
             Range::Days(d) => format!("{d}d"),
             Range::All => "all".into(),
+            Range::Between { from, to } => format!("{from}..{to}"),
         }
     }
 }
@@ -162,12 +190,20 @@ pub struct AgentSummary {
     pub accepted: Estimate,
     pub median_edit_cost: f64,
     pub median_edit_cost_norm: f64,
+    /// Quartiles of the normalised edit cost, for the distribution chart.
+    pub edit_cost_quartiles: Quartiles,
+    /// How many settlements fall in each tenth of normalised edit cost (0–0.1, …, 0.9–1).
+    pub edit_cost_histogram: [usize; 10],
+    /// 0–100 from edit behaviour alone (see [`satisfaction`]).
+    pub satisfaction: f64,
     pub week_over_week: Option<WeekOverWeek>,
     pub trend: Option<Trend>,
     pub intents: Vec<IntentStat>,
     pub intent_effect: Option<GroupTest>,
     /// Mean acceptance per weekday (UTC), for the days that have settlements.
     pub weekdays: Vec<DayStat>,
+    /// Whether acceptance follows a weekly cycle, once the data spans four weeks or more.
+    pub seasonality: Option<Seasonality>,
     pub best_day: Option<DayStat>,
     pub worst_day: Option<DayStat>,
     pub best_intent: Option<String>,
@@ -184,7 +220,76 @@ pub struct Summary {
     pub threshold: f64,
     pub settlements: usize,
     pub overall: Option<Estimate>,
+    /// System-level figures over the range: satisfaction, data quality, readiness, goals.
+    pub system: System,
     pub agents: Vec<AgentSummary>,
+}
+
+/// A weekly cycle: Kruskal–Wallis across weekdays, reported when the data spans at least
+/// [`SEASON_DAYS`] days and two or more weekdays have settlements.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Seasonality {
+    pub span_days: i64,
+    pub weekday_effect: GroupTest,
+    /// The weekday means' highest minus lowest (acceptance points, 0..1).
+    pub amplitude: f64,
+}
+
+/// Data shorter than this many days shows no seasonality.
+pub const SEASON_DAYS: i64 = 28;
+
+/// Satisfaction of one settlement, from its normalised edit cost `c`: 1 when used as-is
+/// (c = 0), 0.8 for light polish (c ≤ 0.1), 0.5 for moderate edits (c ≤ 0.3), 0.2 for heavy
+/// edits (c ≤ 0.6), 0 when rewritten (c > 0.6) or flagged as an error.
+pub fn satisfaction(o: &Observation) -> f64 {
+    let c = o.edit_cost_norm;
+    if o.error == Some(true) {
+        0.0
+    } else if c <= 0.0 {
+        1.0
+    } else if c <= 0.1 {
+        0.8
+    } else if c <= 0.3 {
+        0.5
+    } else if c <= 0.6 {
+        0.2
+    } else {
+        0.0
+    }
+}
+
+fn seasonality(obs: &[&Observation]) -> Option<Seasonality> {
+    let first = obs.iter().map(|o| o.at).min()?;
+    let last = obs.iter().map(|o| o.at).max()?;
+    let span_days = (last - first).num_days();
+    if span_days < SEASON_DAYS {
+        return None;
+    }
+    let mut by_day: [Vec<f64>; 7] = Default::default();
+    for o in obs {
+        by_day[o.at.weekday().num_days_from_monday() as usize].push(o.acceptance);
+    }
+    let groups: Vec<&[f64]> = by_day
+        .iter()
+        .filter(|g| !g.is_empty())
+        .map(Vec::as_slice)
+        .collect();
+    let (h, p_value, epsilon_squared) = kruskal_wallis(&groups)?;
+    let means: Vec<f64> = groups
+        .iter()
+        .map(|g| g.iter().sum::<f64>() / g.len() as f64)
+        .collect();
+    let amplitude = means.iter().copied().fold(f64::MIN, f64::max)
+        - means.iter().copied().fold(f64::MAX, f64::min);
+    Some(Seasonality {
+        span_days,
+        weekday_effect: GroupTest {
+            h,
+            p_value,
+            epsilon_squared,
+        },
+        amplitude,
+    })
 }
 
 /// The trend through `obs`, with weeks counted from `start` (or from the first settlement).
@@ -215,6 +320,15 @@ fn trend(obs: &[&Observation], start: Option<DateTime<Utc>>, now: DateTime<Utc>)
         p_value: p,
         weekly,
     })
+}
+
+/// Counts per tenth of `values` in 0..=1 (1.0 falls in the last bin).
+fn histogram(values: &[f64]) -> [usize; 10] {
+    let mut bins = [0usize; 10];
+    for v in values {
+        bins[((v.clamp(0.0, 1.0) * 10.0) as usize).min(9)] += 1;
+    }
+    bins
 }
 
 fn agent_summary(
@@ -298,11 +412,15 @@ fn agent_summary(
         accepted: wilson(accepted, obs.len())?,
         median_edit_cost: median(&costs)?,
         median_edit_cost_norm: median(&norms)?,
+        edit_cost_quartiles: quartiles(&norms)?,
+        edit_cost_histogram: histogram(&norms),
+        satisfaction: 100.0 * obs.iter().map(|o| satisfaction(o)).sum::<f64>() / obs.len() as f64,
         week_over_week,
         trend: trend(obs, start, now),
         intents,
         intent_effect,
         weekdays: weekday_pattern(obs),
+        seasonality: seasonality(obs),
         best_day: best_day_worst.0,
         worst_day: best_day_worst.1,
         best_intent,
@@ -313,17 +431,18 @@ fn agent_summary(
     })
 }
 
-/// Summarise the observations that fall in `range` (ending at `now`), per agent.
+/// Summarise the observations that fall in `range` (relative to `now`), per agent and for
+/// the whole system.
 pub fn summarize(
     observations: &[Observation],
     range: Range,
     now: DateTime<Utc>,
     threshold: f64,
 ) -> Summary {
-    let from = range.start(now);
+    let (from, to) = range.bounds(now);
     let inside: Vec<&Observation> = observations
         .iter()
-        .filter(|o| o.at <= now && from.is_none_or(|f| o.at > f))
+        .filter(|o| o.at <= to && from.is_none_or(|f| o.at > f))
         .collect();
     let mut by_agent: BTreeMap<&str, Vec<&Observation>> = BTreeMap::new();
     for o in &inside {
@@ -333,13 +452,14 @@ pub fn summarize(
     Summary {
         range,
         from,
-        to: now,
+        to,
         threshold,
         settlements: inside.len(),
         overall: mean_ci(&all, 0.0, 1.0),
+        system: super::kpi::system(&inside, observations),
         agents: by_agent
             .into_iter()
-            .filter_map(|(agent, obs)| agent_summary(agent, &obs, from, now, threshold))
+            .filter_map(|(agent, obs)| agent_summary(agent, &obs, from, to, threshold))
             .collect(),
     }
 }
@@ -365,6 +485,7 @@ mod tests {
             edit_cost_norm: 1.0 - acceptance,
             processing_ms: Some(1000),
             error: Some(acceptance < 0.2),
+            ..Default::default()
         }
     }
 
@@ -480,6 +601,7 @@ mod day_tests {
                 edit_cost_norm: 0.0,
                 processing_ms: None,
                 error: None,
+                ..Default::default()
             })
             .collect();
         let refs: Vec<&Observation> = obs.iter().collect();
@@ -491,5 +613,57 @@ mod day_tests {
         let (best, worst) = best_and_worst_days(&refs);
         assert_eq!(best.unwrap().day, "2026-11-02");
         assert_eq!(worst.unwrap().day, "2026-11-03");
+    }
+}
+
+#[cfg(test)]
+mod range_tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn custom_ranges_parse_and_cover_whole_days() {
+        let r = Range::parse("2026-09-01..2026-09-30").unwrap();
+        let (from, to) = r.bounds(Utc::now());
+        let first = Utc.with_ymd_and_hms(2026, 9, 1, 0, 0, 0).unwrap();
+        let last =
+            Utc.with_ymd_and_hms(2026, 9, 30, 23, 59, 59).unwrap() + Duration::milliseconds(999);
+        assert!(from.unwrap() < first && first - from.unwrap() == Duration::milliseconds(1));
+        assert_eq!(to, last);
+        assert_eq!(r.label(), "2026-09-01..2026-09-30");
+        assert!(Range::parse("2026-09-30..2026-09-01")
+            .unwrap_err()
+            .contains("ends before"));
+        assert!(Range::parse("2026-13-01..2026-09-01")
+            .unwrap_err()
+            .contains("not a date"));
+    }
+
+    #[test]
+    fn histogram_and_seasonality_by_hand() {
+        assert_eq!(
+            histogram(&[0.0, 0.05, 0.1, 0.95, 1.0]),
+            [2, 1, 0, 0, 0, 0, 0, 0, 0, 2]
+        );
+        // 5 weeks, Mondays at 0.9 and other days at 0.5: a strong weekly cycle.
+        let start = Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap(); // a Monday
+        let obs: Vec<Observation> = (0..35)
+            .flat_map(|d| {
+                let at = start + Duration::days(d);
+                let a = if d % 7 == 0 { 0.9 } else { 0.5 };
+                (0..3).map(move |k| Observation {
+                    at: at + Duration::minutes(k),
+                    acceptance: a + k as f64 * 0.01,
+                    ..Default::default()
+                })
+            })
+            .collect();
+        let refs: Vec<&Observation> = obs.iter().collect();
+        let s = seasonality(&refs).unwrap();
+        assert_eq!(s.span_days, 34);
+        assert!(s.weekday_effect.p_value < 0.001, "{s:?}");
+        assert!((s.amplitude - 0.4).abs() < 1e-9, "{s:?}");
+        // Three weeks are not enough.
+        assert!(seasonality(&refs[..63]).is_none());
     }
 }

@@ -14,6 +14,7 @@
 mod location;
 mod measures;
 mod query;
+mod records;
 pub mod schema;
 
 pub use location::{default_db_path, resolve_db_path, DB_ENV, DB_FILE};

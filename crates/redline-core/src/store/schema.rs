@@ -15,6 +15,11 @@
 //! - `measures`: id `→` `(fingerprint of the record, postcard of its analytics measures)`, a
 //!   derived cache filled on demand; a write that changes or removes a record drops its entry.
 //!
+//! Version 4 adds:
+//! - `alerts`: alert key (`"drop:The Auditor"`) `→` JSON of its record (first raised, last
+//!   seen, evidence, acknowledged, cleared), so acknowledged alerts stay quiet across runs.
+//! - `settings`: name `→` JSON value (e.g. the acceptance threshold).
+//!
 //! A migration takes an open write transaction of version N and leaves version N + 1; all of
 //! them run in one transaction, so a crash mid-migration leaves the old version intact.
 
@@ -29,10 +34,13 @@ pub const COUNTS: TableDefinition<(&str, &str, &str), u64> = TableDefinition::ne
 pub const SYNC: TableDefinition<&str, &[u8]> = TableDefinition::new("sync");
 pub const MEASURES: TableDefinition<&str, (u64, &[u8])> = TableDefinition::new("measures");
 
+pub const ALERTS: TableDefinition<&str, &[u8]> = TableDefinition::new("alerts");
+pub const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
+
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";
 
 /// The schema version this build writes and reads.
-pub const CURRENT_VERSION: u64 = 3;
+pub const CURRENT_VERSION: u64 = 4;
 
 /// A step from version `from` to `from + 1`.
 pub struct Migration {
@@ -51,7 +59,18 @@ pub const MIGRATIONS: &[Migration] = &[
         from: 2,
         run: v2_to_v3,
     },
+    Migration {
+        from: 3,
+        run: v3_to_v4,
+    },
 ];
+
+/// v4 adds the `alerts` and `settings` tables.
+fn v3_to_v4(txn: &WriteTransaction) -> Result<(), redb::Error> {
+    txn.open_table(ALERTS)?;
+    txn.open_table(SETTINGS)?;
+    Ok(())
+}
 
 /// v3 adds the `measures` cache (empty: it fills on demand).
 fn v2_to_v3(txn: &WriteTransaction) -> Result<(), redb::Error> {
@@ -74,5 +93,8 @@ pub fn create_tables(txn: &WriteTransaction) -> Result<(), redb::Error> {
     txn.open_table(BY_AGENT_TIME)?;
     txn.open_table(COUNTS)?;
     txn.open_table(SYNC)?;
+    txn.open_table(MEASURES)?;
+    txn.open_table(ALERTS)?;
+    txn.open_table(SETTINGS)?;
     Ok(())
 }

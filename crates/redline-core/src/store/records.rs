@@ -1,0 +1,49 @@
+//! Small keyed records beside the settlements: alert records and settings, each a JSON value
+//! under a name. The domain decides what they mean; the store only keeps them atomically.
+
+use super::schema::*;
+use super::{Store, StoreError};
+use redb::{ReadableDatabase, ReadableTable};
+
+impl Store {
+    /// Every alert record, by key order.
+    pub fn alert_records(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(ALERTS)?;
+        let mut out = Vec::new();
+        for entry in table.iter()? {
+            let (k, v) = entry?;
+            out.push((k.value().to_owned(), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// Insert or replace alert records, all in one transaction.
+    pub fn put_alert_records(&self, items: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut table = txn.open_table(ALERTS)?;
+            for (key, value) in items {
+                table.insert(key.as_str(), value.as_slice())?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// A setting's saved value, if any.
+    pub fn setting(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(SETTINGS)?;
+        let found = table.get(name)?.map(|v| v.value().to_vec());
+        Ok(found)
+    }
+
+    /// Save a setting.
+    pub fn set_setting(&self, name: &str, value: &[u8]) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        txn.open_table(SETTINGS)?.insert(name, value)?;
+        txn.commit()?;
+        Ok(())
+    }
+}
