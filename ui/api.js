@@ -41,6 +41,15 @@ export const api = {
   notionSaveConnection: (connection) => call("notion_save_connection", { connection }),
   notionSync: (reconcile) => call("notion_sync", { reconcile }),
   notionSetAutoSync: (onLaunch, everyMinutes) => call("notion_set_auto_sync", { onLaunch, everyMinutes }),
+  dashboard: (range) => call("dashboard", { range }),
+  listAlerts: () => call("list_alerts"),
+  acknowledgeAlert: (key) => call("acknowledge_alert", { key }),
+  getSettings: () => call("get_settings"),
+  setThreshold: (threshold) => call("set_threshold", { threshold }),
+  /** Save `text` (a string) or `bytes` (an array of numbers) through a save dialog; the path or null. */
+  saveFile: (name, text, bytes) => call("save_file", { name, text, bytes }),
+  /** Call `fn({raised, active})` whenever the alerts were checked (after imports and syncs). */
+  onAlertsChanged: (fn) => tauri.event.listen("alerts-changed", (event) => fn(event.payload)),
   /** Call `fn({ok, message, report})` after every automatic sync; returns an unlisten function. */
   onNotionSynced: (fn) => tauri.event.listen("notion-synced", (event) => fn(event.payload)),
   /** Call `fn(progress)` on every Notion sync progress event; returns an unlisten function. */

@@ -2,13 +2,14 @@
 
 import { api } from "./api.js";
 import { h, mount, toast } from "./dom.js";
+import * as dashboard from "./views/dashboard.js";
 import * as settlements from "./views/settlements.js";
 import * as settings from "./views/settings.js";
 import * as welcome from "./views/welcome.js";
 
 const VIEWS = [
   { id: "settlements", label: "Settlements", view: settlements },
-  { id: "dashboard", label: "Dashboard" },
+  { id: "dashboard", label: "Dashboard", view: dashboard },
   { id: "agents", label: "Agents" },
   { id: "patterns", label: "Patterns" },
   { id: "experiments", label: "Experiments" },
@@ -19,10 +20,13 @@ const VIEWS = [
 const nav = document.getElementById("nav");
 const main = document.getElementById("view");
 let keyHandler = null;
+let alertsHandler = null;
 
 const ctx = {
   /** Views register one key handler for keys typed outside inputs; replaced on navigation. */
   onKey: (fn) => (keyHandler = fn),
+  /** Views register one handler for "the alerts were checked again"; replaced on navigation. */
+  onAlerts: (fn) => (alertsHandler = fn),
   /** Re-read the store's status and show `view` (or the first-run view if the store is empty). */
   refresh: (view) => start(view),
 };
@@ -46,6 +50,7 @@ function renderNav(active) {
 async function show(id) {
   const entry = VIEWS.find((v) => v.id === id && v.view) || VIEWS[0];
   keyHandler = null;
+  alertsHandler = null;
   renderNav(entry.id);
   main.replaceChildren(h("p", { class: "loading muted" }, "Loading…"));
   try {
@@ -103,6 +108,10 @@ api
     const w = n.report && n.report.progress.written;
     if (w && w.inserted + w.updated + w.deleted > 0 && nav.querySelector("#nav-settlements.active")) start("settlements");
   })
+  .then(() => api.onAlertsChanged((w) => {
+    if (w.raised.length) toast(`New alert: ${w.raised[0].message}${w.raised.length > 1 ? ` (and ${w.raised.length - 1} more)` : ""}`, "error");
+    if (alertsHandler) alertsHandler(w);
+  }))
   .then(() => api.uiReady());
 
 start();

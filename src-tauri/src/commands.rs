@@ -145,10 +145,12 @@ pub async fn import_file(
         ..Default::default()
     };
     let mut on_step = progress(&app, "import");
-    run_job(&state, move |cancel| {
+    let report = run_job(&state, move |cancel| {
         import::import_file(&store, &path, &options, &mut on_step, &cancel)
     })
-    .await
+    .await?;
+    crate::analytics::after_change(&app);
+    Ok(report)
 }
 
 #[tauri::command]
@@ -165,10 +167,12 @@ pub async fn load_sample(
         ..Default::default()
     };
     let mut on_step = progress(&app, "sample");
-    run_job(&state, move |cancel| {
+    let report = run_job(&state, move |cancel| {
         import::load_sample(&store, &spec, &mut on_step, &cancel)
     })
-    .await
+    .await?;
+    crate::analytics::after_change(&app);
+    Ok(report)
 }
 
 /// The window has registered its event listeners.

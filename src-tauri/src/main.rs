@@ -5,6 +5,7 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod analytics;
 mod commands;
 mod error;
 mod keychain;
@@ -30,6 +31,7 @@ fn main() {
     let state = state::AppState::open(db_arg());
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
         .manage(state)
         .setup(|app| {
             notion::start_auto_sync(app.handle().clone());
@@ -53,6 +55,12 @@ fn main() {
             notion::notion_set_base_url,
             notion::notion_set_auto_sync,
             notion::notion_sync,
+            analytics::dashboard,
+            analytics::list_alerts,
+            analytics::acknowledge_alert,
+            analytics::get_settings,
+            analytics::set_threshold,
+            analytics::save_file,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Redline window could not start");

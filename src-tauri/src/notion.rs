@@ -168,6 +168,8 @@ pub fn start_auto_sync(app: AppHandle) {
         // Let the window register its listeners first, so it hears about the launch sync.
         let state: State<'_, AppState> = app.state();
         state.wait_ui_ready(std::time::Duration::from_secs(20));
+        // Catch up: measure what is new and announce alerts raised while Redline was closed.
+        crate::analytics::after_change(&app);
         let mut launched = true;
         loop {
             auto_sync_once(&app, launched);
@@ -206,6 +208,9 @@ fn auto_sync_once(app: &AppHandle, launched: bool) {
         &job.cancel,
     );
     drop(job);
+    if outcome.is_ok() {
+        crate::analytics::after_change(app);
+    }
     let notice = match outcome {
         Ok(report) => AutoSynced {
             ok: true,
@@ -248,9 +253,10 @@ pub async fn notion_sync(
         .connection
         .ok_or_else(|| AppError::new("invalid", "connect a Notion database first"))?;
     let client = client(conn.version, saved.base_url.as_deref())?;
-    run_job(&state, move |cancel| {
+    let handle = app.clone();
+    let report = run_job(&state, move |cancel| {
         let mut on_progress = |p: &SyncProgress| {
-            let _ = app.emit("notion-progress", p);
+            let _ = handle.emit("notion-progress", p);
         };
         sync::sync(
             &store,
@@ -260,5 +266,7 @@ pub async fn notion_sync(
             &cancel,
         )
     })
-    .await
+    .await?;
+    crate::analytics::after_change(&app);
+    Ok(report)
 }

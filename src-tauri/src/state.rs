@@ -12,6 +12,9 @@ pub struct AppState {
     pub store: Result<Arc<Store>, AppError>,
     /// The running job's cancel token; `None` when no job runs.
     pub job: Mutex<Option<Cancel>>,
+    /// Held while settlements are measured, so the dashboard waits for a background run
+    /// instead of measuring the same settlements again.
+    pub measuring: Arc<Mutex<()>>,
     /// Set once the window listens for events (see `ui_ready`).
     pub ui_ready: (Mutex<bool>, std::sync::Condvar),
 }
@@ -30,6 +33,7 @@ impl AppState {
             db_path,
             store,
             job: Mutex::new(None),
+            measuring: Arc::new(Mutex::new(())),
             ui_ready: (Mutex::new(false), std::sync::Condvar::new()),
         }
     }

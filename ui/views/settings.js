@@ -1,12 +1,32 @@
 // Settings: where the store is and what it holds, and the data actions.
 
 import { api } from "../api.js";
-import { h, mount, fmtInt, fmtBytes } from "../dom.js";
+import { h, mount, fmtInt, fmtBytes, toast } from "../dom.js";
 import { importPanel, samplePanel } from "../jobs.js";
 import { notionPanel } from "./notion.js";
 
+function analyticsPanel(settings) {
+  const input = h("input", { id: "threshold", type: "number", min: 0, max: 100, step: 1, value: Math.round(settings.threshold * 100), "aria-describedby": "threshold-help" });
+  const saveBtn = h("button", { type: "button", id: "threshold-save" }, "Save");
+  saveBtn.addEventListener("click", async () => {
+    const v = Number(input.value);
+    if (!Number.isFinite(v) || v < 0 || v > 100) return toast("The threshold is a percentage between 0 and 100", "error");
+    try {
+      await api.setThreshold(v / 100);
+      toast(`Threshold saved: accepted now means ≥ ${v}%`);
+    } catch (err) {
+      toast(err.message, "error");
+    }
+  });
+  return h("section", { class: "panel", "aria-labelledby": "analytics-title" },
+    h("h3", { id: "analytics-title" }, "Analytics"),
+    h("label", { class: "inline field", for: "threshold" }, "Acceptance threshold", input, "%", saveBtn),
+    h("p", { class: "muted", id: "threshold-help" },
+      "A settlement counts as accepted at or above this acceptance; an agent whose 30-day acceptance is below it raises an alert. The design's bar is 70%."));
+}
+
 export async function render(root, ctx) {
-  const status = await api.status();
+  const [status, settingsNow] = await Promise.all([api.status(), api.getSettings()]);
   const info = status.store;
   const rows = [
     ["Store file", info.path],
@@ -23,6 +43,7 @@ export async function render(root, ctx) {
         h("dl", { id: "store-info", class: "meta" }, rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
         h("p", { class: "muted" }, "Start Redline with --db PATH, or set REDLINE_DB, to use another store."),
       ),
+      analyticsPanel(settingsNow),
       notionPanel(ctx),
       importPanel({ onDone: () => ctx.refresh("settlements") }),
       samplePanel({ onDone: () => ctx.refresh("settings") }),

@@ -21,6 +21,7 @@
 
 pub mod analytics;
 pub mod diff;
+pub mod fsutil;
 pub mod import;
 pub mod job;
 pub mod model;

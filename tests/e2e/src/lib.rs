@@ -25,6 +25,7 @@ pub mod keys {
     pub const HOME: &str = "\u{E011}";
     pub const UP: &str = "\u{E013}";
     pub const DOWN: &str = "\u{E015}";
+    pub const RIGHT: &str = "\u{E014}";
 }
 
 /// The key under which WebDriver returns an element reference.

@@ -383,3 +383,150 @@ fn connect_notion_map_sync_and_see_the_records() {
     assert!(checked > 0);
     assert_eq!(app.console_errors(), Vec::<String>::new());
 }
+
+/// Listens on the session bus for desktop notifications (org.freedesktop.Notifications.Notify),
+/// whether or not a notification server is running to show them.
+struct NotifyMonitor {
+    child: std::process::Child,
+    seen: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl NotifyMonitor {
+    fn start() -> NotifyMonitor {
+        let mut child = std::process::Command::new("dbus-monitor")
+            .args([
+                "--session",
+                "type='method_call',interface='org.freedesktop.Notifications',member='Notify'",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("dbus-monitor runs (scripts/test provides a session bus)");
+        let out = child.stdout.take().unwrap();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = seen.clone();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push_str(&line);
+                sink.lock().unwrap().push('\n');
+            }
+        });
+        NotifyMonitor { child, seen }
+    }
+
+    fn wait_for(&self, needle: &str) -> String {
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_secs(30) {
+            let seen = self.seen.lock().unwrap().clone();
+            if seen.contains(needle) {
+                return seen;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        panic!(
+            "no desktop notification with {needle:?}; the bus saw:\n{}",
+            self.seen.lock().unwrap()
+        );
+    }
+}
+
+impl Drop for NotifyMonitor {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+#[ignore = "end-to-end: run by scripts/test with the app built, Xvfb and tauri-driver"]
+fn dashboard_shows_the_sample_kpis_charts_and_the_planted_regression() {
+    use redline_core::analytics::{self, Range};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("redline.redb");
+    let now = chrono::Utc::now();
+    let spec = SampleSpec {
+        count: 3000,
+        seed: 5,
+        end: now,
+        ..Default::default()
+    };
+    let expected = {
+        let store = Store::open(&db).unwrap();
+        redline_core::import::load_sample(&store, &spec, &mut no_progress, &Cancel::new()).unwrap();
+        let all = analytics::observations(&store, None, None).unwrap();
+        analytics::summarize(&all, Range::All, now, analytics::DEFAULT_ACCEPT_THRESHOLD)
+    };
+    let monitor = NotifyMonitor::start();
+    let app = App::start_with(dir, &db);
+    app.watch_console();
+    app.wait_text("#result-count", "the settlements", |t| t.ends_with("3,000"));
+    app.click("#nav-dashboard");
+    app.wait_text("#kpi-acceptance .kpi-value", "a KPI", |t| t.ends_with('%'));
+    // All time: the same figures as the core computes.
+    app.click("#range-all");
+    let mean = format!(
+        "{}%",
+        (expected.overall.as_ref().unwrap().value * 100.0).round()
+    );
+    app.wait_text("#kpi-acceptance .kpi-value", &mean, |t| t == mean);
+    assert_eq!(app.text("#kpi-intents .kpi-value"), "3,000");
+    assert_eq!(app.text("#kpi-readiness .kpi-value"), "Ready");
+    assert!(app.text("#kpi-quality .kpi-value").ends_with("/100"));
+    // One row per agent, one line per agent, a heatmap cell per agent and intent type.
+    assert_eq!(app.count("#agent-table tbody tr"), 5);
+    assert_eq!(app.count("#chart-trend path"), 5);
+    assert!(app.count("#chart-trend circle.mark") > 5 * 20);
+    assert_eq!(app.count("#chart-intents rect.mark"), 5 * 3);
+    assert_eq!(app.count("#chart-editcost rect.mark"), 5);
+    let auditor = expected
+        .agents
+        .iter()
+        .find(|a| a.agent == sample::REGRESSING_AGENT)
+        .unwrap();
+    let row = app.text_content("#agent-table tbody tr:nth-child(1)");
+    assert!(
+        row.starts_with(sample::REGRESSING_AGENT),
+        "agents are listed by name: {row}"
+    );
+    assert!(
+        row.contains(&format!("{}%", (auditor.acceptance.value * 100.0).round())),
+        "{row}"
+    );
+
+    // The planted regression raised an alert, and a desktop notification, after launch.
+    let key = format!("drop:{}", sample::REGRESSING_AGENT);
+    let item = format!("#alerts li[data-key=\"{key}\"]");
+    app.wait_text(&item, "the regression alert", |t| {
+        t.contains("acceptance fell")
+    });
+    monitor.wait_for("needs attention");
+    app.screenshot("20-dashboard");
+
+    // Keyboard: Tab reaches a chart, the arrows walk its cells and show their values.
+    app.send_keys("#chart-intents svg", keys::RIGHT);
+    let tip = app.wait_text("#chart-intents .chart-tip", "a value", |t| {
+        t.contains("n = ")
+    });
+    assert!(tip.contains(" · "), "{tip}");
+    app.screenshot("21-dashboard-keyboard");
+
+    // Acknowledged alerts stay listed, quietly.
+    app.click(&format!("{item} button.ack"));
+    app.wait_text(&item, "acknowledged", |t| t.contains("acknowledged"));
+
+    // A shorter range has fewer settlements; an empty range says so.
+    app.click("#range-7d");
+    let n = app.wait_text("#kpi-intents .kpi-value", "fewer settlements", |t| {
+        t != "3,000" && !t.is_empty()
+    });
+    let n: u64 = n.replace(',', "").parse().unwrap();
+    assert!(n > 0 && n < 3000);
+    app.type_into("#range-from", "2020-01-01");
+    app.type_into("#range-to", "2020-01-31");
+    app.click("#range-apply");
+    app.wait_text("#dash-empty h2", "the empty state", |t| {
+        t.contains("No settlements")
+    });
+    app.screenshot("22-dashboard-empty");
+    assert_eq!(app.console_errors(), Vec::<String>::new());
+}

@@ -1,0 +1,163 @@
+//! Dashboard, alerts and settings commands, and the watch that runs after every change of the
+//! data (import, sample, sync) and at launch: it measures new settlements in the background,
+//! stores the alerts, announces new ones with a desktop notification and tells the window.
+
+use crate::error::AppError;
+use crate::state::AppState;
+use redline_core::analytics::{self, AlertRecord, Range, Summary};
+use serde::Serialize;
+use std::path::PathBuf;
+use tauri::{AppHandle, Emitter, Manager, State};
+use tauri_plugin_dialog::DialogExt;
+use tauri_plugin_notification::NotificationExt;
+
+fn blocking_error(e: impl std::fmt::Display) -> AppError {
+    AppError::new("internal", e.to_string())
+}
+
+/// The dashboard's figures for a range (`7d`, `30d`, `90d`, `all`, `YYYY-MM-DD..YYYY-MM-DD`).
+#[tauri::command]
+pub async fn dashboard(state: State<'_, AppState>, range: String) -> Result<Summary, AppError> {
+    let range = Range::parse(&range).map_err(|m| AppError::new("invalid", m))?;
+    let store = state.store()?;
+    let measuring = state.measuring.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        // Wait for a background measuring run instead of measuring the same settlements twice.
+        let _one = measuring.lock().unwrap_or_else(|p| p.into_inner());
+        let threshold = analytics::threshold(&store)?;
+        let all = analytics::observations(&store, None, None)?;
+        Ok(analytics::summarize(
+            &all,
+            range,
+            chrono::Utc::now(),
+            threshold,
+        ))
+    })
+    .await
+    .map_err(blocking_error)?
+}
+
+/// Every stored alert: active ones first.
+#[tauri::command]
+pub async fn list_alerts(state: State<'_, AppState>) -> Result<Vec<AlertRecord>, AppError> {
+    Ok(analytics::alert_records(&*state.store()?)?)
+}
+
+#[tauri::command]
+pub async fn acknowledge_alert(
+    state: State<'_, AppState>,
+    key: String,
+) -> Result<AlertRecord, AppError> {
+    analytics::acknowledge(&*state.store()?, &key, chrono::Utc::now())?
+        .ok_or_else(|| AppError::new("not_found", format!("no alert with key {key}")))
+}
+
+#[derive(Serialize)]
+pub struct Settings {
+    threshold: f64,
+}
+
+#[tauri::command]
+pub async fn get_settings(state: State<'_, AppState>) -> Result<Settings, AppError> {
+    Ok(Settings {
+        threshold: analytics::threshold(&*state.store()?)?,
+    })
+}
+
+#[tauri::command]
+pub async fn set_threshold(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    threshold: f64,
+) -> Result<Settings, AppError> {
+    analytics::set_threshold(&*state.store()?, threshold).map_err(|e| match e {
+        analytics::ThresholdError::Store(e) => e.into(),
+        other => AppError::new("invalid", other.to_string()),
+    })?;
+    // The alerts' bar moved: check again.
+    after_change(&app);
+    Ok(Settings { threshold })
+}
+
+/// Save a chart (SVG text or PNG bytes) or a table (CSV) where the person chooses; `None` if
+/// they cancel. The file is written to a temporary name beside it and renamed into place.
+#[tauri::command]
+pub async fn save_file(
+    app: AppHandle,
+    name: String,
+    text: Option<String>,
+    bytes: Option<Vec<u8>>,
+) -> Result<Option<PathBuf>, AppError> {
+    let ext = std::path::Path::new(&name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_owned();
+    let Some(path) = app
+        .dialog()
+        .file()
+        .set_title("Save")
+        .set_file_name(&name)
+        .add_filter(ext.to_uppercase(), &[ext.as_str()])
+        .blocking_save_file()
+        .and_then(|f| f.into_path().ok())
+    else {
+        return Ok(None);
+    };
+    let data = match (text, bytes) {
+        (Some(t), None) => t.into_bytes(),
+        (None, Some(b)) => b,
+        _ => {
+            return Err(AppError::new(
+                "invalid",
+                "give either text or bytes to save",
+            ))
+        }
+    };
+    redline_core::fsutil::write_atomic(&path, &data)
+        .map_err(|e| AppError::new("io", format!("cannot write {}: {e}", path.display())))?;
+    Ok(Some(path))
+}
+
+#[derive(Clone, Serialize)]
+struct AlertsChanged {
+    raised: Vec<AlertRecord>,
+    active: Vec<AlertRecord>,
+}
+
+/// Check the alerts in the background (measuring new settlements on the way); announce the
+/// ones raised anew. Errors are logged, never shown as a failure of what triggered the check.
+pub fn after_change(app: &AppHandle) {
+    let app = app.clone();
+    std::thread::spawn(move || {
+        let state: State<'_, AppState> = app.state();
+        let Ok(store) = state.store() else { return };
+        let outcome = {
+            let _one = state.measuring.lock().unwrap_or_else(|p| p.into_inner());
+            analytics::watch(&store, chrono::Utc::now())
+        };
+        match outcome {
+            Ok(w) => {
+                for r in &w.raised {
+                    let shown = app
+                        .notification()
+                        .builder()
+                        .title(format!("Redline: {} needs attention", r.agent))
+                        .body(&r.message)
+                        .show();
+                    if let Err(e) = shown {
+                        eprintln!("redline: could not show a desktop notification: {e}");
+                    }
+                }
+                let _ = app.emit(
+                    "alerts-changed",
+                    AlertsChanged {
+                        raised: w.raised,
+                        active: w.active,
+                    },
+                );
+            }
+            Err(e) => eprintln!("redline: checking alerts failed: {e}"),
+        }
+    });
+}
