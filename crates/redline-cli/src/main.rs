@@ -100,6 +100,37 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The edit operations of one settlement (deletions, insertions, replacements) with their
+    /// character offsets in the AI output and the final version.
+    Diff {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// What people delete, add, replace and re-tone in an agent's outputs (or every agent's).
+    Patterns {
+        /// One agent; without it, every agent and all agents together.
+        #[arg(long)]
+        agent: Option<String>,
+        /// 7d, 30d, 90d, all, another number of days, or FROM..TO.
+        #[arg(long, default_value = "all")]
+        range: String,
+        #[arg(long)]
+        intent_type: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The prompt changes the edit patterns call for, each with its evidence and examples.
+    Improvements {
+        #[arg(long)]
+        agent: Option<String>,
+        #[arg(long, default_value = "all")]
+        range: String,
+        #[arg(long)]
+        intent_type: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Where the store is and what it holds.
     Info {
         #[arg(long)]
@@ -335,6 +366,36 @@ fn run(cli: Cli) -> Result<ExitCode> {
             print::settlement(settlement, json)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Diff { id, json } => {
+            let store = open_store(cli.db)?;
+            let id = SettlementId::new(id)?;
+            let s = store
+                .get(&id)?
+                .with_context(|| format!("no settlement with id {id}"))?;
+            let ops = redline_core::patterns::ops::edit_ops(&s.ai_output, &s.final_output);
+            print::edit_ops(&ops, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Patterns {
+            agent,
+            range,
+            intent_type,
+            json,
+        } => {
+            let report = mine(cli.db, agent, &range, intent_type)?;
+            print::patterns(&report, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Improvements {
+            agent,
+            range,
+            intent_type,
+            json,
+        } => {
+            let report = mine(cli.db, agent, &range, intent_type)?;
+            print::improvements(&report, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Info { json } => {
             let store = open_store(cli.db)?;
             print::info(&store, json)?;
@@ -408,4 +469,30 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Mine the edit patterns of the store's settlements in scope.
+fn mine(
+    db: Option<PathBuf>,
+    agent: Option<String>,
+    range: &str,
+    intent_type: Option<String>,
+) -> Result<redline_core::patterns::Report> {
+    let range = analytics::Range::parse(range).map_err(anyhow::Error::msg)?;
+    let store = open_store(db)?;
+    let (from, to) = range.bounds(chrono::Utc::now());
+    if let Some(a) = &agent {
+        let known = store.facets()?.agents.iter().any(|(name, _)| name == a);
+        anyhow::ensure!(
+            known,
+            "no settlements from an agent named '{a}' (see `redline stats`)"
+        );
+    }
+    let scope = redline_core::patterns::Scope {
+        agent,
+        intent_type,
+        from,
+        to: Some(to),
+    };
+    Ok(redline_core::patterns::mine_store(&store, &scope)?)
 }

@@ -432,3 +432,131 @@ pub fn alerts(records: &[redline_core::analytics::AlertRecord], json: bool) -> R
     }
     Ok(())
 }
+
+pub fn edit_ops(ops: &[redline_core::patterns::ops::EditOp], json: bool) -> Result<()> {
+    if json {
+        return json_out(&ops);
+    }
+    if ops.is_empty() {
+        println!("no edits: the final version is the AI output");
+    }
+    for op in ops {
+        use redline_core::patterns::ops::OpKind;
+        let show = |t: &str| format!("{:?}", t);
+        match op.kind {
+            OpKind::Delete => println!(
+                "delete   ai {}..{}  {}",
+                op.old_start,
+                op.old_end,
+                show(&op.old_text)
+            ),
+            OpKind::Insert => println!(
+                "insert   final {}..{}  {}",
+                op.new_start,
+                op.new_end,
+                show(&op.new_text)
+            ),
+            OpKind::Replace => println!(
+                "replace  ai {}..{} → final {}..{}  {} → {}",
+                op.old_start,
+                op.old_end,
+                op.new_start,
+                op.new_end,
+                show(&op.old_text),
+                show(&op.new_text)
+            ),
+        }
+    }
+    Ok(())
+}
+
+fn phrase_line(p: &redline_core::patterns::Phrase) {
+    println!(
+        "  {:>4}  {:<16} {:>6} of {:<6} {}",
+        format!("{:.0}%", p.share.value * 100.0),
+        format!(
+            "[{:.0}–{:.0}]",
+            p.share.low.unwrap_or(0.0) * 100.0,
+            p.share.high.unwrap_or(1.0) * 100.0
+        ),
+        p.hits,
+        p.support,
+        p.text
+    );
+}
+
+pub fn patterns(r: &redline_core::patterns::Report, json: bool) -> Result<()> {
+    if json {
+        return json_out(r);
+    }
+    if r.agents.is_empty() {
+        println!("no settlements in this range");
+    }
+    for a in &r.agents {
+        println!("\n{} — {} settlements", a.agent, a.settlements);
+        println!(" deleted (share of the outputs that contained it, 95% CI, times deleted of times present):");
+        a.deleted.iter().take(15).for_each(phrase_line);
+        println!(" added (share of all outputs):");
+        a.added.iter().take(10).for_each(phrase_line);
+        println!(" replaced:");
+        for x in a.replacements.iter().take(10) {
+            println!(
+                "  {:>4}  {:>6} of {:<6} {} → {}",
+                format!("{:.0}%", x.share.value * 100.0),
+                x.hits,
+                x.support,
+                x.from,
+                x.to
+            );
+        }
+        println!(" tone (final − AI output; * = significant: p < 0.01 and |d| ≥ 0.2):");
+        for t in &a.tone {
+            println!(
+                "  {}{:<16} {:+8.2} {:<22} d = {:+.2}  p = {:.1e}",
+                if t.significant { "*" } else { " " },
+                t.feature,
+                t.mean_change,
+                t.unit,
+                t.effect_size,
+                t.p_value
+            );
+        }
+        let cats: Vec<String> = a
+            .categories
+            .iter()
+            .map(|(c, n)| {
+                format!(
+                    "{} {:.0}%",
+                    c.label(),
+                    100.0 * *n as f64 / a.settlements.max(1) as f64
+                )
+            })
+            .collect();
+        println!(" categories: {}", cats.join(" · "));
+    }
+    Ok(())
+}
+
+pub fn improvements(r: &redline_core::patterns::Report, json: bool) -> Result<()> {
+    if json {
+        let recs: Vec<_> = r
+            .agents
+            .iter()
+            .map(|a| serde_json::json!({"agent": a.agent, "settlements": a.settlements, "recommendations": a.recommendations}))
+            .collect();
+        return json_out(&recs);
+    }
+    for a in &r.agents {
+        println!("\n{} — {} settlements", a.agent, a.settlements);
+        if a.recommendations.is_empty() {
+            println!("  nothing stands out: no pattern is frequent and consistent enough");
+        }
+        for (i, rec) in a.recommendations.iter().enumerate() {
+            println!("  {}. {}", i + 1, rec.text);
+            if !rec.examples.is_empty() {
+                println!("     e.g. {}", rec.examples.join(", "));
+            }
+        }
+    }
+    Ok(())
+}

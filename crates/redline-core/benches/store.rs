@@ -209,14 +209,14 @@ fn main() {
     let t = Instant::now();
     let warm = redline_core::analytics::observations(&store, None, None).unwrap();
     let warm_ms = t.elapsed().as_secs_f64() * 1e3;
-    let t = Instant::now();
-    for range in ["7d", "30d", "90d", "all"] {
-        let range = redline_core::analytics::Range::parse(range).unwrap();
-        redline_core::analytics::summarize(&warm, range, now, 0.7);
-    }
-    let summaries_ms = t.elapsed().as_secs_f64() * 1e3;
+    let summaries_ms = median_ms(9, || {
+        for range in ["7d", "30d", "90d", "all"] {
+            let range = redline_core::analytics::Range::parse(range).unwrap();
+            redline_core::analytics::summarize(&warm, range, now, 0.7);
+        }
+    });
     println!(
-        "\nanalytics: measure {n} settlements the first time {:.2} s ({:.0}/s, saved); read them back from the cache {:.0} ms; summaries for 7d/30d/90d/all {:.0} ms; peak RSS {:.0} MB",
+        "\nanalytics: measure {n} settlements the first time {:.2} s ({:.0}/s, saved); read them back from the cache {:.0} ms; summaries for 7d/30d/90d/all {:.0} ms (median of 9); peak RSS {:.0} MB",
         cold_s,
         n as f64 / cold_s,
         warm_ms,

@@ -26,6 +26,7 @@ pub mod import;
 pub mod job;
 pub mod model;
 pub mod notion;
+pub mod patterns;
 pub mod sample;
 pub mod secret;
 pub mod stats;

@@ -59,8 +59,27 @@ pub struct System {
     pub ab_success_rate: Option<f64>,
 }
 
+/// The content hashes are FNV hashes already: use them as they are.
+#[derive(Default)]
+struct Identity(u64);
+
+impl std::hash::Hasher for Identity {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
 pub fn data_quality(inside: &[&Observation]) -> DataQuality {
-    let mut seen = HashSet::with_capacity(inside.len());
+    let mut seen: HashSet<u64, std::hash::BuildHasherDefault<Identity>> =
+        HashSet::with_capacity_and_hasher(inside.len(), Default::default());
     let mut q = DataQuality {
         checked: inside.len(),
         ..Default::default()
@@ -80,11 +99,18 @@ pub fn data_quality(inside: &[&Observation]) -> DataQuality {
 }
 
 pub fn readiness(all: &[Observation]) -> Readiness {
-    let mut per_agent: BTreeMap<String, usize> = BTreeMap::new();
+    let mut counts: Vec<(&str, usize)> = Vec::new();
     for o in all.iter().filter(|o| o.acceptance > READY_BAR) {
-        *per_agent.entry(o.agent.clone()).or_default() += 1;
+        match counts.iter_mut().find(|(a, _)| *a == o.agent) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((&o.agent, 1)),
+        }
     }
-    let above_bar = per_agent.values().sum();
+    let above_bar = counts.iter().map(|(_, n)| n).sum();
+    let per_agent = counts
+        .into_iter()
+        .map(|(agent, n)| (agent.to_owned(), n))
+        .collect();
     Readiness {
         above_bar,
         needed: READY_MIN,
@@ -97,7 +123,12 @@ pub fn readiness(all: &[Observation]) -> Readiness {
 pub fn system(inside: &[&Observation], all: &[Observation]) -> System {
     let n = inside.len();
     let mean = (n > 0).then(|| inside.iter().map(|o| o.acceptance).sum::<f64>() / n as f64);
-    let kinds: HashSet<&str> = inside.iter().map(|o| o.intent_type.as_str()).collect();
+    let mut kinds: Vec<&str> = Vec::new();
+    for o in inside {
+        if !kinds.contains(&o.intent_type.as_str()) {
+            kinds.push(&o.intent_type);
+        }
+    }
     System {
         intents_processed: n,
         intent_types: kinds.len(),

@@ -3,10 +3,9 @@
 use super::compare::{quartiles, Quartiles};
 use super::kpi::System;
 use super::Observation;
-use crate::stats::{kruskal_wallis, mean_ci, median, ols_slope, wilson, Estimate};
+use crate::stats::{kruskal_wallis_ranked, mean_ci, median, ols_slope, wilson, Estimate, Ranks};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// Intent-type groups smaller than this are marked `small` and ranked only when no group is
 /// large enough.
@@ -147,26 +146,37 @@ fn weekday_pattern(obs: &[&Observation]) -> Vec<DayStat> {
 /// The calendar days (UTC) with the highest and lowest mean acceptance, among days with at
 /// least [`MIN_DAY`] settlements.
 fn best_and_worst_days(obs: &[&Observation]) -> (Option<DayStat>, Option<DayStat>) {
-    let mut by_date: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    for o in obs {
-        by_date
-            .entry(o.at.format("%Y-%m-%d").to_string())
-            .or_default()
-            .push(o.acceptance);
+    // Group by day over a date-ordered copy (usually already in order: cheap to sort).
+    let mut obs: Vec<&Observation> = obs.to_vec();
+    obs.sort_by_key(|o| o.at.date_naive());
+    let obs = obs.as_slice();
+    let mut days: Vec<(NaiveDate, std::ops::Range<usize>, f64)> = Vec::new();
+    for (i, o) in obs.iter().enumerate() {
+        let d = o.at.date_naive();
+        match days.last_mut() {
+            Some((day, range, sum)) if *day == d => {
+                range.end = i + 1;
+                *sum += o.acceptance;
+            }
+            _ => days.push((d, i..i + 1, o.acceptance)),
+        }
     }
-    let days: Vec<DayStat> = by_date
-        .into_iter()
-        .filter(|(_, v)| v.len() >= MIN_DAY)
-        .filter_map(|(day, v)| mean_ci(&v, 0.0, 1.0).map(|acceptance| DayStat { day, acceptance }))
-        .collect();
-    if days.len() < 2 {
+    let ranked: Vec<&(NaiveDate, std::ops::Range<usize>, f64)> =
+        days.iter().filter(|(_, r, _)| r.len() >= MIN_DAY).collect();
+    if ranked.len() < 2 {
         return (None, None);
     }
-    let cmp = |a: &&DayStat, b: &&DayStat| a.acceptance.value.total_cmp(&b.acceptance.value);
-    (
-        days.iter().max_by(cmp).cloned(),
-        days.iter().min_by(cmp).cloned(),
-    )
+    let mean = |d: &&&(NaiveDate, std::ops::Range<usize>, f64)| d.2 / d.1.len() as f64;
+    let stat = |d: &(NaiveDate, std::ops::Range<usize>, f64)| {
+        let v: Vec<f64> = obs[d.1.clone()].iter().map(|o| o.acceptance).collect();
+        mean_ci(&v, 0.0, 1.0).map(|acceptance| DayStat {
+            day: d.0.format("%Y-%m-%d").to_string(),
+            acceptance,
+        })
+    };
+    let best = ranked.iter().max_by(|a, b| mean(a).total_cmp(&mean(b)));
+    let worst = ranked.iter().min_by(|a, b| mean(a).total_cmp(&mean(b)));
+    (best.and_then(|d| stat(d)), worst.and_then(|d| stat(d)))
 }
 
 /// Whether acceptance differs between intent types: Kruskal–Wallis H with its p-value and the
@@ -258,23 +268,27 @@ pub fn satisfaction(o: &Observation) -> f64 {
     }
 }
 
-fn seasonality(obs: &[&Observation]) -> Option<Seasonality> {
+fn seasonality(obs: &[&Observation], ranked: &Ranks) -> Option<Seasonality> {
     let first = obs.iter().map(|o| o.at).min()?;
     let last = obs.iter().map(|o| o.at).max()?;
     let span_days = (last - first).num_days();
     if span_days < SEASON_DAYS {
         return None;
     }
+    let labels: Vec<usize> = obs
+        .iter()
+        .map(|o| o.at.weekday().num_days_from_monday() as usize)
+        .collect();
+    let (h, p_value, epsilon_squared) = kruskal_wallis_ranked(ranked, &labels, 7)?;
     let mut by_day: [Vec<f64>; 7] = Default::default();
-    for o in obs {
-        by_day[o.at.weekday().num_days_from_monday() as usize].push(o.acceptance);
+    for (o, d) in obs.iter().zip(&labels) {
+        by_day[*d].push(o.acceptance);
     }
     let groups: Vec<&[f64]> = by_day
         .iter()
         .filter(|g| !g.is_empty())
         .map(Vec::as_slice)
         .collect();
-    let (h, p_value, epsilon_squared) = kruskal_wallis(&groups)?;
     let means: Vec<f64> = groups
         .iter()
         .map(|g| g.iter().sum::<f64>() / g.len() as f64)
@@ -344,8 +358,9 @@ fn agent_summary(
     let costs: Vec<f64> = obs.iter().map(|o| f64::from(o.edit_cost)).collect();
     let norms: Vec<f64> = obs.iter().map(|o| o.edit_cost_norm).collect();
     let window = |from: i64, to: i64| -> Vec<f64> {
+        let (after, until) = (now - Duration::days(from), now - Duration::days(to));
         obs.iter()
-            .filter(|o| o.at > now - Duration::days(from) && o.at <= now - Duration::days(to))
+            .filter(|o| o.at > after && o.at <= until)
             .map(|o| o.acceptance)
             .collect()
     };
@@ -360,20 +375,36 @@ fn agent_summary(
         }),
         _ => None,
     };
-    let mut by_intent: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-    for o in obs {
-        by_intent
-            .entry(&o.intent_type)
-            .or_default()
-            .push(o.acceptance);
-    }
+    // Intent types, labelled once (there are few: a linear search beats a map).
+    let mut kinds: Vec<&str> = Vec::new();
+    let mut values: Vec<Vec<f64>> = Vec::new();
+    let labels: Vec<usize> = obs
+        .iter()
+        .map(|o| {
+            let k = match kinds.iter().position(|k| *k == o.intent_type) {
+                Some(k) => k,
+                None => {
+                    kinds.push(&o.intent_type);
+                    values.push(Vec::new());
+                    kinds.len() - 1
+                }
+            };
+            values[k].push(o.acceptance);
+            k
+        })
+        .collect();
     let best_day_worst = best_and_worst_days(obs);
-    let groups: Vec<&[f64]> = by_intent.values().map(Vec::as_slice).collect();
-    let intent_effect = kruskal_wallis(&groups).map(|(h, p_value, epsilon_squared)| GroupTest {
-        h,
-        p_value,
-        epsilon_squared,
-    });
+    let ranks = Ranks::of(&acceptance);
+    let intent_effect =
+        kruskal_wallis_ranked(&ranks, &labels, kinds.len()).map(|(h, p_value, epsilon_squared)| {
+            GroupTest {
+                h,
+                p_value,
+                epsilon_squared,
+            }
+        });
+    let mut by_intent: Vec<(&str, Vec<f64>)> = kinds.iter().copied().zip(values).collect();
+    by_intent.sort_by(|a, b| a.0.cmp(b.0));
     let intents: Vec<IntentStat> = by_intent
         .into_iter()
         .filter_map(|(kind, values)| {
@@ -398,6 +429,7 @@ fn agent_summary(
     let worst_intent = (ranked.len() > 1)
         .then(|| ranked.iter().min_by(by_mean).map(|i| i.intent_type.clone()))
         .flatten();
+    let norm_quartiles = quartiles(&norms)?;
     let times: Vec<f64> = obs
         .iter()
         .filter_map(|o| o.processing_ms)
@@ -411,8 +443,8 @@ fn agent_summary(
         acceptance_from_source: obs.iter().filter(|o| o.acceptance_from_source).count(),
         accepted: wilson(accepted, obs.len())?,
         median_edit_cost: median(&costs)?,
-        median_edit_cost_norm: median(&norms)?,
-        edit_cost_quartiles: quartiles(&norms)?,
+        median_edit_cost_norm: norm_quartiles.median,
+        edit_cost_quartiles: norm_quartiles,
         edit_cost_histogram: histogram(&norms),
         satisfaction: 100.0 * obs.iter().map(|o| satisfaction(o)).sum::<f64>() / obs.len() as f64,
         week_over_week,
@@ -420,7 +452,7 @@ fn agent_summary(
         intents,
         intent_effect,
         weekdays: weekday_pattern(obs),
-        seasonality: seasonality(obs),
+        seasonality: seasonality(obs, &ranks),
         best_day: best_day_worst.0,
         worst_day: best_day_worst.1,
         best_intent,
@@ -444,10 +476,15 @@ pub fn summarize(
         .iter()
         .filter(|o| o.at <= to && from.is_none_or(|f| o.at > f))
         .collect();
-    let mut by_agent: BTreeMap<&str, Vec<&Observation>> = BTreeMap::new();
+    // Few agents: a linear search beats a map.
+    let mut by_agent: Vec<(&str, Vec<&Observation>)> = Vec::new();
     for o in &inside {
-        by_agent.entry(&o.agent).or_default().push(o);
+        match by_agent.iter_mut().find(|(a, _)| *a == o.agent) {
+            Some((_, v)) => v.push(o),
+            None => by_agent.push((&o.agent, vec![o])),
+        }
     }
+    by_agent.sort_by(|a, b| a.0.cmp(b.0));
     let all: Vec<f64> = inside.iter().map(|o| o.acceptance).collect();
     Summary {
         range,
@@ -659,11 +696,14 @@ mod range_tests {
             })
             .collect();
         let refs: Vec<&Observation> = obs.iter().collect();
-        let s = seasonality(&refs).unwrap();
+        let ranked = Ranks::of(&refs.iter().map(|o| o.acceptance).collect::<Vec<_>>());
+        let s = seasonality(&refs, &ranked).unwrap();
         assert_eq!(s.span_days, 34);
         assert!(s.weekday_effect.p_value < 0.001, "{s:?}");
         assert!((s.amplitude - 0.4).abs() < 1e-9, "{s:?}");
         // Three weeks are not enough.
-        assert!(seasonality(&refs[..63]).is_none());
+        let short = &refs[..63];
+        let ranked = Ranks::of(&short.iter().map(|o| o.acceptance).collect::<Vec<_>>());
+        assert!(seasonality(short, &ranked).is_none());
     }
 }

@@ -315,48 +315,80 @@ pub fn ols_slope(x: &[f64], y: &[f64]) -> Option<(f64, f64)> {
 /// degrees of freedom): `(H, p-value, ε² = H / (N − 1))`. `None` with fewer than two non-empty
 /// groups.
 pub fn kruskal_wallis(groups: &[&[f64]]) -> Option<(f64, f64, f64)> {
-    let groups: Vec<&[f64]> = groups.iter().copied().filter(|g| !g.is_empty()).collect();
-    if groups.len() < 2 {
-        return None;
-    }
-    let mut all: Vec<(f64, usize)> = groups
+    let values: Vec<f64> = groups.iter().flat_map(|g| g.iter().copied()).collect();
+    let labels: Vec<usize> = groups
         .iter()
         .enumerate()
-        .flat_map(|(i, g)| g.iter().map(move |v| (*v, i)))
+        .flat_map(|(i, g)| std::iter::repeat_n(i, g.len()))
         .collect();
-    all.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let n = all.len();
-    let mut rank_sums = vec![0.0; groups.len()];
-    let mut ties = 0.0;
-    let mut i = 0;
-    while i < n {
-        let mut j = i;
-        while j + 1 < n && all[j + 1].0 == all[i].0 {
-            j += 1;
+    let ranked = Ranks::of(&values);
+    kruskal_wallis_ranked(&ranked, &labels, groups.len())
+}
+
+/// Average ranks (1-based, ties sharing their mean rank) of a sample, and Σ(t³ − t) over the
+/// tie groups — computed once, reused by rank tests over several groupings of the same values.
+pub struct Ranks {
+    pub ranks: Vec<f64>,
+    pub ties: f64,
+}
+
+impl Ranks {
+    pub fn of(values: &[f64]) -> Ranks {
+        let mut order: Vec<(f64, u32)> = values.iter().copied().zip(0u32..).collect();
+        order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        let mut ranks = vec![0.0; values.len()];
+        let mut ties = 0.0;
+        let n = order.len();
+        let mut i = 0;
+        while i < n {
+            let mut j = i;
+            while j + 1 < n && order[j + 1].0 == order[i].0 {
+                j += 1;
+            }
+            let rank = (i + j) as f64 / 2.0 + 1.0;
+            let t = (j - i + 1) as f64;
+            ties += t * t * t - t;
+            for (_, k) in &order[i..=j] {
+                ranks[*k as usize] = rank;
+            }
+            i = j + 1;
         }
-        let rank = (i + j) as f64 / 2.0 + 1.0;
-        let t = (j - i + 1) as f64;
-        ties += t * t * t - t;
-        for item in &all[i..=j] {
-            rank_sums[item.1] += rank;
-        }
-        i = j + 1;
+        Ranks { ranks, ties }
     }
-    let nf = n as f64;
+}
+
+/// Kruskal–Wallis over ranked values, value `i` in group `labels[i]` (< `k`); as
+/// [`kruskal_wallis`].
+pub fn kruskal_wallis_ranked(
+    ranked: &Ranks,
+    labels: &[usize],
+    k: usize,
+) -> Option<(f64, f64, f64)> {
+    let mut sums = vec![0.0; k];
+    let mut sizes = vec![0usize; k];
+    for (r, g) in ranked.ranks.iter().zip(labels) {
+        sums[*g] += r;
+        sizes[*g] += 1;
+    }
+    let present = sizes.iter().filter(|n| **n > 0).count();
+    if present < 2 {
+        return None;
+    }
+    let nf = ranked.ranks.len() as f64;
     let h_raw = 12.0 / (nf * (nf + 1.0))
-        * groups
+        * sums
             .iter()
-            .zip(&rank_sums)
-            .map(|(g, r)| r * r / g.len() as f64)
+            .zip(&sizes)
+            .filter(|(_, n)| **n > 0)
+            .map(|(r, n)| r * r / *n as f64)
             .sum::<f64>()
         - 3.0 * (nf + 1.0);
-    let correction = 1.0 - ties / (nf * nf * nf - nf);
+    let correction = 1.0 - ranked.ties / (nf * nf * nf - nf);
     if correction <= 0.0 {
         return Some((0.0, 1.0, 0.0));
     }
     let h = h_raw / correction;
-    let chi =
-        statrs::distribution::ChiSquared::new((groups.len() - 1) as f64).expect("positive df");
+    let chi = statrs::distribution::ChiSquared::new((present - 1) as f64).expect("positive df");
     Some((h, (1.0 - chi.cdf(h)).clamp(0.0, 1.0), h / (nf - 1.0)))
 }
 
@@ -390,5 +422,68 @@ mod trend_tests {
         let (_, p, _) = kruskal_wallis(&[&[0.5, 0.5], &[0.5, 0.5]]).unwrap();
         assert_eq!(p, 1.0);
         assert!(kruskal_wallis(&[&[1.0], &[]]).is_none());
+    }
+}
+
+/// The Wilcoxon signed-rank test of paired differences (two-sided; zero differences dropped,
+/// tied ranks averaged, normal approximation with the tie and continuity corrections, as
+/// scipy's `wilcoxon(zero_method="wilcox", correction=True, method="approx")`).
+/// Returns `(W+, p-value)`, or `None` with fewer than two non-zero differences.
+pub fn wilcoxon_signed_rank(differences: &[f64]) -> Option<(f64, f64)> {
+    let mut d: Vec<f64> = differences
+        .iter()
+        .copied()
+        .filter(|x| *x != 0.0 && x.is_finite())
+        .collect();
+    if d.len() < 2 {
+        return None;
+    }
+    d.sort_by(|a, b| a.abs().total_cmp(&b.abs()));
+    let n = d.len();
+    let (mut w_plus, mut ties) = (0.0, 0.0);
+    let mut i = 0;
+    while i < n {
+        let mut j = i;
+        while j + 1 < n && d[j + 1].abs() == d[i].abs() {
+            j += 1;
+        }
+        let rank = (i + j) as f64 / 2.0 + 1.0;
+        let t = (j - i + 1) as f64;
+        ties += t * t * t - t;
+        w_plus += rank * d[i..=j].iter().filter(|x| **x > 0.0).count() as f64;
+        i = j + 1;
+    }
+    let nf = n as f64;
+    let mean = nf * (nf + 1.0) / 4.0;
+    let var = nf * (nf + 1.0) * (2.0 * nf + 1.0) / 24.0 - ties / 48.0;
+    if var <= 0.0 {
+        return Some((w_plus, 1.0));
+    }
+    let diff = w_plus - mean;
+    let z = (diff.abs() - 0.5).max(0.0) / var.sqrt();
+    let normal = Normal::new(0.0, 1.0).expect("standard normal");
+    Some((w_plus, (2.0 * (1.0 - normal.cdf(z))).clamp(0.0, 1.0)))
+}
+
+#[cfg(test)]
+mod wilcoxon_tests {
+    use super::*;
+
+    #[test]
+    fn wilcoxon_by_hand() {
+        // d = 1, 2, 3, 4, 5, −6: ranks 1..6, W+ = 15, mean 10.5, var = 6·7·13/24 = 22.75;
+        // z = (4.5 − 0.5) / 4.7697 = 0.8386 → p = 0.4017 (scipy: 0.40163).
+        let (w, p) = wilcoxon_signed_rank(&[1.0, 2.0, 3.0, 4.0, 5.0, -6.0]).unwrap();
+        assert_eq!(w, 15.0);
+        assert!((p - 0.4017).abs() < 1e-3, "{p}");
+        // All positive and many: clearly significant.
+        let up: Vec<f64> = (1..=30).map(f64::from).collect();
+        assert!(wilcoxon_signed_rank(&up).unwrap().1 < 1e-5);
+        // Zeros are dropped; fewer than two left → no test.
+        assert!(wilcoxon_signed_rank(&[0.0, 0.0, 1.0]).is_none());
+        // Ties: |d| = 1, 1, 1, 1 with signs + + − −: W+ = 5 = mean → p = 1.
+        let (w, p) = wilcoxon_signed_rank(&[1.0, 1.0, -1.0, -1.0]).unwrap();
+        assert_eq!(w, 5.0);
+        assert!((p - 1.0).abs() < 1e-9);
     }
 }

@@ -7,7 +7,7 @@ use super::schema::*;
 use super::{decode, Store, StoreError};
 use crate::model::Settlement;
 use chrono::{DateTime, Utc};
-use redb::{ReadableDatabase, ReadableTable};
+use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
 /// FNV-1a over a record's stored bytes: cheap, stable across builds.
 fn fingerprint(bytes: &[u8]) -> u64 {
@@ -39,6 +39,26 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// Every cached measure, in id order (not time order), if the cache covers every
+    /// settlement; `None` if some settlement has no entry yet. A sequential read: much faster
+    /// than one lookup per settlement.
+    pub fn all_measures_if_complete(
+        &self,
+        mut visit: impl FnMut(&[u8]),
+    ) -> Result<Option<()>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let records = txn.open_table(SETTLEMENTS)?;
+        let measures = txn.open_table(MEASURES)?;
+        if measures.len()? != records.len()? {
+            return Ok(None);
+        }
+        for entry in measures.iter()? {
+            let (_, value) = entry?;
+            visit(value.value().1);
+        }
+        Ok(Some(()))
     }
 
     /// The records with these ids, each with the fingerprint to hand back to [`Store::put_measures`].

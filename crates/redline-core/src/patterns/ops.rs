@@ -1,0 +1,232 @@
+//! Edit operations: the word diff of an AI output → final version as deletions, insertions and
+//! replacements, each with its character offsets in both texts. A deletion or insertion that
+//! spans several sentences is split at the sentence boundaries (UAX #29), so that "the person
+//! removed the opener and the closing line" reads as two operations, not one run of text; a
+//! replacement keeps only its last old sentence and first new sentence paired, the sentences
+//! before (after) it being whole deletions (insertions).
+//! Applying the operations to the AI output rebuilds the final version exactly ([`apply`]).
+
+use crate::diff::{word_diff, SpanKind};
+use serde::{Deserialize, Serialize};
+use unicode_segmentation::UnicodeSegmentation;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpKind {
+    Delete,
+    Insert,
+    Replace,
+}
+
+/// One edit. Offsets count Unicode scalar values (characters), `start..end`, in the AI output
+/// (`old_*`) and in the final version (`new_*`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditOp {
+    pub kind: OpKind,
+    pub old_start: usize,
+    pub old_end: usize,
+    pub new_start: usize,
+    pub new_end: usize,
+    /// The removed text (empty for an insertion).
+    pub old_text: String,
+    /// The added text (empty for a deletion).
+    pub new_text: String,
+}
+
+/// Split `text` into sentence pieces (UAX #29); the pieces concatenate to `text`.
+pub fn sentences(text: &str) -> impl Iterator<Item = &str> {
+    text.split_sentence_bounds()
+}
+
+/// The edit operations that turn `old` into `new`.
+pub fn edit_ops(old: &str, new: &str) -> Vec<EditOp> {
+    let spans = word_diff(old, new);
+    let mut ops = Vec::new();
+    let (mut o, mut n) = (0usize, 0usize);
+    let mut i = 0;
+    while i < spans.len() {
+        let span = &spans[i];
+        let len = span.text.chars().count();
+        match span.kind {
+            SpanKind::Equal => {
+                o += len;
+                n += len;
+                i += 1;
+            }
+            SpanKind::Delete => {
+                if let Some(next) = spans.get(i + 1).filter(|s| s.kind == SpanKind::Insert) {
+                    // Whole sentences before the last one on the old side were deleted, and
+                    // sentences after the first one on the new side were added; the last old
+                    // piece and the first new piece replace each other.
+                    let olds: Vec<&str> = sentences(&span.text).collect();
+                    let news: Vec<&str> = sentences(&next.text).collect();
+                    let (last_old, whole_old) = olds.split_last().expect("a non-empty span");
+                    let (first_new, more_new) = news.split_first().expect("a non-empty span");
+                    for piece in whole_old {
+                        let l = piece.chars().count();
+                        ops.push(EditOp {
+                            kind: OpKind::Delete,
+                            old_start: o,
+                            old_end: o + l,
+                            new_start: n,
+                            new_end: n,
+                            old_text: (*piece).to_owned(),
+                            new_text: String::new(),
+                        });
+                        o += l;
+                    }
+                    let (lo, ln) = (last_old.chars().count(), first_new.chars().count());
+                    ops.push(EditOp {
+                        kind: OpKind::Replace,
+                        old_start: o,
+                        old_end: o + lo,
+                        new_start: n,
+                        new_end: n + ln,
+                        old_text: (*last_old).to_owned(),
+                        new_text: (*first_new).to_owned(),
+                    });
+                    o += lo;
+                    n += ln;
+                    for piece in more_new {
+                        let l = piece.chars().count();
+                        ops.push(EditOp {
+                            kind: OpKind::Insert,
+                            old_start: o,
+                            old_end: o,
+                            new_start: n,
+                            new_end: n + l,
+                            old_text: String::new(),
+                            new_text: (*piece).to_owned(),
+                        });
+                        n += l;
+                    }
+                    i += 2;
+                } else {
+                    for piece in sentences(&span.text) {
+                        let l = piece.chars().count();
+                        ops.push(EditOp {
+                            kind: OpKind::Delete,
+                            old_start: o,
+                            old_end: o + l,
+                            new_start: n,
+                            new_end: n,
+                            old_text: piece.to_owned(),
+                            new_text: String::new(),
+                        });
+                        o += l;
+                    }
+                    i += 1;
+                }
+            }
+            SpanKind::Insert => {
+                for piece in sentences(&span.text) {
+                    let l = piece.chars().count();
+                    ops.push(EditOp {
+                        kind: OpKind::Insert,
+                        old_start: o,
+                        old_end: o,
+                        new_start: n,
+                        new_end: n + l,
+                        old_text: String::new(),
+                        new_text: piece.to_owned(),
+                    });
+                    n += l;
+                }
+                i += 1;
+            }
+        }
+    }
+    ops
+}
+
+/// Apply `ops` (as [`edit_ops`] returns them: in order, not overlapping) to `old`.
+pub fn apply(old: &str, ops: &[EditOp]) -> String {
+    let chars: Vec<char> = old.chars().collect();
+    let mut out = String::with_capacity(old.len());
+    let mut at = 0;
+    for op in ops {
+        out.extend(&chars[at..op.old_start]);
+        out.push_str(&op.new_text);
+        at = op.old_end;
+    }
+    out.extend(&chars[at..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn ops_by_hand() {
+        let ai = "Let me help. Great question! We utilize the tool.";
+        let fin = "We use the tool. Owner: Dana.";
+        let ops = edit_ops(ai, fin);
+        let kinds: Vec<OpKind> = ops.iter().map(|o| o.kind).collect();
+        // Two opener sentences deleted (split at the sentence boundary), one word replaced,
+        // one sentence added.
+        assert_eq!(
+            kinds,
+            vec![
+                OpKind::Delete,
+                OpKind::Delete,
+                OpKind::Replace,
+                OpKind::Insert
+            ]
+        );
+        assert_eq!(ops[0].old_text, "Let me help. ");
+        assert_eq!(ops[1].old_text, "Great question! ");
+        assert_eq!(
+            (ops[2].old_text.as_str(), ops[2].new_text.as_str()),
+            ("utilize", "use")
+        );
+        assert_eq!(&ai[ops[2].old_start..ops[2].old_end], "utilize");
+        assert_eq!(apply(ai, &ops), fin);
+        assert!(edit_ops("Same.", "Same.").is_empty());
+        assert_eq!(apply("Same.", &[]), "Same.");
+    }
+
+    #[test]
+    fn offsets_count_characters_not_bytes() {
+        let ai = "Größe prüfen 🙂. Danke.";
+        let fin = "Größe prüfen. Danke!";
+        let ops = edit_ops(ai, fin);
+        let chars: Vec<char> = ai.chars().collect();
+        for op in &ops {
+            let old: String = chars[op.old_start..op.old_end].iter().collect();
+            assert_eq!(old, op.old_text);
+        }
+        assert_eq!(apply(ai, &ops), fin);
+    }
+
+    proptest! {
+        #[test]
+        fn applying_the_ops_rebuilds_the_final_version(
+            old in "([A-Za-zé😀]{1,6}[ .,!?\n]{1,2}){0,30}",
+            new in "([A-Za-zé😀]{1,6}[ .,!?\n]{1,2}){0,30}",
+        ) {
+            let ops = edit_ops(&old, &new);
+            prop_assert_eq!(apply(&old, &ops), new.clone());
+            // Offsets are consistent with the texts on both sides.
+            let o: Vec<char> = old.chars().collect();
+            let n: Vec<char> = new.chars().collect();
+            for op in &ops {
+                prop_assert_eq!(o[op.old_start..op.old_end].iter().collect::<String>(), op.old_text.clone());
+                prop_assert_eq!(n[op.new_start..op.new_end].iter().collect::<String>(), op.new_text.clone());
+            }
+        }
+
+        #[test]
+        fn edits_of_a_text_rebuild_it(
+            words in proptest::collection::vec("[a-z]{1,7}", 1..60),
+            cut in 0usize..60, add in "[a-z ]{0,20}",
+        ) {
+            let old = words.join(" ");
+            let mut w = words.clone();
+            if cut < w.len() { w.remove(cut); }
+            let new = format!("{} {add}", w.join(" "));
+            prop_assert_eq!(apply(&old, &edit_ops(&old, &new)), new);
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! Pattern mining on hand-written edge cases. The sample-data recovery tests are in
+//! tests/patterns.rs.
+
+use super::*;
+use crate::model::*;
+
+fn s(id: &str, agent: &str, ai: &str, fin: &str) -> Settlement {
+    Settlement {
+        id: SettlementId::new(id).unwrap(),
+        agent: AgentName::new(agent).unwrap(),
+        intent_type: IntentType::new("operational"),
+        intent: String::new(),
+        system_prompt: None,
+        ai_output: ai.into(),
+        final_output: fin.into(),
+        created_at: chrono::Utc::now(),
+        acceptance_rate: None,
+        prompt_version: None,
+        processing_ms: None,
+        error: None,
+        source: Source {
+            kind: SourceKind::Import,
+            id: "t".into(),
+            last_edited: None,
+        },
+    }
+}
+
+#[test]
+fn categories_by_hand() {
+    let c = |ai: &str, fin: &str| categorise(ai, fin, &edit_ops(ai, fin));
+    assert_eq!(
+        c("Same text here.", "Same text here."),
+        Category::AcceptedAsIs
+    );
+    assert_eq!(c("", ""), Category::AcceptedAsIs);
+    let long = "one two three four five six seven eight nine ten eleven twelve.";
+    assert_eq!(
+        c(
+            long,
+            "one two three four five six seven eight nine ten eleven twelve!"
+        ),
+        Category::LightPolish
+    );
+    assert_eq!(c(long, "one two three four five six."), Category::Trimmed);
+    assert_eq!(
+        c("one two three.", "one two three four five six seven eight."),
+        Category::Expanded
+    );
+    assert_eq!(
+        c(long, "Completely different words entirely here."),
+        Category::Rewritten
+    );
+    assert_eq!(c("Draft text.", ""), Category::Rewritten);
+    assert_eq!(
+        c(
+            "alpha beta gamma delta epsilon zeta eta theta",
+            "eta theta alpha beta gamma delta epsilon zeta"
+        ),
+        Category::Restructured
+    );
+    assert_eq!(
+        c(
+            "We utilize the tool and commence the work and leverage the plan today",
+            "We use the tool and start the work and apply the plan today"
+        ),
+        Category::ToneChange
+    );
+}
+
+#[test]
+fn a_consistently_deleted_opener_is_one_phrase_with_its_share() {
+    let mut all = Vec::new();
+    for i in 0..40 {
+        let body = format!("Item {i} ships on Friday to the warehouse.");
+        let ai = format!("Let me analyze this for you. {body}");
+        // Removed in 30 of 40.
+        let fin = if i < 30 { body.clone() } else { ai.clone() };
+        all.push(s(&format!("a{i}"), "A", &ai, &fin));
+    }
+    let r = mine_slice(&all);
+    assert_eq!(r.agents.len(), 1);
+    let a = &r.agents[0];
+    let top = &a.deleted[0];
+    assert_eq!(top.text, "let me analyze this for you");
+    assert_eq!((top.hits, top.support), (30, 40));
+    assert!((top.share.value - 0.75).abs() < 1e-9);
+    // Not a pile of fragments: no other deleted phrase is part of it.
+    assert!(
+        a.deleted
+            .iter()
+            .skip(1)
+            .all(|p| !top.text.contains(&p.text)),
+        "{:?}",
+        a.deleted
+    );
+    assert_eq!(top.examples.len(), EXAMPLES);
+    assert!(a.recommendations[0]
+        .text
+        .contains("let me analyze this for you"));
+    assert_eq!(a.categories[&Category::AcceptedAsIs], 10);
+}
+
+#[test]
+fn long_sentences_merge_into_one_maximal_phrase() {
+    let hedge = "It is worth noting that this may vary depending on circumstances.";
+    let all: Vec<Settlement> = (0..20)
+        .map(|i| {
+            let body = format!("Order {i} is late.");
+            s(&format!("h{i}"), "A", &format!("{body} {hedge}"), &body)
+        })
+        .collect();
+    let a = &mine_slice(&all).agents[0];
+    assert_eq!(
+        a.deleted[0].text,
+        "it is worth noting that this may vary depending on circumstances"
+    );
+    assert_eq!(a.deleted.len(), 1, "{:?}", a.deleted);
+}
+
+#[test]
+fn replacements_and_additions_are_found() {
+    let all: Vec<Settlement> = (0..30)
+        .map(|i| {
+            let ai = format!("We utilize the report {i}.");
+            let fin = if i % 3 == 0 {
+                ai.clone()
+            } else {
+                format!("We use the report {i}. Next step: Dana owns it.")
+            };
+            s(&format!("r{i}"), "A", &ai, &fin)
+        })
+        .collect();
+    let a = &mine_slice(&all).agents[0];
+    let r = &a.replacements[0];
+    assert_eq!((r.from.as_str(), r.to.as_str()), ("utilize", "use"));
+    assert_eq!((r.hits, r.support), (20, 30));
+    assert!(a
+        .added
+        .iter()
+        .any(|p| p.text == "next step dana owns it" && p.hits == 20));
+    assert!(a.recommendations.iter().any(|r| r.kind == "replace"));
+}
+
+#[test]
+fn edge_cases_do_not_break_mining() {
+    let big = "Word ".repeat(20_000); // 100 KB
+    let all = vec![
+        s("e1", "A", "Identical.", "Identical."),
+        s(
+            "e2",
+            "A",
+            "Completely rewritten text.",
+            "Nothing alike remains here.",
+        ),
+        s("e3", "A", "Some draft.", ""),
+        s(
+            "e4",
+            "A",
+            "First sentence. Second sentence.",
+            "Second sentence. First sentence.",
+        ),
+        s(
+            "e5",
+            "A",
+            "Größe prüfen 🙂 bitte.",
+            "Größe prüfen bitte 🎉.",
+        ),
+        s("e6", "A", "日本語のテキストです。", "日本語の文章です。"),
+        s("e7", "A", &big, &format!("{big}Done.")),
+        s("e8", "A", "", "Only a final version."),
+    ];
+    let r = mine_slice(&all);
+    let a = &r.agents[0];
+    assert_eq!(a.settlements, 8);
+    assert_eq!(a.categories.values().sum::<usize>(), 8);
+    // Too few settlements for any pattern to count: nothing is claimed.
+    assert!(a.deleted.is_empty() && a.added.is_empty() && a.replacements.is_empty());
+    assert!(mine_slice(&[]).agents.is_empty());
+}
+
+#[test]
+fn agents_are_kept_apart_and_summed_overall() {
+    let mut all = Vec::new();
+    for i in 0..20 {
+        all.push(s(
+            &format!("x{i}"),
+            "X",
+            &format!("Great question! Task {i} is done."),
+            &format!("Task {i} is done."),
+        ));
+        all.push(s(
+            &format!("y{i}"),
+            "Y",
+            &format!("Task {i} is done. I hope this helps!"),
+            &format!("Task {i} is done."),
+        ));
+    }
+    let r = mine_slice(&all);
+    let names: Vec<&str> = r.agents.iter().map(|a| a.agent.as_str()).collect();
+    assert_eq!(names, vec!["X", "Y", ALL_AGENTS]);
+    assert_eq!(r.agents[0].deleted[0].text, "great question");
+    assert!(r.agents[0].deleted.iter().all(|p| !p.text.contains("hope")));
+    assert_eq!(r.agents[1].deleted[0].text, "i hope this helps");
+    let overall = &r.agents[2];
+    assert_eq!(overall.settlements, 40);
+    let gq = overall
+        .deleted
+        .iter()
+        .find(|p| p.text == "great question")
+        .unwrap();
+    assert_eq!((gq.hits, gq.support), (20, 20));
+}

@@ -1,0 +1,232 @@
+//! Tone features of a text, compared between the AI output and the final version: formality
+//! (contractions, formal words and connectives, hedges, pronouns, sentence length), sentiment
+//! (VADER, per sentence, averaged), length, and structure (bullets, headings, paragraphs).
+
+use super::ops::sentences;
+use serde::Serialize;
+use std::sync::OnceLock;
+use unicode_segmentation::UnicodeSegmentation;
+use vader_parity::SentimentIntensityAnalyzer;
+
+/// The features, in the order of [`FEATURES`].
+pub type Features = [f64; 10];
+
+/// Name, unit, and what an increase means, for each feature.
+pub const FEATURES: [(&str, &str, &str); 10] = [
+    ("contractions", "per 100 words", "less formal"),
+    ("formal_words", "per 100 words", "more formal"),
+    ("hedges", "per 100 words", "more hedged"),
+    ("first_person", "per 100 words", "more personal (I, we)"),
+    ("second_person", "per 100 words", "more direct (you)"),
+    ("sentence_length", "words per sentence", "longer sentences"),
+    ("sentiment", "VADER compound, −1..1", "more positive"),
+    ("words", "words", "longer"),
+    ("bullets", "lines", "more list items"),
+    ("paragraphs", "paragraphs", "more paragraphs"),
+];
+
+const CONTRACTION_ENDINGS: [&str; 6] = ["n't", "'re", "'ll", "'ve", "'m", "'d"];
+const CONTRACTED: [&str; 8] = [
+    "let's", "it's", "that's", "there's", "here's", "what's", "who's", "we're",
+];
+const FORMAL: [&str; 22] = [
+    "however",
+    "therefore",
+    "furthermore",
+    "moreover",
+    "additionally",
+    "consequently",
+    "thus",
+    "hence",
+    "nevertheless",
+    "accordingly",
+    "whereas",
+    "utilize",
+    "utilise",
+    "commence",
+    "leverage",
+    "facilitate",
+    "endeavor",
+    "regarding",
+    "pursuant",
+    "henceforth",
+    "recommended",
+    "aforementioned",
+];
+const HEDGES: [&str; 13] = [
+    "may",
+    "might",
+    "could",
+    "possibly",
+    "potentially",
+    "perhaps",
+    "likely",
+    "somewhat",
+    "arguably",
+    "generally",
+    "typically",
+    "seemingly",
+    "presumably",
+];
+const FIRST: [&str; 8] = ["i", "me", "my", "mine", "we", "us", "our", "ours"];
+const SECOND: [&str; 4] = ["you", "your", "yours", "yourself"];
+
+fn analyzer() -> &'static SentimentIntensityAnalyzer {
+    static A: OnceLock<SentimentIntensityAnalyzer> = OnceLock::new();
+    A.get_or_init(SentimentIntensityAnalyzer::new)
+}
+
+fn is_contraction(w: &str) -> bool {
+    let w = w.replace('’', "'");
+    CONTRACTED.contains(&w.as_str()) || CONTRACTION_ENDINGS.iter().any(|e| w.ends_with(e))
+}
+
+/// Measure a text.
+pub fn features(text: &str) -> Features {
+    let words: Vec<String> = text.unicode_words().map(|w| w.to_lowercase()).collect();
+    let n = words.len() as f64;
+    let per100 = |count: usize| {
+        if n > 0.0 {
+            100.0 * count as f64 / n
+        } else {
+            0.0
+        }
+    };
+    let count = |list: &[&str]| words.iter().filter(|w| list.contains(&w.as_str())).count();
+    let mut sentence_count = 0usize;
+    let mut sentiment = 0.0;
+    for s in sentences(text).filter(|s| s.chars().any(char::is_alphanumeric)) {
+        sentence_count += 1;
+        sentiment += analyzer().polarity_scores(s).compound;
+    }
+    let lines: Vec<&str> = text.lines().map(str::trim_start).collect();
+    let bullets = lines
+        .iter()
+        .filter(|l| {
+            l.starts_with("- ")
+                || l.starts_with("* ")
+                || l.starts_with("• ")
+                || l.split_once(". ").is_some_and(|(d, _)| {
+                    !d.is_empty() && d.len() <= 3 && d.chars().all(|c| c.is_ascii_digit())
+                })
+        })
+        .count();
+    let paragraphs = text
+        .split("\n\n")
+        .filter(|p| p.chars().any(char::is_alphanumeric))
+        .count();
+    [
+        per100(words.iter().filter(|w| is_contraction(w)).count()),
+        per100(count(&FORMAL)),
+        per100(count(&HEDGES)),
+        per100(count(&FIRST)),
+        per100(count(&SECOND)),
+        if sentence_count > 0 {
+            n / sentence_count as f64
+        } else {
+            0.0
+        },
+        if sentence_count > 0 {
+            sentiment / sentence_count as f64
+        } else {
+            0.0
+        },
+        n,
+        bullets as f64,
+        paragraphs as f64,
+    ]
+}
+
+/// How one feature moved from the AI output to the final version across an agent's
+/// settlements: paired differences, Cohen's d_z (mean difference ÷ its standard deviation,
+/// capped at ±10) and the Wilcoxon signed-rank test.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ToneShift {
+    pub feature: &'static str,
+    pub unit: &'static str,
+    /// What a rise of this feature means ("less formal").
+    pub rise_means: &'static str,
+    pub n: usize,
+    pub mean_ai: f64,
+    pub mean_final: f64,
+    pub mean_change: f64,
+    pub effect_size: f64,
+    pub p_value: f64,
+    /// p < 0.01 and |d_z| ≥ 0.2 (at least a small effect).
+    pub significant: bool,
+}
+
+/// Shifts of every feature over paired `(ai, final)` measurements.
+pub fn shifts(pairs: &[(Features, Features)]) -> Vec<ToneShift> {
+    if pairs.len() < 2 {
+        return Vec::new();
+    }
+    let n = pairs.len() as f64;
+    FEATURES
+        .iter()
+        .enumerate()
+        .map(|(k, (feature, unit, rise_means))| {
+            let diffs: Vec<f64> = pairs.iter().map(|(a, f)| f[k] - a[k]).collect();
+            let mean = diffs.iter().sum::<f64>() / n;
+            let sd = (diffs.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+            // d_z, capped at ±10: identical non-zero differences (sd = 0) are as consistent as
+            // a shift can be.
+            let effect = if sd > 1e-12 {
+                (mean / sd).clamp(-10.0, 10.0)
+            } else if mean.abs() > 1e-12 {
+                10.0 * mean.signum()
+            } else {
+                0.0
+            };
+            let p = crate::stats::wilcoxon_signed_rank(&diffs).map_or(1.0, |(_, p)| p);
+            ToneShift {
+                feature,
+                unit,
+                rise_means,
+                n: pairs.len(),
+                mean_ai: pairs.iter().map(|(a, _)| a[k]).sum::<f64>() / n,
+                mean_final: pairs.iter().map(|(_, f)| f[k]).sum::<f64>() / n,
+                mean_change: mean,
+                effect_size: effect,
+                p_value: p,
+                significant: p < 0.01 && effect.abs() >= 0.2,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn features_by_hand() {
+        let f = features("We don't need it. However, you may utilize it.\n\n- one\n- two");
+        // Words: we don't need it however you may utilize it one two = 11.
+        assert_eq!(f[7], 11.0);
+        assert!((f[0] - 100.0 / 11.0).abs() < 1e-9); // don't
+        assert!((f[1] - 200.0 / 11.0).abs() < 1e-9); // however, utilize
+        assert!((f[2] - 100.0 / 11.0).abs() < 1e-9); // may
+        assert!((f[3] - 100.0 / 11.0).abs() < 1e-9); // we
+        assert!((f[4] - 100.0 / 11.0).abs() < 1e-9); // you
+        assert_eq!((f[8], f[9]), (2.0, 2.0));
+        assert!(features("This is wonderful, great work!")[6] > 0.5);
+        assert!(features("This is terrible and awful.")[6] < -0.5);
+        assert_eq!(features(""), [0.0; 10]);
+    }
+
+    #[test]
+    fn a_consistent_shift_is_significant_and_noise_is_not() {
+        let formal = features("It is recommended that we utilize the tool. However, it may help.");
+        let plain = features("We'll use the tool. It'll help.");
+        let pairs: Vec<_> = (0..40).map(|_| (formal, plain)).collect();
+        let s = shifts(&pairs);
+        let contractions = s.iter().find(|t| t.feature == "contractions").unwrap();
+        assert!(contractions.significant && contractions.mean_change > 0.0);
+        let formal_words = s.iter().find(|t| t.feature == "formal_words").unwrap();
+        assert!(formal_words.significant && formal_words.mean_change < 0.0);
+        // Unchanged texts: nothing moves.
+        let same: Vec<_> = (0..40).map(|_| (formal, formal)).collect();
+        assert!(shifts(&same).iter().all(|t| !t.significant));
+    }
+}
