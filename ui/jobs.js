@@ -5,7 +5,7 @@ import { api } from "./api.js";
 import { h, mount, fmtInt, toast } from "./dom.js";
 
 /** A progress bar with a Cancel button, fed by job-progress events while `run` is pending. */
-async function withProgress(area, unit, run) {
+export async function withProgress(area, unit, run) {
   const bar = h("progress", { id: "job-bar", max: 1, value: 0 });
   const label = h("span", { id: "job-label", class: "muted" }, "Starting…");
   const cancel = h("button", { id: "job-cancel", type: "button", class: "secondary" }, "Cancel");

@@ -161,3 +161,30 @@ pub fn after_change(app: &AppHandle) {
         }
     });
 }
+
+/// Mine the edit patterns of one agent (or all) over a range, as a cancellable job with
+/// `job-progress` events (`job: "patterns"`). `None` if cancelled.
+#[tauri::command]
+pub async fn mine_patterns(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    agent: String,
+    range: String,
+    intent_type: String,
+) -> Result<Option<redline_core::patterns::Report>, AppError> {
+    let range = Range::parse(&range).map_err(|m| AppError::new("invalid", m))?;
+    let (from, to) = range.bounds(chrono::Utc::now());
+    let given = |s: String| Some(s).filter(|s| !s.trim().is_empty());
+    let scope = redline_core::patterns::Scope {
+        agent: given(agent),
+        intent_type: given(intent_type),
+        from,
+        to: Some(to),
+    };
+    let store = state.store()?;
+    let mut on_step = crate::commands::progress(&app, "patterns");
+    crate::state::run_job(&state, move |cancel| {
+        redline_core::patterns::mine_store_with(&store, &scope, &mut on_step, &cancel)
+    })
+    .await
+}

@@ -120,7 +120,7 @@ struct Progress {
     step: Step,
 }
 
-fn progress(app: &AppHandle, job: &'static str) -> impl FnMut(Step) {
+pub fn progress(app: &AppHandle, job: &'static str) -> impl FnMut(Step) {
     let app = app.clone();
     move |step| {
         // A window that is gone cannot be told; the job goes on regardless.

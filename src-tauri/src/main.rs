@@ -61,6 +61,7 @@ fn main() {
             analytics::get_settings,
             analytics::set_threshold,
             analytics::save_file,
+            analytics::mine_patterns,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Redline window could not start");

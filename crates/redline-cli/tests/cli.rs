@@ -273,3 +273,74 @@ fn summary_and_alerts_on_sample_data() {
         .success()
         .stdout(predicate::str::contains("Mann–Whitney p ="));
 }
+
+#[test]
+fn patterns_improvements_and_diff() {
+    let (_dir, db) = setup();
+    redline(&db)
+        .args(["sample", "-n", "3000", "--seed", "9"])
+        .assert()
+        .success();
+    let out = redline(&db)
+        .args(["patterns", "--agent", "The Strategist", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let agents = r["agents"].as_array().unwrap();
+    // One agent asked for: no all-agents group.
+    assert_eq!(agents.len(), 1);
+    assert!(agents[0]["replacements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x["from"] == "it is recommended" && x["to"] == "we recommend"));
+    redline(&db)
+        .args(["improvements", "--agent", "The Strategist"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "Say “we recommend” instead of “it is recommended”",
+        ));
+    redline(&db)
+        .args(["patterns", "--agent", "Nobody"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "no settlements from an agent named 'Nobody'",
+        ));
+    // diff: offsets that cut the texts exactly, and ops that rebuild the final version.
+    let store = Store::open(&db).unwrap();
+    let page = store.list(&Filter::default(), 0, 50).unwrap();
+    drop(store);
+    let mut checked = 0;
+    for row in page.items.iter().take(20) {
+        let out = redline(&db)
+            .args(["diff", row.id.as_str(), "--json"])
+            .output()
+            .unwrap();
+        let ops: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+        let show = redline(&db)
+            .args(["show", row.id.as_str(), "--json"])
+            .output()
+            .unwrap();
+        let s: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+        let ai: Vec<char> = s["settlement"]["ai_output"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .collect();
+        for op in &ops {
+            let (a, b) = (
+                op["old_start"].as_u64().unwrap() as usize,
+                op["old_end"].as_u64().unwrap() as usize,
+            );
+            assert_eq!(
+                ai[a..b].iter().collect::<String>(),
+                op["old_text"].as_str().unwrap()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 0);
+}

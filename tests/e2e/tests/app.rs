@@ -530,3 +530,47 @@ fn dashboard_shows_the_sample_kpis_charts_and_the_planted_regression() {
     app.screenshot("22-dashboard-empty");
     assert_eq!(app.console_errors(), Vec::<String>::new());
 }
+
+#[test]
+#[ignore = "end-to-end: run by scripts/test with the app built, Xvfb and tauri-driver"]
+fn improvements_show_recommendations_and_the_settlements_behind_a_phrase() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("redline.redb");
+    {
+        let store = Store::open(&db).unwrap();
+        let spec = SampleSpec {
+            count: 3000,
+            seed: 4,
+            ..Default::default()
+        };
+        redline_core::import::load_sample(&store, &spec, &mut no_progress, &Cancel::new()).unwrap();
+    }
+    let app = App::start_with(dir, &db);
+    app.watch_console();
+    app.wait_text("#result-count", "the settlements", |t| t.ends_with("3,000"));
+    app.click("#nav-patterns");
+    app.wait_text("#rec-title", "recommendations", |t| {
+        t.contains("Recommended")
+    });
+    // The Strategist's planted tone shift is recommended back as a prompt change.
+    app.execute(
+        "const s = document.getElementById('imp-agent'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));",
+        vec![serde_json::json!("The Strategist")],
+    );
+    let recs = app.wait_text(
+        "#recommendations ol",
+        "the Strategist's recommendations",
+        |t| t.contains("we recommend"),
+    );
+    assert!(recs.contains("Remove “"), "{recs}");
+    app.screenshot("30-improvements");
+    // Enter on the first deleted phrase lists its settlements with the phrase marked.
+    app.send_keys("#deleted-table tbody tr:first-child", keys::ENTER);
+    app.wait_text("#examples h3", "the phrase's settlements", |t| {
+        t.to_lowercase().starts_with("deleted:")
+    });
+    app.find("#examples article mark.hit");
+    assert!(app.count("#examples article") >= 1);
+    app.screenshot("31-improvements-examples");
+    assert_eq!(app.console_errors(), Vec::<String>::new());
+}

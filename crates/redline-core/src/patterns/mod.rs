@@ -13,6 +13,7 @@
 pub mod ops;
 pub mod tone;
 
+use crate::job::{Cancel, Progress, Step};
 use crate::model::Settlement;
 use crate::stats::{wilson, Estimate};
 use ops::{edit_ops, sentences, EditOp, OpKind};
@@ -607,9 +608,21 @@ fn parallel<I: Sync, T: Send>(batch: &[I], work: impl Fn(&[I]) -> T + Sync) -> V
 const BATCH: usize = 2000;
 
 /// Mine the settlements that `scan` visits (it is called twice: once per pass).
-pub fn mine<E>(
+pub fn mine<E>(scan: impl FnMut(&mut dyn FnMut(Settlement)) -> Result<(), E>) -> Result<Report, E> {
+    mine_with(scan, None, &mut crate::job::no_progress, &Cancel::new())
+        .map(|r| r.expect("not cancelled"))
+}
+
+/// [`mine`] with progress (`done` counts settlements over both passes, so `total` is twice
+/// the settlements when known) and cancellation between batches (`Ok(None)`).
+pub fn mine_with<E>(
     mut scan: impl FnMut(&mut dyn FnMut(Settlement)) -> Result<(), E>,
-) -> Result<Report, E> {
+    settlements: Option<u64>,
+    on_step: Progress<'_>,
+    cancel: &Cancel,
+) -> Result<Option<Report>, E> {
+    let total = settlements.map(|n| 2 * n);
+    let mut done = 0u64;
     // Pass 1.
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     let mut pending: Vec<Settlement> = Vec::new();
@@ -636,13 +649,31 @@ pub fn mine<E>(
         pending.clear();
     };
     scan(&mut |s| {
+        if cancel.is_cancelled() {
+            return;
+        }
         pending.push(s);
         if pending.len() >= BATCH {
+            done += pending.len() as u64;
             flush1(&mut pending, &mut groups, &mut ops_of);
+            on_step(Step {
+                done,
+                total,
+                items: done,
+            });
         }
     })?;
+    if cancel.is_cancelled() {
+        return Ok(None);
+    }
+    done += pending.len() as u64;
     flush1(&mut pending, &mut groups, &mut ops_of);
-    let total: usize = groups.values().map(|g| g.settlements).sum();
+    on_step(Step {
+        done,
+        total,
+        items: done,
+    });
+    let count: usize = groups.values().map(|g| g.settlements).sum();
     if groups.len() > 1 {
         let mut all = Group::default();
         for g in groups.values() {
@@ -719,15 +750,33 @@ pub fn mine<E>(
         pending.clear();
     };
     scan(&mut |s| {
+        if cancel.is_cancelled() {
+            return;
+        }
         let ops = ops_of
             .remove(s.id.as_str())
             .unwrap_or_else(|| edit_ops(&s.ai_output, &s.final_output));
         pending.push((s, ops));
         if pending.len() >= BATCH {
+            done += pending.len() as u64;
             flush2(&mut pending, &mut tallies);
+            on_step(Step {
+                done,
+                total,
+                items: done,
+            });
         }
     })?;
+    if cancel.is_cancelled() {
+        return Ok(None);
+    }
+    done += pending.len() as u64;
     flush2(&mut pending, &mut tallies);
+    on_step(Step {
+        done,
+        total,
+        items: done,
+    });
 
     let mut agents = Vec::new();
     for (name, g) in groups {
@@ -737,10 +786,10 @@ pub fn mine<E>(
     }
     // The all-agents group goes last.
     agents.sort_by_key(|a| a.agent == ALL_AGENTS);
-    Ok(Report {
-        settlements: total,
+    Ok(Some(Report {
+        settlements: count,
         agents,
-    })
+    }))
 }
 
 /// Which settlements to mine.
@@ -759,25 +808,52 @@ pub fn mine_store(
     store: &crate::store::Store,
     scope: &Scope,
 ) -> Result<Report, crate::store::StoreError> {
+    mine_store_with(store, scope, &mut crate::job::no_progress, &Cancel::new())
+        .map(|r| r.expect("not cancelled"))
+}
+
+/// [`mine_store`] with progress and cancellation (`Ok(None)` when cancelled).
+pub fn mine_store_with(
+    store: &crate::store::Store,
+    scope: &Scope,
+    on_step: Progress<'_>,
+    cancel: &Cancel,
+) -> Result<Option<Report>, crate::store::StoreError> {
     let kind = scope
         .intent_type
         .as_deref()
         .map(crate::model::IntentType::new);
-    mine(|visit| {
-        store.scan(scope.from, scope.to, |s| {
-            if scope
-                .agent
-                .as_deref()
-                .is_some_and(|a| a != s.agent.as_str())
-            {
-                return;
-            }
-            if kind.as_ref().is_some_and(|k| *k != s.intent_type) {
-                return;
-            }
-            visit(s)
-        })
-    })
+    let filter = crate::store::Filter {
+        agent: scope
+            .agent
+            .as_deref()
+            .and_then(|a| crate::model::AgentName::new(a).ok()),
+        intent_type: kind.clone(),
+        from: scope.from,
+        to: scope.to,
+        text: None,
+    };
+    let count = store.list(&filter, 0, 1)?.total;
+    mine_with(
+        |visit| {
+            store.scan(scope.from, scope.to, |s| {
+                if scope
+                    .agent
+                    .as_deref()
+                    .is_some_and(|a| a != s.agent.as_str())
+                {
+                    return;
+                }
+                if kind.as_ref().is_some_and(|k| *k != s.intent_type) {
+                    return;
+                }
+                visit(s)
+            })
+        },
+        Some(count),
+        on_step,
+        cancel,
+    )
 }
 
 /// Mine settlements held in memory.

@@ -1,0 +1,164 @@
+// Improvements: per agent, what people systematically delete, add, replace and re-tone, and
+// the prompt changes that follow — recommendations first, then the evidence tables, tone
+// cards and the edit categories. Selecting a phrase lists its settlements with the phrase
+// marked in the diff.
+//
+// Keys: ↑/↓ move through a table's rows, Enter shows the row's settlements.
+
+import { api } from "../api.js";
+import { diffSides } from "../diff.js";
+import { h, s, mount, fmtInt, fmtPct, toast } from "../dom.js";
+import { csv, PALETTE } from "../charts.js";
+import { withProgress } from "../jobs.js";
+
+const RANGES = [["30d", "Last 30 days"], ["90d", "Last 90 days"], ["all", "All time"]];
+const CSV_HEADER = ["phrase", "share", "ci_low", "ci_high", "times", "present_in"];
+let last = { agent: "", range: "all", intent: "" };
+
+const ci = (e) => (e.low !== null && e.high !== null ? `${fmtPct(e.low)}–${fmtPct(e.high)}` : "–");
+
+/** Mark every occurrence of `phrase` (lower-case words) in `nodes` (strings and elements). */
+function markPhrase(nodes, phrase) {
+  if (!phrase) return nodes;
+  const words = phrase.split(" ").map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  const re = new RegExp(`(?<![\\p{L}\\p{N}])${words.join("[^\\p{L}\\p{N}]+")}(?![\\p{L}\\p{N}])`, "giu");
+  const split = (text) => {
+    const out = [];
+    let at = 0;
+    for (const m of text.matchAll(re)) {
+      out.push(text.slice(at, m.index), h("mark", { class: "hit" }, m[0]));
+      at = m.index + m[0].length;
+    }
+    out.push(text.slice(at));
+    return out;
+  };
+  return nodes.map((n) => {
+    if (typeof n === "string") return split(n);
+    const copy = n.cloneNode(false);
+    copy.append(...split(n.textContent));
+    return copy;
+  });
+}
+
+async function examplesPanel(target, title, ids, phrase) {
+  mount(target, h("h3", {}, title), h("p", { class: "muted" }, "Loading…"));
+  const items = [];
+  for (const id of ids) {
+    try {
+      const d = await api.get(id);
+      const { before, after } = diffSides(d.spans);
+      items.push(h("article", { class: "example", dataset: { id } },
+        h("div", { class: "muted example-head" }, `${d.settlement.id} · ${d.settlement.intent_type || "unknown"} · ${d.settlement.created_at.slice(0, 10)}`),
+        h("div", { class: "sides" },
+          h("div", {}, h("h4", {}, "AI output"), h("div", { class: "text" }, markPhrase(before, phrase))),
+          h("div", {}, h("h4", {}, "Final version"), h("div", { class: "text" }, markPhrase(after, phrase))))));
+    } catch (err) {
+      items.push(h("p", { class: "error" }, `${id}: ${err.message}`));
+    }
+  }
+  mount(target, h("h3", {}, title), items.length ? items : h("p", { class: "muted" }, "No example settlements."));
+  target.scrollIntoView({ block: "nearest" });
+}
+
+function table(id, caption, header, rows, onPick, csvName) {
+  const body = h("tbody", {}, rows.map((r, i) => h("tr", {
+    tabindex: "0", dataset: { row: i },
+    onClick: () => onPick(i),
+    onKeydown: (e) => {
+      if (e.key === "Enter") onPick(i);
+      if (e.key === "ArrowDown") { e.preventDefault(); e.currentTarget.nextElementSibling?.focus(); }
+      if (e.key === "ArrowUp") { e.preventDefault(); e.currentTarget.previousElementSibling?.focus(); }
+    },
+  }, r.cells.map((c, j) => (j === 0 ? h("th", { scope: "row" }, c) : h("td", { class: "num" }, c)))) ));
+  return h("section", { class: "panel", id, "aria-labelledby": `${id}-title` },
+    h("div", { class: "panel-head" }, h("h2", { id: `${id}-title` }, caption),
+      h("button", { type: "button", class: "secondary small", onClick: async () => {
+        try {
+          const path = await api.saveFile(csvName, csv(CSV_HEADER, rows.map((r) => r.raw)), null);
+          if (path) toast(`Saved ${path}`);
+        } catch (err) { toast(err.message, "error"); }
+      } }, "Save CSV")),
+    rows.length
+      ? h("div", { class: "table-wrap" }, h("table", { class: "data pick" }, h("thead", {}, h("tr", {}, header.slice(0, rows[0].cells.length).map((c) => h("th", { scope: "col" }, c)))), body))
+      : h("p", { class: "muted" }, "Nothing frequent and consistent enough to report."));
+}
+
+function categoryChart(a) {
+  const total = a.settlements || 1;
+  const entries = Object.entries(a.categories);
+  const W = 640, row = 24, L = 170, H = entries.length * row + 10;
+  const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, class: "chart", role: "img", "aria-label": "Edit categories" });
+  entries.forEach(([name, n], i) => {
+    const y = 5 + i * row;
+    const w = ((W - L - 60) * n) / total;
+    svg.append(s("text", { x: L - 8, y: y + 15, "text-anchor": "end", "font-size": 12, fill: "currentColor" }, name.replace(/_/g, " ")));
+    svg.append(s("rect", { x: L, y: y + 3, width: Math.max(1, w), height: 16, rx: 2, fill: PALETTE[i % PALETTE.length] },
+      s("title", {}, `${name.replace(/_/g, " ")}: ${fmtInt(n)} of ${fmtInt(total)}`)));
+    svg.append(s("text", { x: L + w + 6, y: y + 15, "font-size": 12, fill: "currentColor" }, `${fmtPct(n / total)} (${fmtInt(n)})`));
+  });
+  return svg;
+}
+
+function toneCards(a) {
+  return h("div", { class: "kpis tone" }, a.tone.map((t) => h("div", { class: ["kpi", t.significant && (t.mean_change > 0 ? "kpi-good" : "kpi-bad")], dataset: { feature: t.feature } },
+    h("div", { class: "kpi-label" }, t.feature.replace(/_/g, " ")),
+    h("div", { class: "kpi-value" }, `${t.mean_change >= 0 ? "+" : "−"}${Math.abs(t.mean_change).toFixed(2)}`),
+    h("div", { class: "kpi-detail muted" }, `${t.unit}: ${t.mean_ai.toFixed(2)} → ${t.mean_final.toFixed(2)}`),
+    h("div", { class: "kpi-detail muted" }, t.significant ? `significant (d = ${t.effect_size.toFixed(2)}, p = ${t.p_value.toExponential(1)}): ${t.mean_change > 0 ? t.rise_means : "the opposite of " + t.rise_means}` : `no clear shift (d = ${t.effect_size.toFixed(2)})`))));
+}
+
+export async function render(root, ctx) {
+  const facets = await api.facets();
+  if (!last.agent || !facets.agents.some(([n]) => n === last.agent)) last.agent = facets.agents[0]?.[0] || "";
+  const option = (value, label, on) => h("option", { value, selected: on }, label);
+  const agent = h("select", { id: "imp-agent", "aria-label": "Agent" }, facets.agents.map(([n, c]) => option(n, `${n} (${fmtInt(c)})`, n === last.agent)));
+  const range = h("select", { id: "imp-range", "aria-label": "Range" }, RANGES.map(([v, l]) => option(v, l, v === last.range)));
+  const intent = h("select", { id: "imp-intent", "aria-label": "Intent type" }, option("", "All intent types", !last.intent),
+    facets.intent_types.map(([n]) => option(n, n || "unknown", n === last.intent)));
+  const progress = h("div", { id: "imp-progress" });
+  const body = h("div", { class: "dash", id: "improvements" });
+  mount(root, h("header", { class: "view-head" }, h("h1", {}, "Improvements"), agent, intent, range), progress, body);
+
+  async function load() {
+    last = { agent: agent.value, range: range.value, intent: intent.value };
+    body.replaceChildren();
+    let report;
+    try {
+      report = await withProgress(progress, "settlements analysed", () => api.minePatterns(last.agent, last.range, last.intent));
+    } catch (err) {
+      return mount(body, h("p", { class: "error", role: "alert" }, err.message));
+    }
+    if (report === null) return mount(body, h("p", { class: "muted" }, "Cancelled."));
+    const a = report.agents.find((x) => x.agent === last.agent);
+    if (!a || !a.settlements) {
+      return mount(body, h("div", { class: "empty panel", id: "imp-empty" }, h("h2", {}, "No settlements here"), h("p", { class: "muted" }, "Nothing from this agent in this range and intent type.")));
+    }
+    const examples = h("section", { class: "panel", id: "examples", "aria-live": "polite" }, h("h3", {}, "Settlements"), h("p", { class: "muted" }, "Select a recommendation or a phrase to see the settlements behind it."));
+    const stem = `${last.agent}-${last.range}`.replace(/[^\w-]+/g, "_");
+    const deleted = a.deleted.map((p) => ({ cells: [p.text, fmtPct(p.share.value), ci(p.share), `${fmtInt(p.hits)} of ${fmtInt(p.support)}`], raw: [p.text, p.share.value.toFixed(4), p.share.low?.toFixed(4), p.share.high?.toFixed(4), p.hits, p.support], phrase: p.text, ids: p.examples }));
+    const added = a.added.map((p) => ({ cells: [p.text, fmtPct(p.share.value), ci(p.share), `${fmtInt(p.hits)} of ${fmtInt(p.support)}`], raw: [p.text, p.share.value.toFixed(4), p.share.low?.toFixed(4), p.share.high?.toFixed(4), p.hits, p.support], phrase: p.text, ids: p.examples }));
+    const replaced = a.replacements.map((r) => ({ cells: [`${r.from} → ${r.to}`, fmtPct(r.share.value), ci(r.share), `${fmtInt(r.hits)} of ${fmtInt(r.support)}`], raw: [`${r.from} -> ${r.to}`, r.share.value.toFixed(4), r.share.low?.toFixed(4), r.share.high?.toFixed(4), r.hits, r.support], phrase: r.from, ids: r.examples }));
+    const header = ["Phrase", "Share", "95% CI", "Times"];
+    const pick = (rows, label) => (i) => examplesPanel(examples, `${label}: “${rows[i].cells[0]}”`, rows[i].ids, rows[i].phrase);
+    mount(body,
+      h("p", { class: "muted note" }, `${fmtInt(a.settlements)} settlements of ${last.agent}. Shares count settlements; a phrase needs at least ${Math.max(5, Math.floor(a.settlements / 200))} to be listed. Definitions: docs/patterns.md.`),
+      h("section", { class: "panel", id: "recommendations", "aria-labelledby": "rec-title" },
+        h("h2", { id: "rec-title" }, "Recommended prompt changes"),
+        a.recommendations.length
+          ? h("ol", { class: "recs" }, a.recommendations.map((r) => h("li", { dataset: { kind: r.kind } },
+            h("span", { class: "chip" }, r.kind), " ", r.text, " ",
+            r.examples.length ? h("button", { type: "button", class: "secondary small", onClick: () => examplesPanel(examples, r.text, r.examples, (r.text.match(/“([^”]+)”/) || [])[1]?.toLowerCase()) }, "Examples") : null)))
+          : h("p", { class: "muted" }, "Nothing stands out: no pattern is frequent and consistent enough.")),
+      examples,
+      table("deleted-table", "What people delete", header, deleted, pick(deleted, "Deleted"), `deleted-${stem}.csv`),
+      table("added-table", "What people add", header, added, pick(added, "Added"), `added-${stem}.csv`),
+      table("replaced-table", "What people replace", header, replaced, pick(replaced, "Replaced"), `replaced-${stem}.csv`),
+      h("section", { class: "panel", "aria-labelledby": "tone-title" }, h("h2", { id: "tone-title" }, "Tone and length (final − AI output)"),
+        h("p", { class: "muted note" }, "Mean change per settlement; significant = Wilcoxon signed-rank p < 0.01 and |d| ≥ 0.2."), toneCards(a)),
+      h("section", { class: "panel", id: "categories", "aria-labelledby": "cat-title" }, h("h2", { id: "cat-title" }, "How outputs were edited"), categoryChart(a)),
+    );
+  }
+  [agent, range, intent].forEach((el) => el.addEventListener("change", load));
+  ctx.onKey(() => {});
+  await load();
+}
