@@ -1,0 +1,114 @@
+//! Pattern-mining benchmark: 100k settlements of ~2 KB per side in a store on disk; diff +
+//! every pattern for every agent (and all agents together), timed, with peak memory. With
+//! `REDLINE_BASELINE=1` it also runs the Python/difflib baseline (scripts/bench/
+//! patterns_baseline.py, needs python3 with pandas) on the first `REDLINE_BASELINE_N`
+//! settlements (default 10,000), times Redline on the same ones, and prints the ratio.
+//!
+//! Run: `cargo bench -p redline-core --bench patterns` (`REDLINE_BENCH_N` for another size).
+//! Targets (issue #5, 2 cores): < 5 s for 100k, < 1 GB.
+
+use chrono::NaiveDate;
+use redline_core::job::{no_progress, Cancel};
+use redline_core::patterns::{self, Scope};
+use redline_core::sample::SampleSpec;
+use redline_core::store::Store;
+use std::time::Instant;
+
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn main() {
+    let n: usize = std::env::var("REDLINE_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("bench.redb");
+    let spec = SampleSpec {
+        count: n,
+        seed: 2,
+        end: redline_core::sample::end_of_day(NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()),
+        days: 365,
+        body_scale: 6,
+    };
+    let store = Store::open(&db).expect("store");
+    let t = Instant::now();
+    redline_core::import::load_sample(&store, &spec, &mut no_progress, &Cancel::new())
+        .expect("sample");
+    println!(
+        "input: {n} settlements (~{} + {} bytes per side), stored in {:.1} s",
+        redline_core::sample::generate_one(&spec, 0).ai_output.len(),
+        redline_core::sample::generate_one(&spec, 0).final_output.len(),
+        t.elapsed().as_secs_f64()
+    );
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let t = Instant::now();
+    let report = patterns::mine_store(&store, &Scope::default()).expect("mine");
+    let secs = t.elapsed().as_secs_f64();
+    let phrases: usize = report
+        .agents
+        .iter()
+        .map(|a| a.deleted.len() + a.added.len() + a.replacements.len())
+        .sum();
+    println!(
+        "patterns: diff + every pattern for {} groups over {n} settlements in {secs:.2} s ({:.0}/s) on {workers} threads; {phrases} patterns; peak RSS {:.0} MB",
+        report.agents.len(),
+        n as f64 / secs,
+        peak_rss_mb().unwrap_or(f64::NAN)
+    );
+
+    if std::env::var_os("REDLINE_BASELINE").is_some() {
+        baseline(&store, &spec);
+    }
+}
+
+/// Redline and the Python/difflib baseline on the same first settlements.
+fn baseline(store: &Store, spec: &SampleSpec) {
+    let m: usize = std::env::var("REDLINE_BASELINE_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let subset: Vec<_> = (0..m.min(spec.count))
+        .map(|i| redline_core::sample::generate_one(spec, i))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = dir.path().join("subset.jsonl");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&jsonl).unwrap());
+    for s in &subset {
+        use std::io::Write;
+        serde_json::to_writer(&mut out, &redline_core::import::to_interchange(s)).unwrap();
+        out.write_all(b"\n").unwrap();
+    }
+    drop(out);
+    let _ = store;
+    let t = Instant::now();
+    let ours = patterns::mine_slice(&subset);
+    let rust_s = t.elapsed().as_secs_f64();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/bench/patterns_baseline.py");
+    let t = Instant::now();
+    let py = std::process::Command::new("python3")
+        .arg(script)
+        .arg(&jsonl)
+        .output();
+    let py_s = t.elapsed().as_secs_f64();
+    match py {
+        Ok(o) if o.status.success() => {
+            let line = String::from_utf8_lossy(&o.stdout);
+            println!(
+                "baseline on the same {m} settlements: Redline {rust_s:.2} s ({} groups), Python/pandas/difflib {py_s:.2} s ({}) → Redline is {:.1}× faster",
+                ours.agents.len(),
+                line.trim(),
+                py_s / rust_s
+            );
+        }
+        Ok(o) => println!(
+            "baseline did not run: {}",
+            String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("")
+        ),
+        Err(e) => println!("baseline did not run: python3: {e}"),
+    }
+}
