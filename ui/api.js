@@ -42,6 +42,7 @@ export const api = {
   notionSync: (reconcile) => call("notion_sync", { reconcile }),
   notionSetAutoSync: (onLaunch, everyMinutes) => call("notion_set_auto_sync", { onLaunch, everyMinutes }),
   dashboard: (range) => call("dashboard", { range }),
+  compareAgents: (agentA, agentB, range) => call("compare_agents", { agentA, agentB, range }),
   /** Mine edit patterns (a cancellable job with job-progress events); null if cancelled. */
   minePatterns: (agent, range, intentType) => call("mine_patterns", { agent, range, intentType }),
   listAlerts: () => call("list_alerts"),

@@ -4,6 +4,7 @@ import { api } from "./api.js";
 import { h, mount, toast } from "./dom.js";
 import * as dashboard from "./views/dashboard.js";
 import * as improvements from "./views/improvements.js";
+import * as agents from "./views/agents.js";
 import * as settlements from "./views/settlements.js";
 import * as settings from "./views/settings.js";
 import * as welcome from "./views/welcome.js";
@@ -11,7 +12,7 @@ import * as welcome from "./views/welcome.js";
 const VIEWS = [
   { id: "settlements", label: "Settlements", view: settlements },
   { id: "dashboard", label: "Dashboard", view: dashboard },
-  { id: "agents", label: "Agents" },
+  { id: "agents", label: "Compare agents", view: agents },
   { id: "patterns", label: "Improvements", view: improvements },
   { id: "experiments", label: "Experiments" },
   { id: "export", label: "Export" },

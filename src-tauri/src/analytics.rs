@@ -188,3 +188,28 @@ pub async fn mine_patterns(
     })
     .await
 }
+
+/// Two agents head to head over a range (`compare_agents`).
+#[tauri::command]
+pub async fn compare_agents(
+    state: State<'_, AppState>,
+    agent_a: String,
+    agent_b: String,
+    range: String,
+) -> Result<analytics::Comparison, AppError> {
+    let range = Range::parse(&range).map_err(|m| AppError::new("invalid", m))?;
+    if agent_a == agent_b {
+        return Err(AppError::new("invalid", "choose two different agents"));
+    }
+    let store = state.store()?;
+    let measuring = state.measuring.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        let _one = measuring.lock().unwrap_or_else(|p| p.into_inner());
+        let now = chrono::Utc::now();
+        let (from, to) = range.bounds(now);
+        let obs = analytics::observations(&store, from, Some(to))?;
+        Ok(analytics::compare(&obs, &agent_a, &agent_b, range, now))
+    })
+    .await
+    .map_err(blocking_error)?
+}

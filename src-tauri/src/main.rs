@@ -62,6 +62,7 @@ fn main() {
             analytics::set_threshold,
             analytics::save_file,
             analytics::mine_patterns,
+            analytics::compare_agents,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Redline window could not start");

@@ -119,15 +119,22 @@ export async function render(root, ctx) {
   const body = h("div", { class: "dash", id: "improvements" });
   mount(root, h("header", { class: "view-head" }, h("h1", {}, "Improvements"), agent, intent, range), progress, body);
 
+  let seq = 0;
   async function load() {
+    const mine = ++seq;
     last = { agent: agent.value, range: range.value, intent: intent.value };
     body.replaceChildren();
     let report;
     try {
-      report = await withProgress(progress, "settlements analysed", () => api.minePatterns(last.agent, last.range, last.intent));
+      // One analysis at a time: the choices wait until this one ends (or is cancelled).
+      [agent, range, intent].forEach((el) => (el.disabled = true));
+      report = await withProgress(progress, "settlements analysed", () => api.minePatterns(last.agent, last.range, last.intent))
+        .finally(() => [agent, range, intent].forEach((el) => (el.disabled = false)));
     } catch (err) {
-      return mount(body, h("p", { class: "error", role: "alert" }, err.message));
+      if (mine === seq) mount(body, h("p", { class: "error", role: "alert" }, err.message));
+      return;
     }
+    if (mine !== seq) return;
     if (report === null) return mount(body, h("p", { class: "muted" }, "Cancelled."));
     const a = report.agents.find((x) => x.agent === last.agent);
     if (!a || !a.settlements) {

@@ -42,7 +42,9 @@ fn main() {
     println!(
         "input: {n} settlements (~{} + {} bytes per side), stored in {:.1} s",
         redline_core::sample::generate_one(&spec, 0).ai_output.len(),
-        redline_core::sample::generate_one(&spec, 0).final_output.len(),
+        redline_core::sample::generate_one(&spec, 0)
+            .final_output
+            .len(),
         t.elapsed().as_secs_f64()
     );
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -88,7 +90,10 @@ fn baseline(store: &Store, spec: &SampleSpec) {
     let t = Instant::now();
     let ours = patterns::mine_slice(&subset);
     let rust_s = t.elapsed().as_secs_f64();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/bench/patterns_baseline.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../scripts/bench/patterns_baseline.py"
+    );
     let t = Instant::now();
     let py = std::process::Command::new("python3")
         .arg(script)
@@ -107,7 +112,10 @@ fn baseline(store: &Store, spec: &SampleSpec) {
         }
         Ok(o) => println!(
             "baseline did not run: {}",
-            String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("")
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
         ),
         Err(e) => println!("baseline did not run: python3: {e}"),
     }

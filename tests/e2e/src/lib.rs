@@ -111,6 +111,16 @@ impl App {
         .expect("the script runs")
     }
 
+    /// Run an async script in the page: it calls `arguments[arguments.length - 1](result)`.
+    pub fn execute_async(&self, script: &str, args: Vec<Value>) -> Value {
+        self.cmd(
+            "POST",
+            "/execute/async",
+            Some(json!({"script": script, "args": args})),
+        )
+        .expect("the async script runs")
+    }
+
     fn try_find_all(&self, css: &str) -> Vec<String> {
         let found = self.cmd(
             "POST",

@@ -510,6 +510,29 @@ fn dashboard_shows_the_sample_kpis_charts_and_the_planted_regression() {
     assert!(tip.contains(" · "), "{tip}");
     app.screenshot("21-dashboard-keyboard");
 
+    // Saving a chart as PNG draws its SVG on a canvas: the bytes are a real PNG (the file
+    // dialog itself is the OS's and is not driven here).
+    let png = app.execute_async(
+        "const done = arguments[arguments.length - 1];
+         import('./charts.js')
+           .then((m) => m.pngBytes(document.querySelector('#chart-trend .chart-wrap')))
+           .then((b) => done({len: b.length, head: b.slice(0, 8)}), (e) => done({error: String(e)}));",
+        vec![],
+    );
+    assert_eq!(
+        png["head"],
+        serde_json::json!([137, 80, 78, 71, 13, 10, 26, 10]),
+        "{png}"
+    );
+    assert!(png["len"].as_u64().unwrap() > 10_000, "{png}");
+    let svg = app.execute_async(
+        "const done = arguments[arguments.length - 1];
+         import('./charts.js').then((m) => done(m.svgText(document.querySelector('#chart-intents .chart-wrap'))));",
+        vec![],
+    );
+    let svg = svg.as_str().unwrap();
+    assert!(svg.starts_with("<?xml") && svg.contains("<svg") && svg.contains("The Auditor"));
+
     // Acknowledged alerts stay listed, quietly.
     app.click(&format!("{item} button.ack"));
     app.wait_text(&item, "acknowledged", |t| t.contains("acknowledged"));
@@ -528,6 +551,20 @@ fn dashboard_shows_the_sample_kpis_charts_and_the_planted_regression() {
         t.contains("No settlements")
     });
     app.screenshot("22-dashboard-empty");
+
+    // Compare agents: the regressing Auditor against the Entrepreneur, over all time.
+    app.click("#nav-agents");
+    app.wait_text("#cmp-verdict h2", "a verdict", |t| !t.is_empty());
+    app.execute(
+        "const set = (id, v) => { const s = document.getElementById(id); s.value = v; s.dispatchEvent(new Event('change')); };
+         set('cmp-range', 'all'); set('cmp-a', 'The Entrepreneur'); set('cmp-b', 'The Auditor');",
+        vec![],
+    );
+    app.wait_text("#cmp-verdict h2", "the Entrepreneur ahead", |t| {
+        t.starts_with("The Entrepreneur is accepted more")
+    });
+    assert_eq!(app.count("#cmp-table tbody tr"), 1 + 3);
+    app.screenshot("23-compare");
     assert_eq!(app.console_errors(), Vec::<String>::new());
 }
 
