@@ -113,9 +113,26 @@ fn gather_changes(spans: Vec<Span>) -> Vec<Span> {
     out
 }
 
+/// The word diff of two texts already split with [`tokens`].
+pub fn word_diff_tokens(a: &[&str], b: &[&str]) -> Vec<Span> {
+    gather_changes(raw_diff_tokens(a, b))
+}
+
 fn raw_diff(old: &str, new: &str) -> Vec<Span> {
-    let a = tokens(old);
-    let b = tokens(new);
+    raw_diff_tokens(&tokens(old), &tokens(new))
+}
+
+/// A 64-bit FNV-1a hash of a token: Myers compares these instead of the strings (a collision
+/// between two different tokens of one pair of texts is a 1 in 2^64 event).
+fn token_hash(t: &str) -> u64 {
+    t.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+fn raw_diff_tokens(a: &[&str], b: &[&str]) -> Vec<Span> {
+    let ha: Vec<u64> = a.iter().map(|t| token_hash(t)).collect();
+    let hb: Vec<u64> = b.iter().map(|t| token_hash(t)).collect();
     let mut spans: Vec<Span> = Vec::new();
     let mut push = |kind: SpanKind, parts: &[&str]| {
         if parts.is_empty() {
@@ -129,7 +146,7 @@ fn raw_diff(old: &str, new: &str) -> Vec<Span> {
             }),
         }
     };
-    for op in capture_diff_slices(Algorithm::Myers, &a, &b) {
+    for op in capture_diff_slices(Algorithm::Myers, &ha, &hb) {
         match op {
             DiffOp::Equal { old_index, len, .. } => {
                 push(SpanKind::Equal, &a[old_index..old_index + len])

@@ -2,24 +2,28 @@
 //! what people systematically delete, add, replace and re-tone in an agent's outputs, and the
 //! prompt changes that follow from it. Definitions and thresholds: docs/patterns.md.
 //!
-//! Two passes over the settlements, both streamed and spread over the cores:
-//! 1. per settlement: the edit operations ([`ops::edit_ops`]), the word n-grams (1–8 words,
-//!    never across a sentence boundary) of what was deleted and added, short replacements,
-//!    tone features of both texts and a failure category; counted per agent and overall;
-//! 2. the frequent n-grams are merged into maximal phrases, then every AI output is searched
-//!    for each phrase, to learn how often it appeared and in how many of those settlements
-//!    people removed it (the design's "85% of edits remove this").
+//! The settlements are read once, streamed in batches and spread over the cores:
+//! 1. per settlement: the edit operations ([`ops::edit_ops`]), one Unicode segmentation of each
+//!    text ([`tokens`]) shared by every measure, the word n-grams (1–8 words, never across a
+//!    sentence boundary) of what was deleted and added, short replacements, tone features of
+//!    both texts and a failure category — counted per agent and overall — and a compact copy
+//!    of the AI output's words (hashes, with which were deleted) and of the added words;
+//! 2. the frequent n-grams are merged into maximal phrases, then every compact AI output is
+//!    searched for each phrase, to learn how often it appeared and in how many of those
+//!    settlements people removed it (the design's "85% of edits remove this").
 
 pub mod ops;
+mod tokens;
 pub mod tone;
 
 use crate::job::{Cancel, Progress, Step};
 use crate::model::Settlement;
 use crate::stats::{wilson, Estimate};
-use ops::{edit_ops, sentences, EditOp, OpKind};
+use ops::{EditOp, OpKind};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use tone::{features, Features, ToneShift};
+use tokens::{fold, word_hash, IdMap, Tokens, GRAM_SEED};
+use tone::{Features, ToneShift};
 use unicode_segmentation::UnicodeSegmentation;
 
 /// The longest n-gram counted (longer phrases are found by merging overlapping ones).
@@ -34,6 +38,9 @@ const MAX_CANDIDATES: usize = 2000;
 pub const EXAMPLES: usize = 5;
 /// The label of the all-agents group.
 pub const ALL_AGENTS: &str = "All agents";
+/// An n-gram table that grows past this many entries drops its n-grams seen only once (lossy
+/// counting): they only nominate candidates, whose figures the second pass counts exactly.
+const PRUNE_AT: usize = 1 << 21;
 
 /// Words that say nothing on their own: a phrase made only of these is dropped.
 const STOPWORDS: [&str; 95] = [
@@ -46,42 +53,6 @@ const STOPWORDS: [&str; 95] = [
     "some", "more", "most", "other", "such", "than", "too", "very", "just", "also", "only", "own",
     "same", "into", "over", "up", "out", "about",
 ];
-
-fn is_stopword(w: &str) -> bool {
-    STOPWORDS.contains(&w)
-}
-
-/// Lower-cased words of a text, per sentence.
-fn sentence_words(text: &str) -> Vec<Vec<String>> {
-    sentences(text)
-        .map(|s| s.unicode_words().map(str::to_lowercase).collect::<Vec<_>>())
-        .filter(|w| !w.is_empty())
-        .collect()
-}
-
-fn hash_words(words: &[String]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for w in words {
-        for b in w.bytes().chain([b' ']) {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    h
-}
-
-/// The distinct n-grams (1..=MAX_N words) of some sentences, hashed, with their words.
-fn grams(sentences: &[Vec<String>]) -> HashMap<u64, Vec<String>> {
-    let mut out = HashMap::new();
-    for s in sentences {
-        for i in 0..s.len() {
-            for n in 1..=MAX_N.min(s.len() - i) {
-                let g = &s[i..i + n];
-                out.entry(hash_words(g)).or_insert_with(|| g.to_vec());
-            }
-        }
-    }
-    out
-}
 
 /// What kind of edit a settlement received, by the first rule that holds (docs/patterns.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -131,59 +102,826 @@ impl Category {
     }
 }
 
-fn word_count(text: &str) -> usize {
-    text.unicode_words().count()
+/// Word counts of one edit, from the flags of [`Edit`].
+struct EditCounts {
+    old_words: usize,
+    new_words: usize,
+    deleted: usize,
+    inserted: usize,
+    replaced: usize,
+    cost: usize,
 }
 
 /// The category of one edit.
 pub fn categorise(ai: &str, fin: &str, ops: &[EditOp]) -> Category {
+    let (a, f) = (Tokens::of(ai), Tokens::of(fin));
+    let e = Edit::of(&a, &f, ops);
+    category_of(&a, &f, ops, &e.counts)
+}
+
+fn category_of(a: &Tokens, f: &Tokens, ops: &[EditOp], c: &EditCounts) -> Category {
     if ops.is_empty() {
         return Category::AcceptedAsIs;
     }
-    let (mut deleted, mut inserted, mut replaced, mut cost) = (0, 0, 0, 0);
-    for op in ops {
-        let (d, i) = (word_count(&op.old_text), word_count(&op.new_text));
-        deleted += d;
-        inserted += i;
-        if op.kind == OpKind::Replace {
-            replaced += d;
-        }
-        cost += d.max(i);
-    }
-    let (old_words, new_words) = (word_count(ai), word_count(fin));
-    let norm = cost as f64 / old_words.max(new_words).max(1) as f64;
-    if deleted as f64 > 0.6 * old_words as f64 {
+    let norm = c.cost as f64 / c.old_words.max(c.new_words).max(1) as f64;
+    if c.deleted as f64 > 0.6 * c.old_words as f64 {
         return Category::Rewritten;
     }
     if norm <= 0.1 {
         return Category::LightPolish;
     }
-    let bag = |t: &str| {
-        let mut m: HashMap<String, usize> = HashMap::new();
-        for w in t.unicode_words() {
-            *m.entry(w.to_lowercase()).or_default() += 1;
+    // Words shared as a bag (multiset): sorted hashes, merged.
+    let (mut x, mut y) = (a.hashes.clone(), f.hashes.clone());
+    x.sort_unstable();
+    y.sort_unstable();
+    let (mut i, mut j, mut shared) = (0, 0, 0usize);
+    while i < x.len() && j < y.len() {
+        match x[i].cmp(&y[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                shared += 1;
+                i += 1;
+                j += 1;
+            }
         }
-        m
-    };
-    let (a, b) = (bag(ai), bag(fin));
-    let shared: usize = a
-        .iter()
-        .map(|(w, n)| (*n).min(b.get(w).copied().unwrap_or(0)))
-        .sum();
-    if shared as f64 >= 0.8 * old_words.max(new_words).max(1) as f64 && norm > 0.3 {
+    }
+    if shared as f64 >= 0.8 * c.old_words.max(c.new_words).max(1) as f64 && norm > 0.3 {
         return Category::Restructured;
     }
-    if inserted * 4 <= deleted {
+    if c.inserted * 4 <= c.deleted {
         return Category::Trimmed;
     }
-    if deleted * 4 <= inserted {
+    if c.deleted * 4 <= c.inserted {
         return Category::Expanded;
     }
-    let length_kept = (new_words as f64 - old_words as f64).abs() <= 0.15 * old_words as f64;
-    if replaced * 2 >= deleted && length_kept {
+    let length_kept = (c.new_words as f64 - c.old_words as f64).abs() <= 0.15 * c.old_words as f64;
+    if c.replaced * 2 >= c.deleted && length_kept {
         return Category::ToneChange;
     }
     Category::Mixed
+}
+
+/// Which words of each text an edit touched.
+struct Edit {
+    /// Per AI-output word: deleted (or replaced).
+    deleted: Vec<bool>,
+    /// Per final-version word: inserted (or a replacement).
+    inserted: Vec<bool>,
+    counts: EditCounts,
+}
+
+impl Edit {
+    fn of(a: &Tokens, f: &Tokens, ops: &[EditOp]) -> Edit {
+        // Per op: words deleted and inserted, by sweeping the sorted words and ops together.
+        let mut d_op = vec![0usize; ops.len()];
+        let mut i_op = vec![0usize; ops.len()];
+        let mut deleted = vec![false; a.len()];
+        let mut inserted = vec![false; f.len()];
+        let mut j = 0;
+        for (w, span) in a.spans.iter().enumerate() {
+            while j < ops.len() && (ops[j].kind == OpKind::Insert || ops[j].old_bytes.1 <= span.0) {
+                j += 1;
+            }
+            if j < ops.len() && ops[j].old_bytes.0 <= span.0 && span.1 <= ops[j].old_bytes.1 {
+                deleted[w] = true;
+                d_op[j] += 1;
+            }
+        }
+        let mut j = 0;
+        for (w, span) in f.spans.iter().enumerate() {
+            while j < ops.len() && (ops[j].kind == OpKind::Delete || ops[j].new_bytes.1 <= span.0) {
+                j += 1;
+            }
+            if j < ops.len() && ops[j].new_bytes.0 <= span.0 && span.1 <= ops[j].new_bytes.1 {
+                inserted[w] = true;
+                i_op[j] += 1;
+            }
+        }
+        let counts = EditCounts {
+            old_words: a.len(),
+            new_words: f.len(),
+            deleted: d_op.iter().sum(),
+            inserted: i_op.iter().sum(),
+            replaced: ops
+                .iter()
+                .zip(&d_op)
+                .filter(|(o, _)| o.kind == OpKind::Replace)
+                .map(|(_, d)| d)
+                .sum(),
+            cost: d_op.iter().zip(&i_op).map(|(d, i)| *d.max(i)).sum(),
+        };
+        Edit {
+            deleted,
+            inserted,
+            counts,
+        }
+    }
+}
+
+/// Where an n-gram was first seen: its count, and a settlement and word position to read its
+/// words from (in the compact AI output for deleted n-grams, in the added words for added ones).
+#[derive(Clone, Copy)]
+struct Gram {
+    count: u32,
+    at: u32,
+    start: u32,
+    n: u8,
+}
+
+/// What the second pass needs of a settlement, kept in memory between the passes.
+struct Compact {
+    group: u16,
+    /// Word hashes of the AI output.
+    ai: Vec<u32>,
+    /// Per AI word: bit 0 = deleted, bit 1 = starts a sentence.
+    ai_flags: Vec<u8>,
+    /// Word hashes of the added words, run after run.
+    added: Vec<u32>,
+    /// Per added word: bit 1 = starts a run (a new sentence or a new insertion).
+    added_flags: Vec<u8>,
+}
+
+const DELETED: u8 = 1;
+const START: u8 = 2;
+
+/// Counts of one group after the first pass.
+#[derive(Default)]
+struct Group {
+    settlements: usize,
+    deleted: IdMap<u64, Gram>,
+    added: IdMap<u64, Gram>,
+    replacements: HashMap<(String, String), (usize, Vec<u32>)>,
+    tone: Vec<(Features, Features)>,
+    tone_idx: Vec<u32>,
+    categories: BTreeMap<Category, usize>,
+    by_intent: BTreeMap<String, BTreeMap<Category, usize>>,
+}
+
+fn merge_grams(into: &mut IdMap<u64, Gram>, from: &IdMap<u64, Gram>) {
+    for (k, g) in from {
+        into.entry(*k)
+            .and_modify(|e| e.count += g.count)
+            .or_insert(*g);
+    }
+    if into.len() > PRUNE_AT {
+        into.retain(|_, g| g.count > 1);
+    }
+}
+
+impl Group {
+    fn merge(&mut self, other: &Group) {
+        self.settlements += other.settlements;
+        merge_grams(&mut self.deleted, &other.deleted);
+        merge_grams(&mut self.added, &other.added);
+        for (k, (n, ids)) in &other.replacements {
+            let e = self.replacements.entry(k.clone()).or_default();
+            e.0 += n;
+            e.1.extend(ids);
+            e.1.truncate(EXAMPLES);
+        }
+        self.tone.extend_from_slice(&other.tone);
+        self.tone_idx.extend_from_slice(&other.tone_idx);
+        for (c, n) in &other.categories {
+            *self.categories.entry(*c).or_default() += n;
+        }
+        for (k, m) in &other.by_intent {
+            let e = self.by_intent.entry(k.clone()).or_default();
+            for (c, n) in m {
+                *e.entry(*c).or_default() += n;
+            }
+        }
+    }
+}
+
+/// Short replacements only: up to this many words on each side.
+const REPLACEMENT_WORDS: usize = 4;
+
+/// Count the distinct n-grams of runs of words (a run ends where `starts(i)` or where `keep`
+/// turns false), each with its position.
+fn run_grams(
+    hashes: &[u32],
+    keep: impl Fn(usize) -> bool,
+    starts: impl Fn(usize) -> bool,
+    out: &mut Vec<(u64, u32, u8)>,
+) {
+    let len = hashes.len();
+    let mut i = 0;
+    while i < len {
+        if !keep(i) {
+            i += 1;
+            continue;
+        }
+        let mut end = i + 1;
+        while end < len && keep(end) && !starts(end) {
+            end += 1;
+        }
+        for s in i..end {
+            let mut h = GRAM_SEED;
+            for n in 1..=MAX_N.min(end - s) {
+                h = fold(h, hashes[s + n - 1]);
+                out.push((h, s as u32, n as u8));
+            }
+        }
+        i = end;
+    }
+}
+
+fn count_grams(map: &mut IdMap<u64, Gram>, grams: &mut Vec<(u64, u32, u8)>, at: u32) {
+    grams.sort_unstable_by_key(|g| g.0);
+    grams.dedup_by_key(|g| g.0);
+    for (h, start, n) in grams.drain(..) {
+        map.entry(h).and_modify(|g| g.count += 1).or_insert(Gram {
+            count: 1,
+            at,
+            start,
+            n,
+        });
+    }
+}
+
+/// The first pass over one settlement (number `at` in reading order).
+fn first_pass(
+    s: &Settlement,
+    at: u32,
+    group_index: u16,
+    group: &mut Group,
+    vocab: &mut IdMap<u32, Box<str>>,
+) -> Compact {
+    let (a, f) = (Tokens::of(&s.ai_output), Tokens::of(&s.final_output));
+    let ops = ops::edit_ops_tokens(&s.ai_output, &s.final_output, &a.all, &f.all);
+    let edit = Edit::of(&a, &f, &ops);
+    group.settlements += 1;
+    // The words phrases can be made of: deleted and added ones.
+    for (t, marked) in [(&a, &edit.deleted), (&f, &edit.inserted)] {
+        for (i, h) in t.hashes.iter().enumerate() {
+            if marked[i] {
+                vocab
+                    .entry(*h)
+                    .or_insert_with(|| t.word(i).to_lowercase().into_boxed_str());
+            }
+        }
+    }
+    // The compact AI output and added words.
+    let ai_flags: Vec<u8> = (0..a.len())
+        .map(|i| {
+            let start = i == 0 || a.sentence_of[i] != a.sentence_of[i - 1];
+            u8::from(edit.deleted[i]) * DELETED | u8::from(start) * START
+        })
+        .collect();
+    let mut added = Vec::new();
+    let mut added_flags = Vec::new();
+    for i in 0..f.len() {
+        if edit.inserted[i] {
+            let start = i == 0 || !edit.inserted[i - 1] || f.sentence_of[i] != f.sentence_of[i - 1];
+            added.push(f.hashes[i]);
+            added_flags.push(u8::from(start) * START);
+        }
+    }
+    let mut grams = Vec::new();
+    run_grams(
+        &a.hashes,
+        |i| ai_flags[i] & DELETED != 0,
+        |i| ai_flags[i] & START != 0,
+        &mut grams,
+    );
+    count_grams(&mut group.deleted, &mut grams, at);
+    run_grams(
+        &added,
+        |_| true,
+        |i| added_flags[i] & START != 0,
+        &mut grams,
+    );
+    count_grams(&mut group.added, &mut grams, at);
+    for op in ops.iter().filter(|o| o.kind == OpKind::Replace) {
+        let from: Vec<String> = op.old_text.unicode_words().map(str::to_lowercase).collect();
+        let to: Vec<String> = op.new_text.unicode_words().map(str::to_lowercase).collect();
+        if !from.is_empty()
+            && !to.is_empty()
+            && from.len() <= REPLACEMENT_WORDS
+            && to.len() <= REPLACEMENT_WORDS
+            && from != to
+        {
+            let e = group
+                .replacements
+                .entry((from.join(" "), to.join(" ")))
+                .or_default();
+            e.0 += 1;
+            if e.1.len() < EXAMPLES {
+                e.1.push(at);
+            }
+        }
+    }
+    group.tone.push(tone::features_pair(&a, &f));
+    group.tone_idx.push(at);
+    let c = category_of(&a, &f, &ops, &edit.counts);
+    *group.categories.entry(c).or_default() += 1;
+    *group
+        .by_intent
+        .entry(s.intent_type.to_string())
+        .or_default()
+        .entry(c)
+        .or_default() += 1;
+    Compact {
+        group: group_index,
+        ai: a.hashes,
+        ai_flags,
+        added,
+        added_flags,
+    }
+}
+
+/// Whether `inner` occurs in `outer` as a contiguous run of words.
+fn contains(outer: &[u32], inner: &[u32]) -> bool {
+    inner.len() <= outer.len() && outer.windows(inner.len()).any(|w| w == inner)
+}
+
+/// Frequent n-grams → maximal phrases: an n-gram that occurs almost only (≥ 90%) inside one
+/// longer kept phrase is dropped; overlapping phrases with similar counts (within 10%) are
+/// merged into one; a phrase that only fills a slot after a shorter one (the shorter one is at
+/// least twice as frequent and three or more kept phrases extend it) is dropped in favour of
+/// the general one.
+fn maximal(
+    counts: &IdMap<u64, Gram>,
+    words_of: impl Fn(&Gram) -> Vec<u32>,
+    min_hits: usize,
+    stop: &HashSet<u32>,
+) -> Vec<Vec<u32>> {
+    let mut frequent: Vec<(Vec<u32>, usize)> = counts
+        .values()
+        .filter(|g| g.count as usize >= min_hits)
+        .map(|g| (words_of(g), g.count as usize))
+        .filter(|(w, _)| !w.iter().all(|w| stop.contains(w)))
+        .collect();
+    // The most frequent first, at most a bounded number, then longest first.
+    frequent.sort_by(|a, b| {
+        b.1.cmp(&a.1)
+            .then(b.0.len().cmp(&a.0.len()))
+            .then(a.0.cmp(&b.0))
+    });
+    frequent.truncate(MAX_CANDIDATES);
+    frequent.sort_by(|a, b| {
+        b.0.len()
+            .cmp(&a.0.len())
+            .then(b.1.cmp(&a.1))
+            .then(a.0.cmp(&b.0))
+    });
+    let mut kept: Vec<(Vec<u32>, usize)> = Vec::new();
+    for (words, hits) in frequent {
+        // Explained by one longer phrase (it occurs almost only inside it)?
+        let covered = kept
+            .iter()
+            .filter(|(k, _)| contains(k, &words))
+            .map(|(_, n)| *n)
+            .max()
+            .unwrap_or(0);
+        if covered as f64 >= 0.9 * hits as f64 {
+            continue;
+        }
+        kept.push((words, hits));
+    }
+    // Merge overlapping phrases (a's tail is b's head) with similar counts.
+    loop {
+        let mut merged = None;
+        'search: for i in 0..kept.len() {
+            for j in 0..kept.len() {
+                if i == j {
+                    continue;
+                }
+                let (a, na) = &kept[i];
+                let (b, nb) = &kept[j];
+                let similar = (*na.min(nb) as f64) >= 0.9 * (*na.max(nb) as f64);
+                if !similar {
+                    continue;
+                }
+                let longest = a.len().min(b.len()) - 1;
+                for k in (1..=longest).rev() {
+                    if a[a.len() - k..] == b[..k] && k * 2 >= a.len().min(b.len()) {
+                        let mut words = a.clone();
+                        words.extend_from_slice(&b[k..]);
+                        merged = Some((i, j, words, *na.min(nb)));
+                        break 'search;
+                    }
+                }
+            }
+        }
+        let Some((i, j, words, hits)) = merged else {
+            break;
+        };
+        let (hi, lo) = (i.max(j), i.min(j));
+        kept.remove(hi);
+        kept.remove(lo);
+        // Parts of the merged phrase that occur (almost) only inside it go with it.
+        kept.retain(|(k, nk)| !(contains(&words, k) && (*nk as f64) * 0.9 <= hits as f64));
+        kept.push((words, hits));
+    }
+    // A slot shows as three or more kept phrases around the same shorter one.
+    let variants = |q: &[u32]| {
+        kept.iter()
+            .filter(|(p, _)| p.len() > q.len() && contains(p, q))
+            .count()
+    };
+    let general: Vec<bool> = kept
+        .iter()
+        .map(|(p, np)| {
+            !kept.iter().any(|(q, nq)| {
+                q.len() < p.len() && contains(p, q) && *nq >= 2 * np && variants(q) >= 3
+            })
+        })
+        .collect();
+    kept.into_iter()
+        .zip(general)
+        .filter(|(_, g)| *g)
+        .map(|((w, _), _)| w)
+        .collect()
+}
+
+/// Candidate phrases by their first word.
+struct Matcher {
+    phrases: Vec<Vec<u32>>,
+    by_first: IdMap<u32, Vec<usize>>,
+}
+
+impl Matcher {
+    fn new(phrases: Vec<Vec<u32>>) -> Matcher {
+        let mut by_first: IdMap<u32, Vec<usize>> = IdMap::default();
+        for (i, p) in phrases.iter().enumerate() {
+            by_first.entry(p[0]).or_default().push(i);
+        }
+        Matcher { phrases, by_first }
+    }
+
+    /// Call `found(phrase, start)` for each phrase found in `words`, within runs (a run
+    /// starts where `flags[i] & START`).
+    fn scan(&self, words: &[u32], flags: &[u8], mut found: impl FnMut(usize, usize)) {
+        if self.phrases.is_empty() {
+            return;
+        }
+        for i in 0..words.len() {
+            let Some(cands) = self.by_first.get(&words[i]) else {
+                continue;
+            };
+            for &c in cands {
+                let p = &self.phrases[c];
+                let end = i + p.len();
+                if end <= words.len()
+                    && words[i..end] == p[..]
+                    && flags[i + 1..end].iter().all(|f| f & START == 0)
+                {
+                    found(c, i);
+                }
+            }
+        }
+    }
+}
+
+/// A group's candidates between the passes.
+struct Pass2 {
+    deleted: Matcher,
+    /// Replacement `from` phrases, to look for in AI outputs.
+    from: Matcher,
+    from_text: Vec<String>,
+    added: Matcher,
+}
+
+#[derive(Clone)]
+struct Tally {
+    appeared: Vec<usize>,
+    hits: Vec<usize>,
+    examples: Vec<Vec<u32>>,
+    from_appeared: Vec<usize>,
+    added_hits: Vec<usize>,
+    added_examples: Vec<Vec<u32>>,
+}
+
+impl Tally {
+    fn new(p: &Pass2) -> Tally {
+        let n = p.deleted.phrases.len();
+        let a = p.added.phrases.len();
+        Tally {
+            appeared: vec![0; n],
+            hits: vec![0; n],
+            examples: vec![Vec::new(); n],
+            from_appeared: vec![0; p.from.phrases.len()],
+            added_hits: vec![0; a],
+            added_examples: vec![Vec::new(); a],
+        }
+    }
+
+    fn merge(&mut self, other: Tally) {
+        let add =
+            |a: &mut Vec<usize>, b: Vec<usize>| a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+        add(&mut self.appeared, other.appeared);
+        add(&mut self.hits, other.hits);
+        add(&mut self.from_appeared, other.from_appeared);
+        add(&mut self.added_hits, other.added_hits);
+        for (a, b) in self.examples.iter_mut().zip(other.examples) {
+            a.extend(b);
+            a.truncate(EXAMPLES);
+        }
+        for (a, b) in self.added_examples.iter_mut().zip(other.added_examples) {
+            a.extend(b);
+            a.truncate(EXAMPLES);
+        }
+    }
+}
+
+/// The second pass over one settlement: which candidate phrases its AI output contains, and
+/// whether one of their occurrences lies wholly inside deleted text; which added phrases its
+/// added words hold.
+fn second_pass(c: &Compact, at: u32, p: &Pass2, t: &mut Tally, seen: &mut Vec<usize>) {
+    seen.clear();
+    let mut hit: Vec<usize> = Vec::new();
+    p.deleted.scan(&c.ai, &c.ai_flags, |k, i| {
+        seen.push(k);
+        let n = p.deleted.phrases[k].len();
+        if c.ai_flags[i..i + n].iter().all(|f| f & DELETED != 0) {
+            hit.push(k);
+        }
+    });
+    seen.sort_unstable();
+    seen.dedup();
+    for k in seen.iter() {
+        t.appeared[*k] += 1;
+    }
+    hit.sort_unstable();
+    hit.dedup();
+    for k in hit {
+        t.hits[k] += 1;
+        if t.examples[k].len() < EXAMPLES {
+            t.examples[k].push(at);
+        }
+    }
+    seen.clear();
+    p.from.scan(&c.ai, &c.ai_flags, |k, _| seen.push(k));
+    seen.sort_unstable();
+    seen.dedup();
+    for k in seen.iter() {
+        t.from_appeared[*k] += 1;
+    }
+    seen.clear();
+    p.added.scan(&c.added, &c.added_flags, |k, _| seen.push(k));
+    seen.sort_unstable();
+    seen.dedup();
+    for k in seen.iter() {
+        t.added_hits[*k] += 1;
+        if t.added_examples[*k].len() < EXAMPLES {
+            t.added_examples[*k].push(at);
+        }
+    }
+}
+
+/// Work on a batch with every core; `work(offset, part) -> partial`, in order.
+fn parallel<I: Sync, T: Send>(batch: &[I], work: impl Fn(usize, &[I]) -> T + Sync) -> Vec<T> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per = batch.len().div_ceil(workers).max(1);
+    std::thread::scope(|scope| {
+        let work = &work;
+        let handles: Vec<_> = batch
+            .chunks(per)
+            .enumerate()
+            .map(|(k, part)| scope.spawn(move || work(k * per, part)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("mining does not panic"))
+            .collect()
+    })
+}
+
+const BATCH: usize = 2000;
+
+/// Mine the settlements that `scan` visits.
+pub fn mine<E>(scan: impl FnMut(&mut dyn FnMut(Settlement)) -> Result<(), E>) -> Result<Report, E> {
+    mine_with(scan, None, &mut crate::job::no_progress, &Cancel::new())
+        .map(|r| r.expect("not cancelled"))
+}
+
+/// [`mine`] with progress (`done` counts settlements over both passes, so `total` is twice
+/// the settlements when known) and cancellation between batches (`Ok(None)`).
+pub fn mine_with<E>(
+    mut scan: impl FnMut(&mut dyn FnMut(Settlement)) -> Result<(), E>,
+    settlements: Option<u64>,
+    on_step: Progress<'_>,
+    cancel: &Cancel,
+) -> Result<Option<Report>, E> {
+    // Pass 1, streamed.
+    let mut names: Vec<String> = Vec::new();
+    let mut groups: Vec<Group> = Vec::new();
+    let mut vocab: IdMap<u32, Box<str>> = IdMap::default();
+    let mut ids: Vec<String> = Vec::new();
+    let mut compact: Vec<Compact> = Vec::new();
+    let mut pending: Vec<Settlement> = Vec::new();
+    let total = settlements.map(|n| 2 * n);
+    let flush = |pending: &mut Vec<Settlement>,
+                 names: &mut Vec<String>,
+                 groups: &mut Vec<Group>,
+                 vocab: &mut IdMap<u32, Box<str>>,
+                 ids: &mut Vec<String>,
+                 compact: &mut Vec<Compact>| {
+        for s in pending.iter() {
+            if !names.iter().any(|n| n == s.agent.as_str()) {
+                names.push(s.agent.as_str().to_owned());
+                groups.push(Group::default());
+            }
+        }
+        let base = ids.len() as u32;
+        let names_now: &[String] = names;
+        let partials = parallel(pending, |offset, part| {
+            let mut local: Vec<Group> = (0..names_now.len()).map(|_| Group::default()).collect();
+            let mut words: IdMap<u32, Box<str>> = IdMap::default();
+            let out: Vec<Compact> = part
+                .iter()
+                .enumerate()
+                .map(|(k, s)| {
+                    let g = names_now
+                        .iter()
+                        .position(|n| n == s.agent.as_str())
+                        .expect("named above");
+                    let at = base + (offset + k) as u32;
+                    first_pass(s, at, g as u16, &mut local[g], &mut words)
+                })
+                .collect();
+            (local, words, out)
+        });
+        for (local, words, out) in partials {
+            for (g, l) in groups.iter_mut().zip(&local) {
+                g.merge(l);
+            }
+            for (k, v) in words {
+                vocab.entry(k).or_insert(v);
+            }
+            compact.extend(out);
+        }
+        ids.extend(pending.drain(..).map(|s| s.id.as_str().to_owned()));
+    };
+    let mut done = 0u64;
+    scan(&mut |s| {
+        if cancel.is_cancelled() {
+            return;
+        }
+        pending.push(s);
+        if pending.len() >= BATCH {
+            done += pending.len() as u64;
+            flush(
+                &mut pending,
+                &mut names,
+                &mut groups,
+                &mut vocab,
+                &mut ids,
+                &mut compact,
+            );
+            on_step(Step {
+                done,
+                total,
+                items: done,
+            });
+        }
+    })?;
+    if cancel.is_cancelled() {
+        return Ok(None);
+    }
+    done += pending.len() as u64;
+    flush(
+        &mut pending,
+        &mut names,
+        &mut groups,
+        &mut vocab,
+        &mut ids,
+        &mut compact,
+    );
+    on_step(Step {
+        done,
+        total,
+        items: done,
+    });
+
+    // Agents by name, then all agents together.
+    let mut order: Vec<usize> = (0..names.len()).collect();
+    order.sort_by(|a, b| names[*a].cmp(&names[*b]));
+    let overall = names.len() > 1;
+    if overall {
+        let mut all = Group::default();
+        for g in &groups {
+            all.merge(g);
+        }
+        names.push(ALL_AGENTS.to_owned());
+        groups.push(all);
+        order.push(groups.len() - 1);
+    }
+    let all_index = overall.then(|| groups.len() - 1);
+
+    // Between the passes: candidates per group, as word hashes.
+    let stop: HashSet<u32> = STOPWORDS.iter().map(|w| word_hash(w)).collect();
+    let plans: Vec<Pass2> = groups
+        .iter()
+        .map(|g| {
+            let min_hits = MIN_HITS.max(g.settlements / 200);
+            let deleted = maximal(
+                &g.deleted,
+                |gr| {
+                    let c = &compact[gr.at as usize];
+                    c.ai[gr.start as usize..gr.start as usize + gr.n as usize].to_vec()
+                },
+                min_hits,
+                &stop,
+            );
+            let added = maximal(
+                &g.added,
+                |gr| {
+                    let c = &compact[gr.at as usize];
+                    c.added[gr.start as usize..gr.start as usize + gr.n as usize].to_vec()
+                },
+                min_hits,
+                &stop,
+            );
+            let from_text: Vec<String> = g
+                .replacements
+                .iter()
+                .filter(|(_, (n, _))| *n >= min_hits)
+                .map(|((from, _), _)| from.clone())
+                .collect::<HashSet<_>>()
+                .into_iter()
+                .collect();
+            let from = from_text
+                .iter()
+                .map(|t| t.split(' ').map(word_hash).collect())
+                .collect();
+            Pass2 {
+                deleted: Matcher::new(deleted),
+                from: Matcher::new(from),
+                from_text,
+                added: Matcher::new(added),
+            }
+        })
+        .collect();
+
+    // Pass 2, in memory.
+    let mut tallies: Vec<Tally> = plans.iter().map(Tally::new).collect();
+    const CHUNK: usize = BATCH * 4;
+    for (ci, chunk) in compact.chunks(CHUNK).enumerate() {
+        if cancel.is_cancelled() {
+            return Ok(None);
+        }
+        let base = ci * CHUNK;
+        let partials = parallel(chunk, |offset, part| {
+            let mut local: Vec<Tally> = plans.iter().map(Tally::new).collect();
+            let mut seen = Vec::new();
+            for (k, c) in part.iter().enumerate() {
+                let at = (base + offset + k) as u32;
+                second_pass(
+                    c,
+                    at,
+                    &plans[c.group as usize],
+                    &mut local[c.group as usize],
+                    &mut seen,
+                );
+                if let Some(all) = all_index {
+                    second_pass(c, at, &plans[all], &mut local[all], &mut seen);
+                }
+            }
+            local
+        });
+        for local in partials {
+            for (t, l) in tallies.iter_mut().zip(local) {
+                t.merge(l);
+            }
+        }
+        done += chunk.len() as u64;
+        on_step(Step {
+            done,
+            total,
+            items: done,
+        });
+    }
+
+    let text = |words: &[u32]| -> String {
+        words
+            .iter()
+            .map(|w| vocab.get(w).map_or("?", |s| &**s))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let count = ids.len();
+    let mut tallies: Vec<Option<Tally>> = tallies.into_iter().map(Some).collect();
+    let mut groups: Vec<Option<Group>> = groups.into_iter().map(Some).collect();
+    let agents = order
+        .into_iter()
+        .map(|g| {
+            summarise(
+                names[g].clone(),
+                groups[g].take().expect("once"),
+                &plans[g],
+                &tallies[g].take().expect("once"),
+                &ids,
+                &text,
+            )
+        })
+        .collect();
+    Ok(Some(Report {
+        settlements: count,
+        agents,
+    }))
 }
 
 /// A phrase people delete (share of the settlements whose AI output contained it) or add
@@ -244,552 +982,6 @@ pub struct Report {
     pub settlements: usize,
     /// One entry per agent, then [`ALL_AGENTS`] when there is more than one agent.
     pub agents: Vec<AgentPatterns>,
-}
-
-/// Counts of one group after the first pass.
-#[derive(Default)]
-struct Group {
-    settlements: usize,
-    deleted: HashMap<u64, (usize, Vec<String>)>,
-    added: HashMap<u64, (usize, Vec<String>)>,
-    replacements: HashMap<(String, String), (usize, Vec<String>)>,
-    tone: Vec<(Features, Features)>,
-    tone_ids: Vec<String>,
-    categories: BTreeMap<Category, usize>,
-    by_intent: BTreeMap<String, BTreeMap<Category, usize>>,
-}
-
-impl Group {
-    fn merge(&mut self, other: Group) {
-        self.settlements += other.settlements;
-        for (k, (n, w)) in other.deleted {
-            self.deleted.entry(k).or_insert((0, w)).0 += n;
-        }
-        for (k, (n, w)) in other.added {
-            self.added.entry(k).or_insert((0, w)).0 += n;
-        }
-        for (k, (n, ids)) in other.replacements {
-            let e = self.replacements.entry(k).or_default();
-            e.0 += n;
-            e.1.extend(ids);
-            e.1.truncate(EXAMPLES);
-        }
-        self.tone.extend(other.tone);
-        self.tone_ids.extend(other.tone_ids);
-        for (c, n) in other.categories {
-            *self.categories.entry(c).or_default() += n;
-        }
-        for (k, m) in other.by_intent {
-            let e = self.by_intent.entry(k).or_default();
-            for (c, n) in m {
-                *e.entry(c).or_default() += n;
-            }
-        }
-    }
-}
-
-/// Short replacements only: up to this many words on each side.
-const REPLACEMENT_WORDS: usize = 4;
-
-/// What pass 1 learns from one settlement, added to a group.
-fn first_pass(s: &Settlement, ops: &[EditOp], group: &mut Group) {
-    group.settlements += 1;
-    let mut deleted_sentences = Vec::new();
-    let mut added_sentences = Vec::new();
-    for op in ops {
-        if op.kind == OpKind::Replace {
-            let from: Vec<String> = op.old_text.unicode_words().map(str::to_lowercase).collect();
-            let to: Vec<String> = op.new_text.unicode_words().map(str::to_lowercase).collect();
-            if !from.is_empty()
-                && !to.is_empty()
-                && from.len() <= REPLACEMENT_WORDS
-                && to.len() <= REPLACEMENT_WORDS
-                && from != to
-            {
-                let e = group
-                    .replacements
-                    .entry((from.join(" "), to.join(" ")))
-                    .or_default();
-                e.0 += 1;
-                if e.1.len() < EXAMPLES {
-                    e.1.push(s.id.as_str().to_owned());
-                }
-            }
-        }
-        deleted_sentences.extend(sentence_words(&op.old_text));
-        added_sentences.extend(sentence_words(&op.new_text));
-    }
-    for (h, words) in grams(&deleted_sentences) {
-        group.deleted.entry(h).or_insert((0, words)).0 += 1;
-    }
-    for (h, words) in grams(&added_sentences) {
-        group.added.entry(h).or_insert((0, words)).0 += 1;
-    }
-    group
-        .tone
-        .push((features(&s.ai_output), features(&s.final_output)));
-    group.tone_ids.push(s.id.as_str().to_owned());
-    let c = categorise(&s.ai_output, &s.final_output, ops);
-    *group.categories.entry(c).or_default() += 1;
-    *group
-        .by_intent
-        .entry(s.intent_type.to_string())
-        .or_default()
-        .entry(c)
-        .or_default() += 1;
-}
-
-/// Whether `inner` occurs in `outer` as a contiguous run of words.
-fn contains(outer: &[String], inner: &[String]) -> bool {
-    inner.len() <= outer.len() && outer.windows(inner.len()).any(|w| w == inner)
-}
-
-/// Frequent n-grams → maximal phrases: an n-gram that occurs almost only (≥ 90%) inside one
-/// longer kept phrase is dropped; overlapping phrases with similar counts (within 10%) are
-/// merged into one; a phrase that only fills a slot after a shorter one (the shorter one is at
-/// least twice as frequent and three or more kept phrases extend it) is dropped in favour of
-/// the general one.
-fn maximal(counts: &HashMap<u64, (usize, Vec<String>)>, min_hits: usize) -> Vec<Vec<String>> {
-    let mut frequent: Vec<(&Vec<String>, usize)> = counts
-        .values()
-        .filter(|(n, w)| *n >= min_hits && !w.iter().all(|w| is_stopword(w)))
-        .map(|(n, w)| (w, *n))
-        .collect();
-    // The most frequent first, at most a bounded number, then longest first.
-    frequent.sort_by(|a, b| {
-        b.1.cmp(&a.1)
-            .then(b.0.len().cmp(&a.0.len()))
-            .then(a.0.cmp(b.0))
-    });
-    frequent.truncate(MAX_CANDIDATES);
-    frequent.sort_by(|a, b| {
-        b.0.len()
-            .cmp(&a.0.len())
-            .then(b.1.cmp(&a.1))
-            .then(a.0.cmp(b.0))
-    });
-    let mut kept: Vec<(Vec<String>, usize)> = Vec::new();
-    for (words, hits) in frequent {
-        // Explained by one longer phrase (it occurs almost only inside it)?
-        let covered = kept
-            .iter()
-            .filter(|(k, _)| contains(k, words))
-            .map(|(_, n)| *n)
-            .max()
-            .unwrap_or(0);
-        if covered as f64 >= 0.9 * hits as f64 {
-            continue;
-        }
-        kept.push((words.clone(), hits));
-    }
-    // Merge overlapping phrases (a's tail is b's head) with similar counts.
-    loop {
-        let mut merged = None;
-        'search: for i in 0..kept.len() {
-            for j in 0..kept.len() {
-                if i == j {
-                    continue;
-                }
-                let (a, na) = &kept[i];
-                let (b, nb) = &kept[j];
-                let similar = (*na.min(nb) as f64) >= 0.9 * (*na.max(nb) as f64);
-                if !similar {
-                    continue;
-                }
-                let longest = a.len().min(b.len()) - 1;
-                for k in (1..=longest).rev() {
-                    if a[a.len() - k..] == b[..k] && k * 2 >= a.len().min(b.len()) {
-                        let mut words = a.clone();
-                        words.extend_from_slice(&b[k..]);
-                        merged = Some((i, j, words, *na.min(nb)));
-                        break 'search;
-                    }
-                }
-            }
-        }
-        let Some((i, j, words, hits)) = merged else {
-            break;
-        };
-        let (hi, lo) = (i.max(j), i.min(j));
-        kept.remove(hi);
-        kept.remove(lo);
-        // Parts of the merged phrase that occur (almost) only inside it go with it.
-        kept.retain(|(k, nk)| !(contains(&words, k) && (*nk as f64) * 0.9 <= hits as f64));
-        kept.push((words, hits));
-    }
-    // A long phrase that only specialises a much more frequent shorter one ("next step: Dana
-    // owns" inside "next step") is the same pattern with a filled-in slot: keep the general one.
-    // A slot shows as three or more kept phrases around the same shorter one.
-    let variants = |q: &[String]| {
-        kept.iter()
-            .filter(|(p, _)| p.len() > q.len() && contains(p, q))
-            .count()
-    };
-    let general: Vec<bool> = kept
-        .iter()
-        .map(|(p, np)| {
-            !kept.iter().any(|(q, nq)| {
-                q.len() < p.len() && contains(p, q) && *nq >= 2 * np && variants(q) >= 3
-            })
-        })
-        .collect();
-    kept.into_iter()
-        .zip(general)
-        .filter(|(_, g)| *g)
-        .map(|((w, _), _)| w)
-        .collect()
-}
-
-/// Where phrase matching starts: candidates by their first word.
-struct Matcher {
-    phrases: Vec<Vec<String>>,
-    by_first: HashMap<String, Vec<usize>>,
-}
-
-impl Matcher {
-    fn new(phrases: Vec<Vec<String>>) -> Matcher {
-        let mut by_first: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, p) in phrases.iter().enumerate() {
-            by_first.entry(p[0].clone()).or_default().push(i);
-        }
-        Matcher { phrases, by_first }
-    }
-
-    /// For each phrase found in `words` (one sentence), call `found(phrase, start)`.
-    fn scan(&self, words: &[String], mut found: impl FnMut(usize, usize)) {
-        for i in 0..words.len() {
-            if let Some(cands) = self.by_first.get(&words[i]) {
-                for &c in cands {
-                    let p = &self.phrases[c];
-                    if words.len() - i >= p.len() && words[i..i + p.len()] == p[..] {
-                        found(c, i);
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// A group's candidates between the passes, and what pass 2 counts for them.
-struct Pass2 {
-    deleted: Matcher,
-    /// Replacement `from` phrases, as phrases to look for in AI outputs.
-    from: Matcher,
-    added: Matcher,
-}
-
-#[derive(Default, Clone)]
-struct Tally {
-    appeared: Vec<usize>,
-    hits: Vec<usize>,
-    examples: Vec<Vec<String>>,
-    from_appeared: Vec<usize>,
-    added_hits: Vec<usize>,
-    added_examples: Vec<Vec<String>>,
-}
-
-impl Tally {
-    fn new(p: &Pass2) -> Tally {
-        let n = p.deleted.phrases.len();
-        let a = p.added.phrases.len();
-        Tally {
-            appeared: vec![0; n],
-            hits: vec![0; n],
-            examples: vec![Vec::new(); n],
-            from_appeared: vec![0; p.from.phrases.len()],
-            added_hits: vec![0; a],
-            added_examples: vec![Vec::new(); a],
-        }
-    }
-
-    fn merge(&mut self, other: Tally) {
-        let add =
-            |a: &mut Vec<usize>, b: Vec<usize>| a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-        add(&mut self.appeared, other.appeared);
-        add(&mut self.hits, other.hits);
-        add(&mut self.from_appeared, other.from_appeared);
-        add(&mut self.added_hits, other.added_hits);
-        for (a, b) in self.examples.iter_mut().zip(other.examples) {
-            a.extend(b);
-            a.truncate(EXAMPLES);
-        }
-        for (a, b) in self.added_examples.iter_mut().zip(other.added_examples) {
-            a.extend(b);
-            a.truncate(EXAMPLES);
-        }
-    }
-}
-
-/// Pass 2 for one settlement: which candidate phrases its AI output contains, and whether one
-/// of their occurrences lies wholly inside deleted text; which added phrases its insertions hold.
-fn second_pass(s: &Settlement, ops: &[EditOp], p: &Pass2, t: &mut Tally) {
-    // Deleted character ranges of the AI output.
-    let deleted: Vec<(usize, usize)> = ops
-        .iter()
-        .filter(|o| o.kind != OpKind::Insert)
-        .map(|o| (o.old_start, o.old_end))
-        .collect();
-    let mut seen = HashSet::new();
-    let mut hit = HashSet::new();
-    let mut from_seen = HashSet::new();
-    // Byte → char offsets as we go.
-    let mut char_at = 0usize;
-    let mut byte_at = 0usize;
-    let mut to_char = |byte: usize, text: &str| {
-        char_at += text[byte_at..byte].chars().count();
-        byte_at = byte;
-        char_at
-    };
-    for (start, sentence) in s.ai_output.split_sentence_bound_indices() {
-        let mut words = Vec::new();
-        let mut spans = Vec::new();
-        for (off, w) in sentence.unicode_word_indices() {
-            let b = start + off;
-            let c0 = to_char(b, &s.ai_output);
-            words.push(w.to_lowercase());
-            spans.push((c0, c0 + w.chars().count()));
-        }
-        let inside = |c: (usize, usize)| deleted.iter().any(|d| d.0 <= c.0 && c.1 <= d.1);
-        p.deleted.scan(&words, |c, i| {
-            seen.insert(c);
-            let n = p.deleted.phrases[c].len();
-            if spans[i..i + n].iter().all(|sp| inside(*sp)) {
-                hit.insert(c);
-            }
-        });
-        p.from.scan(&words, |c, _| {
-            from_seen.insert(c);
-        });
-    }
-    for c in seen {
-        t.appeared[c] += 1;
-    }
-    for c in hit {
-        t.hits[c] += 1;
-        if t.examples[c].len() < EXAMPLES {
-            t.examples[c].push(s.id.as_str().to_owned());
-        }
-    }
-    for c in from_seen {
-        t.from_appeared[c] += 1;
-    }
-    let mut added = HashSet::new();
-    for op in ops {
-        for words in sentence_words(&op.new_text) {
-            p.added.scan(&words, |c, _| {
-                added.insert(c);
-            });
-        }
-    }
-    for c in added {
-        t.added_hits[c] += 1;
-        if t.added_examples[c].len() < EXAMPLES {
-            t.added_examples[c].push(s.id.as_str().to_owned());
-        }
-    }
-}
-
-/// Work on a batch with every core; `work(part) -> partial`, one partial per core.
-fn parallel<I: Sync, T: Send>(batch: &[I], work: impl Fn(&[I]) -> T + Sync) -> Vec<T> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let per = batch.len().div_ceil(workers).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = batch
-            .chunks(per)
-            .map(|part| scope.spawn(|| work(part)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("mining does not panic"))
-            .collect()
-    })
-}
-
-const BATCH: usize = 2000;
-
-/// Mine the settlements that `scan` visits (it is called twice: once per pass).
-pub fn mine<E>(scan: impl FnMut(&mut dyn FnMut(Settlement)) -> Result<(), E>) -> Result<Report, E> {
-    mine_with(scan, None, &mut crate::job::no_progress, &Cancel::new())
-        .map(|r| r.expect("not cancelled"))
-}
-
-/// [`mine`] with progress (`done` counts settlements over both passes, so `total` is twice
-/// the settlements when known) and cancellation between batches (`Ok(None)`).
-pub fn mine_with<E>(
-    mut scan: impl FnMut(&mut dyn FnMut(Settlement)) -> Result<(), E>,
-    settlements: Option<u64>,
-    on_step: Progress<'_>,
-    cancel: &Cancel,
-) -> Result<Option<Report>, E> {
-    let total = settlements.map(|n| 2 * n);
-    let mut done = 0u64;
-    // Pass 1.
-    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
-    let mut pending: Vec<Settlement> = Vec::new();
-    let mut ops_of: HashMap<String, Vec<EditOp>> = HashMap::new();
-    let flush1 = |pending: &mut Vec<Settlement>,
-                  groups: &mut BTreeMap<String, Group>,
-                  ops_of: &mut HashMap<String, Vec<EditOp>>| {
-        let partials = parallel(pending, |part| {
-            let mut local: BTreeMap<String, Group> = BTreeMap::new();
-            let mut ops = Vec::with_capacity(part.len());
-            for s in part {
-                let o = edit_ops(&s.ai_output, &s.final_output);
-                first_pass(s, &o, local.entry(s.agent.as_str().to_owned()).or_default());
-                ops.push((s.id.as_str().to_owned(), o));
-            }
-            (local, ops)
-        });
-        for (local, ops) in partials {
-            for (agent, g) in local {
-                groups.entry(agent).or_default().merge(g);
-            }
-            ops_of.extend(ops);
-        }
-        pending.clear();
-    };
-    scan(&mut |s| {
-        if cancel.is_cancelled() {
-            return;
-        }
-        pending.push(s);
-        if pending.len() >= BATCH {
-            done += pending.len() as u64;
-            flush1(&mut pending, &mut groups, &mut ops_of);
-            on_step(Step {
-                done,
-                total,
-                items: done,
-            });
-        }
-    })?;
-    if cancel.is_cancelled() {
-        return Ok(None);
-    }
-    done += pending.len() as u64;
-    flush1(&mut pending, &mut groups, &mut ops_of);
-    on_step(Step {
-        done,
-        total,
-        items: done,
-    });
-    let count: usize = groups.values().map(|g| g.settlements).sum();
-    if groups.len() > 1 {
-        let mut all = Group::default();
-        for g in groups.values() {
-            // Cheap enough: the maps hold only n-grams of edited text.
-            all.merge(Group {
-                settlements: g.settlements,
-                deleted: g.deleted.clone(),
-                added: g.added.clone(),
-                replacements: g.replacements.clone(),
-                tone: g.tone.clone(),
-                tone_ids: g.tone_ids.clone(),
-                categories: g.categories.clone(),
-                by_intent: g.by_intent.clone(),
-            });
-        }
-        groups.insert(ALL_AGENTS.to_owned(), all);
-    }
-
-    // Between the passes: candidates per group.
-    let mut candidates: BTreeMap<String, Pass2> = BTreeMap::new();
-    for (name, g) in &groups {
-        let min_hits = MIN_HITS.max(g.settlements / 200);
-        let froms: Vec<Vec<String>> = g
-            .replacements
-            .iter()
-            .filter(|(_, (n, _))| *n >= min_hits)
-            .map(|((from, _), _)| from.split(' ').map(str::to_owned).collect())
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        candidates.insert(
-            name.clone(),
-            Pass2 {
-                deleted: Matcher::new(maximal(&g.deleted, min_hits)),
-                from: Matcher::new(froms),
-                added: Matcher::new(maximal(&g.added, min_hits)),
-            },
-        );
-    }
-
-    // Pass 2.
-    let mut pending: Vec<(Settlement, Vec<EditOp>)> = Vec::new();
-    let mut tallies: BTreeMap<String, Tally> = candidates
-        .iter()
-        .map(|(k, p)| (k.clone(), Tally::new(p)))
-        .collect();
-    let overall = groups.contains_key(ALL_AGENTS);
-    let flush2 = |pending: &mut Vec<(Settlement, Vec<EditOp>)>,
-                  tallies: &mut BTreeMap<String, Tally>| {
-        let partials = parallel(pending, |part| {
-            let mut local: BTreeMap<String, Tally> = BTreeMap::new();
-            for (s, ops) in part {
-                let mut names = vec![s.agent.as_str()];
-                if overall {
-                    names.push(ALL_AGENTS);
-                }
-                for name in names {
-                    let Some(p) = candidates.get(name) else {
-                        continue;
-                    };
-                    let t = local
-                        .entry(name.to_owned())
-                        .or_insert_with(|| Tally::new(p));
-                    second_pass(s, ops, p, t);
-                }
-            }
-            local
-        });
-        for local in partials {
-            for (k, t) in local {
-                tallies.get_mut(&k).expect("a tally per group").merge(t);
-            }
-        }
-        pending.clear();
-    };
-    scan(&mut |s| {
-        if cancel.is_cancelled() {
-            return;
-        }
-        let ops = ops_of
-            .remove(s.id.as_str())
-            .unwrap_or_else(|| edit_ops(&s.ai_output, &s.final_output));
-        pending.push((s, ops));
-        if pending.len() >= BATCH {
-            done += pending.len() as u64;
-            flush2(&mut pending, &mut tallies);
-            on_step(Step {
-                done,
-                total,
-                items: done,
-            });
-        }
-    })?;
-    if cancel.is_cancelled() {
-        return Ok(None);
-    }
-    done += pending.len() as u64;
-    flush2(&mut pending, &mut tallies);
-    on_step(Step {
-        done,
-        total,
-        items: done,
-    });
-
-    let mut agents = Vec::new();
-    for (name, g) in groups {
-        let p = &candidates[&name];
-        let t = &tallies[&name];
-        agents.push(summarise(name, g, p, t));
-    }
-    // The all-agents group goes last.
-    agents.sort_by_key(|a| a.agent == ALL_AGENTS);
-    Ok(Some(Report {
-        settlements: count,
-        agents,
-    }))
 }
 
 /// Which settlements to mine.
@@ -880,8 +1072,20 @@ fn rank_phrases(mut list: Vec<Phrase>) -> Vec<Phrase> {
     list
 }
 
-fn summarise(agent: String, g: Group, p: &Pass2, t: &Tally) -> AgentPatterns {
+fn summarise(
+    agent: String,
+    g: Group,
+    p: &Pass2,
+    t: &Tally,
+    ids: &[String],
+    text: &dyn Fn(&[u32]) -> String,
+) -> AgentPatterns {
     let min_hits = MIN_HITS.max(g.settlements / 200);
+    let names = |v: &[u32]| {
+        v.iter()
+            .map(|i| ids[*i as usize].clone())
+            .collect::<Vec<_>>()
+    };
     let deleted = rank_phrases(
         p.deleted
             .phrases
@@ -890,12 +1094,12 @@ fn summarise(agent: String, g: Group, p: &Pass2, t: &Tally) -> AgentPatterns {
             .filter(|(i, _)| t.hits[*i] >= min_hits)
             .filter_map(|(i, w)| {
                 Some(Phrase {
-                    text: w.join(" "),
+                    text: text(w),
                     words: w.len(),
                     hits: t.hits[i],
                     support: t.appeared[i],
                     share: wilson(t.hits[i], t.appeared[i])?,
-                    examples: t.examples[i].clone(),
+                    examples: names(&t.examples[i]),
                 })
             })
             .collect(),
@@ -908,36 +1112,35 @@ fn summarise(agent: String, g: Group, p: &Pass2, t: &Tally) -> AgentPatterns {
             .filter(|(i, _)| t.added_hits[*i] >= min_hits)
             .filter_map(|(i, w)| {
                 Some(Phrase {
-                    text: w.join(" "),
+                    text: text(w),
                     words: w.len(),
                     hits: t.added_hits[i],
                     support: g.settlements,
                     share: wilson(t.added_hits[i], g.settlements)?,
-                    examples: t.added_examples[i].clone(),
+                    examples: names(&t.added_examples[i]),
                 })
             })
             .collect(),
     );
-    let from_index: HashMap<String, usize> = p
-        .from
-        .phrases
+    let from_index: HashMap<&str, usize> = p
+        .from_text
         .iter()
         .enumerate()
-        .map(|(i, w)| (w.join(" "), i))
+        .map(|(i, w)| (w.as_str(), i))
         .collect();
     let mut replacements: Vec<Replacement> = g
         .replacements
         .iter()
         .filter(|(_, (n, _))| *n >= min_hits)
-        .filter_map(|((from, to), (n, ids))| {
-            let support = t.from_appeared[*from_index.get(from)?].max(*n);
+        .filter_map(|((from, to), (n, at))| {
+            let support = t.from_appeared[*from_index.get(from.as_str())?].max(*n);
             Some(Replacement {
                 from: from.clone(),
                 to: to.clone(),
                 hits: *n,
                 support,
                 share: wilson(*n, support)?,
-                examples: ids.clone(),
+                examples: names(at),
             })
         })
         .collect();
@@ -947,10 +1150,11 @@ fn summarise(agent: String, g: Group, p: &Pass2, t: &Tally) -> AgentPatterns {
             .unwrap_or(0.0)
             .total_cmp(&a.share.low.unwrap_or(0.0))
             .then(b.hits.cmp(&a.hits))
+            .then(a.from.cmp(&b.from))
     });
     replacements.truncate(TOP);
     let tone = tone::shifts(&g.tone);
-    let recommendations = recommend(&g, &deleted, &added, &replacements, &tone);
+    let recommendations = recommend(&g, ids, &deleted, &added, &replacements, &tone);
     AgentPatterns {
         agent,
         settlements: g.settlements,
@@ -969,7 +1173,7 @@ fn pct(x: f64) -> String {
 }
 
 /// The settlements whose `feature` moved most in the direction of the shift.
-fn tone_examples(g: &Group, feature: usize, rising: bool) -> Vec<String> {
+fn tone_examples(g: &Group, ids: &[String], feature: usize, rising: bool) -> Vec<String> {
     let mut idx: Vec<usize> = (0..g.tone.len()).collect();
     let change = |i: usize| g.tone[i].1[feature] - g.tone[i].0[feature];
     idx.sort_by(|a, b| {
@@ -982,12 +1186,13 @@ fn tone_examples(g: &Group, feature: usize, rising: bool) -> Vec<String> {
     });
     idx.into_iter()
         .take(EXAMPLES)
-        .map(|i| g.tone_ids[i].clone())
+        .map(|i| ids[g.tone_idx[i] as usize].clone())
         .collect()
 }
 
 fn recommend(
     g: &Group,
+    ids: &[String],
     deleted: &[Phrase],
     added: &[Phrase],
     replacements: &[Replacement],
@@ -1046,7 +1251,7 @@ fn recommend(
                 "Write less formally: people add contractions ({:+.1} per 100 words, effect d = {:.2}, p = {:.1e}).",
                 tone[k].mean_change, tone[k].effect_size, tone[k].p_value
             ),
-            examples: tone_examples(g, k, true),
+            examples: tone_examples(g, ids, k, true),
         });
     }
     if let Some(k) = shift("first_person").filter(|k| tone[*k].mean_change > 0.0) {
@@ -1056,7 +1261,7 @@ fn recommend(
                 "Speak as the team (“we recommend”, not “it is recommended”): people add first-person pronouns ({:+.1} per 100 words, d = {:.2}).",
                 tone[k].mean_change, tone[k].effect_size
             ),
-            examples: tone_examples(g, k, true),
+            examples: tone_examples(g, ids, k, true),
         });
     }
     if let Some(k) = shift("formal_words").filter(|k| tone[*k].mean_change < 0.0) {
@@ -1066,7 +1271,7 @@ fn recommend(
                 "Avoid formal words and connectives (“utilize”, “however”, “therefore”): people remove {:.1} per 100 words (d = {:.2}).",
                 -tone[k].mean_change, tone[k].effect_size
             ),
-            examples: tone_examples(g, k, false),
+            examples: tone_examples(g, ids, k, false),
         });
     }
     if let Some(k) = shift("hedges").filter(|k| tone[*k].mean_change < 0.0) {
@@ -1076,7 +1281,7 @@ fn recommend(
                 "Hedge less (“may”, “might”, “potentially”): people cut {:.1} hedges per 100 words (d = {:.2}).",
                 -tone[k].mean_change, tone[k].effect_size
             ),
-            examples: tone_examples(g, k, false),
+            examples: tone_examples(g, ids, k, false),
         });
     }
     if let Some(k) = shift("words") {
@@ -1091,7 +1296,7 @@ fn recommend(
                     t.mean_ai,
                     t.mean_final
                 ),
-                examples: tone_examples(g, k, false),
+                examples: tone_examples(g, ids, k, false),
             });
         } else if rel >= 0.1 {
             out.push(Recommendation {
@@ -1102,7 +1307,7 @@ fn recommend(
                     t.mean_ai,
                     t.mean_final
                 ),
-                examples: tone_examples(g, k, true),
+                examples: tone_examples(g, ids, k, true),
             });
         }
     }

@@ -31,6 +31,11 @@ pub struct EditOp {
     pub old_text: String,
     /// The added text (empty for a deletion).
     pub new_text: String,
+    /// The same ranges in bytes, for slicing (not serialised).
+    #[serde(skip)]
+    pub old_bytes: (usize, usize),
+    #[serde(skip)]
+    pub new_bytes: (usize, usize),
 }
 
 /// Split `text` into sentence pieces (UAX #29); the pieces concatenate to `text`.
@@ -40,7 +45,15 @@ pub fn sentences(text: &str) -> impl Iterator<Item = &str> {
 
 /// The edit operations that turn `old` into `new`.
 pub fn edit_ops(old: &str, new: &str) -> Vec<EditOp> {
-    let spans = word_diff(old, new);
+    edit_ops_of(old, new, word_diff(old, new))
+}
+
+/// [`edit_ops`] for texts already split into word-boundary tokens ([`crate::diff::tokens`]).
+pub fn edit_ops_tokens(old: &str, new: &str, a: &[&str], b: &[&str]) -> Vec<EditOp> {
+    edit_ops_of(old, new, crate::diff::word_diff_tokens(a, b))
+}
+
+fn edit_ops_of(old: &str, new: &str, spans: Vec<crate::diff::Span>) -> Vec<EditOp> {
     let mut ops = Vec::new();
     let (mut o, mut n) = (0usize, 0usize);
     let mut i = 0;
@@ -72,6 +85,8 @@ pub fn edit_ops(old: &str, new: &str) -> Vec<EditOp> {
                             new_end: n,
                             old_text: (*piece).to_owned(),
                             new_text: String::new(),
+                            old_bytes: (0, 0),
+                            new_bytes: (0, 0),
                         });
                         o += l;
                     }
@@ -84,6 +99,8 @@ pub fn edit_ops(old: &str, new: &str) -> Vec<EditOp> {
                         new_end: n + ln,
                         old_text: (*last_old).to_owned(),
                         new_text: (*first_new).to_owned(),
+                        old_bytes: (0, 0),
+                        new_bytes: (0, 0),
                     });
                     o += lo;
                     n += ln;
@@ -97,6 +114,8 @@ pub fn edit_ops(old: &str, new: &str) -> Vec<EditOp> {
                             new_end: n + l,
                             old_text: String::new(),
                             new_text: (*piece).to_owned(),
+                            old_bytes: (0, 0),
+                            new_bytes: (0, 0),
                         });
                         n += l;
                     }
@@ -112,6 +131,8 @@ pub fn edit_ops(old: &str, new: &str) -> Vec<EditOp> {
                             new_end: n,
                             old_text: piece.to_owned(),
                             new_text: String::new(),
+                            old_bytes: (0, 0),
+                            new_bytes: (0, 0),
                         });
                         o += l;
                     }
@@ -129,6 +150,8 @@ pub fn edit_ops(old: &str, new: &str) -> Vec<EditOp> {
                         new_end: n + l,
                         old_text: String::new(),
                         new_text: piece.to_owned(),
+                        old_bytes: (0, 0),
+                        new_bytes: (0, 0),
                     });
                     n += l;
                 }
@@ -136,7 +159,35 @@ pub fn edit_ops(old: &str, new: &str) -> Vec<EditOp> {
             }
         }
     }
+    fill_bytes(old, &mut ops, |op| {
+        (&mut op.old_start, &mut op.old_end, &mut op.old_bytes)
+    });
+    fill_bytes(new, &mut ops, |op| {
+        (&mut op.new_start, &mut op.new_end, &mut op.new_bytes)
+    });
     ops
+}
+
+/// Translate the (non-decreasing) character offsets of one side into byte offsets.
+fn fill_bytes(
+    text: &str,
+    ops: &mut [EditOp],
+    side: impl Fn(&mut EditOp) -> (&mut usize, &mut usize, &mut (usize, usize)),
+) {
+    let mut chars = text.char_indices().map(|(b, _)| b).chain([text.len()]);
+    let (mut at_char, mut at_byte) = (0usize, chars.next().unwrap_or(0));
+    let mut byte_of = |c: usize| {
+        while at_char < c {
+            at_byte = chars.next().unwrap_or(text.len());
+            at_char += 1;
+        }
+        at_byte
+    };
+    for op in ops.iter_mut() {
+        let (start, end, bytes) = side(op);
+        let (s, e) = (*start, *end);
+        *bytes = (byte_of(s), byte_of(e));
+    }
 }
 
 /// Apply `ops` (as [`edit_ops`] returns them: in order, not overlapping) to `old`.
@@ -196,6 +247,8 @@ mod tests {
         for op in &ops {
             let old: String = chars[op.old_start..op.old_end].iter().collect();
             assert_eq!(old, op.old_text);
+            assert_eq!(&ai[op.old_bytes.0..op.old_bytes.1], op.old_text);
+            assert_eq!(&fin[op.new_bytes.0..op.new_bytes.1], op.new_text);
         }
         assert_eq!(apply(ai, &ops), fin);
     }
@@ -214,6 +267,8 @@ mod tests {
             for op in &ops {
                 prop_assert_eq!(o[op.old_start..op.old_end].iter().collect::<String>(), op.old_text.clone());
                 prop_assert_eq!(n[op.new_start..op.new_end].iter().collect::<String>(), op.new_text.clone());
+                prop_assert_eq!(&old[op.old_bytes.0..op.old_bytes.1], op.old_text.as_str());
+                prop_assert_eq!(&new[op.new_bytes.0..op.new_bytes.1], op.new_text.as_str());
             }
         }
 

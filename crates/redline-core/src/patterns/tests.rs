@@ -1,6 +1,7 @@
 //! Pattern mining on hand-written edge cases. The sample-data recovery tests are in
 //! tests/patterns.rs.
 
+use super::ops::edit_ops;
 use super::*;
 use crate::model::*;
 

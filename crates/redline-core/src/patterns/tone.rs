@@ -2,10 +2,10 @@
 //! (contractions, formal words and connectives, hedges, pronouns, sentence length), sentiment
 //! (VADER, per sentence, averaged), length, and structure (bullets, headings, paragraphs).
 
-use super::ops::sentences;
+use super::tokens::{word_hash, IdMap, Tokens};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::sync::OnceLock;
-use unicode_segmentation::UnicodeSegmentation;
 use vader_parity::SentimentIntensityAnalyzer;
 
 /// The features, in the order of [`FEATURES`].
@@ -76,15 +76,66 @@ fn analyzer() -> &'static SentimentIntensityAnalyzer {
     A.get_or_init(SentimentIntensityAnalyzer::new)
 }
 
+/// Which lists a word (by its lower-cased hash) is on: one lookup per word.
+const FORMAL_BIT: u8 = 1;
+const HEDGE_BIT: u8 = 2;
+const FIRST_BIT: u8 = 4;
+const SECOND_BIT: u8 = 8;
+
+fn lists() -> &'static IdMap<u32, u8> {
+    static L: OnceLock<IdMap<u32, u8>> = OnceLock::new();
+    L.get_or_init(|| {
+        let mut m: IdMap<u32, u8> = IdMap::default();
+        for (words, bit) in [
+            (&FORMAL[..], FORMAL_BIT),
+            (&HEDGES[..], HEDGE_BIT),
+            (&FIRST[..], FIRST_BIT),
+            (&SECOND[..], SECOND_BIT),
+        ] {
+            for w in words {
+                *m.entry(word_hash(w)).or_default() |= bit;
+            }
+        }
+        m
+    })
+}
+
 fn is_contraction(w: &str) -> bool {
-    let w = w.replace('’', "'");
+    if !w.contains('\'') && !w.contains('’') {
+        return false;
+    }
+    let w = w.replace('’', "'").to_lowercase();
     CONTRACTED.contains(&w.as_str()) || CONTRACTION_ENDINGS.iter().any(|e| w.ends_with(e))
 }
 
 /// Measure a text.
 pub fn features(text: &str) -> Features {
-    let words: Vec<String> = text.unicode_words().map(|w| w.to_lowercase()).collect();
-    let n = words.len() as f64;
+    features_of(&Tokens::of(text), &mut |s| {
+        analyzer().polarity_scores(s).compound
+    })
+}
+
+/// Measure both texts of a settlement; a sentence found in both is scored for sentiment once.
+pub(crate) fn features_pair<'a>(a: &Tokens<'a>, f: &Tokens<'_>) -> (Features, Features) {
+    let mut scored: HashMap<&'a str, f64> = HashMap::new();
+    let fa = features_of(a, &mut |s: &'a str| {
+        *scored
+            .entry(s)
+            .or_insert_with(|| analyzer().polarity_scores(s).compound)
+    });
+    let ff = features_of(f, &mut |s| match scored.get(s) {
+        Some(v) => *v,
+        None => analyzer().polarity_scores(s).compound,
+    });
+    (fa, ff)
+}
+
+/// Measure a text already segmented; `sentiment` scores one sentence.
+pub(crate) fn features_of<'a>(
+    t: &Tokens<'a>,
+    sentiment_of: &mut dyn FnMut(&'a str) -> f64,
+) -> Features {
+    let n = t.len() as f64;
     let per100 = |count: usize| {
         if n > 0.0 {
             100.0 * count as f64 / n
@@ -92,16 +143,34 @@ pub fn features(text: &str) -> Features {
             0.0
         }
     };
-    let count = |list: &[&str]| words.iter().filter(|w| list.contains(&w.as_str())).count();
+    let l = lists();
+    let mut on = [0usize; 4];
+    for h in &t.hashes {
+        if let Some(bits) = l.get(h) {
+            for (k, bit) in [FORMAL_BIT, HEDGE_BIT, FIRST_BIT, SECOND_BIT]
+                .iter()
+                .enumerate()
+            {
+                if bits & bit != 0 {
+                    on[k] += 1;
+                }
+            }
+        }
+    }
+    let contractions = (0..t.len()).filter(|i| is_contraction(t.word(*i))).count();
     let mut sentence_count = 0usize;
     let mut sentiment = 0.0;
-    for s in sentences(text).filter(|s| s.chars().any(char::is_alphanumeric)) {
-        sentence_count += 1;
-        sentiment += analyzer().polarity_scores(s).compound;
+    for &(a, b) in &t.sentences {
+        let s = &t.text[a..b];
+        if s.chars().any(char::is_alphanumeric) {
+            sentence_count += 1;
+            sentiment += sentiment_of(s);
+        }
     }
-    let lines: Vec<&str> = text.lines().map(str::trim_start).collect();
-    let bullets = lines
-        .iter()
+    let text = t.text;
+    let bullets = text
+        .lines()
+        .map(str::trim_start)
         .filter(|l| {
             l.starts_with("- ")
                 || l.starts_with("* ")
@@ -116,11 +185,11 @@ pub fn features(text: &str) -> Features {
         .filter(|p| p.chars().any(char::is_alphanumeric))
         .count();
     [
-        per100(words.iter().filter(|w| is_contraction(w)).count()),
-        per100(count(&FORMAL)),
-        per100(count(&HEDGES)),
-        per100(count(&FIRST)),
-        per100(count(&SECOND)),
+        per100(contractions),
+        per100(on[0]),
+        per100(on[1]),
+        per100(on[2]),
+        per100(on[3]),
         if sentence_count > 0 {
             n / sentence_count as f64
         } else {

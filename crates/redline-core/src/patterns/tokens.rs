@@ -1,0 +1,129 @@
+//! One pass of Unicode segmentation per text, shared by every measure of a settlement: the
+//! words (UAX #29) with their byte ranges, a hash of each lower-cased word, and the sentence
+//! each word belongs to.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use unicode_segmentation::UnicodeSegmentation;
+
+/// Keys that are hashes already are used as they are.
+#[derive(Default)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) ^ u64::from(*b) ^ (self.0 >> 56);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        // Spread a 32-bit hash over the high bits too (hashbrown reads the top 7).
+        self.0 = u64::from(n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// A map keyed by a hash.
+pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
+
+/// FNV-1a (32 bit) of a word, lower-cased.
+pub(crate) fn word_hash(w: &str) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    if w.is_ascii() {
+        for b in w.bytes() {
+            h = (h ^ u32::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0193);
+        }
+    } else {
+        let mut buf = [0u8; 4];
+        for c in w.chars().flat_map(char::to_lowercase) {
+            for b in c.encode_utf8(&mut buf).bytes() {
+                h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+            }
+        }
+    }
+    h
+}
+
+/// Fold the next word into an n-gram's hash (start from [`GRAM_SEED`]).
+pub(crate) fn fold(h: u64, word: u32) -> u64 {
+    (h ^ u64::from(word)).wrapping_mul(0x0100_0000_01b3)
+}
+pub(crate) const GRAM_SEED: u64 = 0xcbf2_9ce4_8422_2325;
+
+pub(crate) struct Tokens<'a> {
+    pub text: &'a str,
+    /// Every word-boundary token (words, spaces, punctuation), for the diff.
+    pub all: Vec<&'a str>,
+    /// Byte range of each word.
+    pub spans: Vec<(usize, usize)>,
+    /// [`word_hash`] of each word.
+    pub hashes: Vec<u32>,
+    /// The sentence of each word.
+    pub sentence_of: Vec<u32>,
+    /// Byte range of each sentence.
+    pub sentences: Vec<(usize, usize)>,
+}
+
+impl<'a> Tokens<'a> {
+    /// One word segmentation and one sentence segmentation of `text`.
+    pub fn of(text: &'a str) -> Tokens<'a> {
+        let sentences: Vec<(usize, usize)> = text
+            .split_sentence_bound_indices()
+            .map(|(start, s)| (start, start + s.len()))
+            .collect();
+        let cap = text.len() / 5;
+        let mut t = Tokens {
+            text,
+            all: Vec::with_capacity(cap * 2),
+            spans: Vec::with_capacity(cap),
+            hashes: Vec::with_capacity(cap),
+            sentence_of: Vec::with_capacity(cap),
+            sentences,
+        };
+        let mut sentence = 0usize;
+        for (start, w) in text.split_word_bound_indices() {
+            t.all.push(w);
+            if !w.chars().any(char::is_alphanumeric) {
+                continue;
+            }
+            while sentence + 1 < t.sentences.len() && t.sentences[sentence].1 <= start {
+                sentence += 1;
+            }
+            t.spans.push((start, start + w.len()));
+            t.hashes.push(word_hash(w));
+            t.sentence_of.push(sentence as u32);
+        }
+        t
+    }
+
+    pub fn word(&self, i: usize) -> &'a str {
+        let (a, b) = self.spans[i];
+        &self.text[a..b]
+    }
+
+    pub fn len(&self) -> usize {
+        self.hashes.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_sentences_and_case() {
+        let t = Tokens::of("Hello World. Größe, GRÖSSE! don't");
+        assert_eq!(t.len(), 5);
+        assert_eq!(t.word(2), "Größe");
+        assert_eq!(t.sentence_of, vec![0, 0, 1, 1, 2]);
+        assert_eq!(word_hash("Hello"), word_hash("hello"));
+        assert_eq!(word_hash("GRÖSSE"), word_hash("grösse"));
+        assert_ne!(word_hash("größe"), word_hash("grösse"));
+        assert_eq!(t.word(4), "don't");
+    }
+}
