@@ -366,7 +366,7 @@ fn first_pass(
     let ai_flags: Vec<u8> = (0..a.len())
         .map(|i| {
             let start = i == 0 || a.sentence_of[i] != a.sentence_of[i - 1];
-            u8::from(edit.deleted[i]) * DELETED | u8::from(start) * START
+            (u8::from(edit.deleted[i]) * DELETED) | (u8::from(start) * START)
         })
         .collect();
     let mut added = Vec::new();
