@@ -169,6 +169,49 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Export approved settlements as fine-tuning data (JSONL for a provider, or CSV),
+    /// filtered, de-duplicated and redacted, written atomically.
+    Export {
+        /// openai-chat, openai-dpo, bedrock, trl-sft, trl-dpo or csv.
+        #[arg(long, default_value = "openai-chat")]
+        format: String,
+        /// Only settlements with at least this acceptance (0..1).
+        #[arg(long, default_value_t = redline_core::analytics::DEFAULT_ACCEPT_THRESHOLD)]
+        min_acceptance: f64,
+        /// Only these agents (repeat the option for several).
+        #[arg(long)]
+        agent: Vec<String>,
+        #[arg(long)]
+        intent_type: Vec<String>,
+        /// Only these prompt versions / experiment variants.
+        #[arg(long)]
+        prompt_version: Vec<String>,
+        /// First day (YYYY-MM-DD), included.
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day (YYYY-MM-DD), included.
+        #[arg(long)]
+        to: Option<String>,
+        /// Keep settlements flagged as errors.
+        #[arg(long)]
+        include_errors: bool,
+        /// Leave out outputs accepted without edits.
+        #[arg(long)]
+        only_edited: bool,
+        /// Write personal data as it is (redaction is on by default).
+        #[arg(long)]
+        no_redact: bool,
+        /// Keep duplicates and near duplicates.
+        #[arg(long)]
+        no_dedupe: bool,
+        /// Share of examples for a validation file beside the output (e.g. 0.1).
+        #[arg(long, default_value_t = 0.0)]
+        validation_share: f64,
+        #[arg(short, long)]
+        out: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// Show or change settings kept in the store.
     Settings {
         /// The acceptance threshold ("accepted" and the alerts' bar), 0..1.
@@ -439,6 +482,57 @@ fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Command::Export {
+            format,
+            min_acceptance,
+            agent,
+            intent_type,
+            prompt_version,
+            from,
+            to,
+            include_errors,
+            only_edited,
+            no_redact,
+            no_dedupe,
+            validation_share,
+            out,
+            json,
+        } => {
+            use redline_core::export;
+            let day = |d: Option<String>, parse: fn(&str) -> Result<_, String>| {
+                d.map(|d| parse(&d)).transpose().map_err(anyhow::Error::msg)
+            };
+            let options = export::Options {
+                format: export::Format::parse(&format).map_err(anyhow::Error::msg)?,
+                min_acceptance,
+                agents: agent,
+                intent_types: intent_type,
+                prompt_versions: prompt_version,
+                from: day(from, Filter::day_start)?,
+                to: day(to, Filter::day_end)?,
+                exclude_errors: !include_errors,
+                only_edited,
+                redact: !no_redact,
+                dedupe: !no_dedupe,
+                validation_share,
+                ..Default::default()
+            };
+            let store = open_store(cli.db)?;
+            let cancel = Cancel::new();
+            let c = cancel.clone();
+            let _ = ctrlc::set_handler(move || c.cancel());
+            let report = export::export(&store, &options, &out, &mut |_| {}, &cancel)?;
+            match report {
+                None => {
+                    eprintln!("cancelled: nothing was written");
+                    Ok(ExitCode::from(1))
+                }
+                Some(r) => {
+                    print::export_report(&r, json)?;
+                    Ok(ExitCode::SUCCESS)
+                }
+            }
         }
         Command::Settings { threshold } => {
             let store = open_store(cli.db)?;

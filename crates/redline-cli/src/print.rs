@@ -560,3 +560,43 @@ pub fn improvements(r: &redline_core::patterns::Report, json: bool) -> Result<()
     }
     Ok(())
 }
+
+pub fn export_report(r: &redline_core::export::Report, json: bool) -> Result<()> {
+    if json {
+        return json_out(r);
+    }
+    let path = r
+        .path
+        .as_ref()
+        .map_or(String::new(), |p| p.display().to_string());
+    println!(
+        "wrote {} examples ({} format, {} bytes) to {path}",
+        r.written, r.format, r.bytes
+    );
+    if let Some(v) = &r.validation_path {
+        println!(
+            "  {} for training, {} for validation in {}",
+            r.train,
+            r.validation,
+            v.display()
+        );
+    }
+    let agents: Vec<String> = r
+        .per_agent
+        .iter()
+        .map(|(a, n)| format!("{a} {n}"))
+        .collect();
+    println!("  per agent: {}", agents.join(" · "));
+    println!("  left out: {}", redline_core::export::describe_skips(r));
+    if r.redactions.is_empty() {
+        println!("  redacted: nothing found");
+    } else {
+        let found: Vec<String> = r
+            .redactions
+            .iter()
+            .map(|(k, n)| format!("{} {n}", k.placeholder().to_lowercase()))
+            .collect();
+        println!("  redacted: {}", found.join(" · "));
+    }
+    Ok(())
+}

@@ -344,3 +344,68 @@ fn patterns_improvements_and_diff() {
     }
     assert!(checked > 0);
 }
+
+#[test]
+fn export_writes_redacted_validated_examples_atomically() {
+    let (dir, db) = setup();
+    redline(&db)
+        .args(["sample", "-n", "1500", "--seed", "12"])
+        .assert()
+        .success();
+    let out = dir.path().join("train.jsonl");
+    let run = redline(&db)
+        .args([
+            "export",
+            "--format",
+            "openai-dpo",
+            "--min-acceptance",
+            "0.75",
+            "--validation-share",
+            "0.1",
+            "--json",
+            "-o",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let written = report["written"].as_u64().unwrap();
+    assert!(written > 100, "{report}");
+    let train = std::fs::read_to_string(&out).unwrap();
+    let valid = std::fs::read_to_string(dir.path().join("train.validation.jsonl")).unwrap();
+    assert_eq!(
+        (train.lines().count() + valid.lines().count()) as u64,
+        written
+    );
+    for line in train.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_ne!(v["preferred_output"], v["non_preferred_output"]);
+    }
+    // A bad format, an unwritable path and an empty selection are refused clearly, and
+    // nothing is left behind.
+    redline(&db)
+        .args(["export", "--format", "jsonl2", "-o", "x.jsonl"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("not an export format"));
+    let missing = dir.path().join("no/such/dir/out.jsonl");
+    redline(&db)
+        .args(["export", "-o"])
+        .arg(&missing)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("cannot write"));
+    let none = dir.path().join("none.jsonl");
+    redline(&db)
+        .args(["export", "--agent", "Nobody", "-o"])
+        .arg(&none)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("nothing to export"));
+    assert!(!none.exists());
+}

@@ -21,12 +21,14 @@
 
 pub mod analytics;
 pub mod diff;
+pub mod export;
 pub mod fsutil;
 pub mod import;
 pub mod job;
 pub mod model;
 pub mod notion;
 pub mod patterns;
+pub mod redact;
 pub mod sample;
 pub mod secret;
 pub mod stats;

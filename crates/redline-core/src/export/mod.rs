@@ -1,0 +1,442 @@
+//! Fine-tuning export (the design's FineTuningDataPrep and export_for_fine_tuning): the
+//! settlements people approved, as training examples in a provider's JSONL format (or CSV for
+//! analysis), filtered, de-duplicated, redacted, split into training and validation, and
+//! written atomically — streamed, one settlement at a time. Formats and rules: docs/export.md.
+
+mod dedupe;
+mod format;
+
+pub use format::Format;
+
+use crate::analytics::observe;
+use crate::fsutil::AtomicFile;
+use crate::job::{Cancel, Progress, Step};
+use crate::model::Settlement;
+use crate::redact::{Kind, Redactor};
+use crate::store::{Store, StoreError};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// What to export.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub format: Format,
+    /// Only settlements with at least this acceptance (the source's rate, else the share of
+    /// the AI output's words kept).
+    pub min_acceptance: f64,
+    /// Empty = every agent.
+    pub agents: Vec<String>,
+    /// Empty = every intent type.
+    pub intent_types: Vec<String>,
+    /// Empty = every prompt version / experiment variant.
+    pub prompt_versions: Vec<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// Leave out settlements flagged as errors.
+    pub exclude_errors: bool,
+    /// Leave out outputs accepted without any edit.
+    pub only_edited: bool,
+    pub redact: bool,
+    pub dedupe: bool,
+    /// Share of examples written to the validation file (0 = no validation file).
+    pub validation_share: f64,
+    /// System prompts per agent, used when a settlement does not carry its own.
+    pub system_prompts: BTreeMap<String, String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            format: Format::OpenAiChat,
+            min_acceptance: crate::analytics::DEFAULT_ACCEPT_THRESHOLD,
+            agents: Vec::new(),
+            intent_types: Vec::new(),
+            prompt_versions: Vec::new(),
+            from: None,
+            to: None,
+            exclude_errors: true,
+            only_edited: false,
+            redact: true,
+            dedupe: true,
+            validation_share: 0.0,
+            system_prompts: BTreeMap::new(),
+        }
+    }
+}
+
+/// The system prompt used when neither the settlement nor the settings give one.
+pub fn default_system_prompt(agent: &str, intent_type: &str) -> String {
+    let kind = if intent_type.is_empty() {
+        String::new()
+    } else {
+        format!(" {intent_type}")
+    };
+    format!(
+        "You are {agent}. Answer the admin's{kind} request directly, in plain words, ready to use."
+    )
+}
+
+/// Why settlements were left out, and what was written.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Report {
+    pub format: String,
+    pub read: usize,
+    pub written: usize,
+    pub train: usize,
+    pub validation: usize,
+    pub path: Option<PathBuf>,
+    pub validation_path: Option<PathBuf>,
+    pub bytes: u64,
+    pub skipped_filtered: usize,
+    pub skipped_below_threshold: usize,
+    pub skipped_errors: usize,
+    pub skipped_unedited: usize,
+    pub skipped_no_intent: usize,
+    /// Preference formats: the final version equals the AI output (no preference to learn).
+    pub skipped_no_preference: usize,
+    pub duplicates_exact: usize,
+    pub duplicates_near: usize,
+    pub redactions: BTreeMap<Kind, usize>,
+    pub per_agent: BTreeMap<String, usize>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot write {path}: {cause}")]
+    Write {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
+    #[error("nothing to export: no settlement passes the filters ({0})")]
+    Empty(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// One training example before formatting.
+pub struct Example {
+    pub id: String,
+    pub agent: String,
+    pub intent_type: String,
+    pub created_at: DateTime<Utc>,
+    pub acceptance: f64,
+    pub system: String,
+    pub user: String,
+    /// The approved final version.
+    pub chosen: String,
+    /// The AI output (the rejected side of a preference pair).
+    pub rejected: String,
+}
+
+/// Whether a settlement passes the options' filters; `Err(reason)` counts why not.
+fn admit(s: &Settlement, o: &Options, r: &mut Report) -> Option<f64> {
+    let listed = |list: &[String], v: &str| list.is_empty() || list.iter().any(|x| x == v);
+    let version = s.prompt_version.as_deref().unwrap_or("");
+    if !listed(&o.agents, s.agent.as_str())
+        || !listed(&o.intent_types, s.intent_type.as_str())
+        || !listed(&o.prompt_versions, version)
+        || o.from.is_some_and(|f| s.created_at < f)
+        || o.to.is_some_and(|t| s.created_at > t)
+    {
+        r.skipped_filtered += 1;
+        return None;
+    }
+    if o.exclude_errors && s.error == Some(true) {
+        r.skipped_errors += 1;
+        return None;
+    }
+    if s.intent.trim().is_empty() {
+        r.skipped_no_intent += 1;
+        return None;
+    }
+    let edited = s.ai_output != s.final_output;
+    if o.only_edited && !edited {
+        r.skipped_unedited += 1;
+        return None;
+    }
+    if o.format.is_preference() && !edited {
+        r.skipped_no_preference += 1;
+        return None;
+    }
+    let acceptance = observe(s).acceptance;
+    if acceptance < o.min_acceptance {
+        r.skipped_below_threshold += 1;
+        return None;
+    }
+    Some(acceptance)
+}
+
+fn example(
+    s: &Settlement,
+    acceptance: f64,
+    o: &Options,
+    redactor: Option<&mut Redactor>,
+) -> Example {
+    let system = s
+        .system_prompt
+        .clone()
+        .filter(|p| !p.trim().is_empty())
+        .or_else(|| o.system_prompts.get(s.agent.as_str()).cloned())
+        .unwrap_or_else(|| default_system_prompt(s.agent.as_str(), s.intent_type.as_str()));
+    // The AI output is only written by the preference formats and CSV.
+    let uses_rejected = o.format.is_preference() || o.format == Format::Csv;
+    let (user, chosen, rejected) = match redactor {
+        Some(r) => (
+            r.redact(&s.intent),
+            r.redact(&s.final_output),
+            if uses_rejected {
+                r.redact(&s.ai_output)
+            } else {
+                String::new()
+            },
+        ),
+        None => (
+            s.intent.clone(),
+            s.final_output.clone(),
+            s.ai_output.clone(),
+        ),
+    };
+    Example {
+        id: s.id.as_str().to_owned(),
+        agent: s.agent.as_str().to_owned(),
+        intent_type: s.intent_type.to_string(),
+        created_at: s.created_at,
+        acceptance,
+        system,
+        user,
+        chosen,
+        rejected,
+    }
+}
+
+/// Which file an example goes to: validation when SplitMix64(FNV-1a(id)) falls in the first
+/// `share` of the hash space — deterministic, and the same share of every agent in expectation.
+pub fn is_validation(id: &str, share: f64) -> bool {
+    if share <= 0.0 {
+        return false;
+    }
+    let h = id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    // SplitMix64's finaliser spreads FNV's low-bit differences over the whole word.
+    let mut z = h;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    (z as f64 / u64::MAX as f64) < share
+}
+
+/// The validation file's path beside the training file: `data.jsonl` → `data.validation.jsonl`.
+pub fn validation_path(path: &Path) -> PathBuf {
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "export".into(), |s| s.to_string_lossy().into_owned());
+    let ext = path
+        .extension()
+        .map_or_else(String::new, |e| format!(".{}", e.to_string_lossy()));
+    path.with_file_name(format!("{stem}.validation{ext}"))
+}
+
+/// A source of settlements: it calls the visitor once per settlement, in order.
+pub type Settlements<'a> = &'a mut dyn FnMut(&mut dyn FnMut(Settlement)) -> Result<(), StoreError>;
+
+/// Run the export over `settlements` (visited in order), writing to `train` and, when
+/// `validation_share > 0`, to `validation`. Returns `None` when cancelled.
+pub fn export_to(
+    settlements: Settlements<'_>,
+    o: &Options,
+    train: &mut dyn Write,
+    mut validation: Option<&mut dyn Write>,
+    on_step: Progress<'_>,
+    cancel: &Cancel,
+) -> Result<Option<Report>, ExportError> {
+    let mut r = Report {
+        format: o.format.name().to_owned(),
+        ..Default::default()
+    };
+    let mut seen = dedupe::Seen::new();
+    let mut failure: Option<std::io::Error> = None;
+    let mut bytes = 0u64;
+    if o.format == Format::Csv {
+        bytes += format::csv_header(train).map_err(|e| ExportError::Write {
+            path: PathBuf::new(),
+            cause: e,
+        })?;
+        if let Some(v) = validation.as_deref_mut() {
+            format::csv_header(v).map_err(|e| ExportError::Write {
+                path: PathBuf::new(),
+                cause: e,
+            })?;
+        }
+    }
+    settlements(&mut |s| {
+        if failure.is_some() || cancel.is_cancelled() {
+            return;
+        }
+        r.read += 1;
+        if r.read % 1000 == 0 {
+            on_step(Step {
+                done: r.read as u64,
+                total: None,
+                items: r.written as u64,
+            });
+        }
+        let Some(acceptance) = admit(&s, o, &mut r) else {
+            return;
+        };
+        let mut redactor = o.redact.then(Redactor::new);
+        let ex = example(&s, acceptance, o, redactor.as_mut());
+        if o.dedupe {
+            match seen.check(&ex) {
+                dedupe::Verdict::New => {}
+                dedupe::Verdict::Exact => {
+                    r.duplicates_exact += 1;
+                    return;
+                }
+                dedupe::Verdict::Near => {
+                    r.duplicates_near += 1;
+                    return;
+                }
+            }
+        }
+        if let Some(red) = &redactor {
+            for (k, n) in &red.counts {
+                *r.redactions.entry(*k).or_default() += n;
+            }
+        }
+        let to_validation = validation.is_some() && is_validation(&ex.id, o.validation_share);
+        let out: &mut dyn Write = match (to_validation, validation.as_deref_mut()) {
+            (true, Some(v)) => v,
+            _ => &mut *train,
+        };
+        match format::write(o.format, &ex, to_validation, out) {
+            Ok(n) => {
+                bytes += n;
+                r.written += 1;
+                if to_validation {
+                    r.validation += 1;
+                } else {
+                    r.train += 1;
+                }
+                *r.per_agent.entry(ex.agent).or_default() += 1;
+            }
+            Err(e) => failure = Some(e),
+        }
+    })?;
+    if let Some(e) = failure {
+        return Err(ExportError::Write {
+            path: PathBuf::new(),
+            cause: e,
+        });
+    }
+    if cancel.is_cancelled() {
+        return Ok(None);
+    }
+    r.bytes = bytes;
+    on_step(Step {
+        done: r.read as u64,
+        total: Some(r.read as u64),
+        items: r.written as u64,
+    });
+    Ok(Some(r))
+}
+
+/// Export the store's settlements to `path` (and its validation file), atomically: the files
+/// appear whole when the export succeeds, and a failed or cancelled export leaves nothing.
+pub fn export(
+    store: &Store,
+    o: &Options,
+    path: &Path,
+    on_step: Progress<'_>,
+    cancel: &Cancel,
+) -> Result<Option<Report>, ExportError> {
+    if !(0.0..=1.0).contains(&o.min_acceptance) {
+        return Err(ExportError::Invalid(format!(
+            "the minimum acceptance must be between 0 and 1, not {}",
+            o.min_acceptance
+        )));
+    }
+    if !(0.0..0.5).contains(&o.validation_share) {
+        return Err(ExportError::Invalid(format!(
+            "the validation share must be at least 0 and below 0.5, not {}",
+            o.validation_share
+        )));
+    }
+    let write_err = |p: &Path| {
+        let p = p.to_owned();
+        move |e| ExportError::Write { path: p, cause: e }
+    };
+    let mut train = AtomicFile::create(path).map_err(write_err(path))?;
+    let vpath = validation_path(path);
+    let mut valid = if o.validation_share > 0.0 {
+        Some(AtomicFile::create(&vpath).map_err(write_err(&vpath))?)
+    } else {
+        None
+    };
+    let (from, to) = (o.from, o.to);
+    let report = export_to(
+        &mut |visit| store.scan(from, to, &mut *visit),
+        o,
+        &mut train,
+        valid.as_mut().map(|v| v as &mut dyn Write),
+        on_step,
+        cancel,
+    )
+    .map_err(|e| match e {
+        ExportError::Write { cause, .. } => ExportError::Write {
+            path: path.to_owned(),
+            cause,
+        },
+        other => other,
+    })?;
+    let Some(mut report) = report else {
+        return Ok(None);
+    };
+    if report.written == 0 {
+        return Err(ExportError::Empty(describe_skips(&report)));
+    }
+    train.commit().map_err(write_err(path))?;
+    report.path = Some(path.to_owned());
+    if let Some(v) = valid {
+        v.commit().map_err(write_err(&vpath))?;
+        report.validation_path = Some(vpath);
+    }
+    Ok(Some(report))
+}
+
+/// Why settlements were left out, in words.
+pub fn describe_skips(r: &Report) -> String {
+    let parts: Vec<String> = [
+        (
+            r.skipped_filtered,
+            "outside the chosen agents, intent types, versions or dates",
+        ),
+        (r.skipped_below_threshold, "below the minimum acceptance"),
+        (r.skipped_errors, "flagged as errors"),
+        (r.skipped_unedited, "not edited"),
+        (r.skipped_no_intent, "without an intent text"),
+        (
+            r.skipped_no_preference,
+            "with no edit to learn a preference from",
+        ),
+        (r.duplicates_exact, "exact duplicates"),
+        (r.duplicates_near, "near duplicates"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, why)| format!("{n} {why}"))
+    .collect();
+    if parts.is_empty() {
+        format!("{} settlements read", r.read)
+    } else {
+        format!("{} settlements read: {}", r.read, parts.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,325 @@
+use super::*;
+use crate::model::*;
+use chrono::TimeZone;
+
+fn s(id: &str, agent: &str, intent: &str, ai: &str, fin: &str) -> Settlement {
+    Settlement {
+        id: SettlementId::new(id).unwrap(),
+        agent: AgentName::new(agent).unwrap(),
+        intent_type: IntentType::new("operational"),
+        intent: intent.into(),
+        system_prompt: None,
+        ai_output: ai.into(),
+        final_output: fin.into(),
+        created_at: Utc.with_ymd_and_hms(2026, 11, 2, 9, 30, 0).unwrap(),
+        acceptance_rate: Some(Acceptance::new(0.9).unwrap()),
+        prompt_version: Some("v2".into()),
+        processing_ms: None,
+        error: Some(false),
+        source: Source {
+            kind: SourceKind::Import,
+            id: "t".into(),
+            last_edited: None,
+        },
+    }
+}
+
+fn run(all: &[Settlement], o: &Options) -> (Report, String, String) {
+    let mut train = Vec::new();
+    let mut valid = Vec::new();
+    let report = export_to(
+        &mut |visit| {
+            for x in all {
+                visit(x.clone());
+            }
+            Ok(())
+        },
+        o,
+        &mut train,
+        (o.validation_share > 0.0).then_some(&mut valid as &mut dyn Write),
+        &mut crate::job::no_progress,
+        &Cancel::new(),
+    )
+    .unwrap()
+    .unwrap();
+    (
+        report,
+        String::from_utf8(train).unwrap(),
+        String::from_utf8(valid).unwrap(),
+    )
+}
+
+fn one() -> Settlement {
+    s(
+        "a1",
+        "The Operator",
+        "Plan the \"Q3\" move",
+        "Let me help. Move it Monday.",
+        "Move it Monday.\nOwner: Dana.",
+    )
+}
+
+#[test]
+fn each_format_snapshot() {
+    let sys = "You are The Operator. Answer the admin's operational request directly, in plain words, ready to use.";
+    let expect = |f: Format| -> String {
+        let o = Options {
+            format: f,
+            ..Default::default()
+        };
+        run(&[one()], &o).1
+    };
+    assert_eq!(
+        expect(Format::OpenAiChat),
+        format!("{{\"messages\":[{{\"role\":\"system\",\"content\":\"{sys}\"}},{{\"role\":\"user\",\"content\":\"Plan the \\\"Q3\\\" move\"}},{{\"role\":\"assistant\",\"content\":\"Move it Monday.\\nOwner: Dana.\"}}]}}\n")
+    );
+    assert_eq!(expect(Format::TrlSft), expect(Format::OpenAiChat));
+    assert_eq!(
+        expect(Format::OpenAiDpo),
+        format!("{{\"input\":{{\"messages\":[{{\"role\":\"system\",\"content\":\"{sys}\"}},{{\"role\":\"user\",\"content\":\"Plan the \\\"Q3\\\" move\"}}]}},\"preferred_output\":[{{\"role\":\"assistant\",\"content\":\"Move it Monday.\\nOwner: Dana.\"}}],\"non_preferred_output\":[{{\"role\":\"assistant\",\"content\":\"Let me help. Move it Monday.\"}}]}}\n")
+    );
+    assert_eq!(
+        expect(Format::Bedrock),
+        format!("{{\"system\":\"{sys}\",\"messages\":[{{\"role\":\"user\",\"content\":\"Plan the \\\"Q3\\\" move\"}},{{\"role\":\"assistant\",\"content\":\"Move it Monday.\\nOwner: Dana.\"}}]}}\n")
+    );
+    assert_eq!(
+        expect(Format::TrlDpo),
+        format!("{{\"prompt\":[{{\"role\":\"system\",\"content\":\"{sys}\"}},{{\"role\":\"user\",\"content\":\"Plan the \\\"Q3\\\" move\"}}],\"chosen\":[{{\"role\":\"assistant\",\"content\":\"Move it Monday.\\nOwner: Dana.\"}}],\"rejected\":[{{\"role\":\"assistant\",\"content\":\"Let me help. Move it Monday.\"}}]}}\n")
+    );
+    assert_eq!(
+        expect(Format::Csv),
+        format!("id,agent,intent_type,created_at,acceptance,split,system,intent,ai_output,final_output\r\na1,The Operator,operational,2026-11-02T09:30:00.000Z,0.9000,train,\"{sys}\",\"Plan the \"\"Q3\"\" move\",Let me help. Move it Monday.,\"Move it Monday.\nOwner: Dana.\"\r\n")
+    );
+}
+
+#[test]
+fn every_line_parses_back_with_its_shape() {
+    let all = crate::sample::generate(&crate::sample::SampleSpec {
+        count: 400,
+        seed: 3,
+        ..Default::default()
+    });
+    for f in Format::ALL.into_iter().filter(|f| *f != Format::Csv) {
+        let (r, out, _) = run(
+            &all,
+            &Options {
+                format: f,
+                ..Default::default()
+            },
+        );
+        assert!(r.written > 50, "{f:?}: {r:?}");
+        // The sample data holds no personal data: any redaction would be a false positive.
+        assert!(
+            r.redactions.is_empty(),
+            "false positives: {:?}",
+            r.redactions
+        );
+        assert_eq!(out.lines().count(), r.written);
+        for line in out.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            match f {
+                Format::OpenAiChat | Format::TrlSft => {
+                    let m = v["messages"].as_array().unwrap();
+                    assert_eq!(m.len(), 3);
+                    assert_eq!(m[2]["role"], "assistant");
+                }
+                Format::OpenAiDpo => {
+                    assert_ne!(v["preferred_output"], v["non_preferred_output"]);
+                }
+                Format::Bedrock => assert_eq!(v["messages"][0]["role"], "user"),
+                Format::TrlDpo => assert_ne!(v["chosen"], v["rejected"]),
+                Format::Csv => unreachable!(),
+            }
+        }
+    }
+}
+
+#[test]
+fn filters_threshold_and_reasons_are_counted() {
+    let mut low = s(
+        "low",
+        "A",
+        "x",
+        "one two three four",
+        "five six seven eight",
+    );
+    low.acceptance_rate = None; // computed: nothing kept → 0
+    let mut err = s("err", "A", "y", "a b", "a b c");
+    err.error = Some(true);
+    let same = s("same", "A", "z", "Kept as is.", "Kept as is.");
+    let other = s("other", "B", "w", "Hello there.", "Hello.");
+    let no_intent = s("none", "A", " ", "Draft.", "Final.");
+    let all = [low, err, same.clone(), other, no_intent];
+    let (r, _, _) = run(
+        &all,
+        &Options {
+            agents: vec!["A".into()],
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        (
+            r.written,
+            r.skipped_filtered,
+            r.skipped_below_threshold,
+            r.skipped_errors,
+            r.skipped_no_intent
+        ),
+        (1, 1, 1, 1, 1)
+    );
+    // Preference formats need an edit; "only edited" drops the untouched one too.
+    let (r, _, _) = run(
+        std::slice::from_ref(&same),
+        &Options {
+            format: Format::TrlDpo,
+            ..Default::default()
+        },
+    );
+    assert_eq!((r.written, r.skipped_no_preference), (0, 1));
+    let (r, _, _) = run(
+        &[same],
+        &Options {
+            only_edited: true,
+            ..Default::default()
+        },
+    );
+    assert_eq!((r.written, r.skipped_unedited), (0, 1));
+    assert!(describe_skips(&r).contains("1 not edited"));
+}
+
+#[test]
+fn pii_is_redacted_consistently_and_counted() {
+    let x = s(
+        "p1",
+        "A",
+        "Email dana@example.com about card 4111 1111 1111 1111",
+        "Write to dana@example.com.",
+        "Write to dana@example.com today; cc ravi@example.org.",
+    );
+    let (r, out, _) = run(std::slice::from_ref(&x), &Options::default());
+    assert!(
+        !out.contains("dana@example.com") && !out.contains("4111"),
+        "{out}"
+    );
+    assert!(out.contains("<EMAIL_1>") && out.contains("<EMAIL_2>") && out.contains("<CARD_1>"));
+    assert_eq!(r.redactions[&Kind::Email], 3);
+    let (_, raw, _) = run(
+        &[x],
+        &Options {
+            redact: false,
+            ..Default::default()
+        },
+    );
+    assert!(raw.contains("dana@example.com"));
+}
+
+#[test]
+fn duplicates_exact_and_near_are_dropped() {
+    let base = "Move the warehouse inventory to the new site on Monday and confirm the count with the operations lead before noon";
+    let a = s("d1", "A", "Plan the move", "draft", base);
+    let b = s("d2", "A", "Plan the move", "draft", &base.to_uppercase());
+    let c = s(
+        "d3",
+        "A",
+        "Plan the move",
+        "draft",
+        &base.replace("noon", "one"),
+    );
+    let d = s(
+        "d4",
+        "A",
+        "Something else entirely",
+        "draft",
+        "A different answer about hiring plans and budgets for next year",
+    );
+    let (r, out, _) = run(&[a, b, c, d], &Options::default());
+    assert_eq!(
+        (r.written, r.duplicates_exact, r.duplicates_near),
+        (2, 1, 1),
+        "{out}"
+    );
+    let (r, _, _) = run(
+        &[s("e1", "A", "i", "d", base), s("e2", "A", "i", "d", base)],
+        &Options {
+            dedupe: false,
+            ..Default::default()
+        },
+    );
+    assert_eq!(r.written, 2);
+}
+
+#[test]
+fn the_split_is_deterministic_and_proportional_per_agent() {
+    let all = crate::sample::generate(&crate::sample::SampleSpec {
+        count: 3000,
+        seed: 8,
+        ..Default::default()
+    });
+    let o = Options {
+        validation_share: 0.2,
+        dedupe: false,
+        ..Default::default()
+    };
+    let (r, train, valid) = run(&all, &o);
+    let (r2, train2, valid2) = run(&all, &o);
+    assert_eq!((train.clone(), valid.clone()), (train2, valid2));
+    assert_eq!(r, r2);
+    assert_eq!(r.train + r.validation, r.written);
+    let share = r.validation as f64 / r.written as f64;
+    assert!((share - 0.2).abs() < 0.03, "{share}");
+    assert_eq!(
+        validation_path(Path::new("/x/data.jsonl")),
+        PathBuf::from("/x/data.validation.jsonl")
+    );
+}
+
+#[test]
+fn a_failed_or_empty_export_leaves_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.redb")).unwrap();
+    let path = dir.path().join("out.jsonl");
+    let err = export(
+        &store,
+        &Options::default(),
+        &path,
+        &mut crate::job::no_progress,
+        &Cancel::new(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, ExportError::Empty(_)), "{err}");
+    assert!(!path.exists());
+    store.upsert_batch(&[one()]).unwrap();
+    let cancel = Cancel::new();
+    cancel.cancel();
+    assert!(export(
+        &store,
+        &Options::default(),
+        &path,
+        &mut crate::job::no_progress,
+        &cancel
+    )
+    .unwrap()
+    .is_none());
+    assert!(!path.exists());
+    let missing = dir.path().join("no/such/dir/out.jsonl");
+    let err = export(
+        &store,
+        &Options::default(),
+        &missing,
+        &mut crate::job::no_progress,
+        &Cancel::new(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("no/such/dir"), "{err}");
+    let r = export(
+        &store,
+        &Options::default(),
+        &path,
+        &mut crate::job::no_progress,
+        &Cancel::new(),
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(r.written, 1);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2); // the store and the export
+}
