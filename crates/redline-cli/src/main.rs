@@ -2,7 +2,8 @@
 //! function and prints its result, as text for people or `--json` for scripts.
 //!
 //! Exit codes: 0 success; 1 an error (nothing half-written); 2 a usage error; 3 an import that
-//! skipped bad lines (the good ones were imported); 4 `alerts` found an unacknowledged alert.
+//! skipped bad lines (the good ones were imported); 4 `alerts` found an unacknowledged alert;
+//! 5 `validate` found the dataset unfit for training.
 
 mod notion;
 mod print;
@@ -209,6 +210,17 @@ enum Command {
         validation_share: f64,
         #[arg(short, long)]
         out: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a fine-tuning dataset (JSONL) before training: format errors by line, token
+    /// statistics, context limit, duplicates, diversity, leftover personal data. Exit code 5
+    /// when it fails.
+    Validate {
+        file: PathBuf,
+        /// The target model's context window, in tokens.
+        #[arg(long, default_value_t = 4096)]
+        context_limit: usize,
         #[arg(long)]
         json: bool,
     },
@@ -533,6 +545,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     Ok(ExitCode::SUCCESS)
                 }
             }
+        }
+        Command::Validate {
+            file,
+            context_limit,
+            json,
+        } => {
+            let report = redline_core::validate::validate_file(
+                &file,
+                &redline_core::validate::Options { context_limit },
+            )?;
+            print::validation(&report, json)?;
+            Ok(if report.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(5)
+            })
         }
         Command::Settings { threshold } => {
             let store = open_store(cli.db)?;

@@ -588,6 +588,20 @@ pub fn export_report(r: &redline_core::export::Report, json: bool) -> Result<()>
         .collect();
     println!("  per agent: {}", agents.join(" · "));
     println!("  left out: {}", redline_core::export::describe_skips(r));
+    if let Some(v) = &r.validation_report {
+        println!(
+            "  validation: {} ({} examples, {} billable tokens per epoch)",
+            if v.ok { "passed" } else { "FAILED" },
+            v.examples,
+            v.billable_tokens
+        );
+        for f in &v.failures {
+            println!("    fails: {f}");
+        }
+        for w in &v.warnings {
+            println!("    note: {w}");
+        }
+    }
     if r.redactions.is_empty() {
         println!("  redacted: nothing found");
     } else {
@@ -597,6 +611,60 @@ pub fn export_report(r: &redline_core::export::Report, json: bool) -> Result<()>
             .map(|(k, n)| format!("{} {n}", k.placeholder().to_lowercase()))
             .collect();
         println!("  redacted: {}", found.join(" · "));
+    }
+    Ok(())
+}
+
+pub fn validation(r: &redline_core::validate::Report, json: bool) -> Result<()> {
+    if json {
+        return json_out(r);
+    }
+    println!(
+        "{}: {} examples in {} lines{}",
+        if r.ok { "passed" } else { "FAILED" },
+        r.examples,
+        r.lines,
+        r.shape
+            .map_or(String::new(), |s| format!(" ({s:?} format)"))
+    );
+    for f in &r.failures {
+        println!("  fails: {f}");
+    }
+    for e in r.errors.iter().take(20) {
+        println!("    {}", e.message);
+    }
+    if r.error_count > 20 {
+        println!("    … and {} more", r.error_count - 20);
+    }
+    for w in &r.warnings {
+        println!("  note: {w}");
+    }
+    let d = |x: &redline_core::validate::Distribution| {
+        format!(
+            "min {} · mean {:.0} · p50 {} · p90 {} · max {}",
+            x.min, x.mean, x.p50, x.p90, x.max
+        )
+    };
+    if r.examples > 0 {
+        println!("  messages per example: {}", d(&r.messages_per_example));
+        println!("  tokens per example:   {}", d(&r.tokens_per_example));
+        println!(
+            "  tokens per assistant message: {}",
+            d(&r.tokens_per_assistant_message)
+        );
+        println!(
+            "  billable: {} tokens per epoch; default {} epochs → {} tokens ({})",
+            r.billable_tokens, r.default_epochs, r.billable_tokens_all_epochs, r.tokenizer
+        );
+        println!(
+            "  {} over the {}-token limit; {} exact and {} near duplicates; {:.0}% distinct bigrams; {} system prompts",
+            r.over_context_limit,
+            r.context_limit,
+            r.duplicates_exact,
+            r.duplicates_near,
+            r.distinct_bigrams * 100.0,
+            r.system_prompts
+        );
     }
     Ok(())
 }

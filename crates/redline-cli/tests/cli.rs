@@ -409,3 +409,43 @@ fn export_writes_redacted_validated_examples_atomically() {
         .stderr(predicate::str::contains("nothing to export"));
     assert!(!none.exists());
 }
+
+#[test]
+fn validate_passes_an_export_and_fails_bad_files_with_exit_code_5() {
+    let (dir, db) = setup();
+    redline(&db)
+        .args(["sample", "-n", "800", "--seed", "2"])
+        .assert()
+        .success();
+    let out = dir.path().join("chat.jsonl");
+    redline(&db)
+        .args(["export", "-o"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("validation: passed"));
+    let run = redline(&db)
+        .args(["validate", "--json"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    let r: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(r["ok"], true);
+    assert!(r["tokens_per_example"]["mean"].as_f64().unwrap() > 10.0);
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, b"{\"messages\":[]}\n\xff\xfe\n").unwrap();
+    redline(&db)
+        .arg("validate")
+        .arg(&bad)
+        .assert()
+        .code(5)
+        .stdout(predicate::str::contains("line 2 is not valid UTF-8"))
+        .stdout(predicate::str::contains("no assistant message"));
+    redline(&db)
+        .arg("validate")
+        .arg(dir.path().join("missing.jsonl"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("cannot read"));
+}

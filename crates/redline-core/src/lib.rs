@@ -33,5 +33,6 @@ pub mod sample;
 pub mod secret;
 pub mod stats;
 pub mod store;
+pub mod validate;
 
 pub use model::{Acceptance, AgentName, IntentType, Settlement, SettlementId, Source, SourceKind};

@@ -49,7 +49,12 @@ impl Seen {
     }
 
     pub fn check(&mut self, e: &Example) -> Verdict {
-        let text = format!("{}\u{1}{}", e.user, e.chosen);
+        self.check_text(&e.user, &e.chosen)
+    }
+
+    /// Whether a (prompt, reply) pair repeats one seen before.
+    pub fn check_text(&mut self, prompt: &str, reply: &str) -> Verdict {
+        let text = format!("{prompt}\u{1}{reply}");
         let words: Vec<String> = text.unicode_words().map(str::to_lowercase).collect();
         if !self.exact.insert(fnv(words.join(" ").as_bytes(), 0)) {
             return Verdict::Exact;

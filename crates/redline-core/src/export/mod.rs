@@ -3,7 +3,7 @@
 //! analysis), filtered, de-duplicated, redacted, split into training and validation, and
 //! written atomically — streamed, one settlement at a time. Formats and rules: docs/export.md.
 
-mod dedupe;
+pub(crate) mod dedupe;
 mod format;
 
 pub use format::Format;
@@ -101,6 +101,8 @@ pub struct Report {
     pub duplicates_near: usize,
     pub redactions: BTreeMap<Kind, usize>,
     pub per_agent: BTreeMap<String, usize>,
+    /// The written training file, validated (JSONL formats).
+    pub validation_report: Option<crate::validate::Report>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -402,6 +404,11 @@ pub fn export(
     }
     train.commit().map_err(write_err(path))?;
     report.path = Some(path.to_owned());
+    if o.format != Format::Csv {
+        let checked = crate::validate::validate_file(path, &crate::validate::Options::default())
+            .map_err(|e| ExportError::Invalid(e.to_string()))?;
+        report.validation_report = Some(checked);
+    }
     if let Some(v) = valid {
         v.commit().map_err(write_err(&vpath))?;
         report.validation_path = Some(vpath);

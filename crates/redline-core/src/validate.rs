@@ -1,0 +1,685 @@
+//! Validate a fine-tuning dataset file before it trains a model: the OpenAI cookbook's checks
+//! and more (docs/export.md, "Validation"). Streamed line by line; never holds the file, never
+//! panics on bad input (a binary file, an endless line, invalid UTF-8, deeply nested JSON
+//! each get a clear message).
+//!
+//! Tokens are counted with `tiktoken-rs` and the `cl100k_base` encoding, per the cookbook:
+//! 3 tokens per message, +1 per `name`, +3 for the reply — an estimate of what a provider
+//! bills.
+
+use crate::export::dedupe;
+use crate::redact::{self, Kind};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashSet};
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::sync::OnceLock;
+
+/// Lines longer than this are reported, not parsed (and never held in memory).
+pub const MAX_LINE: usize = 8 << 20;
+/// The design's minimum for a fine-tuning dataset.
+pub const MIN_EXAMPLES: usize = 50;
+/// Line errors listed in full (the rest are counted).
+const LISTED: usize = 100;
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Examples over this many tokens are flagged (the cookbook's default is 4,096; use the
+    /// target model's context window).
+    pub context_limit: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            context_limit: 4096,
+        }
+    }
+}
+
+/// The dataset shape a line has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Shape {
+    /// `{"messages": [...]}`: OpenAI chat, TRL SFT.
+    Chat,
+    /// `{"system": ..., "messages": [...]}`: Amazon Bedrock, Claude.
+    Bedrock,
+    /// `{"input": ..., "preferred_output": ..., "non_preferred_output": ...}`.
+    OpenAiDpo,
+    /// `{"prompt": ..., "chosen": ..., "rejected": ...}`.
+    TrlDpo,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LineError {
+    pub line: u64,
+    pub message: String,
+}
+
+/// Distribution of a count.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Distribution {
+    pub min: usize,
+    pub max: usize,
+    pub mean: f64,
+    pub p50: usize,
+    pub p90: usize,
+}
+
+fn distribution(mut v: Vec<usize>) -> Distribution {
+    if v.is_empty() {
+        return Distribution::default();
+    }
+    v.sort_unstable();
+    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+    Distribution {
+        min: v[0],
+        max: v[v.len() - 1],
+        mean: v.iter().sum::<usize>() as f64 / v.len() as f64,
+        p50: at(0.5),
+        p90: at(0.9),
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Report {
+    /// Passed: readable, no format error, at least [`MIN_EXAMPLES`] examples.
+    pub ok: bool,
+    /// Why it failed, in words (empty when it passed).
+    pub failures: Vec<String>,
+    /// Worth a look, but not a failure.
+    pub warnings: Vec<String>,
+    pub lines: u64,
+    pub examples: usize,
+    pub shape: Option<Shape>,
+    pub errors: Vec<LineError>,
+    pub error_count: usize,
+    pub errors_by_kind: BTreeMap<String, usize>,
+    pub missing_system: usize,
+    pub missing_user: usize,
+    pub messages_per_example: Distribution,
+    pub tokens_per_example: Distribution,
+    pub tokens_per_assistant_message: Distribution,
+    pub context_limit: usize,
+    pub over_context_limit: usize,
+    /// Tokens a provider bills per epoch (each example counted up to the context limit).
+    pub billable_tokens: u64,
+    /// The epochs a provider would choose by default for this many examples (the cookbook's
+    /// rule), and the billable tokens over all of them.
+    pub default_epochs: u32,
+    pub billable_tokens_all_epochs: u64,
+    pub duplicates_exact: usize,
+    pub duplicates_near: usize,
+    /// Distinct word bigrams ÷ all bigrams of the assistant messages (1 = no repetition).
+    pub distinct_bigrams: f64,
+    /// The largest share of examples that share one system prompt (one agent, usually).
+    pub largest_system_share: f64,
+    pub system_prompts: usize,
+    /// Personal data left in the texts, by kind.
+    pub pii: BTreeMap<Kind, usize>,
+    pub tokenizer: &'static str,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ValidateError {
+    #[error("cannot read {path}: {cause}")]
+    Read { path: String, cause: std::io::Error },
+}
+
+fn bpe() -> &'static tiktoken_rs::CoreBPE {
+    static B: OnceLock<tiktoken_rs::CoreBPE> = OnceLock::new();
+    B.get_or_init(|| tiktoken_rs::cl100k_base().expect("the encoding ships inside tiktoken-rs"))
+}
+
+fn tokens(text: &str) -> usize {
+    bpe().encode_ordinary(text).len()
+}
+
+/// The cookbook's default epochs: 3, raised so that examples × epochs ≥ 100, lowered so that
+/// it ≤ 25,000, within 1..=25.
+pub fn default_epochs(examples: usize) -> u32 {
+    let n = examples.max(1) as f64;
+    let mut e = 3.0f64;
+    if n * e < 100.0 {
+        e = (100.0 / n).ceil().min(25.0);
+    } else if n * e > 25_000.0 {
+        e = (25_000.0 / n).floor().max(1.0);
+    }
+    e as u32
+}
+
+struct Message<'a> {
+    role: &'a str,
+    content: &'a str,
+    has_name: bool,
+}
+
+/// A list of messages (`what` names it in errors).
+fn list<'v>(v: Option<&'v Value>, what: &str) -> Result<Vec<Message<'v>>, String> {
+    let arr = v
+        .and_then(Value::as_array)
+        .ok_or_else(|| format!("missing `{what}` list"))?;
+    arr.iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let m = m
+                .as_object()
+                .ok_or_else(|| format!("`{what}[{i}]` is not an object"))?;
+            for k in m.keys() {
+                if !matches!(k.as_str(), "role" | "content" | "name" | "weight") {
+                    return Err(format!("`{what}[{i}]` has an unrecognised key `{k}`"));
+                }
+            }
+            let role = m
+                .get("role")
+                .and_then(Value::as_str)
+                .ok_or_else(|| format!("`{what}[{i}]` has no `role`"))?;
+            if !matches!(role, "system" | "user" | "assistant") {
+                return Err(format!("`{what}[{i}]` has an unrecognised role `{role}`"));
+            }
+            let content = m
+                .get("content")
+                .and_then(Value::as_str)
+                .ok_or_else(|| format!("`{what}[{i}]` has no text `content`"))?;
+            if content.trim().is_empty() {
+                return Err(format!("`{what}[{i}]` ({role}) has empty content"));
+            }
+            Ok(Message {
+                role,
+                content,
+                has_name: m.contains_key("name"),
+            })
+        })
+        .collect()
+}
+
+/// The messages of one example in the order a model reads them, or why the line is malformed.
+fn messages(v: &Value) -> Result<(Shape, Vec<Message<'_>>), String> {
+    let obj = v.as_object().ok_or("not a JSON object")?;
+    let need_assistant = |ms: &[Message], what: &str| -> Result<(), String> {
+        if ms.iter().any(|m| m.role == "assistant") {
+            Ok(())
+        } else {
+            Err(format!("no assistant message in `{what}`"))
+        }
+    };
+    if obj.contains_key("preferred_output") || obj.contains_key("non_preferred_output") {
+        let mut ms = list(
+            obj.get("input").and_then(|i| i.get("messages")),
+            "input.messages",
+        )?;
+        let good = list(obj.get("preferred_output"), "preferred_output")?;
+        let bad = list(obj.get("non_preferred_output"), "non_preferred_output")?;
+        need_assistant(&good, "preferred_output")?;
+        need_assistant(&bad, "non_preferred_output")?;
+        if good
+            .iter()
+            .map(|m| m.content)
+            .eq(bad.iter().map(|m| m.content))
+        {
+            return Err("the preferred and non-preferred outputs are identical".into());
+        }
+        ms.extend(good);
+        return Ok((Shape::OpenAiDpo, ms));
+    }
+    if obj.contains_key("chosen") || obj.contains_key("rejected") {
+        let mut ms = list(obj.get("prompt"), "prompt")?;
+        let good = list(obj.get("chosen"), "chosen")?;
+        let bad = list(obj.get("rejected"), "rejected")?;
+        need_assistant(&good, "chosen")?;
+        need_assistant(&bad, "rejected")?;
+        if good
+            .iter()
+            .map(|m| m.content)
+            .eq(bad.iter().map(|m| m.content))
+        {
+            return Err("the chosen and rejected outputs are identical".into());
+        }
+        ms.extend(good);
+        return Ok((Shape::TrlDpo, ms));
+    }
+    if obj.contains_key("system") {
+        for k in obj.keys() {
+            if !matches!(k.as_str(), "system" | "messages") {
+                return Err(format!(
+                    "unrecognised key `{k}` (Bedrock allows `system` and `messages`)"
+                ));
+            }
+        }
+        let system = obj
+            .get("system")
+            .and_then(Value::as_str)
+            .ok_or("`system` is not text")?;
+        let ms = list(obj.get("messages"), "messages")?;
+        if ms.len() < 2 {
+            return Err("Bedrock needs at least two messages".into());
+        }
+        if ms.iter().any(|m| m.role == "system") {
+            return Err("Bedrock takes the system prompt in `system`, not as a message".into());
+        }
+        if ms[0].role != "user" || ms[ms.len() - 1].role != "assistant" {
+            return Err("Bedrock messages must start with user and end with assistant".into());
+        }
+        if ms.windows(2).any(|w| w[0].role == w[1].role) {
+            return Err("Bedrock messages must alternate between user and assistant".into());
+        }
+        let mut all = vec![Message {
+            role: "system",
+            content: system,
+            has_name: false,
+        }];
+        all.extend(ms);
+        return Ok((Shape::Bedrock, all));
+    }
+    let ms = list(obj.get("messages"), "messages")?;
+    need_assistant(&ms, "messages")?;
+    Ok((Shape::Chat, ms))
+}
+
+/// Read the next line into `buf` (without the newline), at most [`MAX_LINE`] bytes; a longer
+/// line is skipped to its end and reported as `Some(length)`.
+fn next_line(r: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<Option<Result<(), u64>>> {
+    buf.clear();
+    let mut total = 0u64;
+    let mut too_long = false;
+    loop {
+        let chunk = r.fill_buf()?;
+        if chunk.is_empty() {
+            if total == 0 {
+                return Ok(None);
+            }
+            break;
+        }
+        let (take, done) = match chunk.iter().position(|b| *b == b'\n') {
+            Some(i) => (i, true),
+            None => (chunk.len(), false),
+        };
+        total += take as u64;
+        if !too_long && buf.len() + take <= MAX_LINE {
+            buf.extend_from_slice(&chunk[..take]);
+        } else {
+            too_long = true;
+            buf.clear();
+        }
+        r.consume(take + usize::from(done));
+        if done {
+            total += 1;
+            break;
+        }
+    }
+    if buf.last() == Some(&b'\r') {
+        buf.pop();
+    }
+    Ok(Some(if too_long { Err(total) } else { Ok(()) }))
+}
+
+/// Validate the dataset at `path`.
+pub fn validate_file(path: &Path, o: &Options) -> Result<Report, ValidateError> {
+    let read_err = |e| ValidateError::Read {
+        path: path.display().to_string(),
+        cause: e,
+    };
+    let file = std::fs::File::open(path).map_err(read_err)?;
+    validate_reader(file, o).map_err(read_err)
+}
+
+/// Validate a dataset read from `input`.
+pub fn validate_reader(input: impl Read, o: &Options) -> std::io::Result<Report> {
+    let mut r = Report {
+        context_limit: o.context_limit,
+        tokenizer: "cl100k_base (tiktoken-rs)",
+        ..Default::default()
+    };
+    let mut reader = BufReader::with_capacity(1 << 16, input);
+    // A binary file: a NUL byte near the start.
+    if reader.fill_buf()?.iter().take(8192).any(|b| *b == 0) {
+        r.failures
+            .push("this is a binary file, not JSONL (it contains NUL bytes)".into());
+        return Ok(r);
+    }
+    let error = |r: &mut Report, line: u64, kind: &str, message: String| {
+        r.error_count += 1;
+        *r.errors_by_kind.entry(kind.to_owned()).or_default() += 1;
+        if r.errors.len() < LISTED {
+            r.errors.push(LineError { line, message });
+        }
+    };
+    let mut per_example = Vec::new();
+    let mut per_assistant = Vec::new();
+    let mut message_counts = Vec::new();
+    let mut seen = dedupe::Seen::new();
+    let mut systems: BTreeMap<u64, usize> = BTreeMap::new();
+    let (mut bigrams, mut distinct) = (0usize, HashSet::new());
+    let mut buf = Vec::new();
+    let mut line = 0u64;
+    while let Some(got) = next_line(&mut reader, &mut buf)? {
+        line += 1;
+        r.lines = line;
+        if let Err(len) = got {
+            error(
+                &mut r,
+                line,
+                "line too long",
+                format!(
+                    "line {line} is {len} bytes long, over the {} MiB limit; skipped",
+                    MAX_LINE >> 20
+                ),
+            );
+            continue;
+        }
+        if buf.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let text = match std::str::from_utf8(&buf) {
+            Ok(t) => t,
+            Err(e) => {
+                error(
+                    &mut r,
+                    line,
+                    "invalid UTF-8",
+                    format!(
+                        "line {line} is not valid UTF-8 (at byte {})",
+                        e.valid_up_to()
+                    ),
+                );
+                continue;
+            }
+        };
+        let value: Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) if e.to_string().contains("recursion limit") => {
+                error(
+                    &mut r,
+                    line,
+                    "nested too deeply",
+                    format!("line {line} is nested too deeply to be an example"),
+                );
+                continue;
+            }
+            Err(e) => {
+                error(
+                    &mut r,
+                    line,
+                    "not JSON",
+                    format!("line {line} is not JSON: {e}"),
+                );
+                continue;
+            }
+        };
+        let (shape, ms) = match messages(&value) {
+            Ok(x) => x,
+            Err(m) => {
+                error(&mut r, line, "format", format!("line {line}: {m}"));
+                continue;
+            }
+        };
+        match r.shape {
+            None => r.shape = Some(shape),
+            Some(s) if s != shape => {
+                error(
+                    &mut r,
+                    line,
+                    "mixed formats",
+                    format!("line {line} is {shape:?}, but the file started as {s:?}"),
+                );
+                continue;
+            }
+            _ => {}
+        }
+        r.examples += 1;
+        r.missing_system += usize::from(!ms.iter().any(|m| m.role == "system"));
+        r.missing_user += usize::from(!ms.iter().any(|m| m.role == "user"));
+        message_counts.push(ms.len());
+        let mut n = 3; // the reply's priming
+        for m in &ms {
+            let t = tokens(m.content);
+            n += 3 + t + usize::from(m.has_name);
+            if m.role == "assistant" {
+                per_assistant.push(t);
+                let words: Vec<String> =
+                    unicode_segmentation::UnicodeSegmentation::unicode_words(m.content)
+                        .map(str::to_lowercase)
+                        .collect();
+                for w in words.windows(2) {
+                    bigrams += 1;
+                    distinct.insert(format!("{} {}", w[0], w[1]));
+                }
+            }
+            for kind in redact::has_pii(m.content) {
+                *r.pii.entry(kind).or_default() += 1;
+            }
+        }
+        per_example.push(n);
+        if n > o.context_limit {
+            r.over_context_limit += 1;
+        }
+        r.billable_tokens += n.min(o.context_limit) as u64;
+        if let Some(s) = ms.iter().find(|m| m.role == "system") {
+            let h = s.content.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            });
+            *systems.entry(h).or_default() += 1;
+        }
+        let user = ms
+            .iter()
+            .filter(|m| m.role != "assistant" && m.role != "system")
+            .map(|m| m.content)
+            .collect::<Vec<_>>()
+            .join("\n");
+        let reply = ms
+            .iter()
+            .filter(|m| m.role == "assistant")
+            .map(|m| m.content)
+            .collect::<Vec<_>>()
+            .join("\n");
+        match seen.check_text(&user, &reply) {
+            dedupe::Verdict::New => {}
+            dedupe::Verdict::Exact => r.duplicates_exact += 1,
+            dedupe::Verdict::Near => r.duplicates_near += 1,
+        }
+    }
+    r.messages_per_example = distribution(message_counts);
+    r.tokens_per_example = distribution(per_example);
+    r.tokens_per_assistant_message = distribution(per_assistant);
+    r.default_epochs = default_epochs(r.examples);
+    r.billable_tokens_all_epochs = r.billable_tokens * u64::from(r.default_epochs);
+    r.distinct_bigrams = if bigrams > 0 {
+        distinct.len() as f64 / bigrams as f64
+    } else {
+        0.0
+    };
+    r.system_prompts = systems.len();
+    r.largest_system_share = systems
+        .values()
+        .max()
+        .map_or(0.0, |m| *m as f64 / r.examples.max(1) as f64);
+
+    // Verdict.
+    if r.error_count > 0 {
+        r.failures
+            .push(format!("{} lines have format errors", r.error_count));
+    }
+    if r.examples < MIN_EXAMPLES {
+        r.failures.push(format!(
+            "only {} examples: at least {MIN_EXAMPLES} are needed",
+            r.examples
+        ));
+    }
+    if r.over_context_limit > 0 {
+        r.warnings.push(format!(
+            "{} examples are over the {}-token context limit and would be truncated",
+            r.over_context_limit, o.context_limit
+        ));
+    }
+    if r.duplicates_exact + r.duplicates_near > 0 {
+        r.warnings.push(format!(
+            "{} exact and {} near duplicates",
+            r.duplicates_exact, r.duplicates_near
+        ));
+    }
+    if !r.pii.is_empty() {
+        let kinds: Vec<String> = r
+            .pii
+            .iter()
+            .map(|(k, n)| format!("{} {n}", k.placeholder().to_lowercase()))
+            .collect();
+        r.warnings.push(format!(
+            "personal data left in the texts: {}",
+            kinds.join(", ")
+        ));
+    }
+    if r.missing_system > 0 {
+        r.warnings.push(format!(
+            "{} examples have no system message",
+            r.missing_system
+        ));
+    }
+    if r.missing_user > 0 {
+        r.warnings
+            .push(format!("{} examples have no user message", r.missing_user));
+    }
+    if r.examples >= MIN_EXAMPLES && r.system_prompts > 1 && r.largest_system_share > 0.8 {
+        r.warnings.push(format!(
+            "unbalanced: {:.0}% of examples share one system prompt",
+            r.largest_system_share * 100.0
+        ));
+    }
+    if bigrams > 1000 && r.distinct_bigrams < 0.2 {
+        r.warnings.push(format!(
+            "low diversity: only {:.0}% of the assistant bigrams are distinct",
+            r.distinct_bigrams * 100.0
+        ));
+    }
+    r.ok = r.failures.is_empty();
+    Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chat(i: usize) -> String {
+        format!(
+            "{{\"messages\":[{{\"role\":\"system\",\"content\":\"You are A.\"}},{{\"role\":\"user\",\"content\":\"Question number {i} about the plan\"}},{{\"role\":\"assistant\",\"content\":\"Answer {i}: move item {} on day {} to site {}.\"}}]}}\n",
+            i * 7,
+            i % 5,
+            i * 13
+        )
+    }
+
+    fn check(text: &[u8]) -> Report {
+        validate_reader(text, &Options::default()).unwrap()
+    }
+
+    #[test]
+    fn a_good_file_passes_with_its_statistics() {
+        let body: String = (0..60).map(chat).collect();
+        let r = check(body.as_bytes());
+        assert!(r.ok, "{:?}", r.failures);
+        assert_eq!((r.examples, r.shape), (60, Some(Shape::Chat)));
+        assert_eq!(r.messages_per_example.max, 3);
+        assert!(
+            r.tokens_per_example.min > 9 && r.tokens_per_example.p90 >= r.tokens_per_example.p50
+        );
+        assert_eq!(r.default_epochs, 3);
+        assert_eq!(r.billable_tokens_all_epochs, r.billable_tokens * 3);
+    }
+
+    #[test]
+    fn bad_input_gets_a_clear_message_never_a_panic() {
+        assert!(check(b"\x00\x01\x02binary").failures[0].contains("binary file"));
+        let r = check(b"{\"messages\": [}\n[1,2]\n\xff\xfe\n");
+        assert_eq!(r.error_count, 3);
+        assert!(r.errors[0].message.contains("not JSON"));
+        assert!(r.errors[1].message.contains("not a JSON object"));
+        assert!(r.errors[2].message.contains("not valid UTF-8"));
+        let deep = format!("{}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+        let r = check(deep.as_bytes());
+        assert!(
+            r.errors[0].message.contains("nested too deeply"),
+            "{:?}",
+            r.errors
+        );
+        let long = format!("{{\"x\":\"{}\"}}\n{}", "a".repeat(MAX_LINE + 10), chat(1));
+        let r = check(long.as_bytes());
+        assert!(
+            r.errors[0].message.contains("over the 8 MiB limit"),
+            "{:?}",
+            r.errors
+        );
+        assert_eq!(r.examples, 1);
+        assert!(!r.ok && r.failures.iter().any(|f| f.contains("at least 50")));
+    }
+
+    #[test]
+    fn format_rules_by_shape() {
+        let cases = [
+            (
+                r#"{"messages":[{"role":"user","content":"hi"}]}"#,
+                "no assistant message",
+            ),
+            (
+                r#"{"messages":[{"role":"robot","content":"hi"}]}"#,
+                "unrecognised role",
+            ),
+            (
+                r#"{"messages":[{"role":"user","content":"  "},{"role":"assistant","content":"x"}]}"#,
+                "empty content",
+            ),
+            (
+                r#"{"messages":[{"role":"user","content":"a","extra":1},{"role":"assistant","content":"x"}]}"#,
+                "unrecognised key",
+            ),
+            (
+                r#"{"system":"s","messages":[{"role":"assistant","content":"a"},{"role":"user","content":"b"}]}"#,
+                "start with user",
+            ),
+            (
+                r#"{"system":"s","messages":[{"role":"user","content":"a"},{"role":"user","content":"b"},{"role":"assistant","content":"c"}]}"#,
+                "alternate",
+            ),
+            (
+                r#"{"prompt":[{"role":"user","content":"q"}],"chosen":[{"role":"assistant","content":"a"}],"rejected":[{"role":"assistant","content":"a"}]}"#,
+                "identical",
+            ),
+            (
+                r#"{"input":{"messages":[{"role":"user","content":"q"}]},"preferred_output":[],"non_preferred_output":[{"role":"assistant","content":"b"}]}"#,
+                "no assistant message",
+            ),
+        ];
+        for (line, expected) in cases {
+            let r = check(format!("{line}\n").as_bytes());
+            assert_eq!(r.error_count, 1, "{line}");
+            assert!(
+                r.errors[0].message.contains(expected),
+                "{line}: {:?}",
+                r.errors
+            );
+        }
+    }
+
+    #[test]
+    fn duplicates_pii_and_context_are_flagged() {
+        let mut body: String = (0..55).map(chat).collect();
+        body.push_str(&chat(3));
+        body.push_str("{\"messages\":[{\"role\":\"user\",\"content\":\"Mail dana@example.com\"},{\"role\":\"assistant\",\"content\":\"Done.\"}]}\n");
+        let r = validate_reader(body.as_bytes(), &Options { context_limit: 20 }).unwrap();
+        assert!(r.ok, "{:?}", r.failures);
+        assert_eq!(r.duplicates_exact, 1);
+        assert_eq!(r.pii[&Kind::Email], 1);
+        assert!(r.over_context_limit > 50);
+        assert!(r.warnings.iter().any(|w| w.contains("context limit")));
+        assert!(r.warnings.iter().any(|w| w.contains("personal data")));
+        assert_eq!(r.missing_system, 1);
+    }
+
+    #[test]
+    fn epochs_follow_the_cookbook() {
+        assert_eq!(default_epochs(10), 10);
+        assert_eq!(default_epochs(3), 25);
+        assert_eq!(default_epochs(50), 3);
+        assert_eq!(default_epochs(20_000), 1);
+    }
+}
