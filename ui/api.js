@@ -42,6 +42,9 @@ export const api = {
   notionSync: (reconcile) => call("notion_sync", { reconcile }),
   notionSetAutoSync: (onLaunch, everyMinutes) => call("notion_set_auto_sync", { onLaunch, everyMinutes }),
   dashboard: (range) => call("dashboard", { range }),
+  exportPreview: (options) => call("export_preview", { options }),
+  pickExportPath: (format) => call("pick_export_path", { format }),
+  runExport: (options, path) => call("run_export", { options, path }),
   compareAgents: (agentA, agentB, range) => call("compare_agents", { agentA, agentB, range }),
   /** Mine edit patterns (a cancellable job with job-progress events); null if cancelled. */
   minePatterns: (agent, range, intentType) => call("mine_patterns", { agent, range, intentType }),

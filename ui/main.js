@@ -5,6 +5,7 @@ import { h, mount, toast } from "./dom.js";
 import * as dashboard from "./views/dashboard.js";
 import * as improvements from "./views/improvements.js";
 import * as agents from "./views/agents.js";
+import * as exporter from "./views/export.js";
 import * as settlements from "./views/settlements.js";
 import * as settings from "./views/settings.js";
 import * as welcome from "./views/welcome.js";
@@ -15,7 +16,7 @@ const VIEWS = [
   { id: "agents", label: "Compare agents", view: agents },
   { id: "patterns", label: "Improvements", view: improvements },
   { id: "experiments", label: "Experiments" },
-  { id: "export", label: "Export" },
+  { id: "export", label: "Export", view: exporter },
   { id: "settings", label: "Settings", view: settings },
 ];
 

@@ -8,6 +8,7 @@
 mod analytics;
 mod commands;
 mod error;
+mod export;
 mod keychain;
 mod notion;
 mod state;
@@ -63,6 +64,9 @@ fn main() {
             analytics::save_file,
             analytics::mine_patterns,
             analytics::compare_agents,
+            export::export_preview,
+            export::pick_export_path,
+            export::run_export,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Redline window could not start");

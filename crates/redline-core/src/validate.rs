@@ -137,6 +137,16 @@ fn tokens(text: &str) -> usize {
     bpe().encode_ordinary(text).len()
 }
 
+/// The cookbook's token estimate of one example line (any shape), or 0 if it is malformed.
+pub fn example_tokens(v: &Value) -> usize {
+    messages(v).map_or(0, |(_, ms)| {
+        3 + ms
+            .iter()
+            .map(|m| 3 + tokens(m.content) + usize::from(m.has_name))
+            .sum::<usize>()
+    })
+}
+
 /// The cookbook's default epochs: 3, raised so that examples × epochs ≥ 100, lowered so that
 /// it ≤ 25,000, within 1..=25.
 pub fn default_epochs(examples: usize) -> u32 {

@@ -611,3 +611,58 @@ fn improvements_show_recommendations_and_the_settlements_behind_a_phrase() {
     app.screenshot("31-improvements-examples");
     assert_eq!(app.console_errors(), Vec::<String>::new());
 }
+
+#[test]
+#[ignore = "end-to-end: run by scripts/test with the app built, Xvfb and tauri-driver"]
+fn export_previews_writes_and_validates_a_redacted_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("redline.redb");
+    {
+        let store = Store::open(&db).unwrap();
+        let spec = SampleSpec {
+            count: 1500,
+            seed: 14,
+            ..Default::default()
+        };
+        redline_core::import::load_sample(&store, &spec, &mut no_progress, &Cancel::new()).unwrap();
+        // One approved settlement that carries personal data.
+        let mut s = sample::generate_one(&spec, 0);
+        s.id = redline_core::model::SettlementId::new("pii-1").unwrap();
+        s.intent = "Send the renewal to dana.w@example.com today".into();
+        s.final_output =
+            "Mail dana.w@example.com the renewal; card 4111 1111 1111 1111 is on file.".into();
+        s.ai_output = s.final_output.clone();
+        s.acceptance_rate = Some(redline_core::model::Acceptance::new(1.0).unwrap());
+        s.error = Some(false);
+        store.upsert_batch(&[s]).unwrap();
+    }
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().join("train.jsonl");
+    let app = App::start_with(dir, &db);
+    app.watch_console();
+    app.wait_text("#result-count", "the settlements", |t| t.ends_with("1,501"));
+    app.click("#nav-export");
+    let head = app.wait_text("#ex-preview h2", "a preview", |t| t.contains("examples"));
+    assert!(head.contains("tokens"), "{head}");
+    assert!(app.text("#export-redactions").contains("email"));
+    app.screenshot("40-export");
+    app.type_into("#ex-path", out.to_str().unwrap());
+    app.click("#ex-run");
+    let done = app.wait_text("#ex-done", "the export report", |t| t.contains("Wrote"));
+    assert!(done.contains("Validation passed"), "{done}");
+    app.screenshot("41-export-done");
+    // The file is there, whole, valid, and holds no e-mail address or card number.
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(!text.contains("dana.w@example.com") && !text.contains("4111 1111"));
+    assert!(text.contains("<EMAIL_1>"));
+    let report = redline_core::validate::validate_file(&out, &Default::default()).unwrap();
+    assert!(report.ok, "{:?}", report.failures);
+    assert!(out_dir.path().join("train.validation.jsonl").exists());
+    // An unwritable path is refused clearly.
+    app.type_into("#ex-path", "/nonexistent-dir/x.jsonl");
+    app.click("#ex-run");
+    app.wait_text("#ex-error", "the error", |t| {
+        t.to_lowercase().contains("cannot write")
+    });
+    assert_eq!(app.console_errors(), Vec::<String>::new());
+}

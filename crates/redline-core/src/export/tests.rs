@@ -323,3 +323,27 @@ fn a_failed_or_empty_export_leaves_no_file() {
     assert_eq!(r.written, 1);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2); // the store and the export
 }
+
+#[test]
+fn a_preview_counts_without_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.redb")).unwrap();
+    let all = crate::sample::generate(&crate::sample::SampleSpec {
+        count: 300,
+        seed: 6,
+        ..Default::default()
+    });
+    store.upsert_batch(&all).unwrap();
+    let o = Options::default();
+    let p = preview(&store, &o, 3, &mut crate::job::no_progress, &Cancel::new())
+        .unwrap()
+        .unwrap();
+    let (r, out, _) = run(&all, &o);
+    assert_eq!(p.report.written, r.written);
+    assert_eq!(p.report.per_agent, r.per_agent);
+    assert_eq!(p.first.len(), 3);
+    // The store reads in time order; every previewed line is one the export writes.
+    assert!(p.first.iter().all(|l| out.lines().any(|o| o == l)));
+    assert!(p.tokens > 20 * r.written as u64, "{}", p.tokens);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}

@@ -1,0 +1,163 @@
+// Export: approved settlements as fine-tuning data in one click. The form sets the format and
+// filters; a live preview (a dry run: counts per agent, what is left out and why, redactions,
+// tokens, the first examples) updates as it changes; Export writes the file — chosen with
+// the OS save dialog or typed — with progress and Cancel, and validates it.
+
+import { api } from "../api.js";
+import { h, mount, fmtInt, toast } from "../dom.js";
+import { withProgress } from "../jobs.js";
+
+const FORMATS = [
+  ["openai-chat", "OpenAI chat (supervised)"],
+  ["openai-dpo", "OpenAI preference (DPO)"],
+  ["bedrock", "Amazon Bedrock, Claude"],
+  ["trl-sft", "Hugging Face TRL, SFT"],
+  ["trl-dpo", "Hugging Face TRL, preference"],
+  ["csv", "CSV for analysis"],
+];
+
+const SKIPS = [
+  ["skipped_below_threshold", "below the minimum acceptance"],
+  ["skipped_filtered", "outside the chosen agents, intent types or dates"],
+  ["skipped_errors", "flagged as errors"],
+  ["skipped_unedited", "not edited"],
+  ["skipped_no_intent", "without an intent text"],
+  ["skipped_no_preference", "with no edit to learn a preference from"],
+  ["duplicates_exact", "exact duplicates"],
+  ["duplicates_near", "near duplicates"],
+];
+
+function checkbox(id, label, checked) {
+  const input = h("input", { type: "checkbox", id, checked });
+  return { input, el: h("label", { class: "check", for: id }, input, label) };
+}
+
+function reportBlock(r) {
+  const skipped = SKIPS.filter(([k]) => r[k] > 0).map(([k, label]) => h("li", {}, `${fmtInt(r[k])} ${label}`));
+  const red = Object.entries(r.redactions);
+  return [
+    h("table", { class: "data", id: "export-agents" },
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Agent"), h("th", { scope: "col" }, "Examples"))),
+      h("tbody", {}, Object.entries(r.per_agent).map(([a, n]) => h("tr", {}, h("th", { scope: "row" }, a), h("td", { class: "num" }, fmtInt(n)))))),
+    skipped.length ? [h("h4", {}, `Left out of ${fmtInt(r.read)} settlements`), h("ul", { class: "skips" }, skipped)] : null,
+    h("p", { class: "muted", id: "export-redactions" }, red.length
+      ? `Redacted: ${red.map(([k, n]) => `${fmtInt(n)} ${k.replace(/_/g, " ")}`).join(" · ")}`
+      : "Redacted: nothing found"),
+  ];
+}
+
+export async function render(root, ctx) {
+  const facets = await api.facets();
+  const format = h("select", { id: "ex-format", "aria-label": "Format" }, FORMATS.map(([v, l]) => h("option", { value: v }, l)));
+  const minAcc = h("input", { id: "ex-min", type: "number", min: 0, max: 100, step: 1, value: 70, "aria-label": "Minimum acceptance (%)" });
+  const valid = h("input", { id: "ex-valid", type: "number", min: 0, max: 49, step: 1, value: 10, "aria-label": "Validation share (%)" });
+  const from = h("input", { id: "ex-from", type: "date", "aria-label": "From" });
+  const to = h("input", { id: "ex-to", type: "date", "aria-label": "To" });
+  const agentBoxes = facets.agents.map(([n, c], i) => ({ name: n, ...checkbox(`ex-agent-${i}`, `${n} (${fmtInt(c)})`, true) }));
+  const kindBoxes = facets.intent_types.map(([n, c], i) => ({ name: n, ...checkbox(`ex-kind-${i}`, `${n || "unknown"} (${fmtInt(c)})`, true) }));
+  const errors = checkbox("ex-errors", "Leave out settlements flagged as errors", true);
+  const edited = checkbox("ex-edited", "Only edited outputs", false);
+  const redact = checkbox("ex-redact", "Redact personal data (e-mails, phones, cards, IBANs, IPs, SSNs, keys)", true);
+  const dedupe = checkbox("ex-dedupe", "Remove duplicates and near duplicates", true);
+  const path = h("input", { id: "ex-path", type: "text", placeholder: "/path/to/training-data.jsonl", spellcheck: "false", "aria-label": "Save to" });
+  const choose = h("button", { type: "button", class: "secondary", id: "ex-choose" }, "Choose…");
+  const go = h("button", { type: "button", id: "ex-run" }, "Export");
+  const progress = h("div", { id: "ex-progress" });
+  const preview = h("section", { class: "panel", id: "ex-preview", "aria-live": "polite" }, h("p", { class: "muted" }, "Preview…"));
+  const result = h("div", { id: "ex-result" });
+
+  const options = () => {
+    const picked = (boxes) => (boxes.every((b) => b.input.checked) ? [] : boxes.filter((b) => b.input.checked).map((b) => b.name));
+    return {
+      format: format.value,
+      minAcceptance: Number(minAcc.value) / 100,
+      agents: picked(agentBoxes),
+      intentTypes: picked(kindBoxes),
+      from: from.value,
+      to: to.value,
+      excludeErrors: errors.input.checked,
+      onlyEdited: edited.input.checked,
+      redact: redact.input.checked,
+      dedupe: dedupe.input.checked,
+      validationShare: Number(valid.value) / 100,
+    };
+  };
+
+  let busy = false;
+  let again = false;
+  async function refresh() {
+    if (busy) return void (again = true);
+    busy = true;
+    try {
+      const p = await api.exportPreview(options());
+      if (!p) return mount(preview, h("p", { class: "muted" }, "Preview cancelled."));
+      const r = p.report;
+      mount(preview,
+        h("h2", {}, r.written ? `${fmtInt(r.written)} examples, ${fmtInt(p.tokens)} tokens` : "Nothing would be exported"),
+        h("p", { class: "muted" }, `Tokens counted with cl100k_base (an estimate of what a provider bills per epoch).`),
+        reportBlock(r),
+        p.first.length ? [h("h4", {}, "First examples"), p.first.map((line) => h("pre", { class: "example-line" }, line))] : null);
+    } catch (err) {
+      mount(preview, h("p", { class: "error", role: "alert" }, err.message));
+    } finally {
+      busy = false;
+      if (again) {
+        again = false;
+        refresh();
+      }
+    }
+  }
+  let debounce;
+  const changed = () => {
+    clearTimeout(debounce);
+    debounce = setTimeout(refresh, 300);
+  };
+  [format, minAcc, valid, from, to, errors.input, edited.input, redact.input, dedupe.input, ...agentBoxes.map((b) => b.input), ...kindBoxes.map((b) => b.input)]
+    .forEach((el) => el.addEventListener("change", changed));
+
+  choose.addEventListener("click", async () => {
+    try {
+      const p = await api.pickExportPath(format.value);
+      if (p) path.value = p;
+    } catch (err) {
+      toast(err.message, "error");
+    }
+  });
+  go.addEventListener("click", async () => {
+    if (!path.value.trim()) return toast("Choose where to save the export", "error");
+    go.disabled = true;
+    result.replaceChildren();
+    try {
+      const r = await withProgress(progress, "settlements read", () => api.runExport(options(), path.value));
+      if (!r) return mount(result, h("p", { class: "warn", id: "ex-done" }, "Cancelled: nothing was written."));
+      const v = r.validation_report;
+      mount(result, h("div", { class: ["report", v && !v.ok ? "has-bad" : "ok"], id: "ex-done", role: "status" },
+        h("p", { class: "summary" }, `Wrote ${fmtInt(r.written)} examples to ${r.path}${r.validation_path ? ` (${fmtInt(r.validation)} for validation in ${r.validation_path})` : ""}.`),
+        v ? h("p", { id: "ex-validation" }, v.ok ? `Validation passed: ${fmtInt(v.examples)} examples, ${fmtInt(v.billable_tokens)} billable tokens per epoch, ${v.default_epochs} epochs by default.` : `Validation failed: ${v.failures.join("; ")}`) : null,
+        v && v.warnings.length ? h("ul", {}, v.warnings.map((w) => h("li", { class: "muted" }, w))) : null));
+    } catch (err) {
+      mount(result, h("p", { class: "error", role: "alert", id: "ex-error" }, err.message));
+    } finally {
+      go.disabled = false;
+    }
+  });
+
+  mount(root,
+    h("header", { class: "view-head" }, h("h1", {}, "Export training data")),
+    h("div", { class: "export" },
+      h("section", { class: "panel", "aria-labelledby": "ex-form-title" },
+        h("h3", { id: "ex-form-title" }, "What to export"),
+        h("label", { class: "field inline" }, "Format", format),
+        h("label", { class: "field inline" }, "Minimum acceptance", minAcc, "%"),
+        h("div", { class: "field inline" }, "Dates", from, "–", to),
+        h("fieldset", {}, h("legend", {}, "Agents"), agentBoxes.map((b) => b.el)),
+        h("fieldset", {}, h("legend", {}, "Intent types"), kindBoxes.map((b) => b.el)),
+        errors.el, edited.el, redact.el, dedupe.el,
+        h("label", { class: "field inline" }, "Validation file", valid, "% of examples"),
+        h("h3", {}, "Save to"),
+        h("div", { class: "inline" }, path, choose),
+        h("div", { class: "inline field" }, go),
+        progress, result),
+      preview));
+  await refresh();
+}
