@@ -42,6 +42,7 @@ export const api = {
   notionSync: (reconcile) => call("notion_sync", { reconcile }),
   notionSetAutoSync: (onLaunch, everyMinutes) => call("notion_set_auto_sync", { onLaunch, everyMinutes }),
   dashboard: (range) => call("dashboard", { range }),
+  auditLog: (limit) => call("audit_log", { limit }),
   exportPreview: (options) => call("export_preview", { options }),
   pickExportPath: (format) => call("pick_export_path", { format }),
   runExport: (options, path) => call("run_export", { options, path }),

@@ -213,3 +213,15 @@ pub async fn compare_agents(
     .await
     .map_err(blocking_error)?
 }
+
+/// The newest audit entries (exports, token changes, syncs), newest first.
+#[tauri::command]
+pub async fn audit_log(
+    state: State<'_, AppState>,
+    limit: usize,
+) -> Result<Vec<redline_core::audit::Entry>, AppError> {
+    Ok(redline_core::audit::entries(
+        &*state.store()?,
+        limit.clamp(1, 1000),
+    )?)
+}

@@ -64,6 +64,7 @@ fn main() {
             analytics::save_file,
             analytics::mine_patterns,
             analytics::compare_agents,
+            analytics::audit_log,
             export::export_preview,
             export::pick_export_path,
             export::run_export,

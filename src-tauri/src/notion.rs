@@ -98,18 +98,36 @@ pub async fn notion_status(state: State<'_, AppState>) -> Result<NotionStatus, A
 
 /// Save the token in the keychain; answers its last four characters.
 #[tauri::command]
-pub async fn notion_save_token(token: String) -> Result<String, AppError> {
+pub async fn notion_save_token(
+    state: State<'_, AppState>,
+    token: String,
+) -> Result<String, AppError> {
     let token = token.trim();
     if token.is_empty() {
         return Err(AppError::new("invalid", "the token is empty"));
     }
     keychain::save_notion_token(token)?;
-    Ok(Sensitive::new(token.to_string()).last4())
+    let last4 = Sensitive::new(token.to_string()).last4();
+    // The log says that the token changed, never what it is.
+    redline_core::audit::record(
+        &*state.store()?,
+        "token_saved",
+        format!("Notion token saved in the OS keychain (ending …{last4})"),
+        serde_json::Value::Null,
+    )?;
+    Ok(last4)
 }
 
 #[tauri::command]
-pub async fn notion_remove_token() -> Result<(), AppError> {
-    keychain::remove_notion_token()
+pub async fn notion_remove_token(state: State<'_, AppState>) -> Result<(), AppError> {
+    keychain::remove_notion_token()?;
+    redline_core::audit::record(
+        &*state.store()?,
+        "token_removed",
+        "Notion token removed from the OS keychain",
+        serde_json::Value::Null,
+    )?;
+    Ok(())
 }
 
 /// Read a database's schema and propose a mapping; nothing is saved yet.

@@ -1,7 +1,7 @@
 // Settings: where the store is and what it holds, and the data actions.
 
 import { api } from "../api.js";
-import { h, mount, fmtInt, fmtBytes, toast } from "../dom.js";
+import { h, mount, fmtInt, fmtBytes, fmtDateTime, toast } from "../dom.js";
 import { importPanel, samplePanel } from "../jobs.js";
 import { notionPanel } from "./notion.js";
 
@@ -25,8 +25,18 @@ function analyticsPanel(settings) {
       "A settlement counts as accepted at or above this acceptance; an agent whose 30-day acceptance is below it raises an alert. The design's bar is 70%."));
 }
 
+function auditPanel(entries) {
+  return h("section", { class: "panel", id: "audit", "aria-labelledby": "audit-title" },
+    h("h3", { id: "audit-title" }, "Activity"),
+    h("p", { class: "muted" }, "Every export, Notion token change and sync, newest first (also `redline audit`)."),
+    entries.length
+      ? h("table", { class: "data" }, h("tbody", {}, entries.map((e) => h("tr", { dataset: { action: e.action } },
+        h("td", { class: "num" }, fmtDateTime(e.at)), h("td", {}, h("span", { class: "chip" }, e.action.replace(/_/g, " "))), h("td", {}, e.detail)))))
+      : h("p", { class: "muted" }, "Nothing yet."));
+}
+
 export async function render(root, ctx) {
-  const [status, settingsNow] = await Promise.all([api.status(), api.getSettings()]);
+  const [status, settingsNow, audit] = await Promise.all([api.status(), api.getSettings(), api.auditLog(50)]);
   const info = status.store;
   const rows = [
     ["Store file", info.path],
@@ -47,5 +57,6 @@ export async function render(root, ctx) {
       notionPanel(ctx),
       importPanel({ onDone: () => ctx.refresh("settlements") }),
       samplePanel({ onDone: () => ctx.refresh("settings") }),
+      auditPanel(audit),
     ));
 }

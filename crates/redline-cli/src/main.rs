@@ -224,6 +224,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The audit log: exports, token changes and syncs, newest first.
+    Audit {
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Show or change settings kept in the store.
     Settings {
         /// The acceptance threshold ("accepted" and the alerts' bar), 0..1.
@@ -561,6 +568,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 ExitCode::from(5)
             })
+        }
+        Command::Audit { limit, json } => {
+            let store = open_store(cli.db)?;
+            let entries = redline_core::audit::entries(&store, limit)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&entries)?);
+            } else if entries.is_empty() {
+                println!("nothing recorded yet");
+            } else {
+                for e in entries {
+                    println!(
+                        "{}  {:<14} {}",
+                        e.at.format("%Y-%m-%d %H:%M:%S UTC"),
+                        e.action,
+                        e.detail
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Settings { threshold } => {
             let store = open_store(cli.db)?;

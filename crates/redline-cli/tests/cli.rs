@@ -408,6 +408,13 @@ fn export_writes_redacted_validated_examples_atomically() {
         .code(1)
         .stderr(predicate::str::contains("nothing to export"));
     assert!(!none.exists());
+    // The export is in the audit log, with its filters; failed exports are not.
+    let log = redline(&db).args(["audit", "--json"]).output().unwrap();
+    let entries: Vec<serde_json::Value> = serde_json::from_slice(&log.stdout).unwrap();
+    let exports: Vec<_> = entries.iter().filter(|e| e["action"] == "export").collect();
+    assert_eq!(exports.len(), 1, "{entries:?}");
+    assert_eq!(exports[0]["data"]["filters"]["min_acceptance"], 0.75);
+    assert_eq!(exports[0]["data"]["encrypted"], false);
 }
 
 #[test]

@@ -20,6 +20,7 @@
 //! ```
 
 pub mod analytics;
+pub mod audit;
 pub mod diff;
 pub mod export;
 pub mod fsutil;

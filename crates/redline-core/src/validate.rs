@@ -685,6 +685,25 @@ mod tests {
         assert_eq!(r.missing_system, 1);
     }
 
+    proptest::proptest! {
+        /// Arbitrary bytes, and mangled copies of a good file, never panic and every line is
+        /// accounted for.
+        #[test]
+        fn any_input_is_handled(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2000)) {
+            let r = check(&bytes);
+            proptest::prop_assert!(r.examples + r.error_count <= r.lines as usize + 1);
+        }
+
+        #[test]
+        fn mangled_good_lines_are_errors_not_panics(cut in 0usize..300, junk in "[\\{\\}\\[\\]\",:a-z0-9 ]{0,20}") {
+            let mut line = chat(1);
+            let at = cut.min(line.len() - 1);
+            line.insert_str(at, &junk);
+            let r = check(line.as_bytes());
+            proptest::prop_assert_eq!(r.lines, line.matches('\n').count() as u64 + u64::from(!line.ends_with('\n')));
+        }
+    }
+
     #[test]
     fn epochs_follow_the_cookbook() {
         assert_eq!(default_epochs(10), 10);

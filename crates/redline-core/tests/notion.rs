@@ -179,6 +179,11 @@ fn full_then_incremental_sync_fetches_only_what_changed() {
             .unwrap();
         assert_eq!(s.final_output, "Edited again.");
         assert_eq!(store.count().unwrap(), 5000);
+        // Both syncs are in the audit log, newest first, with their counts.
+        let log = redline_core::audit::entries(&store, 10).unwrap();
+        let syncs: Vec<_> = log.iter().filter(|e| e.action == "sync").collect();
+        assert!(syncs.len() >= 2, "{log:?}");
+        assert_eq!(syncs[0].data["updated"], 100);
     }
 }
 
@@ -286,6 +291,9 @@ fn endless_errors_give_up_clearly_and_keep_the_cache() {
     );
     assert!(err.to_string().contains("503"), "{err}");
     assert_eq!(store.count().unwrap(), 150);
+    let log = redline_core::audit::entries(&store, 1).unwrap();
+    assert_eq!(log[0].action, "sync_failed");
+    assert!(log[0].detail.contains("503"), "{:?}", log[0]);
 }
 
 #[test]

@@ -170,7 +170,7 @@ fn reopening_keeps_everything() {
     }
     let store = Store::open(&path).unwrap();
     assert_eq!(store.count().unwrap(), 300);
-    assert_eq!(store.schema_version().unwrap(), 4);
+    assert_eq!(store.schema_version().unwrap(), 5);
     let id = SettlementId::new("sample-9-000123").unwrap();
     assert_eq!(store.get(&id).unwrap().unwrap(), all[123]);
 }
@@ -372,6 +372,8 @@ fn a_v1_store_is_migrated_to_the_current_schema_with_its_records() {
             .unwrap();
         txn.delete_table(redline_core::store::schema::SETTINGS)
             .unwrap();
+        txn.delete_table(redline_core::store::schema::AUDIT)
+            .unwrap();
         txn.open_table(redline_core::store::schema::META)
             .unwrap()
             .insert("schema_version", 1)
@@ -379,11 +381,11 @@ fn a_v1_store_is_migrated_to_the_current_schema_with_its_records() {
         txn.commit().unwrap();
     }
     let store = Store::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 4);
+    assert_eq!(store.schema_version().unwrap(), 5);
     assert_eq!(store.count().unwrap(), 100);
     assert_eq!(store.sync_state("notion").unwrap(), None);
     let tables = store.table_names().unwrap();
-    for table in ["sync", "measures", "alerts", "settings"] {
+    for table in ["sync", "measures", "alerts", "settings", "audit"] {
         assert!(tables.contains(&table.to_string()), "{table} in {tables:?}");
     }
     assert_eq!(store.setting("threshold").unwrap(), None);

@@ -1,9 +1,10 @@
 //! Duplicate examples: exact (the same intent and approved text, after normalising white
-//! space and case) and near (MinHash over word 5-shingles: 64 hash functions, locality-
-//! sensitive hashing in 16 bands of 4 rows, and an estimated Jaccard similarity of at least
-//! [`NEAR`]). The first example of a group is kept.
+//! space and case) and near (one-permutation MinHash over word 5-shingles: 64 bins with
+//! densification, locality-sensitive hashing in 16 bands of 4 rows, and an estimated Jaccard
+//! similarity of at least [`NEAR`]). The first example of a group is kept.
 
 use super::Example;
+use crate::patterns::tokens::word_hash;
 use std::collections::{HashMap, HashSet};
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -13,6 +14,8 @@ const HASHES: usize = 64;
 const BANDS: usize = 16;
 const ROWS: usize = HASHES / BANDS;
 const SHINGLE: usize = 5;
+/// Candidates compared per band.
+const MAX_BUCKET: usize = 32;
 
 pub enum Verdict {
     New,
@@ -54,22 +57,40 @@ impl Seen {
 
     /// Whether a (prompt, reply) pair repeats one seen before.
     pub fn check_text(&mut self, prompt: &str, reply: &str) -> Verdict {
-        let text = format!("{prompt}\u{1}{reply}");
-        let words: Vec<String> = text.unicode_words().map(str::to_lowercase).collect();
-        if !self.exact.insert(fnv(words.join(" ").as_bytes(), 0)) {
+        // Lower-cased word hashes of both texts, with a marker between them.
+        let mut hashes: Vec<u64> = Vec::with_capacity((prompt.len() + reply.len()) / 5);
+        hashes.extend(prompt.unicode_words().map(|w| u64::from(word_hash(w))));
+        hashes.push(u64::MAX);
+        hashes.extend(reply.unicode_words().map(|w| u64::from(word_hash(w))));
+        let exact = hashes
+            .iter()
+            .fold(0xcbf2_9ce4_8422_2325u64, |h, w| mix(h ^ w));
+        if !self.exact.insert(exact) {
             return Verdict::Exact;
         }
-        if words.len() < SHINGLE {
+        if hashes.len() < SHINGLE + 1 {
             return self.remember(None);
         }
+        // One-permutation MinHash: each shingle hash falls in one of 64 bins and keeps the
+        // bin's minimum; empty bins borrow the next non-empty bin's value (densification).
         let mut sig = [u32::MAX; HASHES];
-        for w in words.windows(SHINGLE) {
-            let base = fnv(w.join(" ").as_bytes(), 1);
-            for (k, slot) in sig.iter_mut().enumerate() {
-                let v = mix(base ^ (k as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)) as u32;
-                if v < *slot {
-                    *slot = v;
+        for w in hashes.windows(SHINGLE) {
+            let h = mix(w
+                .iter()
+                .fold(0x9e37_79b9_7f4a_7c15u64, |a, b| a.rotate_left(13) ^ b));
+            let bin = (h % HASHES as u64) as usize;
+            let v = (h >> 32) as u32;
+            if v < sig[bin] {
+                sig[bin] = v;
+            }
+        }
+        for i in 0..HASHES {
+            if sig[i] == u32::MAX {
+                let mut j = (i + 1) % HASHES;
+                while sig[j] == u32::MAX {
+                    j = (j + 1) % HASHES;
                 }
+                sig[i] = sig[j] ^ (i as u32).wrapping_mul(0x9e37_79b9);
             }
         }
         let mut candidates = HashSet::new();
@@ -79,7 +100,9 @@ impl Seen {
                 b as u64,
             );
             if let Some(list) = band.get(&key) {
-                candidates.extend(list.iter().copied());
+                // The most recent few of a crowded bucket: templated texts would otherwise make
+                // this quadratic.
+                candidates.extend(list.iter().rev().take(MAX_BUCKET).copied());
             }
         }
         for c in candidates {

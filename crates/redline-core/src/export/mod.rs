@@ -165,7 +165,11 @@ fn admit(s: &Settlement, o: &Options, r: &mut Report) -> Option<f64> {
         r.skipped_no_preference += 1;
         return None;
     }
-    let acceptance = observe(s).acceptance;
+    // The source's rate when it gave one; only otherwise the texts are diffed.
+    let acceptance = match s.acceptance_rate {
+        Some(a) => a.get(),
+        None => observe(s).acceptance,
+    };
     if acceptance < o.min_acceptance {
         r.skipped_below_threshold += 1;
         return None;
@@ -413,6 +417,38 @@ pub fn export(
         v.commit().map_err(write_err(&vpath))?;
         report.validation_path = Some(vpath);
     }
+    crate::audit::record(
+        store,
+        "export",
+        format!(
+            "exported {} examples ({}) to {} (not encrypted)",
+            report.written,
+            report.format,
+            path.display()
+        ),
+        serde_json::json!({
+            "format": report.format,
+            "written": report.written,
+            "train": report.train,
+            "validation": report.validation,
+            "path": path,
+            "validation_path": report.validation_path,
+            "encrypted": false,
+            "filters": {
+                "min_acceptance": o.min_acceptance,
+                "agents": o.agents,
+                "intent_types": o.intent_types,
+                "prompt_versions": o.prompt_versions,
+                "from": o.from,
+                "to": o.to,
+                "exclude_errors": o.exclude_errors,
+                "only_edited": o.only_edited,
+                "redact": o.redact,
+                "dedupe": o.dedupe,
+            },
+            "redactions": report.redactions,
+        }),
+    )?;
     Ok(Some(report))
 }
 

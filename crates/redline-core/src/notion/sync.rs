@@ -258,6 +258,46 @@ pub fn sync(
     progress: &mut dyn FnMut(&SyncProgress),
     cancel: &Cancel,
 ) -> Result<SyncReport, NotionError> {
+    let outcome = sync_inner(store, client, options, progress, cancel);
+    // The audit log records every sync; a failure to record never hides the sync's outcome.
+    let _ = match &outcome {
+        Ok(r) => crate::audit::record(
+            store,
+            "sync",
+            format!(
+                "synced from Notion: {} new, {} updated, {} deleted, {} skipped{}",
+                r.progress.written.inserted,
+                r.progress.written.updated,
+                r.progress.written.deleted,
+                r.progress.skipped,
+                if r.cancelled { " (cancelled)" } else { "" }
+            ),
+            serde_json::json!({
+                "inserted": r.progress.written.inserted,
+                "updated": r.progress.written.updated,
+                "deleted": r.progress.written.deleted,
+                "skipped": r.progress.skipped,
+                "reconciled": r.reconciled,
+                "cancelled": r.cancelled,
+            }),
+        ),
+        Err(e) => crate::audit::record(
+            store,
+            "sync_failed",
+            format!("sync from Notion failed: {e}"),
+            serde_json::Value::Null,
+        ),
+    };
+    outcome
+}
+
+fn sync_inner(
+    store: &Store,
+    client: &Client,
+    options: SyncOptions,
+    progress: &mut dyn FnMut(&SyncProgress),
+    cancel: &Cancel,
+) -> Result<SyncReport, NotionError> {
     let mut state = SyncState::load(store)?;
     let conn = state
         .connection

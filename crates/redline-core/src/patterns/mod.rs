@@ -13,7 +13,7 @@
 //!    settlements people removed it (the design's "85% of edits remove this").
 
 pub mod ops;
-mod tokens;
+pub(crate) mod tokens;
 pub mod tone;
 
 use crate::job::{Cancel, Progress, Step};

@@ -31,6 +31,34 @@ impl Store {
         Ok(())
     }
 
+    /// Append an audit entry (JSON) at `at_ms`.
+    pub fn append_audit(&self, at_ms: i64, entry: &[u8]) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut table = txn.open_table(AUDIT)?;
+            // Entries in the same millisecond keep their order.
+            let seq = table
+                .range((at_ms, 0)..=(at_ms, u64::MAX))?
+                .next_back()
+                .transpose()?
+                .map_or(0, |(k, _)| k.value().1 + 1);
+            table.insert((at_ms, seq), entry)?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// The newest `limit` audit entries, newest first.
+    pub fn audit_entries(&self, limit: usize) -> Result<Vec<Vec<u8>>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(AUDIT)?;
+        let mut out = Vec::new();
+        for entry in table.iter()?.rev().take(limit) {
+            out.push(entry?.1.value().to_vec());
+        }
+        Ok(out)
+    }
+
     /// A setting's saved value, if any.
     pub fn setting(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let txn = self.db.begin_read()?;

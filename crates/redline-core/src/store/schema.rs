@@ -20,6 +20,9 @@
 //!   seen, evidence, acknowledged, cleared), so acknowledged alerts stay quiet across runs.
 //! - `settings`: name `→` JSON value (e.g. the acceptance threshold).
 //!
+//! Version 5 adds:
+//! - `audit`: `(time ms, sequence) →` JSON of an audit entry (exports, token changes, syncs).
+//!
 //! A migration takes an open write transaction of version N and leaves version N + 1; all of
 //! them run in one transaction, so a crash mid-migration leaves the old version intact.
 
@@ -37,10 +40,12 @@ pub const MEASURES: TableDefinition<&str, (u64, &[u8])> = TableDefinition::new("
 pub const ALERTS: TableDefinition<&str, &[u8]> = TableDefinition::new("alerts");
 pub const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
 
+pub const AUDIT: TableDefinition<(i64, u64), &[u8]> = TableDefinition::new("audit");
+
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";
 
 /// The schema version this build writes and reads.
-pub const CURRENT_VERSION: u64 = 4;
+pub const CURRENT_VERSION: u64 = 5;
 
 /// A step from version `from` to `from + 1`.
 pub struct Migration {
@@ -63,7 +68,17 @@ pub const MIGRATIONS: &[Migration] = &[
         from: 3,
         run: v3_to_v4,
     },
+    Migration {
+        from: 4,
+        run: v4_to_v5,
+    },
 ];
+
+/// v5 adds the `audit` table.
+fn v4_to_v5(txn: &WriteTransaction) -> Result<(), redb::Error> {
+    txn.open_table(AUDIT)?;
+    Ok(())
+}
 
 /// v4 adds the `alerts` and `settings` tables.
 fn v3_to_v4(txn: &WriteTransaction) -> Result<(), redb::Error> {
@@ -96,5 +111,6 @@ pub fn create_tables(txn: &WriteTransaction) -> Result<(), redb::Error> {
     txn.open_table(MEASURES)?;
     txn.open_table(ALERTS)?;
     txn.open_table(SETTINGS)?;
+    txn.open_table(AUDIT)?;
     Ok(())
 }
