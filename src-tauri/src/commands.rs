@@ -3,6 +3,7 @@
 
 use crate::error::AppError;
 use crate::state::{run_job, AppState};
+use redline_core::curation::{self, Mark, MarkKind};
 use redline_core::diff::{self, Detail};
 use redline_core::import::{self, ImportOptions, ImportReport};
 use redline_core::job::Step;
@@ -10,6 +11,7 @@ use redline_core::model::{AgentName, IntentType, SettlementId};
 use redline_core::sample::SampleSpec;
 use redline_core::store::{Facets, Filter, Page, StoreInfo, UpsertReport};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use tauri::{AppHandle, Emitter, State};
 use tauri_plugin_dialog::DialogExt;
@@ -77,17 +79,71 @@ impl FilterArgs {
     }
 }
 
+/// A page of the list with the curation marks of its settlements.
+#[derive(Serialize)]
+pub struct MarkedPage {
+    #[serde(flatten)]
+    page: Page,
+    marks: HashMap<String, Mark>,
+}
+
 #[tauri::command]
 pub async fn list_settlements(
     state: State<'_, AppState>,
     filter: FilterArgs,
     offset: u64,
     limit: u64,
-) -> Result<Page, AppError> {
+) -> Result<MarkedPage, AppError> {
     let filter = filter.parse()?;
-    Ok(state
-        .store()?
-        .list(&filter, offset, limit.clamp(1, MAX_PAGE))?)
+    let store = state.store()?;
+    let page = store.list(&filter, offset, limit.clamp(1, MAX_PAGE))?;
+    let ids: Vec<&str> = page.items.iter().map(|s| s.id.as_str()).collect();
+    let marks = curation::of(&store, &ids)?;
+    Ok(MarkedPage { page, marks })
+}
+
+fn mark_of(kind: &str, reason: String) -> Result<Option<(MarkKind, Option<String>)>, AppError> {
+    let reason = Some(reason).filter(|r| !r.trim().is_empty());
+    match kind {
+        "exclude" => Ok(Some((MarkKind::Exclude, reason))),
+        "gold" => Ok(Some((MarkKind::Gold, reason))),
+        "clear" => Ok(None),
+        other => Err(AppError::new("invalid", format!("'{other}' is not a mark"))),
+    }
+}
+
+/// Mark (`exclude`, `gold`) or unmark (`clear`) settlements by id.
+#[tauri::command]
+pub async fn set_marks(
+    state: State<'_, AppState>,
+    ids: Vec<String>,
+    kind: String,
+    reason: String,
+) -> Result<usize, AppError> {
+    let mark = mark_of(&kind, reason)?;
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    Ok(curation::set(&*state.store()?, &refs, mark)?)
+}
+
+/// Mark every settlement the list's filter matches.
+#[tauri::command]
+pub async fn mark_matching(
+    state: State<'_, AppState>,
+    filter: FilterArgs,
+    kind: String,
+    reason: String,
+) -> Result<usize, AppError> {
+    let mark = mark_of(&kind, reason)?;
+    let filter = filter.parse()?;
+    let store = state.store()?;
+    tauri::async_runtime::spawn_blocking(move || {
+        // The list's own matching, text search included.
+        let ids = curation::ids_matching(&store, &filter)?;
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        Ok(curation::set(&store, &refs, mark)?)
+    })
+    .await
+    .map_err(|e| AppError::new("internal", e.to_string()))?
 }
 
 #[tauri::command]

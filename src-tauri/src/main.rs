@@ -43,6 +43,8 @@ fn main() {
             commands::facets,
             commands::list_settlements,
             commands::get_settlement,
+            commands::set_marks,
+            commands::mark_matching,
             commands::pick_import_file,
             commands::import_file,
             commands::load_sample,

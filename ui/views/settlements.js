@@ -6,7 +6,7 @@
 
 import { api } from "../api.js";
 import { diffSides } from "../diff.js";
-import { h, mount, fmtInt, fmtPct, fmtDateTime, fmtDate } from "../dom.js";
+import { h, mount, fmtInt, fmtPct, fmtDateTime, fmtDate, toast } from "../dom.js";
 import { importPanel } from "../jobs.js";
 
 const PAGE = 100;
@@ -132,6 +132,7 @@ export async function render(root, ctx) {
           h("span", { class: ["rate", rateClass(s.acceptance_rate)], title: "Acceptance rate from the source" }, fmtPct(s.acceptance_rate)),
           s.error ? h("span", { class: "chip err" }, "error") : null,
           s.edited ? null : h("span", { class: "chip same", title: "Used as the AI wrote it" }, "unedited"),
+          markChip(state.page.marks[s.id]),
         ),
         h("div", { class: "preview" }, s.preview),
       )));
@@ -162,8 +163,34 @@ export async function render(root, ctx) {
       return;
     }
     if (seq !== detailSeq) return;
-    mount(detail, detailView(d));
+    mount(detail, curationBar(d.settlement.id, state.page.marks[d.settlement.id], async (kind, reason) => {
+      try {
+        await api.setMarks([d.settlement.id], kind, reason || "");
+        toast(kind === "clear" ? "Mark cleared" : kind === "gold" ? "Marked gold: always exported" : "Excluded from training");
+        const keep = state.selected;
+        await load(keep);
+      } catch (err) {
+        toast(err.message, "error");
+      }
+    }), detailView(d));
   }
+
+  const bulk = h("button", { type: "button", class: "secondary", id: "mark-all", title: "Exclude every settlement these filters match from training" }, "Exclude all…");
+  bulk.addEventListener("click", async () => {
+    const total = state.page?.total || 0;
+    if (!total) return;
+    // The reason records the filter, so the export report says why.
+    const f = state.filter;
+    const parts = [f.agent, f.intent_type, f.from && `from ${f.from}`, f.to && `to ${f.to}`, f.text && `“${f.text}”`].filter(Boolean);
+    const reason = `bulk: ${parts.length ? parts.join(", ") : "all settlements"}`;
+    try {
+      const n = await api.markMatching(state.filter, "exclude", reason);
+      toast(`${fmtInt(n)} settlements excluded from training`);
+      await load(state.selected);
+    } catch (err) {
+      toast(err.message, "error");
+    }
+  });
 
   list.addEventListener("keydown", (e) => {
     const keys = {
@@ -194,12 +221,30 @@ export async function render(root, ctx) {
     h("header", { class: "view-head" },
       h("h1", {}, "Settlements"),
       h("div", { class: "filters", role: "search" }, agent, kind, from, h("span", { class: "muted" }, "to"), to, search),
-      h("div", { class: "pager" }, count, prev, next, importBtn),
+      h("div", { class: "pager" }, count, prev, next, bulk, importBtn),
     ),
     drawer,
     h("div", { class: "split" }, list, detail),
   );
   await load();
+}
+
+function markChip(m) {
+  if (!m) return null;
+  return m.kind === "gold"
+    ? h("span", { class: "chip gold", title: "Always exported for training" }, "gold")
+    : h("span", { class: "chip err", title: m.reason ? `Excluded: ${m.reason}` : "Excluded from training" }, "excluded");
+}
+
+/** The detail's curation buttons: exclude (with a reason), gold, clear. */
+function curationBar(id, mark, act) {
+  const reason = h("input", { type: "text", id: "mark-reason", placeholder: "Reason (optional)", value: mark?.reason || "", "aria-label": "Reason" });
+  const button = (kind, label, on) => h("button", { type: "button", class: ["secondary", "small", on && "on"], id: `mark-${kind}`, onClick: () => act(kind, reason.value) }, label);
+  return h("div", { class: "curation", role: "group", "aria-label": "Training data" },
+    h("span", { class: "muted" }, mark ? (mark.kind === "gold" ? "Gold: always exported." : `Excluded from training${mark.reason ? `: ${mark.reason}` : ""}.`) : "Training data:"),
+    button("exclude", "Exclude from training", mark?.kind === "exclude"), reason,
+    button("gold", "Mark gold", mark?.kind === "gold"),
+    mark ? button("clear", "Clear mark") : null);
 }
 
 function rateClass(rate) {

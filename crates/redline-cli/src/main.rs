@@ -199,6 +199,9 @@ enum Command {
         /// Leave out outputs accepted without edits.
         #[arg(long)]
         only_edited: bool,
+        /// Only settlements marked gold (`redline mark --gold`).
+        #[arg(long)]
+        only_gold: bool,
         /// Write personal data as it is (redaction is on by default).
         #[arg(long)]
         no_redact: bool,
@@ -223,6 +226,35 @@ enum Command {
         context_limit: usize,
         #[arg(long)]
         json: bool,
+    },
+    /// Curate before export: mark settlements "exclude from training" (with a reason) or
+    /// "gold" (always exported), or clear their marks — by id, by filter, or every settlement
+    /// whose final version still contains a phrase.
+    Mark {
+        /// Settlement ids (or use --all-matching / --phrase with filters).
+        ids: Vec<String>,
+        #[arg(long, conflicts_with_all = ["gold", "clear"])]
+        exclude: bool,
+        #[arg(long, conflicts_with = "clear")]
+        gold: bool,
+        #[arg(long)]
+        clear: bool,
+        #[arg(long)]
+        reason: Option<String>,
+        /// Every settlement matching --agent / --intent-type / --from / --to.
+        #[arg(long)]
+        all_matching: bool,
+        /// Every settlement (within the filters) whose final version contains this phrase.
+        #[arg(long)]
+        phrase: Option<String>,
+        #[arg(long)]
+        agent: Option<String>,
+        #[arg(long)]
+        intent_type: Option<String>,
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
     },
     /// The audit log: exports, token changes and syncs, newest first.
     Audit {
@@ -512,6 +544,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             to,
             include_errors,
             only_edited,
+            only_gold,
             no_redact,
             no_dedupe,
             validation_share,
@@ -532,6 +565,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 to: day(to, Filter::day_end)?,
                 exclude_errors: !include_errors,
                 only_edited,
+                only_gold,
                 redact: !no_redact,
                 dedupe: !no_dedupe,
                 validation_share,
@@ -568,6 +602,64 @@ fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 ExitCode::from(5)
             })
+        }
+        Command::Mark {
+            ids,
+            exclude,
+            gold,
+            clear,
+            reason,
+            all_matching,
+            phrase,
+            agent,
+            intent_type,
+            from,
+            to,
+        } => {
+            use redline_core::curation::{self, MarkKind};
+            let mark = match (exclude, gold, clear) {
+                (true, _, _) => Some((MarkKind::Exclude, reason)),
+                (_, true, _) => Some((MarkKind::Gold, reason)),
+                (_, _, true) => None,
+                _ => anyhow::bail!("say what to do: --exclude, --gold or --clear"),
+            };
+            let store = open_store(cli.db)?;
+            let filter = Filter {
+                agent: agent.map(AgentName::new).transpose()?,
+                intent_type: intent_type.map(|k| IntentType::new(&k)),
+                from: from
+                    .map(|d| Filter::day_start(&d))
+                    .transpose()
+                    .map_err(anyhow::Error::msg)?,
+                to: to
+                    .map(|d| Filter::day_end(&d))
+                    .transpose()
+                    .map_err(anyhow::Error::msg)?,
+                text: None,
+            };
+            let targets: Vec<String> = match (&phrase, all_matching, ids.is_empty()) {
+                (Some(p), _, _) => curation::ids_with_phrase(&store, &filter, p)?,
+                (None, true, _) => curation::ids_matching(&store, &filter)?,
+                (None, false, false) => {
+                    for id in &ids {
+                        let id = SettlementId::new(id.clone())?;
+                        store
+                            .get(&id)?
+                            .with_context(|| format!("no settlement with id {id}"))?;
+                    }
+                    ids
+                }
+                (None, false, true) => {
+                    anyhow::bail!("name settlements by id, or use --all-matching or --phrase")
+                }
+            };
+            let refs: Vec<&str> = targets.iter().map(String::as_str).collect();
+            let n = curation::set(&store, &refs, mark)?;
+            println!(
+                "{n} settlements {}",
+                if clear { "unmarked" } else { "marked" }
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Audit { limit, json } => {
             let store = open_store(cli.db)?;

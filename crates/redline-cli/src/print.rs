@@ -588,6 +588,12 @@ pub fn export_report(r: &redline_core::export::Report, json: bool) -> Result<()>
         .collect();
     println!("  per agent: {}", agents.join(" · "));
     println!("  left out: {}", redline_core::export::describe_skips(r));
+    for (why, n) in &r.excluded_reasons {
+        println!("    excluded: {n} × {why}");
+    }
+    if r.gold > 0 {
+        println!("  gold: {} (exported whatever their acceptance)", r.gold);
+    }
     if let Some(v) = &r.validation_report {
         println!(
             "  validation: {} ({} examples, {} billable tokens per epoch)",

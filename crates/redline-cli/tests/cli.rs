@@ -456,3 +456,69 @@ fn validate_passes_an_export_and_fails_bad_files_with_exit_code_5() {
         .code(1)
         .stderr(predicate::str::contains("cannot read"));
 }
+
+#[test]
+fn marks_by_id_filter_and_phrase_are_honoured_by_the_export() {
+    let (dir, db) = setup();
+    redline(&db)
+        .args(["sample", "-n", "600", "--seed", "4"])
+        .assert()
+        .success();
+    // Every settlement whose final version still says "I hope this helps" is excluded.
+    redline(&db)
+        .args([
+            "mark",
+            "--exclude",
+            "--reason",
+            "filler left in",
+            "--phrase",
+            "I hope this helps",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("settlements marked"));
+    let out = dir.path().join("x.jsonl");
+    let run = redline(&db)
+        .args(["export", "--json", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let excluded = r["skipped_excluded"].as_u64().unwrap();
+    assert!(excluded > 0, "{r}");
+    assert_eq!(
+        r["excluded_reasons"]["filler left in"].as_u64(),
+        Some(excluded)
+    );
+    assert!(!std::fs::read_to_string(&out)
+        .unwrap()
+        .contains("I hope this helps"));
+    // Gold by id; --only-gold exports just those.
+    redline(&db)
+        .args(["mark", "--gold", "sample-4-000001", "sample-4-000002"])
+        .assert()
+        .success();
+    let run = redline(&db)
+        .args(["export", "--only-gold", "--json", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let written = r["written"].as_u64().unwrap();
+    assert!((1..=2).contains(&written), "{r}");
+    redline(&db)
+        .args(["mark", "--gold", "no-such-id"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no settlement with id no-such-id"));
+    redline(&db)
+        .args([
+            "mark",
+            "--clear",
+            "--all-matching",
+            "--agent",
+            "The Auditor",
+        ])
+        .assert()
+        .success();
+}

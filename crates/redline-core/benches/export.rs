@@ -61,6 +61,7 @@ fn main() {
         let r = export::export_to(
             &mut |visit| store.scan(None, None, &mut *visit),
             &o,
+            &Default::default(),
             &mut out,
             None,
             &mut no_progress,

@@ -21,6 +21,7 @@
 
 pub mod analytics;
 pub mod audit;
+pub mod curation;
 pub mod diff;
 pub mod export;
 pub mod fsutil;

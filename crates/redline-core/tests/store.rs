@@ -374,6 +374,8 @@ fn a_v1_store_is_migrated_to_the_current_schema_with_its_records() {
             .unwrap();
         txn.delete_table(redline_core::store::schema::AUDIT)
             .unwrap();
+        txn.delete_table(redline_core::store::schema::MARKS)
+            .unwrap();
         txn.open_table(redline_core::store::schema::META)
             .unwrap()
             .insert("schema_version", 1)
@@ -385,7 +387,7 @@ fn a_v1_store_is_migrated_to_the_current_schema_with_its_records() {
     assert_eq!(store.count().unwrap(), 100);
     assert_eq!(store.sync_state("notion").unwrap(), None);
     let tables = store.table_names().unwrap();
-    for table in ["sync", "measures", "alerts", "settings", "audit"] {
+    for table in ["sync", "measures", "alerts", "settings", "audit", "marks"] {
         assert!(tables.contains(&table.to_string()), "{table} in {tables:?}");
     }
     assert_eq!(store.setting("threshold").unwrap(), None);

@@ -666,3 +666,57 @@ fn export_previews_writes_and_validates_a_redacted_file() {
     });
     assert_eq!(app.console_errors(), Vec::<String>::new());
 }
+
+#[test]
+#[ignore = "end-to-end: run by scripts/test with the app built, Xvfb and tauri-driver"]
+fn curation_marks_show_in_the_list_and_keep_settlements_out_of_the_export() {
+    let app = App::start();
+    app.watch_console();
+    app.wait_text("h1", "the welcome title", |t| t.contains("Welcome"));
+    app.type_into("#sample-count", "300");
+    app.click("#sample-load");
+    app.wait_text("#result-count", "300 settlements", |t| {
+        t.ends_with("of 300")
+    });
+    app.click("#row-0");
+    let id = app.attr("#row-0", "data-id").unwrap();
+    app.type_into("#mark-reason", "wrong numbers");
+    app.click("#mark-exclude");
+    app.wait_text("#row-0 .row-top", "the excluded chip", |t| {
+        t.contains("excluded")
+    });
+    app.wait_text("#detail .curation", "the mark", |t| {
+        t.contains("wrong numbers")
+    });
+    app.screenshot("50-curation");
+    // Bulk: exclude every settlement of one search.
+    app.type_into("#f-search", "warehouse");
+    app.wait_text("#result-count", "a narrower list", |t| {
+        !t.ends_with("of 300")
+    });
+    app.click("#mark-all");
+    app.wait_text("#row-0 .row-top", "excluded chips", |t| {
+        t.contains("excluded")
+    });
+    let dir = app.close();
+    // The marks are in the store, and the export honours them.
+    let store = Store::open(&dir.path().join("redline.redb")).unwrap();
+    let marks = redline_core::curation::all(&store).unwrap();
+    assert_eq!(marks[&id].reason.as_deref(), Some("wrong numbers"));
+    assert!(marks.len() > 1);
+    let out = dir.path().join("x.jsonl");
+    let r = redline_core::export::export(
+        &store,
+        &Default::default(),
+        &out,
+        &mut no_progress,
+        &Cancel::new(),
+    )
+    .unwrap()
+    .unwrap();
+    assert!(r.skipped_excluded >= marks.len() - 1, "{r:?}");
+    assert!(!std::fs::read_to_string(&out)
+        .unwrap()
+        .to_lowercase()
+        .contains("warehouse"));
+}

@@ -9,6 +9,7 @@ mod format;
 pub use format::Format;
 
 use crate::analytics::observe;
+use crate::curation::{Mark, MarkKind};
 use crate::fsutil::AtomicFile;
 use crate::job::{Cancel, Progress, Step};
 use crate::model::Settlement;
@@ -16,7 +17,7 @@ use crate::redact::{Kind, Redactor};
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -39,6 +40,8 @@ pub struct Options {
     pub exclude_errors: bool,
     /// Leave out outputs accepted without any edit.
     pub only_edited: bool,
+    /// Only settlements marked gold.
+    pub only_gold: bool,
     pub redact: bool,
     pub dedupe: bool,
     /// Share of examples written to the validation file (0 = no validation file).
@@ -59,6 +62,7 @@ impl Default for Options {
             to: None,
             exclude_errors: true,
             only_edited: false,
+            only_gold: false,
             redact: true,
             dedupe: true,
             validation_share: 0.0,
@@ -99,6 +103,13 @@ pub struct Report {
     pub skipped_no_preference: usize,
     pub duplicates_exact: usize,
     pub duplicates_near: usize,
+    /// Marked "exclude from training", with how many per reason.
+    pub skipped_excluded: usize,
+    pub excluded_reasons: BTreeMap<String, usize>,
+    /// Not marked gold, when only gold was asked for.
+    pub skipped_not_gold: usize,
+    /// Gold settlements exported (they pass the acceptance, error and edit filters).
+    pub gold: usize,
     pub redactions: BTreeMap<Kind, usize>,
     pub per_agent: BTreeMap<String, usize>,
     /// The written training file, validated (JSONL formats).
@@ -135,8 +146,13 @@ pub struct Example {
     pub rejected: String,
 }
 
-/// Whether a settlement passes the options' filters; `Err(reason)` counts why not.
-fn admit(s: &Settlement, o: &Options, r: &mut Report) -> Option<f64> {
+/// Whether a settlement passes the options' filters (counting why not); its acceptance.
+fn admit(
+    s: &Settlement,
+    o: &Options,
+    marks: &HashMap<String, Mark>,
+    r: &mut Report,
+) -> Option<f64> {
     let listed = |list: &[String], v: &str| list.is_empty() || list.iter().any(|x| x == v);
     let version = s.prompt_version.as_deref().unwrap_or("");
     if !listed(&o.agents, s.agent.as_str())
@@ -148,8 +164,16 @@ fn admit(s: &Settlement, o: &Options, r: &mut Report) -> Option<f64> {
         r.skipped_filtered += 1;
         return None;
     }
-    if o.exclude_errors && s.error == Some(true) {
-        r.skipped_errors += 1;
+    let mark = marks.get(s.id.as_str());
+    if let Some(m) = mark.filter(|m| m.kind == MarkKind::Exclude) {
+        r.skipped_excluded += 1;
+        let why = m.reason.clone().unwrap_or_else(|| "no reason given".into());
+        *r.excluded_reasons.entry(why).or_default() += 1;
+        return None;
+    }
+    let gold = mark.is_some_and(|m| m.kind == MarkKind::Gold);
+    if o.only_gold && !gold {
+        r.skipped_not_gold += 1;
         return None;
     }
     if s.intent.trim().is_empty() {
@@ -157,10 +181,6 @@ fn admit(s: &Settlement, o: &Options, r: &mut Report) -> Option<f64> {
         return None;
     }
     let edited = s.ai_output != s.final_output;
-    if o.only_edited && !edited {
-        r.skipped_unedited += 1;
-        return None;
-    }
     if o.format.is_preference() && !edited {
         r.skipped_no_preference += 1;
         return None;
@@ -170,6 +190,19 @@ fn admit(s: &Settlement, o: &Options, r: &mut Report) -> Option<f64> {
         Some(a) => a.get(),
         None => observe(s).acceptance,
     };
+    if gold {
+        // The admin vouched for it: the quality filters do not apply.
+        r.gold += 1;
+        return Some(acceptance);
+    }
+    if o.exclude_errors && s.error == Some(true) {
+        r.skipped_errors += 1;
+        return None;
+    }
+    if o.only_edited && !edited {
+        r.skipped_unedited += 1;
+        return None;
+    }
     if acceptance < o.min_acceptance {
         r.skipped_below_threshold += 1;
         return None;
@@ -256,6 +289,7 @@ pub type Settlements<'a> = &'a mut dyn FnMut(&mut dyn FnMut(Settlement)) -> Resu
 pub fn export_to(
     settlements: Settlements<'_>,
     o: &Options,
+    marks: &HashMap<String, Mark>,
     train: &mut dyn Write,
     mut validation: Option<&mut dyn Write>,
     on_step: Progress<'_>,
@@ -292,7 +326,7 @@ pub fn export_to(
                 items: r.written as u64,
             });
         }
-        let Some(acceptance) = admit(&s, o, &mut r) else {
+        let Some(acceptance) = admit(&s, o, marks, &mut r) else {
             return;
         };
         let mut redactor = o.redact.then(Redactor::new);
@@ -385,9 +419,11 @@ pub fn export(
         None
     };
     let (from, to) = (o.from, o.to);
+    let marks = crate::curation::all(store)?;
     let report = export_to(
         &mut |visit| store.scan(from, to, &mut *visit),
         o,
+        &marks,
         &mut train,
         valid.as_mut().map(|v| v as &mut dyn Write),
         on_step,
@@ -443,6 +479,7 @@ pub fn export(
                 "to": o.to,
                 "exclude_errors": o.exclude_errors,
                 "only_edited": o.only_edited,
+                "only_gold": o.only_gold,
                 "redact": o.redact,
                 "dedupe": o.dedupe,
             },
@@ -469,6 +506,8 @@ pub fn describe_skips(r: &Report) -> String {
         ),
         (r.duplicates_exact, "exact duplicates"),
         (r.duplicates_near, "near duplicates"),
+        (r.skipped_excluded, "marked \"exclude from training\""),
+        (r.skipped_not_gold, "not marked gold"),
     ]
     .iter()
     .filter(|(n, _)| *n > 0)
@@ -550,9 +589,11 @@ pub fn preview(
         validation_share: 0.0,
         ..o.clone()
     };
+    let marks = crate::curation::all(store)?;
     let report = export_to(
         &mut |visit| store.scan(from, to, &mut *visit),
         &o,
+        &marks,
         &mut sink,
         None,
         on_step,

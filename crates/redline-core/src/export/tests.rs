@@ -35,6 +35,7 @@ fn run(all: &[Settlement], o: &Options) -> (Report, String, String) {
             Ok(())
         },
         o,
+        &HashMap::new(),
         &mut train,
         (o.validation_share > 0.0).then_some(&mut valid as &mut dyn Write),
         &mut crate::job::no_progress,
@@ -346,4 +347,69 @@ fn a_preview_counts_without_writing() {
     assert!(p.first.iter().all(|l| out.lines().any(|o| o == l)));
     assert!(p.tokens > 20 * r.written as u64, "{}", p.tokens);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn marks_exclude_and_gold_are_honoured_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.redb")).unwrap();
+    let mut low = s(
+        "low",
+        "A",
+        "Plan it",
+        "one two three four",
+        "five six seven eight",
+    );
+    low.acceptance_rate = Some(Acceptance::new(0.2).unwrap());
+    let good = s("good", "A", "Plan that", "Draft.", "Final text.");
+    let bad = s("bad", "A", "Plan this", "Draft.", "Another final.");
+    store.upsert_batch(&[low, good, bad]).unwrap();
+    crate::curation::set(
+        &store,
+        &["bad"],
+        Some((
+            crate::curation::MarkKind::Exclude,
+            Some("wrong facts".into()),
+        )),
+    )
+    .unwrap();
+    crate::curation::set(
+        &store,
+        &["low"],
+        Some((crate::curation::MarkKind::Gold, None)),
+    )
+    .unwrap();
+    let path = dir.path().join("out.jsonl");
+    let r = export(
+        &store,
+        &Options::default(),
+        &path,
+        &mut crate::job::no_progress,
+        &Cancel::new(),
+    )
+    .unwrap()
+    .unwrap();
+    // "low" is below the bar but gold; "bad" is excluded whatever its acceptance.
+    assert_eq!((r.written, r.gold, r.skipped_excluded), (2, 1, 1));
+    assert_eq!(r.excluded_reasons["wrong facts"], 1);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("five six seven eight") && !text.contains("Another final"));
+    let only = Options {
+        only_gold: true,
+        ..Default::default()
+    };
+    let r = export(
+        &store,
+        &only,
+        &path,
+        &mut crate::job::no_progress,
+        &Cancel::new(),
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        (r.written, r.skipped_not_gold, r.skipped_excluded),
+        (1, 1, 1)
+    );
+    assert!(describe_skips(&r).contains("1 marked \"exclude from training\""));
 }

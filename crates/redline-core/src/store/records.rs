@@ -59,6 +59,51 @@ impl Store {
         Ok(out)
     }
 
+    /// Set (`Some`) or clear (`None`) the mark of each id, in one transaction.
+    pub fn put_marks(&self, items: &[(&str, Option<&[u8]>)]) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut table = txn.open_table(MARKS)?;
+            for (id, mark) in items {
+                match mark {
+                    Some(m) => {
+                        table.insert(*id, *m)?;
+                    }
+                    None => {
+                        table.remove(*id)?;
+                    }
+                }
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Every mark, by id.
+    pub fn all_marks(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(MARKS)?;
+        let mut out = Vec::new();
+        for entry in table.iter()? {
+            let (k, v) = entry?;
+            out.push((k.value().to_owned(), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// The marks of these ids (those that have one).
+    pub fn marks_of(&self, ids: &[&str]) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(MARKS)?;
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(v) = table.get(*id)? {
+                out.push(((*id).to_owned(), v.value().to_vec()));
+            }
+        }
+        Ok(out)
+    }
+
     /// A setting's saved value, if any.
     pub fn setting(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let txn = self.db.begin_read()?;

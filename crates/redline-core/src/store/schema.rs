@@ -22,6 +22,8 @@
 //!
 //! Version 5 adds:
 //! - `audit`: `(time ms, sequence) →` JSON of an audit entry (exports, token changes, syncs).
+//! - `marks`: settlement id `→` JSON of its curation mark (exclude from training, or gold),
+//!   kept apart from the records so that a re-sync or re-import never drops it.
 //!
 //! A migration takes an open write transaction of version N and leaves version N + 1; all of
 //! them run in one transaction, so a crash mid-migration leaves the old version intact.
@@ -41,6 +43,7 @@ pub const ALERTS: TableDefinition<&str, &[u8]> = TableDefinition::new("alerts");
 pub const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
 
 pub const AUDIT: TableDefinition<(i64, u64), &[u8]> = TableDefinition::new("audit");
+pub const MARKS: TableDefinition<&str, &[u8]> = TableDefinition::new("marks");
 
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";
 
@@ -74,9 +77,10 @@ pub const MIGRATIONS: &[Migration] = &[
     },
 ];
 
-/// v5 adds the `audit` table.
+/// v5 adds the `audit` and `marks` tables.
 fn v4_to_v5(txn: &WriteTransaction) -> Result<(), redb::Error> {
     txn.open_table(AUDIT)?;
+    txn.open_table(MARKS)?;
     Ok(())
 }
 
@@ -112,5 +116,6 @@ pub fn create_tables(txn: &WriteTransaction) -> Result<(), redb::Error> {
     txn.open_table(ALERTS)?;
     txn.open_table(SETTINGS)?;
     txn.open_table(AUDIT)?;
+    txn.open_table(MARKS)?;
     Ok(())
 }
