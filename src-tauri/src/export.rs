@@ -41,6 +41,9 @@ pub struct ExportArgs {
     redact: bool,
     dedupe: bool,
     validation_share: f64,
+    /// Encrypt with this passphrase (age format); empty or absent = not encrypted.
+    #[serde(default)]
+    passphrase: Option<String>,
 }
 
 impl ExportArgs {
@@ -65,6 +68,10 @@ impl ExportArgs {
             redact: self.redact,
             dedupe: self.dedupe,
             validation_share: self.validation_share,
+            passphrase: self
+                .passphrase
+                .filter(|p| !p.is_empty())
+                .map(redline_core::secret::Sensitive::new),
             ..Default::default()
         })
     }

@@ -59,6 +59,12 @@ export async function render(root, ctx) {
   const edited = checkbox("ex-edited", "Only edited outputs", false);
   const redact = checkbox("ex-redact", "Redact personal data (e-mails, phones, cards, IBANs, IPs, SSNs, keys)", true);
   const dedupe = checkbox("ex-dedupe", "Remove duplicates and near duplicates", true);
+  const encrypt = checkbox("ex-encrypt", "Encrypt with a passphrase (age format: decrypt with age -d)", false);
+  const pass = h("input", { id: "ex-pass", type: "password", autocomplete: "new-password", placeholder: "Passphrase (8+ characters)", "aria-label": "Passphrase", hidden: true });
+  const pass2 = h("input", { id: "ex-pass2", type: "password", autocomplete: "new-password", placeholder: "Repeat the passphrase", "aria-label": "Repeat the passphrase", hidden: true });
+  encrypt.input.addEventListener("change", () => {
+    pass.hidden = pass2.hidden = !encrypt.input.checked;
+  });
   const path = h("input", { id: "ex-path", type: "text", placeholder: "/path/to/training-data.jsonl", spellcheck: "false", "aria-label": "Save to" });
   const choose = h("button", { type: "button", class: "secondary", id: "ex-choose" }, "Choose…");
   const go = h("button", { type: "button", id: "ex-run" }, "Export");
@@ -80,6 +86,7 @@ export async function render(root, ctx) {
       redact: redact.input.checked,
       dedupe: dedupe.input.checked,
       validationShare: Number(valid.value) / 100,
+      passphrase: encrypt.input.checked ? pass.value : null,
     };
   };
 
@@ -125,6 +132,7 @@ export async function render(root, ctx) {
   });
   go.addEventListener("click", async () => {
     if (!path.value.trim()) return toast("Choose where to save the export", "error");
+    if (encrypt.input.checked && pass.value !== pass2.value) return toast("The two passphrases differ", "error");
     go.disabled = true;
     result.replaceChildren();
     try {
@@ -132,7 +140,7 @@ export async function render(root, ctx) {
       if (!r) return mount(result, h("p", { class: "warn", id: "ex-done" }, "Cancelled: nothing was written."));
       const v = r.validation_report;
       mount(result, h("div", { class: ["report", v && !v.ok ? "has-bad" : "ok"], id: "ex-done", role: "status" },
-        h("p", { class: "summary" }, `Wrote ${fmtInt(r.written)} examples to ${r.path}${r.validation_path ? ` (${fmtInt(r.validation)} for validation in ${r.validation_path})` : ""}.`),
+        h("p", { class: "summary" }, `Wrote ${fmtInt(r.written)} examples${r.encrypted ? " (encrypted)" : ""} to ${r.path}${r.validation_path ? ` (${fmtInt(r.validation)} for validation in ${r.validation_path})` : ""}.`),
         v ? h("p", { id: "ex-validation" }, v.ok ? `Validation passed: ${fmtInt(v.examples)} examples, ${fmtInt(v.billable_tokens)} billable tokens per epoch, ${v.default_epochs} epochs by default.` : `Validation failed: ${v.failures.join("; ")}`) : null,
         v && v.warnings.length ? h("ul", {}, v.warnings.map((w) => h("li", { class: "muted" }, w))) : null));
     } catch (err) {
@@ -152,7 +160,7 @@ export async function render(root, ctx) {
         h("div", { class: "field inline" }, "Dates", from, "–", to),
         h("fieldset", {}, h("legend", {}, "Agents"), agentBoxes.map((b) => b.el)),
         h("fieldset", {}, h("legend", {}, "Intent types"), kindBoxes.map((b) => b.el)),
-        errors.el, edited.el, redact.el, dedupe.el,
+        errors.el, edited.el, redact.el, dedupe.el, encrypt.el, h("div", { class: "inline" }, pass, pass2),
         h("label", { class: "field inline" }, "Validation file", valid, "% of examples"),
         h("h3", {}, "Save to"),
         h("div", { class: "inline" }, path, choose),

@@ -208,6 +208,10 @@ enum Command {
         /// Keep duplicates and near duplicates.
         #[arg(long)]
         no_dedupe: bool,
+        /// Encrypt the files with a passphrase (age format; decrypt with `age -d`), read from
+        /// the REDLINE_EXPORT_PASSPHRASE environment variable.
+        #[arg(long)]
+        encrypt: bool,
         /// Share of examples for a validation file beside the output (e.g. 0.1).
         #[arg(long, default_value_t = 0.0)]
         validation_share: f64,
@@ -547,6 +551,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             only_gold,
             no_redact,
             no_dedupe,
+            encrypt,
             validation_share,
             out,
             json,
@@ -569,6 +574,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 redact: !no_redact,
                 dedupe: !no_dedupe,
                 validation_share,
+                passphrase: if encrypt {
+                    let p = std::env::var("REDLINE_EXPORT_PASSPHRASE").map_err(|_| {
+                        anyhow::anyhow!(
+                            "--encrypt reads the passphrase from REDLINE_EXPORT_PASSPHRASE, which is not set"
+                        )
+                    })?;
+                    Some(redline_core::secret::Sensitive::new(p))
+                } else {
+                    None
+                },
                 ..Default::default()
             };
             let store = open_store(cli.db)?;

@@ -570,8 +570,15 @@ pub fn export_report(r: &redline_core::export::Report, json: bool) -> Result<()>
         .as_ref()
         .map_or(String::new(), |p| p.display().to_string());
     println!(
-        "wrote {} examples ({} format, {} bytes) to {path}",
-        r.written, r.format, r.bytes
+        "wrote {} examples ({} format, {} bytes{}) to {path}",
+        r.written,
+        r.format,
+        r.bytes,
+        if r.encrypted {
+            ", encrypted with age"
+        } else {
+            ""
+        }
     );
     if let Some(v) = &r.validation_path {
         println!(

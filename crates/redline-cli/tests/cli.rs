@@ -522,3 +522,44 @@ fn marks_by_id_filter_and_phrase_are_honoured_by_the_export() {
         .assert()
         .success();
 }
+
+/// The standard `age` tool decrypts an encrypted export. `age` reads a passphrase only from a
+/// terminal, so `expect` types it. Needs the `age` and `expect` packages: run by scripts/test.
+#[test]
+#[ignore = "needs the age and expect tools; run by scripts/test"]
+fn the_age_tool_decrypts_an_encrypted_export() {
+    let (dir, db) = setup();
+    redline(&db)
+        .args(["sample", "-n", "200", "--seed", "3"])
+        .assert()
+        .success();
+    let out = dir.path().join("train.jsonl.age");
+    redline(&db)
+        .env("REDLINE_EXPORT_PASSPHRASE", "correct horse battery staple")
+        .args(["export", "--encrypt", "-o"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("encrypted with age"));
+    let plain = dir.path().join("train.jsonl");
+    let script = format!(
+        "spawn age -d -o {} {}\nexpect \"passphrase:\"\nsend \"correct horse battery staple\\r\"\nexpect eof\nlassign [wait] pid spawnid os_error value\nexit $value\n",
+        plain.display(),
+        out.display()
+    );
+    let status = std::process::Command::new("expect")
+        .arg("-c")
+        .arg(&script)
+        .status()
+        .expect("expect runs");
+    assert!(status.success());
+    let text = std::fs::read_to_string(&plain).unwrap();
+    assert!(text.lines().count() > 50);
+    assert!(text.starts_with("{\"messages\":"));
+    redline(&db)
+        .args(["export", "--encrypt", "-o", "x.age"])
+        .env_remove("REDLINE_EXPORT_PASSPHRASE")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("REDLINE_EXPORT_PASSPHRASE"));
+}

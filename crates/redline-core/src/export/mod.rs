@@ -14,6 +14,7 @@ use crate::fsutil::AtomicFile;
 use crate::job::{Cancel, Progress, Step};
 use crate::model::Settlement;
 use crate::redact::{Kind, Redactor};
+use crate::secret::Sensitive;
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -48,6 +49,8 @@ pub struct Options {
     pub validation_share: f64,
     /// System prompts per agent, used when a settlement does not carry its own.
     pub system_prompts: BTreeMap<String, String>,
+    /// Encrypt the files with this passphrase in the `age` format (decrypt with `age -d`).
+    pub passphrase: Option<Sensitive<String>>,
 }
 
 impl Default for Options {
@@ -67,6 +70,7 @@ impl Default for Options {
             dedupe: true,
             validation_share: 0.0,
             system_prompts: BTreeMap::new(),
+            passphrase: None,
         }
     }
 }
@@ -94,6 +98,8 @@ pub struct Report {
     pub path: Option<PathBuf>,
     pub validation_path: Option<PathBuf>,
     pub bytes: u64,
+    /// Written encrypted with a passphrase (`age` format).
+    pub encrypted: bool,
     pub skipped_filtered: usize,
     pub skipped_below_threshold: usize,
     pub skipped_errors: usize,
@@ -411,10 +417,18 @@ pub fn export(
         let p = p.to_owned();
         move |e| ExportError::Write { path: p, cause: e }
     };
-    let mut train = AtomicFile::create(path).map_err(write_err(path))?;
+    if o.passphrase
+        .as_ref()
+        .is_some_and(|p| p.expose().chars().count() < 8)
+    {
+        return Err(ExportError::Invalid(
+            "the passphrase must have at least 8 characters".into(),
+        ));
+    }
     let vpath = validation_path(path);
+    let mut train = Sink::create(path, o.passphrase.as_ref()).map_err(write_err(path))?;
     let mut valid = if o.validation_share > 0.0 {
-        Some(AtomicFile::create(&vpath).map_err(write_err(&vpath))?)
+        Some(Sink::create(&vpath, o.passphrase.as_ref()).map_err(write_err(&vpath))?)
     } else {
         None
     };
@@ -444,23 +458,39 @@ pub fn export(
     }
     train.commit().map_err(write_err(path))?;
     report.path = Some(path.to_owned());
-    if o.format != Format::Csv {
-        let checked = crate::validate::validate_file(path, &crate::validate::Options::default())
-            .map_err(|e| ExportError::Invalid(e.to_string()))?;
-        report.validation_report = Some(checked);
-    }
+    report.encrypted = o.passphrase.is_some();
     if let Some(v) = valid {
         v.commit().map_err(write_err(&vpath))?;
         report.validation_path = Some(vpath);
+    }
+    if o.format != Format::Csv {
+        let checked = match &o.passphrase {
+            None => crate::validate::validate_file(path, &crate::validate::Options::default())
+                .map_err(|e| ExportError::Invalid(e.to_string()))?,
+            Some(p) => {
+                let file = std::fs::File::open(path).map_err(write_err(path))?;
+                let reader = decrypt(std::io::BufReader::new(file), p).map_err(|e| {
+                    ExportError::Invalid(format!("cannot read back {}: {e}", path.display()))
+                })?;
+                crate::validate::validate_reader(reader, &crate::validate::Options::default())
+                    .map_err(write_err(path))?
+            }
+        };
+        report.validation_report = Some(checked);
     }
     crate::audit::record(
         store,
         "export",
         format!(
-            "exported {} examples ({}) to {} (not encrypted)",
+            "exported {} examples ({}) to {} ({})",
             report.written,
             report.format,
-            path.display()
+            path.display(),
+            if report.encrypted {
+                "encrypted"
+            } else {
+                "not encrypted"
+            }
         ),
         serde_json::json!({
             "format": report.format,
@@ -469,7 +499,7 @@ pub fn export(
             "validation": report.validation,
             "path": path,
             "validation_path": report.validation_path,
-            "encrypted": false,
+            "encrypted": report.encrypted,
             "filters": {
                 "min_acceptance": o.min_acceptance,
                 "agents": o.agents,
@@ -487,6 +517,59 @@ pub fn export(
         }),
     )?;
     Ok(Some(report))
+}
+
+/// Where an export is written: a file that appears whole on commit, optionally through an
+/// `age` passphrase encryption stream.
+enum Sink {
+    Plain(AtomicFile),
+    Encrypted(age::stream::StreamWriter<AtomicFile>),
+}
+
+impl Sink {
+    fn create(path: &Path, passphrase: Option<&Sensitive<String>>) -> std::io::Result<Sink> {
+        let file = AtomicFile::create(path)?;
+        Ok(match passphrase {
+            None => Sink::Plain(file),
+            Some(p) => {
+                let secret = age::secrecy::SecretString::from(p.expose().clone());
+                Sink::Encrypted(age::Encryptor::with_user_passphrase(secret).wrap_output(file)?)
+            }
+        })
+    }
+
+    fn commit(self) -> std::io::Result<()> {
+        match self {
+            Sink::Plain(f) => f.commit(),
+            Sink::Encrypted(w) => w.finish()?.commit(),
+        }
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sink::Plain(f) => f.write(buf),
+            Sink::Encrypted(w) => w.write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::Plain(f) => f.flush(),
+            Sink::Encrypted(w) => w.flush(),
+        }
+    }
+}
+
+/// Read an `age` file encrypted with a passphrase.
+pub fn decrypt<R: std::io::BufRead>(
+    input: R,
+    passphrase: &Sensitive<String>,
+) -> Result<impl std::io::Read, age::DecryptError> {
+    let identity = age::scrypt::Identity::new(age::secrecy::SecretString::from(
+        passphrase.expose().clone(),
+    ));
+    age::Decryptor::new_buffered(input)?.decrypt(std::iter::once(&identity as &dyn age::Identity))
 }
 
 /// Why settlements were left out, in words.
