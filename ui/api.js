@@ -48,6 +48,8 @@ export const api = {
   exportPreview: (options) => call("export_preview", { options }),
   pickExportPath: (format) => call("pick_export_path", { format }),
   runExport: (options, path) => call("run_export", { options, path }),
+  systemPrompts: () => call("system_prompts"),
+  setSystemPrompt: (agent, text) => call("set_system_prompt", { agent, text }),
   compareAgents: (agentA, agentB, range) => call("compare_agents", { agentA, agentB, range }),
   /** Mine edit patterns (a cancellable job with job-progress events); null if cancelled. */
   minePatterns: (agent, range, intentType) => call("mine_patterns", { agent, range, intentType }),

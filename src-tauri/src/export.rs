@@ -128,3 +128,21 @@ pub async fn run_export(
     })
     .await
 }
+
+/// The per-agent system prompts set for exports.
+#[tauri::command]
+pub async fn system_prompts(
+    state: State<'_, AppState>,
+) -> Result<std::collections::BTreeMap<String, String>, AppError> {
+    Ok(export::system_prompts(&*state.store()?)?)
+}
+
+/// Set (or, with an empty text, remove) an agent's system prompt for exports.
+#[tauri::command]
+pub async fn set_system_prompt(
+    state: State<'_, AppState>,
+    agent: String,
+    text: String,
+) -> Result<(), AppError> {
+    Ok(export::set_system_prompt(&*state.store()?, &agent, &text)?)
+}

@@ -70,6 +70,8 @@ fn main() {
             export::export_preview,
             export::pick_export_path,
             export::run_export,
+            export::system_prompts,
+            export::set_system_prompt,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Redline window could not start");

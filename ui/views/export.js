@@ -46,8 +46,29 @@ function reportBlock(r) {
   ];
 }
 
+/** Per-agent system prompts, used for settlements that carry none. */
+function promptsPanel(agents, saved, onSaved) {
+  return h("details", { class: "panel prompts", id: "ex-prompts" },
+    h("summary", {}, "System prompts per agent"),
+    h("p", { class: "muted" }, "Used for settlements whose source gave no system prompt; empty means the default (“You are <agent>. Answer the admin's … request directly…”)."),
+    agents.map(([name], i) => {
+      const text = h("textarea", { id: `ex-prompt-${i}`, rows: 2, "aria-label": `System prompt for ${name}` });
+      text.value = saved[name] || "";
+      const save = h("button", { type: "button", class: "secondary small", onClick: async () => {
+        try {
+          await api.setSystemPrompt(name, text.value);
+          toast(`System prompt for ${name} saved`);
+          onSaved();
+        } catch (err) {
+          toast(err.message, "error");
+        }
+      } }, "Save");
+      return h("div", { class: "field" }, h("label", { for: `ex-prompt-${i}` }, name), text, save);
+    }));
+}
+
 export async function render(root, ctx) {
-  const facets = await api.facets();
+  const [facets, prompts] = await Promise.all([api.facets(), api.systemPrompts()]);
   const format = h("select", { id: "ex-format", "aria-label": "Format" }, FORMATS.map(([v, l]) => h("option", { value: v }, l)));
   const minAcc = h("input", { id: "ex-min", type: "number", min: 0, max: 100, step: 1, value: 70, "aria-label": "Minimum acceptance (%)" });
   const valid = h("input", { id: "ex-valid", type: "number", min: 0, max: 49, step: 1, value: 10, "aria-label": "Validation share (%)" });
@@ -166,6 +187,7 @@ export async function render(root, ctx) {
         h("div", { class: "inline" }, path, choose),
         h("div", { class: "inline field" }, go),
         progress, result),
-      preview));
+      preview),
+    promptsPanel(facets.agents, prompts, () => refresh()));
   await refresh();
 }

@@ -272,6 +272,9 @@ enum Command {
         /// The acceptance threshold ("accepted" and the alerts' bar), 0..1.
         #[arg(long)]
         threshold: Option<f64>,
+        /// An agent's system prompt for exports, as AGENT=TEXT (empty TEXT removes it).
+        #[arg(long)]
+        system_prompt: Vec<String>,
     },
     /// Sync from the Notion "Training Data" database (token in REDLINE_NOTION_TOKEN).
     #[command(subcommand)]
@@ -695,12 +698,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Settings { threshold } => {
+        Command::Settings {
+            threshold,
+            system_prompt,
+        } => {
             let store = open_store(cli.db)?;
             if let Some(t) = threshold {
                 analytics::set_threshold(&store, t)?;
             }
+            for entry in system_prompt {
+                let (agent, text) = entry
+                    .split_once('=')
+                    .with_context(|| format!("'{entry}' is not AGENT=TEXT"))?;
+                redline_core::export::set_system_prompt(&store, agent.trim(), text)?;
+            }
             println!("threshold: {}", analytics::threshold(&store)?);
+            for (agent, text) in redline_core::export::system_prompts(&store)? {
+                println!("system prompt for {agent}: {text}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Summary {

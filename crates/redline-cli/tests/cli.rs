@@ -424,6 +424,15 @@ fn validate_passes_an_export_and_fails_bad_files_with_exit_code_5() {
         .args(["sample", "-n", "800", "--seed", "2"])
         .assert()
         .success();
+    redline(&db)
+        .args([
+            "settings",
+            "--system-prompt",
+            "The Librarian=You keep the records. Cite the document.",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("system prompt for The Librarian"));
     let out = dir.path().join("chat.jsonl");
     redline(&db)
         .args(["export", "-o"])

@@ -75,6 +75,41 @@ impl Default for Options {
     }
 }
 
+/// The settings key of the per-agent system prompts.
+pub const SYSTEM_PROMPTS_SETTING: &str = "system_prompts";
+
+/// The per-agent system prompts the admin set (used when a settlement carries none).
+pub fn system_prompts(store: &Store) -> Result<BTreeMap<String, String>, StoreError> {
+    Ok(store
+        .setting(SYSTEM_PROMPTS_SETTING)?
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default())
+}
+
+/// Set (or, with an empty text, remove) an agent's system prompt.
+pub fn set_system_prompt(store: &Store, agent: &str, text: &str) -> Result<(), StoreError> {
+    let mut all = system_prompts(store)?;
+    if text.trim().is_empty() {
+        all.remove(agent);
+    } else {
+        all.insert(agent.to_owned(), text.trim().to_owned());
+    }
+    store.set_setting(
+        SYSTEM_PROMPTS_SETTING,
+        &serde_json::to_vec(&all).expect("maps serialise"),
+    )
+}
+
+/// The saved per-agent system prompts under any given in the options.
+fn with_saved_prompts(store: &Store, o: &Options) -> Result<Options, StoreError> {
+    let mut prompts = system_prompts(store)?;
+    prompts.extend(o.system_prompts.clone());
+    Ok(Options {
+        system_prompts: prompts,
+        ..o.clone()
+    })
+}
+
 /// The system prompt used when neither the settlement nor the settings give one.
 pub fn default_system_prompt(agent: &str, intent_type: &str) -> String {
     let kind = if intent_type.is_empty() {
@@ -425,6 +460,7 @@ pub fn export(
             "the passphrase must have at least 8 characters".into(),
         ));
     }
+    let o = &with_saved_prompts(store, o)?;
     let vpath = validation_path(path);
     let mut train = Sink::create(path, o.passphrase.as_ref()).map_err(write_err(path))?;
     let mut valid = if o.validation_share > 0.0 {
@@ -670,7 +706,7 @@ pub fn preview(
     // The validation share does not change what is written, only where: preview it all.
     let o = Options {
         validation_share: 0.0,
-        ..o.clone()
+        ..with_saved_prompts(store, o)?
     };
     let marks = crate::curation::all(store)?;
     let report = export_to(

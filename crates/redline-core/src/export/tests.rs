@@ -462,3 +462,25 @@ fn an_encrypted_export_decrypts_with_the_passphrase_only() {
     .to_string()
     .contains("at least 8"));
 }
+
+#[test]
+fn saved_system_prompts_apply_when_a_settlement_has_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.redb")).unwrap();
+    store.upsert_batch(&[one()]).unwrap();
+    set_system_prompt(&store, "The Operator", "You run operations. Be brief.").unwrap();
+    let path = dir.path().join("out.jsonl");
+    export(
+        &store,
+        &Options::default(),
+        &path,
+        &mut crate::job::no_progress,
+        &Cancel::new(),
+    )
+    .unwrap();
+    assert!(std::fs::read_to_string(&path)
+        .unwrap()
+        .contains("You run operations. Be brief."));
+    set_system_prompt(&store, "The Operator", " ").unwrap();
+    assert!(system_prompts(&store).unwrap().is_empty());
+}
