@@ -335,6 +335,134 @@ pub fn validate_file(path: &Path, o: &Options) -> Result<Report, ValidateError> 
     validate_reader(file, o).map_err(read_err)
 }
 
+/// What one line holds, worked out on any core.
+enum Outcome {
+    Blank,
+    Error { kind: &'static str, message: String },
+    Example(Box<LineInfo>),
+}
+
+struct LineInfo {
+    shape: Shape,
+    messages: usize,
+    has_system: bool,
+    has_user: bool,
+    tokens: usize,
+    assistant_tokens: Vec<usize>,
+    bigrams: Vec<u64>,
+    pii: Vec<Kind>,
+    system: Option<u64>,
+    prompt: String,
+    reply: String,
+}
+
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+fn analyse(line: u64, raw: Result<&[u8], u64>) -> Outcome {
+    let buf = match raw {
+        Ok(b) => b,
+        Err(len) => {
+            return Outcome::Error {
+                kind: "line too long",
+                message: format!(
+                    "line {line} is {len} bytes long, over the {} MiB limit; skipped",
+                    MAX_LINE >> 20
+                ),
+            }
+        }
+    };
+    if buf.iter().all(u8::is_ascii_whitespace) {
+        return Outcome::Blank;
+    }
+    let text = match std::str::from_utf8(buf) {
+        Ok(t) => t,
+        Err(e) => {
+            return Outcome::Error {
+                kind: "invalid UTF-8",
+                message: format!(
+                    "line {line} is not valid UTF-8 (at byte {})",
+                    e.valid_up_to()
+                ),
+            }
+        }
+    };
+    let value: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) if e.to_string().contains("recursion limit") => {
+            return Outcome::Error {
+                kind: "nested too deeply",
+                message: format!("line {line} is nested too deeply to be an example"),
+            }
+        }
+        Err(e) => {
+            return Outcome::Error {
+                kind: "not JSON",
+                message: format!("line {line} is not JSON: {e}"),
+            }
+        }
+    };
+    let (shape, ms) = match messages(&value) {
+        Ok(x) => x,
+        Err(m) => {
+            return Outcome::Error {
+                kind: "format",
+                message: format!("line {line}: {m}"),
+            }
+        }
+    };
+    let mut info = LineInfo {
+        shape,
+        messages: ms.len(),
+        has_system: ms.iter().any(|m| m.role == "system"),
+        has_user: ms.iter().any(|m| m.role == "user"),
+        tokens: 3, // the reply's priming
+        assistant_tokens: Vec::new(),
+        bigrams: Vec::new(),
+        pii: Vec::new(),
+        system: ms
+            .iter()
+            .find(|m| m.role == "system")
+            .map(|m| fnv(m.content.as_bytes())),
+        prompt: ms
+            .iter()
+            .filter(|m| m.role != "assistant" && m.role != "system")
+            .map(|m| m.content)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        reply: ms
+            .iter()
+            .filter(|m| m.role == "assistant")
+            .map(|m| m.content)
+            .collect::<Vec<_>>()
+            .join("\n"),
+    };
+    for m in &ms {
+        let t = tokens(m.content);
+        info.tokens += 3 + t + usize::from(m.has_name);
+        if m.role == "assistant" {
+            info.assistant_tokens.push(t);
+            let words: Vec<u32> =
+                unicode_segmentation::UnicodeSegmentation::unicode_words(m.content)
+                    .map(crate::patterns::tokens::word_hash)
+                    .collect();
+            info.bigrams.extend(
+                words
+                    .windows(2)
+                    .map(|w| (u64::from(w[0]) << 32) | u64::from(w[1])),
+            );
+        }
+        info.pii.extend(redact::has_pii(m.content));
+    }
+    Outcome::Example(Box::new(info))
+}
+
+/// Lines read per batch: each batch is analysed on every core, then merged in order.
+const BATCH_LINES: usize = 2048;
+
 /// Validate a dataset read from `input`.
 pub fn validate_reader(input: impl Read, o: &Options) -> std::io::Result<Report> {
     let mut r = Report {
@@ -349,145 +477,104 @@ pub fn validate_reader(input: impl Read, o: &Options) -> std::io::Result<Report>
             .push("this is a binary file, not JSONL (it contains NUL bytes)".into());
         return Ok(r);
     }
-    let error = |r: &mut Report, line: u64, kind: &str, message: String| {
-        r.error_count += 1;
-        *r.errors_by_kind.entry(kind.to_owned()).or_default() += 1;
-        if r.errors.len() < LISTED {
-            r.errors.push(LineError { line, message });
-        }
-    };
     let mut per_example = Vec::new();
     let mut per_assistant = Vec::new();
     let mut message_counts = Vec::new();
     let mut seen = dedupe::Seen::new();
     let mut systems: BTreeMap<u64, usize> = BTreeMap::new();
     let (mut bigrams, mut distinct) = (0usize, HashSet::new());
+    let mut batch: Vec<(u64, Result<Vec<u8>, u64>)> = Vec::new();
     let mut buf = Vec::new();
     let mut line = 0u64;
-    while let Some(got) = next_line(&mut reader, &mut buf)? {
-        line += 1;
-        r.lines = line;
-        if let Err(len) = got {
-            error(
-                &mut r,
-                line,
-                "line too long",
-                format!(
-                    "line {line} is {len} bytes long, over the {} MiB limit; skipped",
-                    MAX_LINE >> 20
-                ),
-            );
-            continue;
-        }
-        if buf.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let text = match std::str::from_utf8(&buf) {
-            Ok(t) => t,
-            Err(e) => {
-                error(
-                    &mut r,
-                    line,
-                    "invalid UTF-8",
-                    format!(
-                        "line {line} is not valid UTF-8 (at byte {})",
-                        e.valid_up_to()
-                    ),
-                );
-                continue;
-            }
-        };
-        let value: Value = match serde_json::from_str(text) {
-            Ok(v) => v,
-            Err(e) if e.to_string().contains("recursion limit") => {
-                error(
-                    &mut r,
-                    line,
-                    "nested too deeply",
-                    format!("line {line} is nested too deeply to be an example"),
-                );
-                continue;
-            }
-            Err(e) => {
-                error(
-                    &mut r,
-                    line,
-                    "not JSON",
-                    format!("line {line} is not JSON: {e}"),
-                );
-                continue;
-            }
-        };
-        let (shape, ms) = match messages(&value) {
-            Ok(x) => x,
-            Err(m) => {
-                error(&mut r, line, "format", format!("line {line}: {m}"));
-                continue;
-            }
-        };
-        match r.shape {
-            None => r.shape = Some(shape),
-            Some(s) if s != shape => {
-                error(
-                    &mut r,
-                    line,
-                    "mixed formats",
-                    format!("line {line} is {shape:?}, but the file started as {s:?}"),
-                );
-                continue;
-            }
-            _ => {}
-        }
-        r.examples += 1;
-        r.missing_system += usize::from(!ms.iter().any(|m| m.role == "system"));
-        r.missing_user += usize::from(!ms.iter().any(|m| m.role == "user"));
-        message_counts.push(ms.len());
-        let mut n = 3; // the reply's priming
-        for m in &ms {
-            let t = tokens(m.content);
-            n += 3 + t + usize::from(m.has_name);
-            if m.role == "assistant" {
-                per_assistant.push(t);
-                let words: Vec<String> =
-                    unicode_segmentation::UnicodeSegmentation::unicode_words(m.content)
-                        .map(str::to_lowercase)
-                        .collect();
-                for w in words.windows(2) {
-                    bigrams += 1;
-                    distinct.insert(format!("{} {}", w[0], w[1]));
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut done = false;
+    while !done {
+        batch.clear();
+        let mut bytes = 0usize;
+        while batch.len() < BATCH_LINES && bytes < 32 << 20 {
+            match next_line(&mut reader, &mut buf)? {
+                None => {
+                    done = true;
+                    break;
+                }
+                Some(got) => {
+                    line += 1;
+                    bytes += buf.len();
+                    batch.push((line, got.map(|()| std::mem::take(&mut buf))));
                 }
             }
-            for kind in redact::has_pii(m.content) {
-                *r.pii.entry(kind).or_default() += 1;
+        }
+        r.lines = line;
+        let per = batch.len().div_ceil(workers).max(1);
+        let outcomes: Vec<(u64, Outcome)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = batch
+                .chunks(per)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|(n, raw)| (*n, analyse(*n, raw.as_deref().map_err(|e| *e))))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("validation does not panic"))
+                .collect()
+        });
+        for (n, outcome) in outcomes {
+            let mut error = |kind: &str, message: String| {
+                r.error_count += 1;
+                *r.errors_by_kind.entry(kind.to_owned()).or_default() += 1;
+                if r.errors.len() < LISTED {
+                    r.errors.push(LineError { line: n, message });
+                }
+            };
+            let info = match outcome {
+                Outcome::Blank => continue,
+                Outcome::Error { kind, message } => {
+                    error(kind, message);
+                    continue;
+                }
+                Outcome::Example(info) => info,
+            };
+            match r.shape {
+                None => r.shape = Some(info.shape),
+                Some(s) if s != info.shape => {
+                    error(
+                        "mixed formats",
+                        format!(
+                            "line {n} is {:?}, but the file started as {s:?}",
+                            info.shape
+                        ),
+                    );
+                    continue;
+                }
+                _ => {}
             }
-        }
-        per_example.push(n);
-        if n > o.context_limit {
-            r.over_context_limit += 1;
-        }
-        r.billable_tokens += n.min(o.context_limit) as u64;
-        if let Some(s) = ms.iter().find(|m| m.role == "system") {
-            let h = s.content.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-            });
-            *systems.entry(h).or_default() += 1;
-        }
-        let user = ms
-            .iter()
-            .filter(|m| m.role != "assistant" && m.role != "system")
-            .map(|m| m.content)
-            .collect::<Vec<_>>()
-            .join("\n");
-        let reply = ms
-            .iter()
-            .filter(|m| m.role == "assistant")
-            .map(|m| m.content)
-            .collect::<Vec<_>>()
-            .join("\n");
-        match seen.check_text(&user, &reply) {
-            dedupe::Verdict::New => {}
-            dedupe::Verdict::Exact => r.duplicates_exact += 1,
-            dedupe::Verdict::Near => r.duplicates_near += 1,
+            r.examples += 1;
+            r.missing_system += usize::from(!info.has_system);
+            r.missing_user += usize::from(!info.has_user);
+            message_counts.push(info.messages);
+            per_assistant.extend(&info.assistant_tokens);
+            bigrams += info.bigrams.len();
+            distinct.extend(info.bigrams.iter().copied());
+            for kind in &info.pii {
+                *r.pii.entry(*kind).or_default() += 1;
+            }
+            per_example.push(info.tokens);
+            if info.tokens > o.context_limit {
+                r.over_context_limit += 1;
+            }
+            r.billable_tokens += info.tokens.min(o.context_limit) as u64;
+            if let Some(h) = info.system {
+                *systems.entry(h).or_default() += 1;
+            }
+            match seen.check_text(&info.prompt, &info.reply) {
+                dedupe::Verdict::New => {}
+                dedupe::Verdict::Exact => r.duplicates_exact += 1,
+                dedupe::Verdict::Near => r.duplicates_near += 1,
+            }
         }
     }
     r.messages_per_example = distribution(message_counts);
