@@ -51,6 +51,7 @@ pub struct App {
     agent: ureq::Agent,
     session: String,
     pub dir: tempfile::TempDir,
+    db: PathBuf,
 }
 
 impl App {
@@ -82,13 +83,32 @@ impl App {
             agent,
             session: format!("{base}/session/{id}"),
             dir,
+            db: db.to_path_buf(),
         }
     }
 
     /// End the session (which closes the app) and hand back the folder with its store.
+    ///
+    /// Ending the session signals the app, which exits a moment later; this waits until the
+    /// app has let go of its store (the store is locked while a process holds it open), so the
+    /// caller can open the store or start the app again at once.
     pub fn close(mut self) -> tempfile::TempDir {
         let _ = send(&self.agent, "DELETE", &self.session, None);
         self.session.clear();
+        let deadline = Instant::now() + PATIENCE;
+        while self.db.exists() {
+            match redline_core::store::Store::open(&self.db) {
+                Err(redline_core::store::StoreError::Locked { .. })
+                    if Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(100))
+                }
+                Err(redline_core::store::StoreError::Locked { path }) => {
+                    panic!("the app still holds {} after {PATIENCE:?}", path.display())
+                }
+                _ => break,
+            }
+        }
         std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap())
     }
 
