@@ -121,7 +121,7 @@ fn title_of(object: &Value) -> String {
 }
 
 /// The schema object and data source id of a database, per the client's API version.
-fn fetch_schema(
+pub(crate) fn fetch_schema(
     client: &Client,
     database_id: &str,
     cancel: &Cancel,

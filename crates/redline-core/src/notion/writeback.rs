@@ -78,6 +78,59 @@ pub struct Target {
     pub data_source_id: Option<String>,
 }
 
+/// The design's DB_AB_Tests properties and the Notion property type each must have.
+pub const SCHEMA: [(&str, &str); 12] = [
+    ("Experiment ID", "title"),
+    ("Agent Name", "select"),
+    ("Variant A Prompt", "rich_text"),
+    ("Variant B Prompt", "rich_text"),
+    ("Variant A Settlements", "number"),
+    ("Variant B Settlements", "number"),
+    ("Variant A Acceptance", "number"),
+    ("Variant B Acceptance", "number"),
+    ("Status", "select"),
+    ("Winner", "select"),
+    ("Created Date", "date"),
+    ("Completed Date", "date"),
+];
+
+/// Resolve the DB_AB_Tests database (a link or id) and check that it has every property of
+/// the design's schema with the right type; the error names each one missing or mistyped.
+pub fn connect_target(
+    client: &Client,
+    database_ref: &str,
+    cancel: &Cancel,
+) -> Result<Target, NotionError> {
+    let database_id = super::parse_database_ref(database_ref)?;
+    let (object, data_source_id, _title) = super::sync::fetch_schema(client, &database_id, cancel)?;
+    let problems: Vec<String> = SCHEMA
+        .iter()
+        .filter_map(
+            |(name, kind)| match object["properties"][*name]["type"].as_str() {
+                None => Some(format!("`{name}` is missing (a {kind} property)")),
+                Some(found) if found != *kind => {
+                    Some(format!("`{name}` is a {found} property, not {kind}"))
+                }
+                Some(_) => None,
+            },
+        )
+        .collect();
+    if !problems.is_empty() {
+        return Err(NotionError::Rejected {
+            status: 0,
+            code: "schema".into(),
+            message: format!(
+                "this database does not have the DB_AB_Tests properties: {}",
+                problems.join("; ")
+            ),
+        });
+    }
+    Ok(Target {
+        database_id,
+        data_source_id,
+    })
+}
+
 /// A text as rich-text objects of at most [`CHUNK_CHARS`] characters each.
 pub fn chunks(text: &str, property: &str) -> Result<Value, NotionError> {
     let chars: Vec<char> = text.chars().collect();

@@ -23,7 +23,8 @@ use ops::{EditOp, OpKind};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use tokens::{fold, word_hash, IdMap, Tokens, GRAM_SEED};
-use tone::{Features, ToneShift};
+use tone::Features;
+pub use tone::ToneShift;
 use unicode_segmentation::UnicodeSegmentation;
 
 /// The longest n-gram counted (longer phrases are found by merging overlapping ones).

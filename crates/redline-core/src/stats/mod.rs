@@ -1,6 +1,8 @@
 //! Small, well-known statistics with their sources; the formulas are written out in
 //! docs/metrics.md. Pure functions over slices.
 
+pub mod ab;
+
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 

@@ -119,4 +119,103 @@ impl Store {
         txn.commit()?;
         Ok(())
     }
+
+    /// Every prompt version of one agent (or of every agent), ordered by agent then version.
+    pub fn prompt_records(&self, agent: Option<&str>) -> Result<Vec<Vec<u8>>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(PROMPTS)?;
+        let mut out = Vec::new();
+        let rows = match agent {
+            Some(a) => table.range((a, 0)..=(a, u32::MAX))?,
+            None => table.iter()?,
+        };
+        for entry in rows {
+            out.push(entry?.1.value().to_vec());
+        }
+        Ok(out)
+    }
+
+    /// Add a prompt version numbered one past the agent's highest, in one transaction (so two
+    /// writers never get the same number); `make` builds the record from the number.
+    pub fn add_prompt_record(
+        &self,
+        agent: &str,
+        make: impl FnOnce(u32) -> Vec<u8>,
+    ) -> Result<u32, StoreError> {
+        let txn = self.db.begin_write()?;
+        let number;
+        {
+            let mut table = txn.open_table(PROMPTS)?;
+            let last = table
+                .range((agent, 0)..=(agent, u32::MAX))?
+                .next_back()
+                .transpose()?
+                .map(|(k, _)| k.value().1);
+            number = last.map_or(1, |n| n + 1);
+            table.insert((agent, number), make(number).as_slice())?;
+        }
+        txn.commit()?;
+        Ok(number)
+    }
+
+    /// Write a prompt version under a given number (used when adopting the versions that
+    /// settlements name); `false` if that number is taken.
+    pub fn put_prompt_record_if_absent(
+        &self,
+        agent: &str,
+        number: u32,
+        record: &[u8],
+    ) -> Result<bool, StoreError> {
+        let txn = self.db.begin_write()?;
+        let added;
+        {
+            let mut table = txn.open_table(PROMPTS)?;
+            added = table.get((agent, number))?.is_none();
+            if added {
+                table.insert((agent, number), record)?;
+            }
+        }
+        txn.commit()?;
+        Ok(added)
+    }
+
+    /// Every experiment record, by id.
+    pub fn experiment_records(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(EXPERIMENTS)?;
+        let mut out = Vec::new();
+        for entry in table.iter()? {
+            let (k, v) = entry?;
+            out.push((k.value().to_owned(), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// One experiment record.
+    pub fn experiment_record(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(EXPERIMENTS)?;
+        let found = table.get(id)?.map(|v| v.value().to_vec());
+        Ok(found)
+    }
+
+    /// Save an experiment record, and with it (in the same transaction) optional settings, so
+    /// that deploying a winner and activating its prompt version happen together or not at all.
+    pub fn put_experiment_record(
+        &self,
+        id: &str,
+        record: &[u8],
+        settings: &[(&str, &[u8])],
+    ) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        txn.open_table(EXPERIMENTS)?.insert(id, record)?;
+        {
+            let mut table = txn.open_table(SETTINGS)?;
+            for (name, value) in settings {
+                table.insert(*name, *value)?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
 }

@@ -25,6 +25,12 @@
 //! - `marks`: settlement id `→` JSON of its curation mark (exclude from training, or gold),
 //!   kept apart from the records so that a re-sync or re-import never drops it.
 //!
+//! Version 6 adds:
+//! - `prompts`: `(agent, version number) →` JSON of a prompt version (text, created, note,
+//!   author); the agent's active version is the setting `active_prompt/<agent>`.
+//! - `experiments`: experiment id `→` JSON of an A/B experiment (variants, split, planned
+//!   sample, status, winner, Notion row).
+//!
 //! A migration takes an open write transaction of version N and leaves version N + 1; all of
 //! them run in one transaction, so a crash mid-migration leaves the old version intact.
 
@@ -45,10 +51,13 @@ pub const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("setting
 pub const AUDIT: TableDefinition<(i64, u64), &[u8]> = TableDefinition::new("audit");
 pub const MARKS: TableDefinition<&str, &[u8]> = TableDefinition::new("marks");
 
+pub const PROMPTS: TableDefinition<(&str, u32), &[u8]> = TableDefinition::new("prompts");
+pub const EXPERIMENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("experiments");
+
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";
 
 /// The schema version this build writes and reads.
-pub const CURRENT_VERSION: u64 = 5;
+pub const CURRENT_VERSION: u64 = 6;
 
 /// A step from version `from` to `from + 1`.
 pub struct Migration {
@@ -75,12 +84,25 @@ pub const MIGRATIONS: &[Migration] = &[
         from: 4,
         run: v4_to_v5,
     },
+    Migration {
+        from: 5,
+        run: v5_to_v6,
+    },
 ];
+
+/// v6 adds the `prompts` and `experiments` tables.
+fn v5_to_v6(txn: &WriteTransaction) -> Result<(), redb::Error> {
+    txn.open_table(PROMPTS)?;
+    txn.open_table(EXPERIMENTS)?;
+    Ok(())
+}
 
 /// v5 adds the `audit` and `marks` tables.
 fn v4_to_v5(txn: &WriteTransaction) -> Result<(), redb::Error> {
     txn.open_table(AUDIT)?;
     txn.open_table(MARKS)?;
+    txn.open_table(PROMPTS)?;
+    txn.open_table(EXPERIMENTS)?;
     Ok(())
 }
 
@@ -117,5 +139,7 @@ pub fn create_tables(txn: &WriteTransaction) -> Result<(), redb::Error> {
     txn.open_table(SETTINGS)?;
     txn.open_table(AUDIT)?;
     txn.open_table(MARKS)?;
+    txn.open_table(PROMPTS)?;
+    txn.open_table(EXPERIMENTS)?;
     Ok(())
 }

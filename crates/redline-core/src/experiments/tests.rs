@@ -1,0 +1,401 @@
+use super::*;
+use crate::model::{
+    Acceptance, AgentName, IntentType, Settlement, SettlementId, Source, SourceKind,
+};
+use chrono::TimeZone;
+
+fn store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.redb")).unwrap();
+    (dir, store)
+}
+
+fn at(day: u32, minute: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, day, 9, 0, 0).unwrap() + Duration::minutes(i64::from(minute))
+}
+
+fn settlement(
+    id: &str,
+    agent: &str,
+    tag: &str,
+    acceptance: f64,
+    when: DateTime<Utc>,
+) -> Settlement {
+    Settlement {
+        id: SettlementId::new(id).unwrap(),
+        agent: AgentName::new(agent).unwrap(),
+        intent_type: IntentType::new("operational"),
+        intent: "Plan the week.".into(),
+        system_prompt: None,
+        ai_output: "Draft.".into(),
+        final_output: "Final.".into(),
+        created_at: when,
+        acceptance_rate: Some(Acceptance::new(acceptance).unwrap()),
+        prompt_version: Some(tag.into()),
+        processing_ms: None,
+        error: None,
+        source: Source {
+            kind: SourceKind::Import,
+            id: "test".into(),
+            last_edited: None,
+        },
+    }
+}
+
+fn two_versions(store: &Store, agent: &str) {
+    prompts::add(store, agent, "You are the auditor.", "", "").unwrap();
+    prompts::add(store, agent, "You are the auditor. Be brief.", "", "").unwrap();
+}
+
+#[test]
+fn routing_matches_the_published_test_vectors() {
+    // Computed independently (Python hashlib); the same table is in the README.
+    let e = "EXP-20261125-the-auditor-1";
+    let at_half = ["B", "A", "B", "B", "B", "B", "B", "A"];
+    let at_fifth = ["A", "A", "A", "A", "A", "B", "B", "A"];
+    for i in 0..8 {
+        let intent = format!("intent-{}", i + 1);
+        let name = |v: Variant| if v == Variant::VariantB { "B" } else { "A" };
+        assert_eq!(
+            name(route_to_variant(e, &intent, 0.5)),
+            at_half[i],
+            "{intent}"
+        );
+        assert_eq!(
+            name(route_to_variant(e, &intent, 0.2)),
+            at_fifth[i],
+            "{intent}"
+        );
+    }
+    assert_eq!(route_to_variant("exp", "42", 0.5), Variant::VariantB);
+    // The edges: nothing to B at 0, everything at 1.
+    assert_eq!(route_to_variant(e, "intent-7", 0.0), Variant::VariantA);
+    assert_eq!(route_to_variant(e, "intent-8", 1.0), Variant::VariantB);
+    assert_eq!(Variant::VariantA.name(), "variant_a");
+}
+
+#[test]
+fn routing_splits_100k_ids_within_one_percent() {
+    for split in [0.5, 0.2, 0.9] {
+        let b = (0..100_000)
+            .filter(|i| {
+                route_to_variant("EXP-x", &format!("intent-{i}"), split) == Variant::VariantB
+            })
+            .count();
+        let share = b as f64 / 100_000.0;
+        assert!((share - split).abs() < 0.01, "{split}: {share}");
+    }
+}
+
+#[test]
+fn creation_checks_its_inputs_and_plans_the_sample() {
+    let (_dir, store) = store();
+    let now = at(1, 0);
+    let new = |a, b| NewExperiment {
+        agent: "The Auditor".into(),
+        a,
+        b,
+        ..Default::default()
+    };
+    assert!(matches!(
+        create(&store, &new(1, 2), now),
+        Err(ExperimentError::Prompt(PromptError::Unknown { .. }))
+    ));
+    two_versions(&store, "The Auditor");
+    assert!(matches!(
+        create(&store, &new(1, 1), now),
+        Err(ExperimentError::Same(1))
+    ));
+    assert!(matches!(
+        create(
+            &store,
+            &NewExperiment {
+                split: Some(1.0),
+                ..new(1, 2)
+            },
+            now
+        ),
+        Err(ExperimentError::Split(_))
+    ));
+    assert!(matches!(
+        create(
+            &store,
+            &NewExperiment {
+                mde: Some(0.0),
+                ..new(1, 2)
+            },
+            now
+        ),
+        Err(ExperimentError::Mde(_))
+    ));
+    // The same prompt on two models is a valid comparison.
+    let e = create(
+        &store,
+        &NewExperiment {
+            model_b: Some("ft:gpt-4o-mini:acme".into()),
+            ..new(1, 1)
+        },
+        now,
+    )
+    .unwrap();
+    assert_eq!(
+        (e.a.tag.as_str(), e.b.tag.as_str()),
+        ("v1", "v1+ft:gpt-4o-mini:acme")
+    );
+    assert_eq!(e.id, "EXP-20261101-the-auditor-1");
+    // No history: sd 0.25 → (2.8016² · 0.0625 · 4 / 0.01) / 2 = 98.1 → 99 per arm.
+    assert_eq!(e.planned, (99, 99));
+    assert!(matches!(
+        create(&store, &new(1, 2), now),
+        Err(ExperimentError::AlreadyRunning { .. })
+    ));
+    complete(&store, &e.id, now).unwrap();
+    let second = create(&store, &new(1, 2), now).unwrap();
+    assert_eq!(second.id, "EXP-20261101-the-auditor-2");
+    assert_eq!(list(&store).unwrap().len(), 2);
+}
+
+#[test]
+fn a_clear_winner_is_found_completed_and_deployed() {
+    let (_dir, store) = store();
+    two_versions(&store, "The Auditor");
+    let start = at(2, 0);
+    let e = create(
+        &store,
+        &NewExperiment {
+            agent: "The Auditor".into(),
+            a: 1,
+            b: 2,
+            ..Default::default()
+        },
+        start,
+    )
+    .unwrap();
+    let r = results(&store, &e).unwrap();
+    assert_eq!((r.a.n, r.b.n), (0, 0));
+    assert!(
+        r.verdict.reason.contains("No settlements yet"),
+        "{}",
+        r.verdict.reason
+    );
+    // Before the start, another agent, an unknown tag: none of these count.
+    let mut batch = vec![
+        settlement(
+            "early",
+            "The Auditor",
+            "v2",
+            1.0,
+            start - Duration::minutes(1),
+        ),
+        settlement(
+            "other",
+            "The Librarian",
+            "v2",
+            1.0,
+            start + Duration::minutes(1),
+        ),
+        settlement(
+            "stray",
+            "The Auditor",
+            "v7",
+            1.0,
+            start + Duration::minutes(1),
+        ),
+    ];
+    // Routed by the real function: B is 25 points better.
+    for i in 0..300u32 {
+        let intent = format!("intent-{i}");
+        let is_b = route_to_variant(&e.id, &intent, e.split) == Variant::VariantB;
+        let wobble = f64::from(i % 7) * 0.05;
+        let x = if is_b { 0.65 + wobble } else { 0.4 + wobble };
+        let tag = if is_b { "v2" } else { "V1" };
+        batch.push(settlement(
+            &intent,
+            "The Auditor",
+            tag,
+            x,
+            start + Duration::minutes(i64::from(i) + 1),
+        ));
+    }
+    store.upsert_batch(&batch).unwrap();
+    let r = results(&store, &e).unwrap();
+    assert_eq!(r.a.n + r.b.n, 300);
+    assert!(r.a.n > 100 && r.b.n > 100, "{} {}", r.a.n, r.b.n);
+    let d = r.difference.unwrap();
+    assert!((d.value - 0.25).abs() < 0.03, "{d:?}");
+    assert!(r.sequential.p_value <= ALPHA, "{:?}", r.sequential);
+    assert!(r.welch.unwrap().2 < 1e-6);
+    assert!(r.chance_b_beats_a > 0.99);
+    assert!(r.srm_p.unwrap() > ab::SRM_ALPHA);
+    assert_eq!(r.verdict.winner, Winner::VariantB);
+    assert!(r.verdict.decided);
+    assert!(
+        r.verdict.reason.starts_with("Variant B wins"),
+        "{}",
+        r.verdict.reason
+    );
+    assert_eq!(r.running.len(), 300);
+    // Deploying needs a completed experiment.
+    assert!(matches!(
+        deploy(&store, &e.id, start),
+        Err(ExperimentError::State { .. })
+    ));
+    let (done, _) = complete(&store, &e.id, start + Duration::days(1)).unwrap();
+    assert_eq!(
+        (done.status, done.winner),
+        (Status::Completed, Some(Winner::VariantB))
+    );
+    // After completion, later settlements no longer count.
+    store
+        .upsert_batch(&[settlement(
+            "late",
+            "The Auditor",
+            "v1",
+            0.0,
+            start + Duration::days(2),
+        )])
+        .unwrap();
+    assert_eq!(results(&store, &done).unwrap().a.n, r.a.n);
+    assert!(matches!(
+        complete(&store, &e.id, start),
+        Err(ExperimentError::State { .. })
+    ));
+    assert_eq!(
+        prompts::active(&store, "The Auditor")
+            .unwrap()
+            .unwrap()
+            .version,
+        2
+    );
+    prompts::set_active(&store, "The Auditor", 1).unwrap();
+    let deployed = deploy(&store, &e.id, start + Duration::days(1)).unwrap();
+    assert_eq!(deployed.status, Status::WinnerDeployed);
+    assert_eq!(
+        prompts::active(&store, "The Auditor")
+            .unwrap()
+            .unwrap()
+            .version,
+        2
+    );
+    assert_eq!(get(&store, &e.id).unwrap().status, Status::WinnerDeployed);
+}
+
+#[test]
+fn inconclusive_results_say_how_much_more_data_is_needed_and_cannot_be_deployed() {
+    let (_dir, store) = store();
+    two_versions(&store, "A");
+    let start = at(3, 0);
+    let e = create(
+        &store,
+        &NewExperiment {
+            agent: "A".into(),
+            a: 1,
+            b: 2,
+            ..Default::default()
+        },
+        start,
+    )
+    .unwrap();
+    let batch: Vec<Settlement> = (0..20u32)
+        .map(|i| {
+            let tag = if i % 2 == 0 { "v1" } else { "v2" };
+            settlement(
+                &format!("s{i}"),
+                "A",
+                tag,
+                0.5 + f64::from(i % 5) * 0.1,
+                start + Duration::minutes(i64::from(i)),
+            )
+        })
+        .collect();
+    store.upsert_batch(&batch).unwrap();
+    let r = results(&store, &e).unwrap();
+    assert_eq!(r.verdict.winner, Winner::Inconclusive);
+    assert!(!r.verdict.decided);
+    assert!(
+        r.verdict
+            .reason
+            .starts_with("Not enough data yet: ~89 more settlements for A"),
+        "{}",
+        r.verdict.reason
+    );
+    let (done, _) = complete(&store, &e.id, start + Duration::hours(1)).unwrap();
+    assert_eq!(done.winner, Some(Winner::Inconclusive));
+    assert!(matches!(
+        deploy(&store, &e.id, start),
+        Err(ExperimentError::NoWinner(_))
+    ));
+}
+
+#[test]
+fn a_broken_split_is_flagged() {
+    let (_dir, store) = store();
+    two_versions(&store, "A");
+    let start = at(4, 0);
+    let e = create(
+        &store,
+        &NewExperiment {
+            agent: "A".into(),
+            a: 1,
+            b: 2,
+            ..Default::default()
+        },
+        start,
+    )
+    .unwrap();
+    // 80 to A and 20 to B under a 50/50 plan.
+    let batch: Vec<Settlement> = (0..100u32)
+        .map(|i| {
+            let tag = if i < 80 { "v1" } else { "v2" };
+            settlement(
+                &format!("s{i}"),
+                "A",
+                tag,
+                0.7,
+                start + Duration::minutes(i64::from(i)),
+            )
+        })
+        .collect();
+    store.upsert_batch(&batch).unwrap();
+    let r = results(&store, &e).unwrap();
+    assert!(r.srm_p.unwrap() < ab::SRM_ALPHA);
+    assert!(
+        r.verdict.reason.starts_with("The split looks broken"),
+        "{}",
+        r.verdict.reason
+    );
+}
+
+#[test]
+fn offline_variants_for_the_regressing_agent_cite_their_evidence_and_are_deterministic() {
+    use crate::sample::{self, SampleSpec};
+    let (_dir, store) = store();
+    store
+        .upsert_batch(&sample::generate(&SampleSpec {
+            count: 1500,
+            ..Default::default()
+        }))
+        .unwrap();
+    prompts::adopt_from_settlements(&store).unwrap();
+    let g = variants::generate(&store, "The Auditor", variants::DEFAULT_LAST).unwrap();
+    assert_eq!(g.analysed, 30);
+    assert_eq!(g.current.as_ref().unwrap().version, 1);
+    assert!((3..=5).contains(&g.variants.len()), "{:#?}", g.variants);
+    for v in &g.variants {
+        assert!(
+            v.prompt.starts_with(&g.current.as_ref().unwrap().text),
+            "{}",
+            v.prompt
+        );
+        assert!(!v.rules.is_empty() && !v.evidence.is_empty(), "{v:#?}");
+        assert!(v.evidence.iter().any(|r| !r.examples.is_empty()), "{v:#?}");
+    }
+    let all: String = g.variants.iter().map(|v| v.prompt.as_str()).collect();
+    assert!(all.contains("Never write these phrases"), "{all}");
+    assert!(all.to_lowercase().contains("hedge"), "{all}");
+    let again = variants::generate(&store, "The Auditor", variants::DEFAULT_LAST).unwrap();
+    assert_eq!(g.variants, again.variants);
+    // No settlements: no variants, and a note that says why.
+    let none = variants::generate(&store, "Nobody", 30).unwrap();
+    assert!(none.variants.is_empty() && none.note.is_some());
+}

@@ -1,0 +1,290 @@
+//! Prompt variants composed offline from an agent's mined edit patterns (the design's
+//! generate_prompt_variants without an LLM): each variant adds a short block of rules to the
+//! current prompt — drop what people delete, use the words they substitute, include what they
+//! add, match the voice and length they edit towards — with its rationale and the evidence
+//! (recommendations with their example settlements). Deterministic: the same patterns always
+//! give the same variants.
+
+use crate::patterns::{self, AgentPatterns, Recommendation};
+use crate::prompts::{self, PromptVersion};
+use crate::store::{Filter, Store, StoreError};
+use serde::Serialize;
+
+/// How many recent settlements the design's workflow analyses.
+pub const DEFAULT_LAST: usize = 30;
+
+/// One proposed prompt.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PromptVariant {
+    /// A short name: "Cut the filler".
+    pub title: String,
+    pub prompt: String,
+    /// Why, in a sentence.
+    pub rationale: String,
+    /// The rules added to the current prompt.
+    pub rules: Vec<String>,
+    /// The findings behind it, each with example settlement ids.
+    pub evidence: Vec<Recommendation>,
+}
+
+/// What generation produced for one agent.
+#[derive(Clone, Debug, Serialize)]
+pub struct Generated {
+    pub agent: String,
+    /// Settlements analysed.
+    pub analysed: usize,
+    /// The prompt the variants build on (the active version), if the agent has one.
+    pub current: Option<PromptVersion>,
+    pub variants: Vec<PromptVariant>,
+    /// Why there are fewer than three variants, when there are.
+    pub note: Option<String>,
+}
+
+struct Part {
+    title: &'static str,
+    rationale: String,
+    rules: Vec<String>,
+    evidence: Vec<Recommendation>,
+}
+
+fn quoted(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|t| format!("“{t}”"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn evidence(p: &AgentPatterns, kind: &str, needle: &str) -> Vec<Recommendation> {
+    p.recommendations
+        .iter()
+        .filter(|r| r.kind == kind && (needle.is_empty() || r.text.contains(needle)))
+        .cloned()
+        .collect()
+}
+
+fn tone_shift<'a>(p: &'a AgentPatterns, feature: &str) -> Option<&'a patterns::ToneShift> {
+    p.tone
+        .iter()
+        .find(|t| t.feature == feature && t.significant)
+}
+
+/// The building blocks the evidence supports, in a fixed order.
+fn parts(p: &AgentPatterns) -> Vec<Part> {
+    let mut out = Vec::new();
+    let deleted: Vec<String> = p
+        .deleted
+        .iter()
+        .filter(|x| x.share.value >= 0.5 && x.support >= 3)
+        .take(5)
+        .map(|x| x.text.clone())
+        .collect();
+    if !deleted.is_empty() {
+        out.push(Part {
+            title: "Cut what people delete",
+            rationale: format!(
+                "People consistently delete {} from this agent's outputs.",
+                quoted(&deleted)
+            ),
+            rules: vec![
+                format!("Never write these phrases: {}.", quoted(&deleted)),
+                "Start with the answer itself: no preamble, no closing pleasantries.".into(),
+            ],
+            evidence: evidence(p, "remove", ""),
+        });
+    }
+    let mut plain_rules: Vec<String> = p
+        .replacements
+        .iter()
+        .filter(|r| r.share.value >= 0.4 && r.support >= 3)
+        .take(5)
+        .map(|r| format!("Write “{}”, not “{}”.", r.to, r.from))
+        .collect();
+    let mut plain_evidence = evidence(p, "replace", "");
+    if tone_shift(p, "formal_words").is_some_and(|t| t.mean_change < 0.0) {
+        plain_rules.push(
+            "Prefer plain words to formal ones and connectives (“utilize”, “therefore”).".into(),
+        );
+        plain_evidence.extend(evidence(p, "tone", "formal"));
+    }
+    if tone_shift(p, "hedges").is_some_and(|t| t.mean_change < 0.0) {
+        plain_rules.push(
+            "Say what you recommend directly; do not hedge with “may”, “might” or “potentially”."
+                .into(),
+        );
+        plain_evidence.extend(evidence(p, "tone", "Hedge"));
+    }
+    if !plain_rules.is_empty() {
+        out.push(Part {
+            title: "Plain, direct wording",
+            rationale: "People swap formal or hedged wording for plain, direct words.".into(),
+            rules: plain_rules,
+            evidence: plain_evidence,
+        });
+    }
+    let added: Vec<String> = p
+        .added
+        .iter()
+        .filter(|x| x.share.value >= 0.15 && x.words >= 2)
+        .take(3)
+        .map(|x| x.text.clone())
+        .collect();
+    if !added.is_empty() {
+        out.push(Part {
+            title: "Include what people add",
+            rationale: format!(
+                "People add {} by hand to a good share of outputs.",
+                quoted(&added)
+            ),
+            rules: vec![format!(
+                "Where it fits the request, include what reviewers keep adding: {}.",
+                quoted(&added)
+            )],
+            evidence: evidence(p, "add", ""),
+        });
+    }
+    let mut voice_rules = Vec::new();
+    let mut voice_evidence = Vec::new();
+    if tone_shift(p, "contractions").is_some_and(|t| t.mean_change > 0.0) {
+        voice_rules.push("Write conversationally, with contractions (“we’ll”, “it’s”).".into());
+        voice_evidence.extend(evidence(p, "tone", "contractions"));
+    }
+    if tone_shift(p, "first_person").is_some_and(|t| t.mean_change > 0.0) {
+        voice_rules.push("Speak as the team: “we recommend”, not “it is recommended that”.".into());
+        voice_evidence.extend(evidence(p, "tone", "first-person"));
+    }
+    if let Some(t) = p
+        .tone
+        .iter()
+        .find(|t| t.feature == "words" && t.significant)
+    {
+        let rel = t.mean_change / t.mean_ai.max(1.0);
+        if rel <= -0.1 {
+            voice_rules.push(format!(
+                "Keep answers to about {:.0} words: people cut them from {:.0}.",
+                t.mean_final.max(1.0),
+                t.mean_ai
+            ));
+        } else if rel >= 0.1 {
+            voice_rules.push(format!(
+                "Give fuller answers, about {:.0} words: people expand them from {:.0}.",
+                t.mean_final, t.mean_ai
+            ));
+        }
+        voice_evidence.extend(evidence(p, "length", ""));
+    }
+    if !voice_rules.is_empty() {
+        out.push(Part {
+            title: "Match the voice and length people edit towards",
+            rationale: "People change the voice and length of this agent's outputs in a consistent direction.".into(),
+            rules: voice_rules,
+            evidence: voice_evidence,
+        });
+    }
+    out
+}
+
+fn compose(current: &str, rules: &[String]) -> String {
+    let mut prompt = current.trim_end().to_owned();
+    if !prompt.is_empty() {
+        prompt.push_str("\n\n");
+    }
+    prompt.push_str("Style rules (learned from how reviewers edit your drafts):");
+    for r in rules {
+        prompt.push_str("\n- ");
+        prompt.push_str(r);
+    }
+    prompt
+}
+
+/// Compose up to five variants of `current` from the agent's patterns: one per kind of
+/// evidence, and one combining them all when there are two kinds or more.
+pub fn offline(current: &str, patterns: &AgentPatterns) -> (Vec<PromptVariant>, Option<String>) {
+    let parts = parts(patterns);
+    let mut variants: Vec<PromptVariant> = parts
+        .iter()
+        .map(|p| PromptVariant {
+            title: p.title.to_owned(),
+            prompt: compose(current, &p.rules),
+            rationale: p.rationale.clone(),
+            rules: p.rules.clone(),
+            evidence: p.evidence.clone(),
+        })
+        .collect();
+    if parts.len() >= 2 {
+        let rules: Vec<String> = parts.iter().flat_map(|p| p.rules.clone()).collect();
+        variants.push(PromptVariant {
+            title: "All of the above".into(),
+            prompt: compose(current, &rules),
+            rationale: format!(
+                "Every consistent edit at once: {}.",
+                parts
+                    .iter()
+                    .map(|p| p.title.to_lowercase())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            rules,
+            evidence: parts.iter().flat_map(|p| p.evidence.clone()).collect(),
+        });
+    }
+    let note = match variants.len() {
+        0 => Some(format!(
+            "No consistent edits in these {} settlements: people do not delete, add, substitute or re-tone the same things often enough to base a prompt change on. Analyse more settlements, or write a variant by hand.",
+            patterns.settlements
+        )),
+        1 | 2 => Some("Only the evidence shown supports a change; more settlements may reveal more.".into()),
+        _ => None,
+    };
+    (variants, note)
+}
+
+/// Analyse the agent's last `last` settlements (all of them for 0) and compose variants of
+/// its active prompt.
+pub fn generate(store: &Store, agent: &str, last: usize) -> Result<Generated, StoreError> {
+    let filter = Filter {
+        agent: crate::model::AgentName::new(agent).ok(),
+        ..Default::default()
+    };
+    let limit = if last == 0 { u64::MAX } else { last as u64 };
+    let mut settlements = Vec::new();
+    let mut offset = 0;
+    while (settlements.len() as u64) < limit {
+        let page = store.list(&filter, offset, 500.min(limit - settlements.len() as u64))?;
+        if page.items.is_empty() {
+            break;
+        }
+        offset += page.items.len() as u64;
+        for summary in page.items {
+            if let Some(s) = store.get(&summary.id)? {
+                settlements.push(s);
+            }
+        }
+    }
+    let report = patterns::mine_slice(&settlements);
+    let current = prompts::active(store, agent).ok().flatten();
+    let Some(p) = report.agents.iter().find(|a| a.agent == agent) else {
+        return Ok(Generated {
+            agent: agent.to_owned(),
+            analysed: 0,
+            current,
+            variants: Vec::new(),
+            note: Some(format!("{agent} has no settlements to learn from.")),
+        });
+    };
+    let base = current.as_ref().map(|c| c.text.clone()).unwrap_or_default();
+    let (variants, mut note) = offline(&base, p);
+    if current.is_none() {
+        note = Some(format!(
+            "{agent} has no prompt in the registry, so the variants hold only the new rules: add the current prompt first (paste it or import a file) to build on it.{}",
+            note.map(|n| format!(" {n}")).unwrap_or_default()
+        ));
+    }
+    Ok(Generated {
+        agent: agent.to_owned(),
+        analysed: settlements.len(),
+        current,
+        variants,
+        note,
+    })
+}
