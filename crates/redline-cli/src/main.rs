@@ -5,6 +5,7 @@
 //! skipped bad lines (the good ones were imported); 4 `alerts` found an unacknowledged alert;
 //! 5 `validate` found the dataset unfit for training.
 
+mod experiments;
 mod notion;
 mod print;
 
@@ -36,6 +37,25 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The prompt registry: versions per agent, the active one, diffs.
+    #[command(subcommand)]
+    Prompts(experiments::PromptsCommand),
+    /// Prompt variants composed offline from an agent's edit patterns, for review.
+    Variants {
+        #[arg(long)]
+        agent: String,
+        /// Analyse the agent's last N settlements (0 = all), as the design's workflow does.
+        #[arg(long, default_value_t = redline_core::experiments::variants::DEFAULT_LAST)]
+        last: usize,
+        /// Add variant N as a new prompt version of the agent.
+        #[arg(long, value_name = "N")]
+        accept: Option<usize>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A/B experiments between prompt versions: create, route, results, complete, deploy.
+    #[command(subcommand)]
+    Experiment(experiments::ExperimentCommand),
     /// Import settlements from a JSONL or CSV file in the interchange format.
     Import {
         file: PathBuf,
@@ -343,6 +363,14 @@ fn progress_bar(total: Option<u64>, bytes: bool) -> indicatif::ProgressBar {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
+        Command::Prompts(command) => experiments::prompts_run(open_store(cli.db)?, command),
+        Command::Variants {
+            agent,
+            last,
+            accept,
+            json,
+        } => experiments::variants_run(open_store(cli.db)?, &agent, last, accept, json),
+        Command::Experiment(command) => experiments::experiment_run(open_store(cli.db)?, command),
         Command::Import {
             file,
             strict,

@@ -41,7 +41,7 @@ pub enum NotionCommand {
     },
 }
 
-fn client(version: ApiVersion, saved_base_url: Option<&str>) -> Result<Client> {
+pub(crate) fn client(version: ApiVersion, saved_base_url: Option<&str>) -> Result<Client> {
     let token = std::env::var(TOKEN_ENV)
         .ok()
         .filter(|t| !t.trim().is_empty())

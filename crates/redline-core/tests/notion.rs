@@ -449,3 +449,93 @@ fn write_back_round_trips_a_long_prompt_and_is_idempotent() {
         assert_eq!(p["Completed Date"]["date"]["start"], "2026-12-08");
     }
 }
+
+#[test]
+fn experiments_are_written_to_db_ab_tests_through_their_lifecycle() {
+    use redline_core::experiments::{self, NewExperiment, Status};
+    use redline_core::notion::writeback;
+    let fake = Fake::start(TOKEN);
+    let db = fake
+        .world()
+        .add_database("DB_AB_Tests", redline_notion_fake::ab_tests_schema());
+    let c = client(&fake, ApiVersion::V2025);
+    // A database without the design's properties is refused with each problem named.
+    let mut wrong = redline_notion_fake::ab_tests_schema();
+    wrong.remove("Winner");
+    wrong.insert(
+        "Status".into(),
+        json!({"id": "st", "name": "Status", "type": "rich_text", "rich_text": {}}),
+    );
+    let other = fake.world().add_database("Not AB", wrong);
+    let err = writeback::connect_target(&c, &other, &Cancel::new()).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("`Winner` is missing"), "{text}");
+    assert!(
+        text.contains("`Status` is a rich_text property, not select"),
+        "{text}"
+    );
+
+    let target = writeback::connect_target(&c, &db, &Cancel::new()).unwrap();
+    assert!(target.data_source_id.is_some());
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.redb")).unwrap();
+    experiments::set_target(&store, Some(&target)).unwrap();
+    redline_core::prompts::add(&store, "The Auditor", "Audit it.", "", "").unwrap();
+    redline_core::prompts::add(&store, "The Auditor", "Audit it. Be brief.", "", "").unwrap();
+    let start = chrono::Utc::now() - Duration::hours(1);
+    let e = experiments::create(
+        &store,
+        &NewExperiment {
+            agent: "The Auditor".into(),
+            a: 1,
+            b: 2,
+            ..Default::default()
+        },
+        start,
+    )
+    .unwrap();
+    let published = experiments::publish(&store, &c, &e.id, start, &Cancel::new()).unwrap();
+    let page = published.notion.page_id.clone().unwrap();
+    experiments::complete(&store, &e.id, chrono::Utc::now()).unwrap();
+    experiments::publish(&store, &c, &e.id, chrono::Utc::now(), &Cancel::new()).unwrap();
+    let mut w = fake.world();
+    let rows = &w.database(&db).pages;
+    assert_eq!(rows.len(), 1, "one row per experiment, updated in place");
+    let p = &rows[0].properties;
+    assert_eq!(rows[0].id, page);
+    assert_eq!(p["Experiment ID"]["title"][0]["plain_text"], e.id.as_str());
+    assert_eq!(p["Agent Name"]["select"]["name"], "The Auditor");
+    assert_eq!(
+        p["Variant B Prompt"]["rich_text"][0]["plain_text"],
+        "Audit it. Be brief."
+    );
+    assert_eq!(p["Status"]["select"]["name"], "Completed");
+    assert_eq!(p["Winner"]["select"]["name"], "Inconclusive");
+    assert_eq!(p["Variant A Settlements"]["number"], 0);
+    assert!(p["Completed Date"]["date"]["start"].is_string());
+    drop(w);
+    assert_eq!(
+        experiments::get(&store, &e.id).unwrap().status,
+        Status::Completed
+    );
+
+    // Notion refusing a write keeps the experiment locally, with the reason on it.
+    fake.world().database(&db).pages.clear();
+    let bad = Client::new(
+        Sensitive::new("secret_wrong".into()),
+        ClientConfig {
+            version: ApiVersion::V2025,
+            base_url: fake.url.clone(),
+            ..Default::default()
+        },
+    );
+    let err = experiments::publish(&store, &bad, &e.id, chrono::Utc::now(), &Cancel::new());
+    assert!(err.is_err());
+    let kept = experiments::get(&store, &e.id).unwrap();
+    assert!(
+        kept.notion.error.as_deref().unwrap().contains("token"),
+        "{:?}",
+        kept.notion
+    );
+    assert_eq!(kept.status, Status::Completed);
+}

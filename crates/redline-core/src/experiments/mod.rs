@@ -566,8 +566,8 @@ pub fn complete(
         return Err(wrong_state(&e, "Running", "completed"));
     }
     e.completed = Some(now);
-    let r = results(store, &e)?;
     e.status = Status::Completed;
+    let r = results(store, &e)?;
     e.winner = Some(r.verdict.winner);
     e.reason = Some(r.verdict.reason.clone());
     save(store, &e, &[])?;

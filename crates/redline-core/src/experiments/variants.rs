@@ -63,10 +63,36 @@ fn evidence(p: &AgentPatterns, kind: &str, needle: &str) -> Vec<Recommendation> 
         .collect()
 }
 
+/// The recommendations of `kind` that cite one of `phrases`.
+fn cited(p: &AgentPatterns, kind: &str, phrases: &[String]) -> Vec<Recommendation> {
+    phrases
+        .iter()
+        .flat_map(|t| evidence(p, kind, &format!("“{t}”")))
+        .collect()
+}
+
 fn tone_shift<'a>(p: &'a AgentPatterns, feature: &str) -> Option<&'a patterns::ToneShift> {
     p.tone
         .iter()
         .find(|t| t.feature == feature && t.significant)
+}
+
+/// The first `limit` phrases (in rank order) that do not overlap one already taken: of
+/// "bottom line decide" and "bottom line decide on", only the first to rank is kept.
+fn distinct(phrases: Vec<String>, limit: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for p in phrases {
+        if out.len() == limit {
+            break;
+        }
+        if !out
+            .iter()
+            .any(|q| q.contains(p.as_str()) || p.contains(q.as_str()))
+        {
+            out.push(p);
+        }
+    }
+    out
 }
 
 /// The building blocks the evidence supports, in a fixed order.
@@ -76,9 +102,9 @@ fn parts(p: &AgentPatterns) -> Vec<Part> {
         .deleted
         .iter()
         .filter(|x| x.share.value >= 0.5 && x.support >= 3)
-        .take(5)
         .map(|x| x.text.clone())
         .collect();
+    let deleted = distinct(deleted, 5);
     if !deleted.is_empty() {
         out.push(Part {
             title: "Cut what people delete",
@@ -86,11 +112,8 @@ fn parts(p: &AgentPatterns) -> Vec<Part> {
                 "People consistently delete {} from this agent's outputs.",
                 quoted(&deleted)
             ),
-            rules: vec![
-                format!("Never write these phrases: {}.", quoted(&deleted)),
-                "Start with the answer itself: no preamble, no closing pleasantries.".into(),
-            ],
-            evidence: evidence(p, "remove", ""),
+            rules: vec![format!("Never write these phrases: {}.", quoted(&deleted))],
+            evidence: cited(p, "remove", &deleted),
         });
     }
     let mut plain_rules: Vec<String> = p
@@ -126,9 +149,9 @@ fn parts(p: &AgentPatterns) -> Vec<Part> {
         .added
         .iter()
         .filter(|x| x.share.value >= 0.15 && x.words >= 2)
-        .take(3)
         .map(|x| x.text.clone())
         .collect();
+    let added = distinct(added, 3);
     if !added.is_empty() {
         out.push(Part {
             title: "Include what people add",
@@ -140,7 +163,7 @@ fn parts(p: &AgentPatterns) -> Vec<Part> {
                 "Where it fits the request, include what reviewers keep adding: {}.",
                 quoted(&added)
             )],
-            evidence: evidence(p, "add", ""),
+            evidence: cited(p, "add", &added),
         });
     }
     let mut voice_rules = Vec::new();

@@ -1,0 +1,569 @@
+//! `redline prompts …`, `redline variants` and `redline experiment …`: the prompt registry,
+//! offline variants, and A/B experiments. When a DB_AB_Tests database is connected and
+//! `REDLINE_NOTION_TOKEN` is set, every experiment change is written to Notion as well.
+
+use anyhow::{bail, Context, Result};
+use clap::Subcommand;
+use redline_core::diff::SpanKind;
+use redline_core::experiments::{self, variants, Experiment, NewExperiment, Results};
+use redline_core::job::Cancel;
+use redline_core::notion::ApiVersion;
+use redline_core::prompts;
+use redline_core::store::Store;
+use std::io::{BufRead, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Subcommand)]
+pub enum PromptsCommand {
+    /// Every prompt version (of one agent, or of all), the active one marked.
+    List {
+        #[arg(long)]
+        agent: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one version's text (the active one by default).
+    Show {
+        #[arg(long)]
+        agent: String,
+        version: Option<String>,
+    },
+    /// Add a new version from a file, from --text, or from standard input ("-").
+    Add {
+        #[arg(long)]
+        agent: String,
+        /// A file with the prompt, or - for standard input.
+        #[arg(long, conflicts_with = "text")]
+        file: Option<PathBuf>,
+        #[arg(long)]
+        text: Option<String>,
+        #[arg(long, default_value = "")]
+        note: String,
+        #[arg(long, default_value = "")]
+        author: String,
+        /// Also make it the active version.
+        #[arg(long)]
+        activate: bool,
+    },
+    /// The word diff between two versions (v1 v2).
+    Diff {
+        #[arg(long)]
+        agent: String,
+        from: String,
+        to: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make a version the agent's active prompt.
+    Activate {
+        #[arg(long)]
+        agent: String,
+        version: String,
+    },
+    /// Register the prompts that settlements carry (system prompt + prompt version v<N>).
+    Adopt,
+}
+
+#[derive(Subcommand)]
+pub enum ExperimentCommand {
+    /// Start an A/B experiment between two prompt versions of an agent.
+    Create {
+        #[arg(long)]
+        agent: String,
+        /// Variant A's prompt version (e.g. v1).
+        #[arg(long)]
+        a: String,
+        /// Variant B's prompt version (e.g. v2).
+        #[arg(long)]
+        b: String,
+        /// A model for variant A (e.g. the base model) …
+        #[arg(long)]
+        model_a: Option<String>,
+        /// … and for variant B (e.g. a fine-tuned model).
+        #[arg(long)]
+        model_b: Option<String>,
+        /// The share of intents routed to B.
+        #[arg(long, default_value_t = 0.5)]
+        split: f64,
+        /// The smallest difference in mean acceptance worth detecting (0.1 = 10 points).
+        #[arg(long, default_value_t = experiments::DEFAULT_MDE)]
+        mde: f64,
+        #[arg(long, default_value = "")]
+        note: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every experiment, newest first.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Which variant intents go to: one per argument, or one per line of standard input.
+    Route { id: String, intents: Vec<String> },
+    /// The experiment's results and verdict (get_experiment_results).
+    Results {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop counting settlements and freeze the verdict.
+    Complete { id: String },
+    /// Make the winner's prompt version the agent's active one.
+    Deploy { id: String },
+    /// Connect the DB_AB_Tests database (a link or id) that experiments are written to.
+    Connect {
+        database: String,
+        #[arg(long, default_value = "2025-09-03", value_parser = ["2025-09-03", "2022-06-28"])]
+        api_version: String,
+    },
+    /// Write an experiment's current state to DB_AB_Tests now.
+    Publish { id: String },
+}
+
+fn version(text: &str) -> Result<u32> {
+    prompts::parse_label(text)
+        .with_context(|| format!("'{text}' is not a prompt version (write it as v3 or 3)"))
+}
+
+pub fn prompts_run(store: Store, command: PromptsCommand) -> Result<ExitCode> {
+    match command {
+        PromptsCommand::List { agent, json } => {
+            let all = match &agent {
+                Some(a) => [(a.clone(), prompts::list(&store, a)?)]
+                    .into_iter()
+                    .collect(),
+                None => prompts::all(&store)?,
+            };
+            if json {
+                let mut out = serde_json::Map::new();
+                for (a, versions) in &all {
+                    let active = prompts::active(&store, a)?.map(|v| v.version);
+                    out.insert(
+                        a.clone(),
+                        serde_json::json!({"active": active, "versions": versions}),
+                    );
+                }
+                println!("{}", serde_json::to_string_pretty(&out)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            if all.values().all(Vec::is_empty) {
+                println!("no prompt versions yet: `redline prompts add --agent NAME --file PROMPT.txt`, or `redline prompts adopt` to take them from settlements");
+            }
+            for (a, versions) in &all {
+                let active = prompts::active(&store, a)?.map(|v| v.version);
+                println!("{a}");
+                for v in versions {
+                    let first = v.text.lines().next().unwrap_or("");
+                    let first: String = first.chars().take(60).collect();
+                    println!(
+                        "  {} {:<4} {}  {}{}",
+                        if Some(v.version) == active { "*" } else { " " },
+                        v.label(),
+                        v.created.format("%Y-%m-%d"),
+                        first,
+                        if v.note.is_empty() {
+                            String::new()
+                        } else {
+                            format!("  ({})", v.note)
+                        }
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        PromptsCommand::Show { agent, version: v } => {
+            let p = match v {
+                Some(v) => prompts::get(&store, &agent, version(&v)?)?,
+                None => prompts::active(&store, &agent)?
+                    .with_context(|| format!("{agent} has no prompt versions"))?,
+            };
+            println!("{}", p.text);
+            Ok(ExitCode::SUCCESS)
+        }
+        PromptsCommand::Add {
+            agent,
+            file,
+            text,
+            note,
+            author,
+            activate,
+        } => {
+            let text = match (file, text) {
+                (_, Some(t)) => t,
+                (Some(f), None) if f.as_os_str() == "-" => {
+                    let mut s = String::new();
+                    std::io::stdin().read_to_string(&mut s)?;
+                    s
+                }
+                (Some(f), None) => std::fs::read_to_string(&f)
+                    .with_context(|| format!("cannot read {} as UTF-8 text", f.display()))?,
+                (None, None) => {
+                    bail!("give the prompt with --file FILE, --file - (stdin) or --text")
+                }
+            };
+            let v = prompts::add(&store, &agent, &text, &note, &author)?;
+            if activate {
+                prompts::set_active(&store, &agent, v.version)?;
+            }
+            println!(
+                "added {} of {agent} ({} characters){}",
+                v.label(),
+                v.text.chars().count(),
+                if activate { ", now active" } else { "" }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        PromptsCommand::Diff {
+            agent,
+            from,
+            to,
+            json,
+        } => {
+            let old = prompts::get(&store, &agent, version(&from)?)?;
+            let new = prompts::get(&store, &agent, version(&to)?)?;
+            let spans = prompts::diff(&old, &new);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&spans)?);
+            } else {
+                let mut out = String::new();
+                for s in &spans {
+                    match s.kind {
+                        SpanKind::Equal => out.push_str(&s.text),
+                        SpanKind::Delete => out.push_str(&format!("[-{}-]", s.text)),
+                        SpanKind::Insert => out.push_str(&format!("{{+{}+}}", s.text)),
+                    }
+                }
+                println!("{out}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        PromptsCommand::Activate { agent, version: v } => {
+            let p = prompts::set_active(&store, &agent, version(&v)?)?;
+            println!("{} is now {agent}'s active prompt", p.label());
+            Ok(ExitCode::SUCCESS)
+        }
+        PromptsCommand::Adopt => {
+            let added = prompts::adopt_from_settlements(&store)?;
+            for v in &added {
+                println!("added {} of {}", v.label(), v.agent);
+            }
+            println!("{} prompt versions adopted from settlements", added.len());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `redline variants`: compose variants offline; with --accept N, add variant N as a version.
+pub fn variants_run(
+    store: Store,
+    agent: &str,
+    last: usize,
+    accept: Option<usize>,
+    json: bool,
+) -> Result<ExitCode> {
+    let g = variants::generate(&store, agent, last)?;
+    if let Some(k) = accept {
+        let v = g
+            .variants
+            .get(k.checked_sub(1).context("variants are numbered from 1")?)
+            .with_context(|| format!("there are {} variants, not {k}", g.variants.len()))?;
+        let added = prompts::add(
+            &store,
+            agent,
+            &v.prompt,
+            &v.title,
+            "redline (offline, from edit patterns)",
+        )?;
+        println!("added variant {k} as {} of {agent}", added.label());
+        return Ok(ExitCode::SUCCESS);
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&g)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{agent}: {} settlements analysed; building on {}",
+        g.analysed,
+        g.current
+            .as_ref()
+            .map_or("no registered prompt".to_owned(), |c| c.label())
+    );
+    if let Some(n) = &g.note {
+        println!("note: {n}");
+    }
+    for (k, v) in g.variants.iter().enumerate() {
+        println!("\n{}. {} — {}", k + 1, v.title, v.rationale);
+        for r in &v.rules {
+            println!("   + {r}");
+        }
+        for e in &v.evidence {
+            println!("   evidence: {} (e.g. {})", e.text, e.examples.join(", "));
+        }
+    }
+    if !g.variants.is_empty() {
+        println!(
+            "\nadd one as a new prompt version: redline variants --agent \"{agent}\" --accept N"
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A client for writing DB_AB_Tests, when a token is set; the API version follows the target
+/// (a data source id means 2025-09-03).
+fn writer(store: &Store) -> Result<Option<redline_core::notion::Client>> {
+    let Some(target) = experiments::target(store)? else {
+        return Ok(None);
+    };
+    if std::env::var(redline_core::notion::TOKEN_ENV)
+        .map(|t| t.trim().is_empty())
+        .unwrap_or(true)
+    {
+        eprintln!(
+            "note: kept locally; not written to Notion (set {} to write DB_AB_Tests)",
+            redline_core::notion::TOKEN_ENV
+        );
+        return Ok(None);
+    }
+    let version = if target.data_source_id.is_some() {
+        ApiVersion::V2025
+    } else {
+        ApiVersion::V2022
+    };
+    let saved = redline_core::notion::sync::SyncState::load(store)?.base_url;
+    Ok(Some(crate::notion::client(version, saved.as_deref())?))
+}
+
+/// Write the experiment to Notion if connected; a failure is reported, never fatal (the
+/// experiment is kept locally and `experiment publish` retries).
+fn publish_quietly(store: &Store, id: &str) -> Result<()> {
+    if let Some(client) = writer(store)? {
+        match experiments::publish(store, &client, id, chrono::Utc::now(), &Cancel::new()) {
+            Ok(e) => println!(
+                "written to DB_AB_Tests (page {})",
+                e.notion.page_id.unwrap_or_default()
+            ),
+            Err(err) => eprintln!(
+                "warning: not written to Notion: {err} (kept locally; retry with `redline experiment publish {id}`)"
+            ),
+        }
+    }
+    Ok(())
+}
+
+fn print_experiment(e: &Experiment) {
+    println!(
+        "{}  {}  {}  A = {}  B = {}  split {:.0}% to B  planned {} + {}{}",
+        e.id,
+        e.agent,
+        e.status.name(),
+        e.a.tag,
+        e.b.tag,
+        e.split * 100.0,
+        e.planned.0,
+        e.planned.1,
+        e.winner
+            .map(|w| format!("  winner: {}", w.name()))
+            .unwrap_or_default()
+    );
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.map_or("–".into(), |v| format!("{:.1}%", v * 100.0))
+}
+
+fn print_results(r: &Results) {
+    println!("{} ({}), {}", r.id, r.agent, r.status.name());
+    for (name, arm) in [("A", &r.a), ("B", &r.b)] {
+        let ci = arm
+            .acceptance
+            .map(|e| format!(" [{} – {}]", pct(e.low), pct(e.high)))
+            .unwrap_or_default();
+        println!(
+            "  {name} ({}): n = {}, mean acceptance {}{ci}, accepted {} ({} of {}), median edit cost {}",
+            arm.tag,
+            arm.n,
+            pct(arm.acceptance.map(|e| e.value)),
+            pct(arm.accepted.map(|e| e.value)),
+            arm.accepted_count,
+            arm.n,
+            pct(arm.edit_cost)
+        );
+    }
+    if let Some(d) = r.difference {
+        println!(
+            "  B − A: {:+.1} points [{:+.1}, {:+.1}]",
+            d.value * 100.0,
+            d.low.unwrap_or(d.value) * 100.0,
+            d.high.unwrap_or(d.value) * 100.0
+        );
+    }
+    println!(
+        "  always-valid p {:.4} (e-value {:.2}); Welch p {}; two-proportion p {}; chance B beats A {:.1}%; sample-ratio p {}",
+        r.sequential.p_value,
+        r.sequential.e_value,
+        r.welch.map_or("–".into(), |w| format!("{:.4}", w.2)),
+        r.proportions.map_or("–".into(), |w| format!("{:.4}", w.1)),
+        r.chance_b_beats_a * 100.0,
+        r.srm_p.map_or("–".into(), |p| format!("{p:.3}")),
+    );
+    println!(
+        "  planned {} + {} settlements{}",
+        r.planned.0,
+        r.planned.1,
+        if r.planned_reached { " (reached)" } else { "" }
+    );
+    println!(
+        "verdict: {} — {}",
+        r.verdict.winner.name(),
+        r.verdict.reason
+    );
+}
+
+pub fn experiment_run(store: Store, command: ExperimentCommand) -> Result<ExitCode> {
+    let now = chrono::Utc::now();
+    match command {
+        ExperimentCommand::Create {
+            agent,
+            a,
+            b,
+            model_a,
+            model_b,
+            split,
+            mde,
+            note,
+            json,
+        } => {
+            let e = experiments::create(
+                &store,
+                &NewExperiment {
+                    agent,
+                    a: version(&a)?,
+                    b: version(&b)?,
+                    model_a,
+                    model_b,
+                    split: Some(split),
+                    mde: Some(mde),
+                    note,
+                },
+                now,
+            )?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&e)?);
+            } else {
+                print_experiment(&e);
+                println!(
+                    "route intents with `redline experiment route {}` and tag each settlement's prompt version `{}` or `{}`",
+                    e.id, e.a.tag, e.b.tag
+                );
+            }
+            publish_quietly(&store, &e.id)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        ExperimentCommand::List { json } => {
+            let all = experiments::list(&store)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&all)?);
+            } else if all.is_empty() {
+                println!(
+                    "no experiments yet: `redline experiment create --agent NAME --a v1 --b v2`"
+                );
+            }
+            if !json {
+                all.iter().for_each(print_experiment);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ExperimentCommand::Route { id, intents } => {
+            let e = experiments::get(&store, &id)?;
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let mut route = |intent: &str| -> Result<()> {
+                let v = experiments::route_to_variant(&e.id, intent, e.split);
+                writeln!(out, "{}", v.name())?;
+                Ok(())
+            };
+            if intents.is_empty() {
+                for line in std::io::stdin().lock().lines() {
+                    let line = line.context("standard input is not UTF-8 text")?;
+                    route(line.trim_end_matches('\r'))?;
+                }
+            } else {
+                for i in &intents {
+                    route(i)?;
+                }
+            }
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        ExperimentCommand::Results { id, json } => {
+            let e = experiments::get(&store, &id)?;
+            let r = experiments::results(&store, &e)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                print_results(&r);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ExperimentCommand::Complete { id } => {
+            let (e, r) = experiments::complete(&store, &id, now)?;
+            print_results(&r);
+            println!("{} completed", e.id);
+            publish_quietly(&store, &e.id)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        ExperimentCommand::Deploy { id } => {
+            let e = experiments::deploy(&store, &id, now)?;
+            let arm = if e.winner == Some(experiments::Winner::VariantA) {
+                &e.a
+            } else {
+                &e.b
+            };
+            println!(
+                "{}: {} deployed; {} is now {}'s active prompt",
+                e.id,
+                e.winner.map_or("", |w| w.name()),
+                prompts::label(arm.prompt_version),
+                e.agent
+            );
+            publish_quietly(&store, &e.id)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        ExperimentCommand::Connect {
+            database,
+            api_version,
+        } => {
+            let version = if api_version == "2022-06-28" {
+                ApiVersion::V2022
+            } else {
+                ApiVersion::V2025
+            };
+            let saved = redline_core::notion::sync::SyncState::load(&store)?.base_url;
+            let client = crate::notion::client(version, saved.as_deref())?;
+            let target = redline_core::notion::writeback::connect_target(
+                &client,
+                &database,
+                &Cancel::new(),
+            )?;
+            experiments::set_target(&store, Some(&target))?;
+            println!(
+                "experiments will be written to DB_AB_Tests {}",
+                target.database_id
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        ExperimentCommand::Publish { id } => {
+            let client = writer(&store)?.context(
+                "connect DB_AB_Tests first (`redline experiment connect DATABASE`) and set REDLINE_NOTION_TOKEN",
+            )?;
+            let e = experiments::publish(&store, &client, &id, now, &Cancel::new())?;
+            println!(
+                "{} written to DB_AB_Tests (page {})",
+                e.id,
+                e.notion.page_id.unwrap_or_default()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
