@@ -6,6 +6,7 @@ import * as dashboard from "./views/dashboard.js";
 import * as improvements from "./views/improvements.js";
 import * as agents from "./views/agents.js";
 import * as exporter from "./views/export.js";
+import * as experiments from "./views/experiments.js";
 import * as settlements from "./views/settlements.js";
 import * as settings from "./views/settings.js";
 import * as welcome from "./views/welcome.js";
@@ -15,7 +16,7 @@ const VIEWS = [
   { id: "dashboard", label: "Dashboard", view: dashboard },
   { id: "agents", label: "Compare agents", view: agents },
   { id: "patterns", label: "Improvements", view: improvements },
-  { id: "experiments", label: "Experiments" },
+  { id: "experiments", label: "Experiments", view: experiments },
   { id: "export", label: "Export", view: exporter },
   { id: "settings", label: "Settings", view: settings },
 ];

@@ -8,6 +8,7 @@
 mod analytics;
 mod commands;
 mod error;
+mod experiments;
 mod export;
 mod keychain;
 mod notion;
@@ -72,6 +73,21 @@ fn main() {
             export::run_export,
             export::system_prompts,
             export::set_system_prompt,
+            experiments::list_prompts,
+            experiments::add_prompt,
+            experiments::pick_prompt_file,
+            experiments::prompt_diff,
+            experiments::activate_prompt,
+            experiments::adopt_prompts,
+            experiments::generate_variants,
+            experiments::create_experiment,
+            experiments::list_experiments,
+            experiments::experiment_results,
+            experiments::complete_experiment,
+            experiments::deploy_experiment,
+            experiments::connect_ab_tests,
+            experiments::ab_tests_target,
+            experiments::diff_texts,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Redline window could not start");

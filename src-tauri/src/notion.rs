@@ -29,7 +29,7 @@ impl From<NotionError> for AppError {
 }
 
 /// The token: the keychain's, else `REDLINE_NOTION_TOKEN` (headless use).
-fn token() -> Result<(Sensitive<String>, bool), AppError> {
+pub(crate) fn token() -> Result<(Sensitive<String>, bool), AppError> {
     if let Some(t) = keychain::notion_token()? {
         return Ok((t, false));
     }
@@ -40,7 +40,10 @@ fn token() -> Result<(Sensitive<String>, bool), AppError> {
         .ok_or_else(|| AppError::new("no_token", "paste your Notion integration token first"))
 }
 
-fn client(version: ApiVersion, saved_base_url: Option<&str>) -> Result<Client, AppError> {
+pub(crate) fn client(
+    version: ApiVersion,
+    saved_base_url: Option<&str>,
+) -> Result<Client, AppError> {
     Ok(Client::new(
         token()?.0,
         ClientConfig {

@@ -399,11 +399,11 @@ fn print_results(r: &Results) {
         );
     }
     println!(
-        "  always-valid p {:.4} (e-value {:.2}); Welch p {}; two-proportion p {}; chance B beats A {:.1}%; sample-ratio p {}",
-        r.sequential.p_value,
+        "  always-valid {} (e-value {:.3e}); Welch {}; two-proportion {}; chance B beats A {:.1}%; sample-ratio p {}",
+        experiments::p_text(r.sequential.p_value),
         r.sequential.e_value,
-        r.welch.map_or("–".into(), |w| format!("{:.4}", w.2)),
-        r.proportions.map_or("–".into(), |w| format!("{:.4}", w.1)),
+        r.welch.map_or("–".into(), |w| experiments::p_text(w.2)),
+        r.proportions.map_or("–".into(), |w| experiments::p_text(w.1)),
         r.chance_b_beats_a * 100.0,
         r.srm_p.map_or("–".into(), |p| format!("{p:.3}")),
     );

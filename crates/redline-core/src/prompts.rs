@@ -101,7 +101,8 @@ pub fn get(store: &Store, agent: &str, version: u32) -> Result<PromptVersion, Pr
 }
 
 /// The active version: the one last activated (by hand or by deploying an experiment's
-/// winner), else the newest; `None` when the agent has no versions.
+/// winner); the first version added (or the newest adopted from settlements) until then.
+/// Adding a version never changes it. `None` when the agent has no versions.
 pub fn active(store: &Store, agent: &str) -> Result<Option<PromptVersion>, PromptError> {
     let versions = list(store, agent)?;
     let chosen = store
@@ -129,7 +130,8 @@ pub fn set_active(store: &Store, agent: &str, version: u32) -> Result<PromptVers
     Ok(v)
 }
 
-/// Add a new version (numbered one past the agent's highest). Line endings are normalised and
+/// Add a new version (numbered one past the agent's highest); the active version stays as it
+/// was (the first version of an agent becomes active). Line endings are normalised and
 /// surrounding blank space trimmed; a text equal to the newest version is refused.
 pub fn add(
     store: &Store,
@@ -146,12 +148,21 @@ pub fn add(
     if text.is_empty() {
         return Err(PromptError::Empty);
     }
+    let effective = active(store, agent)?;
     if let Some(last) = list(store, agent)?.last() {
         if last.text == text {
             return Err(PromptError::Unchanged {
                 agent: agent.to_owned(),
                 version: last.version,
             });
+        }
+    }
+    // A new version is a candidate, not the prompt in use: pin the one in use (if only
+    // implied so far) so that adding never changes which prompt is active.
+    if let Some(current) = &effective {
+        if store.setting(&active_key(agent))?.is_none() {
+            let (key, value) = activation(agent, current.version);
+            store.set_setting(&key, &value)?;
         }
     }
     let mut record = None;
@@ -249,13 +260,17 @@ mod tests {
             add(&store, "A", "  ", "", ""),
             Err(PromptError::Empty)
         ));
+        assert_eq!(active(&store, "A").unwrap().unwrap().version, 1);
         let v2 = add(&store, "A", "You are brief and helpful.", "", "").unwrap();
         assert_eq!(v2.version, 2);
         // Another agent counts on its own.
         assert_eq!(add(&store, "B", "Hi.", "", "").unwrap().version, 1);
-        assert_eq!(active(&store, "A").unwrap().unwrap().version, 2);
-        set_active(&store, "A", 1).unwrap();
+        // A new version is a candidate: v1 stays active until v2 is activated.
         assert_eq!(active(&store, "A").unwrap().unwrap().version, 1);
+        set_active(&store, "A", 2).unwrap();
+        assert_eq!(active(&store, "A").unwrap().unwrap().version, 2);
+        add(&store, "A", "Third.", "", "").unwrap();
+        assert_eq!(active(&store, "A").unwrap().unwrap().version, 2);
         assert!(matches!(
             set_active(&store, "A", 9),
             Err(PromptError::Unknown { version: 9, .. })

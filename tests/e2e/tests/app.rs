@@ -720,3 +720,123 @@ fn curation_marks_show_in_the_list_and_keep_settlements_out_of_the_export() {
         .to_lowercase()
         .contains("warehouse"));
 }
+
+/// The design's workflow in the app: the low-acceptance agent (its alert shows) → its last 30
+/// settlements analysed → 3–5 variants, each with a diff against the current prompt → one
+/// started as an A/B test → settlements arrive routed by the documented function (as the agent
+/// backend would log them, imported here) → results with a verdict → complete → deploy.
+#[test]
+#[ignore = "end-to-end: run by scripts/test with the app built, Xvfb and tauri-driver"]
+fn the_prompt_workflow_from_a_low_acceptance_agent_to_a_deployed_winner() {
+    let app = App::start();
+    app.watch_console();
+    app.wait_text("h1", "the welcome title", |t| t.contains("Welcome"));
+    app.type_into("#sample-count", "1500");
+    app.click("#sample-load");
+    app.wait_text("#result-count", "1500 settlements", |t| {
+        t.ends_with("of 1,500")
+    });
+    app.click("#nav-experiments");
+    app.wait_text("h1", "the Experiments view", |t| t == "Experiments");
+    // The regressing agent is chosen first, with its alert as the reason.
+    app.wait_text("#exp-hint", "the alert hint", |t| t.contains("The Auditor"));
+    assert_eq!(
+        app.execute("return document.querySelector('#exp-agent').value", vec![]),
+        "The Auditor"
+    );
+    app.text("#prompt-empty");
+    app.click("#adopt-prompts");
+    app.wait_text("#prompt-list", "the adopted v1", |t| {
+        t.contains("v1") && t.contains("active")
+    });
+    app.click("#variants-generate");
+    let summary = app.wait_text("#variants-summary", "the variants", |t| {
+        t.contains("analysed")
+    });
+    assert!(
+        summary.starts_with("30 settlements of The Auditor analysed"),
+        "{summary}"
+    );
+    let cards = app.count(".variant-card");
+    assert!((3..=5).contains(&cards), "{cards} variants");
+    // Each card shows the added rules as insertions against the current prompt.
+    let inserted = app.text_content("#variant-0 .variant-diff ins");
+    assert!(inserted.contains("Never write"), "{inserted}");
+    app.screenshot("60-variants");
+    app.click("#variant-0 .variant-start");
+    let verdict = app.wait_text("#exp-verdict", "the new experiment", |t| {
+        t.contains("No settlements yet")
+    });
+    assert!(verdict.contains("`v1` or `v2`"), "{verdict}");
+    let id = app.attr("#exp-row-0", "data-id").unwrap();
+    assert!(
+        id.starts_with("EXP-") && id.ends_with("-the-auditor-1"),
+        "{id}"
+    );
+
+    // The backend routes 300 intents and logs what people did with each draft: B is better.
+    let file = app.dir.path().join("routed.jsonl");
+    {
+        let mut f = std::fs::File::create(&file).unwrap();
+        let start = chrono::Utc::now();
+        for i in 0..300 {
+            let intent = format!("intent-{i}");
+            let b = redline_core::experiments::route_to_variant(&id, &intent, 0.5)
+                == redline_core::experiments::Variant::VariantB;
+            let rate = if b { 0.88 } else { 0.62 } - (i % 4) as f64 * 0.04;
+            let line = serde_json::json!({
+                "id": format!("routed-{i}"), "agent": "The Auditor", "intent_type": "operational",
+                "intent": intent, "ai_output": "Draft.", "final_output": "Final.",
+                "created_at": (start + chrono::Duration::milliseconds(i + 1)).to_rfc3339(),
+                "acceptance_rate": rate, "prompt_version": if b { "v2" } else { "v1" },
+            });
+            writeln!(f, "{line}").unwrap();
+        }
+    }
+    app.click("#nav-settlements");
+    app.click("#open-import");
+    app.type_into("#import-path", file.to_str().unwrap());
+    app.click("#import-run");
+    app.wait_text("#import-report", "the import", |t| t.contains("300 new"));
+    app.click("#nav-experiments");
+    let verdict = app.wait_text("#exp-verdict", "a verdict", |t| {
+        t.starts_with("Variant B —")
+    });
+    assert!(verdict.contains("Variant B wins"), "{verdict}");
+    let arm_b = app.text("#exp-arm-b");
+    assert!(arm_b.to_lowercase().contains("· v2"), "{arm_b}");
+    assert!(
+        app.count("#exp-results svg path") >= 2,
+        "the running-mean chart"
+    );
+    // A candidate is not the prompt in use until its experiment is deployed.
+    assert_eq!(app.count("#prompt-list li[data-version='2'] .chip"), 0);
+    assert_eq!(app.count("#prompt-list li[data-version='1'] .chip"), 1);
+    app.execute(
+        "document.querySelector('#exp-results').scrollIntoView()",
+        vec![],
+    );
+    app.screenshot("61-experiment-results");
+    app.click("#exp-complete");
+    app.wait_text("#exp-status", "completed", |t| t == "Completed");
+    app.click("#exp-deploy");
+    app.wait_text("#exp-status", "deployed", |t| t == "Winner Deployed");
+    app.wait_text("#prompt-list li[data-version='2']", "v2 active", |t| {
+        t.starts_with("v2 active")
+    });
+    // Keyboard: the experiments table moves with the arrow keys and opens with Enter.
+    app.send_keys("#exp-row-0", keys::ENTER);
+    app.wait_text("#exp-results-title", "the results", |t| t == id);
+    assert_eq!(app.console_errors(), Vec::<String>::new());
+    let dir = app.close();
+    let store = Store::open(&dir.path().join("redline.redb")).unwrap();
+    let e = redline_core::experiments::get(&store, &id).unwrap();
+    assert_eq!(e.status, redline_core::experiments::Status::WinnerDeployed);
+    assert_eq!(
+        redline_core::prompts::active(&store, "The Auditor")
+            .unwrap()
+            .unwrap()
+            .version,
+        2
+    );
+}

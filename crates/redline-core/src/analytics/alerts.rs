@@ -56,14 +56,14 @@ impl Alert {
         };
         match self {
             Alert::Drop { agent, recent_7d, baseline_30d, drop, p_value } => format!(
-                "{agent}: acceptance fell {:.0} points in the last 7 days ({}) against the 30 days before ({}); p = {:.4}",
+                "{agent}: acceptance fell {:.0} points in the last 7 days ({}) against the 30 days before ({}); {}.",
                 drop * 100.0,
                 ci(recent_7d),
                 ci(baseline_30d),
-                p_value
+                if *p_value < 1e-4 { "p < 0.0001".to_owned() } else { format!("p = {p_value:.4}") }
             ),
             Alert::BelowBar { agent, acceptance_30d, bar } => format!(
-                "{agent}: 30-day acceptance {} is below the {} bar",
+                "{agent}: 30-day acceptance {} is below the {} bar.",
                 ci(acceptance_30d),
                 pct(*bar)
             ),

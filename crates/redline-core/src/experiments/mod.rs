@@ -451,6 +451,15 @@ pub fn results(store: &Store, e: &Experiment) -> Result<Results, ExperimentError
     })
 }
 
+/// A p-value as people read it: `p < 0.0001` rather than `p = 0.0000`.
+pub fn p_text(p: f64) -> String {
+    if p < 1e-4 {
+        "p < 0.0001".to_owned()
+    } else {
+        format!("p = {p:.4}")
+    }
+}
+
 fn points(x: f64) -> String {
     format!("{:+.1} points", x * 100.0)
 }
@@ -510,12 +519,12 @@ fn verdict(
             winner,
             decided: true,
             reason: format!(
-                "Variant {better} wins: mean acceptance {:.1}% against {:.1}% for {worse}, {}{interval}, over {} settlements. The always-valid p-value is {:.4}, so looking at the results as often as you like did not inflate this.",
+                "Variant {better} wins: mean acceptance {:.1}% against {:.1}% for {worse}, {}{interval}, over {} settlements. The always-valid test gives {}, so looking at the results as often as you like did not inflate this.",
                 ma.max(mb) * 100.0,
                 ma.min(mb) * 100.0,
                 points((mb - ma).abs()),
                 a.n + b.n,
-                sequential.p_value
+                p_text(sequential.p_value)
             ),
         };
     }

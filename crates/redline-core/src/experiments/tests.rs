@@ -265,9 +265,9 @@ fn a_clear_winner_is_found_completed_and_deployed() {
             .unwrap()
             .unwrap()
             .version,
-        2
+        1,
+        "the candidate is not active before it is deployed"
     );
-    prompts::set_active(&store, "The Auditor", 1).unwrap();
     let deployed = deploy(&store, &e.id, start + Duration::days(1)).unwrap();
     assert_eq!(deployed.status, Status::WinnerDeployed);
     assert_eq!(

@@ -1,0 +1,282 @@
+//! Prompt registry, variant generation and A/B experiment commands. Every experiment change
+//! is kept in the store first; when a DB_AB_Tests database is connected and a token is saved
+//! it is then written to Notion in the background (`experiment-published` tells the window).
+
+use crate::error::AppError;
+use crate::state::AppState;
+use redline_core::diff::Span;
+use redline_core::experiments::{
+    self, variants, Experiment, ExperimentError, NewExperiment, Results,
+};
+use redline_core::job::Cancel;
+use redline_core::notion::{sync::SyncState, ApiVersion};
+use redline_core::prompts::{self, PromptError, PromptVersion};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use tauri::{AppHandle, Emitter, Manager, State};
+use tauri_plugin_dialog::DialogExt;
+
+impl From<PromptError> for AppError {
+    fn from(e: PromptError) -> Self {
+        match e {
+            PromptError::Store(e) => e.into(),
+            other => AppError::new("invalid", other.to_string()),
+        }
+    }
+}
+
+impl From<ExperimentError> for AppError {
+    fn from(e: ExperimentError) -> Self {
+        match e {
+            ExperimentError::Store(e) => e.into(),
+            ExperimentError::Prompt(e) => e.into(),
+            ExperimentError::Notion(e) => e.into(),
+            ExperimentError::Unknown(_) => AppError::new("not_found", e.to_string()),
+            other => AppError::new("invalid", other.to_string()),
+        }
+    }
+}
+
+fn blocking_error(e: impl std::fmt::Display) -> AppError {
+    AppError::new("internal", e.to_string())
+}
+
+#[derive(Serialize)]
+pub struct AgentPrompts {
+    active: Option<u32>,
+    versions: Vec<PromptVersion>,
+}
+
+/// Every agent's prompt versions and its active one.
+#[tauri::command]
+pub async fn list_prompts(
+    state: State<'_, AppState>,
+) -> Result<BTreeMap<String, AgentPrompts>, AppError> {
+    let store = state.store()?;
+    let mut out = BTreeMap::new();
+    for (agent, versions) in prompts::all(&store)? {
+        let active = prompts::active(&store, &agent)?.map(|v| v.version);
+        out.insert(agent, AgentPrompts { active, versions });
+    }
+    Ok(out)
+}
+
+#[tauri::command]
+pub async fn add_prompt(
+    state: State<'_, AppState>,
+    agent: String,
+    text: String,
+    note: String,
+    activate: bool,
+) -> Result<PromptVersion, AppError> {
+    let store = state.store()?;
+    let v = prompts::add(&store, &agent, &text, &note, "")?;
+    if activate {
+        prompts::set_active(&store, &agent, v.version)?;
+    }
+    Ok(v)
+}
+
+/// Pick a text file and return its content for review before it is added (at most 1 MB).
+#[tauri::command]
+pub async fn pick_prompt_file(app: AppHandle) -> Result<Option<String>, AppError> {
+    let Some(path) = app
+        .dialog()
+        .file()
+        .set_title("Import a prompt")
+        .add_filter("Text", &["txt", "md", "prompt"])
+        .blocking_pick_file()
+        .and_then(|f| f.into_path().ok())
+    else {
+        return Ok(None);
+    };
+    let size = std::fs::metadata(&path)
+        .map_err(|e| AppError::new("io", format!("cannot read {}: {e}", path.display())))?
+        .len();
+    if size > 1 << 20 {
+        return Err(AppError::new(
+            "invalid",
+            format!(
+                "{} is {size} bytes; a prompt file may be at most 1 MB",
+                path.display()
+            ),
+        ));
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        AppError::new(
+            "io",
+            format!("cannot read {} as UTF-8 text: {e}", path.display()),
+        )
+    })?;
+    Ok(Some(text))
+}
+
+#[tauri::command]
+pub async fn prompt_diff(
+    state: State<'_, AppState>,
+    agent: String,
+    from: u32,
+    to: u32,
+) -> Result<Vec<Span>, AppError> {
+    let store = state.store()?;
+    let (a, b) = (
+        prompts::get(&store, &agent, from)?,
+        prompts::get(&store, &agent, to)?,
+    );
+    Ok(prompts::diff(&a, &b))
+}
+
+#[tauri::command]
+pub async fn activate_prompt(
+    state: State<'_, AppState>,
+    agent: String,
+    version: u32,
+) -> Result<PromptVersion, AppError> {
+    Ok(prompts::set_active(&*state.store()?, &agent, version)?)
+}
+
+/// Register the prompts settlements carry; returns the versions added.
+#[tauri::command]
+pub async fn adopt_prompts(state: State<'_, AppState>) -> Result<Vec<PromptVersion>, AppError> {
+    let store = state.store()?;
+    tauri::async_runtime::spawn_blocking(move || Ok(prompts::adopt_from_settlements(&store)?))
+        .await
+        .map_err(blocking_error)?
+}
+
+/// Compose variants offline from the agent's last `last` settlements (0 = all).
+#[tauri::command]
+pub async fn generate_variants(
+    state: State<'_, AppState>,
+    agent: String,
+    last: usize,
+) -> Result<variants::Generated, AppError> {
+    let store = state.store()?;
+    tauri::async_runtime::spawn_blocking(move || Ok(variants::generate(&store, &agent, last)?))
+        .await
+        .map_err(blocking_error)?
+}
+
+#[derive(Clone, Serialize)]
+struct Published {
+    id: String,
+    error: Option<String>,
+}
+
+/// Write the experiment to DB_AB_Tests in the background, if connected and a token is saved.
+fn publish_soon(app: &AppHandle, id: &str) {
+    let app = app.clone();
+    let id = id.to_owned();
+    std::thread::spawn(move || {
+        let state: State<'_, AppState> = app.state();
+        let Ok(store) = state.store() else { return };
+        let Ok(Some(target)) = experiments::target(&store) else {
+            return;
+        };
+        let version = if target.data_source_id.is_some() {
+            ApiVersion::V2025
+        } else {
+            ApiVersion::V2022
+        };
+        let saved = SyncState::load(&store).ok().and_then(|s| s.base_url);
+        let outcome = crate::notion::client(version, saved.as_deref())
+            .map_err(|e| e.message)
+            .and_then(|client| {
+                experiments::publish(&store, &client, &id, chrono::Utc::now(), &Cancel::new())
+                    .map_err(|e| e.to_string())
+            });
+        let _ = app.emit(
+            "experiment-published",
+            Published {
+                id,
+                error: outcome.err(),
+            },
+        );
+    });
+}
+
+#[tauri::command]
+pub async fn create_experiment(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    experiment: NewExperiment,
+) -> Result<Experiment, AppError> {
+    let e = experiments::create(&*state.store()?, &experiment, chrono::Utc::now())?;
+    publish_soon(&app, &e.id);
+    Ok(e)
+}
+
+#[tauri::command]
+pub async fn list_experiments(state: State<'_, AppState>) -> Result<Vec<Experiment>, AppError> {
+    Ok(experiments::list(&*state.store()?)?)
+}
+
+/// get_experiment_results: the figures and the verdict now.
+#[tauri::command]
+pub async fn experiment_results(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<Results, AppError> {
+    let store = state.store()?;
+    tauri::async_runtime::spawn_blocking(move || {
+        let e = experiments::get(&store, &id)?;
+        Ok(experiments::results(&store, &e)?)
+    })
+    .await
+    .map_err(blocking_error)?
+}
+
+#[tauri::command]
+pub async fn complete_experiment(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<Experiment, AppError> {
+    let (e, _) = experiments::complete(&*state.store()?, &id, chrono::Utc::now())?;
+    publish_soon(&app, &e.id);
+    Ok(e)
+}
+
+#[tauri::command]
+pub async fn deploy_experiment(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<Experiment, AppError> {
+    let e = experiments::deploy(&*state.store()?, &id, chrono::Utc::now())?;
+    publish_soon(&app, &e.id);
+    Ok(e)
+}
+
+/// Connect the DB_AB_Tests database (its schema is checked) with the saved token.
+#[tauri::command]
+pub async fn connect_ab_tests(
+    state: State<'_, AppState>,
+    database: String,
+) -> Result<redline_core::notion::writeback::Target, AppError> {
+    let store = state.store()?;
+    tauri::async_runtime::spawn_blocking(move || {
+        let saved = SyncState::load(&store)?.base_url;
+        let client = crate::notion::client(ApiVersion::V2025, saved.as_deref())?;
+        let target =
+            redline_core::notion::writeback::connect_target(&client, &database, &Cancel::new())?;
+        experiments::set_target(&store, Some(&target))?;
+        Ok(target)
+    })
+    .await
+    .map_err(blocking_error)?
+}
+
+/// The connected DB_AB_Tests database, if any.
+#[tauri::command]
+pub async fn ab_tests_target(
+    state: State<'_, AppState>,
+) -> Result<Option<redline_core::notion::writeback::Target>, AppError> {
+    Ok(experiments::target(&*state.store()?)?)
+}
+
+/// The word diff between two texts (a prompt and an edited variant of it).
+#[tauri::command]
+pub async fn diff_texts(old: String, new: String) -> Result<Vec<Span>, AppError> {
+    Ok(redline_core::diff::word_diff(&old, &new))
+}
