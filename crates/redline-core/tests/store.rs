@@ -170,7 +170,10 @@ fn reopening_keeps_everything() {
     }
     let store = Store::open(&path).unwrap();
     assert_eq!(store.count().unwrap(), 300);
-    assert_eq!(store.schema_version().unwrap(), 5);
+    assert_eq!(
+        store.schema_version().unwrap(),
+        redline_core::store::schema::CURRENT_VERSION
+    );
     let id = SettlementId::new("sample-9-000123").unwrap();
     assert_eq!(store.get(&id).unwrap().unwrap(), all[123]);
 }
@@ -376,6 +379,10 @@ fn a_v1_store_is_migrated_to_the_current_schema_with_its_records() {
             .unwrap();
         txn.delete_table(redline_core::store::schema::MARKS)
             .unwrap();
+        txn.delete_table(redline_core::store::schema::PROMPTS)
+            .unwrap();
+        txn.delete_table(redline_core::store::schema::EXPERIMENTS)
+            .unwrap();
         txn.open_table(redline_core::store::schema::META)
             .unwrap()
             .insert("schema_version", 1)
@@ -383,11 +390,20 @@ fn a_v1_store_is_migrated_to_the_current_schema_with_its_records() {
         txn.commit().unwrap();
     }
     let store = Store::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 5);
+    assert_eq!(store.schema_version().unwrap(), 6);
     assert_eq!(store.count().unwrap(), 100);
     assert_eq!(store.sync_state("notion").unwrap(), None);
     let tables = store.table_names().unwrap();
-    for table in ["sync", "measures", "alerts", "settings", "audit", "marks"] {
+    for table in [
+        "sync",
+        "measures",
+        "alerts",
+        "settings",
+        "audit",
+        "marks",
+        "prompts",
+        "experiments",
+    ] {
         assert!(tables.contains(&table.to_string()), "{table} in {tables:?}");
     }
     assert_eq!(store.setting("threshold").unwrap(), None);
