@@ -9,6 +9,7 @@
 //! backend writes that tag on each settlement it produced under the experiment. Only the
 //! agent's settlements created after the experiment started (and before it completed) count.
 
+pub mod assist;
 pub mod variants;
 
 use crate::analytics;

@@ -262,28 +262,38 @@ pub fn offline(current: &str, patterns: &AgentPatterns) -> (Vec<PromptVariant>, 
     (variants, note)
 }
 
-/// Analyse the agent's last `last` settlements (all of them for 0) and compose variants of
-/// its active prompt.
-pub fn generate(store: &Store, agent: &str, last: usize) -> Result<Generated, StoreError> {
+/// The agent's most recent settlements (newest first), at most `last` (0 = all).
+pub fn recent(
+    store: &Store,
+    agent: &str,
+    last: usize,
+) -> Result<Vec<crate::model::Settlement>, StoreError> {
     let filter = Filter {
         agent: crate::model::AgentName::new(agent).ok(),
         ..Default::default()
     };
     let limit = if last == 0 { u64::MAX } else { last as u64 };
-    let mut settlements = Vec::new();
+    let mut out = Vec::new();
     let mut offset = 0;
-    while (settlements.len() as u64) < limit {
-        let page = store.list(&filter, offset, 500.min(limit - settlements.len() as u64))?;
+    while (out.len() as u64) < limit {
+        let page = store.list(&filter, offset, 500.min(limit - out.len() as u64))?;
         if page.items.is_empty() {
             break;
         }
         offset += page.items.len() as u64;
         for summary in page.items {
             if let Some(s) = store.get(&summary.id)? {
-                settlements.push(s);
+                out.push(s);
             }
         }
     }
+    Ok(out)
+}
+
+/// Analyse the agent's last `last` settlements (all of them for 0) and compose variants of
+/// its active prompt.
+pub fn generate(store: &Store, agent: &str, last: usize) -> Result<Generated, StoreError> {
+    let settlements = recent(store, agent, last)?;
     let report = patterns::mine_slice(&settlements);
     let current = prompts::active(store, agent).ok().flatten();
     let Some(p) = report.agents.iter().find(|a| a.agent == agent) else {

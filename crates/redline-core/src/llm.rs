@@ -1,0 +1,489 @@
+//! An optional LLM for generating prompt variants and evaluating them offline: the Anthropic
+//! Messages API, or any OpenAI-compatible chat-completions endpoint (which covers a local
+//! Ollama or llama.cpp server). Provider, base URL and model are settings in the store; the API
+//! key is passed in by the caller (the app keeps it in the OS keychain, the CLI reads
+//! `REDLINE_LLM_API_KEY`) and never stored or logged.
+//!
+//! Settlement text (intents, mined phrases) is sent only with the user's explicit consent for
+//! that provider and base URL ([`consent`]); without it a call fails before any request. Every
+//! call is recorded in the audit log with its token usage, never its text.
+
+use crate::audit;
+use crate::job::Cancel;
+use crate::secret::Sensitive;
+use crate::store::{Store, StoreError};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// The environment variable the CLI reads the API key from.
+pub const KEY_ENV: &str = "REDLINE_LLM_API_KEY";
+const CONFIG_SETTING: &str = "llm";
+const CONSENT_PREFIX: &str = "llm_consent/";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provider {
+    /// `POST {base}/v1/messages`, `x-api-key` and `anthropic-version: 2023-06-01` headers.
+    Anthropic,
+    /// `POST {base}/chat/completions` with an optional bearer key; `base` usually ends in
+    /// `/v1` (`http://localhost:11434/v1` for Ollama).
+    Openai,
+}
+
+impl Provider {
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::Anthropic => "Anthropic",
+            Provider::Openai => "OpenAI-compatible",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Provider> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "anthropic" => Some(Provider::Anthropic),
+            "openai" | "openai-compatible" | "ollama" | "llama.cpp" => Some(Provider::Openai),
+            _ => None,
+        }
+    }
+}
+
+/// What the user configured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    pub provider: Provider,
+    pub base_url: String,
+    pub model: String,
+    /// Seconds before a call gives up.
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+    #[serde(default = "default_max_tokens")]
+    pub max_tokens: u32,
+}
+
+fn default_timeout() -> u64 {
+    60
+}
+fn default_max_tokens() -> u32 {
+    4096
+}
+
+impl Config {
+    /// Where consent is recorded: the provider and the base URL (a local server and a cloud API
+    /// under the same provider kind are different recipients).
+    fn consent_key(&self) -> String {
+        format!(
+            "{CONSENT_PREFIX}{:?}:{}",
+            self.provider,
+            self.base_url.trim_end_matches('/')
+        )
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LlmError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no LLM is configured: choose a provider, base URL and model in Settings (or `redline llm set`)")]
+    NotConfigured,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("sending settlement text to {provider} at {base_url} needs your consent first (Settings → LLM, or `redline llm consent --yes`)")]
+    NoConsent {
+        provider: &'static str,
+        base_url: String,
+    },
+    #[error("{provider} needs an API key (Settings → LLM, or set REDLINE_LLM_API_KEY)")]
+    NoKey { provider: &'static str },
+    #[error("{provider} refused the API key ({status}): check it in Settings → LLM")]
+    Unauthorized { provider: &'static str, status: u16 },
+    #[error("{provider} answered {status}: {message}")]
+    Rejected {
+        provider: &'static str,
+        status: u16,
+        message: String,
+    },
+    #[error("{provider} did not answer within {secs} s ({detail}); is the server at {base_url} running?")]
+    Timeout {
+        provider: &'static str,
+        secs: u64,
+        base_url: String,
+        detail: String,
+    },
+    #[error("cannot reach {provider} at {base_url}: {detail}")]
+    Unreachable {
+        provider: &'static str,
+        base_url: String,
+        detail: String,
+    },
+    #[error("{provider}'s reply was not what was asked for, twice: {detail}")]
+    Malformed {
+        provider: &'static str,
+        detail: String,
+    },
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// The saved configuration, if any.
+pub fn config(store: &Store) -> Result<Option<Config>, StoreError> {
+    Ok(store
+        .setting(CONFIG_SETTING)?
+        .and_then(|b| serde_json::from_slice(&b).ok()))
+}
+
+/// Check and save the configuration.
+pub fn set_config(store: &Store, config: &Config) -> Result<(), LlmError> {
+    let base = config.base_url.trim();
+    if !(base.starts_with("http://") || base.starts_with("https://")) {
+        return Err(LlmError::Invalid(format!(
+            "the base URL must start with http:// or https://, not '{base}'"
+        )));
+    }
+    if config.model.trim().is_empty() {
+        return Err(LlmError::Invalid("a model name is needed".into()));
+    }
+    if !(1..=600).contains(&config.timeout_secs) {
+        return Err(LlmError::Invalid(
+            "the timeout must be between 1 and 600 seconds".into(),
+        ));
+    }
+    let clean = Config {
+        base_url: base.trim_end_matches('/').to_owned(),
+        model: config.model.trim().to_owned(),
+        ..config.clone()
+    };
+    store.set_setting(
+        CONFIG_SETTING,
+        &serde_json::to_vec(&clean).expect("a config serialises"),
+    )?;
+    Ok(())
+}
+
+/// Whether the user agreed to send settlement text to this provider and base URL.
+pub fn consent(store: &Store, config: &Config) -> Result<bool, StoreError> {
+    Ok(store
+        .setting(&config.consent_key())?
+        .and_then(|b| serde_json::from_slice::<bool>(&b).ok())
+        .unwrap_or(false))
+}
+
+/// Give or withdraw consent for this provider and base URL (recorded in the audit log).
+pub fn set_consent(store: &Store, config: &Config, given: bool) -> Result<(), StoreError> {
+    store.set_setting(
+        &config.consent_key(),
+        if given { b"true" } else { b"false" },
+    )?;
+    audit::record(
+        store,
+        if given {
+            "llm_consent_given"
+        } else {
+            "llm_consent_withdrawn"
+        },
+        format!(
+            "{} settlement text to {} at {}",
+            if given {
+                "Allowed sending"
+            } else {
+                "Stopped sending"
+            },
+            config.provider.name(),
+            config.base_url
+        ),
+        json!({"provider": config.provider, "base_url": config.base_url}),
+    )
+}
+
+/// One reply with its token usage.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Completion {
+    pub text: String,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+}
+
+/// A configured client. Build it with [`Client::new`] after checking consent.
+pub struct Client {
+    config: Config,
+    key: Option<Sensitive<String>>,
+    agent: ureq::Agent,
+}
+
+/// A chat turn.
+#[derive(Clone, Debug)]
+pub struct Turn {
+    pub assistant: bool,
+    pub text: String,
+}
+
+impl Client {
+    /// A client for `config`; fails without consent to send settlement text there, or without
+    /// a key for Anthropic (a local OpenAI-compatible server may need none).
+    pub fn new(
+        store: &Store,
+        config: Config,
+        key: Option<Sensitive<String>>,
+    ) -> Result<Client, LlmError> {
+        if !consent(store, &config)? {
+            return Err(LlmError::NoConsent {
+                provider: config.provider.name(),
+                base_url: config.base_url.clone(),
+            });
+        }
+        let key = key.filter(|k| !k.expose().trim().is_empty());
+        if config.provider == Provider::Anthropic && key.is_none() {
+            return Err(LlmError::NoKey {
+                provider: config.provider.name(),
+            });
+        }
+        let agent = ureq::AgentBuilder::new()
+            .timeout_connect(Duration::from_secs(10.min(config.timeout_secs)))
+            .timeout(Duration::from_secs(config.timeout_secs))
+            .build();
+        Ok(Client { config, key, agent })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// One chat completion: a system prompt and the conversation so far.
+    pub fn complete(
+        &self,
+        system: &str,
+        turns: &[Turn],
+        cancel: &Cancel,
+    ) -> Result<Completion, LlmError> {
+        if cancel.is_cancelled() {
+            return Err(LlmError::Cancelled);
+        }
+        let c = &self.config;
+        let provider = c.provider.name();
+        let messages: Vec<Value> = turns
+            .iter()
+            .map(|t| json!({"role": if t.assistant { "assistant" } else { "user" }, "content": t.text}))
+            .collect();
+        let (url, body) = match c.provider {
+            Provider::Anthropic => (
+                format!("{}/v1/messages", c.base_url),
+                json!({"model": c.model, "max_tokens": c.max_tokens, "system": system, "messages": messages}),
+            ),
+            Provider::Openai => {
+                let mut all = vec![json!({"role": "system", "content": system})];
+                all.extend(messages);
+                (
+                    format!("{}/chat/completions", c.base_url),
+                    json!({"model": c.model, "max_tokens": c.max_tokens, "messages": all}),
+                )
+            }
+        };
+        let mut request = self
+            .agent
+            .post(&url)
+            .set("content-type", "application/json");
+        match (c.provider, &self.key) {
+            (Provider::Anthropic, Some(k)) => {
+                request = request
+                    .set("x-api-key", k.expose())
+                    .set("anthropic-version", "2023-06-01");
+            }
+            (Provider::Openai, Some(k)) => {
+                request = request.set("authorization", &format!("Bearer {}", k.expose()));
+            }
+            _ => {}
+        }
+        let answer = match request.send_json(body) {
+            Ok(r) => r,
+            Err(ureq::Error::Status(status, r)) => {
+                let text = r.into_string().unwrap_or_default();
+                let message = serde_json::from_str::<Value>(&text)
+                    .ok()
+                    .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
+                    .unwrap_or_else(|| text.chars().take(300).collect());
+                return Err(if status == 401 || status == 403 {
+                    LlmError::Unauthorized { provider, status }
+                } else {
+                    LlmError::Rejected {
+                        provider,
+                        status,
+                        message,
+                    }
+                });
+            }
+            Err(ureq::Error::Transport(t)) => {
+                let detail = t.to_string();
+                let timed_out = detail.to_lowercase().contains("timed out")
+                    || detail.to_lowercase().contains("timeout");
+                return Err(if timed_out {
+                    LlmError::Timeout {
+                        provider,
+                        secs: c.timeout_secs,
+                        base_url: c.base_url.clone(),
+                        detail,
+                    }
+                } else {
+                    LlmError::Unreachable {
+                        provider,
+                        base_url: c.base_url.clone(),
+                        detail,
+                    }
+                });
+            }
+        };
+        let v: Value = answer.into_json().map_err(|e| {
+            let detail = e.to_string();
+            if detail.to_lowercase().contains("timed out") {
+                LlmError::Timeout {
+                    provider,
+                    secs: c.timeout_secs,
+                    base_url: c.base_url.clone(),
+                    detail,
+                }
+            } else {
+                LlmError::Rejected {
+                    provider,
+                    status: 200,
+                    message: format!("the reply is not JSON: {detail}"),
+                }
+            }
+        })?;
+        let (text, input, output) = match c.provider {
+            Provider::Anthropic => (
+                v["content"].as_array().map(|blocks| {
+                    blocks
+                        .iter()
+                        .filter(|b| b["type"] == "text")
+                        .filter_map(|b| b["text"].as_str())
+                        .collect::<String>()
+                }),
+                v["usage"]["input_tokens"].as_u64(),
+                v["usage"]["output_tokens"].as_u64(),
+            ),
+            Provider::Openai => (
+                v["choices"][0]["message"]["content"]
+                    .as_str()
+                    .map(str::to_owned),
+                v["usage"]["prompt_tokens"].as_u64(),
+                v["usage"]["completion_tokens"].as_u64(),
+            ),
+        };
+        let text = text.ok_or_else(|| LlmError::Rejected {
+            provider,
+            status: 200,
+            message: "the reply has no text content".into(),
+        })?;
+        Ok(Completion {
+            text,
+            input_tokens: input.unwrap_or(0),
+            output_tokens: output.unwrap_or(0),
+        })
+    }
+}
+
+/// Record an LLM call's usage (never its text) in the audit log.
+pub fn record_usage(
+    store: &Store,
+    config: &Config,
+    purpose: &str,
+    calls: u64,
+    input_tokens: u64,
+    output_tokens: u64,
+) -> Result<(), StoreError> {
+    audit::record(
+        store,
+        "llm",
+        format!(
+            "{purpose}: {calls} call{} to {} ({}), {input_tokens} input and {output_tokens} output tokens",
+            if calls == 1 { "" } else { "s" },
+            config.provider.name(),
+            config.model
+        ),
+        json!({"purpose": purpose, "provider": config.provider, "model": config.model,
+            "base_url": config.base_url, "calls": calls,
+            "input_tokens": input_tokens, "output_tokens": output_tokens}),
+    )
+}
+
+/// The JSON value in a reply: the whole text, or the first fenced or braced block in it.
+pub fn extract_json(text: &str) -> Option<Value> {
+    let t = text.trim();
+    if let Ok(v) = serde_json::from_str(t) {
+        return Some(v);
+    }
+    if let Some(start) = t.find("```") {
+        let rest = &t[start + 3..];
+        let rest = rest.strip_prefix("json").unwrap_or(rest);
+        if let Some(end) = rest.find("```") {
+            if let Ok(v) = serde_json::from_str(rest[..end].trim()) {
+                return Some(v);
+            }
+        }
+    }
+    let (start, end) = (t.find('{')?, t.rfind('}')?);
+    serde_json::from_str(t.get(start..=end)?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_is_found_in_plain_fenced_and_chatty_replies() {
+        assert_eq!(extract_json(r#"{"a": 1}"#), Some(json!({"a": 1})));
+        assert_eq!(
+            extract_json("Here you go:\n```json\n{\"a\": [1, 2]}\n```\nEnjoy."),
+            Some(json!({"a": [1, 2]}))
+        );
+        assert_eq!(
+            extract_json("Sure! {\"a\": {\"b\": 2}} Hope it helps"),
+            Some(json!({"a": {"b": 2}}))
+        );
+        assert_eq!(extract_json("no json here"), None);
+        assert_eq!(extract_json("{broken"), None);
+    }
+
+    #[test]
+    fn settings_are_checked_and_consent_is_per_provider_and_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        let mut c = Config {
+            provider: Provider::Openai,
+            base_url: "localhost:11434".into(),
+            model: "llama3".into(),
+            timeout_secs: 30,
+            max_tokens: 1000,
+        };
+        assert!(matches!(set_config(&store, &c), Err(LlmError::Invalid(_))));
+        c.base_url = "http://localhost:11434/v1/".into();
+        set_config(&store, &c).unwrap();
+        let saved = config(&store).unwrap().unwrap();
+        assert_eq!(saved.base_url, "http://localhost:11434/v1");
+        assert!(!consent(&store, &saved).unwrap());
+        assert!(matches!(
+            Client::new(&store, saved.clone(), None),
+            Err(LlmError::NoConsent { .. })
+        ));
+        set_consent(&store, &saved, true).unwrap();
+        assert!(Client::new(&store, saved.clone(), None).is_ok());
+        // Another URL is another recipient.
+        let cloud = Config {
+            base_url: "https://api.openai.com/v1".into(),
+            ..saved.clone()
+        };
+        assert!(!consent(&store, &cloud).unwrap());
+        // Anthropic needs a key.
+        let anthropic = Config {
+            provider: Provider::Anthropic,
+            base_url: "https://api.anthropic.com".into(),
+            ..saved
+        };
+        set_consent(&store, &anthropic, true).unwrap();
+        assert!(matches!(
+            Client::new(&store, anthropic, None),
+            Err(LlmError::NoKey { .. })
+        ));
+        let log = audit::entries(&store, 10).unwrap();
+        assert_eq!(log[0].action, "llm_consent_given");
+    }
+}
