@@ -5,10 +5,12 @@
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use redline_core::diff::SpanKind;
-use redline_core::experiments::{self, variants, Experiment, NewExperiment, Results};
+use redline_core::experiments::{self, assist, variants, Experiment, NewExperiment, Results};
 use redline_core::job::Cancel;
+use redline_core::llm;
 use redline_core::notion::ApiVersion;
 use redline_core::prompts;
+use redline_core::secret::Sensitive;
 use redline_core::store::Store;
 use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
@@ -63,6 +65,153 @@ pub enum PromptsCommand {
     },
     /// Register the prompts that settlements carry (system prompt + prompt version v<N>).
     Adopt,
+}
+
+#[derive(Subcommand)]
+pub enum LlmCommand {
+    /// Choose the provider, base URL and model (the key comes from REDLINE_LLM_API_KEY).
+    Set {
+        /// anthropic, or openai (any OpenAI-compatible server: Ollama, llama.cpp, …).
+        #[arg(long)]
+        provider: String,
+        /// e.g. https://api.anthropic.com, https://api.openai.com/v1, http://localhost:11434/v1
+        #[arg(long)]
+        base_url: String,
+        #[arg(long)]
+        model: String,
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
+        #[arg(long, default_value_t = 4096)]
+        max_tokens: u32,
+    },
+    /// Allow (--yes) or stop (--revoke) sending settlement text to the configured provider.
+    Consent {
+        #[arg(long, conflicts_with = "revoke")]
+        yes: bool,
+        #[arg(long)]
+        revoke: bool,
+    },
+    /// The configuration and whether consent is given.
+    Status,
+}
+
+pub fn llm_run(store: Store, command: LlmCommand) -> Result<ExitCode> {
+    match command {
+        LlmCommand::Set {
+            provider,
+            base_url,
+            model,
+            timeout,
+            max_tokens,
+        } => {
+            let provider = llm::Provider::parse(&provider)
+                .with_context(|| format!("'{provider}' is not a provider: anthropic or openai"))?;
+            llm::set_config(
+                &store,
+                &llm::Config {
+                    provider,
+                    base_url,
+                    model,
+                    timeout_secs: timeout,
+                    max_tokens,
+                },
+            )?;
+            llm_status(&store)
+        }
+        LlmCommand::Consent { yes, revoke } => {
+            if !yes && !revoke {
+                bail!("say --yes to allow sending settlement text, or --revoke to stop");
+            }
+            let c = llm::config(&store)?.context("configure the LLM first: `redline llm set`")?;
+            llm::set_consent(&store, &c, yes)?;
+            llm_status(&store)
+        }
+        LlmCommand::Status => llm_status(&store),
+    }
+}
+
+fn llm_status(store: &Store) -> Result<ExitCode> {
+    match llm::config(store)? {
+        None => println!("no LLM configured: variants are composed offline; `redline llm set --provider anthropic --base-url https://api.anthropic.com --model NAME`"),
+        Some(c) => println!(
+            "{} at {} with model {} (timeout {} s); consent to send settlement text: {}; API key: {}",
+            c.provider.name(),
+            c.base_url,
+            c.model,
+            c.timeout_secs,
+            if llm::consent(store, &c)? { "given" } else { "not given" },
+            if std::env::var(llm::KEY_ENV).is_ok_and(|k| !k.trim().is_empty()) {
+                "from REDLINE_LLM_API_KEY"
+            } else {
+                "not set (REDLINE_LLM_API_KEY)"
+            }
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The configured LLM client, with the key from the environment.
+fn llm_client(store: &Store) -> Result<llm::Client> {
+    let c = llm::config(store)?.context("no LLM is configured: `redline llm set …` first")?;
+    let key = std::env::var(llm::KEY_ENV)
+        .ok()
+        .map(|k| Sensitive::new(k.trim().to_owned()));
+    Ok(llm::Client::new(store, c, key)?)
+}
+
+/// `redline evaluate`: replay recent intents with the active prompt and a candidate.
+pub fn evaluate_run(
+    store: Store,
+    agent: &str,
+    candidate: &str,
+    replay: usize,
+    json: bool,
+) -> Result<ExitCode> {
+    let text = match prompts::parse_label(candidate) {
+        Some(v) if !std::path::Path::new(candidate).exists() => {
+            prompts::get(&store, agent, v)?.text
+        }
+        _ => std::fs::read_to_string(candidate).with_context(|| {
+            format!("'{candidate}' is neither a prompt version (v3) nor a readable file")
+        })?,
+    };
+    let client = llm_client(&store)?;
+    let mut on_step = |s: redline_core::job::Step| {
+        eprint!("\rreplayed {}/{}", s.done, s.total.unwrap_or(0));
+    };
+    let e = assist::evaluate(
+        &store,
+        &client,
+        agent,
+        &text,
+        replay,
+        &mut on_step,
+        &crate::ctrl_c_cancel(),
+    )?;
+    eprintln!();
+    let Some(e) = e else {
+        println!("cancelled");
+        return Ok(ExitCode::from(1));
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&e)?);
+    } else {
+        println!(
+            "{agent}: {} intents replayed ({} calls, {} input and {} output tokens)",
+            e.replays.len(),
+            e.calls,
+            e.input_tokens,
+            e.output_tokens
+        );
+        println!(
+            "predicted acceptance: current v{} {}, candidate {}",
+            e.current_version,
+            pct(e.current_mean),
+            pct(e.candidate_mean)
+        );
+        println!("{}", e.summary);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(Subcommand)]
@@ -259,10 +408,18 @@ pub fn variants_run(
     store: Store,
     agent: &str,
     last: usize,
+    with_llm: Option<usize>,
     accept: Option<usize>,
     json: bool,
 ) -> Result<ExitCode> {
-    let g = variants::generate(&store, agent, last)?;
+    let g = match (with_llm, accept) {
+        (Some(_), Some(_)) => bail!("--accept takes offline variants (deterministic); to keep an LLM variant, save it with `redline prompts add`"),
+        (Some(n), None) => {
+            let client = llm_client(&store)?;
+            assist::generate_with_llm(&store, &client, agent, last, n, &crate::ctrl_c_cancel())?
+        }
+        (None, _) => variants::generate(&store, agent, last)?,
+    };
     if let Some(k) = accept {
         let v = g
             .variants

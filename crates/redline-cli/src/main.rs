@@ -47,9 +47,28 @@ enum Command {
         /// Analyse the agent's last N settlements (0 = all), as the design's workflow does.
         #[arg(long, default_value_t = redline_core::experiments::variants::DEFAULT_LAST)]
         last: usize,
-        /// Add variant N as a new prompt version of the agent.
+        /// Ask the configured LLM for N variants instead (needs consent; see `redline llm`).
+        #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "3")]
+        llm: Option<usize>,
+        /// Add (offline) variant N as a new prompt version of the agent.
         #[arg(long, value_name = "N")]
         accept: Option<usize>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The optional LLM for variants and offline evaluation: set, consent, status.
+    #[command(subcommand)]
+    Llm(experiments::LlmCommand),
+    /// Replay the agent's recent intents with its active prompt and a candidate (a version
+    /// such as v3, or a file) through the LLM, and compare the outputs with what people used.
+    Evaluate {
+        #[arg(long)]
+        agent: String,
+        #[arg(long)]
+        candidate: String,
+        /// How many recent intents to replay (two calls each).
+        #[arg(long, default_value_t = redline_core::experiments::assist::DEFAULT_REPLAY)]
+        replay: usize,
         #[arg(long)]
         json: bool,
     },
@@ -367,9 +386,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Variants {
             agent,
             last,
+            llm,
             accept,
             json,
-        } => experiments::variants_run(open_store(cli.db)?, &agent, last, accept, json),
+        } => experiments::variants_run(open_store(cli.db)?, &agent, last, llm, accept, json),
+        Command::Llm(command) => experiments::llm_run(open_store(cli.db)?, command),
+        Command::Evaluate {
+            agent,
+            candidate,
+            replay,
+            json,
+        } => experiments::evaluate_run(open_store(cli.db)?, &agent, &candidate, replay, json),
         Command::Experiment(command) => experiments::experiment_run(open_store(cli.db)?, command),
         Command::Import {
             file,

@@ -709,3 +709,60 @@ fn prompts_variants_and_an_experiment_from_creation_to_deployment() {
         .failure()
         .stderr(predicate::str::contains("is Winner_Deployed"));
 }
+
+#[test]
+fn the_llm_needs_a_configuration_and_consent_before_anything_is_sent() {
+    let (_dir, db) = setup();
+    redline(&db)
+        .args(["sample", "-n", "300"])
+        .assert()
+        .success();
+    redline(&db)
+        .args(["variants", "--agent", "The Auditor", "--llm"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("no LLM is configured"));
+    redline(&db)
+        .args([
+            "llm",
+            "set",
+            "--provider",
+            "ollama",
+            "--base-url",
+            "http://127.0.0.1:9/v1",
+            "--model",
+            "llama3",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "consent to send settlement text: not given",
+        ));
+    // Port 9 (discard) would refuse the connection; consent is checked before that.
+    redline(&db)
+        .args(["variants", "--agent", "The Auditor", "--llm", "3"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("needs your consent first"));
+    redline(&db)
+        .args(["llm", "consent", "--yes"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "consent to send settlement text: given",
+        ));
+    redline(&db).args(["prompts", "adopt"]).assert().success();
+    redline(&db)
+        .args(["variants", "--agent", "The Auditor", "--llm"])
+        .env_remove("REDLINE_LLM_API_KEY")
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "cannot reach OpenAI-compatible at http://127.0.0.1:9/v1",
+        ));
+    redline(&db)
+        .args(["audit", "--json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("llm_consent_given"));
+}
