@@ -70,6 +70,14 @@ export const api = {
   abTestsTarget: () => call("ab_tests_target"),
   /** Call `fn({id, error})` after each write of an experiment to Notion. */
   onExperimentPublished: (fn) => tauri.event.listen("experiment-published", (event) => fn(event.payload)),
+  llmStatus: () => call("llm_status"),
+  llmConfigure: (config, key) => call("llm_configure", { config, key }),
+  llmRemoveKey: () => call("llm_remove_key"),
+  llmSetConsent: (given) => call("llm_set_consent", { given }),
+  /** Variants from the configured LLM (a cancellable job); null if cancelled. */
+  generateVariantsLlm: (agent, last, count) => call("generate_variants_llm", { agent, last, count }),
+  /** Replay recent intents with the active prompt and `candidate` (a job); null if cancelled. */
+  evaluateVariant: (agent, candidate, replay) => call("evaluate_variant", { agent, candidate, replay }),
   listAlerts: () => call("list_alerts"),
   acknowledgeAlert: (key) => call("acknowledge_alert", { key }),
   getSettings: () => call("get_settings"),

@@ -1,4 +1,4 @@
-//! The Notion token in the OS keychain (Secret Service on Linux, Keychain on macOS, Credential
+//! The Notion token and the LLM API key in the OS keychain (Secret Service on Linux, Keychain on macOS, Credential
 //! Manager on Windows), never in a file, a log or the store. The UI only learns whether a token
 //! is saved and its last four characters.
 
@@ -7,9 +7,34 @@ use redline_core::secret::Sensitive;
 
 const SERVICE: &str = "dev.redline.app";
 const NOTION_USER: &str = "notion-token";
+const LLM_USER: &str = "llm-api-key";
 
 fn entry() -> Result<keyring::Entry, AppError> {
     keyring::Entry::new(SERVICE, NOTION_USER).map_err(unavailable)
+}
+
+fn llm_entry() -> Result<keyring::Entry, AppError> {
+    keyring::Entry::new(SERVICE, LLM_USER).map_err(unavailable)
+}
+
+pub fn save_llm_key(key: &str) -> Result<(), AppError> {
+    llm_entry()?.set_password(key).map_err(unavailable)
+}
+
+/// The saved LLM API key, if any.
+pub fn llm_key() -> Result<Option<Sensitive<String>>, AppError> {
+    match llm_entry()?.get_password() {
+        Ok(t) => Ok(Some(Sensitive::new(t))),
+        Err(keyring::Error::NoEntry) => Ok(None),
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
+pub fn remove_llm_key() -> Result<(), AppError> {
+    match llm_entry()?.delete_credential() {
+        Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+        Err(e) => Err(unavailable(e)),
+    }
 }
 
 fn unavailable(e: keyring::Error) -> AppError {
@@ -60,5 +85,11 @@ mod tests {
         assert!(notion_token().unwrap().is_none());
         // Removing twice is fine.
         remove_notion_token().unwrap();
+        // The LLM key is a separate entry.
+        save_llm_key("sk-llm-test-4321").unwrap();
+        assert!(notion_token().unwrap().is_none());
+        assert_eq!(llm_key().unwrap().unwrap().last4(), "4321");
+        remove_llm_key().unwrap();
+        assert!(llm_key().unwrap().is_none());
     }
 }

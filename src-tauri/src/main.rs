@@ -88,6 +88,12 @@ fn main() {
             experiments::connect_ab_tests,
             experiments::ab_tests_target,
             experiments::diff_texts,
+            experiments::llm_status,
+            experiments::llm_configure,
+            experiments::llm_remove_key,
+            experiments::llm_set_consent,
+            experiments::generate_variants_llm,
+            experiments::evaluate_variant,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Redline window could not start");

@@ -9,6 +9,7 @@ import { api } from "../api.js";
 import { diffSides } from "../diff.js";
 import { h, s, mount, fmtInt, fmtPct, fmtDate, fmtDateTime, toast } from "../dom.js";
 import { PALETTE } from "../charts.js";
+import { withProgress } from "../jobs.js";
 
 let last = { agent: "", selected: null };
 let unlisten = null;
@@ -130,9 +131,13 @@ function experimentsTable(list, onPick) {
 }
 
 export async function render(root, ctx) {
-  const [facets, prompts, experiments, alerts, target] = await Promise.all([
-    api.facets(), api.listPrompts(), api.listExperiments(), api.listAlerts(), api.abTestsTarget(),
+  const [facets, prompts, experiments, alerts, target, llm] = await Promise.all([
+    api.facets(), api.listPrompts(), api.listExperiments(), api.listAlerts(), api.abTestsTarget(), api.llmStatus(),
   ]);
+  const llmReady = Boolean(llm.config && llm.consent);
+  const llmNeeds = !llm.config
+    ? "Set up an LLM in Settings → LLM (Anthropic, or any OpenAI-compatible server such as a local Ollama)."
+    : !llm.consent ? `Allow sending settlement text to ${llm.config.base_url} in Settings → LLM.` : "";
   const agents = [...new Set([...facets.agents.map(([n]) => n), ...Object.keys(prompts)])].sort();
   if (!agents.length) {
     return mount(root, h("header", { class: "view-head" }, h("h1", {}, "Experiments")),
@@ -202,11 +207,39 @@ export async function render(root, ctx) {
     toast(`Started ${e.id}: v${base.version} against v${b.version}`);
     render(root, ctx);
   };
-  const generate = async () => {
-    genButton.disabled = true;
-    mount(variantsArea, h("p", { class: "muted" }, "Analysing settlements…"));
+  const evaluate = async (text, area) => {
+    if (!llmReady) {
+      return mount(area, h("p", { class: "note eval-needs" }, `Offline evaluation replays ${agent}'s recent intents through an LLM with the current prompt and this one, and scores each output by how much of it the person's final version keeps. ${llmNeeds}`));
+    }
+    const progress = h("div", {});
+    mount(area, progress);
     try {
-      const g = await api.generateVariants(agent, Math.max(0, Number(lastN.value) || 0));
+      const e = await withProgress(progress, "intents replayed", () => api.evaluateVariant(agent, text, 20));
+      if (e === null) return mount(area, h("p", { class: "muted" }, "Cancelled."));
+      mount(area, h("div", { class: "eval-result" },
+        h("p", {}, h("strong", {}, `Predicted acceptance: current ${pct1(e.current_mean)}, this variant ${pct1(e.candidate_mean)}`),
+          e.difference ? ` (${pts(e.difference.value)}${e.difference.low !== null ? `, 95% CI ${pts(e.difference.low)} to ${pts(e.difference.high)}` : ""})` : ""),
+        h("p", {}, e.summary),
+        h("p", { class: "muted note" }, `${fmtInt(e.replays.length)} intents, ${fmtInt(e.calls)} calls, ${fmtInt(e.input_tokens)} input and ${fmtInt(e.output_tokens)} output tokens (in the audit log).`)));
+    } catch (err) {
+      mount(area, h("p", { class: "error", role: "alert" }, err.message));
+    }
+  };
+  const generate = async (withLlm) => {
+    genButton.disabled = true;
+    llmButton.disabled = true;
+    mount(variantsArea, h("p", { class: "muted" }, withLlm ? "Asking the LLM…" : "Analysing settlements…"));
+    const progress = h("div", {});
+    try {
+      const last = Math.max(0, Number(lastN.value) || 0);
+      let g;
+      if (withLlm) {
+        mount(variantsArea, h("p", { class: "muted" }, `Asking ${llm.config.model}…`), progress);
+        g = await withProgress(progress, "replies", () => api.generateVariantsLlm(agent, last, 3));
+      } else {
+        g = await api.generateVariants(agent, last);
+      }
+      if (g === null) return mount(variantsArea, h("p", { class: "muted" }, "Cancelled."));
       const cards = await Promise.all(g.variants.map(async (v, i) => {
         const text = h("textarea", { class: "variant-text", rows: 8, "aria-label": `Variant ${i + 1} prompt` }, v.prompt);
         const diffBox = h("div", { class: "variant-diff" });
@@ -214,6 +247,7 @@ export async function render(root, ctx) {
         text.addEventListener("change", redraw);
         await redraw();
         const cardError = errorBox(`variant-error-${i}`);
+        const evalArea = h("div", { class: "variant-eval", "aria-live": "polite" });
         return h("article", { class: "panel variant-card", id: `variant-${i}`, dataset: { index: i } },
           h("h3", {}, `${i + 1}. ${v.title}`),
           h("p", {}, v.rationale),
@@ -223,7 +257,9 @@ export async function render(root, ctx) {
           diffBox,
           h("details", {}, h("summary", {}, "Edit the variant"), text),
           cardError,
+          evalArea,
           h("div", { class: "actions" },
+            h("button", { type: "button", class: "secondary variant-evaluate", onClick: () => evaluate(text.value, evalArea) }, "Evaluate offline"),
             h("button", { type: "button", class: "secondary variant-accept", onClick: async () => {
               try { const nv = await api.addPrompt(agent, text.value, v.title, false); toast(`Added as v${nv.version}`); render(root, ctx); } catch (err) { showError(cardError, err); }
             } }, "Accept as new version"),
@@ -240,9 +276,14 @@ export async function render(root, ctx) {
       showError(genError, err);
     } finally {
       genButton.disabled = false;
+      llmButton.disabled = false;
     }
   };
-  const genButton = h("button", { type: "button", id: "variants-generate", onClick: generate }, "Generate variants");
+  const genButton = h("button", { type: "button", id: "variants-generate", onClick: () => generate(false) }, "Generate variants");
+  const llmButton = h("button", { type: "button", class: "secondary", id: "variants-llm", title: llmReady ? `${llm.config.model} at ${llm.config.base_url}` : llmNeeds, onClick: () => {
+    if (!llmReady) return mount(variantsArea, h("p", { class: "note", id: "variants-llm-needs" }, `Variants written by an LLM need one: ${llmNeeds}`));
+    generate(true);
+  } }, "Write with the LLM");
 
   // Create from two versions.
   const aSel = h("select", { id: "exp-a", "aria-label": "Variant A" }, versionOptions(mine.active));
@@ -289,8 +330,9 @@ export async function render(root, ctx) {
       versionList, diffControls, diffArea, addForm),
     h("section", { class: "panel", "aria-labelledby": "variants-title" },
       h("div", { class: "panel-head" }, h("h2", { id: "variants-title" }, "Variants from what people edit"),
-        h("div", { class: "hbox" }, h("label", {}, "Last ", lastN, " settlements"), genButton)),
-      h("p", { class: "muted note" }, "Composed offline from the agent's edit patterns: each adds rules to the active prompt, with the evidence behind them. Nothing leaves this computer."),
+        h("div", { class: "hbox" }, h("label", {}, "Last ", lastN, " settlements"), genButton, llmButton)),
+      h("p", { class: "muted note" }, "Composed offline from the agent's edit patterns: each adds rules to the active prompt, with the evidence behind them. Nothing leaves this computer.",
+        llmReady ? ` “Write with the LLM” sends the active prompt and the mined phrases to ${llm.config.base_url}.` : ""),
       genError, variantsArea),
     h("section", { class: "panel", "aria-labelledby": "exps-title" },
       h("h2", { id: "exps-title" }, "A/B experiments"),
@@ -308,6 +350,6 @@ export async function render(root, ctx) {
     }
   });
   ctx.onKey((e) => {
-    if (e.key === "g") generate();
+    if (e.key === "g") generate(false);
   });
 }

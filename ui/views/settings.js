@@ -1,5 +1,6 @@
 // Settings: where the store is and what it holds, and the data actions.
 
+import { llmPanel } from "./llm.js";
 import { api } from "../api.js";
 import { h, mount, fmtInt, fmtBytes, fmtDateTime, toast } from "../dom.js";
 import { importPanel, samplePanel } from "../jobs.js";
@@ -55,6 +56,7 @@ export async function render(root, ctx) {
       ),
       analyticsPanel(settingsNow),
       notionPanel(ctx),
+      llmPanel(),
       importPanel({ onDone: () => ctx.refresh("settlements") }),
       samplePanel({ onDone: () => ctx.refresh("settings") }),
       auditPanel(audit),

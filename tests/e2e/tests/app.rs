@@ -763,6 +763,11 @@ fn the_prompt_workflow_from_a_low_acceptance_agent_to_a_deployed_winner() {
     let inserted = app.text_content("#variant-0 .variant-diff ins");
     assert!(inserted.contains("Never write"), "{inserted}");
     app.screenshot("60-variants");
+    // Without an LLM, offline evaluation says what it would need.
+    app.click("#variant-0 .variant-evaluate");
+    app.wait_text("#variant-0 .eval-needs", "what evaluation needs", |t| {
+        t.contains("Settings → LLM")
+    });
     app.click("#variant-0 .variant-start");
     let verdict = app.wait_text("#exp-verdict", "the new experiment", |t| {
         t.contains("No settlements yet")
@@ -839,4 +844,112 @@ fn the_prompt_workflow_from_a_low_acceptance_agent_to_a_deployed_winner() {
             .version,
         2
     );
+}
+
+/// A local server speaking the OpenAI chat-completions shape, as a local Ollama would: it
+/// writes variants when asked for JSON and answers intents otherwise (padded under the
+/// current prompt, direct under a candidate that asks for directness).
+fn fake_openai() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v1", server.server_addr().to_ip().unwrap());
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = calls.clone();
+    std::thread::spawn(move || {
+        for mut request in server.incoming_requests() {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut text = String::new();
+            request.as_reader().read_to_string(&mut text).unwrap();
+            let body: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            let system = body["messages"][0]["content"].as_str().unwrap_or("");
+            let content = if system.contains("JSON only") {
+                let items: Vec<serde_json::Value> = (0..3)
+                    .map(|i| {
+                        serde_json::json!({"title": format!("LLM idea {i}"),
+                        "prompt": format!("You are The Auditor. Answer directly, idea {i}."),
+                        "rationale": "People delete hedges."})
+                    })
+                    .collect();
+                serde_json::json!({ "variants": items }).to_string()
+            } else if system.contains("directly") {
+                "Review the numbers this week and decide.".to_owned()
+            } else {
+                "It is worth noting that results may vary depending on circumstances.".to_owned()
+            };
+            let reply = serde_json::json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}],
+                "usage": {"prompt_tokens": 10, "completion_tokens": 5}});
+            let _ = request.respond(
+                tiny_http::Response::from_string(reply.to_string()).with_header(
+                    "content-type: application/json"
+                        .parse::<tiny_http::Header>()
+                        .unwrap(),
+                ),
+            );
+        }
+    });
+    (url, calls)
+}
+
+#[test]
+#[ignore = "end-to-end: run by scripts/test with the app built, Xvfb and tauri-driver"]
+fn an_llm_writes_variants_and_evaluates_one_only_after_consent() {
+    let (url, calls) = fake_openai();
+    let app = App::start();
+    app.watch_console();
+    app.wait_text("h1", "the welcome title", |t| t.contains("Welcome"));
+    app.type_into("#sample-count", "600");
+    app.click("#sample-load");
+    app.wait_text("#result-count", "600 settlements", |t| {
+        t.ends_with("of 600")
+    });
+    app.click("#nav-settings");
+    app.wait_text("#llm-title", "the LLM panel", |t| t.contains("LLM"));
+    app.execute(
+        "const p = document.getElementById('llm-provider'); p.value = 'openai'; p.dispatchEvent(new Event('change'));",
+        vec![],
+    );
+    app.execute("document.getElementById('llm-base').value = ''", vec![]);
+    app.type_into("#llm-base", &url);
+    app.type_into("#llm-model", "llama3");
+    app.click("#llm-save");
+    app.wait_text("#llm-consent-line", "the consent line", |t| {
+        t.contains(&url)
+    });
+    app.click("#nav-experiments");
+    app.wait_text("h1", "the Experiments view", |t| t == "Experiments");
+    app.click("#adopt-prompts");
+    app.wait_text("#prompt-list", "adopted prompts", |t| t.contains("v1"));
+    // No consent yet: nothing is sent, and the view says what is missing.
+    app.click("#variants-llm");
+    app.wait_text("#variants-llm-needs", "the missing consent", |t| {
+        t.contains("Allow sending settlement text")
+    });
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 0);
+    app.click("#nav-settings");
+    app.wait_text("#llm-consent-line", "the consent line", |t| {
+        t.contains(&url)
+    });
+    app.click("#llm-consent");
+    app.wait_text("#llm-panel", "consent saved", |_| {
+        app.execute(
+            "return document.getElementById('llm-consent').checked",
+            vec![],
+        ) == true
+    });
+    app.click("#nav-experiments");
+    app.wait_text("h1", "the Experiments view", |t| t == "Experiments");
+    app.click("#variants-llm");
+    app.wait_text("#variants-summary", "the LLM's variants", |t| {
+        t.contains("3 variants")
+    });
+    assert!(app.text_content("#variant-0 h3").contains("LLM idea 0"));
+    assert!(app.text("#variants-note").contains("llama3"));
+    app.click("#variant-0 .variant-evaluate");
+    let result = app.wait_text("#variant-0 .eval-result", "the evaluation", |t| {
+        t.contains("Predicted acceptance")
+    });
+    assert!(result.contains("better"), "{result}");
+    app.screenshot("62-llm-evaluation");
+    // One call for the variants, two per replayed intent.
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1 + 2 * 20);
+    assert_eq!(app.console_errors(), Vec::<String>::new());
 }

@@ -300,10 +300,11 @@ pub fn evaluate(
     let wilcoxon = stats::wilcoxon_signed_rank(&diffs);
     let summary = match (difference, wilcoxon) {
         (Some(d), Some((_, p))) if p < 0.05 => format!(
-            "The candidate's outputs would keep {:+.1} points more of their words in the final versions ({} intents, paired Wilcoxon p = {p:.3}): {} than the current prompt.",
-            d.value * 100.0,
+            "The candidate would do {}: its outputs keep {:.1} points {} of their words in the people's final versions than the current prompt's ({} intents, paired Wilcoxon p = {p:.3}).",
+            if d.value > 0.0 { "better" } else { "worse" },
+            d.value.abs() * 100.0,
+            if d.value > 0.0 { "more" } else { "less" },
             replays.len(),
-            if d.value > 0.0 { "better" } else { "worse" }
         ),
         (Some(d), Some((_, p))) => format!(
             "No clear difference over {} intents ({:+.1} points, paired Wilcoxon p = {p:.2}); an A/B test on live traffic will tell more.",
