@@ -126,7 +126,8 @@ struct AlertsChanged {
 }
 
 /// Check the alerts in the background (measuring new settlements on the way); announce the
-/// ones raised anew. Errors are logged, never shown as a failure of what triggered the check.
+/// ones raised anew; then refresh running experiments' rows in Notion. Errors are logged, never
+/// shown as a failure of what triggered the check.
 pub fn after_change(app: &AppHandle) {
     let app = app.clone();
     std::thread::spawn(move || {
@@ -159,6 +160,8 @@ pub fn after_change(app: &AppHandle) {
             }
             Err(e) => eprintln!("redline: checking alerts failed: {e}"),
         }
+        // Running experiments' counts changed: bring their Notion rows up to date.
+        crate::experiments::publish_running(&app);
     });
 }
 

@@ -167,32 +167,54 @@ struct Published {
 fn publish_soon(app: &AppHandle, id: &str) {
     let app = app.clone();
     let id = id.to_owned();
-    std::thread::spawn(move || {
-        let state: State<'_, AppState> = app.state();
-        let Ok(store) = state.store() else { return };
-        let Ok(Some(target)) = experiments::target(&store) else {
-            return;
-        };
-        let version = if target.data_source_id.is_some() {
-            ApiVersion::V2025
-        } else {
-            ApiVersion::V2022
-        };
-        let saved = SyncState::load(&store).ok().and_then(|s| s.base_url);
-        let outcome = crate::notion::client(version, saved.as_deref())
-            .map_err(|e| e.message)
-            .and_then(|client| {
-                experiments::publish(&store, &client, &id, chrono::Utc::now(), &Cancel::new())
-                    .map_err(|e| e.to_string())
-            });
-        let _ = app.emit(
-            "experiment-published",
-            Published {
-                id,
-                error: outcome.err(),
-            },
-        );
-    });
+    std::thread::spawn(move || publish_now(&app, &id));
+}
+
+/// Write one experiment to DB_AB_Tests now (on this thread) and tell the window.
+fn publish_now(app: &AppHandle, id: &str) {
+    let state: State<'_, AppState> = app.state();
+    let Ok(store) = state.store() else { return };
+    let Ok(Some(target)) = experiments::target(&store) else {
+        return;
+    };
+    let version = if target.data_source_id.is_some() {
+        ApiVersion::V2025
+    } else {
+        ApiVersion::V2022
+    };
+    let saved = SyncState::load(&store).ok().and_then(|s| s.base_url);
+    let outcome = crate::notion::client(version, saved.as_deref())
+        .map_err(|e| e.message)
+        .and_then(|client| {
+            experiments::publish(&store, &client, id, chrono::Utc::now(), &Cancel::new())
+                .map_err(|e| e.to_string())
+        });
+    let _ = app.emit(
+        "experiment-published",
+        Published {
+            id: id.to_owned(),
+            error: outcome.err(),
+        },
+    );
+}
+
+/// After new settlements arrive, refresh the DB_AB_Tests rows of running experiments (their
+/// counts and acceptance changed). Runs on the caller's (background) thread.
+pub fn publish_running(app: &AppHandle) {
+    let state: State<'_, AppState> = app.state();
+    let Ok(store) = state.store() else { return };
+    if !matches!(experiments::target(&store), Ok(Some(_))) {
+        return;
+    }
+    let Ok(all) = experiments::list(&store) else {
+        return;
+    };
+    for e in all
+        .iter()
+        .filter(|e| e.status == experiments::Status::Running)
+    {
+        publish_now(app, &e.id);
+    }
 }
 
 #[tauri::command]
