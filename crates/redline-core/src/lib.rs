@@ -28,6 +28,7 @@ pub mod export;
 pub mod fsutil;
 pub mod import;
 pub mod job;
+pub mod learning;
 pub mod llm;
 pub mod model;
 pub mod notion;

@@ -11,6 +11,8 @@
 //!   stiff "It is recommended that" → "We recommend", contractions);
 //! - The Entrepreneur's prompt v2 (after the first third of the span) stops most filler;
 //! - **The Auditor regresses** in the last 14 days: it pads and hedges, and people rewrite more.
+//! - **An emerging pattern**: in the last 7 days The Operator starts ending its drafts with
+//!   "Source: internal wiki." — a line it never wrote before and people delete.
 //!
 //! Each settlement's acceptance rate is the share of the AI output's words kept
 //! ([`crate::diff::DiffCounts::kept_share`]), as a diff logger would record it; about 5% have none.
@@ -63,6 +65,11 @@ pub const AGENTS: [&str; 5] = [
 /// The agent whose acceptance drops in the last [`REGRESSION_DAYS`] days.
 pub const REGRESSING_AGENT: &str = "The Auditor";
 pub const REGRESSION_DAYS: i64 = 14;
+/// The agent that starts writing [`EMERGING_LINE`] in the last [`EMERGING_DAYS`] days.
+pub const EMERGING_AGENT: &str = "The Operator";
+pub const EMERGING_DAYS: i64 = 7;
+/// A line people delete whenever it appears (never written before the last week).
+pub const EMERGING_LINE: &str = "Source: internal wiki.";
 
 const OPENERS: [&str; 4] = [
     "Let me analyze this for you.",
@@ -180,6 +187,7 @@ pub fn generate_one(spec: &SampleSpec, index: usize) -> Settlement {
     let progress = 1.0 - (end - created_at).num_seconds() as f64 / span.num_seconds() as f64;
     let regressing =
         agent == REGRESSING_AGENT && end - created_at < Duration::days(REGRESSION_DAYS);
+    let emerging = agent == EMERGING_AGENT && end - created_at < Duration::days(EMERGING_DAYS);
     let prompt_version = if agent == "The Entrepreneur" && progress > 1.0 / 3.0 {
         "v2"
     } else {
@@ -195,6 +203,12 @@ pub fn generate_one(spec: &SampleSpec, index: usize) -> Settlement {
         regressing,
         prompt_version,
     );
+    // No randomness here: the rest of the sample stays exactly as it was.
+    let ai = if emerging {
+        format!("{ai} {EMERGING_LINE}")
+    } else {
+        ai
+    };
     let error = rng.chance(0.02);
     let final_output = if error {
         format!(

@@ -170,7 +170,7 @@ fn save(store: &Store, e: &Experiment, settings: &[(&str, &[u8])]) -> Result<(),
 }
 
 /// Every experiment, newest first.
-pub fn list(store: &Store) -> Result<Vec<Experiment>, ExperimentError> {
+pub fn list(store: &Store) -> Result<Vec<Experiment>, StoreError> {
     let mut out: Vec<Experiment> = store
         .experiment_records()?
         .iter()
@@ -373,7 +373,7 @@ pub struct Results {
 }
 
 /// Read an experiment's results from the store (get_experiment_results).
-pub fn results(store: &Store, e: &Experiment) -> Result<Results, ExperimentError> {
+pub fn results(store: &Store, e: &Experiment) -> Result<Results, StoreError> {
     let threshold = analytics::threshold(store)?;
     let mut arms: [(Vec<f64>, Vec<f64>, usize); 2] = Default::default();
     let mut test = ab::Sequential::new(e.split);

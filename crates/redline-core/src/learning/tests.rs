@@ -1,0 +1,187 @@
+use super::*;
+use crate::sample::{self, end_of_day, SampleSpec};
+use crate::store::Store;
+use chrono::{Duration, NaiveDate};
+
+fn end() -> DateTime<Utc> {
+    end_of_day(NaiveDate::from_ymd_opt(2026, 11, 20).unwrap())
+}
+
+fn sample_store(count: usize) -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.redb")).unwrap();
+    store
+        .upsert_batch(&sample::generate(&SampleSpec {
+            count,
+            end: end(),
+            ..Default::default()
+        }))
+        .unwrap();
+    crate::prompts::adopt_from_settlements(&store).unwrap();
+    (dir, store)
+}
+
+#[test]
+fn the_planted_regression_and_emerging_pattern_are_found_and_a_stable_period_raises_nothing() {
+    let (_dir, store) = sample_store(6000);
+    let findings = auto_detect_regression(&store, end()).unwrap();
+    for f in &findings {
+        eprintln!("{}: {}", f.kind, f.message);
+    }
+    assert!(findings
+        .iter()
+        .any(|f| f.kind == "drop" && f.agent == sample::REGRESSING_AGENT));
+    let emerging = findings
+        .iter()
+        .find(|f| f.kind == "emerging_pattern" && f.agent == sample::EMERGING_AGENT)
+        .expect("the planted emerging pattern");
+    assert_eq!(emerging.evidence["phrase"], "source internal wiki");
+    assert_eq!(emerging.evidence["edit"], "deleted");
+    assert_eq!(emerging.evidence["baseline_hits"], 0);
+    assert!(!emerging.examples.is_empty());
+    // Nothing for the agents that did not change.
+    for stable in ["The Librarian", "The Strategist", "The Entrepreneur"] {
+        assert!(
+            findings.iter().all(|f| f.agent != stable),
+            "{stable}: {findings:#?}"
+        );
+    }
+    // Two months earlier nothing was wrong.
+    let calm = auto_detect_regression(&store, end() - Duration::days(60)).unwrap();
+    assert!(calm.is_empty(), "{calm:#?}");
+}
+
+#[test]
+fn suggestions_turn_findings_into_candidate_prompts() {
+    let (_dir, store) = sample_store(6000);
+    let findings = auto_detect_regression(&store, end()).unwrap();
+    let suggestions = suggest_experiments(&store, end(), &findings).unwrap();
+    for s in &suggestions {
+        eprintln!("{}", s.title);
+    }
+    let wiki = suggestions
+        .iter()
+        .find(|s| s.agent == sample::EMERGING_AGENT && s.rules[0].contains("source internal wiki"))
+        .expect("a suggestion against the emerging phrase");
+    assert!(
+        wiki.title
+            .contains("Test adding “Never write “source internal wiki”.”"),
+        "{}",
+        wiki.title
+    );
+    let candidate = wiki.candidate.as_deref().unwrap();
+    let base = crate::prompts::active(&store, sample::EMERGING_AGENT)
+        .unwrap()
+        .unwrap();
+    assert!(candidate.starts_with(&base.text) && candidate.len() > base.text.len());
+    assert_eq!(wiki.base_version, Some(base.version));
+    // The regressing agent gets a concrete rule too.
+    assert!(suggestions
+        .iter()
+        .any(|s| s.agent == sample::REGRESSING_AGENT && !s.rules.is_empty()));
+}
+
+#[test]
+fn the_weekly_report_matches_its_snapshot() {
+    let (_dir, store) = sample_store(6000);
+    let report = report::build(&store, end()).unwrap();
+    let markdown = report.markdown();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src/learning/snapshots/weekly-report.md");
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, &markdown).unwrap();
+    }
+    let expected =
+        std::fs::read_to_string(&path).expect("the snapshot exists (UPDATE_SNAPSHOTS=1 writes it)");
+    assert_eq!(
+        markdown, expected,
+        "the report changed: review it, then UPDATE_SNAPSHOTS=1"
+    );
+    let html = report.html();
+    assert!(html.starts_with("<!doctype html>"));
+    assert_eq!(html.matches("<svg").count(), 2);
+    assert!(!html.contains("<script") && !html.contains("src=") && !html.contains("href="));
+}
+
+#[test]
+fn text_from_the_data_is_escaped_in_the_html() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.redb")).unwrap();
+    let mut all = sample::generate(&SampleSpec {
+        count: 200,
+        end: end(),
+        days: 10,
+        ..Default::default()
+    });
+    for s in &mut all {
+        s.agent = crate::model::AgentName::new("<script>alert(1)</script> & \"Co\"").unwrap();
+    }
+    store.upsert_batch(&all).unwrap();
+    let html = report::build(&store, end()).unwrap().html();
+    assert!(!html.contains("<script>alert"), "{html}");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Co&quot;"));
+}
+
+#[test]
+fn saving_writes_both_files_and_slack_gets_the_summary() {
+    let (_dir, store) = sample_store(1500);
+    let report = report::build(&store, end()).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let (html, md) = save(&report, &out.path().join("reports")).unwrap();
+    assert!(html.ends_with("redline-report-2026-11-20.html"));
+    assert!(std::fs::read_to_string(&md)
+        .unwrap()
+        .starts_with("# Redline weekly report"));
+
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let url = format!(
+        "http://{}/services/T000/B000/XXXX",
+        server.server_addr().to_ip().unwrap()
+    );
+    let listener = std::thread::spawn(move || {
+        let mut request = server.recv().unwrap();
+        let mut body = String::new();
+        request.as_reader().read_to_string(&mut body).unwrap();
+        let seen = (request.method().to_string(), request.url().to_owned(), body);
+        request
+            .respond(tiny_http::Response::from_string("ok"))
+            .unwrap();
+        // A second post is refused, as Slack does for a revoked webhook.
+        let request = server.recv().unwrap();
+        request
+            .respond(tiny_http::Response::from_string("no_service").with_status_code(404))
+            .unwrap();
+        seen
+    });
+    post_to_slack(&report, &url).unwrap();
+    let err = post_to_slack(&report, &url).unwrap_err();
+    assert!(
+        err.to_string().contains("404") && err.to_string().contains("no_service"),
+        "{err}"
+    );
+    let (method, path, body) = listener.join().unwrap();
+    assert_eq!(
+        (method.as_str(), path.as_str()),
+        ("POST", "/services/T000/B000/XXXX")
+    );
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let text = json["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("*Redline weekly report* (2026-11-13 to 2026-11-20)"),
+        "{text}"
+    );
+    assert!(text.contains("The Auditor"));
+    assert!(matches!(
+        post_to_slack(&report, "hooks.slack.com/x"),
+        Err(DeliveryError::BadUrl(_))
+    ));
+}
+
+#[test]
+fn a_report_is_due_weekly_and_catches_up() {
+    let now = end();
+    assert!(report_due(None, now));
+    assert!(!report_due(Some(now - Duration::days(6)), now));
+    assert!(report_due(Some(now - Duration::days(7)), now));
+    assert!(report_due(Some(now - Duration::days(30)), now));
+}
