@@ -2,8 +2,8 @@
 //! function and prints its result, as text for people or `--json` for scripts.
 //!
 //! Exit codes: 0 success; 1 an error (nothing half-written); 2 a usage error; 3 an import that
-//! skipped bad lines (the good ones were imported); 4 `alerts` found an unacknowledged alert;
-//! 5 `validate` found the dataset unfit for training.
+//! skipped bad lines (the good ones were imported); 4 `alerts` or `watch` found something that
+//! needs attention; 5 `validate` found the dataset unfit for training.
 
 mod experiments;
 mod notion;
@@ -53,6 +53,23 @@ enum Command {
         /// Add (offline) variant N as a new prompt version of the agent.
         #[arg(long, value_name = "N")]
         accept: Option<usize>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The weekly report (agent trends, detected issues, experiments, suggestions, editing
+    /// time) as HTML and Markdown in DIR; --slack also posts its summary.
+    Report {
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Post the summary to the Slack incoming webhook in REDLINE_SLACK_WEBHOOK.
+        #[arg(long)]
+        slack: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run every check once (drops, low bars, emerging patterns, rising rejections): exit 4
+    /// when something needs attention (unacknowledged), 0 when not — for cron.
+    Watch {
         #[arg(long)]
         json: bool,
     },
@@ -391,6 +408,62 @@ fn run(cli: Cli) -> Result<ExitCode> {
             json,
         } => experiments::variants_run(open_store(cli.db)?, &agent, last, llm, accept, json),
         Command::Llm(command) => experiments::llm_run(open_store(cli.db)?, command),
+        Command::Report { out, slack, json } => {
+            let store = open_store(cli.db)?;
+            let report = redline_core::learning::report::build(&store, chrono::Utc::now())?;
+            let (html, md) = redline_core::learning::save(&report, &out)
+                .with_context(|| format!("cannot write the report into {}", out.display()))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("wrote {} and {}", html.display(), md.display());
+                for a in &report.actions {
+                    println!("- {a}");
+                }
+            }
+            if slack {
+                let url = std::env::var(redline_core::learning::SLACK_ENV).with_context(|| {
+                    format!(
+                        "set {} to the Slack incoming-webhook URL",
+                        redline_core::learning::SLACK_ENV
+                    )
+                })?;
+                redline_core::learning::post_to_slack(&report, &url)?;
+                eprintln!("posted to Slack");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Watch { json } => {
+            let store = open_store(cli.db)?;
+            let now = chrono::Utc::now();
+            analytics::watch(&store, now)?;
+            let open: Vec<String> = analytics::alert_records(&store)?
+                .into_iter()
+                .filter(|r| r.is_open())
+                .map(|r| r.agent)
+                .collect();
+            let findings: Vec<_> = redline_core::learning::auto_detect_regression(&store, now)?
+                .into_iter()
+                .filter(|f| {
+                    // Drops and low bars follow the stored alerts, so acknowledged ones stay quiet.
+                    !matches!(f.kind, "drop" | "below_bar") || open.contains(&f.agent)
+                })
+                .collect();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&findings)?);
+            } else if findings.is_empty() {
+                println!("nothing needs attention");
+            } else {
+                for f in &findings {
+                    println!("{}: {}", f.kind.replace('_', " "), f.message);
+                }
+            }
+            Ok(if findings.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(4)
+            })
+        }
         Command::Evaluate {
             agent,
             candidate,

@@ -766,3 +766,68 @@ fn the_llm_needs_a_configuration_and_consent_before_anything_is_sent() {
         .success()
         .stdout(predicate::str::contains("llm_consent_given"));
 }
+
+#[test]
+fn watch_flags_the_planted_issues_and_report_writes_html_and_markdown() {
+    let (dir, db) = setup();
+    // Sample data ending today: the planted regression and emerging pattern are current.
+    redline(&db)
+        .args(["sample", "-n", "4000"])
+        .assert()
+        .success();
+    let out = redline(&db).args(["watch", "--json"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let findings: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kinds: Vec<(String, String)> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["kind"].as_str().unwrap().to_owned(),
+                f["agent"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        kinds.contains(&("drop".into(), "The Auditor".into())),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("emerging_pattern".into(), "The Operator".into())),
+        "{kinds:?}"
+    );
+    let reports = dir.path().join("reports");
+    redline(&db)
+        .arg("report")
+        .arg("--out")
+        .arg(&reports)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("source internal wiki"));
+    let names: Vec<String> = std::fs::read_dir(&reports)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.iter().any(|n| n.ends_with(".html")) && names.iter().any(|n| n.ends_with(".md")));
+    redline(&db)
+        .args(["report", "--slack", "--out"])
+        .arg(&reports)
+        .env_remove("REDLINE_SLACK_WEBHOOK")
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("REDLINE_SLACK_WEBHOOK"));
+    // An empty store needs no attention.
+    let (_d2, empty) = setup();
+    redline(&empty)
+        .arg("watch")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("nothing needs attention"));
+}
