@@ -105,3 +105,130 @@ pub fn report_due(last: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+/// Where and when weekly reports go (a setting).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ReportSettings {
+    /// The folder reports are saved in.
+    pub folder: Option<PathBuf>,
+    /// Make one every week while the app runs (catching up after the laptop was off).
+    #[serde(default)]
+    pub weekly: bool,
+    /// Also post the summary to the Slack webhook kept in the keychain.
+    #[serde(default)]
+    pub slack: bool,
+    /// When the last report was made.
+    #[serde(default)]
+    pub last: Option<DateTime<Utc>>,
+}
+
+const REPORT_SETTING: &str = "report";
+const LAST_VISIT_SETTING: &str = "last_visit";
+
+pub fn report_settings(
+    store: &crate::store::Store,
+) -> Result<ReportSettings, crate::store::StoreError> {
+    Ok(store
+        .setting(REPORT_SETTING)?
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default())
+}
+
+pub fn set_report_settings(
+    store: &crate::store::Store,
+    s: &ReportSettings,
+) -> Result<(), crate::store::StoreError> {
+    store.set_setting(
+        REPORT_SETTING,
+        &serde_json::to_vec(s).expect("settings serialise"),
+    )
+}
+
+/// A running experiment and when it will have its planned sample.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct RunningExperiment {
+    pub id: String,
+    pub agent: String,
+    pub n_a: usize,
+    pub n_b: usize,
+    pub planned: (u64, u64),
+    /// Days until both arms reach the plan at the rate seen so far (`None` before any data).
+    pub eta_days: Option<f64>,
+    pub verdict: String,
+}
+
+/// What the Home view shows first.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Overview {
+    /// The previous visit, if any.
+    pub since: Option<DateTime<Utc>>,
+    /// Settlements dated after the previous visit.
+    pub new_settlements: u64,
+    pub findings: Vec<Finding>,
+    pub suggestions: Vec<Suggestion>,
+    pub running: Vec<RunningExperiment>,
+    pub report: ReportSettings,
+}
+
+/// The Home view's figures as of `now`; records `now` as the last visit.
+pub fn overview(
+    store: &crate::store::Store,
+    now: DateTime<Utc>,
+) -> Result<Overview, crate::store::StoreError> {
+    let since: Option<DateTime<Utc>> = store
+        .setting(LAST_VISIT_SETTING)?
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    let new_settlements = match since {
+        Some(from) => {
+            store
+                .list(
+                    &crate::store::Filter {
+                        from: Some(from),
+                        ..Default::default()
+                    },
+                    0,
+                    1,
+                )?
+                .total
+        }
+        None => 0,
+    };
+    let findings = auto_detect_regression(store, now)?;
+    let suggestions = suggest_experiments(store, now, &findings)?;
+    let mut running = Vec::new();
+    for e in crate::experiments::list(store)?
+        .into_iter()
+        .filter(|e| e.status == crate::experiments::Status::Running)
+    {
+        let r = crate::experiments::results(store, &e)?;
+        let days = (now - e.created).num_seconds() as f64 / 86_400.0;
+        let need = |planned: u64, n: usize, share: f64| {
+            let rate = (r.a.n + r.b.n) as f64 * share / days.max(1e-9);
+            (planned as f64 - n as f64).max(0.0) / rate.max(1e-9)
+        };
+        let eta_days = (r.a.n + r.b.n > 0 && days > 0.0).then(|| {
+            need(e.planned.0, r.a.n, 1.0 - e.split).max(need(e.planned.1, r.b.n, e.split))
+        });
+        running.push(RunningExperiment {
+            id: e.id.clone(),
+            agent: e.agent.clone(),
+            n_a: r.a.n,
+            n_b: r.b.n,
+            planned: e.planned,
+            eta_days,
+            verdict: r.verdict.reason,
+        });
+    }
+    store.set_setting(
+        LAST_VISIT_SETTING,
+        &serde_json::to_vec(&now).expect("a time serialises"),
+    )?;
+    Ok(Overview {
+        since,
+        new_settlements,
+        findings,
+        suggestions,
+        running,
+        report: report_settings(store)?,
+    })
+}

@@ -185,3 +185,72 @@ fn a_report_is_due_weekly_and_catches_up() {
     assert!(report_due(Some(now - Duration::days(7)), now));
     assert!(report_due(Some(now - Duration::days(30)), now));
 }
+
+#[test]
+fn the_overview_counts_new_settlements_since_the_last_visit_and_estimates_experiment_eta() {
+    let (_dir, store) = sample_store(1500);
+    let first = overview(&store, end() - Duration::days(3)).unwrap();
+    assert_eq!((first.since, first.new_settlements), (None, 0));
+    let second = overview(&store, end()).unwrap();
+    assert_eq!(second.since, Some(end() - Duration::days(3)));
+    let recent = store
+        .list(
+            &crate::store::Filter {
+                from: Some(end() - Duration::days(3)),
+                ..Default::default()
+            },
+            0,
+            1,
+        )
+        .unwrap()
+        .total;
+    assert!(recent > 0);
+    assert_eq!(second.new_settlements, recent);
+    assert!(!second.findings.is_empty() && !second.suggestions.is_empty());
+    // An experiment 2 days old with 20 settlements a day (10 per arm) and 99 planned per arm:
+    // 79 more per arm at 10 a day → 7.9 days.
+    let agent = "The Tester";
+    let base = crate::prompts::add(&store, agent, "You test.", "", "").unwrap();
+    crate::prompts::add(&store, agent, "You test. Be brief.", "", "").unwrap();
+    let start = end() - Duration::days(2);
+    let e = crate::experiments::create(
+        &store,
+        &crate::experiments::NewExperiment {
+            agent: agent.into(),
+            a: base.version,
+            b: base.version + 1,
+            mde: Some(0.1),
+            ..Default::default()
+        },
+        start,
+    )
+    .unwrap();
+    let mut batch = Vec::new();
+    for i in 0..40i64 {
+        let mut s = sample::generate(&SampleSpec {
+            count: 1,
+            seed: 900 + i as u64,
+            end: end(),
+            ..Default::default()
+        })
+        .remove(0);
+        s.id = crate::model::SettlementId::new(format!("exp-{i}")).unwrap();
+        s.agent = crate::model::AgentName::new(agent).unwrap();
+        s.created_at = start + Duration::minutes(72 * i + 1);
+        s.prompt_version = Some(crate::prompts::label(if i % 2 == 0 {
+            base.version
+        } else {
+            base.version + 1
+        }));
+        batch.push(s);
+    }
+    store.upsert_batch(&batch).unwrap();
+    let o = overview(&store, end()).unwrap();
+    let r = o.running.iter().find(|r| r.id == e.id).unwrap();
+    assert_eq!((r.n_a, r.n_b), (20, 20));
+    let expected = (e.planned.0 as f64 - 20.0) / 10.0;
+    assert!(
+        (r.eta_days.unwrap() - expected).abs() < 0.2,
+        "{r:?} vs {expected}"
+    );
+}
