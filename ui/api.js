@@ -78,6 +78,14 @@ export const api = {
   generateVariantsLlm: (agent, last, count) => call("generate_variants_llm", { agent, last, count }),
   /** Replay recent intents with the active prompt and `candidate` (a job); null if cancelled. */
   evaluateVariant: (agent, candidate, replay) => call("evaluate_variant", { agent, candidate, replay }),
+  homeOverview: () => call("home_overview"),
+  startSuggested: (agent, candidate, baseVersion, title) => call("start_suggested", { agent, candidate, baseVersion, title }),
+  /** Make a report in the saved folder, or one picked in a dialog; null if cancelled. */
+  generateReport: (choose) => call("generate_report", { choose }),
+  generateReportIn: (folder) => call("generate_report_in", { folder }),
+  reportStatus: () => call("report_status"),
+  setReportSchedule: (weekly, slack) => call("set_report_schedule", { weekly, slack }),
+  saveSlackWebhook: (url) => call("save_slack_webhook", { url }),
   listAlerts: () => call("list_alerts"),
   acknowledgeAlert: (key) => call("acknowledge_alert", { key }),
   getSettings: () => call("get_settings"),

@@ -3,6 +3,7 @@
 import { api } from "./api.js";
 import { h, mount, toast } from "./dom.js";
 import * as dashboard from "./views/dashboard.js";
+import * as home from "./views/home.js";
 import * as improvements from "./views/improvements.js";
 import * as agents from "./views/agents.js";
 import * as exporter from "./views/export.js";
@@ -12,6 +13,7 @@ import * as settings from "./views/settings.js";
 import * as welcome from "./views/welcome.js";
 
 const VIEWS = [
+  { id: "home", label: "Home", view: home },
   { id: "settlements", label: "Settlements", view: settlements },
   { id: "dashboard", label: "Dashboard", view: dashboard },
   { id: "agents", label: "Compare agents", view: agents },
@@ -83,7 +85,7 @@ function storeError(status) {
     ));
 }
 
-async function start(view = "settlements") {
+async function start(view = "home") {
   let status;
   try {
     status = await api.status();

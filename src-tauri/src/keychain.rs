@@ -8,6 +8,31 @@ use redline_core::secret::Sensitive;
 const SERVICE: &str = "dev.redline.app";
 const NOTION_USER: &str = "notion-token";
 const LLM_USER: &str = "llm-api-key";
+const SLACK_USER: &str = "slack-webhook";
+
+fn slack_entry() -> Result<keyring::Entry, AppError> {
+    keyring::Entry::new(SERVICE, SLACK_USER).map_err(unavailable)
+}
+
+pub fn save_slack_webhook(url: &str) -> Result<(), AppError> {
+    slack_entry()?.set_password(url).map_err(unavailable)
+}
+
+/// The saved Slack incoming-webhook URL (it is a secret: anyone with it can post).
+pub fn slack_webhook() -> Result<Option<Sensitive<String>>, AppError> {
+    match slack_entry()?.get_password() {
+        Ok(t) => Ok(Some(Sensitive::new(t))),
+        Err(keyring::Error::NoEntry) => Ok(None),
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
+pub fn remove_slack_webhook() -> Result<(), AppError> {
+    match slack_entry()?.delete_credential() {
+        Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+        Err(e) => Err(unavailable(e)),
+    }
+}
 
 fn entry() -> Result<keyring::Entry, AppError> {
     keyring::Entry::new(SERVICE, NOTION_USER).map_err(unavailable)

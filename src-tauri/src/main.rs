@@ -11,6 +11,7 @@ mod error;
 mod experiments;
 mod export;
 mod keychain;
+mod learning;
 mod notion;
 mod state;
 
@@ -37,6 +38,7 @@ fn main() {
         .manage(state)
         .setup(|app| {
             notion::start_auto_sync(app.handle().clone());
+            learning::schedule(app.handle());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -94,6 +96,13 @@ fn main() {
             experiments::llm_set_consent,
             experiments::generate_variants_llm,
             experiments::evaluate_variant,
+            learning::home_overview,
+            learning::start_suggested,
+            learning::generate_report,
+            learning::generate_report_in,
+            learning::report_status,
+            learning::set_report_schedule,
+            learning::save_slack_webhook,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Redline window could not start");

@@ -1,0 +1,228 @@
+//! The Home view and the weekly report: what changed, what needs attention, what to test next;
+//! reports made on demand and every week while the app runs (catching up after the laptop was
+//! off), saved in a folder the user picks and optionally posted to Slack (the webhook URL is
+//! kept in the OS keychain).
+
+use crate::error::AppError;
+use crate::state::AppState;
+use redline_core::experiments::{self, Experiment, NewExperiment};
+use redline_core::learning::{self, Overview, ReportSettings};
+use serde::Serialize;
+use std::path::PathBuf;
+use tauri::{AppHandle, Emitter, Manager, State};
+use tauri_plugin_dialog::DialogExt;
+use tauri_plugin_notification::NotificationExt;
+
+fn blocking_error(e: impl std::fmt::Display) -> AppError {
+    AppError::new("internal", e.to_string())
+}
+
+#[tauri::command]
+pub async fn home_overview(state: State<'_, AppState>) -> Result<Overview, AppError> {
+    let store = state.store()?;
+    let measuring = state.measuring.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        let _one = measuring.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(learning::overview(&store, chrono::Utc::now())?)
+    })
+    .await
+    .map_err(blocking_error)?
+}
+
+/// One click from a suggestion to a test: the candidate becomes a new prompt version (B) and
+/// an experiment starts against the version it builds on (A).
+#[tauri::command]
+pub async fn start_suggested(
+    state: State<'_, AppState>,
+    agent: String,
+    candidate: String,
+    base_version: u32,
+    title: String,
+) -> Result<Experiment, AppError> {
+    let store = state.store()?;
+    let note: String = title.chars().take(120).collect();
+    let b = redline_core::prompts::add(&store, &agent, &candidate, &note, "redline (suggested)")?;
+    Ok(experiments::create(
+        &store,
+        &NewExperiment {
+            agent,
+            a: base_version,
+            b: b.version,
+            note,
+            ..Default::default()
+        },
+        chrono::Utc::now(),
+    )?)
+}
+
+#[derive(Clone, Serialize)]
+pub struct ReportMade {
+    html: PathBuf,
+    markdown: PathBuf,
+    /// Why posting to Slack failed, if it was asked for and failed.
+    slack_error: Option<String>,
+    slack_posted: bool,
+}
+
+/// Build, save and (if set) post a report now; records the time and an audit entry.
+fn make_report(
+    store: &redline_core::store::Store,
+    folder: &std::path::Path,
+) -> Result<ReportMade, AppError> {
+    let now = chrono::Utc::now();
+    let report = learning::report::build(store, now)?;
+    let (html, markdown) = learning::save(&report, folder).map_err(|e| {
+        AppError::new(
+            "io",
+            format!("cannot write the report into {}: {e}", folder.display()),
+        )
+    })?;
+    let mut settings = learning::report_settings(store)?;
+    let (mut slack_posted, mut slack_error) = (false, None);
+    if settings.slack {
+        match crate::keychain::slack_webhook() {
+            Ok(Some(url)) => match learning::post_to_slack(&report, url.expose()) {
+                Ok(()) => slack_posted = true,
+                Err(e) => slack_error = Some(e.to_string()),
+            },
+            Ok(None) => slack_error = Some("no Slack webhook is saved".into()),
+            Err(e) => slack_error = Some(e.message),
+        }
+    }
+    settings.last = Some(now);
+    settings.folder = Some(folder.to_path_buf());
+    learning::set_report_settings(store, &settings)?;
+    redline_core::audit::record(
+        store,
+        "report",
+        format!("Weekly report saved in {}", folder.display()),
+        serde_json::json!({"html": html, "markdown": markdown, "slack": slack_posted}),
+    )?;
+    Ok(ReportMade {
+        html,
+        markdown,
+        slack_error,
+        slack_posted,
+    })
+}
+
+/// Make a report now, into the saved folder or (when `choose` or none is saved) one the user
+/// picks; `None` if they cancel the dialog.
+#[tauri::command]
+pub async fn generate_report(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    choose: bool,
+) -> Result<Option<ReportMade>, AppError> {
+    let store = state.store()?;
+    let saved = learning::report_settings(&store)?.folder;
+    let folder = match saved {
+        Some(f) if !choose => f,
+        _ => {
+            let Some(picked) = app
+                .dialog()
+                .file()
+                .set_title("Folder for weekly reports")
+                .blocking_pick_folder()
+                .and_then(|f| f.into_path().ok())
+            else {
+                return Ok(None);
+            };
+            picked
+        }
+    };
+    tauri::async_runtime::spawn_blocking(move || make_report(&store, &folder).map(Some))
+        .await
+        .map_err(blocking_error)?
+}
+
+/// Report to a folder typed by the user (keyboard use and tests; the dialog is the usual way).
+#[tauri::command]
+pub async fn generate_report_in(
+    state: State<'_, AppState>,
+    folder: PathBuf,
+) -> Result<ReportMade, AppError> {
+    let store = state.store()?;
+    tauri::async_runtime::spawn_blocking(move || make_report(&store, &folder))
+        .await
+        .map_err(blocking_error)?
+}
+
+#[derive(Serialize)]
+pub struct ReportStatus {
+    settings: ReportSettings,
+    slack_saved: bool,
+}
+
+#[tauri::command]
+pub async fn report_status(state: State<'_, AppState>) -> Result<ReportStatus, AppError> {
+    Ok(ReportStatus {
+        settings: learning::report_settings(&*state.store()?)?,
+        slack_saved: crate::keychain::slack_webhook().ok().flatten().is_some(),
+    })
+}
+
+#[tauri::command]
+pub async fn set_report_schedule(
+    state: State<'_, AppState>,
+    weekly: bool,
+    slack: bool,
+) -> Result<ReportStatus, AppError> {
+    let store = state.store()?;
+    let mut s = learning::report_settings(&store)?;
+    s.weekly = weekly;
+    s.slack = slack;
+    learning::set_report_settings(&store, &s)?;
+    report_status(state).await
+}
+
+/// Save (or with an empty URL, remove) the Slack webhook in the keychain.
+#[tauri::command]
+pub async fn save_slack_webhook(
+    state: State<'_, AppState>,
+    url: String,
+) -> Result<ReportStatus, AppError> {
+    let url = url.trim();
+    if url.is_empty() {
+        crate::keychain::remove_slack_webhook()?;
+    } else if !url.starts_with("https://") && !url.starts_with("http://") {
+        return Err(AppError::new(
+            "invalid",
+            "a Slack incoming-webhook URL starts with https://hooks.slack.com/",
+        ));
+    } else {
+        crate::keychain::save_slack_webhook(url)?;
+    }
+    report_status(state).await
+}
+
+/// Every 10 minutes while the app runs (and shortly after launch): make the weekly report
+/// when one is due, so a laptop that was off catches up on its next start.
+pub fn schedule(app: &AppHandle) {
+    let app = app.clone();
+    std::thread::spawn(move || loop {
+        std::thread::sleep(std::time::Duration::from_secs(30));
+        let state: State<'_, AppState> = app.state();
+        if let Ok(store) = state.store() {
+            if let Ok(s) = learning::report_settings(&store) {
+                if let (true, Some(folder)) = (s.weekly, &s.folder) {
+                    if learning::report_due(s.last, chrono::Utc::now()) {
+                        match make_report(&store, folder) {
+                            Ok(made) => {
+                                let _ = app
+                                    .notification()
+                                    .builder()
+                                    .title("Redline: your weekly report is ready")
+                                    .body(made.html.display().to_string())
+                                    .show();
+                                let _ = app.emit("report-made", made);
+                            }
+                            Err(e) => eprintln!("redline: the weekly report failed: {}", e.message),
+                        }
+                    }
+                }
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_secs(570));
+    });
+}

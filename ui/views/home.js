@@ -1,0 +1,101 @@
+// Home: what changed since the last visit, what needs attention, what to test next (one click
+// from a suggestion to an A/B test), the running experiments and when they will have enough
+// data, and the weekly report.
+
+import { api } from "../api.js";
+import { h, mount, fmtInt, fmtDateTime, toast } from "../dom.js";
+
+const KIND = {
+  drop: "Drop",
+  below_bar: "Below the bar",
+  emerging_pattern: "New pattern",
+  rejections_rising: "More rewrites",
+};
+
+function eta(r) {
+  if (r.eta_days === null) return "no settlements yet";
+  if (r.eta_days < 0.05) return "planned sample reached";
+  if (r.eta_days < 1.5) return "about a day to the planned sample";
+  return `about ${Math.round(r.eta_days)} days to the planned sample`;
+}
+
+function reportPanel(ctx, status) {
+  const s = status.settings;
+  const error = h("p", { id: "report-error", class: "error", role: "alert", hidden: true });
+  const fail = (err) => { error.hidden = false; error.textContent = err.message || String(err); };
+  const done = (made) => {
+    if (!made) return;
+    toast(`Report saved: ${made.html}`);
+    if (made.slack_error) fail(new Error(`Saved, but not posted to Slack: ${made.slack_error}`));
+    ctx.refresh("home");
+  };
+  const folder = h("input", { id: "report-folder", type: "text", placeholder: "/path/to/a/folder", value: s.folder || "", "aria-label": "Report folder" });
+  const weekly = h("input", { id: "report-weekly", type: "checkbox", checked: s.weekly, disabled: !s.folder });
+  const slack = h("input", { id: "report-slack", type: "checkbox", checked: s.slack, disabled: !status.slack_saved });
+  const saveSchedule = async () => {
+    try { await api.setReportSchedule(weekly.checked, slack.checked); toast("Report schedule saved"); } catch (err) { fail(err); }
+  };
+  weekly.addEventListener("change", saveSchedule);
+  slack.addEventListener("change", saveSchedule);
+  const webhook = h("input", { id: "slack-webhook", type: "password", autocomplete: "off", placeholder: status.slack_saved ? "saved in the keychain (type a new one to replace)" : "https://hooks.slack.com/services/…", "aria-label": "Slack webhook URL" });
+  return h("section", { class: "panel", id: "report-panel", "aria-labelledby": "report-title" },
+    h("h2", { id: "report-title" }, "Weekly report"),
+    h("p", { class: "muted", id: "report-last" }, s.last ? `Last report ${fmtDateTime(s.last)} in ${s.folder}.` : "No report yet. A report has agent trends, detected issues, experiments, suggestions and editing time, as HTML (with charts) and Markdown."),
+    h("div", { class: "hbox wrap" },
+      h("button", { type: "button", id: "report-now", onClick: async () => { try { done(await api.generateReport(false)); } catch (err) { fail(err); } } }, s.folder ? "Make a report now" : "Choose a folder and make a report"),
+      h("button", { type: "button", class: "secondary", onClick: async () => { try { done(await api.generateReport(true)); } catch (err) { fail(err); } } }, "Choose another folder…")),
+    h("div", { class: "hbox" }, folder,
+      h("button", { type: "button", class: "secondary", id: "report-here", onClick: async () => { try { done(await api.generateReportIn(folder.value)); } catch (err) { fail(err); } } }, "Make it in this folder")),
+    h("label", { class: "hbox" }, weekly, "Make one every week while Redline runs (a missed week is made at the next start)"),
+    h("div", { class: "hbox" }, webhook, h("button", { type: "button", class: "secondary", id: "slack-save", onClick: async () => {
+      try { await api.saveSlackWebhook(webhook.value); toast(webhook.value ? "Slack webhook saved in the keychain" : "Slack webhook removed"); ctx.refresh("home"); } catch (err) { fail(err); }
+    } }, "Save webhook")),
+    h("label", { class: "hbox" }, slack, status.slack_saved ? "Also post the summary to Slack" : "Save a Slack webhook to post the summary there"),
+    error);
+}
+
+export async function render(root, ctx) {
+  const [o, status] = await Promise.all([api.homeOverview(), api.reportStatus()]);
+  const changed = o.since
+    ? `${fmtInt(o.new_settlements)} new settlement${o.new_settlements === 1 ? "" : "s"} since your last visit (${fmtDateTime(o.since)}).`
+    : "Welcome. From now on this line says what changed since your last visit.";
+  const findings = o.findings.length
+    ? h("ul", { class: "findings", id: "home-findings" }, o.findings.map((f) => h("li", { dataset: { kind: f.kind } }, h("span", { class: ["chip", f.kind === "emerging_pattern" ? "" : "err"] }, KIND[f.kind] || f.kind), " ", f.message)))
+    : h("p", { class: "muted", id: "home-findings-none" }, "Nothing needs attention: no drop, low agent, new failure pattern or rise in rewrites.");
+  const suggestions = o.suggestions.length
+    ? o.suggestions.map((sg, i) => {
+      const error = h("p", { class: "error", role: "alert", hidden: true });
+      return h("article", { class: "panel suggestion", id: `suggestion-${i}`, dataset: { agent: sg.agent } },
+        h("p", {}, sg.title),
+        h("details", {}, h("summary", {}, "Evidence"), h("ul", {}, sg.evidence.map((e) => h("li", {}, e))), sg.examples.length ? h("p", { class: "muted" }, `e.g. ${sg.examples.join(", ")}`) : null),
+        sg.candidate !== null && sg.base_version !== null
+          ? h("button", { type: "button", class: "suggestion-start", onClick: async (ev) => {
+            ev.currentTarget.disabled = true;
+            try {
+              const e = await api.startSuggested(sg.agent, sg.candidate, sg.base_version, sg.title);
+              toast(`Started ${e.id}: v${e.a.prompt_version} against v${e.b.prompt_version}`);
+              ctx.refresh("home");
+            } catch (err) { error.hidden = false; error.textContent = err.message; ev.currentTarget.disabled = false; }
+          } }, `Start an A/B test (v${sg.base_version} against v${sg.base_version} + this rule)`)
+          : h("p", { class: "note" }, `${sg.agent} has no prompt in the registry yet: add it in Experiments (or take the prompts from the settlements), then test this rule.`),
+        error);
+    })
+    : h("p", { class: "muted" }, "No suggestion: no agent shows a gap or an issue the data can pin down.");
+  const running = o.running.length
+    ? h("table", { class: "data", id: "home-running" },
+      h("thead", {}, h("tr", {}, ["Experiment", "Agent", "A", "B", "When"].map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, o.running.map((r) => h("tr", {},
+        h("th", { scope: "row" }, r.id), h("td", {}, r.agent),
+        h("td", { class: "num" }, `${fmtInt(r.n_a)} of ${fmtInt(r.planned[0])}`),
+        h("td", { class: "num" }, `${fmtInt(r.n_b)} of ${fmtInt(r.planned[1])}`),
+        h("td", {}, eta(r))))))
+    : h("p", { class: "muted" }, "No experiment is running.");
+  mount(root,
+    h("header", { class: "view-head" }, h("h1", {}, "Home")),
+    h("p", { id: "home-changed" }, changed),
+    h("section", { class: "panel", "aria-labelledby": "attention-title" }, h("h2", { id: "attention-title" }, "Needs attention"), findings),
+    h("section", { class: "panel", "aria-labelledby": "suggest-title" }, h("h2", { id: "suggest-title" }, "Suggested experiments"), suggestions),
+    h("section", { class: "panel", "aria-labelledby": "running-title" }, h("h2", { id: "running-title" }, "Running experiments"), running),
+    reportPanel(ctx, status));
+  ctx.onKey(() => {});
+}
