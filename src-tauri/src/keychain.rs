@@ -1,6 +1,6 @@
-//! The Notion token and the LLM API key in the OS keychain (Secret Service on Linux, Keychain on macOS, Credential
-//! Manager on Windows), never in a file, a log or the store. The UI only learns whether a token
-//! is saved and its last four characters.
+//! The Notion token, the LLM API key and the Slack webhook URL in the OS keychain (Secret
+//! Service on Linux, Keychain on macOS, Credential Manager on Windows), never in a file, a log or
+//! the store. The UI only learns whether a secret is saved and its last four characters.
 
 use crate::error::AppError;
 use redline_core::secret::Sensitive;
@@ -10,58 +10,6 @@ const NOTION_USER: &str = "notion-token";
 const LLM_USER: &str = "llm-api-key";
 const SLACK_USER: &str = "slack-webhook";
 
-fn slack_entry() -> Result<keyring::Entry, AppError> {
-    keyring::Entry::new(SERVICE, SLACK_USER).map_err(unavailable)
-}
-
-pub fn save_slack_webhook(url: &str) -> Result<(), AppError> {
-    slack_entry()?.set_password(url).map_err(unavailable)
-}
-
-/// The saved Slack incoming-webhook URL (it is a secret: anyone with it can post).
-pub fn slack_webhook() -> Result<Option<Sensitive<String>>, AppError> {
-    match slack_entry()?.get_password() {
-        Ok(t) => Ok(Some(Sensitive::new(t))),
-        Err(keyring::Error::NoEntry) => Ok(None),
-        Err(e) => Err(unavailable(e)),
-    }
-}
-
-pub fn remove_slack_webhook() -> Result<(), AppError> {
-    match slack_entry()?.delete_credential() {
-        Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-        Err(e) => Err(unavailable(e)),
-    }
-}
-
-fn entry() -> Result<keyring::Entry, AppError> {
-    keyring::Entry::new(SERVICE, NOTION_USER).map_err(unavailable)
-}
-
-fn llm_entry() -> Result<keyring::Entry, AppError> {
-    keyring::Entry::new(SERVICE, LLM_USER).map_err(unavailable)
-}
-
-pub fn save_llm_key(key: &str) -> Result<(), AppError> {
-    llm_entry()?.set_password(key).map_err(unavailable)
-}
-
-/// The saved LLM API key, if any.
-pub fn llm_key() -> Result<Option<Sensitive<String>>, AppError> {
-    match llm_entry()?.get_password() {
-        Ok(t) => Ok(Some(Sensitive::new(t))),
-        Err(keyring::Error::NoEntry) => Ok(None),
-        Err(e) => Err(unavailable(e)),
-    }
-}
-
-pub fn remove_llm_key() -> Result<(), AppError> {
-    match llm_entry()?.delete_credential() {
-        Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-        Err(e) => Err(unavailable(e)),
-    }
-}
-
 fn unavailable(e: keyring::Error) -> AppError {
     AppError::new(
         "keychain",
@@ -69,24 +17,67 @@ fn unavailable(e: keyring::Error) -> AppError {
     )
 }
 
-pub fn save_notion_token(token: &str) -> Result<(), AppError> {
-    entry()?.set_password(token).map_err(unavailable)
+fn entry(user: &str) -> Result<keyring::Entry, AppError> {
+    keyring::Entry::new(SERVICE, user).map_err(unavailable)
 }
 
-/// The saved token, if any.
-pub fn notion_token() -> Result<Option<Sensitive<String>>, AppError> {
-    match entry()?.get_password() {
+fn save(user: &str, secret: &str) -> Result<(), AppError> {
+    entry(user)?.set_password(secret).map_err(unavailable)
+}
+
+fn load(user: &str) -> Result<Option<Sensitive<String>>, AppError> {
+    match entry(user)?.get_password() {
         Ok(t) => Ok(Some(Sensitive::new(t))),
         Err(keyring::Error::NoEntry) => Ok(None),
         Err(e) => Err(unavailable(e)),
     }
 }
 
-pub fn remove_notion_token() -> Result<(), AppError> {
-    match entry()?.delete_credential() {
+/// Remove a secret; removing one that is not there is fine.
+fn remove(user: &str) -> Result<(), AppError> {
+    match entry(user)?.delete_credential() {
         Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
         Err(e) => Err(unavailable(e)),
     }
+}
+
+pub fn save_notion_token(token: &str) -> Result<(), AppError> {
+    save(NOTION_USER, token)
+}
+
+/// The saved token, if any.
+pub fn notion_token() -> Result<Option<Sensitive<String>>, AppError> {
+    load(NOTION_USER)
+}
+
+pub fn remove_notion_token() -> Result<(), AppError> {
+    remove(NOTION_USER)
+}
+
+pub fn save_llm_key(key: &str) -> Result<(), AppError> {
+    save(LLM_USER, key)
+}
+
+/// The saved LLM API key, if any.
+pub fn llm_key() -> Result<Option<Sensitive<String>>, AppError> {
+    load(LLM_USER)
+}
+
+pub fn remove_llm_key() -> Result<(), AppError> {
+    remove(LLM_USER)
+}
+
+pub fn save_slack_webhook(url: &str) -> Result<(), AppError> {
+    save(SLACK_USER, url)
+}
+
+/// The saved Slack incoming-webhook URL (a secret: anyone with it can post).
+pub fn slack_webhook() -> Result<Option<Sensitive<String>>, AppError> {
+    load(SLACK_USER)
+}
+
+pub fn remove_slack_webhook() -> Result<(), AppError> {
+    remove(SLACK_USER)
 }
 
 #[cfg(test)]

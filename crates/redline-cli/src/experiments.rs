@@ -691,13 +691,11 @@ pub fn experiment_run(store: Store, command: ExperimentCommand) -> Result<ExitCo
             database,
             api_version,
         } => {
-            let version = if api_version == "2022-06-28" {
-                ApiVersion::V2022
-            } else {
-                ApiVersion::V2025
-            };
             let saved = redline_core::notion::sync::SyncState::load(&store)?.base_url;
-            let client = crate::notion::client(version, saved.as_deref())?;
+            let client = crate::notion::client(
+                crate::notion::api_version_of(&api_version),
+                saved.as_deref(),
+            )?;
             let target = redline_core::notion::writeback::connect_target(
                 &client,
                 &database,

@@ -41,6 +41,15 @@ pub enum NotionCommand {
     },
 }
 
+/// The `--api-version` argument (clap allows only the two values).
+pub(crate) fn api_version_of(arg: &str) -> ApiVersion {
+    if arg == "2022-06-28" {
+        ApiVersion::V2022
+    } else {
+        ApiVersion::V2025
+    }
+}
+
 pub(crate) fn client(version: ApiVersion, saved_base_url: Option<&str>) -> Result<Client> {
     let token = std::env::var(TOKEN_ENV)
         .ok()
@@ -79,13 +88,8 @@ pub fn run(store: Store, command: NotionCommand) -> Result<ExitCode> {
             map,
             api_version,
         } => {
-            let version = if api_version == "2022-06-28" {
-                ApiVersion::V2022
-            } else {
-                ApiVersion::V2025
-            };
             let saved = SyncState::load(&store)?.base_url;
-            let client = client(version, saved.as_deref())?;
+            let client = client(api_version_of(&api_version), saved.as_deref())?;
             let mut conn = sync::connect(&client, &database, &Cancel::new())?;
             for pair in &map {
                 let (field, property) = pair

@@ -293,6 +293,16 @@ impl Client {
             }
             _ => {}
         }
+        // A transport or read error that is a timeout, as its own error.
+        let timeout = |detail: &str| {
+            let d = detail.to_lowercase();
+            (d.contains("timed out") || d.contains("timeout")).then(|| LlmError::Timeout {
+                provider,
+                secs: c.timeout_secs,
+                base_url: c.base_url.clone(),
+                detail: detail.to_owned(),
+            })
+        };
         let answer = match request.send_json(body) {
             Ok(r) => r,
             Err(ureq::Error::Status(status, r)) => {
@@ -313,33 +323,17 @@ impl Client {
             }
             Err(ureq::Error::Transport(t)) => {
                 let detail = t.to_string();
-                let timed_out = detail.to_lowercase().contains("timed out")
-                    || detail.to_lowercase().contains("timeout");
-                return Err(if timed_out {
-                    LlmError::Timeout {
-                        provider,
-                        secs: c.timeout_secs,
-                        base_url: c.base_url.clone(),
-                        detail,
-                    }
-                } else {
-                    LlmError::Unreachable {
-                        provider,
-                        base_url: c.base_url.clone(),
-                        detail,
-                    }
-                });
+                return Err(timeout(&detail).unwrap_or(LlmError::Unreachable {
+                    provider,
+                    base_url: c.base_url.clone(),
+                    detail,
+                }));
             }
         };
         let v: Value = answer.into_json().map_err(|e| {
             let detail = e.to_string();
-            if detail.to_lowercase().contains("timed out") {
-                LlmError::Timeout {
-                    provider,
-                    secs: c.timeout_secs,
-                    base_url: c.base_url.clone(),
-                    detail,
-                }
+            if let Some(t) = timeout(&detail) {
+                t
             } else {
                 LlmError::Rejected {
                     provider,

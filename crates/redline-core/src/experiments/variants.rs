@@ -207,7 +207,8 @@ fn parts(p: &AgentPatterns) -> Vec<Part> {
     out
 }
 
-fn compose(current: &str, rules: &[String]) -> String {
+/// `current` with a block of rules added.
+pub(crate) fn compose(current: &str, rules: &[String]) -> String {
     let mut prompt = current.trim_end().to_owned();
     if !prompt.is_empty() {
         prompt.push_str("\n\n");

@@ -45,14 +45,7 @@ pub struct Suggestion {
 }
 
 fn compose(current: Option<&prompts::PromptVersion>, rules: &[String]) -> Option<String> {
-    let current = current?;
-    let mut text = current.text.trim_end().to_owned();
-    text.push_str("\n\nStyle rules (learned from how reviewers edit your drafts):");
-    for r in rules {
-        text.push_str("\n- ");
-        text.push_str(r);
-    }
-    Some(text)
+    Some(variants::compose(&current?.text, rules))
 }
 
 fn mean(v: &[f64]) -> f64 {

@@ -61,26 +61,14 @@ fn sample_size_by_hand() {
     assert_eq!(sample_size(0.0, 0.2, 0.5, 0.05, 0.8), None);
 }
 
-/// A small deterministic generator for the simulations (SplitMix64).
-struct Rng(u64);
+/// The sample generator's SplitMix64, with an acceptance-like draw for the simulations.
+use crate::sample::Rng;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    /// An acceptance-like outcome: normal around `mean` with sd 0.2, clamped to [0, 1].
-    fn acceptance(&mut self, mean: f64) -> f64 {
-        let (u1, u2) = (self.unit().max(1e-12), self.unit());
-        let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
-        (mean + 0.2 * z).clamp(0.0, 1.0)
-    }
+/// An acceptance-like outcome: normal around `mean` with sd 0.2, clamped to [0, 1].
+fn acceptance(rng: &mut Rng, mean: f64) -> f64 {
+    let (u1, u2) = (rng.unit().max(1e-12), rng.unit());
+    let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+    (mean + 0.2 * z).clamp(0.0, 1.0)
 }
 
 /// Run `experiments` simulated experiments of up to `max_n` settlements each, looking after
@@ -98,7 +86,10 @@ fn simulate(
             let mut test = Sequential::new(split);
             for i in 1..=max_n {
                 let is_b = rng.unit() < split;
-                test.push(rng.acceptance(if is_b { mean_b } else { mean_a }), is_b);
+                test.push(
+                    acceptance(&mut rng, if is_b { mean_b } else { mean_a }),
+                    is_b,
+                );
                 if i % 10 == 0 && test.result().p_value <= 0.05 {
                     return Some(i);
                 }
@@ -130,7 +121,7 @@ fn peeking_at_a_fixed_horizon_welch_test_would_inflate_false_positives() {
         let (mut a, mut b) = (Vec::new(), Vec::new());
         for i in 1..=500 {
             let is_b = rng.unit() < 0.5;
-            let x = rng.acceptance(0.7);
+            let x = acceptance(&mut rng, 0.7);
             if is_b {
                 b.push(x)
             } else {
