@@ -5,7 +5,7 @@
 BUILD_PACKAGES=(libwebkit2gtk-4.1-dev libdbus-1-dev build-essential pkg-config)
 # System packages for the tests: a virtual display, WebKit's WebDriver, and a session bus with
 # a Secret Service (gnome-keyring) for the real OS keychain.
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring age expect)
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring age expect python3-aiosmtpd)
 TAURI_DRIVER_VERSION=2.1.0
 
 say() { printf '\n==> %s\n' "$*" >&2; }

@@ -1,4 +1,5 @@
-//! The Notion token, the LLM API key and the Slack webhook URL in the OS keychain (Secret
+//! The Notion token, the LLM API key, the Slack webhook URL and the SMTP password in the OS
+//! keychain (Secret
 //! Service on Linux, Keychain on macOS, Credential Manager on Windows), never in a file, a log or
 //! the store. The UI only learns whether a secret is saved and its last four characters.
 
@@ -9,6 +10,7 @@ const SERVICE: &str = "dev.redline.app";
 const NOTION_USER: &str = "notion-token";
 const LLM_USER: &str = "llm-api-key";
 const SLACK_USER: &str = "slack-webhook";
+const SMTP_USER: &str = "smtp-password";
 
 fn unavailable(e: keyring::Error) -> AppError {
     AppError::new(
@@ -78,6 +80,15 @@ pub fn slack_webhook() -> Result<Option<Sensitive<String>>, AppError> {
 
 pub fn remove_slack_webhook() -> Result<(), AppError> {
     remove(SLACK_USER)
+}
+
+pub fn save_smtp_password(password: &str) -> Result<(), AppError> {
+    save(SMTP_USER, password)
+}
+
+/// The saved SMTP password, if any.
+pub fn smtp_password() -> Result<Option<Sensitive<String>>, AppError> {
+    load(SMTP_USER)
 }
 
 #[cfg(test)]

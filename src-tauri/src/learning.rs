@@ -62,6 +62,9 @@ pub struct ReportMade {
     /// Why posting to Slack failed, if it was asked for and failed.
     slack_error: Option<String>,
     slack_posted: bool,
+    /// Why e-mailing failed, if it was asked for and failed.
+    email_error: Option<String>,
+    emailed: bool,
 }
 
 /// Build, save and (if set) post a report now; records the time and an audit entry.
@@ -89,6 +92,23 @@ fn make_report(
             Err(e) => slack_error = Some(e.message),
         }
     }
+    let (mut emailed, mut email_error) = (false, None);
+    if settings.email {
+        match learning::email_settings(store)? {
+            Some(e) => {
+                let password = crate::keychain::smtp_password().ok().flatten();
+                match learning::send_email(
+                    &report,
+                    &e,
+                    password.as_ref().map(|p| p.expose().as_str()),
+                ) {
+                    Ok(()) => emailed = true,
+                    Err(err) => email_error = Some(err.to_string()),
+                }
+            }
+            None => email_error = Some("no e-mail settings are saved".into()),
+        }
+    }
     settings.last = Some(now);
     settings.folder = Some(folder.to_path_buf());
     learning::set_report_settings(store, &settings)?;
@@ -96,13 +116,15 @@ fn make_report(
         store,
         "report",
         format!("Weekly report saved in {}", folder.display()),
-        serde_json::json!({"html": html, "markdown": markdown, "slack": slack_posted}),
+        serde_json::json!({"html": html, "markdown": markdown, "slack": slack_posted, "email": emailed}),
     )?;
     Ok(ReportMade {
         html,
         markdown,
         slack_error,
         slack_posted,
+        email_error,
+        emailed,
     })
 }
 
@@ -152,14 +174,45 @@ pub async fn generate_report_in(
 pub struct ReportStatus {
     settings: ReportSettings,
     slack_saved: bool,
+    email: Option<learning::EmailSettings>,
+    smtp_password_saved: bool,
 }
 
 #[tauri::command]
 pub async fn report_status(state: State<'_, AppState>) -> Result<ReportStatus, AppError> {
+    let store = state.store()?;
     Ok(ReportStatus {
-        settings: learning::report_settings(&*state.store()?)?,
+        settings: learning::report_settings(&store)?,
         slack_saved: crate::keychain::slack_webhook().ok().flatten().is_some(),
+        email: learning::email_settings(&store)?,
+        smtp_password_saved: crate::keychain::smtp_password().ok().flatten().is_some(),
     })
+}
+
+/// Save the editing-time and ROI figures the admin enters.
+#[tauri::command]
+pub async fn set_roi_settings(
+    state: State<'_, AppState>,
+    settings: learning::roi::RoiSettings,
+) -> Result<learning::roi::RoiSettings, AppError> {
+    learning::roi::set_settings(&*state.store()?, &settings)
+        .map_err(|m| AppError::new("invalid", m))?;
+    Ok(settings)
+}
+
+/// Save the SMTP settings (checked), and the password into the keychain when one is given.
+#[tauri::command]
+pub async fn save_email_settings(
+    state: State<'_, AppState>,
+    settings: learning::EmailSettings,
+    password: Option<String>,
+) -> Result<ReportStatus, AppError> {
+    learning::set_email_settings(&*state.store()?, &settings)
+        .map_err(|e| AppError::new("invalid", e.to_string()))?;
+    if let Some(p) = password.filter(|p| !p.is_empty()) {
+        crate::keychain::save_smtp_password(&p)?;
+    }
+    report_status(state).await
 }
 
 #[tauri::command]
@@ -167,11 +220,13 @@ pub async fn set_report_schedule(
     state: State<'_, AppState>,
     weekly: bool,
     slack: bool,
+    email: bool,
 ) -> Result<ReportStatus, AppError> {
     let store = state.store()?;
     let mut s = learning::report_settings(&store)?;
     s.weekly = weekly;
     s.slack = slack;
+    s.email = email;
     learning::set_report_settings(&store, &s)?;
     report_status(state).await
 }

@@ -103,6 +103,8 @@ fn main() {
             learning::report_status,
             learning::set_report_schedule,
             learning::save_slack_webhook,
+            learning::save_email_settings,
+            learning::set_roi_settings,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Redline window could not start");

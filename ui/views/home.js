@@ -19,6 +19,39 @@ function eta(r) {
   return `about ${Math.round(r.eta_days)} days to the planned sample`;
 }
 
+function roiPanel(ctx, r) {
+  const c = r.settings;
+  const field = (id, label, value, step) => h("label", {}, `${label} `, h("input", { id, type: "number", min: 0, step, value, class: "narrow" }));
+  const error = h("p", { class: "error", role: "alert", hidden: true });
+  const form = h("details", { id: "roi-settings" }, h("summary", {}, "Figures used"),
+    h("div", { class: "hbox wrap" },
+      field("roi-spw", "seconds per changed word", c.seconds_per_word, 0.5),
+      field("roi-rate", "value of an editing hour", c.hourly_rate, 1),
+      field("roi-ft", "fine-tuning spend", c.fine_tuning_cost, 1),
+      field("roi-api", "extra API spend a month", c.monthly_api_cost, 1),
+      field("roi-in", "price per 1M input tokens", c.price_input_per_mtok, 0.01),
+      field("roi-out", "price per 1M output tokens", c.price_output_per_mtok, 0.01),
+      h("button", { type: "button", class: "secondary", id: "roi-save", onClick: async () => {
+        const v = (id) => Number(document.getElementById(id).value);
+        try {
+          await api.setRoiSettings({ seconds_per_word: v("roi-spw"), hourly_rate: v("roi-rate"), fine_tuning_cost: v("roi-ft"), monthly_api_cost: v("roi-api"), price_input_per_mtok: v("roi-in"), price_output_per_mtok: v("roi-out") });
+          toast("Saved"); ctx.refresh("home");
+        } catch (err) { error.hidden = false; error.textContent = err.message; }
+      } }, "Save")), error);
+  const lines = [
+    `${r.hours_last_week.toFixed(1)} hours of editing in the last 7 days (${r.hours_last_week >= r.hours_week_before ? "+" : "−"}${Math.abs(r.hours_last_week - r.hours_week_before).toFixed(1)} against the week before), at ${c.seconds_per_word} s per changed word.`,
+    ...r.deployments.map((d) => `${d.experiment} (${d.agent}): ${d.before === null ? "–" : d.before.toFixed(0)} → ${d.after === null ? "–" : d.after.toFixed(0)} seconds of editing per settlement after deployment.`),
+    r.hours_saved_per_week > 0 ? `Deployed winners save about ${r.hours_saved_per_week.toFixed(1)} hours a week.` : null,
+    r.break_even_weeks !== null ? `The fine-tuning spend pays back in about ${Math.round(r.break_even_weeks)} weeks.` : null,
+    r.llm_calls ? `Redline's own LLM calls: ${fmtInt(r.llm_calls)} (${fmtInt(r.llm_input_tokens)} input, ${fmtInt(r.llm_output_tokens)} output tokens; ${r.llm_cost.toFixed(2)} at the prices entered).` : null,
+  ].filter(Boolean);
+  return h("section", { class: "panel", id: "roi-panel", "aria-labelledby": "roi-title" },
+    h("h2", { id: "roi-title" }, "Editing time and ROI"),
+    h("ul", { id: "roi-lines" }, lines.map((l) => h("li", {}, l))),
+    h("p", { class: "muted note" }, "Editing effort = words changed × seconds per changed word; definitions in docs/learning.md."),
+    form);
+}
+
 function reportPanel(ctx, status) {
   const s = status.settings;
   const error = h("p", { id: "report-error", class: "error", role: "alert", hidden: true });
@@ -27,16 +60,34 @@ function reportPanel(ctx, status) {
     if (!made) return;
     toast(`Report saved: ${made.html}`);
     if (made.slack_error) fail(new Error(`Saved, but not posted to Slack: ${made.slack_error}`));
+    if (made.email_error) fail(new Error(`Saved, but not e-mailed: ${made.email_error}`));
     ctx.refresh("home");
   };
   const folder = h("input", { id: "report-folder", type: "text", placeholder: "/path/to/a/folder", value: s.folder || "", "aria-label": "Report folder" });
   const weekly = h("input", { id: "report-weekly", type: "checkbox", checked: s.weekly, disabled: !s.folder });
   const slack = h("input", { id: "report-slack", type: "checkbox", checked: s.slack, disabled: !status.slack_saved });
+  const email = h("input", { id: "report-email", type: "checkbox", checked: s.email, disabled: !status.email });
   const saveSchedule = async () => {
-    try { await api.setReportSchedule(weekly.checked, slack.checked); toast("Report schedule saved"); } catch (err) { fail(err); }
+    try { await api.setReportSchedule(weekly.checked, slack.checked, email.checked); toast("Report schedule saved"); } catch (err) { fail(err); }
   };
-  weekly.addEventListener("change", saveSchedule);
-  slack.addEventListener("change", saveSchedule);
+  [weekly, slack, email].forEach((el) => el.addEventListener("change", saveSchedule));
+  const e = status.email || { host: "", port: 587, security: "starttls", username: "", from: "", to: [] };
+  const host = h("input", { id: "smtp-host", type: "text", value: e.host, placeholder: "smtp.example.org", "aria-label": "SMTP server" });
+  const port = h("input", { id: "smtp-port", type: "number", min: 1, max: 65535, value: e.port, class: "narrow", "aria-label": "Port" });
+  const security = h("select", { id: "smtp-security", "aria-label": "Security" },
+    [["starttls", "STARTTLS (587)"], ["tls", "TLS (465)"], ["none", "None (local relay only)"]].map(([v, l]) => h("option", { value: v, selected: e.security === v }, l)));
+  const user = h("input", { id: "smtp-user", type: "text", value: e.username || "", placeholder: "login (optional)", "aria-label": "Login" });
+  const password = h("input", { id: "smtp-password", type: "password", autocomplete: "off", placeholder: status.smtp_password_saved ? "password saved in the keychain" : "password", "aria-label": "SMTP password" });
+  const from = h("input", { id: "smtp-from", type: "text", value: e.from, placeholder: "Redline <redline@example.org>", "aria-label": "From" });
+  const to = h("input", { id: "smtp-to", type: "text", value: e.to.join(", "), placeholder: "you@example.org, team@example.org", "aria-label": "To" });
+  const emailForm = h("details", { id: "email-settings" }, h("summary", {}, status.email ? `E-mail: to ${e.to.join(", ")} via ${e.host}` : "E-mail the report (SMTP settings)"),
+    h("div", { class: "hbox wrap" }, host, port, security, user, password),
+    h("div", { class: "hbox wrap" }, from, to, h("button", { type: "button", class: "secondary", id: "smtp-save", onClick: async () => {
+      try {
+        await api.saveEmailSettings({ host: host.value, port: Number(port.value), security: security.value, username: user.value || null, from: from.value, to: to.value.split(",").map((x) => x.trim()).filter(Boolean) }, password.value || null);
+        toast("E-mail settings saved"); ctx.refresh("home");
+      } catch (err) { fail(err); }
+    } }, "Save e-mail settings")));
   const webhook = h("input", { id: "slack-webhook", type: "password", autocomplete: "off", placeholder: status.slack_saved ? "saved in the keychain (type a new one to replace)" : "https://hooks.slack.com/services/…", "aria-label": "Slack webhook URL" });
   return h("section", { class: "panel", id: "report-panel", "aria-labelledby": "report-title" },
     h("h2", { id: "report-title" }, "Weekly report"),
@@ -51,6 +102,8 @@ function reportPanel(ctx, status) {
       try { await api.saveSlackWebhook(webhook.value); toast(webhook.value ? "Slack webhook saved in the keychain" : "Slack webhook removed"); ctx.refresh("home"); } catch (err) { fail(err); }
     } }, "Save webhook")),
     h("label", { class: "hbox" }, slack, status.slack_saved ? "Also post the summary to Slack" : "Save a Slack webhook to post the summary there"),
+    emailForm,
+    h("label", { class: "hbox" }, email, status.email ? "Also e-mail the report" : "Save the e-mail settings to e-mail the report"),
     error);
 }
 
@@ -96,6 +149,7 @@ export async function render(root, ctx) {
     h("section", { class: "panel", "aria-labelledby": "attention-title" }, h("h2", { id: "attention-title" }, "Needs attention"), findings),
     h("section", { class: "panel", "aria-labelledby": "suggest-title" }, h("h2", { id: "suggest-title" }, "Suggested experiments"), suggestions),
     h("section", { class: "panel", "aria-labelledby": "running-title" }, h("h2", { id: "running-title" }, "Running experiments"), running),
+    roiPanel(ctx, o.roi),
     reportPanel(ctx, status));
   ctx.onKey(() => {});
 }

@@ -36,6 +36,29 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum EmailAction {
+    /// Save the SMTP server and the addresses.
+    Set {
+        #[arg(long)]
+        host: String,
+        #[arg(long, default_value_t = 587)]
+        port: u16,
+        /// tls (usually port 465), starttls (587) or none (a local relay only).
+        #[arg(long, default_value = "starttls", value_parser = ["tls", "starttls", "none"])]
+        security: String,
+        #[arg(long)]
+        username: Option<String>,
+        #[arg(long)]
+        from: String,
+        /// A recipient; repeat for more.
+        #[arg(long, required = true)]
+        to: Vec<String>,
+    },
+    /// The saved settings.
+    Status,
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// The prompt registry: versions per agent, the active one, diffs.
     #[command(subcommand)]
@@ -64,8 +87,17 @@ enum Command {
         /// Post the summary to the Slack incoming webhook in REDLINE_SLACK_WEBHOOK.
         #[arg(long)]
         slack: bool,
+        /// E-mail it with the saved SMTP settings (`redline email set`); the password comes
+        /// from REDLINE_SMTP_PASSWORD.
+        #[arg(long)]
+        email: bool,
         #[arg(long)]
         json: bool,
+    },
+    /// The SMTP settings for e-mailing reports.
+    Email {
+        #[command(subcommand)]
+        action: EmailAction,
     },
     /// Run every check once (drops, low bars, emerging patterns, rising rejections): exit 4
     /// when something needs attention (unacknowledged), 0 when not — for cron.
@@ -408,7 +440,50 @@ fn run(cli: Cli) -> Result<ExitCode> {
             json,
         } => experiments::variants_run(open_store(cli.db)?, &agent, last, llm, accept, json),
         Command::Llm(command) => experiments::llm_run(open_store(cli.db)?, command),
-        Command::Report { out, slack, json } => {
+        Command::Email { action } => {
+            let store = open_store(cli.db)?;
+            match action {
+                EmailAction::Set {
+                    host,
+                    port,
+                    security,
+                    username,
+                    from,
+                    to,
+                } => {
+                    let security = match security.as_str() {
+                        "tls" => redline_core::learning::Security::Tls,
+                        "starttls" => redline_core::learning::Security::Starttls,
+                        _ => redline_core::learning::Security::None,
+                    };
+                    redline_core::learning::set_email_settings(
+                        &store,
+                        &redline_core::learning::EmailSettings {
+                            host,
+                            port,
+                            security,
+                            username,
+                            from,
+                            to,
+                        },
+                    )?;
+                    println!("saved");
+                }
+                EmailAction::Status => match redline_core::learning::email_settings(&store)? {
+                    Some(s) => println!("{}", serde_json::to_string_pretty(&s)?),
+                    None => {
+                        println!("no e-mail settings: `redline email set --host … --from … --to …`")
+                    }
+                },
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report {
+            out,
+            slack,
+            email,
+            json,
+        } => {
             let store = open_store(cli.db)?;
             let report = redline_core::learning::report::build(&store, chrono::Utc::now())?;
             let (html, md) = redline_core::learning::save(&report, &out)
@@ -430,6 +505,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 })?;
                 redline_core::learning::post_to_slack(&report, &url)?;
                 eprintln!("posted to Slack");
+            }
+            if email {
+                let settings = redline_core::learning::email_settings(&store)?
+                    .context("no e-mail settings: `redline email set --host … --from … --to …`")?;
+                let password = std::env::var(redline_core::learning::SMTP_PASSWORD_ENV).ok();
+                redline_core::learning::send_email(&report, &settings, password.as_deref())?;
+                eprintln!("e-mailed to {}", settings.to.join(", "));
             }
             Ok(ExitCode::SUCCESS)
         }

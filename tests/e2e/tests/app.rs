@@ -1031,5 +1031,76 @@ fn home_shows_what_needs_attention_starts_a_suggested_test_and_saves_a_report() 
     // Weekly reports can now be switched on.
     app.click("#report-weekly");
     app.wait_text("#toast", "saved", |t| t.contains("schedule saved"));
+    // E-mail: settings for a local SMTP server (aiosmtpd), then a report that is e-mailed.
+    let (mut smtp, port, maildir) = smtp_server();
+    app.click("#email-settings summary");
+    app.type_into("#smtp-host", "127.0.0.1");
+    app.execute("document.getElementById('smtp-port').value = ''", vec![]);
+    app.type_into("#smtp-port", &port.to_string());
+    app.execute(
+        "const s = document.getElementById('smtp-security'); s.value = 'none'; s.dispatchEvent(new Event('change'));",
+        vec![],
+    );
+    app.type_into("#smtp-from", "redline@example.org");
+    app.type_into("#smtp-to", "admin@example.org");
+    app.click("#smtp-save");
+    app.wait_text("#email-settings summary", "saved e-mail settings", |t| {
+        t.contains("admin@example.org")
+    });
+    app.click("#report-email");
+    app.wait_text("#toast", "saved", |t| t.contains("schedule saved"));
+    app.click("#report-now");
+    let started = std::time::Instant::now();
+    let new_mail = maildir.path().join("box/new");
+    while std::fs::read_dir(&new_mail).map_or(0, |d| d.count()) == 0 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "no e-mail arrived"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let mail = std::fs::read_dir(&new_mail)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let raw = std::fs::read_to_string(mail).unwrap();
+    assert!(raw.contains("Subject: Redline weekly report"), "{raw}");
+    let _ = smtp.kill();
     assert_eq!(app.console_errors(), Vec::<String>::new());
+}
+
+/// A real SMTP server (Python's aiosmtpd, Mailbox handler) on a free port.
+fn smtp_server() -> (std::process::Child, u16, tempfile::TempDir) {
+    let python = ["/usr/bin/python3", "python3"]
+        .into_iter()
+        .find(|p| {
+            std::process::Command::new(p)
+                .args(["-c", "import aiosmtpd"])
+                .status()
+                .is_ok_and(|s| s.success())
+        })
+        .expect("aiosmtpd is installed (scripts/test installs python3-aiosmtpd)");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let maildir = tempfile::tempdir().unwrap();
+    let child = std::process::Command::new(python)
+        .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+        .args(["-c", "aiosmtpd.handlers.Mailbox"])
+        .arg(maildir.path().join("box"))
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "aiosmtpd did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    (child, port, maildir)
 }

@@ -41,6 +41,134 @@ pub enum DeliveryError {
     Refused { status: u16, body: String },
     #[error("cannot reach Slack: {0}")]
     Unreachable(String),
+    #[error("the e-mail settings are incomplete: {0}")]
+    EmailSettings(String),
+    #[error("the e-mail could not be sent: {0}")]
+    Email(String),
+}
+
+/// The environment variable the CLI reads the SMTP password from (the app keeps it in the OS
+/// keychain).
+pub const SMTP_PASSWORD_ENV: &str = "REDLINE_SMTP_PASSWORD";
+
+/// How the SMTP connection is secured.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Security {
+    /// Implicit TLS (SMTPS), usually port 465.
+    Tls,
+    /// STARTTLS upgrade, usually port 587; the upgrade must succeed before anything is sent.
+    #[default]
+    Starttls,
+    /// No encryption: only for a relay on this machine or in tests.
+    None,
+}
+
+/// Where weekly reports are e-mailed (a setting; the password is not part of it).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EmailSettings {
+    pub host: String,
+    pub port: u16,
+    #[serde(default)]
+    pub security: Security,
+    /// The login, when the server needs one.
+    #[serde(default)]
+    pub username: Option<String>,
+    pub from: String,
+    pub to: Vec<String>,
+}
+
+const EMAIL_SETTING: &str = "email";
+
+pub fn email_settings(
+    store: &crate::store::Store,
+) -> Result<Option<EmailSettings>, crate::store::StoreError> {
+    Ok(store
+        .setting(EMAIL_SETTING)?
+        .and_then(|b| serde_json::from_slice(&b).ok()))
+}
+
+/// Check and save the e-mail settings.
+pub fn set_email_settings(
+    store: &crate::store::Store,
+    s: &EmailSettings,
+) -> Result<(), DeliveryError> {
+    email_message(s, "check", "check", "check")?;
+    if s.host.trim().is_empty() || s.port == 0 {
+        return Err(DeliveryError::EmailSettings(
+            "a server name and port are needed".into(),
+        ));
+    }
+    store
+        .set_setting(
+            EMAIL_SETTING,
+            &serde_json::to_vec(s).expect("settings serialise"),
+        )
+        .map_err(|e| DeliveryError::EmailSettings(e.to_string()))
+}
+
+fn email_message(
+    s: &EmailSettings,
+    subject: &str,
+    text: &str,
+    html: &str,
+) -> Result<lettre::Message, DeliveryError> {
+    let bad = |what: &str, value: &str| {
+        DeliveryError::EmailSettings(format!("'{value}' is not an e-mail address ({what})"))
+    };
+    let mut builder = lettre::Message::builder()
+        .from(s.from.trim().parse().map_err(|_| bad("from", &s.from))?)
+        .subject(subject);
+    if s.to.iter().all(|t| t.trim().is_empty()) {
+        return Err(DeliveryError::EmailSettings("no recipient".into()));
+    }
+    for to in s.to.iter().filter(|t| !t.trim().is_empty()) {
+        builder = builder.to(to.trim().parse().map_err(|_| bad("to", to))?);
+    }
+    builder
+        .multipart(lettre::message::MultiPart::alternative_plain_html(
+            text.to_owned(),
+            html.to_owned(),
+        ))
+        .map_err(|e| DeliveryError::EmailSettings(e.to_string()))
+}
+
+/// E-mail the report (Markdown as the plain part, the HTML page as the HTML part).
+pub fn send_email(
+    report: &WeeklyReport,
+    s: &EmailSettings,
+    password: Option<&str>,
+) -> Result<(), DeliveryError> {
+    use lettre::Transport;
+    let message = email_message(
+        s,
+        &format!("Redline weekly report {}", report.to.format("%Y-%m-%d")),
+        &report.markdown(),
+        &report.html(),
+    )?;
+    let host = s.host.trim();
+    let builder = match s.security {
+        Security::None => lettre::SmtpTransport::builder_dangerous(host),
+        Security::Starttls => lettre::SmtpTransport::starttls_relay(host)
+            .map_err(|e| DeliveryError::Email(e.to_string()))?,
+        Security::Tls => {
+            lettre::SmtpTransport::relay(host).map_err(|e| DeliveryError::Email(e.to_string()))?
+        }
+    };
+    let mut builder = builder
+        .port(s.port)
+        .timeout(Some(std::time::Duration::from_secs(30)));
+    if let Some(user) = s.username.as_deref().filter(|u| !u.trim().is_empty()) {
+        builder = builder.credentials(lettre::transport::smtp::authentication::Credentials::new(
+            user.trim().to_owned(),
+            password.unwrap_or_default().to_owned(),
+        ));
+    }
+    builder
+        .build()
+        .send(&message)
+        .map(|_| ())
+        .map_err(|e| DeliveryError::Email(format!("{e} (server {host}:{})", s.port)))
 }
 
 /// The Slack message: the report's headline figures and actions, in Slack's mrkdwn.
@@ -117,6 +245,9 @@ pub struct ReportSettings {
     /// Also post the summary to the Slack webhook kept in the keychain.
     #[serde(default)]
     pub slack: bool,
+    /// Also e-mail the report with the saved SMTP settings.
+    #[serde(default)]
+    pub email: bool,
     /// When the last report was made.
     #[serde(default)]
     pub last: Option<DateTime<Utc>>,
@@ -168,6 +299,8 @@ pub struct Overview {
     pub suggestions: Vec<Suggestion>,
     pub running: Vec<RunningExperiment>,
     pub report: ReportSettings,
+    /// Editing time and the ROI estimate.
+    pub roi: roi::Roi,
 }
 
 /// The Home view's figures as of `now`; records `now` as the last visit.
@@ -230,5 +363,6 @@ pub fn overview(
         suggestions,
         running,
         report: report_settings(store)?,
+        roi: roi::estimate(store, now)?,
     })
 }

@@ -254,3 +254,118 @@ fn the_overview_counts_new_settlements_since_the_last_visit_and_estimates_experi
         "{r:?} vs {expected}"
     );
 }
+
+#[test]
+fn roi_measures_editing_time_before_and_after_a_deployment_and_the_break_even() {
+    use crate::experiments::{self, NewExperiment};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.redb")).unwrap();
+    let agent = "The Tester";
+    crate::prompts::add(&store, agent, "Write.", "", "").unwrap();
+    crate::prompts::add(&store, agent, "Write briefly.", "", "").unwrap();
+    let deployed_at = end() - Duration::days(14);
+    let start = deployed_at - Duration::days(14);
+    // 4 settlements a day: before the deployment 10 words changed each, after 2.
+    let mut batch = Vec::new();
+    for i in 0..112i64 {
+        let at = start + Duration::hours(6 * i + 1);
+        let changed = if at <= deployed_at { 10 } else { 2 };
+        let ai = "word ".repeat(20);
+        let fin = format!("{}{}", "new ".repeat(changed), "word ".repeat(20 - changed));
+        let mut s = sample::generate(&SampleSpec {
+            count: 1,
+            end: end(),
+            ..Default::default()
+        })
+        .remove(0);
+        s.id = crate::model::SettlementId::new(format!("t-{i}")).unwrap();
+        s.agent = crate::model::AgentName::new(agent).unwrap();
+        s.ai_output = ai;
+        s.final_output = fin;
+        s.created_at = at;
+        s.prompt_version = Some(if i % 2 == 0 { "v1".into() } else { "v2".into() });
+        batch.push(s);
+    }
+    store.upsert_batch(&batch).unwrap();
+    let e = experiments::create(
+        &store,
+        &NewExperiment {
+            agent: agent.into(),
+            a: 1,
+            b: 2,
+            ..Default::default()
+        },
+        start - Duration::days(1),
+    )
+    .unwrap();
+    // Completed and deployed at `deployed_at`; this synthetic data carries no real verdict, so
+    // B is recorded as the winner by hand before deploying.
+    experiments::complete(&store, &e.id, deployed_at).unwrap();
+    let rec = experiments::get(&store, &e.id).unwrap();
+    assert_eq!(rec.status, experiments::Status::Completed);
+    let mut won = rec.clone();
+    won.winner = Some(experiments::Winner::VariantB);
+    store
+        .put_experiment_record(&won.id, &serde_json::to_vec(&won).unwrap(), &[])
+        .unwrap();
+    experiments::deploy(&store, &e.id, deployed_at).unwrap();
+    roi::set_settings(
+        &store,
+        &roi::RoiSettings {
+            seconds_per_word: 3.0,
+            hourly_rate: 60.0,
+            fine_tuning_cost: 100.0,
+            monthly_api_cost: 0.0,
+            price_input_per_mtok: 3.0,
+            price_output_per_mtok: 15.0,
+        },
+    )
+    .unwrap();
+    crate::llm::record_usage(
+        &store,
+        &crate::llm::Config {
+            provider: crate::llm::Provider::Anthropic,
+            base_url: "https://api.anthropic.com".into(),
+            model: "m".into(),
+            timeout_secs: 60,
+            max_tokens: 100,
+        },
+        "variants",
+        2,
+        1_000_000,
+        100_000,
+    )
+    .unwrap();
+    let r = roi::estimate(&store, end()).unwrap();
+    let d = &r.deployments[0];
+    // 10 words × 3 s = 30 s before, 2 × 3 = 6 s after.
+    assert_eq!((d.before, d.after), (Some(30.0), Some(6.0)));
+    assert!(d.p_value.unwrap() < 0.001);
+    // 24 s saved × 4 settlements a day × 7 days = 672 s = 0.187 h a week; at 60 an hour that
+    // is 11.2 a week, so 100 is paid back in 8.9 weeks.
+    assert!(
+        (r.hours_saved_per_week - 672.0 / 3600.0).abs() < 0.01,
+        "{}",
+        r.hours_saved_per_week
+    );
+    assert!((r.break_even_weeks.unwrap() - 100.0 / (672.0 / 3600.0 * 60.0)).abs() < 0.5);
+    // Last 7 days: 28 settlements × 6 s = 168 s.
+    assert!(
+        (r.hours_last_week - 168.0 / 3600.0).abs() < 1e-9,
+        "{}",
+        r.hours_last_week
+    );
+    assert_eq!(
+        (r.llm_calls, r.llm_input_tokens, r.llm_output_tokens),
+        (2, 1_000_000, 100_000)
+    );
+    assert!((r.llm_cost - (3.0 + 1.5)).abs() < 1e-9);
+    assert!(roi::set_settings(
+        &store,
+        &roi::RoiSettings {
+            seconds_per_word: 0.0,
+            ..Default::default()
+        }
+    )
+    .is_err());
+}
