@@ -19,7 +19,7 @@ function eta(r) {
   return `about ${Math.round(r.eta_days)} days to the planned sample`;
 }
 
-function roiPanel(ctx, r) {
+export function roiPanel(ctx, r, view = "home") {
   const c = r.settings;
   const field = (id, label, value, step) => h("label", {}, `${label} `, h("input", { id, type: "number", min: 0, step, value, class: "narrow" }));
   const error = h("p", { class: "error", role: "alert", hidden: true });
@@ -35,7 +35,7 @@ function roiPanel(ctx, r) {
         const v = (id) => Number(document.getElementById(id).value);
         try {
           await api.setRoiSettings({ seconds_per_word: v("roi-spw"), hourly_rate: v("roi-rate"), fine_tuning_cost: v("roi-ft"), monthly_api_cost: v("roi-api"), price_input_per_mtok: v("roi-in"), price_output_per_mtok: v("roi-out") });
-          toast("Saved"); ctx.refresh("home");
+          toast("Saved"); ctx.refresh(view);
         } catch (err) { error.hidden = false; error.textContent = err.message; }
       } }, "Save")), error);
   const lines = [
@@ -45,14 +45,25 @@ function roiPanel(ctx, r) {
     r.break_even_weeks !== null ? `The fine-tuning spend pays back in about ${Math.round(r.break_even_weeks)} weeks.` : null,
     r.llm_calls ? `Redline's own LLM calls: ${fmtInt(r.llm_calls)} (${fmtInt(r.llm_input_tokens)} input, ${fmtInt(r.llm_output_tokens)} output tokens; ${r.llm_cost.toFixed(2)} at the prices entered).` : null,
   ].filter(Boolean);
+  const trend = (a) => (a.trend === null ? "–" : `${a.trend[0] >= 0 ? "+" : "−"}${Math.abs(a.trend[0]).toFixed(1)} min/week each week${a.trend[1] < 0.05 ? "" : " (not significant)"}`);
+  const agents = r.agents.length
+    ? h("table", { class: "data", id: "roi-agents" },
+      h("thead", {}, h("tr", {}, ["Agent", "Editing last week", "Per settlement (4 weeks)", "Trend (12 weeks)"].map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, r.agents.map((a) => h("tr", {},
+        h("th", { scope: "row" }, a.agent),
+        h("td", { class: "num" }, `${(a.weekly_minutes[a.weekly_minutes.length - 1] || 0).toFixed(0)} min`),
+        h("td", { class: "num" }, a.seconds_per_settlement === null ? "–" : `${a.seconds_per_settlement.toFixed(0)} s`),
+        h("td", {}, trend(a))))))
+    : null;
   return h("section", { class: "panel", id: "roi-panel", "aria-labelledby": "roi-title" },
     h("h2", { id: "roi-title" }, "Editing time and ROI"),
     h("ul", { id: "roi-lines" }, lines.map((l) => h("li", {}, l))),
+    agents,
     h("p", { class: "muted note" }, "Editing effort = words changed × seconds per changed word; definitions in docs/learning.md."),
     form);
 }
 
-function reportPanel(ctx, status) {
+export function reportPanel(ctx, status, view = "home") {
   const s = status.settings;
   const error = h("p", { id: "report-error", class: "error", role: "alert", hidden: true });
   const fail = (err) => { error.hidden = false; error.textContent = err.message || String(err); };
@@ -61,7 +72,7 @@ function reportPanel(ctx, status) {
     toast(`Report saved: ${made.html}`);
     if (made.slack_error) fail(new Error(`Saved, but not posted to Slack: ${made.slack_error}`));
     if (made.email_error) fail(new Error(`Saved, but not e-mailed: ${made.email_error}`));
-    ctx.refresh("home");
+    ctx.refresh(view);
   };
   const folder = h("input", { id: "report-folder", type: "text", placeholder: "/path/to/a/folder", value: s.folder || "", "aria-label": "Report folder" });
   const weekly = h("input", { id: "report-weekly", type: "checkbox", checked: s.weekly, disabled: !s.folder });
@@ -85,7 +96,7 @@ function reportPanel(ctx, status) {
     h("div", { class: "hbox wrap" }, from, to, h("button", { type: "button", class: "secondary", id: "smtp-save", onClick: async () => {
       try {
         await api.saveEmailSettings({ host: host.value, port: Number(port.value), security: security.value, username: user.value || null, from: from.value, to: to.value.split(",").map((x) => x.trim()).filter(Boolean) }, password.value || null);
-        toast("E-mail settings saved"); ctx.refresh("home");
+        toast("E-mail settings saved"); ctx.refresh(view);
       } catch (err) { fail(err); }
     } }, "Save e-mail settings")));
   const webhook = h("input", { id: "slack-webhook", type: "password", autocomplete: "off", placeholder: status.slack_saved ? "saved in the keychain (type a new one to replace)" : "https://hooks.slack.com/services/…", "aria-label": "Slack webhook URL" });
@@ -99,7 +110,7 @@ function reportPanel(ctx, status) {
       h("button", { type: "button", class: "secondary", id: "report-here", onClick: async () => { try { done(await api.generateReportIn(folder.value)); } catch (err) { fail(err); } } }, "Make it in this folder")),
     h("label", { class: "hbox" }, weekly, "Make one every week while Redline runs (a missed week is made at the next start)"),
     h("div", { class: "hbox" }, webhook, h("button", { type: "button", class: "secondary", id: "slack-save", onClick: async () => {
-      try { await api.saveSlackWebhook(webhook.value); toast(webhook.value ? "Slack webhook saved in the keychain" : "Slack webhook removed"); ctx.refresh("home"); } catch (err) { fail(err); }
+      try { await api.saveSlackWebhook(webhook.value); toast(webhook.value ? "Slack webhook saved in the keychain" : "Slack webhook removed"); ctx.refresh(view); } catch (err) { fail(err); }
     } }, "Save webhook")),
     h("label", { class: "hbox" }, slack, status.slack_saved ? "Also post the summary to Slack" : "Save a Slack webhook to post the summary there"),
     emailForm,
@@ -127,7 +138,7 @@ export async function render(root, ctx) {
             try {
               const e = await api.startSuggested(sg.agent, sg.candidate, sg.base_version, sg.title);
               toast(`Started ${e.id}: v${e.a.prompt_version} against v${e.b.prompt_version}`);
-              ctx.refresh("home");
+              ctx.refresh(view);
             } catch (err) { error.hidden = false; error.textContent = err.message; ev.currentTarget.disabled = false; }
           } }, `Start an A/B test (v${sg.base_version} against v${sg.base_version} + this rule)`)
           : h("p", { class: "note" }, `${sg.agent} has no prompt in the registry yet: add it in Experiments (or take the prompts from the settlements), then test this rule.`),

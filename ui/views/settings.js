@@ -1,6 +1,7 @@
 // Settings: where the store is and what it holds, and the data actions.
 
 import { llmPanel } from "./llm.js";
+import { reportPanel } from "./home.js";
 import { api } from "../api.js";
 import { h, mount, fmtInt, fmtBytes, fmtDateTime, toast } from "../dom.js";
 import { importPanel, samplePanel } from "../jobs.js";
@@ -37,7 +38,7 @@ function auditPanel(entries) {
 }
 
 export async function render(root, ctx) {
-  const [status, settingsNow, audit] = await Promise.all([api.status(), api.getSettings(), api.auditLog(50)]);
+  const [status, settingsNow, audit, reports] = await Promise.all([api.status(), api.getSettings(), api.auditLog(50), api.reportStatus()]);
   const info = status.store;
   const rows = [
     ["Store file", info.path],
@@ -57,6 +58,7 @@ export async function render(root, ctx) {
       analyticsPanel(settingsNow),
       notionPanel(ctx),
       llmPanel(),
+      reportPanel(ctx, reports, "settings"),
       importPanel({ onDone: () => ctx.refresh("settlements") }),
       samplePanel({ onDone: () => ctx.refresh("settings") }),
       auditPanel(audit),

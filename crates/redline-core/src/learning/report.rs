@@ -243,6 +243,24 @@ impl WeeklyReport {
             r.hours_last_week - r.hours_week_before,
             r.settings.seconds_per_word
         );
+        let _ = writeln!(
+            m,
+            "\n| Agent | Editing last week | Per settlement (4 weeks) | Trend (12 weeks) |\n|---|---:|---:|---|"
+        );
+        for a in &r.agents {
+            let _ = writeln!(
+                m,
+                "| {} | {:.0} min | {} | {} |",
+                cell(&a.agent),
+                a.weekly_minutes.last().copied().unwrap_or(0.0),
+                a.seconds_per_settlement
+                    .map_or("–".into(), |s| format!("{s:.0} s")),
+                a.trend.map_or("–".into(), |(slope, p)| format!(
+                    "{slope:+.1} min/week each week{}",
+                    if p < 0.05 { "" } else { " (not significant)" }
+                ))
+            );
+        }
         for d in &r.deployments {
             let _ = writeln!(
                 m,
