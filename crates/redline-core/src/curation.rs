@@ -81,9 +81,8 @@ pub fn ids_matching(store: &Store, filter: &Filter) -> Result<Vec<String>, Store
 
 /// Whether a text contains a phrase as whole words, ignoring case and punctuation between them.
 pub fn contains_phrase(text: &str, phrase: &str) -> bool {
-    use unicode_segmentation::UnicodeSegmentation;
-    let words: Vec<String> = text.unicode_words().map(str::to_lowercase).collect();
-    let want: Vec<String> = phrase.unicode_words().map(str::to_lowercase).collect();
+    let words: Vec<String> = crate::text::words(text).map(str::to_lowercase).collect();
+    let want: Vec<String> = crate::text::words(phrase).map(str::to_lowercase).collect();
     !want.is_empty() && words.windows(want.len()).any(|w| w == want.as_slice())
 }
 

@@ -14,7 +14,6 @@
 
 use serde::Serialize;
 use similar::{capture_diff_slices, Algorithm, DiffOp};
-use unicode_segmentation::UnicodeSegmentation;
 
 /// What happened to a run of text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -62,7 +61,7 @@ impl DiffCounts {
 
 /// Split a text into word-boundary tokens.
 pub fn tokens(text: &str) -> Vec<&str> {
-    text.split_word_bounds().collect()
+    crate::text::word_bounds(text)
 }
 
 fn is_word(token: &str) -> bool {

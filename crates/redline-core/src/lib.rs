@@ -39,6 +39,7 @@ pub mod sample;
 pub mod secret;
 pub mod stats;
 pub mod store;
+pub mod text;
 pub mod validate;
 
 pub use model::{Acceptance, AgentName, IntentType, Settlement, SettlementId, Source, SourceKind};

@@ -443,10 +443,9 @@ fn analyse(line: u64, raw: Result<&[u8], u64>) -> Outcome {
         info.tokens += 3 + t + usize::from(m.has_name);
         if m.role == "assistant" {
             info.assistant_tokens.push(t);
-            let words: Vec<u32> =
-                unicode_segmentation::UnicodeSegmentation::unicode_words(m.content)
-                    .map(crate::patterns::tokens::word_hash)
-                    .collect();
+            let words: Vec<u32> = crate::text::words(m.content)
+                .map(crate::patterns::tokens::word_hash)
+                .collect();
             info.bigrams.extend(
                 words
                     .windows(2)

@@ -6,7 +6,6 @@
 use super::Example;
 use crate::patterns::tokens::word_hash;
 use std::collections::{HashMap, HashSet};
-use unicode_segmentation::UnicodeSegmentation;
 
 /// Estimated Jaccard similarity of the 5-shingles from which two examples are near duplicates.
 pub const NEAR: f64 = 0.9;
@@ -59,9 +58,9 @@ impl Seen {
     pub fn check_text(&mut self, prompt: &str, reply: &str) -> Verdict {
         // Lower-cased word hashes of both texts, with a marker between them.
         let mut hashes: Vec<u64> = Vec::with_capacity((prompt.len() + reply.len()) / 5);
-        hashes.extend(prompt.unicode_words().map(|w| u64::from(word_hash(w))));
+        hashes.extend(crate::text::words(prompt).map(|w| u64::from(word_hash(w))));
         hashes.push(u64::MAX);
-        hashes.extend(reply.unicode_words().map(|w| u64::from(word_hash(w))));
+        hashes.extend(crate::text::words(reply).map(|w| u64::from(word_hash(w))));
         let exact = hashes
             .iter()
             .fold(0xcbf2_9ce4_8422_2325u64, |h, w| mix(h ^ w));

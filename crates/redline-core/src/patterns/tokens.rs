@@ -86,7 +86,7 @@ impl<'a> Tokens<'a> {
             sentences,
         };
         let mut sentence = 0usize;
-        for (start, w) in text.split_word_bound_indices() {
+        for (start, w) in crate::text::word_bound_indices(text) {
             t.all.push(w);
             if !w.chars().any(char::is_alphanumeric) {
                 continue;

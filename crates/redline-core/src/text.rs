@@ -1,0 +1,166 @@
+//! Word boundaries (Unicode UAX #29) with a fast path for ASCII text.
+//!
+//! `unicode-segmentation` looks every character up in the Unicode tables; most settlement text
+//! is ASCII, where the rules reduce to a few byte comparisons. For ASCII input the functions
+//! here apply exactly those rules; for anything else they defer to `unicode-segmentation`.
+//! Property tests check that both give the same segments on arbitrary ASCII text.
+//!
+//! The ASCII subset of the word-break rules: letters (`ALetter`), digits (`Numeric`) and `_`
+//! (`ExtendNumLet`) join one another (WB5, WB8–WB10, WB13a/b); a letter, then `:` (`MidLetter`),
+//! `.` (`MidNumLet`) or `'` (`Single_Quote`), then a letter stay together (WB6/7); a digit,
+//! then `,` or `;` (`MidNum`), `.` or `'`, then a digit stay together (WB11/12); runs of spaces
+//! stay together (WB3d); CR LF stays together (WB3); everything else stands alone (WB999).
+
+use unicode_segmentation::UnicodeSegmentation;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Letter,
+    Digit,
+    Underscore,
+    Other,
+}
+
+fn class(b: u8) -> Class {
+    match b {
+        b'a'..=b'z' | b'A'..=b'Z' => Class::Letter,
+        b'0'..=b'9' => Class::Digit,
+        b'_' => Class::Underscore,
+        _ => Class::Other,
+    }
+}
+
+/// The end of the word segment starting at `start` (a letter, digit or `_`).
+fn word_end(b: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    while i < b.len() {
+        if class(b[i]) != Class::Other {
+            i += 1;
+            continue;
+        }
+        let (prev, mid) = (class(b[i - 1]), b[i]);
+        let next = b.get(i + 1).map_or(Class::Other, |n| class(*n));
+        let joins = match (prev, next) {
+            (Class::Letter, Class::Letter) => matches!(mid, b':' | b'.' | b'\''),
+            (Class::Digit, Class::Digit) => matches!(mid, b',' | b';' | b'.' | b'\''),
+            _ => false,
+        };
+        if !joins {
+            break;
+        }
+        i += 2;
+    }
+    i
+}
+
+/// The end of the segment starting at `start` in ASCII bytes.
+fn segment_end(b: &[u8], start: usize) -> usize {
+    match b[start] {
+        c if class(c) != Class::Other => word_end(b, start),
+        b' ' => {
+            let mut i = start + 1;
+            while i < b.len() && b[i] == b' ' {
+                i += 1;
+            }
+            i
+        }
+        b'\r' if b.get(start + 1) == Some(&b'\n') => start + 2,
+        _ => start + 1,
+    }
+}
+
+/// Every segment between word boundaries, with its byte offset (as
+/// `UnicodeSegmentation::split_word_bound_indices`).
+pub fn word_bound_indices(text: &str) -> Vec<(usize, &str)> {
+    if !text.is_ascii() {
+        return text.split_word_bound_indices().collect();
+    }
+    let b = text.as_bytes();
+    let mut out = Vec::with_capacity(b.len() / 3);
+    let mut i = 0;
+    while i < b.len() {
+        let end = segment_end(b, i);
+        out.push((i, &text[i..end]));
+        i = end;
+    }
+    out
+}
+
+/// Every segment between word boundaries (as `UnicodeSegmentation::split_word_bounds`).
+pub fn word_bounds(text: &str) -> Vec<&str> {
+    word_bound_indices(text)
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect()
+}
+
+/// The words: segments with a letter or digit (as `UnicodeSegmentation::unicode_words`).
+pub fn words(text: &str) -> Box<dyn Iterator<Item = &str> + '_> {
+    if !text.is_ascii() {
+        return Box::new(text.unicode_words());
+    }
+    let b = text.as_bytes();
+    let mut i = 0;
+    Box::new(std::iter::from_fn(move || {
+        while i < b.len() {
+            let start = i;
+            if class(b[i]) == Class::Other {
+                i += 1;
+                continue;
+            }
+            i = word_end(b, start);
+            let w = &text[start..i];
+            if w.bytes().any(|c| c.is_ascii_alphanumeric()) {
+                return Some(w);
+            }
+        }
+        None
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn the_rules_by_example() {
+        let t = "Don't pay $3,000.50 on 2026-11-25: e.g. a_b __ x:y 3.a\r\n  end.";
+        assert_eq!(
+            words(t).collect::<Vec<_>>(),
+            t.unicode_words().collect::<Vec<_>>()
+        );
+        assert_eq!(word_bounds(t), t.split_word_bounds().collect::<Vec<_>>());
+        assert_eq!(
+            words(t).collect::<Vec<_>>(),
+            [
+                "Don't", "pay", "3,000.50", "on", "2026", "11", "25", "e.g", "a_b", "x:y", "3",
+                "a", "end"
+            ]
+        );
+        // Non-ASCII text goes to unicode-segmentation.
+        let u = "naïve café, 日本語 👩‍👩‍👧";
+        assert_eq!(word_bounds(u), u.split_word_bounds().collect::<Vec<_>>());
+        assert_eq!(
+            words(u).collect::<Vec<_>>(),
+            u.unicode_words().collect::<Vec<_>>()
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn ascii_segments_equal_unicode_segmentation(
+            t in "[a-cA-C0-2_:.',; \\t\\r\\n\"!?$()-]{0,40}"
+        ) {
+            prop_assert_eq!(word_bound_indices(&t), t.split_word_bound_indices().collect::<Vec<_>>());
+            prop_assert_eq!(words(&t).collect::<Vec<_>>(), t.unicode_words().collect::<Vec<_>>());
+        }
+
+        #[test]
+        fn any_ascii_text_segments_the_same(t in "[\\x00-\\x7f]{0,60}") {
+            prop_assert_eq!(word_bound_indices(&t), t.split_word_bound_indices().collect::<Vec<_>>());
+            prop_assert_eq!(words(&t).collect::<Vec<_>>(), t.unicode_words().collect::<Vec<_>>());
+        }
+    }
+}
