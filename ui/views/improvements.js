@@ -12,7 +12,16 @@ import { csv, PALETTE } from "../charts.js";
 import { withProgress } from "../jobs.js";
 
 const RANGES = [["30d", "Last 30 days"], ["90d", "Last 90 days"], ["all", "All time"]];
-const CSV_HEADER = ["phrase", "share", "ci_low", "ci_high", "times", "present_in"];
+const CSV_HEADER = ["phrase", "share", "ci_low", "ci_high", "times", "present_in", "trend", "early_share", "late_share"];
+const ARROWS = { rising: "↑", falling: "↓", new: "new", gone: "gone", steady: "→" };
+
+/** "↑ 12% → 45%": the share in the earlier and the later half of the span. */
+function trendCell(t) {
+  if (!t) return "–";
+  const pctOr = (e) => (e ? fmtPct(e.value) : "–");
+  return `${ARROWS[t.direction] || t.direction} ${pctOr(t.early)} → ${pctOr(t.late)}`;
+}
+const trendRaw = (t) => (t ? [t.direction, t.early?.value.toFixed(4) ?? "", t.late?.value.toFixed(4) ?? ""] : ["", "", ""]);
 let last = { agent: "", range: "all", intent: "" };
 
 const ci = (e) => (e.low !== null && e.high !== null ? `${fmtPct(e.low)}–${fmtPct(e.high)}` : "–");
@@ -142,10 +151,11 @@ export async function render(root, ctx) {
     }
     const examples = h("section", { class: "panel", id: "examples", "aria-live": "polite" }, h("h3", {}, "Settlements"), h("p", { class: "muted" }, "Select a recommendation or a phrase to see the settlements behind it."));
     const stem = `${last.agent}-${last.range}`.replace(/[^\w-]+/g, "_");
-    const deleted = a.deleted.map((p) => ({ cells: [p.text, fmtPct(p.share.value), ci(p.share), `${fmtInt(p.hits)} of ${fmtInt(p.support)}`], raw: [p.text, p.share.value.toFixed(4), p.share.low?.toFixed(4), p.share.high?.toFixed(4), p.hits, p.support], phrase: p.text, ids: p.examples }));
-    const added = a.added.map((p) => ({ cells: [p.text, fmtPct(p.share.value), ci(p.share), `${fmtInt(p.hits)} of ${fmtInt(p.support)}`], raw: [p.text, p.share.value.toFixed(4), p.share.low?.toFixed(4), p.share.high?.toFixed(4), p.hits, p.support], phrase: p.text, ids: p.examples }));
-    const replaced = a.replacements.map((r) => ({ cells: [`${r.from} → ${r.to}`, fmtPct(r.share.value), ci(r.share), `${fmtInt(r.hits)} of ${fmtInt(r.support)}`], raw: [`${r.from} -> ${r.to}`, r.share.value.toFixed(4), r.share.low?.toFixed(4), r.share.high?.toFixed(4), r.hits, r.support], phrase: r.from, ids: r.examples }));
-    const header = ["Phrase", "Share", "95% CI", "Times"];
+    const phraseRow = (p) => ({ cells: [p.text, fmtPct(p.share.value), ci(p.share), `${fmtInt(p.hits)} of ${fmtInt(p.support)}`, trendCell(p.trend)], raw: [p.text, p.share.value.toFixed(4), p.share.low?.toFixed(4), p.share.high?.toFixed(4), p.hits, p.support, ...trendRaw(p.trend)], phrase: p.text, ids: p.examples });
+    const deleted = a.deleted.map(phraseRow);
+    const added = a.added.map(phraseRow);
+    const replaced = a.replacements.map((r) => ({ cells: [`${r.from} → ${r.to}`, fmtPct(r.share.value), ci(r.share), `${fmtInt(r.hits)} of ${fmtInt(r.support)}`], raw: [`${r.from} -> ${r.to}`, r.share.value.toFixed(4), r.share.low?.toFixed(4), r.share.high?.toFixed(4), r.hits, r.support, "", "", ""], phrase: r.from, ids: r.examples }));
+    const header = ["Phrase", "Share", "95% CI", "Times", "Trend (earlier → later half)"];
     const pick = (rows, label) => (i) => examplesPanel(examples, `${label}: “${rows[i].cells[0]}”`, rows[i].ids, rows[i].phrase);
     mount(body,
       h("p", { class: "muted note" }, `${fmtInt(a.settlements)} settlements of ${last.agent}. Shares count settlements; a phrase needs at least ${Math.max(5, Math.floor(a.settlements / 200))} to be listed. Definitions: docs/patterns.md.`),

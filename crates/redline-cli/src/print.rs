@@ -471,8 +471,14 @@ pub fn edit_ops(ops: &[redline_core::patterns::ops::EditOp], json: bool) -> Resu
 }
 
 fn phrase_line(p: &redline_core::patterns::Phrase) {
+    let share = |e: Option<redline_core::stats::Estimate>| {
+        e.map_or("–".to_owned(), |e| format!("{:.0}%", e.value * 100.0))
+    };
+    let trend = p.trend.as_ref().map_or(String::new(), |t| {
+        format!("  [{} {}→{}]", t.direction, share(t.early), share(t.late))
+    });
     println!(
-        "  {:>4}  {:<16} {:>6} of {:<6} {}",
+        "  {:>4}  {:<16} {:>6} of {:<6} {}{trend}",
         format!("{:.0}%", p.share.value * 100.0),
         format!(
             "[{:.0}–{:.0}]",

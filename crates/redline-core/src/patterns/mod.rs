@@ -233,6 +233,8 @@ struct Gram {
 /// What the second pass needs of a settlement, kept in memory between the passes.
 struct Compact {
     group: u16,
+    /// Days since 1970 of the settlement, for each phrase's trend.
+    day: i32,
     /// Word hashes of the AI output.
     ai: Vec<u32>,
     /// Per AI word: bit 0 = deleted, bit 1 = starts a sentence.
@@ -425,6 +427,7 @@ fn first_pass(
         .or_default() += 1;
     Compact {
         group: group_index,
+        day: (s.created_at.timestamp().div_euclid(86_400)) as i32,
         ai: a.hashes,
         ai_flags,
         added,
@@ -593,6 +596,11 @@ struct Tally {
     from_appeared: Vec<usize>,
     added_hits: Vec<usize>,
     added_examples: Vec<Vec<u32>>,
+    /// The same counts for the later half of the group's time span, and its settlements.
+    appeared_late: Vec<usize>,
+    hits_late: Vec<usize>,
+    added_hits_late: Vec<usize>,
+    late: usize,
 }
 
 impl Tally {
@@ -606,6 +614,10 @@ impl Tally {
             from_appeared: vec![0; p.from.phrases.len()],
             added_hits: vec![0; a],
             added_examples: vec![Vec::new(); a],
+            appeared_late: vec![0; n],
+            hits_late: vec![0; n],
+            added_hits_late: vec![0; a],
+            late: 0,
         }
     }
 
@@ -616,6 +628,10 @@ impl Tally {
         add(&mut self.hits, other.hits);
         add(&mut self.from_appeared, other.from_appeared);
         add(&mut self.added_hits, other.added_hits);
+        add(&mut self.appeared_late, other.appeared_late);
+        add(&mut self.hits_late, other.hits_late);
+        add(&mut self.added_hits_late, other.added_hits_late);
+        self.late += other.late;
         for (a, b) in self.examples.iter_mut().zip(other.examples) {
             a.extend(b);
             a.truncate(EXAMPLES);
@@ -630,8 +646,9 @@ impl Tally {
 /// The second pass over one settlement: which candidate phrases its AI output contains, and
 /// whether one of their occurrences lies wholly inside deleted text; which added phrases its
 /// added words hold.
-fn second_pass(c: &Compact, at: u32, p: &Pass2, t: &mut Tally, seen: &mut Vec<usize>) {
+fn second_pass(c: &Compact, at: u32, late: bool, p: &Pass2, t: &mut Tally, seen: &mut Vec<usize>) {
     seen.clear();
+    t.late += usize::from(late);
     let mut hit: Vec<usize> = Vec::new();
     p.deleted.scan(&c.ai, &c.ai_flags, |k, i| {
         seen.push(k);
@@ -644,11 +661,13 @@ fn second_pass(c: &Compact, at: u32, p: &Pass2, t: &mut Tally, seen: &mut Vec<us
     seen.dedup();
     for k in seen.iter() {
         t.appeared[*k] += 1;
+        t.appeared_late[*k] += usize::from(late);
     }
     hit.sort_unstable();
     hit.dedup();
     for k in hit {
         t.hits[k] += 1;
+        t.hits_late[k] += usize::from(late);
         if t.examples[k].len() < EXAMPLES {
             t.examples[k].push(at);
         }
@@ -666,6 +685,7 @@ fn second_pass(c: &Compact, at: u32, p: &Pass2, t: &mut Tally, seen: &mut Vec<us
     seen.dedup();
     for k in seen.iter() {
         t.added_hits[*k] += 1;
+        t.added_hits_late[*k] += usize::from(late);
         if t.added_examples[*k].len() < EXAMPLES {
             t.added_examples[*k].push(at);
         }
@@ -857,6 +877,26 @@ pub fn mine_with<E>(
         })
         .collect();
 
+    // Each group's time span splits at its median day: phrases' trends compare the halves.
+    let mut days: Vec<Vec<i32>> = vec![Vec::new(); groups.len()];
+    for c in &compact {
+        days[c.group as usize].push(c.day);
+        if let Some(all) = all_index {
+            days[all].push(c.day);
+        }
+    }
+    let split: Vec<i32> = days
+        .iter_mut()
+        .map(|d| {
+            if d.is_empty() {
+                return i32::MAX;
+            }
+            let mid = d.len() / 2;
+            *d.select_nth_unstable(mid).1
+        })
+        .collect();
+    drop(days);
+
     // Pass 2, in memory.
     let mut tallies: Vec<Tally> = plans.iter().map(Tally::new).collect();
     const CHUNK: usize = BATCH * 4;
@@ -870,15 +910,18 @@ pub fn mine_with<E>(
             let mut seen = Vec::new();
             for (k, c) in part.iter().enumerate() {
                 let at = (base + offset + k) as u32;
+                let g = c.group as usize;
                 second_pass(
                     c,
                     at,
-                    &plans[c.group as usize],
-                    &mut local[c.group as usize],
+                    c.day >= split[g],
+                    &plans[g],
+                    &mut local[g],
                     &mut seen,
                 );
                 if let Some(all) = all_index {
-                    second_pass(c, at, &plans[all], &mut local[all], &mut seen);
+                    let late = c.day >= split[all];
+                    second_pass(c, at, late, &plans[all], &mut local[all], &mut seen);
                 }
             }
             local
@@ -912,6 +955,7 @@ pub fn mine_with<E>(
             summarise(
                 names[g].clone(),
                 groups[g].take().expect("once"),
+                split[g],
                 &plans[g],
                 &tallies[g].take().expect("once"),
                 &ids,
@@ -939,6 +983,51 @@ pub struct Phrase {
     /// hits ÷ support with its 95% Wilson interval; phrases are ranked by the interval's lower end.
     pub share: Estimate,
     pub examples: Vec<String>,
+    /// The share in the earlier and the later half of the time span (split at the median
+    /// settlement's day), when both halves have settlements.
+    pub trend: Option<PhraseTrend>,
+}
+
+/// How a phrase's share moved between the two halves of the span.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PhraseTrend {
+    /// The first day of the later half.
+    pub split: chrono::NaiveDate,
+    /// Share in the earlier half (`None` when the phrase never had a chance there: new).
+    pub early: Option<Estimate>,
+    pub late: Option<Estimate>,
+    /// Two-sided two-proportion test of early against late.
+    pub p_value: Option<f64>,
+    /// `new`, `gone`, `rising`, `falling` (p < 0.01) or `steady`.
+    pub direction: &'static str,
+}
+
+impl PhraseTrend {
+    fn of(split: i32, early: (usize, usize), late: (usize, usize)) -> Option<PhraseTrend> {
+        let day = chrono::DateTime::from_timestamp(i64::from(split) * 86_400, 0)?.date_naive();
+        let (e, l) = (wilson(early.0, early.1), wilson(late.0, late.1));
+        let p_value =
+            crate::stats::ab::two_proportion(early.0, early.1, late.0, late.1).map(|x| x.1);
+        let direction = match (&e, &l, p_value) {
+            (None, Some(_), _) => "new",
+            (Some(_), None, _) => "gone",
+            (Some(e), Some(l), Some(p)) if p < 0.01 => {
+                if l.value > e.value {
+                    "rising"
+                } else {
+                    "falling"
+                }
+            }
+            _ => "steady",
+        };
+        (e.is_some() || l.is_some()).then_some(PhraseTrend {
+            split: day,
+            early: e,
+            late: l,
+            p_value,
+            direction,
+        })
+    }
 }
 
 /// A systematic substitution: `from` in the AI output became `to`.
@@ -1076,6 +1165,7 @@ fn rank_phrases(mut list: Vec<Phrase>) -> Vec<Phrase> {
 fn summarise(
     agent: String,
     g: Group,
+    split: i32,
     p: &Pass2,
     t: &Tally,
     ids: &[String],
@@ -1101,6 +1191,14 @@ fn summarise(
                     support: t.appeared[i],
                     share: wilson(t.hits[i], t.appeared[i])?,
                     examples: names(&t.examples[i]),
+                    trend: PhraseTrend::of(
+                        split,
+                        (
+                            t.hits[i] - t.hits_late[i],
+                            t.appeared[i] - t.appeared_late[i],
+                        ),
+                        (t.hits_late[i], t.appeared_late[i]),
+                    ),
                 })
             })
             .collect(),
@@ -1119,6 +1217,14 @@ fn summarise(
                     support: g.settlements,
                     share: wilson(t.added_hits[i], g.settlements)?,
                     examples: names(&t.added_examples[i]),
+                    trend: PhraseTrend::of(
+                        split,
+                        (
+                            t.added_hits[i] - t.added_hits_late[i],
+                            g.settlements - t.late,
+                        ),
+                        (t.added_hits_late[i], t.late),
+                    ),
                 })
             })
             .collect(),

@@ -212,3 +212,45 @@ fn agents_are_kept_apart_and_summed_overall() {
         .unwrap();
     assert_eq!((gq.hits, gq.support), (20, 20));
 }
+
+#[test]
+fn phrase_trends_compare_the_two_halves_of_the_span() {
+    use crate::sample::{self, end_of_day, SampleSpec};
+    let all = sample::generate(&SampleSpec {
+        count: 6000,
+        end: end_of_day(chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()),
+        ..Default::default()
+    });
+    let report = mine_slice(&all);
+    let group = |name: &str| report.agents.iter().find(|a| a.agent == name).unwrap();
+    // The Operator's line of the last week: never written in the earlier half.
+    let wiki = group(sample::EMERGING_AGENT)
+        .deleted
+        .iter()
+        .find(|p| p.text == "source internal wiki")
+        .expect("the planted line");
+    let t = wiki.trend.as_ref().unwrap();
+    assert_eq!(t.direction, "new");
+    assert!(t.early.is_none() && t.late.unwrap().value > 0.9);
+    // The regressing Auditor's "Bottom line" sentence: added only in its last 14 days.
+    let bottom = group(sample::REGRESSING_AGENT)
+        .added
+        .iter()
+        .find(|p| p.text.starts_with("bottom line"))
+        .expect("the planted addition");
+    let t = bottom.trend.as_ref().unwrap();
+    assert_eq!(t.direction, "rising", "{t:?}");
+    assert_eq!(t.early.unwrap().value, 0.0);
+    // People delete The Entrepreneur's filler at the same rate all along (its prompt v2 makes
+    // it rarer, not less deleted).
+    let filler = group("The Entrepreneur")
+        .deleted
+        .iter()
+        .find(|p| p.text.contains("let me analyze this"))
+        .expect("the filler opener");
+    assert_eq!(
+        filler.trend.as_ref().unwrap().direction,
+        "steady",
+        "{filler:?}"
+    );
+}
