@@ -167,6 +167,11 @@ export async function render(root, ctx) {
             r.examples.length ? h("button", { type: "button", class: "secondary small", onClick: () => examplesPanel(examples, r.text, r.examples, (r.text.match(/“([^”]+)”/) || [])[1]?.toLowerCase()) }, "Examples") : null)))
           : h("p", { class: "muted" }, "Nothing stands out: no pattern is frequent and consistent enough.")),
       examples,
+      h("section", { class: "panel", id: "rejections", "aria-labelledby": "rej-title" },
+        h("h2", { id: "rej-title" }, "Common rejection patterns"),
+        a.rejection_patterns.length
+          ? h("ul", {}, a.rejection_patterns.map((r) => h("li", {}, `“${r.text}”: in ${fmtPct(r.in_rejected.value)} of the outputs people rewrote or rejected, against ${fmtPct(r.elsewhere.value)} of the others (${r.lift.toFixed(1)}× as common).`)))
+          : h("p", { class: "muted" }, "No phrase is typical of the rewritten or rejected outputs.")),
       table("deleted-table", "What people delete", header, deleted, pick(deleted, "Deleted"), `deleted-${stem}.csv`),
       table("added-table", "What people add", header, added, pick(added, "Added"), `added-${stem}.csv`),
       table("replaced-table", "What people replace", header, replaced, pick(replaced, "Replaced"), `replaced-${stem}.csv`),

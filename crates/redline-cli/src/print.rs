@@ -548,7 +548,7 @@ pub fn improvements(r: &redline_core::patterns::Report, json: bool) -> Result<()
         let recs: Vec<_> = r
             .agents
             .iter()
-            .map(|a| serde_json::json!({"agent": a.agent, "settlements": a.settlements, "recommendations": a.recommendations}))
+            .map(|a| serde_json::json!({"agent": a.agent, "settlements": a.settlements, "recommendations": a.recommendations, "rejection_patterns": a.rejection_patterns}))
             .collect();
         return json_out(&recs);
     }
@@ -561,6 +561,19 @@ pub fn improvements(r: &redline_core::patterns::Report, json: bool) -> Result<()
             println!("  {}. {}", i + 1, rec.text);
             if !rec.examples.is_empty() {
                 println!("     e.g. {}", rec.examples.join(", "));
+            }
+        }
+        if !a.rejection_patterns.is_empty() {
+            println!("  common rejection patterns (in rejected outputs vs the others):");
+            for r in &a.rejection_patterns {
+                println!(
+                    "   “{}”: {:.0}% vs {:.0}% ({:.1}× as common, p = {:.1e})",
+                    r.text,
+                    r.in_rejected.value * 100.0,
+                    r.elsewhere.value * 100.0,
+                    r.lift,
+                    r.p_value
+                );
             }
         }
     }

@@ -235,6 +235,8 @@ struct Compact {
     group: u16,
     /// Days since 1970 of the settlement, for each phrase's trend.
     day: i32,
+    /// Rewritten or rejected ([`Category::Rewritten`]).
+    rejected: bool,
     /// Word hashes of the AI output.
     ai: Vec<u32>,
     /// Per AI word: bit 0 = deleted, bit 1 = starts a sentence.
@@ -428,6 +430,7 @@ fn first_pass(
     Compact {
         group: group_index,
         day: (s.created_at.timestamp().div_euclid(86_400)) as i32,
+        rejected: c == Category::Rewritten,
         ai: a.hashes,
         ai_flags,
         added,
@@ -601,6 +604,9 @@ struct Tally {
     hits_late: Vec<usize>,
     added_hits_late: Vec<usize>,
     late: usize,
+    /// Rejected settlements whose AI output contains each deleted candidate, and their count.
+    appeared_rejected: Vec<usize>,
+    rejected: usize,
 }
 
 impl Tally {
@@ -618,6 +624,8 @@ impl Tally {
             hits_late: vec![0; n],
             added_hits_late: vec![0; a],
             late: 0,
+            appeared_rejected: vec![0; n],
+            rejected: 0,
         }
     }
 
@@ -632,6 +640,8 @@ impl Tally {
         add(&mut self.hits_late, other.hits_late);
         add(&mut self.added_hits_late, other.added_hits_late);
         self.late += other.late;
+        add(&mut self.appeared_rejected, other.appeared_rejected);
+        self.rejected += other.rejected;
         for (a, b) in self.examples.iter_mut().zip(other.examples) {
             a.extend(b);
             a.truncate(EXAMPLES);
@@ -649,6 +659,7 @@ impl Tally {
 fn second_pass(c: &Compact, at: u32, late: bool, p: &Pass2, t: &mut Tally, seen: &mut Vec<usize>) {
     seen.clear();
     t.late += usize::from(late);
+    t.rejected += usize::from(c.rejected);
     let mut hit: Vec<usize> = Vec::new();
     p.deleted.scan(&c.ai, &c.ai_flags, |k, i| {
         seen.push(k);
@@ -662,6 +673,7 @@ fn second_pass(c: &Compact, at: u32, late: bool, p: &Pass2, t: &mut Tally, seen:
     for k in seen.iter() {
         t.appeared[*k] += 1;
         t.appeared_late[*k] += usize::from(late);
+        t.appeared_rejected[*k] += usize::from(c.rejected);
     }
     hit.sort_unstable();
     hit.dedup();
@@ -988,6 +1000,21 @@ pub struct Phrase {
     pub trend: Option<PhraseTrend>,
 }
 
+/// A phrase typical of rejected outputs: the AI output contains it far more often when people
+/// rewrite or reject the draft than when they keep it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RejectionPattern {
+    pub text: String,
+    /// Share of the rejected outputs that contain it (with its Wilson interval).
+    pub in_rejected: Estimate,
+    /// Share of the other outputs that contain it.
+    pub elsewhere: Estimate,
+    /// in_rejected ÷ elsewhere.
+    pub lift: f64,
+    /// One-sided two-proportion test that it is more common in rejected outputs.
+    pub p_value: f64,
+}
+
 /// How a phrase's share moved between the two halves of the span.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PhraseTrend {
@@ -1065,6 +1092,8 @@ pub struct AgentPatterns {
     pub categories: BTreeMap<Category, usize>,
     /// Settlements per intent type and category.
     pub categories_by_intent: BTreeMap<String, BTreeMap<Category, usize>>,
+    /// Common rejection patterns: phrases typical of the outputs people rewrite or reject.
+    pub rejection_patterns: Vec<RejectionPattern>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -1260,6 +1289,7 @@ fn summarise(
             .then(a.from.cmp(&b.from))
     });
     replacements.truncate(TOP);
+    let rejection_patterns = rejection_patterns(p, t, g.settlements, &text);
     let tone = tone::shifts(&g.tone);
     let recommendations = recommend(&g, ids, &deleted, &added, &replacements, &tone);
     AgentPatterns {
@@ -1272,7 +1302,61 @@ fn summarise(
         tone,
         categories: g.categories,
         categories_by_intent: g.by_intent,
+        rejection_patterns,
     }
+}
+
+/// Deleted-phrase candidates at least twice as common in rejected outputs as in the others,
+/// in ≥ 20% of the rejected ones and ≥ 5 of them, one-sided two-proportion p < 0.01; the 10
+/// with the highest share in rejected outputs.
+fn rejection_patterns(
+    p: &Pass2,
+    t: &Tally,
+    settlements: usize,
+    text: &dyn Fn(&[u32]) -> String,
+) -> Vec<RejectionPattern> {
+    let others = settlements.saturating_sub(t.rejected);
+    if t.rejected < MIN_HITS || others == 0 {
+        return Vec::new();
+    }
+    let mut out: Vec<RejectionPattern> = p
+        .deleted
+        .phrases
+        .iter()
+        .enumerate()
+        .filter_map(|(i, w)| {
+            let k_r = t.appeared_rejected[i];
+            let k_o = t.appeared[i] - k_r;
+            let (in_rejected, elsewhere) = (wilson(k_r, t.rejected)?, wilson(k_o, others)?);
+            let lift = in_rejected.value / elsewhere.value.max(1.0 / others as f64);
+            let (z, p2) = crate::stats::ab::two_proportion(k_o, others, k_r, t.rejected)?;
+            let p_value = if z > 0.0 { p2 / 2.0 } else { 1.0 - p2 / 2.0 };
+            (k_r >= MIN_HITS && in_rejected.value >= 0.2 && lift >= 2.0 && p_value < 0.01).then(
+                || RejectionPattern {
+                    text: text(w),
+                    in_rejected,
+                    elsewhere,
+                    lift,
+                    p_value,
+                },
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.in_rejected
+            .value
+            .total_cmp(&a.in_rejected.value)
+            .then(a.text.cmp(&b.text))
+    });
+    // Keep maximal phrases only: drop one contained in a phrase already listed.
+    let mut kept: Vec<RejectionPattern> = Vec::new();
+    for r in out {
+        if !kept.iter().any(|k| k.text.contains(&r.text)) {
+            kept.push(r);
+        }
+    }
+    kept.truncate(10);
+    kept
 }
 
 fn pct(x: f64) -> String {

@@ -254,3 +254,45 @@ fn phrase_trends_compare_the_two_halves_of_the_span() {
         "{filler:?}"
     );
 }
+
+#[test]
+fn rejection_patterns_are_phrases_typical_of_rejected_outputs() {
+    // 40 outputs: the 10 people rejected all carry "as per the attached memo"; 2 of the 30
+    // kept ones do too.
+    let mut all = Vec::new();
+    for i in 0..40 {
+        let memo = !(10..38).contains(&i);
+        let ai =
+            format!(
+            "{}Ship the order {i} today and confirm the delivery window with the warehouse team.",
+            if memo { "As per the attached memo, " } else { "" }
+        );
+        let fin = if i < 10 {
+            format!("Completely different plan number {i}: call the customer first.")
+        } else {
+            ai.replace("As per the attached memo, ", "")
+        };
+        all.push(s(&format!("r{i}"), "A", &ai, &fin));
+    }
+    let report = mine_slice(&all);
+    let a = &report.agents[0];
+    assert_eq!(
+        a.categories.get(&Category::Rewritten).copied(),
+        Some(10),
+        "{:?}",
+        a.categories
+    );
+    let memo = a
+        .rejection_patterns
+        .iter()
+        .find(|r| r.text.contains("attached memo"))
+        .unwrap_or_else(|| panic!("{:#?}", a.rejection_patterns));
+    assert_eq!(memo.in_rejected.value, 1.0);
+    assert!((memo.elsewhere.value - 2.0 / 30.0).abs() < 1e-9);
+    assert!(memo.lift > 10.0 && memo.p_value < 0.01, "{memo:?}");
+    // Words every output has are not a rejection pattern.
+    assert!(a
+        .rejection_patterns
+        .iter()
+        .all(|r| !r.text.contains("warehouse")));
+}
