@@ -25,13 +25,12 @@ pub async fn dashboard(state: State<'_, AppState>, range: String) -> Result<Summ
         // Wait for a background measuring run instead of measuring the same settlements twice.
         let _one = measuring.lock().unwrap_or_else(|p| p.into_inner());
         let threshold = analytics::threshold(&store)?;
-        let all = analytics::observations(&store, None, None)?;
-        Ok(analytics::summarize(
-            &all,
+        Ok(analytics::summary_of_store(
+            &store,
             range,
             chrono::Utc::now(),
             threshold,
-        ))
+        )?)
     })
     .await
     .map_err(blocking_error)?

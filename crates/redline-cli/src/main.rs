@@ -942,9 +942,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 Some(t) => anyhow::bail!("the threshold must be between 0 and 1, not {t}"),
                 None => analytics::threshold(&store)?,
             };
-            // Everything, not just the range: readiness counts all the training data.
-            let observations = analytics::observations(&store, None, None)?;
-            let summary = analytics::summarize(&observations, range, now, threshold);
+            let summary = analytics::summary_of_store(&store, range, now, threshold)?;
             print::summary(&summary, json)?;
             Ok(ExitCode::SUCCESS)
         }

@@ -390,6 +390,12 @@ fn system(s: &redline_core::analytics::System) {
             " — not yet"
         }
     );
+    if let Some(rate) = s.ab_success_rate {
+        println!(
+            "A/B success rate: {:.0}% of completed experiments won by the candidate",
+            rate * 100.0
+        );
+    }
     if !s.goals.is_empty() {
         let goals: Vec<String> = s
             .goals

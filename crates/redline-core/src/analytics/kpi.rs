@@ -55,7 +55,8 @@ pub struct System {
     pub readiness: Readiness,
     /// Against the range's mean acceptance.
     pub goals: Vec<Goal>,
-    /// Share of completed A/B experiments with a winner; `None` until experiments exist.
+    /// Share of completed A/B experiments whose candidate (variant B) won; `None` until an
+    /// experiment has completed. Filled from the store by [`super::summary_of_store`].
     pub ab_success_rate: Option<f64>,
 }
 

@@ -23,6 +23,20 @@ pub use watch::{
     ThresholdError, Watch, THRESHOLD_SETTING,
 };
 
+/// The summary of the store's settlements for `range` as of `now` (everything is read: readiness
+/// counts all the training data), with the A/B success rate from the experiments.
+pub fn summary_of_store(
+    store: &crate::store::Store,
+    range: Range,
+    now: DateTime<Utc>,
+    threshold: f64,
+) -> Result<Summary, crate::store::StoreError> {
+    let all = observations(store, None, None)?;
+    let mut s = summarize(&all, range, now, threshold);
+    s.system.ab_success_rate = crate::experiments::success_rate(store)?;
+    Ok(s)
+}
+
 pub use summary::{
     satisfaction, summarize, AgentSummary, DayStat, GroupTest, IntentStat, Range, Seasonality,
     Summary, Trend, WeekOverWeek, WeekPoint,

@@ -283,6 +283,21 @@ pub fn create(
     Ok(e)
 }
 
+/// The A/B success rate: of the completed experiments (Completed or Winner_Deployed), the share
+/// whose candidate, variant B, won; `None` before any has completed.
+pub fn success_rate(store: &Store) -> Result<Option<f64>, StoreError> {
+    let done: Vec<Experiment> = list(store)?
+        .into_iter()
+        .filter(|e| e.status != Status::Running)
+        .collect();
+    Ok((!done.is_empty()).then(|| {
+        done.iter()
+            .filter(|e| e.winner == Some(Winner::VariantB))
+            .count() as f64
+            / done.len() as f64
+    }))
+}
+
 /// A routed variant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -399,3 +399,33 @@ fn offline_variants_for_the_regressing_agent_cite_their_evidence_and_are_determi
     let none = variants::generate(&store, "Nobody", 30).unwrap();
     assert!(none.variants.is_empty() && none.note.is_some());
 }
+
+#[test]
+fn the_ab_success_rate_counts_completed_experiments_the_candidate_won() {
+    let (_dir, store) = store();
+    assert_eq!(success_rate(&store).unwrap(), None);
+    for (k, agent) in ["A", "B", "C"].iter().enumerate() {
+        two_versions(&store, agent);
+        let e = create(
+            &store,
+            &NewExperiment {
+                agent: agent.to_string(),
+                a: 1,
+                b: 2,
+                ..Default::default()
+            },
+            at(5, 0),
+        )
+        .unwrap();
+        if k < 2 {
+            complete(&store, &e.id, at(6, 0)).unwrap();
+        }
+        if k == 0 {
+            let mut won = get(&store, &e.id).unwrap();
+            won.winner = Some(Winner::VariantB);
+            save(&store, &won, &[]).unwrap();
+        }
+    }
+    // Two completed (one won by B, one inconclusive), one still running.
+    assert_eq!(success_rate(&store).unwrap(), Some(0.5));
+}
