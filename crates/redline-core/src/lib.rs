@@ -32,6 +32,7 @@ pub mod learning;
 pub mod llm;
 pub mod model;
 pub mod notion;
+pub mod parallel;
 pub mod patterns;
 pub mod prompts;
 pub mod redact;

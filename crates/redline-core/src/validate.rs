@@ -9,10 +9,12 @@
 //! bills.
 
 use crate::export::dedupe;
+use crate::patterns::tokens::IdHasher;
 use crate::redact::{self, Kind};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
+use std::hash::BuildHasherDefault;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
@@ -350,8 +352,7 @@ struct LineInfo {
     bigrams: Vec<u64>,
     pii: Vec<Kind>,
     system: Option<u64>,
-    prompt: String,
-    reply: String,
+    signature: dedupe::Signature,
 }
 
 fn fnv(bytes: &[u8]) -> u64 {
@@ -425,35 +426,32 @@ fn analyse(line: u64, raw: Result<&[u8], u64>) -> Outcome {
             .iter()
             .find(|m| m.role == "system")
             .map(|m| fnv(m.content.as_bytes())),
-        prompt: ms
-            .iter()
-            .filter(|m| m.role != "assistant" && m.role != "system")
-            .map(|m| m.content)
-            .collect::<Vec<_>>()
-            .join("\n"),
-        reply: ms
-            .iter()
-            .filter(|m| m.role == "assistant")
-            .map(|m| m.content)
-            .collect::<Vec<_>>()
-            .join("\n"),
+        signature: dedupe::Signature::default(), // filled in below
     };
+    // Word hashes of the prompt (all but system and assistant messages) and of the reply, in
+    // order, for de-duplication.
+    let (mut prompt, mut reply) = (Vec::new(), Vec::new());
     for m in &ms {
         let t = tokens(m.content);
         info.tokens += 3 + t + usize::from(m.has_name);
         if m.role == "assistant" {
             info.assistant_tokens.push(t);
-            let words: Vec<u32> = crate::text::words(m.content)
-                .map(crate::patterns::tokens::word_hash)
-                .collect();
+            let start = reply.len();
+            reply.extend(crate::text::words(m.content).map(crate::patterns::tokens::word_hash));
+            let words = &reply[start..];
+            // Mixed (a bijection), so that a set keyed by the value as it is spreads well.
             info.bigrams.extend(
                 words
                     .windows(2)
-                    .map(|w| (u64::from(w[0]) << 32) | u64::from(w[1])),
+                    .map(|w| dedupe::mix((u64::from(w[0]) << 32) | u64::from(w[1]))),
             );
+        }
+        if m.role != "assistant" && m.role != "system" {
+            prompt.extend(crate::text::words(m.content).map(crate::patterns::tokens::word_hash));
         }
         info.pii.extend(redact::has_pii(m.content));
     }
+    info.signature = dedupe::Signature::of_words(&prompt, &reply);
     Outcome::Example(Box::new(info))
 }
 
@@ -461,7 +459,7 @@ fn analyse(line: u64, raw: Result<&[u8], u64>) -> Outcome {
 const BATCH_LINES: usize = 2048;
 
 /// Validate a dataset read from `input`.
-pub fn validate_reader(input: impl Read, o: &Options) -> std::io::Result<Report> {
+pub fn validate_reader(input: impl Read + Send, o: &Options) -> std::io::Result<Report> {
     let mut r = Report {
         context_limit: o.context_limit,
         tokenizer: "cl100k_base (bpe-openai, identical to tiktoken)",
@@ -479,47 +477,50 @@ pub fn validate_reader(input: impl Read, o: &Options) -> std::io::Result<Report>
     let mut message_counts = Vec::new();
     let mut seen = dedupe::Seen::new();
     let mut systems: BTreeMap<u64, usize> = BTreeMap::new();
-    let (mut bigrams, mut distinct) = (0usize, HashSet::new());
-    let mut batch: Vec<(u64, Result<Vec<u8>, u64>)> = Vec::new();
-    let mut buf = Vec::new();
-    let mut line = 0u64;
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut done = false;
-    while !done {
-        batch.clear();
-        let mut bytes = 0usize;
-        while batch.len() < BATCH_LINES && bytes < 32 << 20 {
-            match next_line(&mut reader, &mut buf)? {
-                None => {
-                    done = true;
-                    break;
+    let mut bigrams = 0usize;
+    let mut distinct: HashSet<u64, BuildHasherDefault<IdHasher>> = HashSet::default();
+    // Three stages that overlap: a reader cuts the input into batches of lines, an analysing
+    // stage checks each batch on every core, and this thread merges the results in order.
+    type Lines = Vec<(u64, Result<Vec<u8>, u64>)>;
+    let merged = std::thread::scope(|scope| -> std::io::Result<()> {
+        let (to_analyse, batches) = std::sync::mpsc::sync_channel::<Lines>(1);
+        let (to_merge, analysed) = std::sync::mpsc::sync_channel::<Vec<(u64, Outcome)>>(1);
+        let reading = scope.spawn(move || -> std::io::Result<u64> {
+            let mut buf = Vec::new();
+            let mut line = 0u64;
+            loop {
+                let mut batch: Lines = Vec::new();
+                let mut bytes = 0usize;
+                let mut done = false;
+                while batch.len() < BATCH_LINES && bytes < 32 << 20 {
+                    match next_line(&mut reader, &mut buf)? {
+                        None => {
+                            done = true;
+                            break;
+                        }
+                        Some(got) => {
+                            line += 1;
+                            bytes += buf.len();
+                            batch.push((line, got.map(|()| std::mem::take(&mut buf))));
+                        }
+                    }
                 }
-                Some(got) => {
-                    line += 1;
-                    bytes += buf.len();
-                    batch.push((line, got.map(|()| std::mem::take(&mut buf))));
+                if to_analyse.send(batch).is_err() || done {
+                    return Ok(line);
                 }
             }
-        }
-        r.lines = line;
-        let per = batch.len().div_ceil(workers).max(1);
-        let outcomes: Vec<(u64, Outcome)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = batch
-                .chunks(per)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|(n, raw)| (*n, analyse(*n, raw.as_deref().map_err(|e| *e))))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("validation does not panic"))
-                .collect()
         });
-        for (n, outcome) in outcomes {
+        scope.spawn(move || {
+            for batch in batches {
+                let outcomes = crate::parallel::map(&batch, |(n, raw)| {
+                    (*n, analyse(*n, raw.as_deref().map_err(|e| *e)))
+                });
+                if to_merge.send(outcomes).is_err() {
+                    break;
+                }
+            }
+        });
+        for (n, outcome) in analysed.into_iter().flatten() {
             let mut error = |kind: &str, message: String| {
                 r.error_count += 1;
                 *r.errors_by_kind.entry(kind.to_owned()).or_default() += 1;
@@ -567,13 +568,16 @@ pub fn validate_reader(input: impl Read, o: &Options) -> std::io::Result<Report>
             if let Some(h) = info.system {
                 *systems.entry(h).or_default() += 1;
             }
-            match seen.check_text(&info.prompt, &info.reply) {
+            match seen.check_signature(&info.signature) {
                 dedupe::Verdict::New => {}
                 dedupe::Verdict::Exact => r.duplicates_exact += 1,
                 dedupe::Verdict::Near => r.duplicates_near += 1,
             }
         }
-    }
+        r.lines = reading.join().expect("reading does not panic")?;
+        Ok(())
+    });
+    merged?;
     r.messages_per_example = distribution(message_counts);
     r.tokens_per_example = distribution(per_example);
     r.tokens_per_assistant_message = distribution(per_assistant);

@@ -43,26 +43,12 @@ pub fn observations(
             None => missing.push(id.to_owned()),
         }
     })?;
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     for ids in missing.chunks(BATCH) {
         let records = store.records_for_measuring(ids)?;
-        let per = records.len().div_ceil(workers).max(1);
-        let measured: Vec<(String, u64, Observation)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = records
-                .chunks(per)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|(s, print)| (s.id.as_str().to_owned(), *print, observe(s)))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("measuring does not panic"))
-                .collect()
-        });
+        let measured: Vec<(String, u64, Observation)> =
+            crate::parallel::map(&records, |(s, print)| {
+                (s.id.as_str().to_owned(), *print, observe(s))
+            });
         let items: Vec<(String, u64, Vec<u8>)> = measured
             .iter()
             .map(|(id, print, o)| {

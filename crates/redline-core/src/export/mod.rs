@@ -322,6 +322,75 @@ pub fn validation_path(path: &Path) -> PathBuf {
     path.with_file_name(format!("{stem}.validation{ext}"))
 }
 
+/// Settlements prepared at once on every core.
+const EXPORT_BATCH: usize = 1024;
+
+/// A batch on its way through the pipeline.
+#[derive(Default)]
+struct Batch {
+    /// Settlements read.
+    read: usize,
+    /// Why the others were left out.
+    counts: Report,
+    items: Vec<Prepared>,
+    /// One per item, from the de-duplication stage.
+    verdicts: Vec<dedupe::Verdict>,
+}
+
+/// One admitted settlement, ready to write unless it repeats an earlier one.
+struct Prepared {
+    agent: String,
+    /// Present when de-duplicating.
+    signature: Option<dedupe::Signature>,
+    redactions: Vec<(Kind, usize)>,
+    to_validation: bool,
+    /// The formatted example (a JSONL line or a CSV row).
+    line: Vec<u8>,
+}
+
+/// Filter (counting why not into `counts`), redact, sign and format one settlement.
+fn prepare(
+    s: &Settlement,
+    o: &Options,
+    marks: &HashMap<String, Mark>,
+    split: bool,
+    counts: &mut Report,
+) -> Option<Prepared> {
+    let acceptance = admit(s, o, marks, counts)?;
+    let mut redactor = o.redact.then(Redactor::new);
+    let ex = example(s, acceptance, o, redactor.as_mut());
+    let to_validation = split && is_validation(&ex.id, o.validation_share);
+    let mut line = Vec::with_capacity(ex.system.len() + ex.user.len() + ex.chosen.len() + 128);
+    format::write(o.format, &ex, to_validation, &mut line).expect("writing to memory");
+    Some(Prepared {
+        signature: o
+            .dedupe
+            .then(|| dedupe::Signature::of(&ex.user, &ex.chosen)),
+        redactions: redactor.map_or_else(Vec::new, |r| r.counts.into_iter().collect()),
+        to_validation,
+        line,
+        agent: ex.agent,
+    })
+}
+
+impl Report {
+    /// Add another report's reasons for leaving settlements out.
+    fn add_skips(&mut self, o: Report) {
+        self.skipped_filtered += o.skipped_filtered;
+        self.skipped_below_threshold += o.skipped_below_threshold;
+        self.skipped_errors += o.skipped_errors;
+        self.skipped_unedited += o.skipped_unedited;
+        self.skipped_no_intent += o.skipped_no_intent;
+        self.skipped_no_preference += o.skipped_no_preference;
+        self.skipped_excluded += o.skipped_excluded;
+        for (why, n) in o.excluded_reasons {
+            *self.excluded_reasons.entry(why).or_default() += n;
+        }
+        self.skipped_not_gold += o.skipped_not_gold;
+        self.gold += o.gold;
+    }
+}
+
 /// A source of settlements: it calls the visitor once per settlement, in order.
 pub type Settlements<'a> = &'a mut dyn FnMut(&mut dyn FnMut(Settlement)) -> Result<(), StoreError>;
 
@@ -340,7 +409,6 @@ pub fn export_to(
         format: o.format.name().to_owned(),
         ..Default::default()
     };
-    let mut seen = dedupe::Seen::new();
     let mut failure: Option<std::io::Error> = None;
     let mut bytes = 0u64;
     if o.format == Format::Csv {
@@ -355,59 +423,122 @@ pub fn export_to(
             })?;
         }
     }
-    settlements(&mut |s| {
-        if failure.is_some() || cancel.is_cancelled() {
-            return;
-        }
-        r.read += 1;
-        if r.read % 1000 == 0 {
+    let split = validation.is_some();
+    // A pipeline of three stages, so that reading, preparing and de-duplicating overlap: this
+    // thread reads settlements and writes finished batches; a preparing stage filters, redacts,
+    // signs and formats each batch on every core; a de-duplication stage decides on each
+    // example in reading order. At most a few batches are in flight.
+    std::thread::scope(|scope| -> Result<(), ExportError> {
+        let (to_prepare, batches) = std::sync::mpsc::sync_channel::<Vec<Settlement>>(1);
+        let (to_dedupe, prepared) = std::sync::mpsc::sync_channel::<Batch>(1);
+        let (to_write, finished) = std::sync::mpsc::sync_channel::<Batch>(2);
+        scope.spawn(move || {
+            for batch in batches {
+                let parts = crate::parallel::chunks(&batch, |_, part| {
+                    let mut counts = Report::default();
+                    let items: Vec<Prepared> = part
+                        .iter()
+                        .filter_map(|s| prepare(s, o, marks, split, &mut counts))
+                        .collect();
+                    (counts, items)
+                });
+                let mut out = Batch {
+                    read: batch.len(),
+                    ..Default::default()
+                };
+                for (counts, items) in parts {
+                    out.counts.add_skips(counts);
+                    out.items.extend(items);
+                }
+                if to_dedupe.send(out).is_err() {
+                    break;
+                }
+            }
+        });
+        scope.spawn(move || {
+            let mut seen = dedupe::Seen::new();
+            for mut batch in prepared {
+                batch.verdicts = batch
+                    .items
+                    .iter()
+                    .map(|i| {
+                        i.signature
+                            .as_ref()
+                            .map_or(dedupe::Verdict::New, |s| seen.check_signature(s))
+                    })
+                    .collect();
+                if to_write.send(batch).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut write = |b: Batch, r: &mut Report| -> std::io::Result<()> {
+            r.read += b.read;
+            r.add_skips(b.counts);
+            for (item, verdict) in b.items.into_iter().zip(b.verdicts) {
+                match verdict {
+                    dedupe::Verdict::New => {}
+                    dedupe::Verdict::Exact => {
+                        r.duplicates_exact += 1;
+                        continue;
+                    }
+                    dedupe::Verdict::Near => {
+                        r.duplicates_near += 1;
+                        continue;
+                    }
+                }
+                for (k, n) in item.redactions {
+                    *r.redactions.entry(k).or_default() += n;
+                }
+                let out: &mut dyn Write = match (item.to_validation, validation.as_deref_mut()) {
+                    (true, Some(v)) => v,
+                    _ => &mut *train,
+                };
+                out.write_all(&item.line)?;
+                bytes += item.line.len() as u64;
+                r.written += 1;
+                if item.to_validation {
+                    r.validation += 1;
+                } else {
+                    r.train += 1;
+                }
+                *r.per_agent.entry(item.agent).or_default() += 1;
+            }
             on_step(Step {
                 done: r.read as u64,
                 total: None,
                 items: r.written as u64,
             });
-        }
-        let Some(acceptance) = admit(&s, o, marks, &mut r) else {
-            return;
+            Ok(())
         };
-        let mut redactor = o.redact.then(Redactor::new);
-        let ex = example(&s, acceptance, o, redactor.as_mut());
-        if o.dedupe {
-            match seen.check(&ex) {
-                dedupe::Verdict::New => {}
-                dedupe::Verdict::Exact => {
-                    r.duplicates_exact += 1;
-                    return;
+        let mut batch: Vec<Settlement> = Vec::with_capacity(EXPORT_BATCH);
+        settlements(&mut |s| {
+            if failure.is_some() || cancel.is_cancelled() {
+                return;
+            }
+            batch.push(s);
+            if batch.len() >= EXPORT_BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(EXPORT_BATCH));
+                to_prepare.send(full).expect("the preparing stage runs");
+                while let Ok(done) = finished.try_recv() {
+                    if let Err(e) = write(done, &mut r) {
+                        failure = Some(e);
+                        return;
+                    }
                 }
-                dedupe::Verdict::Near => {
-                    r.duplicates_near += 1;
-                    return;
+            }
+        })?;
+        if failure.is_none() && !cancel.is_cancelled() {
+            to_prepare.send(batch).expect("the preparing stage runs");
+            drop(to_prepare);
+            for done in finished {
+                if let Err(e) = write(done, &mut r) {
+                    failure = Some(e);
+                    break;
                 }
             }
         }
-        if let Some(red) = &redactor {
-            for (k, n) in &red.counts {
-                *r.redactions.entry(*k).or_default() += n;
-            }
-        }
-        let to_validation = validation.is_some() && is_validation(&ex.id, o.validation_share);
-        let out: &mut dyn Write = match (to_validation, validation.as_deref_mut()) {
-            (true, Some(v)) => v,
-            _ => &mut *train,
-        };
-        match format::write(o.format, &ex, to_validation, out) {
-            Ok(n) => {
-                bytes += n;
-                r.written += 1;
-                if to_validation {
-                    r.validation += 1;
-                } else {
-                    r.train += 1;
-                }
-                *r.per_agent.entry(ex.agent).or_default() += 1;
-            }
-            Err(e) => failure = Some(e),
-        }
+        Ok(())
     })?;
     if let Some(e) = failure {
         return Err(ExportError::Write {

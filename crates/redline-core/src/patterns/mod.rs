@@ -704,24 +704,6 @@ fn second_pass(c: &Compact, at: u32, late: bool, p: &Pass2, t: &mut Tally, seen:
     }
 }
 
-/// Work on a batch with every core; `work(offset, part) -> partial`, in order.
-fn parallel<I: Sync, T: Send>(batch: &[I], work: impl Fn(usize, &[I]) -> T + Sync) -> Vec<T> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let per = batch.len().div_ceil(workers).max(1);
-    std::thread::scope(|scope| {
-        let work = &work;
-        let handles: Vec<_> = batch
-            .chunks(per)
-            .enumerate()
-            .map(|(k, part)| scope.spawn(move || work(k * per, part)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("mining does not panic"))
-            .collect()
-    })
-}
-
 const BATCH: usize = 2000;
 
 /// Mine the settlements that `scan` visits.
@@ -760,7 +742,7 @@ pub fn mine_with<E>(
         }
         let base = ids.len() as u32;
         let names_now: &[String] = names;
-        let partials = parallel(pending, |offset, part| {
+        let partials = crate::parallel::chunks(pending, |offset, part| {
             let mut local: Vec<Group> = (0..names_now.len()).map(|_| Group::default()).collect();
             let mut words: IdMap<u32, Box<str>> = IdMap::default();
             let out: Vec<Compact> = part
@@ -917,7 +899,7 @@ pub fn mine_with<E>(
             return Ok(None);
         }
         let base = ci * CHUNK;
-        let partials = parallel(chunk, |offset, part| {
+        let partials = crate::parallel::chunks(chunk, |offset, part| {
             let mut local: Vec<Tally> = plans.iter().map(Tally::new).collect();
             let mut seen = Vec::new();
             for (k, c) in part.iter().enumerate() {
