@@ -2,7 +2,9 @@
 //! disk; export them as OpenAI chat JSONL with redaction and de-duplication (streamed to a
 //! file), then validate the file. Prints throughput and peak memory.
 //!
-//! Run: `cargo bench -p redline-core --bench export` (`REDLINE_BENCH_N` for another size).
+//! Run: `cargo bench -p redline-core --bench export` (`REDLINE_BENCH_N` for another size,
+//! `REDLINE_BENCH_KEEP=DIR` to keep the exported files, `REDLINE_BENCH_VALIDATE=FILE` to only
+//! validate a file).
 //! Targets (issue #7, 2 cores): export with redaction ≥ 50 MB/s of output; validation of the
 //! 100k-line file < 3 s; memory constant (streamed).
 
@@ -26,6 +28,21 @@ fn rss(field: &str) -> f64 {
 }
 
 fn main() {
+    // REDLINE_BENCH_VALIDATE=FILE: only validate that file, three times.
+    if let Some(file) = std::env::var_os("REDLINE_BENCH_VALIDATE") {
+        for _ in 0..3 {
+            let t = Instant::now();
+            let v = redline_core::validate::validate_file(file.as_ref(), &Default::default())
+                .expect("validate");
+            println!(
+                "validate: {} lines, ok = {} in {:.2} s",
+                v.lines,
+                v.ok,
+                t.elapsed().as_secs_f64()
+            );
+        }
+        return;
+    }
     let n: usize = std::env::var("REDLINE_BENCH_N")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -71,6 +88,11 @@ fn main() {
         .unwrap();
         drop(out);
         let secs = t.elapsed().as_secs_f64();
+        // REDLINE_BENCH_KEEP=DIR keeps the written files there (to profile `redline validate`).
+        if let Some(keep) = std::env::var_os("REDLINE_BENCH_KEEP") {
+            let to = std::path::Path::new(&keep).join(path.file_name().unwrap());
+            std::fs::copy(&path, to).expect("copy the exported file");
+        }
         println!(
             "export ({label}): {} examples, {:.0} MB in {secs:.2} s = {:.1} MB/s of output; peak RSS {:.0} MB (before {before:.0} MB)",
             r.written,

@@ -237,10 +237,11 @@ impl Redactor {
     /// Non-overlapping findings, earlier kinds first, sorted by position.
     fn findings(p: &Patterns, text: &str) -> Vec<(usize, usize, Kind)> {
         let mut spans: Vec<(usize, usize, Kind)> = Vec::new();
-        let candidates = p.any.matches(text);
-        if !candidates.matched_any() {
+        // Most texts hold nothing: one earliest-match pass says so; only then which patterns.
+        if !p.any.is_match(text) {
             return spans;
         }
+        let candidates = p.any.matches(text);
         for (kind, re) in candidates.iter().map(|i| &p.list[i]) {
             for m in re.find_iter(text) {
                 let s = m.start();
