@@ -164,34 +164,26 @@ pub fn tokens(text: &str) -> usize {
 const PIECE_CACHE: usize = 200_000;
 
 thread_local! {
-    static PIECES: std::cell::RefCell<std::collections::HashMap<[u64; 3], u32, BuildHasherDefault<PieceHasher>>> =
+    static PIECES: std::cell::RefCell<std::collections::HashMap<PieceKey, u32, BuildHasherDefault<IdHasher>>> =
         std::cell::RefCell::new(Default::default());
 }
 
 /// A piece of at most 24 bytes as three words (zero-padded, with its length in the top byte).
-fn piece_key(piece: &[u8]) -> [u64; 3] {
+#[derive(PartialEq, Eq)]
+struct PieceKey([u64; 3]);
+
+impl std::hash::Hash for PieceKey {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        let [a, b, c] = self.0;
+        h.write_u64(dedupe::mix(a ^ dedupe::mix(b ^ dedupe::mix(c))));
+    }
+}
+
+fn piece_key(piece: &[u8]) -> PieceKey {
     let mut bytes = [0u8; 24];
     bytes[..piece.len()].copy_from_slice(piece);
     let word = |i: usize| u64::from_le_bytes(bytes[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
-    [word(0), word(1), word(2) ^ ((piece.len() as u64) << 56)]
-}
-
-/// Hashes the three words of a [`piece_key`].
-#[derive(Default)]
-struct PieceHasher(u64);
-
-impl std::hash::Hasher for PieceHasher {
-    fn finish(&self) -> u64 {
-        dedupe::mix(self.0)
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(23) ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
+    PieceKey([word(0), word(1), word(2) ^ ((piece.len() as u64) << 56)])
 }
 
 /// `\s` on ASCII: tab, line feed, vertical tab, form feed, carriage return, space.
