@@ -100,9 +100,20 @@ pub fn set_system_prompt(store: &Store, agent: &str, text: &str) -> Result<(), S
     )
 }
 
-/// The saved per-agent system prompts under any given in the options.
-fn with_saved_prompts(store: &Store, o: &Options) -> Result<Options, StoreError> {
-    let mut prompts = system_prompts(store)?;
+/// Each agent's system prompt: its active version in the prompt registry, overridden by a
+/// text saved for exports, overridden by any given in the options.
+fn with_saved_prompts(store: &Store, o: &Options) -> Result<Options, ExportError> {
+    let registry = |e: crate::prompts::PromptError| match e {
+        crate::prompts::PromptError::Store(e) => ExportError::Store(e),
+        other => ExportError::Invalid(other.to_string()),
+    };
+    let mut prompts = BTreeMap::new();
+    for agent in crate::prompts::all(store).map_err(registry)?.into_keys() {
+        if let Some(v) = crate::prompts::active(store, &agent).map_err(registry)? {
+            prompts.insert(agent, v.text);
+        }
+    }
+    prompts.extend(system_prompts(store)?);
     prompts.extend(o.system_prompts.clone());
     Ok(Options {
         system_prompts: prompts,

@@ -484,3 +484,40 @@ fn saved_system_prompts_apply_when_a_settlement_has_none() {
     set_system_prompt(&store, "The Operator", " ").unwrap();
     assert!(system_prompts(&store).unwrap().is_empty());
 }
+
+#[test]
+fn the_registry_active_prompt_is_the_system_prompt_unless_one_is_saved_for_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.redb")).unwrap();
+    store.upsert_batch(&[one()]).unwrap();
+    let path = dir.path().join("out.jsonl");
+    let system = |store: &Store| {
+        export(
+            store,
+            &Options::default(),
+            &path,
+            &mut crate::job::no_progress,
+            &Cancel::new(),
+        )
+        .unwrap();
+        let line = std::fs::read_to_string(&path).unwrap();
+        let v: serde_json::Value = serde_json::from_str(line.lines().next().unwrap()).unwrap();
+        v["messages"][0]["content"].as_str().unwrap().to_owned()
+    };
+    assert!(system(&store).starts_with("You are The Operator."));
+    crate::prompts::add(&store, "The Operator", "v1: run operations.", "", "admin").unwrap();
+    crate::prompts::add(
+        &store,
+        "The Operator",
+        "v2: run operations, briefly.",
+        "",
+        "admin",
+    )
+    .unwrap();
+    // The first version stays active until another is activated.
+    assert_eq!(system(&store), "v1: run operations.");
+    crate::prompts::set_active(&store, "The Operator", 2).unwrap();
+    assert_eq!(system(&store), "v2: run operations, briefly.");
+    set_system_prompt(&store, "The Operator", "Export-only prompt.").unwrap();
+    assert_eq!(system(&store), "Export-only prompt.");
+}
