@@ -1,4 +1,4 @@
-//! Word boundaries (Unicode UAX #29) with a fast path for ASCII text.
+//! Word and sentence boundaries (Unicode UAX #29) with a fast path for ASCII text.
 //!
 //! `unicode-segmentation` looks every character up in the Unicode tables; most settlement text
 //! is ASCII, where the rules reduce to a few byte comparisons. For ASCII input the functions
@@ -10,6 +10,9 @@
 //! `.` (`MidNumLet`) or `'` (`Single_Quote`), then a letter stay together (WB6/7); a digit,
 //! then `,` or `;` (`MidNum`), `.` or `'`, then a digit stay together (WB11/12); runs of spaces
 //! stay together (WB3d); CR LF stays together (WB3); everything else stands alone (WB999).
+//!
+//! Sentences: the sentence-break rules SB3–SB11 over the ASCII classes ([`SentenceClass`]);
+//! ASCII has no `Extend`, `Format`, `Sep` or `OLetter` characters, so SB5 never applies.
 
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -118,6 +121,113 @@ pub fn words(text: &str) -> Box<dyn Iterator<Item = &str> + '_> {
     }))
 }
 
+/// The sentence-break property of an ASCII byte.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum SentenceClass {
+    Cr,
+    Lf,
+    Sp,
+    Lower,
+    Upper,
+    Numeric,
+    ATerm,
+    STerm,
+    Close,
+    SContinue,
+    Other,
+}
+
+fn sentence_class(b: u8) -> SentenceClass {
+    use SentenceClass::*;
+    match b {
+        b'\r' => Cr,
+        b'\n' => Lf,
+        b'\t' | 0x0b | 0x0c | b' ' => Sp,
+        b'a'..=b'z' => Lower,
+        b'A'..=b'Z' => Upper,
+        b'0'..=b'9' => Numeric,
+        b'.' => ATerm,
+        b'!' | b'?' => STerm,
+        b'"' | b'\'' | b'(' | b')' | b'[' | b']' | b'{' | b'}' => Close,
+        b',' | b'-' | b':' | b';' => SContinue,
+        _ => Other,
+    }
+}
+
+/// Byte ranges of the sentences of `text` (UAX #29), in order, covering all of it.
+pub fn sentence_ranges(text: &str) -> Vec<(usize, usize)> {
+    if !text.is_ascii() {
+        return text
+            .split_sentence_bound_indices()
+            .map(|(start, s)| (start, start + s.len()))
+            .collect();
+    }
+    use SentenceClass::*;
+    let c: Vec<SentenceClass> = text.bytes().map(sentence_class).collect();
+    let mut out = Vec::new();
+    let mut start = 0;
+    // SB8's look-ahead: where the last scan for the next letter, newline or terminator ended
+    // (every position up to it gives the same answer).
+    let mut scanned: Option<(usize, usize)> = None;
+    for i in 1..c.len() {
+        let (prev, next) = (c[i - 1], c[i]);
+        // The left context `SATerm Close* Sp*`: where its terminator is, and whether spaces
+        // follow it.
+        let term = || {
+            let mut j = i;
+            while j > 0 && c[j - 1] == Sp {
+                j -= 1;
+            }
+            let spaces = j < i;
+            while j > 0 && c[j - 1] == Close {
+                j -= 1;
+            }
+            (j > 0 && matches!(c[j - 1], ATerm | STerm)).then(|| (c[j - 1], spaces))
+        };
+        let joined = if prev == Cr && next == Lf {
+            true // SB3
+        } else if matches!(prev, Cr | Lf) {
+            false // SB4
+        } else if prev == ATerm
+            && (next == Numeric || (next == Upper && i >= 2 && matches!(c[i - 2], Upper | Lower)))
+        {
+            true // SB6, SB7
+        } else if let Some((t, spaces)) = term() {
+            let sb8 = t == ATerm && {
+                let end = match scanned {
+                    Some((from, end)) if from <= i && i <= end => end,
+                    _ => {
+                        let mut k = i;
+                        while k < c.len()
+                            && !matches!(c[k], Upper | Lower | Cr | Lf | ATerm | STerm)
+                        {
+                            k += 1;
+                        }
+                        scanned = Some((i, k));
+                        k
+                    }
+                };
+                end < c.len() && c[end] == Lower
+            };
+            sb8 // SB8
+                || matches!(next, SContinue | ATerm | STerm) // SB8a
+                || (!spaces && matches!(next, Close | Sp | Cr | Lf)) // SB9
+                || matches!(next, Sp | Cr | Lf) // SB10
+                                                // else SB11: break
+        } else {
+            true // SB998
+        };
+        if !joined {
+            out.push((start, i));
+            start = i;
+        }
+    }
+    if !c.is_empty() {
+        out.push((start, c.len()));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,6 +265,26 @@ mod tests {
         ) {
             prop_assert_eq!(word_bound_indices(&t), t.split_word_bound_indices().collect::<Vec<_>>());
             prop_assert_eq!(words(&t).collect::<Vec<_>>(), t.unicode_words().collect::<Vec<_>>());
+        }
+
+        #[test]
+        fn ascii_sentences_equal_unicode_segmentation(
+            t in "([a-cA-C0-2]{0,3}|[.!?]{1,2}|[\"'()\\[\\]{}]{1,2}|[ \t\x0b\x0c]{1,2}|[\r\n]{1,2}|[,;:#-]){0,30}"
+        ) {
+            let theirs: Vec<(usize, usize)> = t
+                .split_sentence_bound_indices()
+                .map(|(start, s)| (start, start + s.len()))
+                .collect();
+            prop_assert_eq!(sentence_ranges(&t), theirs);
+        }
+
+        #[test]
+        fn any_ascii_text_splits_into_the_same_sentences(t in "[\\x00-\\x7f]{0,80}") {
+            let theirs: Vec<(usize, usize)> = t
+                .split_sentence_bound_indices()
+                .map(|(start, s)| (start, start + s.len()))
+                .collect();
+            prop_assert_eq!(sentence_ranges(&t), theirs);
         }
 
         #[test]

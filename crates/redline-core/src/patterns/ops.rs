@@ -8,7 +8,6 @@
 
 use crate::diff::{word_diff, SpanKind};
 use serde::{Deserialize, Serialize};
-use unicode_segmentation::UnicodeSegmentation;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -40,7 +39,9 @@ pub struct EditOp {
 
 /// Split `text` into sentence pieces (UAX #29); the pieces concatenate to `text`.
 pub fn sentences(text: &str) -> impl Iterator<Item = &str> {
-    text.split_sentence_bounds()
+    crate::text::sentence_ranges(text)
+        .into_iter()
+        .map(move |(a, b)| &text[a..b])
 }
 
 /// The edit operations that turn `old` into `new`.

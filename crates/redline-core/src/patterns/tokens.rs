@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use unicode_segmentation::UnicodeSegmentation;
 
 /// Keys that are hashes already are used as they are.
 #[derive(Default)]
@@ -72,10 +71,7 @@ pub(crate) struct Tokens<'a> {
 impl<'a> Tokens<'a> {
     /// One word segmentation and one sentence segmentation of `text`.
     pub fn of(text: &'a str) -> Tokens<'a> {
-        let sentences: Vec<(usize, usize)> = text
-            .split_sentence_bound_indices()
-            .map(|(start, s)| (start, start + s.len()))
-            .collect();
+        let sentences = crate::text::sentence_ranges(text);
         let cap = text.len() / 5;
         let mut t = Tokens {
             text,
