@@ -25,7 +25,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use tokens::{fold, word_hash, IdMap, Tokens, GRAM_SEED};
 use tone::Features;
 pub use tone::ToneShift;
-use unicode_segmentation::UnicodeSegmentation;
 
 /// The longest n-gram counted (longer phrases are found by merging overlapping ones).
 pub const MAX_N: usize = 8;
@@ -352,6 +351,7 @@ fn first_pass(
     group_index: u16,
     group: &mut Group,
     vocab: &mut IdMap<u32, Box<str>>,
+    memo: &tone::SentimentMemo,
 ) -> Compact {
     let (a, f) = (Tokens::of(&s.ai_output), Tokens::of(&s.final_output));
     let ops = ops::edit_ops_tokens(&s.ai_output, &s.final_output, &a.all, &f.all);
@@ -399,8 +399,12 @@ fn first_pass(
     );
     count_grams(&mut group.added, &mut grams, at);
     for op in ops.iter().filter(|o| o.kind == OpKind::Replace) {
-        let from: Vec<String> = op.old_text.unicode_words().map(str::to_lowercase).collect();
-        let to: Vec<String> = op.new_text.unicode_words().map(str::to_lowercase).collect();
+        let from: Vec<String> = crate::text::words(&op.old_text)
+            .map(str::to_lowercase)
+            .collect();
+        let to: Vec<String> = crate::text::words(&op.new_text)
+            .map(str::to_lowercase)
+            .collect();
         if !from.is_empty()
             && !to.is_empty()
             && from.len() <= REPLACEMENT_WORDS
@@ -417,7 +421,7 @@ fn first_pass(
             }
         }
     }
-    group.tone.push(tone::features_pair(&a, &f));
+    group.tone.push(tone::features_pair(&a, &f, memo));
     group.tone_idx.push(at);
     let c = category_of(&a, &f, &ops, &edit.counts);
     *group.categories.entry(c).or_default() += 1;
@@ -706,6 +710,58 @@ fn second_pass(c: &Compact, at: u32, late: bool, p: &Pass2, t: &mut Tally, seen:
 
 const BATCH: usize = 2000;
 
+/// What the first pass has gathered so far.
+#[derive(Default)]
+struct Pass1 {
+    names: Vec<String>,
+    groups: Vec<Group>,
+    vocab: IdMap<u32, Box<str>>,
+    ids: Vec<String>,
+    compact: Vec<Compact>,
+}
+
+impl Pass1 {
+    /// Analyse a batch on every core and merge it in order.
+    fn add(&mut self, batch: Vec<Settlement>, memo: &tone::SentimentMemo) {
+        for s in &batch {
+            if !self.names.iter().any(|n| n == s.agent.as_str()) {
+                self.names.push(s.agent.as_str().to_owned());
+                self.groups.push(Group::default());
+            }
+        }
+        let base = self.ids.len() as u32;
+        let names: &[String] = &self.names;
+        let partials = crate::parallel::chunks(&batch, |offset, part| {
+            let mut local: Vec<Group> = (0..names.len()).map(|_| Group::default()).collect();
+            let mut words: IdMap<u32, Box<str>> = IdMap::default();
+            let out: Vec<Compact> = part
+                .iter()
+                .enumerate()
+                .map(|(k, s)| {
+                    let g = names
+                        .iter()
+                        .position(|n| n == s.agent.as_str())
+                        .expect("named above");
+                    let at = base + (offset + k) as u32;
+                    first_pass(s, at, g as u16, &mut local[g], &mut words, memo)
+                })
+                .collect();
+            (local, words, out)
+        });
+        for (local, words, out) in partials {
+            for (g, l) in self.groups.iter_mut().zip(&local) {
+                g.merge(l);
+            }
+            for (k, v) in words {
+                self.vocab.entry(k).or_insert(v);
+            }
+            self.compact.extend(out);
+        }
+        self.ids
+            .extend(batch.into_iter().map(|s| s.id.as_str().to_owned()));
+    }
+}
+
 /// Mine the settlements that `scan` visits.
 pub fn mine<E>(scan: impl FnMut(&mut dyn FnMut(Settlement)) -> Result<(), E>) -> Result<Report, E> {
     mine_with(scan, None, &mut crate::job::no_progress, &Cancel::new())
@@ -720,96 +776,62 @@ pub fn mine_with<E>(
     on_step: Progress<'_>,
     cancel: &Cancel,
 ) -> Result<Option<Report>, E> {
-    // Pass 1, streamed.
-    let mut names: Vec<String> = Vec::new();
-    let mut groups: Vec<Group> = Vec::new();
-    let mut vocab: IdMap<u32, Box<str>> = IdMap::default();
-    let mut ids: Vec<String> = Vec::new();
-    let mut compact: Vec<Compact> = Vec::new();
-    let mut pending: Vec<Settlement> = Vec::new();
+    // Pass 1, streamed: this thread reads settlements while a second one analyses the batch
+    // before on every core and merges it, in reading order.
     let total = settlements.map(|n| 2 * n);
-    let flush = |pending: &mut Vec<Settlement>,
-                 names: &mut Vec<String>,
-                 groups: &mut Vec<Group>,
-                 vocab: &mut IdMap<u32, Box<str>>,
-                 ids: &mut Vec<String>,
-                 compact: &mut Vec<Compact>| {
-        for s in pending.iter() {
-            if !names.iter().any(|n| n == s.agent.as_str()) {
-                names.push(s.agent.as_str().to_owned());
-                groups.push(Group::default());
-            }
-        }
-        let base = ids.len() as u32;
-        let names_now: &[String] = names;
-        let partials = crate::parallel::chunks(pending, |offset, part| {
-            let mut local: Vec<Group> = (0..names_now.len()).map(|_| Group::default()).collect();
-            let mut words: IdMap<u32, Box<str>> = IdMap::default();
-            let out: Vec<Compact> = part
-                .iter()
-                .enumerate()
-                .map(|(k, s)| {
-                    let g = names_now
-                        .iter()
-                        .position(|n| n == s.agent.as_str())
-                        .expect("named above");
-                    let at = base + (offset + k) as u32;
-                    first_pass(s, at, g as u16, &mut local[g], &mut words)
-                })
-                .collect();
-            (local, words, out)
-        });
-        for (local, words, out) in partials {
-            for (g, l) in groups.iter_mut().zip(&local) {
-                g.merge(l);
-            }
-            for (k, v) in words {
-                vocab.entry(k).or_insert(v);
-            }
-            compact.extend(out);
-        }
-        ids.extend(pending.drain(..).map(|s| s.id.as_str().to_owned()));
-    };
+    let memo = tone::SentimentMemo::new();
+    let mut pass1 = Pass1::default();
     let mut done = 0u64;
-    scan(&mut |s| {
+    let read = std::thread::scope(|scope| -> Result<bool, E> {
+        let (to_analyse, batches) = std::sync::mpsc::sync_channel::<Vec<Settlement>>(1);
+        let pass1 = &mut pass1;
+        let memo = &memo;
+        let analysing = scope.spawn(move || {
+            for batch in batches {
+                pass1.add(batch, memo);
+            }
+        });
+        let mut pending: Vec<Settlement> = Vec::with_capacity(BATCH);
+        scan(&mut |s| {
+            if cancel.is_cancelled() {
+                return;
+            }
+            pending.push(s);
+            if pending.len() >= BATCH {
+                done += pending.len() as u64;
+                let full = std::mem::replace(&mut pending, Vec::with_capacity(BATCH));
+                to_analyse.send(full).expect("the analysing thread runs");
+                on_step(Step {
+                    done,
+                    total,
+                    items: done,
+                });
+            }
+        })?;
         if cancel.is_cancelled() {
-            return;
+            return Ok(false);
         }
-        pending.push(s);
-        if pending.len() >= BATCH {
-            done += pending.len() as u64;
-            flush(
-                &mut pending,
-                &mut names,
-                &mut groups,
-                &mut vocab,
-                &mut ids,
-                &mut compact,
-            );
-            on_step(Step {
-                done,
-                total,
-                items: done,
-            });
-        }
+        done += pending.len() as u64;
+        to_analyse.send(pending).expect("the analysing thread runs");
+        drop(to_analyse);
+        analysing.join().expect("mining does not panic");
+        Ok(true)
     })?;
-    if cancel.is_cancelled() {
+    if !read {
         return Ok(None);
     }
-    done += pending.len() as u64;
-    flush(
-        &mut pending,
-        &mut names,
-        &mut groups,
-        &mut vocab,
-        &mut ids,
-        &mut compact,
-    );
     on_step(Step {
         done,
         total,
         items: done,
     });
+    let Pass1 {
+        mut names,
+        mut groups,
+        vocab,
+        ids,
+        compact,
+    } = pass1;
 
     // Agents by name, then all agents together.
     let mut order: Vec<usize> = (0..names.len()).collect();

@@ -2,9 +2,10 @@
 //! (contractions, formal words and connectives, hedges, pronouns, sentence length), sentiment
 //! (VADER, per sentence, averaged), length, and structure (bullets, headings, paragraphs).
 
-use super::tokens::{word_hash, IdMap, Tokens};
+use super::tokens::{word_hash, IdHasher, IdMap, Tokens};
 use serde::Serialize;
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::sync::OnceLock;
 use vader_parity::SentimentIntensityAnalyzer;
 
@@ -115,18 +116,52 @@ pub fn features(text: &str) -> Features {
     })
 }
 
-/// Measure both texts of a settlement; a sentence found in both is scored for sentiment once.
-pub(crate) fn features_pair<'a>(a: &Tokens<'a>, f: &Tokens<'_>) -> (Features, Features) {
-    let mut scored: HashMap<&'a str, f64> = HashMap::new();
-    let fa = features_of(a, &mut |s: &'a str| {
-        *scored
-            .entry(s)
-            .or_insert_with(|| analyzer().polarity_scores(s).compound)
-    });
-    let ff = features_of(f, &mut |s| match scored.get(s) {
-        Some(v) => *v,
-        None => analyzer().polarity_scores(s).compound,
-    });
+/// Sentence sentiment scores remembered during one mining run: a sentence that recurs (an
+/// agent's stock opener, a sign-off, a sentence the edit left alone) is scored once. Keyed by
+/// a 64-bit hash of the sentence, in shards so that threads rarely wait for one another; it
+/// starts over when it holds [`SentimentMemo::LIMIT`] sentences.
+pub(crate) struct SentimentMemo {
+    shards: Vec<std::sync::Mutex<HashMap<u64, f64, BuildHasherDefault<IdHasher>>>>,
+}
+
+impl SentimentMemo {
+    const SHARDS: usize = 16;
+    const LIMIT: usize = 1 << 20;
+
+    pub(crate) fn new() -> SentimentMemo {
+        SentimentMemo {
+            shards: (0..Self::SHARDS).map(|_| Default::default()).collect(),
+        }
+    }
+
+    /// VADER's compound score of one sentence.
+    fn score(&self, sentence: &str) -> f64 {
+        let h =
+            crate::export::dedupe::mix(sentence.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            }));
+        let shard = &self.shards[(h as usize) % Self::SHARDS];
+        if let Some(v) = shard.lock().expect("not poisoned").get(&h) {
+            return *v;
+        }
+        let v = analyzer().polarity_scores(sentence).compound;
+        let mut m = shard.lock().expect("not poisoned");
+        if m.len() >= Self::LIMIT / Self::SHARDS {
+            m.clear();
+        }
+        m.insert(h, v);
+        v
+    }
+}
+
+/// Measure both texts of a settlement.
+pub(crate) fn features_pair(
+    a: &Tokens<'_>,
+    f: &Tokens<'_>,
+    memo: &SentimentMemo,
+) -> (Features, Features) {
+    let fa = features_of(a, &mut |s| memo.score(s));
+    let ff = features_of(f, &mut |s| memo.score(s));
     (fa, ff)
 }
 
