@@ -5,8 +5,8 @@
 //!
 //! Candidates come from 16 bands of 4 bins: two signatures that differ in at most 6 bins
 //! differ in at most 6 bands, so a near duplicate shares at least 10 of the 16 band keys — it
-//! is certain to sit in at least 2 of any 8 of the new example's band buckets. Only the 8
-//! smallest buckets are read, and only what sits in 2 of them is compared bin by bin: exact with
+//! is certain to sit in at least 4 of any 10 of the new example's band buckets. Only the 10
+//! smallest buckets are read, and only what sits in 4 of them is compared bin by bin: exact with
 //! respect to the definition (nothing is sampled or truncated), and cheap even when templated
 //! texts crowd some buckets.
 
@@ -24,7 +24,7 @@ const SHINGLE: usize = 5;
 /// Bins in which a near duplicate may differ: 64 − ⌈0.9 × 64⌉ = 6.
 const MAY_DIFFER: usize = HASHES - (NEAR_PERCENT * HASHES).div_ceil(100);
 /// Band buckets read per check, and the buckets of those a near duplicate must be in.
-const READ: usize = 8;
+const READ: usize = 10;
 const MUST_MEET: u8 = (READ - MAY_DIFFER) as u8;
 
 pub enum Verdict {
