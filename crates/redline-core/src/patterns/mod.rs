@@ -551,15 +551,30 @@ fn maximal(
 struct Matcher {
     phrases: Vec<Vec<u32>>,
     by_first: IdMap<u32, Vec<usize>>,
+    /// A bit per value of a first word's low 16 bits: most words start no phrase, and one bit
+    /// test says so without a map lookup.
+    firsts: Vec<u64>,
 }
 
 impl Matcher {
     fn new(phrases: Vec<Vec<u32>>) -> Matcher {
         let mut by_first: IdMap<u32, Vec<usize>> = IdMap::default();
+        let mut firsts = vec![0u64; 1 << 10];
         for (i, p) in phrases.iter().enumerate() {
             by_first.entry(p[0]).or_default().push(i);
+            let low = (p[0] & 0xffff) as usize;
+            firsts[low >> 6] |= 1 << (low & 63);
         }
-        Matcher { phrases, by_first }
+        Matcher {
+            phrases,
+            by_first,
+            firsts,
+        }
+    }
+
+    fn may_start(&self, word: u32) -> bool {
+        let low = (word & 0xffff) as usize;
+        self.firsts[low >> 6] & (1 << (low & 63)) != 0
     }
 
     /// Call `found(phrase, start)` for each phrase found in `words`, within runs (a run
@@ -569,6 +584,9 @@ impl Matcher {
             return;
         }
         for i in 0..words.len() {
+            if !self.may_start(words[i]) {
+                continue;
+            }
             let Some(cands) = self.by_first.get(&words[i]) else {
                 continue;
             };
@@ -720,45 +738,77 @@ struct Pass1 {
     compact: Vec<Compact>,
 }
 
+/// One batch after its first pass, with its own agent numbering.
+struct Analysed {
+    names: Vec<String>,
+    groups: Vec<Group>,
+    words: IdMap<u32, Box<str>>,
+    compact: Vec<Compact>,
+    ids: Vec<String>,
+}
+
+/// The first pass over a batch whose first settlement is number `base` in reading order.
+fn analyse(batch: &[Settlement], base: u32, memo: &tone::SentimentMemo) -> Analysed {
+    let mut names: Vec<String> = Vec::new();
+    let mut groups: Vec<Group> = Vec::new();
+    let mut words: IdMap<u32, Box<str>> = IdMap::default();
+    let compact = batch
+        .iter()
+        .enumerate()
+        .map(|(k, s)| {
+            let g = match names.iter().position(|n| n == s.agent.as_str()) {
+                Some(g) => g,
+                None => {
+                    names.push(s.agent.as_str().to_owned());
+                    groups.push(Group::default());
+                    names.len() - 1
+                }
+            };
+            first_pass(
+                s,
+                base + k as u32,
+                g as u16,
+                &mut groups[g],
+                &mut words,
+                memo,
+            )
+        })
+        .collect();
+    Analysed {
+        names,
+        groups,
+        words,
+        compact,
+        ids: batch.iter().map(|s| s.id.as_str().to_owned()).collect(),
+    }
+}
+
 impl Pass1 {
-    /// Analyse a batch on every core and merge it in order.
-    fn add(&mut self, batch: Vec<Settlement>, memo: &tone::SentimentMemo) {
-        for s in &batch {
-            if !self.names.iter().any(|n| n == s.agent.as_str()) {
-                self.names.push(s.agent.as_str().to_owned());
-                self.groups.push(Group::default());
-            }
+    /// Merge the next batch (in reading order).
+    fn merge(&mut self, a: Analysed) {
+        let global: Vec<usize> = a
+            .names
+            .iter()
+            .map(|n| match self.names.iter().position(|m| m == n) {
+                Some(g) => g,
+                None => {
+                    self.names.push(n.clone());
+                    self.groups.push(Group::default());
+                    self.names.len() - 1
+                }
+            })
+            .collect();
+        for (l, g) in a.groups.iter().enumerate() {
+            self.groups[global[l]].merge(g);
         }
-        let base = self.ids.len() as u32;
-        let names: &[String] = &self.names;
-        let partials = crate::parallel::chunks(&batch, |offset, part| {
-            let mut local: Vec<Group> = (0..names.len()).map(|_| Group::default()).collect();
-            let mut words: IdMap<u32, Box<str>> = IdMap::default();
-            let out: Vec<Compact> = part
-                .iter()
-                .enumerate()
-                .map(|(k, s)| {
-                    let g = names
-                        .iter()
-                        .position(|n| n == s.agent.as_str())
-                        .expect("named above");
-                    let at = base + (offset + k) as u32;
-                    first_pass(s, at, g as u16, &mut local[g], &mut words, memo)
-                })
-                .collect();
-            (local, words, out)
-        });
-        for (local, words, out) in partials {
-            for (g, l) in self.groups.iter_mut().zip(&local) {
-                g.merge(l);
-            }
-            for (k, v) in words {
-                self.vocab.entry(k).or_insert(v);
-            }
-            self.compact.extend(out);
+        for (k, v) in a.words {
+            self.vocab.entry(k).or_insert(v);
         }
-        self.ids
-            .extend(batch.into_iter().map(|s| s.id.as_str().to_owned()));
+        self.compact.extend(a.compact.into_iter().map(|mut c| {
+            c.group = global[c.group as usize] as u16;
+            c
+        }));
+        self.ids.extend(a.ids);
     }
 }
 
@@ -776,22 +826,52 @@ pub fn mine_with<E>(
     on_step: Progress<'_>,
     cancel: &Cancel,
 ) -> Result<Option<Report>, E> {
-    // Pass 1, streamed: this thread reads settlements while a second one analyses the batch
-    // before on every core and merges it, in reading order.
+    // Pass 1, streamed: this thread reads settlements; one thread per core analyses whole
+    // batches; a merging thread adds them up in reading order.
     let total = settlements.map(|n| 2 * n);
     let memo = tone::SentimentMemo::new();
     let mut pass1 = Pass1::default();
     let mut done = 0u64;
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (to_analyse, batches) =
+        std::sync::mpsc::sync_channel::<(usize, u32, Vec<Settlement>)>(workers);
+    let batches = std::sync::Mutex::new(batches);
     let read = std::thread::scope(|scope| -> Result<bool, E> {
-        let (to_analyse, batches) = std::sync::mpsc::sync_channel::<Vec<Settlement>>(1);
+        // Dropped when this closure ends, however it ends: the analysing threads then stop.
+        let to_analyse = to_analyse;
+        let (to_merge, analysed) = std::sync::mpsc::sync_channel::<(usize, Analysed)>(workers);
+        for _ in 0..workers {
+            let (batches, to_merge, memo) = (&batches, to_merge.clone(), &memo);
+            scope.spawn(move || loop {
+                let next = batches.lock().expect("not poisoned").recv();
+                let Ok((k, base, batch)) = next else { break };
+                if to_merge.send((k, analyse(&batch, base, memo))).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(to_merge);
         let pass1 = &mut pass1;
-        let memo = &memo;
-        let analysing = scope.spawn(move || {
-            for batch in batches {
-                pass1.add(batch, memo);
+        let merging = scope.spawn(move || {
+            let mut early: BTreeMap<usize, Analysed> = BTreeMap::new();
+            let mut turn = 0;
+            for (k, a) in analysed {
+                early.insert(k, a);
+                while let Some(a) = early.remove(&turn) {
+                    pass1.merge(a);
+                    turn += 1;
+                }
             }
         });
         let mut pending: Vec<Settlement> = Vec::with_capacity(BATCH);
+        let mut sent = 0usize;
+        let mut send = |batch: Vec<Settlement>, done: u64| {
+            let base = (done - batch.len() as u64) as u32;
+            to_analyse
+                .send((sent, base, batch))
+                .expect("the analysing threads run");
+            sent += 1;
+        };
         scan(&mut |s| {
             if cancel.is_cancelled() {
                 return;
@@ -799,8 +879,10 @@ pub fn mine_with<E>(
             pending.push(s);
             if pending.len() >= BATCH {
                 done += pending.len() as u64;
-                let full = std::mem::replace(&mut pending, Vec::with_capacity(BATCH));
-                to_analyse.send(full).expect("the analysing thread runs");
+                send(
+                    std::mem::replace(&mut pending, Vec::with_capacity(BATCH)),
+                    done,
+                );
                 on_step(Step {
                     done,
                     total,
@@ -812,9 +894,10 @@ pub fn mine_with<E>(
             return Ok(false);
         }
         done += pending.len() as u64;
-        to_analyse.send(pending).expect("the analysing thread runs");
+        send(pending, done);
+        drop(send);
         drop(to_analyse);
-        analysing.join().expect("mining does not panic");
+        merging.join().expect("mining does not panic");
         Ok(true)
     })?;
     if !read {
