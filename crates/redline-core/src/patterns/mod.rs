@@ -895,7 +895,6 @@ pub fn mine_with<E>(
         }
         done += pending.len() as u64;
         send(pending, done);
-        drop(send);
         drop(to_analyse);
         merging.join().expect("mining does not panic");
         Ok(true)
