@@ -154,13 +154,17 @@ fn sentence_class(b: u8) -> SentenceClass {
     }
 }
 
+/// [`sentence_ranges`] by `unicode-segmentation`, for any text.
+fn unicode_sentence_ranges(text: &str) -> Vec<(usize, usize)> {
+    text.split_sentence_bound_indices()
+        .map(|(start, s)| (start, start + s.len()))
+        .collect()
+}
+
 /// Byte ranges of the sentences of `text` (UAX #29), in order, covering all of it.
 pub fn sentence_ranges(text: &str) -> Vec<(usize, usize)> {
     if !text.is_ascii() {
-        return text
-            .split_sentence_bound_indices()
-            .map(|(start, s)| (start, start + s.len()))
-            .collect();
+        return unicode_sentence_ranges(text);
     }
     use SentenceClass::*;
     let c: Vec<SentenceClass> = text.bytes().map(sentence_class).collect();
@@ -271,20 +275,12 @@ mod tests {
         fn ascii_sentences_equal_unicode_segmentation(
             t in "([a-cA-C0-2]{0,3}|[.!?]{1,2}|[\"'()\\[\\]{}]{1,2}|[ \t\x0b\x0c]{1,2}|[\r\n]{1,2}|[,;:#-]){0,30}"
         ) {
-            let theirs: Vec<(usize, usize)> = t
-                .split_sentence_bound_indices()
-                .map(|(start, s)| (start, start + s.len()))
-                .collect();
-            prop_assert_eq!(sentence_ranges(&t), theirs);
+            prop_assert_eq!(sentence_ranges(&t), unicode_sentence_ranges(&t));
         }
 
         #[test]
         fn any_ascii_text_splits_into_the_same_sentences(t in "[\\x00-\\x7f]{0,80}") {
-            let theirs: Vec<(usize, usize)> = t
-                .split_sentence_bound_indices()
-                .map(|(start, s)| (start, start + s.len()))
-                .collect();
-            prop_assert_eq!(sentence_ranges(&t), theirs);
+            prop_assert_eq!(sentence_ranges(&t), unicode_sentence_ranges(&t));
         }
 
         #[test]
