@@ -439,21 +439,12 @@ pub fn export_to(
     // thread reads settlements and writes finished batches; a preparing stage filters, redacts,
     // signs and formats each batch on every core; a de-duplication stage decides on each
     // example in reading order. At most a few batches are in flight.
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let (to_prepare, batches) = std::sync::mpsc::sync_channel::<(usize, Vec<Settlement>)>(workers);
-    let batches = std::sync::Mutex::new(batches);
     std::thread::scope(|scope| -> Result<(), ExportError> {
-        // Dropped when this closure ends, however it ends: the preparing threads then stop.
-        let to_prepare = to_prepare;
-        let (to_dedupe, prepared) = std::sync::mpsc::sync_channel::<(usize, Batch)>(workers);
         let (to_write, finished) = std::sync::mpsc::sync_channel::<Batch>(2);
-        // One preparing thread per core, each taking whole batches (its regex caches stay
-        // warm for the whole export).
-        for _ in 0..workers {
-            let (batches, to_dedupe) = (&batches, to_dedupe.clone());
-            scope.spawn(move || loop {
-                let next = batches.lock().expect("not poisoned").recv();
-                let Ok((k, batch)) = next else { break };
+        let mut seen = dedupe::Seen::new();
+        let mut to_prepare = crate::parallel::ordered(
+            scope,
+            |batch: Vec<Settlement>| {
                 let mut out = Batch {
                     read: batch.len(),
                     ..Default::default()
@@ -462,36 +453,23 @@ pub fn export_to(
                     .iter()
                     .filter_map(|s| prepare(s, o, marks, split, &mut out.counts))
                     .collect();
-                if to_dedupe.send((k, out)).is_err() {
-                    break;
-                }
-            });
-        }
-        drop(to_dedupe);
-        // De-duplication in reading order: batches that arrive early wait for their turn.
-        scope.spawn(move || {
-            let mut seen = dedupe::Seen::new();
-            let mut early: BTreeMap<usize, Batch> = BTreeMap::new();
-            let mut turn = 0;
-            for (k, batch) in prepared {
-                early.insert(k, batch);
-                while let Some(mut batch) = early.remove(&turn) {
-                    turn += 1;
-                    batch.verdicts = batch
-                        .items
-                        .iter()
-                        .map(|i| {
-                            i.signature
-                                .as_ref()
-                                .map_or(dedupe::Verdict::New, |s| seen.check_signature(s))
-                        })
-                        .collect();
-                    if to_write.send(batch).is_err() {
-                        return;
-                    }
-                }
-            }
-        });
+                out
+            },
+            // De-duplication, in reading order.
+            move |mut batch: Batch| {
+                batch.verdicts = batch
+                    .items
+                    .iter()
+                    .map(|i| {
+                        i.signature
+                            .as_ref()
+                            .map_or(dedupe::Verdict::New, |s| seen.check_signature(s))
+                    })
+                    .collect();
+                // Only refused when the export stopped early.
+                let _ = to_write.send(batch);
+            },
+        );
         let mut write = |b: Batch, r: &mut Report| -> std::io::Result<()> {
             r.read += b.read;
             r.add_skips(b.counts);
@@ -532,18 +510,16 @@ pub fn export_to(
             Ok(())
         };
         let mut batch: Vec<Settlement> = Vec::with_capacity(EXPORT_BATCH);
-        let mut sent = 0;
         settlements(&mut |s| {
             if failure.is_some() || cancel.is_cancelled() {
                 return;
             }
             batch.push(s);
             if batch.len() >= EXPORT_BATCH {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(EXPORT_BATCH));
-                to_prepare
-                    .send((sent, full))
-                    .expect("the preparing stage runs");
-                sent += 1;
+                to_prepare.send(std::mem::replace(
+                    &mut batch,
+                    Vec::with_capacity(EXPORT_BATCH),
+                ));
                 while let Ok(done) = finished.try_recv() {
                     if let Err(e) = write(done, &mut r) {
                         failure = Some(e);
@@ -553,9 +529,7 @@ pub fn export_to(
             }
         })?;
         if failure.is_none() && !cancel.is_cancelled() {
-            to_prepare
-                .send((sent, batch))
-                .expect("the preparing stage runs");
+            to_prepare.send(batch);
             drop(to_prepare);
             for done in finished {
                 if let Err(e) = write(done, &mut r) {

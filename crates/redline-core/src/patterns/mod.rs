@@ -832,45 +832,17 @@ pub fn mine_with<E>(
     let memo = tone::SentimentMemo::new();
     let mut pass1 = Pass1::default();
     let mut done = 0u64;
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let (to_analyse, batches) =
-        std::sync::mpsc::sync_channel::<(usize, u32, Vec<Settlement>)>(workers);
-    let batches = std::sync::Mutex::new(batches);
     let read = std::thread::scope(|scope| -> Result<bool, E> {
+        let (pass1, memo) = (&mut pass1, &memo);
         // Dropped when this closure ends, however it ends: the analysing threads then stop.
-        let to_analyse = to_analyse;
-        let (to_merge, analysed) = std::sync::mpsc::sync_channel::<(usize, Analysed)>(workers);
-        for _ in 0..workers {
-            let (batches, to_merge, memo) = (&batches, to_merge.clone(), &memo);
-            scope.spawn(move || loop {
-                let next = batches.lock().expect("not poisoned").recv();
-                let Ok((k, base, batch)) = next else { break };
-                if to_merge.send((k, analyse(&batch, base, memo))).is_err() {
-                    break;
-                }
-            });
-        }
-        drop(to_merge);
-        let pass1 = &mut pass1;
-        let merging = scope.spawn(move || {
-            let mut early: BTreeMap<usize, Analysed> = BTreeMap::new();
-            let mut turn = 0;
-            for (k, a) in analysed {
-                early.insert(k, a);
-                while let Some(a) = early.remove(&turn) {
-                    pass1.merge(a);
-                    turn += 1;
-                }
-            }
-        });
+        let mut to_analyse = crate::parallel::ordered(
+            scope,
+            |(base, batch): (u32, Vec<Settlement>)| analyse(&batch, base, memo),
+            |a| pass1.merge(a),
+        );
         let mut pending: Vec<Settlement> = Vec::with_capacity(BATCH);
-        let mut sent = 0usize;
         let mut send = |batch: Vec<Settlement>, done: u64| {
-            let base = (done - batch.len() as u64) as u32;
-            to_analyse
-                .send((sent, base, batch))
-                .expect("the analysing threads run");
-            sent += 1;
+            to_analyse.send(((done - batch.len() as u64) as u32, batch));
         };
         scan(&mut |s| {
             if cancel.is_cancelled() {
@@ -895,8 +867,6 @@ pub fn mine_with<E>(
         }
         done += pending.len() as u64;
         send(pending, done);
-        drop(to_analyse);
-        merging.join().expect("mining does not panic");
         Ok(true)
     })?;
     if !read {
