@@ -590,7 +590,7 @@ fn analyse(line: u64, raw: Result<&[u8], u64>) -> Outcome {
 const BATCH_LINES: usize = 2048;
 
 /// Validate a dataset read from `input`.
-pub fn validate_reader(input: impl Read + Send, o: &Options) -> std::io::Result<Report> {
+pub fn validate_reader(input: impl Read, o: &Options) -> std::io::Result<Report> {
     let mut r = Report {
         context_limit: o.context_limit,
         tokenizer: "cl100k_base (bpe-openai, identical to tiktoken)",
@@ -610,48 +610,9 @@ pub fn validate_reader(input: impl Read + Send, o: &Options) -> std::io::Result<
     let mut systems: BTreeMap<u64, usize> = BTreeMap::new();
     let mut bigrams = 0usize;
     let mut distinct: HashSet<u64, BuildHasherDefault<IdHasher>> = HashSet::default();
-    // Three stages that overlap: a reader cuts the input into batches of lines, an analysing
-    // stage checks each batch on every core, and this thread merges the results in order.
-    type Lines = Vec<(u64, Result<Vec<u8>, u64>)>;
-    let merged = std::thread::scope(|scope| -> std::io::Result<()> {
-        let (to_analyse, batches) = std::sync::mpsc::sync_channel::<Lines>(1);
-        let (to_merge, analysed) = std::sync::mpsc::sync_channel::<Vec<(u64, Outcome)>>(1);
-        let reading = scope.spawn(move || -> std::io::Result<u64> {
-            let mut buf = Vec::new();
-            let mut line = 0u64;
-            loop {
-                let mut batch: Lines = Vec::new();
-                let mut bytes = 0usize;
-                let mut done = false;
-                while batch.len() < BATCH_LINES && bytes < 32 << 20 {
-                    match next_line(&mut reader, &mut buf)? {
-                        None => {
-                            done = true;
-                            break;
-                        }
-                        Some(got) => {
-                            line += 1;
-                            bytes += buf.len();
-                            batch.push((line, got.map(|()| std::mem::take(&mut buf))));
-                        }
-                    }
-                }
-                if to_analyse.send(batch).is_err() || done {
-                    return Ok(line);
-                }
-            }
-        });
-        scope.spawn(move || {
-            for batch in batches {
-                let outcomes = crate::parallel::map(&batch, |(n, raw)| {
-                    (*n, analyse(*n, raw.as_deref().map_err(|e| *e)))
-                });
-                if to_merge.send(outcomes).is_err() {
-                    break;
-                }
-            }
-        });
-        for (n, outcome) in analysed.into_iter().flatten() {
+    // The results of each batch, in order.
+    let merge = |outcomes: Vec<(u64, Outcome)>| {
+        for (n, outcome) in outcomes {
             let mut error = |kind: &str, message: String| {
                 r.error_count += 1;
                 *r.errors_by_kind.entry(kind.to_owned()).or_default() += 1;
@@ -705,10 +666,46 @@ pub fn validate_reader(input: impl Read + Send, o: &Options) -> std::io::Result<
                 dedupe::Verdict::Near => r.duplicates_near += 1,
             }
         }
-        r.lines = reading.join().expect("reading does not panic")?;
-        Ok(())
-    });
-    merged?;
+    };
+    // Three stages that overlap: this thread cuts the input into batches of lines, one thread
+    // per core checks whole batches, and a merging thread adds them up in order.
+    let mut lines = 0u64;
+    std::thread::scope(|scope| -> std::io::Result<()> {
+        let mut to_analyse = crate::parallel::ordered(
+            scope,
+            |batch: Vec<(u64, Result<Vec<u8>, u64>)>| {
+                batch
+                    .iter()
+                    .map(|(n, raw)| (*n, analyse(*n, raw.as_deref().map_err(|e| *e))))
+                    .collect::<Vec<_>>()
+            },
+            merge,
+        );
+        let mut buf = Vec::new();
+        loop {
+            let mut batch = Vec::new();
+            let mut bytes = 0usize;
+            let mut done = false;
+            while batch.len() < BATCH_LINES && bytes < 32 << 20 {
+                match next_line(&mut reader, &mut buf)? {
+                    None => {
+                        done = true;
+                        break;
+                    }
+                    Some(got) => {
+                        lines += 1;
+                        bytes += buf.len();
+                        batch.push((lines, got.map(|()| std::mem::take(&mut buf))));
+                    }
+                }
+            }
+            to_analyse.send(batch);
+            if done {
+                return Ok(());
+            }
+        }
+    })?;
+    r.lines = lines;
     r.messages_per_example = distribution(message_counts);
     r.tokens_per_example = distribution(per_example);
     r.tokens_per_assistant_message = distribution(per_assistant);

@@ -440,7 +440,10 @@ pub fn export_to(
     // signs and formats each batch on every core; a de-duplication stage decides on each
     // example in reading order. At most a few batches are in flight.
     std::thread::scope(|scope| -> Result<(), ExportError> {
-        let (to_write, finished) = std::sync::mpsc::sync_channel::<Batch>(2);
+        // Unbounded, so the de-duplication stage never waits on this thread (which may itself
+        // be waiting to hand the preparing stage a batch): it fills only while this thread reads
+        // the next batch, a few batches at most.
+        let (to_write, finished) = std::sync::mpsc::channel::<Batch>();
         let mut seen = dedupe::Seen::new();
         let mut to_prepare = crate::parallel::ordered(
             scope,
