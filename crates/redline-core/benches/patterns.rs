@@ -9,7 +9,8 @@
 
 use chrono::NaiveDate;
 use redline_core::job::{no_progress, Cancel};
-use redline_core::patterns::{self, Scope};
+use redline_core::model::SettlementId;
+use redline_core::patterns::{self, LiveMiner, Scope};
 use redline_core::sample::SampleSpec;
 use redline_core::store::Store;
 use std::time::Instant;
@@ -49,7 +50,16 @@ fn main() {
     );
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let t = Instant::now();
-    let report = patterns::mine_store(&store, &Scope::default()).expect("mine");
+    let mut live = None;
+    let (report, _) = LiveMiner::mine(
+        &mut live,
+        &store,
+        &Scope::default(),
+        &mut no_progress,
+        &Cancel::new(),
+    )
+    .expect("mine")
+    .expect("not cancelled");
     let secs = t.elapsed().as_secs_f64();
     let phrases: usize = report
         .agents
@@ -63,8 +73,49 @@ fn main() {
         peak_rss_mb().unwrap_or(f64::NAN)
     );
 
+    incremental(&store, &spec, &mut live, n);
+
     if std::env::var_os("REDLINE_BASELINE").is_some() {
         baseline(&store, &spec);
+    }
+}
+
+/// 1,000 new settlements from the last two days land in the store (as an import or a sync
+/// writes them); the miner catches up, three times over.
+fn incremental(store: &Store, spec: &SampleSpec, live: &mut Option<LiveMiner>, n: usize) {
+    let fresh = SampleSpec {
+        count: 1000,
+        seed: 99,
+        days: 2,
+        ..spec.clone()
+    };
+    for round in 0..3 {
+        let batch: Vec<_> = (0..fresh.count)
+            .map(|i| {
+                let mut s = redline_core::sample::generate_one(&fresh, i);
+                s.id = SettlementId::new(format!("new-{round}-{i}")).expect("id");
+                s
+            })
+            .collect();
+        store.upsert_batch(&batch).expect("write");
+        let t = Instant::now();
+        let (report, how) = LiveMiner::mine(
+            live,
+            store,
+            &Scope::default(),
+            &mut no_progress,
+            &Cancel::new(),
+        )
+        .expect("mine")
+        .expect("not cancelled");
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        println!(
+            "incremental update: +{} settlements on {} → {} in {ms:.0} ms ({how:?}); peak RSS {:.0} MB",
+            fresh.count,
+            n + round * fresh.count,
+            report.settlements,
+            peak_rss_mb().unwrap_or(f64::NAN)
+        );
     }
 }
 

@@ -390,7 +390,7 @@ fn a_v1_store_is_migrated_to_the_current_schema_with_its_records() {
         txn.commit().unwrap();
     }
     let store = Store::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 6);
+    assert_eq!(store.schema_version().unwrap(), 7);
     assert_eq!(store.count().unwrap(), 100);
     assert_eq!(store.sync_state("notion").unwrap(), None);
     let tables = store.table_names().unwrap();
@@ -403,6 +403,7 @@ fn a_v1_store_is_migrated_to_the_current_schema_with_its_records() {
         "marks",
         "prompts",
         "experiments",
+        "changes",
     ] {
         assert!(tables.contains(&table.to_string()), "{table} in {tables:?}");
     }
@@ -434,4 +435,46 @@ fn a_batch_writes_records_deletions_and_state_together() {
         store.sync_state("notion").unwrap().as_deref(),
         Some(&b"{\"cursor\":1}"[..])
     );
+}
+
+#[test]
+fn the_change_log_names_what_each_write_changed() {
+    let (_dir, store) = fresh();
+    assert_eq!(store.change_seq().unwrap(), 0);
+    let all = sample::generate(&spec(30));
+    store.upsert_batch(&all[..20]).unwrap();
+    let first = store.change_seq().unwrap();
+    assert_eq!(first, 20);
+    let since = store.changes_since(0).unwrap().unwrap();
+    assert_eq!(since.ids.len(), 20);
+    assert_eq!(since.seq, 20);
+    // The same records again: nothing changed, nothing logged.
+    store.upsert_batch(&all[..20]).unwrap();
+    assert_eq!(store.change_seq().unwrap(), first);
+    // New, changed (twice) and deleted records; each id once, in the order of its last change.
+    let mut changed = all[3].clone();
+    changed.final_output.push_str(" Edited.");
+    store.upsert_batch(&all[20..]).unwrap();
+    store.upsert_batch(std::slice::from_ref(&changed)).unwrap();
+    changed.final_output.push_str(" Again.");
+    store.upsert_batch(std::slice::from_ref(&changed)).unwrap();
+    store
+        .write(redline_core::store::Batch {
+            upserts: &[],
+            deletes: &[all[5].id.clone(), SettlementId::new("never-there").unwrap()],
+            sync_state: None,
+        })
+        .unwrap();
+    let since = store.changes_since(first).unwrap().unwrap();
+    let mut expected: Vec<String> = all[20..].iter().map(|s| s.id.to_string()).collect();
+    expected.push(all[3].id.to_string());
+    expected.push(all[5].id.to_string());
+    assert_eq!(since.ids, expected);
+    assert_eq!(since.seq, first + 13);
+    assert_eq!(
+        store.changes_since(since.seq).unwrap().unwrap().ids.len(),
+        0
+    );
+    // A point the log never reached is refused (the reader must start over).
+    assert_eq!(store.changes_since(since.seq + 1).unwrap(), None);
 }

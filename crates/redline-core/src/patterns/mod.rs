@@ -12,17 +12,21 @@
 //!    searched for each phrase, to learn how often it appeared and in how many of those
 //!    settlements people removed it (the design's "85% of edits remove this").
 
+mod live;
+mod miner;
 pub mod ops;
 pub(crate) mod tokens;
 pub mod tone;
 
-use crate::job::{Cancel, Progress, Step};
+use crate::job::{Cancel, Progress};
 use crate::model::Settlement;
 use crate::stats::{wilson, Estimate};
+pub use live::{LiveMiner, Refresh};
+pub use miner::{Change, Miner, Updated};
 use ops::{EditOp, OpKind};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use tokens::{fold, word_hash, IdMap, Tokens, GRAM_SEED};
+use tokens::{IdMap, Tokens};
 use tone::Features;
 pub use tone::ToneShift;
 
@@ -220,7 +224,7 @@ impl Edit {
 }
 
 /// Where an n-gram was first seen: its count, and a settlement and word position to read its
-/// words from (in the compact AI output for deleted n-grams, in the added words for added ones).
+/// words from (in the AI output for deleted n-grams, in the added words for added ones).
 #[derive(Clone, Copy)]
 struct Gram {
     count: u32,
@@ -229,218 +233,9 @@ struct Gram {
     n: u8,
 }
 
-/// What the second pass needs of a settlement, kept in memory between the passes.
-struct Compact {
-    group: u16,
-    /// Days since 1970 of the settlement, for each phrase's trend.
-    day: i32,
-    /// Rewritten or rejected ([`Category::Rewritten`]).
-    rejected: bool,
-    /// Word hashes of the AI output.
-    ai: Vec<u32>,
-    /// Per AI word: bit 0 = deleted, bit 1 = starts a sentence.
-    ai_flags: Vec<u8>,
-    /// Word hashes of the added words, run after run.
-    added: Vec<u32>,
-    /// Per added word: bit 1 = starts a run (a new sentence or a new insertion).
-    added_flags: Vec<u8>,
-}
-
+/// Word flags: deleted (in an AI output), and starts a sentence or a run of added words.
 const DELETED: u8 = 1;
 const START: u8 = 2;
-
-/// Counts of one group after the first pass.
-#[derive(Default)]
-struct Group {
-    settlements: usize,
-    deleted: IdMap<u64, Gram>,
-    added: IdMap<u64, Gram>,
-    replacements: HashMap<(String, String), (usize, Vec<u32>)>,
-    tone: Vec<(Features, Features)>,
-    tone_idx: Vec<u32>,
-    categories: BTreeMap<Category, usize>,
-    by_intent: BTreeMap<String, BTreeMap<Category, usize>>,
-}
-
-fn merge_grams(into: &mut IdMap<u64, Gram>, from: &IdMap<u64, Gram>) {
-    for (k, g) in from {
-        into.entry(*k)
-            .and_modify(|e| e.count += g.count)
-            .or_insert(*g);
-    }
-    if into.len() > PRUNE_AT {
-        into.retain(|_, g| g.count > 1);
-    }
-}
-
-impl Group {
-    fn merge(&mut self, other: &Group) {
-        self.settlements += other.settlements;
-        merge_grams(&mut self.deleted, &other.deleted);
-        merge_grams(&mut self.added, &other.added);
-        for (k, (n, ids)) in &other.replacements {
-            let e = self.replacements.entry(k.clone()).or_default();
-            e.0 += n;
-            e.1.extend(ids);
-            e.1.truncate(EXAMPLES);
-        }
-        self.tone.extend_from_slice(&other.tone);
-        self.tone_idx.extend_from_slice(&other.tone_idx);
-        for (c, n) in &other.categories {
-            *self.categories.entry(*c).or_default() += n;
-        }
-        for (k, m) in &other.by_intent {
-            let e = self.by_intent.entry(k.clone()).or_default();
-            for (c, n) in m {
-                *e.entry(*c).or_default() += n;
-            }
-        }
-    }
-}
-
-/// Short replacements only: up to this many words on each side.
-const REPLACEMENT_WORDS: usize = 4;
-
-/// Count the distinct n-grams of runs of words (a run ends where `starts(i)` or where `keep`
-/// turns false), each with its position.
-fn run_grams(
-    hashes: &[u32],
-    keep: impl Fn(usize) -> bool,
-    starts: impl Fn(usize) -> bool,
-    out: &mut Vec<(u64, u32, u8)>,
-) {
-    let len = hashes.len();
-    let mut i = 0;
-    while i < len {
-        if !keep(i) {
-            i += 1;
-            continue;
-        }
-        let mut end = i + 1;
-        while end < len && keep(end) && !starts(end) {
-            end += 1;
-        }
-        for s in i..end {
-            let mut h = GRAM_SEED;
-            for n in 1..=MAX_N.min(end - s) {
-                h = fold(h, hashes[s + n - 1]);
-                out.push((h, s as u32, n as u8));
-            }
-        }
-        i = end;
-    }
-}
-
-fn count_grams(map: &mut IdMap<u64, Gram>, grams: &mut Vec<(u64, u32, u8)>, at: u32) {
-    grams.sort_unstable_by_key(|g| g.0);
-    grams.dedup_by_key(|g| g.0);
-    for (h, start, n) in grams.drain(..) {
-        map.entry(h).and_modify(|g| g.count += 1).or_insert(Gram {
-            count: 1,
-            at,
-            start,
-            n,
-        });
-    }
-}
-
-/// The first pass over one settlement (number `at` in reading order).
-fn first_pass(
-    s: &Settlement,
-    at: u32,
-    group_index: u16,
-    group: &mut Group,
-    vocab: &mut IdMap<u32, Box<str>>,
-    memo: &tone::SentimentMemo,
-) -> Compact {
-    let (a, f) = (Tokens::of(&s.ai_output), Tokens::of(&s.final_output));
-    let ops = ops::edit_ops_tokens(&s.ai_output, &s.final_output, &a.all, &f.all);
-    let edit = Edit::of(&a, &f, &ops);
-    group.settlements += 1;
-    // The words phrases can be made of: deleted and added ones.
-    for (t, marked) in [(&a, &edit.deleted), (&f, &edit.inserted)] {
-        for (i, h) in t.hashes.iter().enumerate() {
-            if marked[i] {
-                vocab
-                    .entry(*h)
-                    .or_insert_with(|| t.word(i).to_lowercase().into_boxed_str());
-            }
-        }
-    }
-    // The compact AI output and added words.
-    let ai_flags: Vec<u8> = (0..a.len())
-        .map(|i| {
-            let start = i == 0 || a.sentence_of[i] != a.sentence_of[i - 1];
-            (u8::from(edit.deleted[i]) * DELETED) | (u8::from(start) * START)
-        })
-        .collect();
-    let mut added = Vec::new();
-    let mut added_flags = Vec::new();
-    for i in 0..f.len() {
-        if edit.inserted[i] {
-            let start = i == 0 || !edit.inserted[i - 1] || f.sentence_of[i] != f.sentence_of[i - 1];
-            added.push(f.hashes[i]);
-            added_flags.push(u8::from(start) * START);
-        }
-    }
-    let mut grams = Vec::new();
-    run_grams(
-        &a.hashes,
-        |i| ai_flags[i] & DELETED != 0,
-        |i| ai_flags[i] & START != 0,
-        &mut grams,
-    );
-    count_grams(&mut group.deleted, &mut grams, at);
-    run_grams(
-        &added,
-        |_| true,
-        |i| added_flags[i] & START != 0,
-        &mut grams,
-    );
-    count_grams(&mut group.added, &mut grams, at);
-    for op in ops.iter().filter(|o| o.kind == OpKind::Replace) {
-        let from: Vec<String> = crate::text::words(&op.old_text)
-            .map(str::to_lowercase)
-            .collect();
-        let to: Vec<String> = crate::text::words(&op.new_text)
-            .map(str::to_lowercase)
-            .collect();
-        if !from.is_empty()
-            && !to.is_empty()
-            && from.len() <= REPLACEMENT_WORDS
-            && to.len() <= REPLACEMENT_WORDS
-            && from != to
-        {
-            let e = group
-                .replacements
-                .entry((from.join(" "), to.join(" ")))
-                .or_default();
-            e.0 += 1;
-            if e.1.len() < EXAMPLES {
-                e.1.push(at);
-            }
-        }
-    }
-    group.tone.push(tone::features_pair(&a, &f, memo));
-    group.tone_idx.push(at);
-    let c = category_of(&a, &f, &ops, &edit.counts);
-    *group.categories.entry(c).or_default() += 1;
-    *group
-        .by_intent
-        .entry(s.intent_type.to_string())
-        .or_default()
-        .entry(c)
-        .or_default() += 1;
-    Compact {
-        group: group_index,
-        day: (s.created_at.timestamp().div_euclid(86_400)) as i32,
-        rejected: c == Category::Rewritten,
-        ai: a.hashes,
-        ai_flags,
-        added,
-        added_flags,
-    }
-}
 
 /// Whether `inner` occurs in `outer` as a contiguous run of words.
 fn contains(outer: &[u32], inner: &[u32]) -> bool {
@@ -613,202 +408,14 @@ struct Pass2 {
     added: Matcher,
 }
 
-#[derive(Clone)]
-struct Tally {
-    appeared: Vec<usize>,
-    hits: Vec<usize>,
-    examples: Vec<Vec<u32>>,
-    from_appeared: Vec<usize>,
-    added_hits: Vec<usize>,
-    added_examples: Vec<Vec<u32>>,
-    /// The same counts for the later half of the group's time span, and its settlements.
-    appeared_late: Vec<usize>,
-    hits_late: Vec<usize>,
-    added_hits_late: Vec<usize>,
-    late: usize,
-    /// Rejected settlements whose AI output contains each deleted candidate, and their count.
-    appeared_rejected: Vec<usize>,
-    rejected: usize,
-}
-
-impl Tally {
-    fn new(p: &Pass2) -> Tally {
-        let n = p.deleted.phrases.len();
-        let a = p.added.phrases.len();
-        Tally {
-            appeared: vec![0; n],
-            hits: vec![0; n],
-            examples: vec![Vec::new(); n],
-            from_appeared: vec![0; p.from.phrases.len()],
-            added_hits: vec![0; a],
-            added_examples: vec![Vec::new(); a],
-            appeared_late: vec![0; n],
-            hits_late: vec![0; n],
-            added_hits_late: vec![0; a],
-            late: 0,
-            appeared_rejected: vec![0; n],
-            rejected: 0,
+impl Pass2 {
+    fn empty() -> Pass2 {
+        Pass2 {
+            deleted: Matcher::new(Vec::new()),
+            from: Matcher::new(Vec::new()),
+            from_text: Vec::new(),
+            added: Matcher::new(Vec::new()),
         }
-    }
-
-    fn merge(&mut self, other: Tally) {
-        let add =
-            |a: &mut Vec<usize>, b: Vec<usize>| a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-        add(&mut self.appeared, other.appeared);
-        add(&mut self.hits, other.hits);
-        add(&mut self.from_appeared, other.from_appeared);
-        add(&mut self.added_hits, other.added_hits);
-        add(&mut self.appeared_late, other.appeared_late);
-        add(&mut self.hits_late, other.hits_late);
-        add(&mut self.added_hits_late, other.added_hits_late);
-        self.late += other.late;
-        add(&mut self.appeared_rejected, other.appeared_rejected);
-        self.rejected += other.rejected;
-        for (a, b) in self.examples.iter_mut().zip(other.examples) {
-            a.extend(b);
-            a.truncate(EXAMPLES);
-        }
-        for (a, b) in self.added_examples.iter_mut().zip(other.added_examples) {
-            a.extend(b);
-            a.truncate(EXAMPLES);
-        }
-    }
-}
-
-/// The second pass over one settlement: which candidate phrases its AI output contains, and
-/// whether one of their occurrences lies wholly inside deleted text; which added phrases its
-/// added words hold.
-fn second_pass(c: &Compact, at: u32, late: bool, p: &Pass2, t: &mut Tally, seen: &mut Vec<usize>) {
-    seen.clear();
-    t.late += usize::from(late);
-    t.rejected += usize::from(c.rejected);
-    let mut hit: Vec<usize> = Vec::new();
-    p.deleted.scan(&c.ai, &c.ai_flags, |k, i| {
-        seen.push(k);
-        let n = p.deleted.phrases[k].len();
-        if c.ai_flags[i..i + n].iter().all(|f| f & DELETED != 0) {
-            hit.push(k);
-        }
-    });
-    seen.sort_unstable();
-    seen.dedup();
-    for k in seen.iter() {
-        t.appeared[*k] += 1;
-        t.appeared_late[*k] += usize::from(late);
-        t.appeared_rejected[*k] += usize::from(c.rejected);
-    }
-    hit.sort_unstable();
-    hit.dedup();
-    for k in hit {
-        t.hits[k] += 1;
-        t.hits_late[k] += usize::from(late);
-        if t.examples[k].len() < EXAMPLES {
-            t.examples[k].push(at);
-        }
-    }
-    seen.clear();
-    p.from.scan(&c.ai, &c.ai_flags, |k, _| seen.push(k));
-    seen.sort_unstable();
-    seen.dedup();
-    for k in seen.iter() {
-        t.from_appeared[*k] += 1;
-    }
-    seen.clear();
-    p.added.scan(&c.added, &c.added_flags, |k, _| seen.push(k));
-    seen.sort_unstable();
-    seen.dedup();
-    for k in seen.iter() {
-        t.added_hits[*k] += 1;
-        t.added_hits_late[*k] += usize::from(late);
-        if t.added_examples[*k].len() < EXAMPLES {
-            t.added_examples[*k].push(at);
-        }
-    }
-}
-
-const BATCH: usize = 2000;
-
-/// What the first pass has gathered so far.
-#[derive(Default)]
-struct Pass1 {
-    names: Vec<String>,
-    groups: Vec<Group>,
-    vocab: IdMap<u32, Box<str>>,
-    ids: Vec<String>,
-    compact: Vec<Compact>,
-}
-
-/// One batch after its first pass, with its own agent numbering.
-struct Analysed {
-    names: Vec<String>,
-    groups: Vec<Group>,
-    words: IdMap<u32, Box<str>>,
-    compact: Vec<Compact>,
-    ids: Vec<String>,
-}
-
-/// The first pass over a batch whose first settlement is number `base` in reading order.
-fn analyse(batch: &[Settlement], base: u32, memo: &tone::SentimentMemo) -> Analysed {
-    let mut names: Vec<String> = Vec::new();
-    let mut groups: Vec<Group> = Vec::new();
-    let mut words: IdMap<u32, Box<str>> = IdMap::default();
-    let compact = batch
-        .iter()
-        .enumerate()
-        .map(|(k, s)| {
-            let g = match names.iter().position(|n| n == s.agent.as_str()) {
-                Some(g) => g,
-                None => {
-                    names.push(s.agent.as_str().to_owned());
-                    groups.push(Group::default());
-                    names.len() - 1
-                }
-            };
-            first_pass(
-                s,
-                base + k as u32,
-                g as u16,
-                &mut groups[g],
-                &mut words,
-                memo,
-            )
-        })
-        .collect();
-    Analysed {
-        names,
-        groups,
-        words,
-        compact,
-        ids: batch.iter().map(|s| s.id.as_str().to_owned()).collect(),
-    }
-}
-
-impl Pass1 {
-    /// Merge the next batch (in reading order).
-    fn merge(&mut self, a: Analysed) {
-        let global: Vec<usize> = a
-            .names
-            .iter()
-            .map(|n| match self.names.iter().position(|m| m == n) {
-                Some(g) => g,
-                None => {
-                    self.names.push(n.clone());
-                    self.groups.push(Group::default());
-                    self.names.len() - 1
-                }
-            })
-            .collect();
-        for (l, g) in a.groups.iter().enumerate() {
-            self.groups[global[l]].merge(g);
-        }
-        for (k, v) in a.words {
-            self.vocab.entry(k).or_insert(v);
-        }
-        self.compact.extend(a.compact.into_iter().map(|mut c| {
-            c.group = global[c.group as usize] as u16;
-            c
-        }));
-        self.ids.extend(a.ids);
     }
 }
 
@@ -821,220 +428,12 @@ pub fn mine<E>(scan: impl FnMut(&mut dyn FnMut(Settlement)) -> Result<(), E>) ->
 /// [`mine`] with progress (`done` counts settlements over both passes, so `total` is twice
 /// the settlements when known) and cancellation between batches (`Ok(None)`).
 pub fn mine_with<E>(
-    mut scan: impl FnMut(&mut dyn FnMut(Settlement)) -> Result<(), E>,
+    scan: impl FnMut(&mut dyn FnMut(Settlement)) -> Result<(), E>,
     settlements: Option<u64>,
     on_step: Progress<'_>,
     cancel: &Cancel,
 ) -> Result<Option<Report>, E> {
-    // Pass 1, streamed: this thread reads settlements; one thread per core analyses whole
-    // batches; a merging thread adds them up in reading order.
-    let total = settlements.map(|n| 2 * n);
-    let memo = tone::SentimentMemo::new();
-    let mut pass1 = Pass1::default();
-    let mut done = 0u64;
-    let read = std::thread::scope(|scope| -> Result<bool, E> {
-        let (pass1, memo) = (&mut pass1, &memo);
-        // Dropped when this closure ends, however it ends: the analysing threads then stop.
-        let mut to_analyse = crate::parallel::ordered(
-            scope,
-            |(base, batch): (u32, Vec<Settlement>)| analyse(&batch, base, memo),
-            |a| pass1.merge(a),
-        );
-        let mut pending: Vec<Settlement> = Vec::with_capacity(BATCH);
-        let mut send = |batch: Vec<Settlement>, done: u64| {
-            to_analyse.send(((done - batch.len() as u64) as u32, batch));
-        };
-        scan(&mut |s| {
-            if cancel.is_cancelled() {
-                return;
-            }
-            pending.push(s);
-            if pending.len() >= BATCH {
-                done += pending.len() as u64;
-                send(
-                    std::mem::replace(&mut pending, Vec::with_capacity(BATCH)),
-                    done,
-                );
-                on_step(Step {
-                    done,
-                    total,
-                    items: done,
-                });
-            }
-        })?;
-        if cancel.is_cancelled() {
-            return Ok(false);
-        }
-        done += pending.len() as u64;
-        send(pending, done);
-        Ok(true)
-    })?;
-    if !read {
-        return Ok(None);
-    }
-    on_step(Step {
-        done,
-        total,
-        items: done,
-    });
-    let Pass1 {
-        mut names,
-        mut groups,
-        vocab,
-        ids,
-        compact,
-    } = pass1;
-
-    // Agents by name, then all agents together.
-    let mut order: Vec<usize> = (0..names.len()).collect();
-    order.sort_by(|a, b| names[*a].cmp(&names[*b]));
-    let overall = names.len() > 1;
-    if overall {
-        let mut all = Group::default();
-        for g in &groups {
-            all.merge(g);
-        }
-        names.push(ALL_AGENTS.to_owned());
-        groups.push(all);
-        order.push(groups.len() - 1);
-    }
-    let all_index = overall.then(|| groups.len() - 1);
-
-    // Between the passes: candidates per group, as word hashes.
-    let stop: HashSet<u32> = STOPWORDS.iter().map(|w| word_hash(w)).collect();
-    let plans: Vec<Pass2> = groups
-        .iter()
-        .map(|g| {
-            let min_hits = MIN_HITS.max(g.settlements / 200);
-            let deleted = maximal(
-                &g.deleted,
-                |gr| {
-                    let c = &compact[gr.at as usize];
-                    c.ai[gr.start as usize..gr.start as usize + gr.n as usize].to_vec()
-                },
-                min_hits,
-                &stop,
-            );
-            let added = maximal(
-                &g.added,
-                |gr| {
-                    let c = &compact[gr.at as usize];
-                    c.added[gr.start as usize..gr.start as usize + gr.n as usize].to_vec()
-                },
-                min_hits,
-                &stop,
-            );
-            let from_text: Vec<String> = g
-                .replacements
-                .iter()
-                .filter(|(_, (n, _))| *n >= min_hits)
-                .map(|((from, _), _)| from.clone())
-                .collect::<HashSet<_>>()
-                .into_iter()
-                .collect();
-            let from = from_text
-                .iter()
-                .map(|t| t.split(' ').map(word_hash).collect())
-                .collect();
-            Pass2 {
-                deleted: Matcher::new(deleted),
-                from: Matcher::new(from),
-                from_text,
-                added: Matcher::new(added),
-            }
-        })
-        .collect();
-
-    // Each group's time span splits at its median day: phrases' trends compare the halves.
-    let mut days: Vec<Vec<i32>> = vec![Vec::new(); groups.len()];
-    for c in &compact {
-        days[c.group as usize].push(c.day);
-        if let Some(all) = all_index {
-            days[all].push(c.day);
-        }
-    }
-    let split: Vec<i32> = days
-        .iter_mut()
-        .map(|d| {
-            if d.is_empty() {
-                return i32::MAX;
-            }
-            let mid = d.len() / 2;
-            *d.select_nth_unstable(mid).1
-        })
-        .collect();
-    drop(days);
-
-    // Pass 2, in memory.
-    let mut tallies: Vec<Tally> = plans.iter().map(Tally::new).collect();
-    const CHUNK: usize = BATCH * 4;
-    for (ci, chunk) in compact.chunks(CHUNK).enumerate() {
-        if cancel.is_cancelled() {
-            return Ok(None);
-        }
-        let base = ci * CHUNK;
-        let partials = crate::parallel::chunks(chunk, |offset, part| {
-            let mut local: Vec<Tally> = plans.iter().map(Tally::new).collect();
-            let mut seen = Vec::new();
-            for (k, c) in part.iter().enumerate() {
-                let at = (base + offset + k) as u32;
-                let g = c.group as usize;
-                second_pass(
-                    c,
-                    at,
-                    c.day >= split[g],
-                    &plans[g],
-                    &mut local[g],
-                    &mut seen,
-                );
-                if let Some(all) = all_index {
-                    let late = c.day >= split[all];
-                    second_pass(c, at, late, &plans[all], &mut local[all], &mut seen);
-                }
-            }
-            local
-        });
-        for local in partials {
-            for (t, l) in tallies.iter_mut().zip(local) {
-                t.merge(l);
-            }
-        }
-        done += chunk.len() as u64;
-        on_step(Step {
-            done,
-            total,
-            items: done,
-        });
-    }
-
-    let text = |words: &[u32]| -> String {
-        words
-            .iter()
-            .map(|w| vocab.get(w).map_or("?", |s| &**s))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    let count = ids.len();
-    let mut tallies: Vec<Option<Tally>> = tallies.into_iter().map(Some).collect();
-    let mut groups: Vec<Option<Group>> = groups.into_iter().map(Some).collect();
-    let agents = order
-        .into_iter()
-        .map(|g| {
-            summarise(
-                names[g].clone(),
-                groups[g].take().expect("once"),
-                split[g],
-                &plans[g],
-                &tallies[g].take().expect("once"),
-                &ids,
-                &text,
-            )
-        })
-        .collect();
-    Ok(Some(Report {
-        settlements: count,
-        agents,
-    }))
+    Ok(Miner::build(scan, settlements, on_step, cancel)?.and_then(|m| m.report()))
 }
 
 /// A phrase people delete (share of the settlements whose AI output contained it) or add
@@ -1169,6 +568,19 @@ pub struct Scope {
     pub to: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+impl Scope {
+    /// Whether `s` is one of the settlements to mine.
+    pub fn holds(&self, s: &Settlement) -> bool {
+        self.agent.as_deref().is_none_or(|a| a == s.agent.as_str())
+            && self
+                .intent_type
+                .as_deref()
+                .is_none_or(|k| crate::model::IntentType::new(k) == s.intent_type)
+            && self.from.is_none_or(|f| s.created_at >= f)
+            && self.to.is_none_or(|t| s.created_at <= t)
+    }
+}
+
 /// Mine the store's settlements in `scope`, reading them from disk once per pass (never all
 /// at once).
 pub fn mine_store(
@@ -1186,35 +598,36 @@ pub fn mine_store_with(
     on_step: Progress<'_>,
     cancel: &Cancel,
 ) -> Result<Option<Report>, crate::store::StoreError> {
-    let kind = scope
-        .intent_type
-        .as_deref()
-        .map(crate::model::IntentType::new);
+    Ok(build_store(store, scope, on_step, cancel)?.and_then(|m| m.report()))
+}
+
+/// A [`Miner`] of the store's settlements in `scope` (`Ok(None)` when cancelled).
+fn build_store(
+    store: &crate::store::Store,
+    scope: &Scope,
+    on_step: Progress<'_>,
+    cancel: &Cancel,
+) -> Result<Option<Miner>, crate::store::StoreError> {
     let filter = crate::store::Filter {
         agent: scope
             .agent
             .as_deref()
             .and_then(|a| crate::model::AgentName::new(a).ok()),
-        intent_type: kind.clone(),
+        intent_type: scope
+            .intent_type
+            .as_deref()
+            .map(crate::model::IntentType::new),
         from: scope.from,
         to: scope.to,
         text: None,
     };
     let count = store.list(&filter, 0, 1)?.total;
-    mine_with(
+    Miner::build(
         |visit| {
             store.scan(scope.from, scope.to, |s| {
-                if scope
-                    .agent
-                    .as_deref()
-                    .is_some_and(|a| a != s.agent.as_str())
-                {
-                    return;
+                if scope.holds(&s) {
+                    visit(s)
                 }
-                if kind.as_ref().is_some_and(|k| *k != s.intent_type) {
-                    return;
-                }
-                visit(s)
             })
         },
         Some(count),
@@ -1234,8 +647,9 @@ pub fn mine_slice(settlements: &[Settlement]) -> Report {
     .expect("infallible")
 }
 
-fn rank_phrases(mut list: Vec<Phrase>) -> Vec<Phrase> {
-    list.sort_by(|a, b| {
+/// The [`TOP`] phrases by the lower end of their interval, then by hits, then by text.
+fn rank_phrases<T>(mut list: Vec<(Phrase, T)>) -> Vec<(Phrase, T)> {
+    list.sort_by(|(a, _), (b, _)| {
         b.share
             .low
             .unwrap_or(0.0)
@@ -1247,203 +661,47 @@ fn rank_phrases(mut list: Vec<Phrase>) -> Vec<Phrase> {
     list
 }
 
-fn summarise(
-    agent: String,
-    g: Group,
-    split: i32,
-    p: &Pass2,
-    t: &Tally,
-    ids: &[String],
-    text: &dyn Fn(&[u32]) -> String,
-) -> AgentPatterns {
-    let min_hits = MIN_HITS.max(g.settlements / 200);
-    let names = |v: &[u32]| {
-        v.iter()
-            .map(|i| ids[*i as usize].clone())
-            .collect::<Vec<_>>()
-    };
-    let deleted = rank_phrases(
-        p.deleted
-            .phrases
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| t.hits[*i] >= min_hits)
-            .filter_map(|(i, w)| {
-                Some(Phrase {
-                    text: text(w),
-                    words: w.len(),
-                    hits: t.hits[i],
-                    support: t.appeared[i],
-                    share: wilson(t.hits[i], t.appeared[i])?,
-                    examples: names(&t.examples[i]),
-                    trend: PhraseTrend::of(
-                        split,
-                        (
-                            t.hits[i] - t.hits_late[i],
-                            t.appeared[i] - t.appeared_late[i],
-                        ),
-                        (t.hits_late[i], t.appeared_late[i]),
-                    ),
-                })
-            })
-            .collect(),
-    );
-    let added = rank_phrases(
-        p.added
-            .phrases
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| t.added_hits[*i] >= min_hits)
-            .filter_map(|(i, w)| {
-                Some(Phrase {
-                    text: text(w),
-                    words: w.len(),
-                    hits: t.added_hits[i],
-                    support: g.settlements,
-                    share: wilson(t.added_hits[i], g.settlements)?,
-                    examples: names(&t.added_examples[i]),
-                    trend: PhraseTrend::of(
-                        split,
-                        (
-                            t.added_hits[i] - t.added_hits_late[i],
-                            g.settlements - t.late,
-                        ),
-                        (t.added_hits_late[i], t.late),
-                    ),
-                })
-            })
-            .collect(),
-    );
-    let from_index: HashMap<&str, usize> = p
-        .from_text
-        .iter()
-        .enumerate()
-        .map(|(i, w)| (w.as_str(), i))
-        .collect();
-    let mut replacements: Vec<Replacement> = g
-        .replacements
-        .iter()
-        .filter(|(_, (n, _))| *n >= min_hits)
-        .filter_map(|((from, to), (n, at))| {
-            let support = t.from_appeared[*from_index.get(from.as_str())?].max(*n);
-            Some(Replacement {
-                from: from.clone(),
-                to: to.clone(),
-                hits: *n,
-                support,
-                share: wilson(*n, support)?,
-                examples: names(at),
-            })
-        })
-        .collect();
-    replacements.sort_by(|a, b| {
-        b.share
-            .low
-            .unwrap_or(0.0)
-            .total_cmp(&a.share.low.unwrap_or(0.0))
-            .then(b.hits.cmp(&a.hits))
-            .then(a.from.cmp(&b.from))
-    });
-    replacements.truncate(TOP);
-    let rejection_patterns = rejection_patterns(p, t, g.settlements, &text);
-    let tone = tone::shifts(&g.tone);
-    let recommendations = recommend(&g, ids, &deleted, &added, &replacements, &tone);
-    AgentPatterns {
-        agent,
-        settlements: g.settlements,
-        recommendations,
-        deleted,
-        added,
-        replacements,
-        tone,
-        categories: g.categories,
-        categories_by_intent: g.by_intent,
-        rejection_patterns,
-    }
-}
-
-/// Deleted-phrase candidates at least twice as common in rejected outputs as in the others,
-/// in ≥ 20% of the rejected ones and ≥ 5 of them, one-sided two-proportion p < 0.01; the 10
-/// with the highest share in rejected outputs.
-fn rejection_patterns(
-    p: &Pass2,
-    t: &Tally,
-    settlements: usize,
-    text: &dyn Fn(&[u32]) -> String,
-) -> Vec<RejectionPattern> {
-    let others = settlements.saturating_sub(t.rejected);
-    if t.rejected < MIN_HITS || others == 0 {
-        return Vec::new();
-    }
-    let mut out: Vec<RejectionPattern> = p
-        .deleted
-        .phrases
-        .iter()
-        .enumerate()
-        .filter_map(|(i, w)| {
-            let k_r = t.appeared_rejected[i];
-            let k_o = t.appeared[i] - k_r;
-            let (in_rejected, elsewhere) = (wilson(k_r, t.rejected)?, wilson(k_o, others)?);
-            let lift = in_rejected.value / elsewhere.value.max(1.0 / others as f64);
-            let (z, p2) = crate::stats::ab::two_proportion(k_o, others, k_r, t.rejected)?;
-            let p_value = if z > 0.0 { p2 / 2.0 } else { 1.0 - p2 / 2.0 };
-            (k_r >= MIN_HITS && in_rejected.value >= 0.2 && lift >= 2.0 && p_value < 0.01).then(
-                || RejectionPattern {
-                    text: text(w),
-                    in_rejected,
-                    elsewhere,
-                    lift,
-                    p_value,
-                },
-            )
-        })
-        .collect();
-    out.sort_by(|a, b| {
-        b.in_rejected
-            .value
-            .total_cmp(&a.in_rejected.value)
-            .then(a.text.cmp(&b.text))
-    });
-    // Keep maximal phrases only: drop one contained in a phrase already listed.
-    let mut kept: Vec<RejectionPattern> = Vec::new();
-    for r in out {
-        if !kept.iter().any(|k| k.text.contains(&r.text)) {
-            kept.push(r);
-        }
-    }
-    kept.truncate(10);
-    kept
-}
-
 fn pct(x: f64) -> String {
     format!("{:.0}%", x * 100.0)
 }
 
-/// The settlements whose `feature` moved most in the direction of the shift.
-fn tone_examples(g: &Group, ids: &[String], feature: usize, rising: bool) -> Vec<String> {
-    let mut idx: Vec<usize> = (0..g.tone.len()).collect();
-    let change = |i: usize| g.tone[i].1[feature] - g.tone[i].0[feature];
-    idx.sort_by(|a, b| {
+/// The settlements whose `feature` moved most in the direction of the shift (`pairs` and
+/// `ids` oldest first; ties go to the older).
+fn tone_examples(
+    pairs: &[(Features, Features)],
+    ids: &[&str],
+    feature: usize,
+    rising: bool,
+) -> Vec<String> {
+    let change = |i: usize| pairs[i].1[feature] - pairs[i].0[feature];
+    let order = |a: &usize, b: &usize| {
         let (x, y) = (change(*a), change(*b));
-        if rising {
+        let by_change = if rising {
             y.total_cmp(&x)
         } else {
             x.total_cmp(&y)
-        }
-    });
-    idx.into_iter()
-        .take(EXAMPLES)
-        .map(|i| ids[g.tone_idx[i] as usize].clone())
-        .collect()
+        };
+        by_change.then(a.cmp(b))
+    };
+    let mut idx: Vec<usize> = (0..pairs.len()).collect();
+    if idx.len() > EXAMPLES {
+        idx.select_nth_unstable_by(EXAMPLES, order);
+        idx.truncate(EXAMPLES);
+    }
+    idx.sort_by(order);
+    idx.into_iter().map(|i| ids[i].to_owned()).collect()
 }
 
+/// The prompt changes the evidence calls for; `tone_examples(feature, rising)` names the
+/// settlements behind a tone shift.
 fn recommend(
-    g: &Group,
-    ids: &[String],
+    settlements: usize,
+    rewritten: usize,
     deleted: &[Phrase],
     added: &[Phrase],
     replacements: &[Replacement],
     tone: &[ToneShift],
+    tone_examples: &dyn Fn(usize, bool) -> Vec<String>,
 ) -> Vec<Recommendation> {
     let mut out = Vec::new();
     for p in deleted.iter().filter(|p| p.share.value >= 0.5).take(5) {
@@ -1498,7 +756,7 @@ fn recommend(
                 "Write less formally: people add contractions ({:+.1} per 100 words, effect d = {:.2}, p = {:.1e}).",
                 tone[k].mean_change, tone[k].effect_size, tone[k].p_value
             ),
-            examples: tone_examples(g, ids, k, true),
+            examples: tone_examples(k, true),
         });
     }
     if let Some(k) = shift("first_person").filter(|k| tone[*k].mean_change > 0.0) {
@@ -1508,7 +766,7 @@ fn recommend(
                 "Speak as the team (“we recommend”, not “it is recommended”): people add first-person pronouns ({:+.1} per 100 words, d = {:.2}).",
                 tone[k].mean_change, tone[k].effect_size
             ),
-            examples: tone_examples(g, ids, k, true),
+            examples: tone_examples(k, true),
         });
     }
     if let Some(k) = shift("formal_words").filter(|k| tone[*k].mean_change < 0.0) {
@@ -1518,7 +776,7 @@ fn recommend(
                 "Avoid formal words and connectives (“utilize”, “however”, “therefore”): people remove {:.1} per 100 words (d = {:.2}).",
                 -tone[k].mean_change, tone[k].effect_size
             ),
-            examples: tone_examples(g, ids, k, false),
+            examples: tone_examples(k, false),
         });
     }
     if let Some(k) = shift("hedges").filter(|k| tone[*k].mean_change < 0.0) {
@@ -1528,7 +786,7 @@ fn recommend(
                 "Hedge less (“may”, “might”, “potentially”): people cut {:.1} hedges per 100 words (d = {:.2}).",
                 -tone[k].mean_change, tone[k].effect_size
             ),
-            examples: tone_examples(g, ids, k, false),
+            examples: tone_examples(k, false),
         });
     }
     if let Some(k) = shift("words") {
@@ -1543,7 +801,7 @@ fn recommend(
                     t.mean_ai,
                     t.mean_final
                 ),
-                examples: tone_examples(g, ids, k, false),
+                examples: tone_examples(k, false),
             });
         } else if rel >= 0.1 {
             out.push(Recommendation {
@@ -1554,19 +812,18 @@ fn recommend(
                     t.mean_ai,
                     t.mean_final
                 ),
-                examples: tone_examples(g, ids, k, true),
+                examples: tone_examples(k, true),
             });
         }
     }
-    let rewritten = g.categories.get(&Category::Rewritten).copied().unwrap_or(0);
-    if g.settlements > 0 && rewritten as f64 >= 0.2 * g.settlements as f64 {
+    if settlements > 0 && rewritten as f64 >= 0.2 * settlements as f64 {
         out.push(Recommendation {
             kind: "rewrite",
             text: format!(
                 "{} of outputs are rewritten or rejected ({} of {}): compare the prompt's task with what people write instead.",
-                pct(rewritten as f64 / g.settlements as f64),
+                pct(rewritten as f64 / settlements as f64),
                 rewritten,
-                g.settlements
+                settlements
             ),
             examples: Vec::new(),
         });

@@ -266,37 +266,35 @@ pub fn shifts(pairs: &[(Features, Features)]) -> Vec<ToneShift> {
         return Vec::new();
     }
     let n = pairs.len() as f64;
-    FEATURES
-        .iter()
-        .enumerate()
-        .map(|(k, (feature, unit, rise_means))| {
-            let diffs: Vec<f64> = pairs.iter().map(|(a, f)| f[k] - a[k]).collect();
-            let mean = diffs.iter().sum::<f64>() / n;
-            let sd = (diffs.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
-            // d_z, capped at ±10: identical non-zero differences (sd = 0) are as consistent as
-            // a shift can be.
-            let effect = if sd > 1e-12 {
-                (mean / sd).clamp(-10.0, 10.0)
-            } else if mean.abs() > 1e-12 {
-                10.0 * mean.signum()
-            } else {
-                0.0
-            };
-            let p = crate::stats::wilcoxon_signed_rank(&diffs).map_or(1.0, |(_, p)| p);
-            ToneShift {
-                feature,
-                unit,
-                rise_means,
-                n: pairs.len(),
-                mean_ai: pairs.iter().map(|(a, _)| a[k]).sum::<f64>() / n,
-                mean_final: pairs.iter().map(|(_, f)| f[k]).sum::<f64>() / n,
-                mean_change: mean,
-                effect_size: effect,
-                p_value: p,
-                significant: p < 0.01 && effect.abs() >= 0.2,
-            }
-        })
-        .collect()
+    let features: Vec<(usize, &(&'static str, &'static str, &'static str))> =
+        FEATURES.iter().enumerate().collect();
+    crate::parallel::map(&features, |&(k, (feature, unit, rise_means))| {
+        let diffs: Vec<f64> = pairs.iter().map(|(a, f)| f[k] - a[k]).collect();
+        let mean = diffs.iter().sum::<f64>() / n;
+        let sd = (diffs.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        // d_z, capped at ±10: identical non-zero differences (sd = 0) are as consistent as
+        // a shift can be.
+        let effect = if sd > 1e-12 {
+            (mean / sd).clamp(-10.0, 10.0)
+        } else if mean.abs() > 1e-12 {
+            10.0 * mean.signum()
+        } else {
+            0.0
+        };
+        let p = crate::stats::wilcoxon_signed_rank(&diffs).map_or(1.0, |(_, p)| p);
+        ToneShift {
+            feature,
+            unit,
+            rise_means,
+            n: pairs.len(),
+            mean_ai: pairs.iter().map(|(a, _)| a[k]).sum::<f64>() / n,
+            mean_final: pairs.iter().map(|(_, f)| f[k]).sum::<f64>() / n,
+            mean_change: mean,
+            effect_size: effect,
+            p_value: p,
+            significant: p < 0.01 && effect.abs() >= 0.2,
+        }
+    })
 }
 
 #[cfg(test)]

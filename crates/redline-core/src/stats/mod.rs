@@ -432,27 +432,29 @@ mod trend_tests {
 /// scipy's `wilcoxon(zero_method="wilcox", correction=True, method="approx")`).
 /// Returns `(W+, p-value)`, or `None` with fewer than two non-zero differences.
 pub fn wilcoxon_signed_rank(differences: &[f64]) -> Option<(f64, f64)> {
-    let mut d: Vec<f64> = differences
+    // Each non-zero difference as its |d| (the bits of a non-negative float sort as the
+    // float does) with its sign in the lowest bit: one sort of plain integers ranks them.
+    let mut d: Vec<u64> = differences
         .iter()
-        .copied()
-        .filter(|x| *x != 0.0 && x.is_finite())
+        .filter(|x| **x != 0.0 && x.is_finite())
+        .map(|x| (x.abs().to_bits() << 1) | u64::from(*x > 0.0))
         .collect();
     if d.len() < 2 {
         return None;
     }
-    d.sort_by(|a, b| a.abs().total_cmp(&b.abs()));
+    d.sort_unstable();
     let n = d.len();
     let (mut w_plus, mut ties) = (0.0, 0.0);
     let mut i = 0;
     while i < n {
         let mut j = i;
-        while j + 1 < n && d[j + 1].abs() == d[i].abs() {
+        while j + 1 < n && d[j + 1] >> 1 == d[i] >> 1 {
             j += 1;
         }
         let rank = (i + j) as f64 / 2.0 + 1.0;
         let t = (j - i + 1) as f64;
         ties += t * t * t - t;
-        w_plus += rank * d[i..=j].iter().filter(|x| **x > 0.0).count() as f64;
+        w_plus += rank * d[i..=j].iter().filter(|x| **x & 1 == 1).count() as f64;
         i = j + 1;
     }
     let nf = n as f64;

@@ -11,11 +11,14 @@
 //! Queries never decode a settlement's texts unless they search them: list pages come from
 //! small [`Summary`] rows kept in two indexes (by time, and by agent then time).
 
+mod changes;
 mod location;
 mod measures;
 mod query;
 mod records;
 pub mod schema;
+use changes::ChangeLog;
+pub use changes::Changes;
 
 pub use location::{default_db_path, resolve_db_path, DB_ENV, DB_FILE};
 pub use query::{CountRow, Facets, Filter, Page, Summary};
@@ -263,6 +266,7 @@ impl Store {
             let mut by_agent = txn.open_table(BY_AGENT_TIME)?;
             let mut counts = txn.open_table(COUNTS)?;
             let mut measures = txn.open_table(MEASURES)?;
+            let mut changes = ChangeLog::open(&txn)?;
             let unindex = |old: &[u8],
                            by_time: &mut redb::Table<(i64, &str), &[u8]>,
                            by_agent: &mut redb::Table<(&str, i64, &str), &[u8]>,
@@ -292,6 +296,7 @@ impl Store {
                 } else {
                     report.inserted += 1;
                 }
+                changes.record(s.id.as_str())?;
                 let summary = postcard::to_stdvec(&Summary::of(s))
                     .map_err(|e| StoreError::Decode(e.to_string()))?;
                 let key = IndexKey::of(s);
@@ -304,9 +309,11 @@ impl Store {
                 if let Some(old) = old {
                     unindex(&old, &mut by_time, &mut by_agent, &mut counts)?;
                     measures.remove(id.as_str())?;
+                    changes.record(id.as_str())?;
                     report.deleted += 1;
                 }
             }
+            changes.prune()?;
             if let Some((source, state)) = batch.sync_state {
                 txn.open_table(SYNC)?.insert(source, state)?;
             }

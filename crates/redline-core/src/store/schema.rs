@@ -31,6 +31,13 @@
 //! - `experiments`: experiment id `→` JSON of an A/B experiment (variants, split, planned
 //!   sample, status, winner, Notion row).
 //!
+//! Version 7 adds:
+//! - `changes`: sequence number `→` settlement id, one row per record inserted, changed or
+//!   removed, written in the same transaction as the change. Readers that keep something
+//!   derived from the records in memory (the pattern miner) ask what changed since the
+//!   sequence number they saw. The oldest rows are dropped past [`CHANGE_LOG_ROWS`]; a reader
+//!   that far behind starts over.
+//!
 //! A migration takes an open write transaction of version N and leaves version N + 1; all of
 //! them run in one transaction, so a crash mid-migration leaves the old version intact.
 
@@ -53,11 +60,15 @@ pub const MARKS: TableDefinition<&str, &[u8]> = TableDefinition::new("marks");
 
 pub const PROMPTS: TableDefinition<(&str, u32), &[u8]> = TableDefinition::new("prompts");
 pub const EXPERIMENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("experiments");
+pub const CHANGES: TableDefinition<u64, &str> = TableDefinition::new("changes");
 
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";
 
 /// The schema version this build writes and reads.
-pub const CURRENT_VERSION: u64 = 6;
+pub const CURRENT_VERSION: u64 = 7;
+
+/// The change log keeps at most this many rows.
+pub const CHANGE_LOG_ROWS: u64 = 1_000_000;
 
 /// A step from version `from` to `from + 1`.
 pub struct Migration {
@@ -88,7 +99,17 @@ pub const MIGRATIONS: &[Migration] = &[
         from: 5,
         run: v5_to_v6,
     },
+    Migration {
+        from: 6,
+        run: v6_to_v7,
+    },
 ];
+
+/// v7 adds the `changes` log (empty: readers of an older store start from a full read).
+fn v6_to_v7(txn: &WriteTransaction) -> Result<(), redb::Error> {
+    txn.open_table(CHANGES)?;
+    Ok(())
+}
 
 /// v6 adds the `prompts` and `experiments` tables.
 fn v5_to_v6(txn: &WriteTransaction) -> Result<(), redb::Error> {
@@ -141,5 +162,6 @@ pub fn create_tables(txn: &WriteTransaction) -> Result<(), redb::Error> {
     txn.open_table(MARKS)?;
     txn.open_table(PROMPTS)?;
     txn.open_table(EXPERIMENTS)?;
+    txn.open_table(CHANGES)?;
     Ok(())
 }

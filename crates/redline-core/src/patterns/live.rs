@@ -1,0 +1,139 @@
+//! A [`Miner`] kept beside the store: the first run mines the scope in full; later runs read
+//! the store's change log and re-analyse only the settlements added, changed or removed since,
+//! plus those a moved date range takes in or leaves out.
+
+use super::{build_store, Change, Miner, Report, Scope, Updated};
+use crate::job::{Cancel, Progress, Step};
+use crate::store::{Store, StoreError};
+use chrono::{DateTime, Utc};
+
+/// How a [`LiveMiner::mine`] went about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refresh {
+    /// Every settlement in scope was read and analysed.
+    Full,
+    /// Only the changes were.
+    Incremental(Updated),
+}
+
+/// The miner of one agent and intent type (any date range), and the point of the store's change
+/// log it has caught up with.
+pub struct LiveMiner {
+    agent: Option<String>,
+    intent_type: Option<String>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    seq: u64,
+    miner: Miner,
+}
+
+impl LiveMiner {
+    /// Mine `scope`, reusing the miner in `slot` when it mines the same agent and intent type
+    /// (its date range may differ), else building one and keeping it there. `Ok(None)` if
+    /// cancelled (a cancelled update is finished by the next call).
+    pub fn mine(
+        slot: &mut Option<LiveMiner>,
+        store: &Store,
+        scope: &Scope,
+        on_step: Progress<'_>,
+        cancel: &Cancel,
+    ) -> Result<Option<(Report, Refresh)>, StoreError> {
+        let reusable = slot.as_ref().is_some_and(|l| {
+            l.agent == scope.agent && l.intent_type == scope.intent_type && !l.miner.worn()
+        });
+        if reusable {
+            let live = slot.as_mut().expect("checked");
+            if let Some(changes) = store.changes_since(live.seq)? {
+                let (list, seq) = live.changes(store, scope, changes)?;
+                let Some(updated) = live.miner.update(list, cancel) else {
+                    return Ok(None);
+                };
+                (live.seq, live.from, live.to) = (seq, scope.from, scope.to);
+                let report = live
+                    .miner
+                    .report()
+                    .expect("an update that ends mines every group");
+                let n = report.settlements as u64;
+                on_step(Step {
+                    done: n,
+                    total: Some(n),
+                    items: n,
+                });
+                return Ok(Some((report, Refresh::Incremental(updated))));
+            }
+        }
+        // Build afresh. Changes after `seq` may be in the build already: applying them again
+        // next time finds their content unchanged.
+        *slot = None;
+        let seq = store.change_seq()?;
+        let Some(miner) = build_store(store, scope, on_step, cancel)? else {
+            return Ok(None);
+        };
+        let report = miner.report().expect("a build mines every group");
+        *slot = Some(LiveMiner {
+            agent: scope.agent.clone(),
+            intent_type: scope.intent_type.clone(),
+            from: scope.from,
+            to: scope.to,
+            seq,
+            miner,
+        });
+        Ok(Some((report, Refresh::Full)))
+    }
+
+    /// What to tell the miner: the settlements a new date range leaves out and those it takes
+    /// in, then the changed records (in scope, or not any more).
+    fn changes(
+        &self,
+        store: &Store,
+        scope: &Scope,
+        since: crate::store::Changes,
+    ) -> Result<(Vec<Change>, u64), StoreError> {
+        // The range first: a record's own change, after it, has the last word.
+        let mut out = Vec::new();
+        if (self.from, self.to) != (scope.from, scope.to) {
+            let outside = |at: DateTime<Utc>| {
+                scope.from.is_some_and(|f| at < f) || scope.to.is_some_and(|t| at > t)
+            };
+            for (id, at) in self.miner.times() {
+                if outside(at) {
+                    out.push(Change::Remove(id.to_owned()));
+                }
+            }
+            // Settlements the new range takes in: before the old start, after the old end.
+            let mut take = |from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>| {
+                store.scan(from, to, |s| {
+                    if scope.holds(&s) {
+                        out.push(Change::upsert(s));
+                    }
+                })
+            };
+            if let Some(old) = self.from {
+                if scope.from.is_none_or(|f| f < old) {
+                    take(scope.from, Some(old))?;
+                }
+            }
+            if let Some(old) = self.to {
+                if scope.to.is_none_or(|t| t > old) {
+                    take(Some(old), scope.to)?;
+                }
+            }
+        }
+        let records = store.records_for_measuring(&since.ids)?;
+        let mut present = std::collections::HashSet::new();
+        for (s, _) in records {
+            present.insert(s.id.as_str().to_owned());
+            if scope.holds(&s) {
+                out.push(Change::upsert(s));
+            } else {
+                out.push(Change::Remove(s.id.as_str().to_owned()));
+            }
+        }
+        for id in since.ids {
+            if !present.contains(&id) {
+                out.push(Change::Remove(id));
+            }
+        }
+        Ok((out, since.seq))
+    }
+}

@@ -1,0 +1,1463 @@
+//! The miner's state, kept between runs: every settlement's analysis (word hashes of its AI
+//! output and added words, which words were deleted, its replacements, tone and category, but
+//! not its texts), each group's n-gram counts, and each group's candidate phrases with their
+//! exact counts. [`Miner::update`] takes settlements in and out: a settlement whose content
+//! (agent, intent type, time, both texts) is unchanged is not analysed again; counts move by
+//! what the new and removed settlements contribute; the time split of each group's trends moves
+//! by re-counting the settlements it crossed; only candidate phrases that are new to a group
+//! are searched for in every settlement. The result equals a full run over the same
+//! settlements (tests/patterns_incremental.rs checks it), except that an n-gram table past
+//! [`PRUNE_AT`] entries forgets its singletons, as a full run does, at different moments.
+
+use super::ops::{self, OpKind};
+use super::tokens::{fold, word_hash, IdMap, Tokens, GRAM_SEED};
+use super::*;
+use crate::job::{Cancel, Progress, Step};
+use chrono::{DateTime, Utc};
+use std::collections::btree_map;
+
+/// One settlement as the miner keeps it.
+struct Entry {
+    id: Box<str>,
+    at: DateTime<Utc>,
+    /// A hash of what the analysis depends on: agent, intent type, time and both texts.
+    content: u64,
+    /// Its agent's group (never 0, the all-agents group).
+    group: u16,
+    intent: Box<str>,
+    category: Category,
+    /// Days since 1970, for each phrase's trend.
+    day: i32,
+    /// Still counted; a removed entry stays (without counts) until the miner is rebuilt, since
+    /// n-grams may read their words from it.
+    live: bool,
+    /// Word hashes of the AI output.
+    ai: Vec<u32>,
+    /// Per AI word: bit 0 = deleted, bit 1 = starts a sentence.
+    ai_flags: Vec<u8>,
+    /// Word hashes of the added words, run after run.
+    added: Vec<u32>,
+    /// Per added word: bit 1 = starts a run (a new sentence or a new insertion).
+    added_flags: Vec<u8>,
+    /// Its short replacements (interned `(from, to)` pairs), one per occurrence.
+    pairs: Vec<u32>,
+    tone: (Features, Features),
+    /// A bit per word of the AI output and of the added words (Bloom filters): a phrase
+    /// with a word whose bit is clear is not there, without reading the words.
+    ai_bloom: Bloom<16>,
+    added_bloom: Bloom<4>,
+}
+
+/// A set of word hashes that may say yes wrongly, never no wrongly: `W` × 64 bits.
+#[derive(Clone, Copy)]
+struct Bloom<const W: usize>([u64; W]);
+
+impl<const W: usize> Bloom<W> {
+    fn bit(word: u32) -> usize {
+        (word.wrapping_mul(0x9e37_79b9) as usize) % (W * 64)
+    }
+
+    fn of(words: &[u32]) -> Self {
+        let mut b = [0u64; W];
+        for w in words {
+            let i = Self::bit(*w);
+            b[i / 64] |= 1 << (i % 64);
+        }
+        Bloom(b)
+    }
+
+    fn may_hold(&self, phrase: &[u32]) -> bool {
+        phrase.iter().all(|w| {
+            let i = Self::bit(*w);
+            self.0[i / 64] & (1 << (i % 64)) != 0
+        })
+    }
+}
+
+impl Entry {
+    fn rejected(&self) -> bool {
+        self.category == Category::Rewritten
+    }
+}
+
+/// The hash of everything an entry's analysis depends on.
+fn content_of(s: &Settlement) -> u64 {
+    let mut h = tokens::FNV_SEED;
+    for part in [
+        s.agent.as_str().as_bytes(),
+        s.intent_type.to_string().as_bytes(),
+        &s.created_at.timestamp_micros().to_le_bytes(),
+        s.ai_output.as_bytes(),
+        s.final_output.as_bytes(),
+    ] {
+        h = tokens::fnv1a(tokens::fnv1a(h, part), &[0xff]);
+    }
+    h
+}
+
+/// A group's counts: everything but its candidates' figures.
+#[derive(Default)]
+struct Counts {
+    settlements: usize,
+    deleted: IdMap<u64, Gram>,
+    added: IdMap<u64, Gram>,
+    /// Interned replacement pair → occurrences.
+    replacements: IdMap<u32, usize>,
+    categories: BTreeMap<Category, usize>,
+    by_intent: BTreeMap<String, BTreeMap<Category, usize>>,
+}
+
+/// Add one to (or take one from) `m[k]`; a count that reaches 0 leaves the map.
+fn step<K: Ord>(m: &mut BTreeMap<K, usize>, k: K, add: bool) {
+    match m.entry(k) {
+        btree_map::Entry::Vacant(v) if add => {
+            v.insert(1);
+        }
+        btree_map::Entry::Vacant(_) => {}
+        btree_map::Entry::Occupied(mut o) => {
+            if add {
+                *o.get_mut() += 1;
+            } else if *o.get() <= 1 {
+                o.remove();
+            } else {
+                *o.get_mut() -= 1;
+            }
+        }
+    }
+}
+
+impl Counts {
+    /// Count (or stop counting) everything of `e` but its n-grams.
+    fn count(&mut self, e: &Entry, add: bool) {
+        if add {
+            self.settlements += 1;
+        } else {
+            self.settlements -= 1;
+        }
+        for p in &e.pairs {
+            if add {
+                *self.replacements.entry(*p).or_default() += 1;
+            } else if let Some(n) = self.replacements.get_mut(p) {
+                *n -= 1;
+                if *n == 0 {
+                    self.replacements.remove(p);
+                }
+            }
+        }
+        step(&mut self.categories, e.category, add);
+        if add {
+            step(
+                self.by_intent.entry(e.intent.to_string()).or_default(),
+                e.category,
+                true,
+            );
+        } else if let Some(m) = self.by_intent.get_mut(&*e.intent) {
+            step(m, e.category, false);
+            if m.is_empty() {
+                self.by_intent.remove(&*e.intent);
+            }
+        }
+    }
+
+    /// Stop counting the n-grams of `e` (an n-gram forgotten by pruning stays forgotten).
+    fn uncount_grams(&mut self, e: &Entry, grams: &mut Vec<(u64, u32, u8)>) {
+        for (map, kind) in [(&mut self.deleted, DELETED), (&mut self.added, 0)] {
+            entry_grams(e, kind, grams);
+            grams.sort_unstable_by_key(|g| g.0);
+            grams.dedup_by_key(|g| g.0);
+            for (h, _, _) in grams.drain(..) {
+                if let Some(g) = map.get_mut(&h) {
+                    g.count -= 1;
+                    if g.count == 0 {
+                        map.remove(&h);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn merge_grams(into: &mut IdMap<u64, Gram>, from: &IdMap<u64, Gram>) {
+    for (k, g) in from {
+        into.entry(*k)
+            .and_modify(|e| e.count += g.count)
+            .or_insert(*g);
+    }
+    if into.len() > PRUNE_AT {
+        into.retain(|_, g| g.count > 1);
+    }
+}
+
+/// Short replacements only: up to this many words on each side.
+const REPLACEMENT_WORDS: usize = 4;
+
+/// The n-grams of runs of words (a run ends where `starts(i)` or where `keep` turns false),
+/// each with its position.
+fn run_grams(
+    hashes: &[u32],
+    keep: impl Fn(usize) -> bool,
+    starts: impl Fn(usize) -> bool,
+    out: &mut Vec<(u64, u32, u8)>,
+) {
+    let len = hashes.len();
+    let mut i = 0;
+    while i < len {
+        if !keep(i) {
+            i += 1;
+            continue;
+        }
+        let mut end = i + 1;
+        while end < len && keep(end) && !starts(end) {
+            end += 1;
+        }
+        for s in i..end {
+            let mut h = GRAM_SEED;
+            for n in 1..=MAX_N.min(end - s) {
+                h = fold(h, hashes[s + n - 1]);
+                out.push((h, s as u32, n as u8));
+            }
+        }
+        i = end;
+    }
+}
+
+/// The deleted (`kind` = [`DELETED`]) or added n-grams of an entry.
+fn entry_grams(e: &Entry, kind: u8, out: &mut Vec<(u64, u32, u8)>) {
+    if kind == DELETED {
+        run_grams(
+            &e.ai,
+            |i| e.ai_flags[i] & DELETED != 0,
+            |i| e.ai_flags[i] & START != 0,
+            out,
+        );
+    } else {
+        run_grams(&e.added, |_| true, |i| e.added_flags[i] & START != 0, out);
+    }
+}
+
+/// Count each distinct n-gram of `grams` once, for the settlement in slot `at`.
+fn count_grams(map: &mut IdMap<u64, Gram>, grams: &mut Vec<(u64, u32, u8)>, at: u32) {
+    grams.sort_unstable_by_key(|g| g.0);
+    grams.dedup_by_key(|g| g.0);
+    for (h, start, n) in grams.drain(..) {
+        map.entry(h).and_modify(|g| g.count += 1).or_insert(Gram {
+            count: 1,
+            at,
+            start,
+            n,
+        });
+    }
+}
+
+/// Analyse one settlement: its entry (in local group `group`) and its replacements as text.
+fn analyse_one(
+    s: &Settlement,
+    group: u16,
+    vocab: &mut IdMap<u32, Box<str>>,
+    memo: &tone::SentimentMemo,
+) -> (Entry, Vec<(String, String)>) {
+    let (a, f) = (Tokens::of(&s.ai_output), Tokens::of(&s.final_output));
+    let ops = ops::edit_ops_tokens(&s.ai_output, &s.final_output, &a.all, &f.all);
+    let edit = Edit::of(&a, &f, &ops);
+    // The words phrases can be made of: deleted and added ones.
+    for (t, marked) in [(&a, &edit.deleted), (&f, &edit.inserted)] {
+        for (i, h) in t.hashes.iter().enumerate() {
+            if marked[i] {
+                vocab
+                    .entry(*h)
+                    .or_insert_with(|| t.word(i).to_lowercase().into_boxed_str());
+            }
+        }
+    }
+    let ai_flags: Vec<u8> = (0..a.len())
+        .map(|i| {
+            let start = i == 0 || a.sentence_of[i] != a.sentence_of[i - 1];
+            (u8::from(edit.deleted[i]) * DELETED) | (u8::from(start) * START)
+        })
+        .collect();
+    let mut added = Vec::new();
+    let mut added_flags = Vec::new();
+    for i in 0..f.len() {
+        if edit.inserted[i] {
+            let start = i == 0 || !edit.inserted[i - 1] || f.sentence_of[i] != f.sentence_of[i - 1];
+            added.push(f.hashes[i]);
+            added_flags.push(u8::from(start) * START);
+        }
+    }
+    let mut pairs = Vec::new();
+    for op in ops.iter().filter(|o| o.kind == OpKind::Replace) {
+        let from: Vec<String> = crate::text::words(&op.old_text)
+            .map(str::to_lowercase)
+            .collect();
+        let to: Vec<String> = crate::text::words(&op.new_text)
+            .map(str::to_lowercase)
+            .collect();
+        if !from.is_empty()
+            && !to.is_empty()
+            && from.len() <= REPLACEMENT_WORDS
+            && to.len() <= REPLACEMENT_WORDS
+            && from != to
+        {
+            pairs.push((from.join(" "), to.join(" ")));
+        }
+    }
+    let entry = Entry {
+        id: s.id.as_str().into(),
+        at: s.created_at,
+        content: content_of(s),
+        group,
+        intent: s.intent_type.to_string().into_boxed_str(),
+        category: category_of(&a, &f, &ops, &edit.counts),
+        day: (s.created_at.timestamp().div_euclid(86_400)) as i32,
+        live: true,
+        tone: tone::features_pair(&a, &f, memo),
+        ai_bloom: Bloom::of(&a.hashes),
+        added_bloom: Bloom::of(&added),
+        ai: a.hashes,
+        ai_flags,
+        added,
+        added_flags,
+        pairs: Vec::new(),
+    };
+    (entry, pairs)
+}
+
+/// A batch after analysis, with its own agent numbering.
+struct Analysed {
+    agents: Vec<String>,
+    /// Per local agent: deleted and added n-grams, positioned in slots from the batch's base.
+    grams: Vec<(IdMap<u64, Gram>, IdMap<u64, Gram>)>,
+    entries: Vec<Entry>,
+    pairs: Vec<Vec<(String, String)>>,
+    words: IdMap<u32, Box<str>>,
+}
+
+/// Analyse a batch whose first settlement goes to slot `base`.
+fn analyse(batch: &[Settlement], base: u32, memo: &tone::SentimentMemo) -> Analysed {
+    let mut out = Analysed {
+        agents: Vec::new(),
+        grams: Vec::new(),
+        entries: Vec::with_capacity(batch.len()),
+        pairs: Vec::with_capacity(batch.len()),
+        words: IdMap::default(),
+    };
+    let mut grams = Vec::new();
+    for (k, s) in batch.iter().enumerate() {
+        let g = match out.agents.iter().position(|n| n == s.agent.as_str()) {
+            Some(g) => g,
+            None => {
+                out.agents.push(s.agent.as_str().to_owned());
+                out.grams.push(Default::default());
+                out.agents.len() - 1
+            }
+        };
+        let (entry, pairs) = analyse_one(s, g as u16, &mut out.words, memo);
+        let at = base + k as u32;
+        entry_grams(&entry, DELETED, &mut grams);
+        count_grams(&mut out.grams[g].0, &mut grams, at);
+        entry_grams(&entry, 0, &mut grams);
+        count_grams(&mut out.grams[g].1, &mut grams, at);
+        out.entries.push(entry);
+        out.pairs.push(pairs);
+    }
+    out
+}
+
+/// Exact counts of a group's candidate phrases.
+#[derive(Clone)]
+struct Tally {
+    appeared: Vec<usize>,
+    hits: Vec<usize>,
+    appeared_late: Vec<usize>,
+    hits_late: Vec<usize>,
+    /// Rejected settlements whose AI output contains each deleted candidate.
+    appeared_rejected: Vec<usize>,
+    from_appeared: Vec<usize>,
+    added_hits: Vec<usize>,
+    added_hits_late: Vec<usize>,
+    /// Settlements in the later half of the group's time span, and rejected ones.
+    late: usize,
+    rejected: usize,
+}
+
+impl Tally {
+    fn new(p: &Pass2) -> Tally {
+        let (n, f, a) = (
+            p.deleted.phrases.len(),
+            p.from.phrases.len(),
+            p.added.phrases.len(),
+        );
+        Tally {
+            appeared: vec![0; n],
+            hits: vec![0; n],
+            appeared_late: vec![0; n],
+            hits_late: vec![0; n],
+            appeared_rejected: vec![0; n],
+            from_appeared: vec![0; f],
+            added_hits: vec![0; a],
+            added_hits_late: vec![0; a],
+            late: 0,
+            rejected: 0,
+        }
+    }
+
+    /// Apply `f` to each count of `self` and the matching one of `other`.
+    fn combine(&mut self, other: &Tally, f: impl Fn(&mut usize, usize)) {
+        for (a, b) in [
+            (&mut self.appeared, &other.appeared),
+            (&mut self.hits, &other.hits),
+            (&mut self.appeared_late, &other.appeared_late),
+            (&mut self.hits_late, &other.hits_late),
+            (&mut self.appeared_rejected, &other.appeared_rejected),
+            (&mut self.from_appeared, &other.from_appeared),
+            (&mut self.added_hits, &other.added_hits),
+            (&mut self.added_hits_late, &other.added_hits_late),
+        ] {
+            a.iter_mut().zip(b).for_each(|(x, y)| f(x, *y));
+        }
+        f(&mut self.late, other.late);
+        f(&mut self.rejected, other.rejected);
+    }
+}
+
+/// Count one settlement: which candidate phrases its AI output contains, and whether one of
+/// their occurrences lies wholly inside deleted text; which added phrases its added words hold.
+fn second_pass(e: &Entry, late: bool, p: &Pass2, t: &mut Tally, seen: &mut Vec<usize>) {
+    seen.clear();
+    t.late += usize::from(late);
+    t.rejected += usize::from(e.rejected());
+    let mut hit: Vec<usize> = Vec::new();
+    p.deleted.scan(&e.ai, &e.ai_flags, |k, i| {
+        seen.push(k);
+        let n = p.deleted.phrases[k].len();
+        if e.ai_flags[i..i + n].iter().all(|f| f & DELETED != 0) {
+            hit.push(k);
+        }
+    });
+    seen.sort_unstable();
+    seen.dedup();
+    for k in seen.iter() {
+        t.appeared[*k] += 1;
+        t.appeared_late[*k] += usize::from(late);
+        t.appeared_rejected[*k] += usize::from(e.rejected());
+    }
+    hit.sort_unstable();
+    hit.dedup();
+    for k in hit {
+        t.hits[k] += 1;
+        t.hits_late[k] += usize::from(late);
+    }
+    seen.clear();
+    p.from.scan(&e.ai, &e.ai_flags, |k, _| seen.push(k));
+    seen.sort_unstable();
+    seen.dedup();
+    for k in seen.iter() {
+        t.from_appeared[*k] += 1;
+    }
+    seen.clear();
+    p.added.scan(&e.added, &e.added_flags, |k, _| seen.push(k));
+    seen.sort_unstable();
+    seen.dedup();
+    for k in seen.iter() {
+        t.added_hits[*k] += 1;
+        t.added_hits_late[*k] += usize::from(late);
+    }
+}
+
+/// The phrases of a new plan that have no counts yet, and where their counts go.
+struct Backfill {
+    plan: Pass2,
+    deleted: Vec<usize>,
+    from: Vec<usize>,
+    added: Vec<usize>,
+    /// Nothing was counted before: the group-wide figures come from the backfill too.
+    fresh: bool,
+}
+
+impl Backfill {
+    /// Whether `e` may hold one of the phrases (always, for a fresh count: it also counts the
+    /// group's settlements).
+    fn may_hold(&self, e: &Entry) -> bool {
+        self.fresh
+            || self
+                .plan
+                .deleted
+                .phrases
+                .iter()
+                .any(|p| e.ai_bloom.may_hold(p))
+            || self
+                .plan
+                .from
+                .phrases
+                .iter()
+                .any(|p| e.ai_bloom.may_hold(p))
+            || self
+                .plan
+                .added
+                .phrases
+                .iter()
+                .any(|p| e.added_bloom.may_hold(p))
+    }
+
+    fn is_empty(&self) -> bool {
+        !self.fresh && self.deleted.is_empty() && self.from.is_empty() && self.added.is_empty()
+    }
+
+    /// Every phrase of `plan`.
+    fn all(plan: &Pass2) -> Backfill {
+        let every = |m: &Matcher| Matcher::new(m.phrases.clone());
+        Backfill {
+            plan: Pass2 {
+                deleted: every(&plan.deleted),
+                from: every(&plan.from),
+                from_text: Vec::new(),
+                added: every(&plan.added),
+            },
+            deleted: (0..plan.deleted.phrases.len()).collect(),
+            from: (0..plan.from.phrases.len()).collect(),
+            added: (0..plan.added.phrases.len()).collect(),
+            fresh: true,
+        }
+    }
+
+    /// Carry counts over to `new` from `sources` (the last plan, then the phrases retired
+    /// before it); what none of them has is left to fill. Also returns what the sources have
+    /// and `new` lacks (retired now, the most recently retired first, at most [`RETIRED`] per
+    /// list), with its counts.
+    fn carry(sources: [(&Pass2, &Tally); 2], new: &Pass2) -> (Tally, Backfill, Pass2, Tally) {
+        let mut t = Tally::new(new);
+        t.late = sources[0].1.late;
+        t.rejected = sources[0].1.rejected;
+        let mut missing: [(Vec<Vec<u32>>, Vec<usize>); 3] = Default::default();
+        let mut retired: [Vec<(usize, usize)>; 3] = Default::default();
+        for (l, list) in List::ALL.into_iter().enumerate() {
+            let wanted: HashMap<&[u32], usize> = list
+                .of(new)
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.as_slice(), i))
+                .collect();
+            let mut found = vec![false; wanted.len()];
+            for (k, (plan, tally)) in sources.iter().enumerate() {
+                for (i, p) in list.of(plan).iter().enumerate() {
+                    match wanted.get(p.as_slice()) {
+                        Some(&j) if !found[j] => {
+                            found[j] = true;
+                            t.copy(list, j, tally, i);
+                        }
+                        Some(_) => {}
+                        None => {
+                            if retired[l].len() < RETIRED {
+                                retired[l].push((k, i));
+                            }
+                        }
+                    }
+                }
+            }
+            for (j, f) in found.iter().enumerate() {
+                if !f {
+                    missing[l].0.push(list.of(new)[j].clone());
+                    missing[l].1.push(j);
+                }
+            }
+        }
+        // The retired phrases (a phrase is in one source at most: the retired are never in
+        // the plan they were retired from).
+        let [rd, rf, ra] = retired;
+        let phrases = |list: List, picks: &[(usize, usize)]| -> Vec<Vec<u32>> {
+            picks
+                .iter()
+                .map(|&(k, i)| list.of(sources[k].0)[i].clone())
+                .collect()
+        };
+        let old = Pass2 {
+            deleted: Matcher::new(phrases(List::Deleted, &rd)),
+            from: Matcher::new(phrases(List::From, &rf)),
+            from_text: Vec::new(),
+            added: Matcher::new(phrases(List::Added, &ra)),
+        };
+        let mut old_t = Tally::new(&old);
+        old_t.late = t.late;
+        old_t.rejected = t.rejected;
+        for (list, picks) in [(List::Deleted, &rd), (List::From, &rf), (List::Added, &ra)] {
+            for (j, &(k, i)) in picks.iter().enumerate() {
+                old_t.copy(list, j, sources[k].1, i);
+            }
+        }
+        let [(dm, di), (fm, fi), (am, ai)] = missing;
+        let backfill = Backfill {
+            plan: Pass2 {
+                deleted: Matcher::new(dm),
+                from: Matcher::new(fm),
+                from_text: Vec::new(),
+                added: Matcher::new(am),
+            },
+            deleted: di,
+            from: fi,
+            added: ai,
+            fresh: false,
+        };
+        (t, backfill, old, old_t)
+    }
+
+    /// Put the counts `got` (for this backfill's plan) in their places in `t`.
+    fn fill(&self, t: &mut Tally, got: &Tally) {
+        for (list, places) in [
+            (List::Deleted, &self.deleted),
+            (List::From, &self.from),
+            (List::Added, &self.added),
+        ] {
+            for (k, &i) in places.iter().enumerate() {
+                t.copy(list, i, got, k);
+            }
+        }
+        if self.fresh {
+            t.late = got.late;
+            t.rejected = got.rejected;
+        }
+    }
+}
+
+/// Retired phrases whose counts are kept up to date per list, in case they come back.
+const RETIRED: usize = 1000;
+
+/// The three lists of candidate phrases.
+#[derive(Clone, Copy)]
+enum List {
+    Deleted,
+    From,
+    Added,
+}
+
+impl List {
+    const ALL: [List; 3] = [List::Deleted, List::From, List::Added];
+
+    fn of(self, p: &Pass2) -> &[Vec<u32>] {
+        match self {
+            List::Deleted => &p.deleted.phrases,
+            List::From => &p.from.phrases,
+            List::Added => &p.added.phrases,
+        }
+    }
+}
+
+impl Tally {
+    /// Copy the counts of phrase `i` of `list` in `src` to phrase `j` here.
+    fn copy(&mut self, list: List, j: usize, src: &Tally, i: usize) {
+        match list {
+            List::Deleted => {
+                self.appeared[j] = src.appeared[i];
+                self.hits[j] = src.hits[i];
+                self.appeared_late[j] = src.appeared_late[i];
+                self.hits_late[j] = src.hits_late[i];
+                self.appeared_rejected[j] = src.appeared_rejected[i];
+            }
+            List::From => self.from_appeared[j] = src.from_appeared[i],
+            List::Added => {
+                self.added_hits[j] = src.added_hits[i];
+                self.added_hits_late[j] = src.added_hits_late[i];
+            }
+        }
+    }
+}
+
+/// A group's candidates and their counts, as of the last update.
+struct Mined {
+    plan: Pass2,
+    /// The first day of the later half of the group's time span.
+    split: i32,
+    tally: Tally,
+    /// Phrases that were candidates before, kept counted in case they come back (near a
+    /// threshold, a phrase may leave and return from one update to the next).
+    retired: Pass2,
+    retired_tally: Tally,
+}
+
+#[derive(Default)]
+struct GroupState {
+    counts: Counts,
+    mined: Option<Mined>,
+}
+
+/// The smallest number of settlements a phrase must be deleted (added) in.
+fn min_hits(settlements: usize) -> usize {
+    MIN_HITS.max(settlements / 200)
+}
+
+/// A change to the settlements a [`Miner`] mines.
+#[derive(Clone, Debug)]
+pub enum Change {
+    /// A settlement that is new, or may have changed.
+    Upsert(Box<Settlement>),
+    /// A settlement to leave out from now on (by id).
+    Remove(String),
+}
+
+impl Change {
+    pub fn upsert(s: Settlement) -> Change {
+        Change::Upsert(Box::new(s))
+    }
+}
+
+/// What an update did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Updated {
+    /// Settlements analysed: new ones and changed ones.
+    pub analysed: usize,
+    /// Settlements taken out.
+    pub removed: usize,
+    /// Settlements offered again with the same content (nothing to do).
+    pub unchanged: usize,
+}
+
+/// The pattern miner with its state (see the module's documentation).
+pub struct Miner {
+    /// Group 0 is all agents together; group g ≥ 1 is the agent `names[g]`.
+    names: Vec<String>,
+    groups: Vec<GroupState>,
+    /// Every settlement analysed, by slot; removed ones stay, not live.
+    entries: Vec<Entry>,
+    /// The slot of each live settlement's id.
+    slots: HashMap<Box<str>, u32>,
+    dead: usize,
+    vocab: IdMap<u32, Box<str>>,
+    pairs: Vec<(String, String)>,
+    pair_ids: HashMap<(String, String), u32>,
+    memo: tone::SentimentMemo,
+}
+
+impl Default for Miner {
+    fn default() -> Self {
+        Miner::new()
+    }
+}
+
+const BATCH: usize = 2000;
+
+impl Miner {
+    /// A miner with no settlements.
+    pub fn new() -> Miner {
+        Miner {
+            names: vec![ALL_AGENTS.to_owned()],
+            groups: vec![GroupState::default()],
+            entries: Vec::new(),
+            slots: HashMap::new(),
+            dead: 0,
+            vocab: IdMap::default(),
+            pairs: Vec::new(),
+            pair_ids: HashMap::new(),
+            memo: tone::SentimentMemo::new(),
+        }
+    }
+
+    /// Settlements mined.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// Removed settlements still held (their words may be read by n-grams); once there are
+    /// many, building the miner again gives the memory back.
+    pub fn worn(&self) -> bool {
+        self.dead > 10_000 && self.dead > self.slots.len() / 2
+    }
+
+    /// Mine the settlements that `scan` visits (streamed: this thread reads, one thread per
+    /// core analyses whole batches, a merging thread adds them up in reading order). Progress
+    /// counts settlements over both passes (so `total` is twice `settlements` when known);
+    /// `Ok(None)` if cancelled.
+    pub fn build<E>(
+        mut scan: impl FnMut(&mut dyn FnMut(Settlement)) -> Result<(), E>,
+        settlements: Option<u64>,
+        on_step: Progress<'_>,
+        cancel: &Cancel,
+    ) -> Result<Option<Miner>, E> {
+        let total = settlements.map(|n| 2 * n);
+        let memo = tone::SentimentMemo::new();
+        let mut miner = Miner::new();
+        let mut done = 0u64;
+        let read = std::thread::scope(|scope| -> Result<bool, E> {
+            let (miner, memo) = (&mut miner, &memo);
+            // Dropped when this closure ends, however it ends: the analysing threads then stop.
+            let mut to_analyse = crate::parallel::ordered(
+                scope,
+                |(base, batch): (u32, Vec<Settlement>)| analyse(&batch, base, memo),
+                |a| miner.merge(a, false),
+            );
+            let mut pending: Vec<Settlement> = Vec::with_capacity(BATCH);
+            let mut send = |batch: Vec<Settlement>, done: u64| {
+                to_analyse.send(((done - batch.len() as u64) as u32, batch));
+            };
+            scan(&mut |s| {
+                if cancel.is_cancelled() {
+                    return;
+                }
+                pending.push(s);
+                if pending.len() >= BATCH {
+                    done += pending.len() as u64;
+                    send(
+                        std::mem::replace(&mut pending, Vec::with_capacity(BATCH)),
+                        done,
+                    );
+                    on_step(Step {
+                        done,
+                        total,
+                        items: done,
+                    });
+                }
+            })?;
+            if cancel.is_cancelled() {
+                return Ok(false);
+            }
+            done += pending.len() as u64;
+            send(pending, done);
+            Ok(true)
+        })?;
+        if !read {
+            return Ok(None);
+        }
+        on_step(Step {
+            done,
+            total,
+            items: done,
+        });
+        miner.memo = memo;
+        // All agents' n-grams: the agents' added up.
+        if let Some((all, agents)) = miner.groups.split_first_mut() {
+            for g in agents {
+                merge_grams(&mut all.counts.deleted, &g.counts.deleted);
+                merge_grams(&mut all.counts.added, &g.counts.added);
+            }
+        }
+        let mut progress = |k: u64| {
+            on_step(Step {
+                done: done + k,
+                total,
+                items: done + k,
+            })
+        };
+        if !miner.mine(0, &[], &mut progress, cancel) {
+            return Ok(None);
+        }
+        Ok(Some(miner))
+    }
+
+    /// Take settlements in and out, and bring every figure up to date. `None` if cancelled:
+    /// the next update (possibly with no changes) then finishes the work.
+    pub fn update(&mut self, changes: Vec<Change>, cancel: &Cancel) -> Option<Updated> {
+        let mut stats = Updated::default();
+        // The last change of each id counts.
+        let mut last: HashMap<String, usize> = HashMap::new();
+        for (i, c) in changes.iter().enumerate() {
+            let id = match c {
+                Change::Upsert(s) => s.id.as_str().to_owned(),
+                Change::Remove(id) => id.clone(),
+            };
+            last.insert(id, i);
+        }
+        let mut removed: Vec<u32> = Vec::new();
+        let mut fresh: Vec<Settlement> = Vec::new();
+        let mut scratch = Vec::new();
+        for (i, c) in changes.into_iter().enumerate() {
+            match c {
+                Change::Remove(id) => {
+                    if last.get(&id) != Some(&i) {
+                        continue;
+                    }
+                    if let Some(slot) = self.slots.remove(id.as_str()) {
+                        self.kill(slot, &mut scratch);
+                        removed.push(slot);
+                        stats.removed += 1;
+                    }
+                }
+                Change::Upsert(s) => {
+                    if last.get(s.id.as_str()) != Some(&i) {
+                        continue;
+                    }
+                    match self.slots.get(s.id.as_str()).copied() {
+                        Some(slot) if self.entries[slot as usize].content == content_of(&s) => {
+                            stats.unchanged += 1;
+                            continue;
+                        }
+                        Some(slot) => {
+                            self.slots.remove(s.id.as_str());
+                            self.kill(slot, &mut scratch);
+                            removed.push(slot);
+                        }
+                        None => {}
+                    }
+                    fresh.push(*s);
+                }
+            }
+        }
+        let first_new = self.entries.len();
+        let memo = &self.memo;
+        let analysed = crate::parallel::chunks(&fresh, |offset, part| {
+            analyse(part, (first_new + offset) as u32, memo)
+        });
+        for a in analysed {
+            self.merge(a, true);
+        }
+        stats.analysed = fresh.len();
+        self.mine(first_new, &removed, &mut |_| {}, cancel)
+            .then_some(stats)
+    }
+
+    /// The report on every group, or `None` while a cancelled update is unfinished.
+    pub fn report(&self) -> Option<Report> {
+        if self.groups.iter().any(|g| g.mined.is_none()) {
+            return None;
+        }
+        let mut order: Vec<u32> = (0..self.entries.len() as u32)
+            .filter(|s| self.entries[*s as usize].live)
+            .collect();
+        order.sort_by(|a, b| {
+            let (x, y) = (&self.entries[*a as usize], &self.entries[*b as usize]);
+            x.at.cmp(&y.at).then_with(|| x.id.cmp(&y.id))
+        });
+        let mut groups: Vec<usize> = (1..self.groups.len())
+            .filter(|g| self.groups[*g].counts.settlements > 0)
+            .collect();
+        groups.sort_by(|a, b| self.names[*a].cmp(&self.names[*b]));
+        if groups.len() > 1 {
+            groups.push(0);
+        }
+        let agents = crate::parallel::map(&groups, |g| self.summarise(*g, &order));
+        Some(Report {
+            settlements: order.len(),
+            agents,
+        })
+    }
+
+    /// The ids and times of the live settlements.
+    pub(super) fn times(&self) -> impl Iterator<Item = (&str, DateTime<Utc>)> {
+        self.entries
+            .iter()
+            .filter(|e| e.live)
+            .map(|e| (&*e.id, e.at))
+    }
+
+    fn group_of(&mut self, name: &str) -> u16 {
+        match self.names.iter().skip(1).position(|n| n == name) {
+            Some(g) => (g + 1) as u16,
+            None => {
+                self.names.push(name.to_owned());
+                self.groups.push(GroupState::default());
+                (self.names.len() - 1) as u16
+            }
+        }
+    }
+
+    /// Add an analysed batch (whose slots start at the current end). `all_grams`: count its
+    /// n-grams for all agents too (a build adds the agents' tables up once at the end instead).
+    fn merge(&mut self, a: Analysed, all_grams: bool) {
+        let global: Vec<u16> = a.agents.iter().map(|n| self.group_of(n)).collect();
+        for (l, (deleted, added)) in a.grams.iter().enumerate() {
+            let g = global[l] as usize;
+            merge_grams(&mut self.groups[g].counts.deleted, deleted);
+            merge_grams(&mut self.groups[g].counts.added, added);
+            if all_grams {
+                merge_grams(&mut self.groups[0].counts.deleted, deleted);
+                merge_grams(&mut self.groups[0].counts.added, added);
+            }
+        }
+        for (k, v) in a.words {
+            self.vocab.entry(k).or_insert(v);
+        }
+        for (mut e, pairs) in a.entries.into_iter().zip(a.pairs) {
+            e.group = global[e.group as usize];
+            e.pairs = pairs
+                .into_iter()
+                .map(|p| {
+                    let next = self.pairs.len() as u32;
+                    *self.pair_ids.entry(p.clone()).or_insert_with(|| {
+                        self.pairs.push(p);
+                        next
+                    })
+                })
+                .collect();
+            self.groups[e.group as usize].counts.count(&e, true);
+            self.groups[0].counts.count(&e, true);
+            self.slots.insert(e.id.clone(), self.entries.len() as u32);
+            self.entries.push(e);
+        }
+    }
+
+    /// Stop counting the settlement in `slot` (its words stay for the n-grams that read them).
+    fn kill(&mut self, slot: u32, scratch: &mut Vec<(u64, u32, u8)>) {
+        let e = &mut self.entries[slot as usize];
+        e.live = false;
+        let e = &self.entries[slot as usize];
+        for g in [e.group as usize, 0] {
+            let c = &mut self.groups[g].counts;
+            c.count(e, false);
+            c.uncount_grams(e, scratch);
+        }
+        self.dead += 1;
+    }
+
+    /// Each group's split day: the median live settlement's day.
+    fn splits(&self) -> Vec<i32> {
+        let mut days: Vec<Vec<i32>> = vec![Vec::new(); self.groups.len()];
+        for e in self.entries.iter().filter(|e| e.live) {
+            days[e.group as usize].push(e.day);
+            days[0].push(e.day);
+        }
+        days.iter_mut()
+            .map(|d| {
+                if d.is_empty() {
+                    return i32::MAX;
+                }
+                let mid = d.len() / 2;
+                *d.select_nth_unstable(mid).1
+            })
+            .collect()
+    }
+
+    /// Between the passes and the second pass: each group's candidates from its counts, and
+    /// their exact figures. Entries from slot `first_new` on are new; `removed` were taken out
+    /// since the last time. `false` if cancelled (every group is then counted afresh next time).
+    fn mine(
+        &mut self,
+        first_new: usize,
+        removed: &[u32],
+        progress: &mut dyn FnMut(u64),
+        cancel: &Cancel,
+    ) -> bool {
+        let stop: HashSet<u32> = STOPWORDS.iter().map(|w| word_hash(w)).collect();
+        let splits = self.splits();
+        // Each group's candidates, and its counts carried over from its last plan (in parallel).
+        let olds: Vec<Option<Mined>> = self.groups.iter_mut().map(|g| g.mined.take()).collect();
+        let indices: Vec<usize> = (0..self.groups.len()).collect();
+        let this = &*self;
+        let planned = crate::parallel::map(&indices, |&g| {
+            let plan = this.plan_of(g, &stop);
+            let (tally, backfill, retired, retired_tally) = match &olds[g] {
+                None => {
+                    let none = Pass2::empty();
+                    let t = Tally::new(&none);
+                    (Tally::new(&plan), Backfill::all(&plan), none, t)
+                }
+                Some(m) => {
+                    let split = splits[g];
+                    let t = this.delta(g, &m.plan, &m.tally, m.split, split, first_new, removed);
+                    let r = this.delta(
+                        g,
+                        &m.retired,
+                        &m.retired_tally,
+                        m.split,
+                        split,
+                        first_new,
+                        removed,
+                    );
+                    Backfill::carry([(&m.plan, &t), (&m.retired, &r)], &plan)
+                }
+            };
+            let mined = Mined {
+                plan,
+                split: splits[g],
+                tally,
+                retired,
+                retired_tally,
+            };
+            (mined, (!backfill.is_empty()).then_some(backfill))
+        });
+        let mut backfills: Vec<Option<Backfill>> = Vec::with_capacity(planned.len());
+        for (g, (mined, backfill)) in planned.into_iter().enumerate() {
+            self.groups[g].mined = Some(mined);
+            backfills.push(backfill);
+        }
+        if backfills.iter().all(Option::is_none) {
+            return true;
+        }
+        // One pass over every settlement for the phrases that have no counts yet.
+        let new = |b: &Option<Backfill>| b.as_ref().map(|b| Tally::new(&b.plan));
+        let mut got: Vec<Option<Tally>> = backfills.iter().map(new).collect();
+        const CHUNK: usize = BATCH * 4;
+        let mut done = 0u64;
+        for chunk in self.entries.chunks(CHUNK) {
+            if cancel.is_cancelled() {
+                for g in &mut self.groups {
+                    g.mined = None;
+                }
+                return false;
+            }
+            let partials = crate::parallel::chunks(chunk, |_, part| {
+                let mut local: Vec<Option<Tally>> = backfills.iter().map(new).collect();
+                let mut seen = Vec::new();
+                for e in part.iter().filter(|e| e.live) {
+                    for g in [e.group as usize, 0] {
+                        if let (Some(b), Some(t)) = (&backfills[g], &mut local[g]) {
+                            if b.may_hold(e) {
+                                second_pass(e, e.day >= splits[g], &b.plan, t, &mut seen);
+                            }
+                        }
+                    }
+                }
+                local
+            });
+            for local in partials {
+                for (t, l) in got.iter_mut().zip(local) {
+                    if let (Some(t), Some(l)) = (t, l) {
+                        t.combine(&l, |x, y| *x += y);
+                    }
+                }
+            }
+            done += chunk.len() as u64;
+            progress(done);
+        }
+        for (g, (b, t)) in backfills.iter().zip(got).enumerate() {
+            if let (Some(b), Some(t), Some(m)) = (b, t, self.groups[g].mined.as_mut()) {
+                b.fill(&mut m.tally, &t);
+            }
+        }
+        true
+    }
+
+    /// Group `g`'s candidates, from its counts.
+    fn plan_of(&self, g: usize, stop: &HashSet<u32>) -> Pass2 {
+        let c = &self.groups[g].counts;
+        let min_hits = min_hits(c.settlements);
+        let entries = &self.entries;
+        let deleted = maximal(
+            &c.deleted,
+            |gr| {
+                let e = &entries[gr.at as usize];
+                e.ai[gr.start as usize..gr.start as usize + gr.n as usize].to_vec()
+            },
+            min_hits,
+            stop,
+        );
+        let added = maximal(
+            &c.added,
+            |gr| {
+                let e = &entries[gr.at as usize];
+                e.added[gr.start as usize..gr.start as usize + gr.n as usize].to_vec()
+            },
+            min_hits,
+            stop,
+        );
+        let mut from_text: Vec<String> = c
+            .replacements
+            .iter()
+            .filter(|(_, n)| **n >= min_hits)
+            .map(|(p, _)| self.pairs[*p as usize].0.clone())
+            .collect();
+        from_text.sort_unstable();
+        from_text.dedup();
+        let from = from_text
+            .iter()
+            .map(|t| t.split(' ').map(word_hash).collect())
+            .collect();
+        Pass2 {
+            deleted: Matcher::new(deleted),
+            from: Matcher::new(from),
+            from_text,
+            added: Matcher::new(added),
+        }
+    }
+
+    /// Group `g`'s counts for its last plan `m`, brought up to date: the removed settlements
+    /// taken away, those whose half changed with the split moved over, the new ones added.
+    #[allow(clippy::too_many_arguments)]
+    fn delta(
+        &self,
+        g: usize,
+        plan: &Pass2,
+        tally: &Tally,
+        old_split: i32,
+        split: i32,
+        first_new: usize,
+        removed: &[u32],
+    ) -> Tally {
+        let seen = &mut Vec::new();
+        let member = |e: &Entry| g == 0 || e.group as usize == g;
+        let (mut plus, mut minus) = (Tally::new(plan), Tally::new(plan));
+        for &s in removed {
+            let e = &self.entries[s as usize];
+            if member(e) {
+                second_pass(e, e.day >= old_split, plan, &mut minus, seen);
+            }
+        }
+        if split != old_split {
+            let moved = split.min(old_split)..split.max(old_split);
+            for e in self.entries[..first_new]
+                .iter()
+                .filter(|e| e.live && member(e) && moved.contains(&e.day))
+            {
+                second_pass(e, e.day >= old_split, plan, &mut minus, seen);
+                second_pass(e, e.day >= split, plan, &mut plus, seen);
+            }
+        }
+        for e in self.entries[first_new..]
+            .iter()
+            .filter(|e| e.live && member(e))
+        {
+            second_pass(e, e.day >= split, plan, &mut plus, seen);
+        }
+        let mut t = tally.clone();
+        t.combine(&plus, |x, y| *x += y);
+        t.combine(&minus, |x, y| *x -= y);
+        t
+    }
+
+    /// Everything mined for group `g`; `order` = the live slots, oldest first.
+    fn summarise(&self, g: usize, order: &[u32]) -> AgentPatterns {
+        let c = &self.groups[g].counts;
+        let m = self.groups[g]
+            .mined
+            .as_ref()
+            .expect("mined before a report");
+        let (p, t) = (&m.plan, &m.tally);
+        let min_hits = min_hits(c.settlements);
+        let text = |words: &[u32]| -> String {
+            words
+                .iter()
+                .map(|w| self.vocab.get(w).map_or("?", |s| &**s))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let deleted = rank_phrases(
+            p.deleted
+                .phrases
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| t.hits[*i] >= min_hits)
+                .filter_map(|(i, w)| {
+                    let phrase = Phrase {
+                        text: text(w),
+                        words: w.len(),
+                        hits: t.hits[i],
+                        support: t.appeared[i],
+                        share: wilson(t.hits[i], t.appeared[i])?,
+                        examples: Vec::new(),
+                        trend: PhraseTrend::of(
+                            m.split,
+                            (
+                                t.hits[i] - t.hits_late[i],
+                                t.appeared[i] - t.appeared_late[i],
+                            ),
+                            (t.hits_late[i], t.appeared_late[i]),
+                        ),
+                    };
+                    Some((phrase, w.clone()))
+                })
+                .collect(),
+        );
+        let added = rank_phrases(
+            p.added
+                .phrases
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| t.added_hits[*i] >= min_hits)
+                .filter_map(|(i, w)| {
+                    let phrase = Phrase {
+                        text: text(w),
+                        words: w.len(),
+                        hits: t.added_hits[i],
+                        support: c.settlements,
+                        share: wilson(t.added_hits[i], c.settlements)?,
+                        examples: Vec::new(),
+                        trend: PhraseTrend::of(
+                            m.split,
+                            (
+                                t.added_hits[i] - t.added_hits_late[i],
+                                c.settlements - t.late,
+                            ),
+                            (t.added_hits_late[i], t.late),
+                        ),
+                    };
+                    Some((phrase, w.clone()))
+                })
+                .collect(),
+        );
+        let from_index: HashMap<&str, usize> = p
+            .from_text
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.as_str(), i))
+            .collect();
+        let mut replacements: Vec<(Replacement, u32)> = c
+            .replacements
+            .iter()
+            .filter(|(_, n)| **n >= min_hits)
+            .filter_map(|(pair, n)| {
+                let (from, to) = &self.pairs[*pair as usize];
+                let support = t.from_appeared[*from_index.get(from.as_str())?].max(*n);
+                let r = Replacement {
+                    from: from.clone(),
+                    to: to.clone(),
+                    hits: *n,
+                    support,
+                    share: wilson(*n, support)?,
+                    examples: Vec::new(),
+                };
+                Some((r, *pair))
+            })
+            .collect();
+        replacements.sort_by(|(a, _), (b, _)| {
+            b.share
+                .low
+                .unwrap_or(0.0)
+                .total_cmp(&a.share.low.unwrap_or(0.0))
+                .then(b.hits.cmp(&a.hits))
+                .then(a.from.cmp(&b.from))
+                .then(a.to.cmp(&b.to))
+        });
+        replacements.truncate(TOP);
+
+        // Examples: the newest settlements behind each listed pattern.
+        let members: Vec<u32> = order
+            .iter()
+            .copied()
+            .filter(|s| g == 0 || self.entries[*s as usize].group as usize == g)
+            .collect();
+        let (deleted, added, replacements) = self.examples(&members, deleted, added, replacements);
+
+        let rejection_patterns = rejection_patterns(p, t, c.settlements, &text);
+        let pairs: Vec<(Features, Features)> = members
+            .iter()
+            .map(|s| self.entries[*s as usize].tone)
+            .collect();
+        let tone = tone::shifts(&pairs);
+        let ids: Vec<&str> = members
+            .iter()
+            .map(|s| &*self.entries[*s as usize].id)
+            .collect();
+        let examples_of =
+            |feature: usize, rising: bool| tone_examples(&pairs, &ids, feature, rising);
+        let rewritten = c.categories.get(&Category::Rewritten).copied().unwrap_or(0);
+        let recommendations = recommend(
+            c.settlements,
+            rewritten,
+            &deleted,
+            &added,
+            &replacements,
+            &tone,
+            &examples_of,
+        );
+        AgentPatterns {
+            agent: self.names[g].clone(),
+            settlements: c.settlements,
+            recommendations,
+            deleted,
+            added,
+            replacements,
+            tone,
+            categories: c.categories.clone(),
+            categories_by_intent: c.by_intent.clone(),
+            rejection_patterns,
+        }
+    }
+
+    /// Fill in each listed pattern's examples: the [`EXAMPLES`] newest of `members` (oldest
+    /// first) in which the phrase was deleted, the phrase was added, the replacement was made.
+    fn examples(
+        &self,
+        members: &[u32],
+        deleted: Vec<(Phrase, Vec<u32>)>,
+        added: Vec<(Phrase, Vec<u32>)>,
+        replacements: Vec<(Replacement, u32)>,
+    ) -> (Vec<Phrase>, Vec<Phrase>, Vec<Replacement>) {
+        let (mut deleted, d_words): (Vec<Phrase>, Vec<Vec<u32>>) = deleted.into_iter().unzip();
+        let (mut added, a_words): (Vec<Phrase>, Vec<Vec<u32>>) = added.into_iter().unzip();
+        let (mut replacements, pairs): (Vec<Replacement>, Vec<u32>) =
+            replacements.into_iter().unzip();
+        let (dm, am) = (Matcher::new(d_words), Matcher::new(a_words));
+        let mut missing = EXAMPLES * (deleted.len() + added.len() + replacements.len());
+        let mut found: Vec<usize> = Vec::new();
+        for &s in members.iter().rev() {
+            if missing == 0 {
+                break;
+            }
+            let e = &self.entries[s as usize];
+            let give = |list: &mut Vec<String>, missing: &mut usize| {
+                if list.len() < EXAMPLES {
+                    list.push(e.id.to_string());
+                    *missing -= 1;
+                }
+            };
+            found.clear();
+            dm.scan(&e.ai, &e.ai_flags, |k, i| {
+                let n = dm.phrases[k].len();
+                if e.ai_flags[i..i + n].iter().all(|f| f & DELETED != 0) {
+                    found.push(k);
+                }
+            });
+            found.sort_unstable();
+            found.dedup();
+            for k in &found {
+                give(&mut deleted[*k].examples, &mut missing);
+            }
+            found.clear();
+            am.scan(&e.added, &e.added_flags, |k, _| found.push(k));
+            found.sort_unstable();
+            found.dedup();
+            for k in &found {
+                give(&mut added[*k].examples, &mut missing);
+            }
+            for (k, pair) in pairs.iter().enumerate() {
+                if e.pairs.contains(pair) {
+                    give(&mut replacements[k].examples, &mut missing);
+                }
+            }
+        }
+        (deleted, added, replacements)
+    }
+}
+
+/// Deleted-phrase candidates at least twice as common in rejected outputs as in the others,
+/// in ≥ 20% of the rejected ones and ≥ 5 of them, one-sided two-proportion p < 0.01; the 10
+/// with the highest share in rejected outputs.
+fn rejection_patterns(
+    p: &Pass2,
+    t: &Tally,
+    settlements: usize,
+    text: &dyn Fn(&[u32]) -> String,
+) -> Vec<RejectionPattern> {
+    let others = settlements.saturating_sub(t.rejected);
+    if t.rejected < MIN_HITS || others == 0 {
+        return Vec::new();
+    }
+    let mut out: Vec<RejectionPattern> = p
+        .deleted
+        .phrases
+        .iter()
+        .enumerate()
+        .filter_map(|(i, w)| {
+            let k_r = t.appeared_rejected[i];
+            let k_o = t.appeared[i] - k_r;
+            let (in_rejected, elsewhere) = (wilson(k_r, t.rejected)?, wilson(k_o, others)?);
+            let lift = in_rejected.value / elsewhere.value.max(1.0 / others as f64);
+            let (z, p2) = crate::stats::ab::two_proportion(k_o, others, k_r, t.rejected)?;
+            let p_value = if z > 0.0 { p2 / 2.0 } else { 1.0 - p2 / 2.0 };
+            (k_r >= MIN_HITS && in_rejected.value >= 0.2 && lift >= 2.0 && p_value < 0.01).then(
+                || RejectionPattern {
+                    text: text(w),
+                    in_rejected,
+                    elsewhere,
+                    lift,
+                    p_value,
+                },
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.in_rejected
+            .value
+            .total_cmp(&a.in_rejected.value)
+            .then(a.text.cmp(&b.text))
+    });
+    // Keep maximal phrases only: drop one contained in a phrase already listed.
+    let mut kept: Vec<RejectionPattern> = Vec::new();
+    for r in out {
+        if !kept.iter().any(|k| k.text.contains(&r.text)) {
+            kept.push(r);
+        }
+    }
+    kept.truncate(10);
+    kept
+}
