@@ -17,6 +17,9 @@ pub struct AppState {
     pub measuring: Arc<Mutex<()>>,
     /// Set once the window listens for events (see `ui_ready`).
     pub ui_ready: (Mutex<bool>, std::sync::Condvar),
+    /// The pattern miner of the scope last mined, kept so that the next mining only analyses
+    /// what changed in the store since.
+    pub miner: Arc<Mutex<Option<redline_core::patterns::LiveMiner>>>,
 }
 
 impl AppState {
@@ -35,6 +38,7 @@ impl AppState {
             job: Mutex::new(None),
             measuring: Arc::new(Mutex::new(())),
             ui_ready: (Mutex::new(false), std::sync::Condvar::new()),
+            miner: Arc::new(Mutex::new(None)),
         }
     }
 
