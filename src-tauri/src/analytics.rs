@@ -165,8 +165,8 @@ pub fn after_change(app: &AppHandle) {
 }
 
 /// Mine the edit patterns of one agent (or all) over a range, as a cancellable job with
-/// `job-progress` events (`job: "patterns"`). `None` if cancelled. The miner is kept: mining
-/// the same agent and intent type again analyses only what changed in the store since.
+/// `job-progress` events (`job: "patterns"`). `None` if cancelled. Miners are kept: mining a
+/// recent agent and intent type again analyses only what changed in the store since.
 #[tauri::command]
 pub async fn mine_patterns(
     app: AppHandle,
@@ -185,22 +185,16 @@ pub async fn mine_patterns(
         to: Some(to),
     };
     let store = state.store()?;
-    let miner = state.miner.clone();
+    let miners = state.miners.clone();
     let mut on_step = crate::commands::progress(&app, "patterns");
     crate::state::run_job(&state, move |cancel| {
-        // A miner whose update panicked half-way is not trusted: it starts over.
-        let mut slot = miner.lock().unwrap_or_else(|poisoned| {
-            let mut slot = poisoned.into_inner();
-            *slot = None;
-            slot
+        // Miners whose update panicked half-way are not trusted: they start over.
+        let mut miners = miners.lock().unwrap_or_else(|poisoned| {
+            let mut miners = poisoned.into_inner();
+            miners.clear();
+            miners
         });
-        let mined = redline_core::patterns::LiveMiner::mine(
-            &mut slot,
-            &store,
-            &scope,
-            &mut on_step,
-            &cancel,
-        )?;
+        let mined = miners.mine(&store, &scope, &mut on_step, &cancel)?;
         Ok::<_, redline_core::store::StoreError>(mined.map(|(report, _)| report))
     })
     .await

@@ -17,9 +17,9 @@ pub struct AppState {
     pub measuring: Arc<Mutex<()>>,
     /// Set once the window listens for events (see `ui_ready`).
     pub ui_ready: (Mutex<bool>, std::sync::Condvar),
-    /// The pattern miner of the scope last mined, kept so that the next mining only analyses
-    /// what changed in the store since.
-    pub miner: Arc<Mutex<Option<redline_core::patterns::LiveMiner>>>,
+    /// The pattern miners of the four scopes (agent and intent type) mined last, kept so that
+    /// mining one of them again only analyses what changed in the store since.
+    pub miners: Arc<Mutex<redline_core::patterns::Miners>>,
 }
 
 impl AppState {
@@ -38,7 +38,7 @@ impl AppState {
             job: Mutex::new(None),
             measuring: Arc::new(Mutex::new(())),
             ui_ready: (Mutex::new(false), std::sync::Condvar::new()),
-            miner: Arc::new(Mutex::new(None)),
+            miners: Arc::new(Mutex::new(redline_core::patterns::Miners::new(4))),
         }
     }
 

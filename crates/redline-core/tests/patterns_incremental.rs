@@ -5,7 +5,7 @@
 use chrono::{Duration, NaiveDate};
 use redline_core::job::{no_progress, Cancel};
 use redline_core::model::{AgentName, Settlement, SettlementId};
-use redline_core::patterns::{self, Change, LiveMiner, Miner, Refresh, Scope};
+use redline_core::patterns::{self, Change, LiveMiner, Miner, Miners, Refresh, Scope};
 use redline_core::sample::{self, SampleSpec};
 use redline_core::store::{Batch, Store};
 
@@ -213,4 +213,47 @@ fn a_live_miner_follows_the_store() {
     let (report, how) = mine(&mut slot, &one);
     assert_eq!(how, Refresh::Full);
     assert_eq!(report, patterns::mine_store(&store, &one).unwrap());
+}
+
+#[test]
+fn recently_mined_agents_keep_their_miners() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.redb")).unwrap();
+    let all = sample::generate(&spec(2000));
+    store.upsert_batch(&all[..1800]).unwrap();
+    let agent = |name: &str| Scope {
+        agent: Some(name.to_owned()),
+        ..Default::default()
+    };
+    let mut agents: Vec<String> = all.iter().map(|s| s.agent.to_string()).collect();
+    agents.sort();
+    agents.dedup();
+    let (a, b, c) = (agent(&agents[0]), agent(&agents[1]), agent(&agents[2]));
+    let mut miners = Miners::new(2);
+    let mut how = |scope: &Scope| {
+        let (report, how) = miners
+            .mine(&store, scope, &mut no_progress, &Cancel::new())
+            .unwrap()
+            .unwrap();
+        assert_eq!(report, patterns::mine_store(&store, scope).unwrap());
+        how
+    };
+    assert_eq!(how(&a), Refresh::Full);
+    assert_eq!(how(&b), Refresh::Full);
+    assert_eq!(how(&a), Refresh::Incremental(Default::default()));
+    store.upsert_batch(&all[1800..]).unwrap();
+    let Refresh::Incremental(done) = how(&b) else {
+        panic!("b was kept")
+    };
+    assert_eq!(
+        done.analysed,
+        all[1800..]
+            .iter()
+            .filter(|s| s.agent.as_str() == agents[1])
+            .count()
+    );
+    // A third agent: the least recently used one (a) goes.
+    assert_eq!(how(&c), Refresh::Full);
+    assert!(matches!(how(&b), Refresh::Incremental(_)));
+    assert_eq!(how(&a), Refresh::Full);
 }

@@ -16,6 +16,52 @@ pub enum Refresh {
     Incremental(Updated),
 }
 
+/// The miners of the scopes mined most recently (one per agent and intent type), so that
+/// going back to an agent seen a moment ago costs only what changed since.
+pub struct Miners {
+    /// Least recently used first.
+    kept: Vec<LiveMiner>,
+    keep: usize,
+}
+
+impl Miners {
+    /// Keep at most `keep` miners (each holds its settlements' analyses in memory).
+    pub fn new(keep: usize) -> Miners {
+        Miners {
+            kept: Vec::new(),
+            keep: keep.max(1),
+        }
+    }
+
+    /// [`LiveMiner::mine`] with the miner of `scope`'s agent and intent type, if kept.
+    pub fn mine(
+        &mut self,
+        store: &Store,
+        scope: &Scope,
+        on_step: Progress<'_>,
+        cancel: &Cancel,
+    ) -> Result<Option<(Report, Refresh)>, StoreError> {
+        let mut slot = self
+            .kept
+            .iter()
+            .position(|l| l.agent == scope.agent && l.intent_type == scope.intent_type)
+            .map(|i| self.kept.remove(i));
+        let mined = LiveMiner::mine(&mut slot, store, scope, on_step, cancel);
+        if let Some(live) = slot {
+            self.kept.push(live);
+            if self.kept.len() > self.keep {
+                self.kept.remove(0);
+            }
+        }
+        mined
+    }
+
+    /// Forget every miner (their memory is given back).
+    pub fn clear(&mut self) {
+        self.kept.clear();
+    }
+}
+
 /// The miner of one agent and intent type (any date range), and the point of the store's change
 /// log it has caught up with.
 pub struct LiveMiner {

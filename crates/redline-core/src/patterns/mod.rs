@@ -21,7 +21,7 @@ pub mod tone;
 use crate::job::{Cancel, Progress};
 use crate::model::Settlement;
 use crate::stats::{wilson, Estimate};
-pub use live::{LiveMiner, Refresh};
+pub use live::{LiveMiner, Miners, Refresh};
 pub use miner::{Change, Miner, Updated};
 use ops::{EditOp, OpKind};
 use serde::Serialize;
