@@ -257,3 +257,33 @@ fn recently_mined_agents_keep_their_miners() {
     assert!(matches!(how(&b), Refresh::Incremental(_)));
     assert_eq!(how(&a), Refresh::Full);
 }
+
+#[test]
+fn a_large_change_is_mined_in_full_rather_than_held_in_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.redb")).unwrap();
+    // A scope with nothing in it keeps each run cheap; what counts is how it is run.
+    let scope = Scope {
+        agent: Some("Nobody".into()),
+        ..Default::default()
+    };
+    let mut slot = None;
+    let mut how = || {
+        LiveMiner::mine(&mut slot, &store, &scope, &mut no_progress, &Cancel::new())
+            .unwrap()
+            .unwrap()
+            .1
+    };
+    assert_eq!(how(), Refresh::Full);
+    store
+        .upsert_batch(&sample::generate(&spec(10_000)))
+        .unwrap();
+    // 10,000 changed records: still an update (of nothing in scope here).
+    assert_eq!(how(), Refresh::Incremental(Default::default()));
+    let more = sample::generate(&SampleSpec {
+        seed: 6,
+        ..spec(10_001)
+    });
+    store.upsert_batch(&more).unwrap();
+    assert_eq!(how(), Refresh::Full);
+}

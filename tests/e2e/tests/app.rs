@@ -621,6 +621,47 @@ fn improvements_show_recommendations_and_the_settlements_behind_a_phrase() {
     app.find("#examples article mark.hit");
     assert!(app.count("#examples article") >= 1);
     app.screenshot("31-improvements-examples");
+
+    // 40 new settlements of the Strategist are imported; back in Improvements, the kept miner
+    // takes them in (only they are analysed) and the view says so.
+    let note = |t: &str| -> Option<u64> {
+        t.split(" settlements of ")
+            .next()?
+            .replace(',', "")
+            .trim()
+            .parse()
+            .ok()
+    };
+    let before = note(&app.text("#improvements p.note")).expect("the count of settlements");
+    let file = app.dir.path().join("more.jsonl");
+    {
+        let mut f = std::fs::File::create(&file).unwrap();
+        let spec = SampleSpec {
+            count: 40,
+            seed: 40,
+            ..Default::default()
+        };
+        for i in 0..40 {
+            let mut s = sample::generate_one(&spec, i);
+            s.id = redline_core::model::SettlementId::new(format!("later-{i}")).unwrap();
+            s.agent = redline_core::model::AgentName::new("The Strategist").unwrap();
+            s.created_at = chrono::Utc::now() - chrono::Duration::hours(1);
+            writeln!(f, "{}", to_interchange(&s)).unwrap();
+        }
+    }
+    app.click("#nav-settlements");
+    app.click("#open-import");
+    app.type_into("#import-path", file.to_str().unwrap());
+    app.click("#import-run");
+    app.wait_text("#import-report", "the import report", |t| {
+        t.contains("40 new")
+    });
+    app.click("#import-done");
+    app.click("#nav-patterns");
+    app.wait_text("#improvements p.note", "the new count", |t| {
+        note(t) == Some(before + 40)
+    });
+    assert!(app.text("#recommendations ol").contains("we recommend"));
     assert_eq!(app.console_errors(), Vec::<String>::new());
 }
 

@@ -7,6 +7,10 @@ use crate::job::{Cancel, Progress, Step};
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 
+/// An update holds its settlements in memory; past this many, a full run (which streams them)
+/// is used instead.
+const AT_ONCE: usize = 10_000;
+
 /// How a [`LiveMiner::mine`] went about it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Refresh {
@@ -89,8 +93,12 @@ impl LiveMiner {
         });
         if reusable {
             let live = slot.as_mut().expect("checked");
-            if let Some(changes) = store.changes_since(live.seq)? {
-                let (list, seq) = live.changes(store, scope, changes)?;
+            let since = store.changes_since(live.seq)?;
+            if let Some((list, seq)) = since
+                .map(|c| live.changes(store, scope, c))
+                .transpose()?
+                .flatten()
+            {
                 let Some(updated) = live.miner.update(list, cancel) else {
                     return Ok(None);
                 };
@@ -128,13 +136,17 @@ impl LiveMiner {
     }
 
     /// What to tell the miner: the settlements a new date range leaves out and those it takes
-    /// in, then the changed records (in scope, or not any more).
+    /// in, then the changed records (in scope, or not any more). `None` when that would be
+    /// more than [`AT_ONCE`] settlements to hold: a full run streams them instead.
     fn changes(
         &self,
         store: &Store,
         scope: &Scope,
         since: crate::store::Changes,
-    ) -> Result<(Vec<Change>, u64), StoreError> {
+    ) -> Result<Option<(Vec<Change>, u64)>, StoreError> {
+        if since.ids.len() > AT_ONCE {
+            return Ok(None);
+        }
         // The range first: a record's own change, after it, has the last word.
         let mut out = Vec::new();
         if (self.from, self.to) != (scope.from, scope.to) {
@@ -147,22 +159,30 @@ impl LiveMiner {
                 }
             }
             // Settlements the new range takes in: before the old start, after the old end.
-            let mut take = |from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>| {
-                store.scan(from, to, |s| {
-                    if scope.holds(&s) {
-                        out.push(Change::upsert(s));
-                    }
-                })
-            };
+            let mut ranges = Vec::new();
             if let Some(old) = self.from {
                 if scope.from.is_none_or(|f| f < old) {
-                    take(scope.from, Some(old))?;
+                    ranges.push((scope.from, Some(old)));
                 }
             }
             if let Some(old) = self.to {
                 if scope.to.is_none_or(|t| t > old) {
-                    take(Some(old), scope.to)?;
+                    ranges.push((Some(old), scope.to));
                 }
+            }
+            let mut taken = 0;
+            for &(from, to) in &ranges {
+                taken += store.list(&scope.filter(from, to), 0, 1)?.total;
+            }
+            if taken + since.ids.len() as u64 > AT_ONCE as u64 {
+                return Ok(None);
+            }
+            for (from, to) in ranges {
+                store.scan(from, to, |s| {
+                    if scope.holds(&s) {
+                        out.push(Change::upsert(s));
+                    }
+                })?;
             }
         }
         let records = store.records_for_measuring(&since.ids)?;
@@ -180,6 +200,6 @@ impl LiveMiner {
                 out.push(Change::Remove(id));
             }
         }
-        Ok((out, since.seq))
+        Ok(Some((out, since.seq)))
     }
 }

@@ -569,6 +569,27 @@ pub struct Scope {
 }
 
 impl Scope {
+    /// The store filter of this scope's agent and intent type over `from..=to`.
+    fn filter(
+        &self,
+        from: Option<chrono::DateTime<chrono::Utc>>,
+        to: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> crate::store::Filter {
+        crate::store::Filter {
+            agent: self
+                .agent
+                .as_deref()
+                .and_then(|a| crate::model::AgentName::new(a).ok()),
+            intent_type: self
+                .intent_type
+                .as_deref()
+                .map(crate::model::IntentType::new),
+            from,
+            to,
+            text: None,
+        }
+    }
+
     /// Whether `s` is one of the settlements to mine.
     pub fn holds(&self, s: &Settlement) -> bool {
         self.agent.as_deref().is_none_or(|a| a == s.agent.as_str())
@@ -608,20 +629,7 @@ fn build_store(
     on_step: Progress<'_>,
     cancel: &Cancel,
 ) -> Result<Option<Miner>, crate::store::StoreError> {
-    let filter = crate::store::Filter {
-        agent: scope
-            .agent
-            .as_deref()
-            .and_then(|a| crate::model::AgentName::new(a).ok()),
-        intent_type: scope
-            .intent_type
-            .as_deref()
-            .map(crate::model::IntentType::new),
-        from: scope.from,
-        to: scope.to,
-        text: None,
-    };
-    let count = store.list(&filter, 0, 1)?.total;
+    let count = store.list(&scope.filter(scope.from, scope.to), 0, 1)?.total;
     Miner::build(
         |visit| {
             store.scan(scope.from, scope.to, |s| {
