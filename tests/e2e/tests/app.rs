@@ -662,6 +662,7 @@ fn improvements_show_recommendations_and_the_settlements_behind_a_phrase() {
         note(t) == Some(before + 40)
     });
     assert!(app.text("#recommendations ol").contains("we recommend"));
+    app.screenshot("32-improvements-after-import");
     assert_eq!(app.console_errors(), Vec::<String>::new());
 }
 
