@@ -124,9 +124,7 @@ fn raw_diff(old: &str, new: &str) -> Vec<Span> {
 /// A 64-bit FNV-1a hash of a token: Myers compares these instead of the strings (a collision
 /// between two different tokens of one pair of texts is a 1 in 2^64 event).
 fn token_hash(t: &str) -> u64 {
-    t.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    crate::hash::fnv1a(crate::hash::FNV_SEED, t.as_bytes())
 }
 
 fn raw_diff_tokens(a: &[&str], b: &[&str]) -> Vec<Span> {

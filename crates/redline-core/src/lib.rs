@@ -26,6 +26,7 @@ pub mod diff;
 pub mod experiments;
 pub mod export;
 pub mod fsutil;
+pub(crate) mod hash;
 pub mod import;
 pub mod job;
 pub mod learning;

@@ -175,7 +175,9 @@ struct PieceKey([u64; 3]);
 impl std::hash::Hash for PieceKey {
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
         let [a, b, c] = self.0;
-        h.write_u64(dedupe::mix(a ^ dedupe::mix(b ^ dedupe::mix(c))));
+        h.write_u64(crate::hash::mix(
+            a ^ crate::hash::mix(b ^ crate::hash::mix(c)),
+        ));
     }
 }
 
@@ -487,9 +489,7 @@ struct LineInfo {
 }
 
 fn fnv(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    crate::hash::fnv1a(crate::hash::FNV_SEED, bytes)
 }
 
 fn analyse(line: u64, raw: Result<&[u8], u64>) -> Outcome {
@@ -574,7 +574,7 @@ fn analyse(line: u64, raw: Result<&[u8], u64>) -> Outcome {
             info.bigrams.extend(
                 words
                     .windows(2)
-                    .map(|w| dedupe::mix((u64::from(w[0]) << 32) | u64::from(w[1]))),
+                    .map(|w| crate::hash::mix((u64::from(w[0]) << 32) | u64::from(w[1]))),
             );
         }
         if m.role != "assistant" && m.role != "system" {

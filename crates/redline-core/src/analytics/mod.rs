@@ -87,13 +87,10 @@ pub mod quality {
 
 /// FNV-1a over the parts, with a separator so that ("ab", "c") and ("a", "bc") differ.
 fn content_hash(parts: &[&str]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in parts {
-        for b in part.bytes().chain([0xff]) {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    h
+    use crate::hash::{fnv1a, FNV_SEED};
+    parts.iter().fold(FNV_SEED, |h, part| {
+        fnv1a(fnv1a(h, part.as_bytes()), &[0xff])
+    })
 }
 
 /// Measure one settlement.

@@ -10,6 +10,7 @@
 //! respect to the definition (nothing is sampled or truncated), and cheap even when templated
 //! texts crowd some buckets.
 
+use crate::hash::{mix, FNV_SEED};
 use crate::patterns::tokens::word_hash;
 use crate::patterns::tokens::{IdHasher, IdMap};
 use std::collections::HashSet;
@@ -31,13 +32,6 @@ pub enum Verdict {
     New,
     Exact,
     Near,
-}
-
-/// SplitMix64 finaliser: turns one hash into many independent-looking ones.
-pub(crate) fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 /// What de-duplication needs of one example, computed without the shared state (so on any
@@ -63,9 +57,7 @@ impl Signature {
         hashes.extend(prompt.iter().map(|w| u64::from(*w)));
         hashes.push(u64::MAX);
         hashes.extend(reply.iter().map(|w| u64::from(*w)));
-        let exact = hashes
-            .iter()
-            .fold(0xcbf2_9ce4_8422_2325u64, |h, w| mix(h ^ w));
+        let exact = hashes.iter().fold(FNV_SEED, |h, w| mix(h ^ w));
         if hashes.len() < SHINGLE + 1 {
             return Signature {
                 exact,
@@ -109,9 +101,7 @@ fn near(a: &[u32; HASHES], b: &[u32; HASHES]) -> bool {
 fn band_key(sig: &[u32; HASHES], band: usize) -> u64 {
     sig[band * ROWS..(band + 1) * ROWS]
         .iter()
-        .fold(0xcbf2_9ce4_8422_2325 ^ band as u64, |h, v| {
-            mix(h ^ u64::from(*v))
-        })
+        .fold(FNV_SEED ^ band as u64, |h, v| mix(h ^ u64::from(*v)))
 }
 
 pub struct Seen {

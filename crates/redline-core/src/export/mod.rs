@@ -311,14 +311,9 @@ pub fn is_validation(id: &str, share: f64) -> bool {
     if share <= 0.0 {
         return false;
     }
-    let h = id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
+    let h = crate::hash::fnv1a(crate::hash::FNV_SEED, id.as_bytes());
     // SplitMix64's finaliser spreads FNV's low-bit differences over the whole word.
-    let mut z = h;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^= z >> 31;
+    let z = crate::hash::mix(h);
     (z as f64 / u64::MAX as f64) < share
 }
 

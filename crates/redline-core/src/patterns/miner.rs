@@ -82,7 +82,7 @@ impl Entry {
 
 /// The hash of everything an entry's analysis depends on.
 fn content_of(s: &Settlement) -> u64 {
-    let mut h = tokens::FNV_SEED;
+    let mut h = crate::hash::FNV_SEED;
     for part in [
         s.agent.as_str().as_bytes(),
         s.intent_type.to_string().as_bytes(),
@@ -90,7 +90,7 @@ fn content_of(s: &Settlement) -> u64 {
         s.ai_output.as_bytes(),
         s.final_output.as_bytes(),
     ] {
-        h = tokens::fnv1a(tokens::fnv1a(h, part), &[0xff]);
+        h = crate::hash::fnv1a(crate::hash::fnv1a(h, part), &[0xff]);
     }
     h
 }

@@ -48,21 +48,11 @@ pub(crate) fn word_hash(w: &str) -> u32 {
     h
 }
 
-/// The FNV-1a (64 bit) offset basis, to start [`fnv1a`] from.
-pub(crate) const FNV_SEED: u64 = 0xcbf2_9ce4_8422_2325;
-
-/// FNV-1a (64 bit) over `bytes`, continuing from `h` (start from [`FNV_SEED`]).
-pub(crate) fn fnv1a(h: u64, bytes: &[u8]) -> u64 {
-    bytes
-        .iter()
-        .fold(h, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
-}
-
 /// Fold the next word into an n-gram's hash (start from [`GRAM_SEED`]).
 pub(crate) fn fold(h: u64, word: u32) -> u64 {
     (h ^ u64::from(word)).wrapping_mul(0x0100_0000_01b3)
 }
-pub(crate) const GRAM_SEED: u64 = 0xcbf2_9ce4_8422_2325;
+pub(crate) const GRAM_SEED: u64 = crate::hash::FNV_SEED;
 
 pub(crate) struct Tokens<'a> {
     pub text: &'a str,

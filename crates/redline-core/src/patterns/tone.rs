@@ -136,10 +136,10 @@ impl SentimentMemo {
 
     /// VADER's compound score of one sentence.
     fn score(&self, sentence: &str) -> f64 {
-        let h =
-            crate::export::dedupe::mix(sentence.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-            }));
+        let h = crate::hash::mix(crate::hash::fnv1a(
+            crate::hash::FNV_SEED,
+            sentence.as_bytes(),
+        ));
         let shard = &self.shards[(h as usize) % Self::SHARDS];
         if let Some(v) = shard.lock().expect("not poisoned").get(&h) {
             return *v;

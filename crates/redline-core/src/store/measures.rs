@@ -11,9 +11,7 @@ use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
 /// FNV-1a over a record's stored bytes: cheap, stable across builds.
 fn fingerprint(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    crate::hash::fnv1a(crate::hash::FNV_SEED, bytes)
 }
 
 impl Store {

@@ -1,0 +1,39 @@
+//! The small non-cryptographic hashes used across the crate (keys, fingerprints, splits),
+//! stable across builds and platforms.
+
+/// The FNV-1a (64 bit) offset basis, to start [`fnv1a`] from.
+pub(crate) const FNV_SEED: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a (64 bit) over `bytes`, continuing from `h` (start from [`FNV_SEED`]).
+pub(crate) fn fnv1a(h: u64, bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .fold(h, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// SplitMix64's finaliser: spreads a hash's low-bit differences over the whole word, and
+/// turns one hash into many independent-looking ones.
+pub(crate) fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn known_values() {
+        // FNV-1a 64 reference values (the FNV authors' test suite).
+        assert_eq!(super::fnv1a(super::FNV_SEED, b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(super::fnv1a(super::FNV_SEED, b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(
+            super::fnv1a(super::FNV_SEED, b"foobar"),
+            0x8594_4171_f739_67e8
+        );
+        // Continuing a hash is hashing the concatenation.
+        assert_eq!(
+            super::fnv1a(super::fnv1a(super::FNV_SEED, b"foo"), b"bar"),
+            super::fnv1a(super::FNV_SEED, b"foobar")
+        );
+    }
+}
