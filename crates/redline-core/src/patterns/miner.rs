@@ -1220,6 +1220,19 @@ impl Miner {
                 .collect::<Vec<_>>()
                 .join(" ")
         };
+        // A phrase with `hits` of `support`, `late` of them in the later half.
+        let phrase = |w: &[u32], hits: usize, support: usize, late: (usize, usize)| {
+            let p = Phrase {
+                text: text(w),
+                words: w.len(),
+                hits,
+                support,
+                share: wilson(hits, support)?,
+                examples: Vec::new(),
+                trend: PhraseTrend::of(m.split, (hits - late.0, support - late.1), late),
+            };
+            Some((p, w.to_vec()))
+        };
         let deleted = rank_phrases(
             p.deleted
                 .phrases
@@ -1227,23 +1240,8 @@ impl Miner {
                 .enumerate()
                 .filter(|(i, _)| t.hits[*i] >= min_hits)
                 .filter_map(|(i, w)| {
-                    let phrase = Phrase {
-                        text: text(w),
-                        words: w.len(),
-                        hits: t.hits[i],
-                        support: t.appeared[i],
-                        share: wilson(t.hits[i], t.appeared[i])?,
-                        examples: Vec::new(),
-                        trend: PhraseTrend::of(
-                            m.split,
-                            (
-                                t.hits[i] - t.hits_late[i],
-                                t.appeared[i] - t.appeared_late[i],
-                            ),
-                            (t.hits_late[i], t.appeared_late[i]),
-                        ),
-                    };
-                    Some((phrase, w.clone()))
+                    let late = (t.hits_late[i], t.appeared_late[i]);
+                    phrase(w, t.hits[i], t.appeared[i], late)
                 })
                 .collect(),
         );
@@ -1254,23 +1252,12 @@ impl Miner {
                 .enumerate()
                 .filter(|(i, _)| t.added_hits[*i] >= min_hits)
                 .filter_map(|(i, w)| {
-                    let phrase = Phrase {
-                        text: text(w),
-                        words: w.len(),
-                        hits: t.added_hits[i],
-                        support: c.settlements,
-                        share: wilson(t.added_hits[i], c.settlements)?,
-                        examples: Vec::new(),
-                        trend: PhraseTrend::of(
-                            m.split,
-                            (
-                                t.added_hits[i] - t.added_hits_late[i],
-                                c.settlements - t.late,
-                            ),
-                            (t.added_hits_late[i], t.late),
-                        ),
-                    };
-                    Some((phrase, w.clone()))
+                    phrase(
+                        w,
+                        t.added_hits[i],
+                        c.settlements,
+                        (t.added_hits_late[i], t.late),
+                    )
                 })
                 .collect(),
         );
@@ -1299,11 +1286,7 @@ impl Miner {
             })
             .collect();
         replacements.sort_by(|(a, _), (b, _)| {
-            b.share
-                .low
-                .unwrap_or(0.0)
-                .total_cmp(&a.share.low.unwrap_or(0.0))
-                .then(b.hits.cmp(&a.hits))
+            by_evidence((&a.share, a.hits), (&b.share, b.hits))
                 .then(a.from.cmp(&b.from))
                 .then(a.to.cmp(&b.to))
         });

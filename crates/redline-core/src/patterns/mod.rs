@@ -655,15 +655,16 @@ pub fn mine_slice(settlements: &[Settlement]) -> Report {
     .expect("infallible")
 }
 
+/// Stronger evidence first: the higher lower end of the interval, then more hits.
+fn by_evidence(a: (&Estimate, usize), b: (&Estimate, usize)) -> std::cmp::Ordering {
+    let low = |e: &Estimate| e.low.unwrap_or(0.0);
+    low(b.0).total_cmp(&low(a.0)).then(b.1.cmp(&a.1))
+}
+
 /// The [`TOP`] phrases by the lower end of their interval, then by hits, then by text.
 fn rank_phrases<T>(mut list: Vec<(Phrase, T)>) -> Vec<(Phrase, T)> {
     list.sort_by(|(a, _), (b, _)| {
-        b.share
-            .low
-            .unwrap_or(0.0)
-            .total_cmp(&a.share.low.unwrap_or(0.0))
-            .then(b.hits.cmp(&a.hits))
-            .then(a.text.cmp(&b.text))
+        by_evidence((&a.share, a.hits), (&b.share, b.hits)).then(a.text.cmp(&b.text))
     });
     list.truncate(TOP);
     list
