@@ -17,8 +17,9 @@ pub struct AppState {
     pub measuring: Arc<Mutex<()>>,
     /// Set once the window listens for events (see `ui_ready`).
     pub ui_ready: (Mutex<bool>, std::sync::Condvar),
-    /// The pattern miners of the four scopes (agent and intent type) mined last, kept so that
-    /// mining one of them again only analyses what changed in the store since.
+    /// The pattern miners of the four scopes (agent and intent type) mined last, holding at
+    /// most 150,000 settlements together (~500 MB), kept so that mining one of them again
+    /// only analyses what changed in the store since.
     pub miners: Arc<Mutex<redline_core::patterns::Miners>>,
 }
 
@@ -38,7 +39,7 @@ impl AppState {
             job: Mutex::new(None),
             measuring: Arc::new(Mutex::new(())),
             ui_ready: (Mutex::new(false), std::sync::Condvar::new()),
-            miners: Arc::new(Mutex::new(redline_core::patterns::Miners::new(4))),
+            miners: Arc::new(Mutex::new(redline_core::patterns::Miners::new(4, 150_000))),
         }
     }
 

@@ -229,7 +229,7 @@ fn recently_mined_agents_keep_their_miners() {
     agents.sort();
     agents.dedup();
     let (a, b, c) = (agent(&agents[0]), agent(&agents[1]), agent(&agents[2]));
-    let mut miners = Miners::new(2);
+    let mut miners = Miners::new(2, usize::MAX);
     let mut how = |scope: &Scope| {
         let (report, how) = miners
             .mine(&store, scope, &mut no_progress, &Cancel::new())
@@ -254,6 +254,21 @@ fn recently_mined_agents_keep_their_miners() {
     );
     // A third agent: the least recently used one (a) goes.
     assert_eq!(how(&c), Refresh::Full);
+    assert!(matches!(how(&b), Refresh::Incremental(_)));
+    assert_eq!(how(&a), Refresh::Full);
+
+    // A budget of settlements: two miners that together hold more than it cannot both stay.
+    let held = |s: &Scope| patterns::mine_store(&store, s).unwrap().settlements;
+    let mut miners = Miners::new(4, held(&a) + held(&b) - 1);
+    let mut how = |scope: &Scope| {
+        miners
+            .mine(&store, scope, &mut no_progress, &Cancel::new())
+            .unwrap()
+            .unwrap()
+            .1
+    };
+    assert_eq!(how(&a), Refresh::Full);
+    assert_eq!(how(&b), Refresh::Full);
     assert!(matches!(how(&b), Refresh::Incremental(_)));
     assert_eq!(how(&a), Refresh::Full);
 }

@@ -26,14 +26,18 @@ pub struct Miners {
     /// Least recently used first.
     kept: Vec<LiveMiner>,
     keep: usize,
+    settlements: usize,
 }
 
 impl Miners {
-    /// Keep at most `keep` miners (each holds its settlements' analyses in memory).
-    pub fn new(keep: usize) -> Miners {
+    /// Keep at most `keep` miners holding at most `settlements` settlements together (each
+    /// holds its settlements' analyses in memory, ~3.5 KB each for ~2 KB texts); the miner
+    /// used last is kept whatever its size.
+    pub fn new(keep: usize, settlements: usize) -> Miners {
         Miners {
             kept: Vec::new(),
             keep: keep.max(1),
+            settlements,
         }
     }
 
@@ -53,7 +57,10 @@ impl Miners {
         let mined = LiveMiner::mine(&mut slot, store, scope, on_step, cancel);
         if let Some(live) = slot {
             self.kept.push(live);
-            if self.kept.len() > self.keep {
+            let held = |kept: &[LiveMiner]| kept.iter().map(|l| l.miner.len()).sum::<usize>();
+            while self.kept.len() > 1
+                && (self.kept.len() > self.keep || held(&self.kept) > self.settlements)
+            {
                 self.kept.remove(0);
             }
         }
