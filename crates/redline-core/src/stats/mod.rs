@@ -427,6 +427,38 @@ mod trend_tests {
     }
 }
 
+/// Sort by bytes, least significant first (a stable counting sort per byte; a byte that every
+/// value shares is skipped): linear in the values, several times faster than a comparison sort
+/// on the 100k-value inputs of pattern mining.
+fn radix_sort(v: &mut Vec<u64>) {
+    if v.len() < 64 {
+        v.sort_unstable();
+        return;
+    }
+    let mut buf = vec![0u64; v.len()];
+    for shift in (0..64).step_by(8) {
+        let mut counts = [0usize; 256];
+        for x in v.iter() {
+            counts[((x >> shift) & 0xff) as usize] += 1;
+        }
+        if counts.contains(&v.len()) {
+            continue;
+        }
+        let mut at = 0;
+        for c in counts.iter_mut() {
+            let n = *c;
+            *c = at;
+            at += n;
+        }
+        for x in v.iter() {
+            let b = ((x >> shift) & 0xff) as usize;
+            buf[counts[b]] = *x;
+            counts[b] += 1;
+        }
+        std::mem::swap(v, &mut buf);
+    }
+}
+
 /// The Wilcoxon signed-rank test of paired differences (two-sided; zero differences dropped,
 /// tied ranks averaged, normal approximation with the tie and continuity corrections, as
 /// scipy's `wilcoxon(zero_method="wilcox", correction=True, method="approx")`).
@@ -442,7 +474,7 @@ pub fn wilcoxon_signed_rank(differences: &[f64]) -> Option<(f64, f64)> {
     if d.len() < 2 {
         return None;
     }
-    d.sort_unstable();
+    radix_sort(&mut d);
     let n = d.len();
     let (mut w_plus, mut ties) = (0.0, 0.0);
     let mut i = 0;
@@ -472,6 +504,20 @@ pub fn wilcoxon_signed_rank(differences: &[f64]) -> Option<(f64, f64)> {
 #[cfg(test)]
 mod wilcoxon_tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn radix_sort_sorts(mut v in proptest::collection::vec(proptest::prelude::any::<u64>(), 0..400), small in 0u64..3) {
+            // Also values that share most of their bytes (the skipped passes).
+            if small > 0 {
+                v.iter_mut().for_each(|x| *x = (*x % 1000) << (small * 8));
+            }
+            let mut expected = v.clone();
+            expected.sort_unstable();
+            radix_sort(&mut v);
+            proptest::prop_assert_eq!(v, expected);
+        }
+    }
 
     #[test]
     fn wilcoxon_by_hand() {
