@@ -175,10 +175,20 @@ impl App {
         self.try_find_all(css).len()
     }
 
+    /// Click the element; if the view re-renders it between finding and clicking (a stale
+    /// element), find it again and click the new one, as a person would.
     pub fn click(&self, css: &str) {
-        let el = self.find(css);
-        self.cmd("POST", &format!("/element/{el}/click"), Some(json!({})))
-            .unwrap_or_else(|e| panic!("cannot click {css}: {e:?}"));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let el = self.find(css);
+            match self.cmd("POST", &format!("/element/{el}/click"), Some(json!({}))) {
+                Ok(_) => return,
+                Err(e) if e.0.contains("stale element") && Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(e) => panic!("cannot click {css}: {e:?}"),
+            }
+        }
     }
 
     /// Send keys to an element (text, or the codes in [`keys`]).
