@@ -11,6 +11,14 @@ pub(crate) fn fnv1a(h: u64, bytes: &[u8]) -> u64 {
         .fold(h, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
 }
 
+/// FNV-1a (64 bit) over several parts, each followed by a 0xff byte (which UTF-8 text never
+/// holds), so that ("ab", "c") and ("a", "bc") differ.
+pub(crate) fn fnv1a_parts<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> u64 {
+    parts
+        .into_iter()
+        .fold(FNV_SEED, |h, part| fnv1a(fnv1a(h, part), &[0xff]))
+}
+
 /// SplitMix64's finaliser: spreads a hash's low-bit differences over the whole word, and
 /// turns one hash into many independent-looking ones.
 pub(crate) fn mix(mut z: u64) -> u64 {
@@ -29,6 +37,11 @@ mod tests {
         assert_eq!(
             super::fnv1a(super::FNV_SEED, b"foobar"),
             0x8594_4171_f739_67e8
+        );
+        // Parts are separated.
+        assert_ne!(
+            super::fnv1a_parts([&b"ab"[..], b"c"]),
+            super::fnv1a_parts([&b"a"[..], b"bc"])
         );
         // Continuing a hash is hashing the concatenation.
         assert_eq!(

@@ -85,14 +85,6 @@ pub mod quality {
     pub const IMPLAUSIBLE_GAP: f64 = 0.5;
 }
 
-/// FNV-1a over the parts, with a separator so that ("ab", "c") and ("a", "bc") differ.
-fn content_hash(parts: &[&str]) -> u64 {
-    use crate::hash::{fnv1a, FNV_SEED};
-    parts.iter().fold(FNV_SEED, |h, part| {
-        fnv1a(fnv1a(h, part.as_bytes()), &[0xff])
-    })
-}
-
 /// Measure one settlement.
 pub fn observe(s: &Settlement) -> Observation {
     let spans = diff::word_diff(&s.ai_output, &s.final_output);
@@ -154,7 +146,9 @@ pub fn observe(s: &Settlement) -> Observation {
         processing_ms: s.processing_ms,
         error: s.error,
         quality: flags,
-        content: content_hash(&[s.agent.as_str(), &s.ai_output, &s.final_output]),
+        content: crate::hash::fnv1a_parts(
+            [s.agent.as_str(), &s.ai_output, &s.final_output].map(str::as_bytes),
+        ),
     }
 }
 

@@ -78,21 +78,31 @@ impl Entry {
     fn rejected(&self) -> bool {
         self.category == Category::Rewritten
     }
+
+    /// Whether the `n` AI-output words from `i` were all deleted.
+    fn deleted_at(&self, i: usize, n: usize) -> bool {
+        self.ai_flags[i..i + n].iter().all(|f| f & DELETED != 0)
+    }
+
+    /// The words of the AI output (`deleted` phrases are read there) or the added words.
+    fn words(&self, deleted: bool) -> &[u32] {
+        if deleted {
+            &self.ai
+        } else {
+            &self.added
+        }
+    }
 }
 
 /// The hash of everything an entry's analysis depends on.
 fn content_of(s: &Settlement) -> u64 {
-    let mut h = crate::hash::FNV_SEED;
-    for part in [
+    crate::hash::fnv1a_parts([
         s.agent.as_str().as_bytes(),
         s.intent_type.to_string().as_bytes(),
         &s.created_at.timestamp_micros().to_le_bytes(),
         s.ai_output.as_bytes(),
         s.final_output.as_bytes(),
-    ] {
-        h = crate::hash::fnv1a(crate::hash::fnv1a(h, part), &[0xff]);
-    }
-    h
+    ])
 }
 
 /// A group's counts: everything but its candidates' figures.
@@ -102,7 +112,7 @@ struct Counts {
     deleted: IdMap<u64, Gram>,
     added: IdMap<u64, Gram>,
     /// Interned replacement pair → occurrences.
-    replacements: IdMap<u32, usize>,
+    replacements: BTreeMap<u32, usize>,
     categories: BTreeMap<Category, usize>,
     by_intent: BTreeMap<String, BTreeMap<Category, usize>>,
 }
@@ -135,14 +145,7 @@ impl Counts {
             self.settlements -= 1;
         }
         for p in &e.pairs {
-            if add {
-                *self.replacements.entry(*p).or_default() += 1;
-            } else if let Some(n) = self.replacements.get_mut(p) {
-                *n -= 1;
-                if *n == 0 {
-                    self.replacements.remove(p);
-                }
-            }
+            step(&mut self.replacements, *p, add);
         }
         step(&mut self.categories, e.category, add);
         if add {
@@ -161,8 +164,8 @@ impl Counts {
 
     /// Stop counting the n-grams of `e` (an n-gram forgotten by pruning stays forgotten).
     fn uncount_grams(&mut self, e: &Entry, grams: &mut Vec<(u64, u32, u8)>) {
-        for (map, kind) in [(&mut self.deleted, DELETED), (&mut self.added, 0)] {
-            entry_grams(e, kind, grams);
+        for (map, deleted) in [(&mut self.deleted, true), (&mut self.added, false)] {
+            entry_grams(e, deleted, grams);
             grams.sort_unstable_by_key(|g| g.0);
             grams.dedup_by_key(|g| g.0);
             for (h, _, _) in grams.drain(..) {
@@ -221,9 +224,9 @@ fn run_grams(
     }
 }
 
-/// The deleted (`kind` = [`DELETED`]) or added n-grams of an entry.
-fn entry_grams(e: &Entry, kind: u8, out: &mut Vec<(u64, u32, u8)>) {
-    if kind == DELETED {
+/// The `deleted` or else the added n-grams of an entry.
+fn entry_grams(e: &Entry, deleted: bool, out: &mut Vec<(u64, u32, u8)>) {
+    if deleted {
         run_grams(
             &e.ai,
             |i| e.ai_flags[i] & DELETED != 0,
@@ -353,9 +356,9 @@ fn analyse(batch: &[Settlement], base: u32, memo: &tone::SentimentMemo) -> Analy
         };
         let (entry, pairs) = analyse_one(s, g as u16, &mut out.words, memo);
         let at = base + k as u32;
-        entry_grams(&entry, DELETED, &mut grams);
+        entry_grams(&entry, true, &mut grams);
         count_grams(&mut out.grams[g].0, &mut grams, at);
-        entry_grams(&entry, 0, &mut grams);
+        entry_grams(&entry, false, &mut grams);
         count_grams(&mut out.grams[g].1, &mut grams, at);
         out.entries.push(entry);
         out.pairs.push(pairs);
@@ -430,7 +433,7 @@ fn second_pass(e: &Entry, late: bool, p: &Pass2, t: &mut Tally, seen: &mut Vec<u
     p.deleted.scan(&e.ai, &e.ai_flags, |k, i| {
         seen.push(k);
         let n = p.deleted.phrases[k].len();
-        if e.ai_flags[i..i + n].iter().all(|f| f & DELETED != 0) {
+        if e.deleted_at(i, n) {
             hit.push(k);
         }
     });
@@ -505,14 +508,12 @@ impl Backfill {
 
     /// Every phrase of `plan`.
     fn all(plan: &Pass2) -> Backfill {
-        let every = |m: &Matcher| Matcher::new(m.phrases.clone());
         Backfill {
-            plan: Pass2 {
-                deleted: every(&plan.deleted),
-                from: every(&plan.from),
-                from_text: Vec::new(),
-                added: every(&plan.added),
-            },
+            plan: Pass2::of(
+                plan.deleted.phrases.clone(),
+                plan.from.phrases.clone(),
+                plan.added.phrases.clone(),
+            ),
             deleted: (0..plan.deleted.phrases.len()).collect(),
             from: (0..plan.from.phrases.len()).collect(),
             added: (0..plan.added.phrases.len()).collect(),
@@ -570,12 +571,11 @@ impl Backfill {
                 .map(|&(k, i)| list.of(sources[k].0)[i].clone())
                 .collect()
         };
-        let old = Pass2 {
-            deleted: Matcher::new(phrases(List::Deleted, &rd)),
-            from: Matcher::new(phrases(List::From, &rf)),
-            from_text: Vec::new(),
-            added: Matcher::new(phrases(List::Added, &ra)),
-        };
+        let old = Pass2::of(
+            phrases(List::Deleted, &rd),
+            phrases(List::From, &rf),
+            phrases(List::Added, &ra),
+        );
         let mut old_t = Tally::new(&old);
         old_t.late = t.late;
         old_t.rejected = t.rejected;
@@ -586,12 +586,7 @@ impl Backfill {
         }
         let [(dm, di), (fm, fi), (am, ai)] = missing;
         let backfill = Backfill {
-            plan: Pass2 {
-                deleted: Matcher::new(dm),
-                from: Matcher::new(fm),
-                from_text: Vec::new(),
-                added: Matcher::new(am),
-            },
+            plan: Pass2::of(dm, fm, am),
             deleted: di,
             from: fi,
             added: ai,
@@ -1037,22 +1032,12 @@ impl Miner {
             let plan = this.plan_of(g, &stop);
             let (tally, backfill, retired, retired_tally) = match &olds[g] {
                 None => {
-                    let none = Pass2::empty();
+                    let none = Pass2::of(Vec::new(), Vec::new(), Vec::new());
                     let t = Tally::new(&none);
                     (Tally::new(&plan), Backfill::all(&plan), none, t)
                 }
                 Some(m) => {
-                    let split = splits[g];
-                    let t = this.delta(g, &m.plan, &m.tally, m.split, split, first_new, removed);
-                    let r = this.delta(
-                        g,
-                        &m.retired,
-                        &m.retired_tally,
-                        m.split,
-                        split,
-                        first_new,
-                        removed,
-                    );
+                    let [t, r] = this.delta(g, m, splits[g], first_new, removed);
                     Backfill::carry([(&m.plan, &t), (&m.retired, &r)], &plan)
                 }
             };
@@ -1121,25 +1106,15 @@ impl Miner {
     fn plan_of(&self, g: usize, stop: &HashSet<u32>) -> Pass2 {
         let c = &self.groups[g].counts;
         let min_hits = min_hits(c.settlements);
-        let entries = &self.entries;
-        let deleted = maximal(
-            &c.deleted,
-            |gr| {
-                let e = &entries[gr.at as usize];
-                e.ai[gr.start as usize..gr.start as usize + gr.n as usize].to_vec()
-            },
-            min_hits,
-            stop,
-        );
-        let added = maximal(
-            &c.added,
-            |gr| {
-                let e = &entries[gr.at as usize];
-                e.added[gr.start as usize..gr.start as usize + gr.n as usize].to_vec()
-            },
-            min_hits,
-            stop,
-        );
+        // An n-gram's words, read where it was first seen.
+        let words_of = |deleted: bool| {
+            move |gr: &Gram| {
+                let words = self.entries[gr.at as usize].words(deleted);
+                words[gr.start as usize..][..gr.n as usize].to_vec()
+            }
+        };
+        let deleted = maximal(&c.deleted, words_of(true), min_hits, stop);
+        let added = maximal(&c.added, words_of(false), min_hits, stop);
         let mut from_text: Vec<String> = c
             .replacements
             .iter()
@@ -1160,48 +1135,55 @@ impl Miner {
         }
     }
 
-    /// Group `g`'s counts for its last plan `m`, brought up to date: the removed settlements
-    /// taken away, those whose half changed with the split moved over, the new ones added.
-    #[allow(clippy::too_many_arguments)]
+    /// Group `g`'s counts for its last plan and its retired phrases (`m`), brought up to
+    /// date in one pass: the removed settlements taken away, those whose half changed with the
+    /// split moved over, the new ones added.
     fn delta(
         &self,
         g: usize,
-        plan: &Pass2,
-        tally: &Tally,
-        old_split: i32,
+        m: &Mined,
         split: i32,
         first_new: usize,
         removed: &[u32],
-    ) -> Tally {
+    ) -> [Tally; 2] {
+        let plans = [&m.plan, &m.retired];
         let seen = &mut Vec::new();
         let member = |e: &Entry| g == 0 || e.group as usize == g;
-        let (mut plus, mut minus) = (Tally::new(plan), Tally::new(plan));
+        let mut plus = plans.map(Tally::new);
+        let mut minus = plans.map(Tally::new);
+        let mut count = |e: &Entry, late: bool, into: &mut [Tally; 2]| {
+            for (p, t) in plans.iter().zip(into.iter_mut()) {
+                second_pass(e, late, p, t, seen);
+            }
+        };
         for &s in removed {
             let e = &self.entries[s as usize];
             if member(e) {
-                second_pass(e, e.day >= old_split, plan, &mut minus, seen);
+                count(e, e.day >= m.split, &mut minus);
             }
         }
-        if split != old_split {
-            let moved = split.min(old_split)..split.max(old_split);
+        if split != m.split {
+            let moved = split.min(m.split)..split.max(m.split);
             for e in self.entries[..first_new]
                 .iter()
                 .filter(|e| e.live && member(e) && moved.contains(&e.day))
             {
-                second_pass(e, e.day >= old_split, plan, &mut minus, seen);
-                second_pass(e, e.day >= split, plan, &mut plus, seen);
+                count(e, e.day >= m.split, &mut minus);
+                count(e, e.day >= split, &mut plus);
             }
         }
         for e in self.entries[first_new..]
             .iter()
             .filter(|e| e.live && member(e))
         {
-            second_pass(e, e.day >= split, plan, &mut plus, seen);
+            count(e, e.day >= split, &mut plus);
         }
-        let mut t = tally.clone();
-        t.combine(&plus, |x, y| *x += y);
-        t.combine(&minus, |x, y| *x -= y);
-        t
+        let mut out = [m.tally.clone(), m.retired_tally.clone()];
+        for ((t, p), n) in out.iter_mut().zip(&plus).zip(&minus) {
+            t.combine(p, |x, y| *x += y);
+            t.combine(n, |x, y| *x -= y);
+        }
+        out
     }
 
     /// Everything mined for group `g`; `order` = the live slots, oldest first.
@@ -1366,7 +1348,7 @@ impl Miner {
             found.clear();
             dm.scan(&e.ai, &e.ai_flags, |k, i| {
                 let n = dm.phrases[k].len();
-                if e.ai_flags[i..i + n].iter().all(|f| f & DELETED != 0) {
+                if e.deleted_at(i, n) {
                     found.push(k);
                 }
             });

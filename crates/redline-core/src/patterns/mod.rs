@@ -11,6 +11,9 @@
 //! 2. the frequent n-grams are merged into maximal phrases, then every compact AI output is
 //!    searched for each phrase, to learn how often it appeared and in how many of those
 //!    settlements people removed it (the design's "85% of edits remove this").
+//!
+//! [`Miner`] keeps that state, so settlements can later be taken in and out without mining
+//! everything again; [`LiveMiner`] keeps a miner up to date with the store's change log.
 
 mod live;
 mod miner;
@@ -409,12 +412,13 @@ struct Pass2 {
 }
 
 impl Pass2 {
-    fn empty() -> Pass2 {
+    /// Candidates to count only (no replacement texts to report).
+    fn of(deleted: Vec<Vec<u32>>, from: Vec<Vec<u32>>, added: Vec<Vec<u32>>) -> Pass2 {
         Pass2 {
-            deleted: Matcher::new(Vec::new()),
-            from: Matcher::new(Vec::new()),
+            deleted: Matcher::new(deleted),
+            from: Matcher::new(from),
             from_text: Vec::new(),
-            added: Matcher::new(Vec::new()),
+            added: Matcher::new(added),
         }
     }
 }
@@ -602,8 +606,7 @@ impl Scope {
     }
 }
 
-/// Mine the store's settlements in `scope`, reading them from disk once per pass (never all
-/// at once).
+/// Mine the store's settlements in `scope`, streamed from disk once (never all at once).
 pub fn mine_store(
     store: &crate::store::Store,
     scope: &Scope,
