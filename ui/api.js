@@ -41,7 +41,7 @@ export const api = {
   notionSetBaseUrl: (baseUrl) => call("notion_set_base_url", { baseUrl }),
   notionConnect: (database) => call("notion_connect", { database }),
   notionSaveConnection: (connection) => call("notion_save_connection", { connection }),
-  notionSync: (reconcile) => call("notion_sync", { reconcile }),
+  notionSync: (reconcile, force = false) => call("notion_sync", { reconcile, force }),
   notionSetAutoSync: (onLaunch, everyMinutes) => call("notion_set_auto_sync", { onLaunch, everyMinutes }),
   dashboard: (range) => call("dashboard", { range }),
   auditLog: (limit) => call("audit_log", { limit }),

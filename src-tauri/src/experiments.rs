@@ -335,8 +335,12 @@ pub async fn llm_status(state: State<'_, AppState>) -> Result<LlmStatus, AppErro
         Some(c) => redline_core::llm::consent(&store, c)?,
         None => false,
     };
-    let (key_last4, keychain_error) = match crate::keychain::llm_key() {
-        Ok(k) => (k.map(|k| k.last4()), None),
+    let (key_last4, keychain_error) = match config
+        .as_ref()
+        .map(|c| crate::keychain::llm_key(&c.key_binding()))
+        .transpose()
+    {
+        Ok(k) => (k.flatten().map(|k| k.last4()), None),
         Err(e) => (None, Some(e.message)),
     };
     Ok(LlmStatus {
@@ -356,15 +360,20 @@ pub async fn llm_configure(
 ) -> Result<LlmStatus, AppError> {
     let store = state.store()?;
     redline_core::llm::set_config(&store, &config)?;
+    // The key is saved for the recipient as saved (base URL normalised).
+    let saved =
+        redline_core::llm::config(&store)?.ok_or(redline_core::llm::LlmError::NotConfigured)?;
     if let Some(k) = key.map(|k| k.trim().to_owned()).filter(|k| !k.is_empty()) {
-        crate::keychain::save_llm_key(&k)?;
+        crate::keychain::save_llm_key(&saved.key_binding(), &k)?;
     }
     llm_status(state).await
 }
 
 #[tauri::command]
 pub async fn llm_remove_key(state: State<'_, AppState>) -> Result<LlmStatus, AppError> {
-    crate::keychain::remove_llm_key()?;
+    if let Some(c) = redline_core::llm::config(&*state.store()?)? {
+        crate::keychain::remove_llm_key(&c.key_binding())?;
+    }
     llm_status(state).await
 }
 
@@ -384,11 +393,8 @@ pub async fn llm_set_consent(
 fn llm_client(store: &redline_core::store::Store) -> Result<redline_core::llm::Client, AppError> {
     let config =
         redline_core::llm::config(store)?.ok_or(redline_core::llm::LlmError::NotConfigured)?;
-    Ok(redline_core::llm::Client::new(
-        store,
-        config,
-        crate::keychain::llm_key()?,
-    )?)
+    let key = crate::keychain::llm_key(&config.key_binding())?;
+    Ok(redline_core::llm::Client::new(store, config, key)?)
 }
 
 /// Variants written by the configured LLM (a cancellable job).

@@ -56,17 +56,23 @@ pub fn remove_notion_token() -> Result<(), AppError> {
     remove(NOTION_USER)
 }
 
-pub fn save_llm_key(key: &str) -> Result<(), AppError> {
-    save(LLM_USER, key)
+/// The keychain entry of the LLM key for one recipient (provider and base URL): a key saved
+/// for one is never sent to another.
+fn llm_user(binding: &str) -> String {
+    format!("{LLM_USER} {binding}")
 }
 
-/// The saved LLM API key, if any.
-pub fn llm_key() -> Result<Option<Sensitive<String>>, AppError> {
-    load(LLM_USER)
+pub fn save_llm_key(binding: &str, key: &str) -> Result<(), AppError> {
+    save(&llm_user(binding), key)
 }
 
-pub fn remove_llm_key() -> Result<(), AppError> {
-    remove(LLM_USER)
+/// The LLM API key saved for this recipient, if any.
+pub fn llm_key(binding: &str) -> Result<Option<Sensitive<String>>, AppError> {
+    load(&llm_user(binding))
+}
+
+pub fn remove_llm_key(binding: &str) -> Result<(), AppError> {
+    remove(&llm_user(binding))
 }
 
 pub fn save_slack_webhook(url: &str) -> Result<(), AppError> {
@@ -112,11 +118,18 @@ mod tests {
         assert!(notion_token().unwrap().is_none());
         // Removing twice is fine.
         remove_notion_token().unwrap();
-        // The LLM key is a separate entry.
-        save_llm_key("sk-llm-test-4321").unwrap();
+        // The LLM key is a separate entry, bound to its provider and base URL.
+        let cloud = "Anthropic https://api.anthropic.com";
+        save_llm_key(cloud, "sk-llm-test-4321").unwrap();
         assert!(notion_token().unwrap().is_none());
-        assert_eq!(llm_key().unwrap().unwrap().last4(), "4321");
-        remove_llm_key().unwrap();
-        assert!(llm_key().unwrap().is_none());
+        assert_eq!(llm_key(cloud).unwrap().unwrap().last4(), "4321");
+        assert!(llm_key("Anthropic https://proxy.example.com")
+            .unwrap()
+            .is_none());
+        assert!(llm_key("Openai https://api.anthropic.com")
+            .unwrap()
+            .is_none());
+        remove_llm_key(cloud).unwrap();
+        assert!(llm_key(cloud).unwrap().is_none());
     }
 }

@@ -21,6 +21,7 @@ impl From<NotionError> for AppError {
             NotionError::NotFound { .. } => "not_found",
             NotionError::Offline { .. } => "offline",
             NotionError::Cancelled => "cancelled",
+            NotionError::ReconcileTooLarge { .. } => "reconcile_too_large",
             NotionError::Store(_) => "store",
             _ => "notion",
         };
@@ -267,6 +268,7 @@ pub async fn notion_sync(
     app: AppHandle,
     state: State<'_, AppState>,
     reconcile: bool,
+    force: Option<bool>,
 ) -> Result<SyncReport, AppError> {
     let store = state.store()?;
     let saved = SyncState::load(&store)?;
@@ -282,7 +284,10 @@ pub async fn notion_sync(
         sync::sync(
             &store,
             &client,
-            SyncOptions { reconcile },
+            SyncOptions {
+                reconcile,
+                force: force.unwrap_or(false),
+            },
             &mut on_progress,
             &cancel,
         )

@@ -132,7 +132,7 @@ function syncRow(status, again, ctx) {
   const reconcile = h("button", { id: "notion-reconcile", type: "button", class: "secondary", title: "Read every page id and remove what was deleted or archived in Notion" }, "Full reconcile");
   const progress = h("div", { class: "job-area" });
   const result = h("div", { id: "notion-result" });
-  const run = async (full) => {
+  const run = async (full, force = false) => {
     sync.disabled = reconcile.disabled = true;
     result.replaceChildren();
     const bar = h("progress", { max: 1 });
@@ -146,7 +146,7 @@ function syncRow(status, again, ctx) {
         (p.rate_limited ? ` · waited ${Math.round(p.rate_limit_wait_ms / 1000)} s for rate limits` : "");
     });
     try {
-      const r = await api.notionSync(full);
+      const r = await api.notionSync(full, force);
       const p = r.progress;
       mount(result, h("div", { class: ["report", r.skipped.length ? "has-bad" : "ok"], role: "status" },
         h("p", { class: "summary" }, `${fmtInt(p.pages)} pages read: ${fmtInt(p.written.inserted)} new, ${fmtInt(p.written.updated)} updated, ${fmtInt(p.written.unchanged)} unchanged, ${fmtInt(p.written.deleted)} removed, ${fmtInt(p.skipped)} skipped.`),
@@ -154,7 +154,16 @@ function syncRow(status, again, ctx) {
         skippedList(r.skipped),
         h("button", { id: "notion-show", type: "button", onClick: () => ctx.refresh("settlements") }, "Show settlements")));
     } catch (err) {
-      mount(result, h("p", { id: "notion-sync-error", class: "error", role: "alert" }, err.message));
+      const error = h("p", { id: "notion-sync-error", class: "error", role: "alert" }, err.message);
+      if (err.kind === "reconcile_too_large") {
+        // The person confirms a large removal by its count; nothing was removed yet.
+        const count = (err.message.match(/remove ([\d,]+) of/) || [])[1] || "them";
+        const confirm = h("button", { id: "notion-reconcile-force", type: "button" }, `Remove ${count} settlements`);
+        confirm.addEventListener("click", () => run(true, true));
+        mount(result, h("div", {}, error, confirm));
+      } else {
+        mount(result, error);
+      }
     } finally {
       unlisten();
       progress.replaceChildren();
@@ -208,15 +217,30 @@ function advancedRow(status, again) {
   const input = h("input", { id: "notion-base-url", type: "url", value: status.base_url, spellcheck: "false", "aria-label": "Notion API base URL" });
   const save = h("button", { id: "notion-base-url-save", type: "submit", class: "secondary" }, "Save");
   const form = h("form", { class: "inline field" }, input, save);
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
+  // The token goes wherever this points: a change is confirmed with the address it names.
+  const ask = h("div", { id: "notion-base-url-confirm", class: "inline field" });
+  const saveNow = async () => {
     try {
       await api.notionSetBaseUrl(input.value);
       again();
     } catch (err) {
       toast(err.message, "error");
     }
+  };
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const target = input.value.trim();
+    if (!target) {
+      saveNow();
+      return;
+    }
+    const yes = h("button", { id: "notion-base-url-yes", type: "button" }, "Send it there");
+    const no = h("button", { type: "button", class: "secondary" }, "Cancel");
+    yes.addEventListener("click", saveNow);
+    no.addEventListener("click", () => ask.replaceChildren());
+    mount(ask, h("p", { class: "warn" }, `Redline will send your Notion token to ${target}.`), yes, no);
+    yes.focus();
   });
   return h("details", { class: "advanced" }, h("summary", {}, "Advanced: API base URL"),
-    h("p", { class: "muted" }, "For a proxy or gateway. REDLINE_NOTION_BASE_URL overrides it."), form);
+    h("p", { class: "muted" }, "For a proxy or gateway, over https:// (http:// only to this machine). REDLINE_NOTION_BASE_URL overrides it."), form, ask);
 }

@@ -12,7 +12,8 @@
 //!   fragments of at most 2,000 characters;
 //! - errors as `{"object":"error","status","code","message"}`; 404 `object_not_found` for a
 //!   database that is not shared; an optional rate limit answering 429 `rate_limited` with
-//!   `Retry-After`; and injected faults (429 / 500 / 503 bursts) for retry tests.
+//!   `Retry-After`; and injected faults (429 / 500 / 503 bursts, hang-ups, any answer a
+//!   misbehaving server might give) for retry and hardening tests.
 //!
 //! The clock is the test's: pages get the fake's `now`, which tests move with [`Fake::advance`].
 
@@ -31,6 +32,11 @@ pub enum Fault {
     Server(u16),
     /// The connection is closed without an answer.
     Hangup,
+    /// This status and JSON body, whatever was asked (a misbehaving server: an empty
+    /// listing, a cursor that never moves, a redirect).
+    Answer(u16, Value),
+    /// This request is answered as usual (to aim a later fault at a later request).
+    Pass,
 }
 
 #[derive(Clone, Debug)]
@@ -231,8 +237,14 @@ impl World {
             version: version.map(Into::into),
             body: body_json.clone(),
         });
-        if let Some(fault) = self.faults.pop_front() {
+        if let Some(fault) = self
+            .faults
+            .pop_front()
+            .filter(|f| !matches!(f, Fault::Pass))
+        {
             return match fault {
+                Fault::Answer(status, body) => (status, body, None),
+                Fault::Pass => unreachable!("filtered out above"),
                 Fault::RateLimited(after) => {
                     let (s, v) = error(
                         429,

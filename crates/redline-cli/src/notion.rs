@@ -28,6 +28,11 @@ pub enum NotionCommand {
         /// Also remove settlements whose page was deleted or archived in Notion.
         #[arg(long)]
         reconcile: bool,
+        /// Let a reconcile remove more than 20% of the settlements cached from Notion (without
+        /// it, such a reconcile stops and removes nothing: an incomplete listing must not wipe
+        /// the cache).
+        #[arg(long, requires = "reconcile")]
+        force: bool,
         /// Print a line per batch to stderr instead of a spinner.
         #[arg(long)]
         progress_lines: bool,
@@ -114,6 +119,7 @@ pub fn run(store: Store, command: NotionCommand) -> Result<ExitCode> {
         }
         NotionCommand::Sync {
             reconcile,
+            force,
             progress_lines,
             json,
         } => {
@@ -136,7 +142,7 @@ pub fn run(store: Store, command: NotionCommand) -> Result<ExitCode> {
             let report = sync::sync(
                 &store,
                 &client,
-                SyncOptions { reconcile },
+                SyncOptions { reconcile, force },
                 &mut on_progress,
                 &cancel,
             )?;

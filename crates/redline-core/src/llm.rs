@@ -69,6 +69,16 @@ fn default_max_tokens() -> u32 {
 }
 
 impl Config {
+    /// The recipient an API key belongs to: the provider and the base URL. A key saved for one
+    /// recipient is never sent to another (the app keeps one keychain entry per recipient).
+    pub fn key_binding(&self) -> String {
+        format!(
+            "{:?} {}",
+            self.provider,
+            self.base_url.trim().trim_end_matches('/')
+        )
+    }
+
     /// Where consent is recorded: the provider and the base URL (a local server and a cloud API
     /// under the same provider kind are different recipients).
     fn consent_key(&self) -> String {
@@ -121,6 +131,10 @@ pub enum LlmError {
         provider: &'static str,
         detail: String,
     },
+    #[error("the API key is sent only over https:// (or http:// to this machine), not to {base_url}: change the base URL in Settings → LLM")]
+    Insecure { base_url: String },
+    #[error("{provider} answered with a redirect ({status}); Redline does not follow redirects with the API key — set the address it redirects to as the base URL")]
+    Redirected { provider: &'static str, status: u16 },
     #[error("cancelled")]
     Cancelled,
 }
@@ -237,7 +251,14 @@ impl Client {
                 provider: config.provider.name(),
             });
         }
+        if key.is_some() && !crate::secret::secure_transport(&config.base_url) {
+            return Err(LlmError::Insecure {
+                base_url: crate::secret::url_origin(&config.base_url),
+            });
+        }
         let agent = ureq::AgentBuilder::new()
+            // The key is in a header: a redirect could carry it to another host.
+            .redirects(0)
             .timeout_connect(Duration::from_secs(10.min(config.timeout_secs)))
             .timeout(Duration::from_secs(config.timeout_secs))
             .build();
@@ -330,7 +351,13 @@ impl Client {
                 }));
             }
         };
-        let v: Value = answer.into_json().map_err(|e| {
+        if (300..400).contains(&answer.status()) {
+            return Err(LlmError::Redirected {
+                provider,
+                status: answer.status(),
+            });
+        }
+        let v: Value = read_json(answer, MAX_REPLY_BYTES).map_err(|e| {
             let detail = e.to_string();
             if let Some(t) = timeout(&detail) {
                 t
@@ -373,6 +400,24 @@ impl Client {
             output_tokens: output.unwrap_or(0),
         })
     }
+}
+
+/// The largest reply read (a chat completion is a few kilobytes).
+const MAX_REPLY_BYTES: u64 = 16 << 20;
+
+/// Read a JSON reply of at most `limit` bytes; a longer one is an error, never read whole.
+fn read_json(answer: ureq::Response, limit: u64) -> Result<Value, String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    answer
+        .into_reader()
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > limit {
+        return Err(format!("the reply is larger than {} MiB", limit >> 20));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| e.to_string())
 }
 
 /// Record an LLM call's usage (never its text) in the audit log.

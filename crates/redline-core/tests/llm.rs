@@ -337,3 +337,68 @@ fn offline_evaluation_replays_intents_with_both_prompts_and_tests_the_pairs() {
     .is_none());
     assert_eq!(log.lock().unwrap().len(), 24);
 }
+
+#[test]
+fn the_api_key_never_follows_a_redirect_nor_crosses_the_network_in_clear_text() {
+    let (_dir, store) = store();
+    // The other host, where a redirect would carry the key.
+    let (elsewhere, elsewhere_log) = serve(Box::new(|_, _| {
+        (200, anthropic_reply("{}"), Duration::ZERO)
+    }));
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", server.server_addr().to_ip().unwrap());
+    let target = format!("{elsewhere}/v1/messages");
+    std::thread::spawn(move || {
+        if let Ok(request) = server.recv() {
+            let _ = request.respond(
+                tiny_http::Response::from_string("")
+                    .with_status_code(307)
+                    .with_header(
+                        format!("Location: {target}")
+                            .parse::<tiny_http::Header>()
+                            .unwrap(),
+                    ),
+            );
+        }
+    });
+    let c = client(
+        &store,
+        config(Provider::Anthropic, &url, 10),
+        Some("sk-ant-secret-9999"),
+    );
+    let err = c
+        .complete(
+            "system",
+            &[llm::Turn {
+                assistant: false,
+                text: "hi".into(),
+            }],
+            &Cancel::new(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, LlmError::Redirected { status: 307, .. }),
+        "{err:?}"
+    );
+    assert!(
+        elsewhere_log.lock().unwrap().is_empty(),
+        "the redirect was not followed"
+    );
+    // A key is only sent over https:// or to this machine.
+    let far = config(Provider::Openai, "http://llm.example.com/v1", 10);
+    llm::set_config(&store, &far).unwrap();
+    llm::set_consent(&store, &far, true).unwrap();
+    let err = Client::new(&store, far.clone(), Some(Sensitive::new("sk-x".into())))
+        .err()
+        .unwrap();
+    assert!(matches!(err, LlmError::Insecure { .. }), "{err:?}");
+    // Without a key (a server on the local network that needs none) it may be used.
+    assert!(Client::new(&store, far, None).is_ok());
+    // A key belongs to one recipient: provider and base URL.
+    let a = config(Provider::Anthropic, "https://api.anthropic.com/", 10);
+    let b = config(Provider::Anthropic, "https://proxy.example.com", 10);
+    let o = config(Provider::Openai, "https://api.anthropic.com", 10);
+    assert_eq!(a.key_binding(), "Anthropic https://api.anthropic.com");
+    assert_ne!(a.key_binding(), b.key_binding());
+    assert_ne!(a.key_binding(), o.key_binding());
+}

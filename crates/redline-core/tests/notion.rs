@@ -74,7 +74,10 @@ fn run(store: &Store, client: &Client, reconcile: bool) -> sync::SyncReport {
     sync::sync(
         store,
         client,
-        SyncOptions { reconcile },
+        SyncOptions {
+            reconcile,
+            force: false,
+        },
         &mut |_| {},
         &Cancel::new(),
     )

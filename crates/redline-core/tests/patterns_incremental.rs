@@ -178,7 +178,7 @@ fn a_live_miner_follows_the_store() {
         .write(Batch {
             upserts: &upserts,
             deletes: &deleted,
-            sync_state: None,
+            ..Default::default()
         })
         .unwrap();
     let (report, how) = mine(&mut slot, &scope);

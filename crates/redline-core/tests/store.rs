@@ -422,6 +422,7 @@ fn a_batch_writes_records_deletions_and_state_together() {
             upserts: &[],
             deletes: &gone,
             sync_state: Some(("notion", b"{\"cursor\":1}")),
+            ..Default::default()
         })
         .unwrap();
     assert_eq!(report.deleted, 10);
@@ -462,7 +463,7 @@ fn the_change_log_names_what_each_write_changed() {
         .write(redline_core::store::Batch {
             upserts: &[],
             deletes: &[all[5].id.clone(), SettlementId::new("never-there").unwrap()],
-            sync_state: None,
+            ..Default::default()
         })
         .unwrap();
     let since = store.changes_since(first).unwrap().unwrap();

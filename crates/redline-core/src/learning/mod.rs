@@ -34,7 +34,7 @@ pub fn save(report: &WeeklyReport, dir: &Path) -> std::io::Result<(PathBuf, Path
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
     #[error(
-        "the Slack webhook URL must start with https:// (or http:// for a local test), not '{0}'"
+        "the Slack webhook URL must start with https:// (or http:// to this machine, for a local test); {0} is not one"
     )]
     BadUrl(String),
     #[error("Slack refused the message ({status}): {body}")]
@@ -94,6 +94,7 @@ pub fn set_email_settings(
     s: &EmailSettings,
 ) -> Result<(), DeliveryError> {
     email_message(s, "check", "check", "check")?;
+    check_sign_in(s)?;
     if s.host.trim().is_empty() || s.port == 0 {
         return Err(DeliveryError::EmailSettings(
             "a server name and port are needed".into(),
@@ -105,6 +106,18 @@ pub fn set_email_settings(
             &serde_json::to_vec(s).expect("settings serialise"),
         )
         .map_err(|e| DeliveryError::EmailSettings(e.to_string()))
+}
+
+/// Sign-in only over an encrypted connection: with `none` the password would cross the network
+/// in clear text.
+fn check_sign_in(s: &EmailSettings) -> Result<(), DeliveryError> {
+    let signs_in = s.username.as_deref().is_some_and(|u| !u.trim().is_empty());
+    if signs_in && s.security == Security::None {
+        return Err(DeliveryError::EmailSettings(
+            "signing in to the SMTP server needs TLS or STARTTLS: with no encryption the password would be sent in clear text".into(),
+        ));
+    }
+    Ok(())
 }
 
 fn email_message(
@@ -147,6 +160,7 @@ pub fn send_email(
         &report.html(),
     )?;
     let host = s.host.trim();
+    check_sign_in(s)?;
     let builder = match s.security {
         Security::None => lettre::SmtpTransport::builder_dangerous(host),
         Security::Starttls => lettre::SmtpTransport::starttls_relay(host)
@@ -200,28 +214,37 @@ pub fn slack_text(report: &WeeklyReport) -> String {
 
 /// Post the report's summary to a Slack incoming webhook (`{"text": …}`).
 pub fn post_to_slack(report: &WeeklyReport, webhook: &str) -> Result<(), DeliveryError> {
+    // The webhook URL is itself the secret: it never appears in an error.
     let url = webhook.trim();
-    if !(url.starts_with("https://") || url.starts_with("http://")) {
-        return Err(DeliveryError::BadUrl(url.chars().take(40).collect()));
+    if !crate::secret::secure_transport(url) {
+        return Err(DeliveryError::BadUrl(crate::secret::url_origin(url)));
     }
     let agent = ureq::AgentBuilder::new()
         .timeout(std::time::Duration::from_secs(30))
+        .redirects(0)
         .build();
+    let clean = |text: String| crate::secret::scrub(&text, url);
     match agent
         .post(url)
         .send_json(serde_json::json!({"text": slack_text(report)}))
     {
-        Ok(_) => Ok(()),
-        Err(ureq::Error::Status(status, r)) => Err(DeliveryError::Refused {
-            status,
-            body: r
-                .into_string()
-                .unwrap_or_default()
-                .chars()
-                .take(200)
-                .collect(),
+        Ok(r) if r.status() >= 300 => Err(DeliveryError::Refused {
+            status: r.status(),
+            body: "a redirect, which Redline does not follow with the webhook".into(),
         }),
-        Err(ureq::Error::Transport(t)) => Err(DeliveryError::Unreachable(t.to_string())),
+        Ok(_) => Ok(()),
+        Err(ureq::Error::Status(status, r)) => {
+            let mut body = String::new();
+            let _ = std::io::Read::read_to_string(
+                &mut std::io::Read::take(r.into_reader(), 4096),
+                &mut body,
+            );
+            Err(DeliveryError::Refused {
+                status,
+                body: clean(body.chars().take(200).collect()),
+            })
+        }
+        Err(ureq::Error::Transport(t)) => Err(DeliveryError::Unreachable(clean(t.to_string()))),
     }
 }
 

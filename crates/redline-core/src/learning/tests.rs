@@ -178,6 +178,68 @@ fn saving_writes_both_files_and_slack_gets_the_summary() {
 }
 
 #[test]
+fn the_webhook_url_never_appears_in_an_error() {
+    let (_dir, store) = sample_store(200);
+    let report = report::build(&store, end()).unwrap();
+    let secret = "XXXXwebhookSECRETXXXX";
+    // Nothing listens on port 9 of this machine: a transport error that quotes the URL.
+    let closed = format!("http://127.0.0.1:9/services/T000/B000/{secret}");
+    let err = post_to_slack(&report, &closed).unwrap_err();
+    assert!(matches!(err, DeliveryError::Unreachable(_)), "{err:?}");
+    assert!(!err.to_string().contains(secret), "{err}");
+    // A clear-text webhook elsewhere is refused, naming only the host.
+    let far = format!("http://hooks.example.com/services/T000/B000/{secret}");
+    let err = post_to_slack(&report, &far).unwrap_err();
+    assert!(matches!(err, DeliveryError::BadUrl(_)), "{err:?}");
+    assert!(
+        err.to_string().contains("http://hooks.example.com"),
+        "{err}"
+    );
+    assert!(!err.to_string().contains(secret), "{err}");
+    // A server that echoes the path in its refusal.
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let url = format!(
+        "http://{}/services/T000/B000/{secret}",
+        server.server_addr().to_ip().unwrap()
+    );
+    let echo = std::thread::spawn(move || {
+        let request = server.recv().unwrap();
+        let text = format!("no such hook: {}", request.url());
+        request
+            .respond(tiny_http::Response::from_string(text).with_status_code(404))
+            .unwrap();
+    });
+    let err = post_to_slack(&report, &url).unwrap_err();
+    echo.join().unwrap();
+    assert!(err.to_string().contains("404"), "{err}");
+    assert!(!err.to_string().contains(secret), "{err}");
+}
+
+#[test]
+fn smtp_sign_in_needs_an_encrypted_connection() {
+    let (_dir, store) = sample_store(10);
+    let settings = EmailSettings {
+        host: "mail.example.com".into(),
+        port: 25,
+        security: Security::None,
+        username: Some("admin".into()),
+        from: "redline@example.com".into(),
+        to: vec!["admin@example.com".into()],
+    };
+    let err = set_email_settings(&store, &settings).unwrap_err();
+    assert!(err.to_string().contains("clear text"), "{err}");
+    let report = report::build(&store, end()).unwrap();
+    let err = send_email(&report, &settings, Some("pw")).unwrap_err();
+    assert!(err.to_string().contains("clear text"), "{err}");
+    // Without a sign-in, a local relay without encryption is fine to configure.
+    let relay = EmailSettings {
+        username: None,
+        ..settings
+    };
+    set_email_settings(&store, &relay).unwrap();
+}
+
+#[test]
 fn a_report_is_due_weekly_and_catches_up() {
     let now = end();
     assert!(report_due(None, now));

@@ -45,6 +45,13 @@ pub struct ClientConfig {
     /// The longest back-off wait.
     pub backoff_max: Duration,
     pub timeout: Duration,
+    /// The longest `Retry-After` obeyed; a server asking for more ends the sync with a clear
+    /// message (what was fetched stays stored).
+    pub max_retry_after: Duration,
+    /// The most time one client may spend waiting on `Retry-After` in all.
+    pub max_rate_limit_wait: Duration,
+    /// The largest answer read; a longer one is refused, never read whole.
+    pub max_body_bytes: u64,
 }
 
 impl Default for ClientConfig {
@@ -57,6 +64,9 @@ impl Default for ClientConfig {
             backoff_base: Duration::from_millis(500),
             backoff_max: Duration::from_secs(30),
             timeout: Duration::from_secs(60),
+            max_retry_after: Duration::from_secs(5 * 60),
+            max_rate_limit_wait: Duration::from_secs(30 * 60),
+            max_body_bytes: 64 << 20,
         }
     }
 }
@@ -106,6 +116,8 @@ impl Client {
     pub fn new(token: Sensitive<String>, config: ClientConfig) -> Client {
         let agent = ureq::AgentBuilder::new()
             .timeout(config.timeout)
+            // The token is in a header: a redirect could carry it to another host.
+            .redirects(0)
             .user_agent(concat!("redline/", env!("CARGO_PKG_VERSION")))
             .build();
         let seed = std::time::SystemTime::now()
@@ -134,7 +146,7 @@ impl Client {
     fn pace(&self, cancel: &Cancel) -> Result<(), NotionError> {
         let interval = Duration::from_secs_f64(1.0 / self.config.requests_per_second.max(0.01));
         let wait = {
-            let mut next = self.next_slot.lock().expect("pace lock");
+            let mut next = lock(&self.next_slot);
             let now = Instant::now();
             let at = (*next).max(now);
             *next = at + interval;
@@ -145,7 +157,7 @@ impl Client {
 
     /// A factor in 0.5..1.0 for "equal jitter" back-off.
     fn jitter(&self) -> f64 {
-        let mut x = self.jitter.lock().expect("jitter lock");
+        let mut x = lock(&self.jitter);
         *x ^= *x << 13;
         *x ^= *x >> 7;
         *x ^= *x << 17;
@@ -168,6 +180,11 @@ impl Client {
         body: Option<&Value>,
         cancel: &Cancel,
     ) -> Result<Value, NotionError> {
+        if !crate::secret::secure_transport(&self.config.base_url) {
+            return Err(NotionError::Insecure {
+                base_url: crate::secret::url_origin(&self.config.base_url),
+            });
+        }
         let url = format!("{}{}", self.config.base_url.trim_end_matches('/'), path);
         let mut attempt = 0u32;
         let mut unreachable = 0u32;
@@ -183,7 +200,7 @@ impl Client {
                 Attempt::Unreachable(why) => {
                     if unreachable >= UNREACHABLE_RETRIES {
                         return Err(NotionError::Offline {
-                            base_url: self.config.base_url.clone(),
+                            base_url: crate::secret::url_origin(&self.config.base_url),
                             detail: why,
                         });
                     }
@@ -201,12 +218,26 @@ impl Client {
                     attempt += 1;
                     self.counters.retries.fetch_add(1, Ordering::Relaxed);
                     if rate_limited {
+                        if wait > self.config.max_retry_after {
+                            return Err(NotionError::WaitTooLong {
+                                asked_secs: wait.as_secs(),
+                                limit_secs: self.config.max_retry_after.as_secs(),
+                            });
+                        }
+                        let waited = Duration::from_millis(
+                            self.counters.rate_limit_wait_ms.load(Ordering::Relaxed),
+                        );
+                        if waited + wait > self.config.max_rate_limit_wait {
+                            return Err(NotionError::RateLimitedTooLong {
+                                waited_secs: waited.as_secs(),
+                            });
+                        }
                         self.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
                         self.counters
                             .rate_limit_wait_ms
                             .fetch_add(wait.as_millis() as u64, Ordering::Relaxed);
                         // Nothing may be sent before the server's wait is over.
-                        let mut next = self.next_slot.lock().expect("pace lock");
+                        let mut next = lock(&self.next_slot);
                         *next = (*next).max(Instant::now() + wait);
                     } else {
                         sleep(wait, cancel)?;
@@ -227,9 +258,17 @@ impl Client {
             None => request.call(),
         };
         match sent {
-            Ok(response) => match response.into_json::<Value>() {
+            Ok(response) if (300..400).contains(&response.status()) => {
+                Attempt::Fail(NotionError::Redirected {
+                    status: response.status(),
+                })
+            }
+            Ok(response) => match read_json(response, self.config.max_body_bytes) {
                 Ok(v) => Attempt::Done(v),
-                Err(e) => Attempt::Retry(
+                Err(BodyError::TooLarge) => Attempt::Fail(NotionError::TooLarge {
+                    limit_mib: self.config.max_body_bytes >> 20,
+                }),
+                Err(BodyError::Unreadable(e)) => Attempt::Retry(
                     self.backoff(attempt),
                     format!("the answer was cut off: {e}"),
                     false,
@@ -239,7 +278,8 @@ impl Client {
                 let retry_after = response
                     .header("Retry-After")
                     .and_then(|v| v.trim().parse::<u64>().ok());
-                let body: Value = response.into_json().unwrap_or(Value::Null);
+                // An error's body is only read for its code and message.
+                let body: Value = read_json(response, 1 << 20).unwrap_or(Value::Null);
                 let code = body["code"].as_str().unwrap_or("").to_owned();
                 let message = body["message"].as_str().unwrap_or("").to_owned();
                 match status {
@@ -264,6 +304,32 @@ impl Client {
             },
         }
     }
+}
+
+/// A lock that a panic elsewhere did not spoil: the values behind it (a time slot, a seed) are
+/// valid whatever happened while it was held.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+enum BodyError {
+    TooLarge,
+    Unreadable(String),
+}
+
+/// Read a JSON answer of at most `limit` bytes; a longer one is not read further.
+fn read_json(response: ureq::Response, limit: u64) -> Result<Value, BodyError> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    response
+        .into_reader()
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| BodyError::Unreadable(e.to_string()))?;
+    if bytes.len() as u64 > limit {
+        return Err(BodyError::TooLarge);
+    }
+    serde_json::from_slice(&bytes).map_err(|e| BodyError::Unreadable(e.to_string()))
 }
 
 /// Sleep in short slices so a cancel is noticed within 100 ms.

@@ -65,6 +65,26 @@ pub enum NotionError {
     GaveUp { attempts: u32, last: String },
     #[error("cannot reach Notion at {base_url} ({detail}): you seem to be offline; Redline keeps working from its cache")]
     Offline { base_url: String, detail: String },
+    #[error("Notion asked Redline to wait {asked_secs} s before the next request, longer than the {limit_secs} s Redline waits at a time; what was fetched is kept — sync again later")]
+    WaitTooLong { asked_secs: u64, limit_secs: u64 },
+    #[error("Notion kept rate-limiting the sync ({waited_secs} s of waiting in all); what was fetched is kept — sync again later to continue")]
+    RateLimitedTooLong { waited_secs: u64 },
+    #[error("Notion's answer is larger than {limit_mib} MiB and was not read; what was fetched before it is kept")]
+    TooLarge { limit_mib: u64 },
+    #[error("the server answered with a redirect ({status}); Redline does not follow redirects with the token — set the API address it redirects to in Settings → Notion")]
+    Redirected { status: u16 },
+    #[error("the token is sent only over https:// (or http:// to this machine), not to {base_url}: change the API address in Settings → Notion")]
+    Insecure { base_url: String },
+    #[error("Notion repeated the page cursor '{cursor}' after {queries} queries: the listing would never end, so the sync stopped; what was fetched is kept")]
+    PaginationLoop { cursor: String, queries: u64 },
+    #[error("the listing did not end after {queries} queries; the sync stopped and keeps what was fetched")]
+    TooManyQueries { queries: u64 },
+    #[error("reconcile would remove {remove} of the {cached} settlements cached from Notion (more than {percent}%), which looks like a listing that came back incomplete; nothing was removed. If the pages really are gone, reconcile again and confirm (CLI: --force)")]
+    ReconcileTooLarge {
+        remove: usize,
+        cached: usize,
+        percent: u32,
+    },
     #[error("'{0}' is not a Notion database link or id (expected 32 hexadecimal digits)")]
     BadDatabaseRef(String),
     #[error("Notion's answer was not what the API documents: {0}")]

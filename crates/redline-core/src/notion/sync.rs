@@ -26,6 +26,18 @@ pub const STATE_KEY: &str = "notion";
 /// Skipped pages kept in the state for the UI; past this only the count goes on.
 const MAX_SKIPPED: usize = 1000;
 
+/// Queries one sync makes at most (a million pages at 100 a query): past this the listing is
+/// taken to be endless.
+const MAX_QUERIES: u64 = 10_000;
+
+/// A reconcile removes at most this share of the cached Notion settlements unless forced: an
+/// empty or truncated listing from a misbehaving server must not wipe the cache.
+pub const RECONCILE_MAX_PERCENT: u32 = 20;
+
+/// How far past the local clock a page's `last_edited_time` may move the cursor: a page dated
+/// in the far future would otherwise pin it there and later edits would be missed.
+const CURSOR_SLACK_MINUTES: i64 = 5;
+
 /// A connected database.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Connection {
@@ -201,12 +213,39 @@ pub fn set_auto_sync(store: &Store, auto: AutoSync) -> Result<(), NotionError> {
 }
 
 /// Set (or with `None`, clear) the API base URL setting.
+/// The token is sent to this address: it must be `https://` (or `http://` to this machine), and
+/// every change is recorded in the audit log (with the address's origin only).
 pub fn set_base_url(store: &Store, base_url: Option<String>) -> Result<(), NotionError> {
     let mut state = SyncState::load(store)?;
-    state.base_url = base_url
+    let next = base_url
         .map(|u| u.trim().trim_end_matches('/').to_string())
         .filter(|u| !u.is_empty());
-    state.save(store)
+    if let Some(u) = &next {
+        if !crate::secret::secure_transport(u) {
+            return Err(NotionError::Insecure {
+                base_url: crate::secret::url_origin(u),
+            });
+        }
+    }
+    if next == state.base_url {
+        return Ok(());
+    }
+    let shown = |u: &Option<String>| {
+        u.as_deref().map_or_else(
+            || super::DEFAULT_BASE_URL.to_string(),
+            crate::secret::url_origin,
+        )
+    };
+    let (before, after) = (shown(&state.base_url), shown(&next));
+    state.base_url = next;
+    state.save(store)?;
+    crate::audit::record(
+        store,
+        "notion_base_url",
+        format!("The Notion token is now sent to {after} (was {before})"),
+        json!({"from": before, "to": after}),
+    )?;
+    Ok(())
 }
 
 /// Progress of a sync, sent after every page of results.
@@ -234,6 +273,9 @@ pub struct SyncReport {
 pub struct SyncOptions {
     /// Also remove settlements whose page is gone from Notion (reads every page id).
     pub reconcile: bool,
+    /// Let a reconcile remove more than [`RECONCILE_MAX_PERCENT`] of the cache (the person
+    /// confirmed the count).
+    pub force: bool,
 }
 
 fn query_path(conn: &Connection) -> String {
@@ -299,6 +341,33 @@ fn sync_inner(
     cancel: &Cancel,
 ) -> Result<SyncReport, NotionError> {
     let mut state = SyncState::load(store)?;
+    let database_id = state
+        .connection
+        .as_ref()
+        .map(|c| c.database_id.clone())
+        .unwrap_or_default();
+    // What a sync owns in the saved state; everything else (settings changed while it runs)
+    // is read again inside each write and kept.
+    let merge = |ours: &SyncState| {
+        let ours = ours.clone();
+        let database_id = database_id.clone();
+        move |saved: Option<&[u8]>| -> Vec<u8> {
+            let mut current: SyncState = saved
+                .and_then(|b| serde_json::from_slice(b).ok())
+                .unwrap_or_default();
+            let same = current
+                .connection
+                .as_ref()
+                .is_some_and(|c| c.database_id == database_id);
+            if same {
+                current.cursor = ours.cursor;
+                current.last_sync = ours.last_sync;
+                current.last_reconcile = ours.last_reconcile;
+                current.skipped = ours.skipped.clone();
+            }
+            current.bytes()
+        }
+    };
     let conn = state
         .connection
         .clone()
@@ -329,6 +398,9 @@ fn sync_inner(
                "last_edited_time": {"on_or_after": c.to_rfc3339()}})
     });
     let mut start_cursor: Option<String> = None;
+    let mut cursors_seen: HashSet<String> = HashSet::new();
+    let mut queries = 0u64;
+    let latest_allowed = Utc::now() + chrono::Duration::minutes(CURSOR_SLACK_MINUTES);
     let mut seen: Option<HashSet<String>> = options.reconcile.then(HashSet::new);
     // A reconcile reads every page; an incremental sync only the recent ones.
     let filter = if options.reconcile { None } else { filter };
@@ -345,6 +417,10 @@ fn sync_inner(
         if let Some(c) = &start_cursor {
             body["start_cursor"] = json!(c);
         }
+        if queries >= MAX_QUERIES {
+            return Err(NotionError::TooManyQueries { queries });
+        }
+        queries += 1;
         let answer = match client.request("POST", &path, Some(&body), cancel) {
             Err(NotionError::Cancelled) => {
                 report.cancelled = true;
@@ -360,10 +436,8 @@ fn sync_inner(
         for raw in results {
             let meta = page::meta(raw);
             report.progress.pages += 1;
-            if let (Some(l), Some(c)) = (meta.last_edited, state.cursor) {
-                state.cursor = Some(c.max(l));
-            } else if meta.last_edited.is_some() {
-                state.cursor = meta.last_edited;
+            if let Some(l) = meta.last_edited.filter(|l| *l <= latest_allowed) {
+                state.cursor = Some(state.cursor.map_or(l, |c| c.max(l)));
             }
             if let Some(seen) = seen.as_mut() {
                 if !meta.gone {
@@ -401,30 +475,49 @@ fn sync_inner(
         if !has_more {
             state.last_sync = Some(Utc::now());
         }
-        let bytes = state.bytes();
+        let update = merge(&state);
         let written = store.write(Batch {
             upserts: &upserts,
             deletes: &deletes,
-            sync_state: Some((STATE_KEY, &bytes)),
+            deletes_from: Some(SourceKind::Notion),
+            sync_update: Some((STATE_KEY, &update)),
+            ..Default::default()
         })?;
         report.progress.written.add(written);
         snapshot(client, &mut report.progress);
         progress(&report.progress);
-        if !has_more || start_cursor.is_none() {
-            break;
+        match &start_cursor {
+            Some(c) if has_more => {
+                if !cursors_seen.insert(c.clone()) {
+                    return Err(NotionError::PaginationLoop {
+                        cursor: c.chars().take(64).collect(),
+                        queries,
+                    });
+                }
+            }
+            _ => break,
         }
     }
     if let (Some(seen), false) = (seen, report.cancelled) {
-        let stale: Vec<SettlementId> = store
-            .ids_from(SourceKind::Notion)?
-            .into_iter()
+        let cached = store.ids_from(SourceKind::Notion)?;
+        let stale: Vec<SettlementId> = cached
+            .iter()
             .filter(|id| !seen.contains(id.as_str()))
+            .cloned()
             .collect();
+        if !options.force && stale.len() * 100 > cached.len() * RECONCILE_MAX_PERCENT as usize {
+            return Err(NotionError::ReconcileTooLarge {
+                remove: stale.len(),
+                cached: cached.len(),
+                percent: RECONCILE_MAX_PERCENT,
+            });
+        }
         state.last_reconcile = Some(Utc::now());
-        let bytes = state.bytes();
+        let update = merge(&state);
         let written = store.write(Batch {
             deletes: &stale,
-            sync_state: Some((STATE_KEY, &bytes)),
+            deletes_from: Some(SourceKind::Notion),
+            sync_update: Some((STATE_KEY, &update)),
             ..Default::default()
         })?;
         report.progress.written.add(written);

@@ -125,9 +125,18 @@ impl UpsertReport {
 pub struct Batch<'a> {
     pub upserts: &'a [Settlement],
     pub deletes: &'a [SettlementId],
+    /// When set, `deletes` remove only records that came from this kind of source (a Notion
+    /// page that is gone never removes an imported record that shares its id).
+    pub deletes_from: Option<crate::model::SourceKind>,
     /// `(source, state)`: saved in the `sync` table under `source`.
     pub sync_state: Option<(&'a str, &'a [u8])>,
+    /// `(source, update)`: the state saved under `source` becomes `update(saved state)`, read
+    /// and written in this transaction, so a setting changed meanwhile is not reverted.
+    pub sync_update: Option<(&'a str, StateUpdate<'a>)>,
 }
+
+/// A read-modify-write of a saved sync state, inside the write transaction.
+pub type StateUpdate<'a> = &'a dyn Fn(Option<&[u8]>) -> Vec<u8>;
 
 /// Where a store is and what it holds.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -305,6 +314,15 @@ impl Store {
                 bump(&mut counts, s, 1)?;
             }
             for id in batch.deletes {
+                if let Some(kind) = batch.deletes_from {
+                    let other = match records.get(id.as_str())? {
+                        Some(old) => decode::<Settlement>(old.value())?.source.kind != kind,
+                        None => true,
+                    };
+                    if other {
+                        continue;
+                    }
+                }
                 let old = records.remove(id.as_str())?.map(|old| old.value().to_vec());
                 if let Some(old) = old {
                     unindex(&old, &mut by_time, &mut by_agent, &mut counts)?;
@@ -316,6 +334,12 @@ impl Store {
             changes.prune()?;
             if let Some((source, state)) = batch.sync_state {
                 txn.open_table(SYNC)?.insert(source, state)?;
+            }
+            if let Some((source, update)) = batch.sync_update {
+                let mut table = txn.open_table(SYNC)?;
+                let saved = table.get(source)?.map(|v| v.value().to_vec());
+                let next = update(saved.as_deref());
+                table.insert(source, next.as_slice())?;
             }
         }
         txn.commit()?;
