@@ -254,7 +254,7 @@ function rateClass(rate) {
   return "r-bad";
 }
 
-function detailView({ settlement: s, spans, counts }) {
+function detailView({ settlement: s, spans, counts, coarse }) {
   const { before, after } = diffSides(spans);
   const meta = [
     ["Agent", s.agent],
@@ -275,6 +275,7 @@ function detailView({ settlement: s, spans, counts }) {
     s.system_prompt ? h("details", { class: "prompt" }, h("summary", {}, "System prompt"), h("pre", {}, s.system_prompt)) : null,
     h("div", { class: "legend muted" },
       h("del", { class: "d-del" }, "deleted"), " by the person · ", h("ins", { class: "d-ins" }, "added"), " by the person"),
+    coarse ? h("p", { id: "diff-coarse", class: "warn" }, "A very long rewrite: the word alignment was stopped at its time limit, so part of the text shows as deleted and added whole (coarser than exact).") : null,
     h("div", { class: "sides" },
       h("section", { "aria-labelledby": "ai-title" }, h("h3", { id: "ai-title" }, "AI output"),
         h("div", { id: "ai-output", class: "text" }, before)),

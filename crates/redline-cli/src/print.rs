@@ -140,6 +140,7 @@ pub fn settlement(s: Settlement, json: bool) -> Result<()> {
         settlement: s,
         spans,
         counts,
+        coarse,
     } = detail;
     println!("id:           {}", s.id);
     println!("agent:        {}", s.agent);
@@ -167,6 +168,9 @@ pub fn settlement(s: Settlement, json: bool) -> Result<()> {
     }
     println!("source:       {} {}", s.source.kind, s.source.id);
     println!("\nintent:\n{}\n", s.intent);
+    if coarse {
+        println!("note:         a very long rewrite: the alignment stopped at its time limit, so part of it shows as deleted and added whole");
+    }
     println!("diff ([-deleted-] {{+added+}}):");
     let mut out = String::new();
     for span in &spans {

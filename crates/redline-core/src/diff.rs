@@ -13,7 +13,14 @@
 //! ```
 
 use serde::Serialize;
-use similar::{capture_diff_slices, Algorithm, DiffOp};
+use similar::{capture_diff_slices_deadline, Algorithm, DiffOp};
+use std::time::{Duration, Instant};
+
+/// The longest one diff's alignment may take. Past it, Myers' search stops and what is left is
+/// aligned coarsely (one deletion and one insertion for the unaligned middle), so a 200k-word
+/// rewrite shows in well under a second instead of never: every pair stays under ~50 ms of
+/// alignment, plus the linear tokenising around it.
+pub const DEADLINE: Duration = Duration::from_millis(40);
 
 /// What happened to a run of text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -70,14 +77,102 @@ fn is_word(token: &str) -> bool {
 
 /// The spans of the word diff of `old` → `new`: adjacent spans of one kind merged, and each
 /// run of changes gathered into one deletion and one insertion (see [`gather_changes`]).
+/// Bounded by [`DEADLINE`].
 pub fn word_diff(old: &str, new: &str) -> Vec<Span> {
-    gather_changes(raw_diff(old, new))
+    word_diff_bounded(old, new).spans
 }
+
+/// A diff and whether its alignment ran out of time (then its edits are coarser than the
+/// exact ones: correct, but a long unaligned stretch counts as deleted and inserted whole).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Bounded {
+    pub spans: Vec<Span>,
+    pub coarse: bool,
+}
+
+/// [`word_diff`], saying whether the deadline cut the alignment short.
+pub fn word_diff_bounded(old: &str, new: &str) -> Bounded {
+    let (spans, coarse) = raw_diff_tokens(&tokens(old), &tokens(new));
+    Bounded {
+        spans: gather_changes(spans),
+        coarse,
+    }
+}
+
+/// Words in a piece of text (tokens with a letter or digit).
+fn word_count(text: &str) -> usize {
+    tokens(text).into_iter().filter(|t| is_word(t)).count()
+}
+
+/// The most words a kept piece between two changes may have and still be folded into them.
+const SHORT_EQUALITY: usize = 2;
 
 /// Within a run of changes, a kept piece with no word in it (a space, a "=", a comma) is noise
 /// that splits one edit into many: it is folded into the change, so "a src=x b" → "a b" shows
-/// one deletion, not three. Each run of changes becomes one deletion followed by one insertion.
+/// one deletion, not three. So is a short kept piece (at most [`SHORT_EQUALITY`] words) that is
+/// no longer than the change on either side of it — diff-match-patch's semantic clean-up,
+/// counted in words: "the cat sat" → "a dog sat" is one replacement, not two split at a
+/// shared "the". Each run of changes becomes one deletion followed by one insertion.
 fn gather_changes(spans: Vec<Span>) -> Vec<Span> {
+    gather_runs(fold_short_equalities(spans))
+}
+
+/// Mark the short kept pieces between changes that [`gather_changes`] folds in, by turning
+/// each into a deletion plus an insertion of the same text.
+fn fold_short_equalities(spans: Vec<Span>) -> Vec<Span> {
+    // The size, in words, of the change run that ends just before each span and of the one
+    // that starts just after it — none when that run spans a sentence end: a kept word beside a
+    // deleted or added sentence is not part of a word-level edit.
+    let n = spans.len();
+    let ends_sentence = |t: &str| t.contains(['.', '!', '?', '\n', '。', '！', '？']);
+    let sizes = |order: &mut dyn Iterator<Item = usize>| {
+        let mut out = vec![None; n];
+        let mut run: Option<(usize, usize)> = Some((0, 0));
+        for i in order {
+            let s = &spans[i];
+            out[i] = run.map(|(d, a)| d.max(a));
+            match s.kind {
+                SpanKind::Equal if word_count(&s.text) > 0 => run = Some((0, 0)),
+                SpanKind::Equal => {}
+                _ if ends_sentence(&s.text) => run = None,
+                SpanKind::Delete => run = run.map(|(d, a)| (d + word_count(&s.text), a)),
+                SpanKind::Insert => run = run.map(|(d, a)| (d, a + word_count(&s.text))),
+            }
+        }
+        out
+    };
+    let before = sizes(&mut (0..n));
+    let after = sizes(&mut (0..n).rev());
+    let mut out = Vec::with_capacity(n);
+    for (i, s) in spans.into_iter().enumerate() {
+        let words = if s.kind == SpanKind::Equal {
+            word_count(&s.text)
+        } else {
+            0
+        };
+        let fold = s.kind == SpanKind::Equal
+            && words > 0
+            && words <= SHORT_EQUALITY
+            && !ends_sentence(&s.text)
+            && before[i].is_some_and(|b| words <= b)
+            && after[i].is_some_and(|a| words <= a);
+        if fold {
+            out.push(Span {
+                kind: SpanKind::Delete,
+                text: s.text.clone(),
+            });
+            out.push(Span {
+                kind: SpanKind::Insert,
+                text: s.text,
+            });
+        } else {
+            out.push(s);
+        }
+    }
+    out
+}
+
+fn gather_runs(spans: Vec<Span>) -> Vec<Span> {
     let mut out: Vec<Span> = Vec::with_capacity(spans.len());
     let mut deleted = String::new();
     let mut inserted = String::new();
@@ -112,13 +207,9 @@ fn gather_changes(spans: Vec<Span>) -> Vec<Span> {
     out
 }
 
-/// The word diff of two texts already split with [`tokens`].
+/// The word diff of two texts already split with [`tokens`] (bounded by [`DEADLINE`]).
 pub fn word_diff_tokens(a: &[&str], b: &[&str]) -> Vec<Span> {
-    gather_changes(raw_diff_tokens(a, b))
-}
-
-fn raw_diff(old: &str, new: &str) -> Vec<Span> {
-    raw_diff_tokens(&tokens(old), &tokens(new))
+    gather_changes(raw_diff_tokens(a, b).0)
 }
 
 /// A 64-bit FNV-1a hash of a token: Myers compares these instead of the strings (a collision
@@ -127,7 +218,8 @@ fn token_hash(t: &str) -> u64 {
     crate::hash::fnv1a(crate::hash::FNV_SEED, t.as_bytes())
 }
 
-fn raw_diff_tokens(a: &[&str], b: &[&str]) -> Vec<Span> {
+/// The token diff, and whether [`DEADLINE`] cut its alignment short.
+fn raw_diff_tokens(a: &[&str], b: &[&str]) -> (Vec<Span>, bool) {
     let ha: Vec<u64> = a.iter().map(|t| token_hash(t)).collect();
     let hb: Vec<u64> = b.iter().map(|t| token_hash(t)).collect();
     let mut spans: Vec<Span> = Vec::new();
@@ -143,7 +235,10 @@ fn raw_diff_tokens(a: &[&str], b: &[&str]) -> Vec<Span> {
             }),
         }
     };
-    for op in capture_diff_slices(Algorithm::Myers, &ha, &hb) {
+    let deadline = Instant::now() + DEADLINE;
+    let ops = capture_diff_slices_deadline(Algorithm::Myers, &ha, &hb, Some(deadline));
+    let coarse = Instant::now() >= deadline;
+    for op in ops {
         match op {
             DiffOp::Equal { old_index, len, .. } => {
                 push(SpanKind::Equal, &a[old_index..old_index + len])
@@ -165,7 +260,7 @@ fn raw_diff_tokens(a: &[&str], b: &[&str]) -> Vec<Span> {
             }
         }
     }
-    spans
+    (spans, coarse)
 }
 
 /// Word counts of the diff of `old` → `new`.
@@ -198,16 +293,20 @@ pub struct Detail {
     pub settlement: crate::Settlement,
     pub spans: Vec<Span>,
     pub counts: DiffCounts,
+    /// The alignment ran out of time ([`DEADLINE`]): the edits shown are coarser than exact.
+    pub coarse: bool,
 }
 
 /// Diff a settlement's AI output against its final version.
 pub fn detail(settlement: crate::Settlement) -> Detail {
-    let spans = word_diff(&settlement.ai_output, &settlement.final_output);
+    let Bounded { spans, coarse } =
+        word_diff_bounded(&settlement.ai_output, &settlement.final_output);
     let counts = counts_of(&spans);
     Detail {
         settlement,
         spans,
         counts,
+        coarse,
     }
 }
 
@@ -222,6 +321,51 @@ mod tests {
             .filter(|s| s.kind != skip)
             .map(|s| s.text.as_str())
             .collect()
+    }
+
+    #[test]
+    fn a_shared_short_word_does_not_split_an_edit() {
+        let spans = word_diff(
+            "We should leverage the synergies of the team today.",
+            "We should use the strengths of the team today.",
+        );
+        let changes: Vec<(SpanKind, &str)> = spans
+            .iter()
+            .filter(|s| s.kind != SpanKind::Equal)
+            .map(|s| (s.kind, s.text.as_str()))
+            .collect();
+        assert_eq!(
+            changes,
+            vec![
+                (SpanKind::Delete, "leverage the synergies"),
+                (SpanKind::Insert, "use the strengths"),
+            ],
+            "{spans:?}"
+        );
+        // A long kept stretch between two edits stays kept.
+        let spans = word_diff(
+            "Alpha one two three four five beta.",
+            "Gamma one two three four five delta.",
+        );
+        assert!(spans
+            .iter()
+            .any(|s| s.kind == SpanKind::Equal && s.text.contains("one two three four five")));
+    }
+
+    #[test]
+    fn a_huge_rewrite_is_diffed_within_the_deadline_and_marked_coarse() {
+        let old: String = (0..200_000).map(|i| format!("w{} ", i % 977)).collect();
+        let new: String = (0..200_000).map(|i| format!("v{} ", i % 991)).collect();
+        let started = Instant::now();
+        let b = word_diff_bounded(&old, &new);
+        let took = started.elapsed();
+        // Tokenising 2 x 200k words dominates; the alignment itself stops at DEADLINE.
+        assert!(took < Duration::from_secs(5), "{took:?}");
+        assert!(b.coarse);
+        assert_eq!(rebuild(&b.spans, SpanKind::Insert), old);
+        assert_eq!(rebuild(&b.spans, SpanKind::Delete), new);
+        // An ordinary pair is exact.
+        assert!(!word_diff_bounded("a b c", "a x c").coarse);
     }
 
     #[test]

@@ -76,7 +76,7 @@ fn segment_end(b: &[u8], start: usize) -> usize {
 /// `UnicodeSegmentation::split_word_bound_indices`).
 pub fn word_bound_indices(text: &str) -> Vec<(usize, &str)> {
     if !text.is_ascii() {
-        return text.split_word_bound_indices().collect();
+        return with_cjk_words(text, text.split_word_bound_indices().collect());
     }
     let b = text.as_bytes();
     let mut out = Vec::with_capacity(b.len() / 3);
@@ -85,6 +85,60 @@ pub fn word_bound_indices(text: &str) -> Vec<(usize, &str)> {
         let end = segment_end(b, i);
         out.push((i, &text[i..end]));
         i = end;
+    }
+    out
+}
+
+/// Whether `c` is a Han ideograph (CJK Unified Ideographs and their extensions, and the
+/// compatibility block).
+pub fn is_han(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
+}
+
+/// Whether a word is one Han character (the miner lists no such word alone: most are
+/// particles and bound morphemes, "的", "了", as a lone function word in English).
+pub fn is_single_han(word: &str) -> bool {
+    let mut chars = word.chars();
+    matches!((chars.next(), chars.next()), (Some(c), None) if is_han(c))
+}
+
+/// The segmenter for Chinese text, built once on first use (its dictionary takes a few hundred
+/// milliseconds to load; text without Han characters never loads it).
+fn jieba() -> &'static jieba_rs::Jieba {
+    static JIEBA: std::sync::OnceLock<jieba_rs::Jieba> = std::sync::OnceLock::new();
+    JIEBA.get_or_init(jieba_rs::Jieba::new)
+}
+
+/// UAX #29 gives every Han ideograph a segment of its own (Chinese writes no spaces between
+/// words): each run of them is cut into words by jieba's dictionary (with its HMM for words
+/// it does not know), so that "征服者" is one word, not three.
+fn with_cjk_words<'a>(text: &'a str, segments: Vec<(usize, &'a str)>) -> Vec<(usize, &'a str)> {
+    let han = |s: &str| s.chars().next().is_some_and(is_han);
+    if !segments.iter().any(|(_, s)| han(s)) {
+        return segments;
+    }
+    let mut out = Vec::with_capacity(segments.len());
+    let mut i = 0;
+    while i < segments.len() {
+        if !han(segments[i].1) {
+            out.push(segments[i]);
+            i += 1;
+            continue;
+        }
+        let start = segments[i].0;
+        let mut end = start + segments[i].1.len();
+        i += 1;
+        while i < segments.len() && han(segments[i].1) && segments[i].0 == end {
+            end += segments[i].1.len();
+            i += 1;
+        }
+        let run = &text[start..end];
+        let mut at = start;
+        for word in jieba().cut(run, true) {
+            out.push((at, &text[at..at + word.word.len()]));
+            at += word.word.len();
+        }
+        debug_assert_eq!(at, end, "jieba's words cover the run");
     }
     out
 }
@@ -100,7 +154,12 @@ pub fn word_bounds(text: &str) -> Vec<&str> {
 /// The words: segments with a letter or digit (as `UnicodeSegmentation::unicode_words`).
 pub fn words(text: &str) -> Box<dyn Iterator<Item = &str> + '_> {
     if !text.is_ascii() {
-        return Box::new(text.unicode_words());
+        return Box::new(
+            word_bound_indices(text)
+                .into_iter()
+                .map(|(_, s)| s)
+                .filter(|s| s.chars().any(char::is_alphanumeric)),
+        );
     }
     let b = text.as_bytes();
     let mut i = 0;
@@ -234,6 +293,30 @@ pub fn sentence_ranges(text: &str) -> Vec<(usize, usize)> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn chinese_is_cut_into_words_not_characters() {
+        let text = "最后的征服者骑着他的剑继续前进。Done.";
+        let segs = word_bound_indices(text);
+        let rebuilt: String = segs.iter().map(|(_, s)| *s).collect();
+        assert_eq!(rebuilt, text);
+        for (at, s) in &segs {
+            assert_eq!(&text[*at..*at + s.len()], *s);
+        }
+        let w: Vec<&str> = words(text).collect();
+        assert!(w.contains(&"征服者"), "{w:?}");
+        assert!(w.contains(&"最后"), "{w:?}");
+        assert!(w.contains(&"Done"), "{w:?}");
+        let han = text.chars().filter(|c| is_han(*c)).count();
+        assert!(w.len() - 1 < han * 2 / 3, "words, not characters: {w:?}");
+        // German compounds and accents stay whole words.
+        let de: Vec<&str> = words("Die Größenänderung der Donaudampfschifffahrt").collect();
+        assert_eq!(
+            de,
+            vec!["Die", "Größenänderung", "der", "Donaudampfschifffahrt"]
+        );
+        assert!(is_single_han("的") && !is_single_han("征服") && !is_single_han("a"));
+    }
+
     use super::*;
     use proptest::prelude::*;
 
@@ -252,12 +335,17 @@ mod tests {
                 "a", "end"
             ]
         );
-        // Non-ASCII text goes to unicode-segmentation.
-        let u = "naïve café, 日本語 👩‍👩‍👧";
+        // Non-ASCII text goes to unicode-segmentation, but for runs of Han characters, which
+        // are cut into words by a dictionary.
+        let u = "naïve café, 👩‍👩‍👧";
         assert_eq!(word_bounds(u), u.split_word_bounds().collect::<Vec<_>>());
         assert_eq!(
             words(u).collect::<Vec<_>>(),
             u.unicode_words().collect::<Vec<_>>()
+        );
+        assert_eq!(
+            words("naïve 日本語").collect::<Vec<_>>(),
+            ["naïve", "日本", "語"]
         );
     }
 

@@ -304,6 +304,10 @@ fn analyse_one(
             pairs.push((from.join(" "), to.join(" ")));
         }
     }
+    // Counted per settlement, as everything else: a replacement made twice in one output is
+    // one settlement's evidence.
+    pairs.sort_unstable();
+    pairs.dedup();
     let entry = Entry {
         id: s.id.as_str().into(),
         at: s.created_at,
@@ -1204,17 +1208,28 @@ impl Miner {
         };
         // A phrase with `hits` of `support`, `late` of them in the later half.
         let phrase = |w: &[u32], hits: usize, support: usize, late: (usize, usize)| {
+            let words = text(w);
+            // A lone Han character is, like a lone English function word, no pattern.
+            if w.len() == 1 && crate::text::is_single_han(&words) {
+                return None;
+            }
+            let share = wilson(hits, support)?;
             let p = Phrase {
-                text: text(w),
+                text: words,
                 words: w.len(),
                 hits,
                 support,
-                share: wilson(hits, support)?,
+                effort: super::effort(&share, support, w.len()),
+                share,
                 examples: Vec::new(),
                 trend: PhraseTrend::of(m.split, (hits - late.0, support - late.1), late),
             };
             Some((p, w.to_vec()))
         };
+        // A deleted phrase is a pattern only when people remove it more often than they
+        // remove an average word of these outputs (the interval's lower end above that rate):
+        // frequent words that are edited at the usual rate say nothing about the agent.
+        let base = self.deleted_word_share(g, order);
         let deleted = rank_phrases(
             p.deleted
                 .phrases
@@ -1225,6 +1240,7 @@ impl Miner {
                     let late = (t.hits_late[i], t.appeared_late[i]);
                     phrase(w, t.hits[i], t.appeared[i], late)
                 })
+                .filter(|(p, _)| p.share.low.is_some_and(|low| low > base))
                 .collect(),
         );
         let added = rank_phrases(
@@ -1255,20 +1271,26 @@ impl Miner {
             .filter(|(_, n)| **n >= min_hits)
             .filter_map(|(pair, n)| {
                 let (from, to) = &self.pairs[*pair as usize];
-                let support = t.from_appeared[*from_index.get(from.as_str())?].max(*n);
+                // Both are counted once per settlement; a `from` the word search missed
+                // (split differently by the diff) still has the settlements it was replaced in.
+                let support = t.from_appeared[*from_index.get(from.as_str())?]
+                    .max(*n)
+                    .min(c.settlements);
+                let share = wilson(*n, support)?;
                 let r = Replacement {
                     from: from.clone(),
                     to: to.clone(),
                     hits: *n,
                     support,
-                    share: wilson(*n, support)?,
+                    effort: super::effort(&share, support, from.split(' ').count()),
+                    share,
                     examples: Vec::new(),
                 };
                 Some((r, *pair))
             })
             .collect();
         replacements.sort_by(|(a, _), (b, _)| {
-            by_evidence((&a.share, a.hits), (&b.share, b.hits))
+            super::by_effort((a.effort, &a.share, a.hits), (b.effort, &b.share, b.hits))
                 .then(a.from.cmp(&b.from))
                 .then(a.to.cmp(&b.to))
         });
@@ -1315,6 +1337,24 @@ impl Miner {
             categories: c.categories.clone(),
             categories_by_intent: c.by_intent.clone(),
             rejection_patterns,
+        }
+    }
+
+    /// The share of the AI outputs' words that people deleted, over group `g`'s live
+    /// settlements (`order`): the rate an ordinary word is removed at.
+    fn deleted_word_share(&self, g: usize, order: &[u32]) -> f64 {
+        let (mut deleted, mut words) = (0usize, 0usize);
+        for &s in order {
+            let e = &self.entries[s as usize];
+            if g == 0 || e.group as usize == g {
+                words += e.ai_flags.len();
+                deleted += e.ai_flags.iter().filter(|f| *f & DELETED != 0).count();
+            }
+        }
+        if words == 0 {
+            0.0
+        } else {
+            deleted as f64 / words as f64
         }
     }
 

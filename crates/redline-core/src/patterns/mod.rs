@@ -240,6 +240,15 @@ struct Gram {
 const DELETED: u8 = 1;
 const START: u8 = 2;
 
+/// The function-word policy of the phrase lists: a lone function word ("the", "is") is never a
+/// deleted or added phrase, but a run of two or more is ("will be", "by the", "it is": tense,
+/// article and contraction edits are real patterns, common in post-edited machine output). A
+/// replacement is specific by its pair and is listed whatever its words ("it" → "he", "the"
+/// → "a": pronoun and article choice).
+pub(crate) fn only_function_word<T>(words: &[T], is_stop: impl Fn(&T) -> bool) -> bool {
+    words.len() == 1 && is_stop(&words[0])
+}
+
 /// Whether `inner` occurs in `outer` as a contiguous run of words.
 fn contains(outer: &[u32], inner: &[u32]) -> bool {
     inner.len() <= outer.len() && outer.windows(inner.len()).any(|w| w == inner)
@@ -260,7 +269,7 @@ fn maximal(
         .values()
         .filter(|g| g.count as usize >= min_hits)
         .map(|g| (words_of(g), g.count as usize))
-        .filter(|(w, _)| !w.iter().all(|w| stop.contains(w)))
+        .filter(|(w, _)| !only_function_word(w, |w| stop.contains(w)))
         .collect();
     // The most frequent first, at most a bounded number, then longest first.
     frequent.sort_by(|a, b| {
@@ -451,8 +460,11 @@ pub struct Phrase {
     /// Settlements it could have been deleted from (whose AI output contained it), or all the
     /// group's settlements for an added phrase.
     pub support: usize,
-    /// hits ÷ support with its 95% Wilson interval; phrases are ranked by the interval's lower end.
+    /// hits ÷ support with its 95% Wilson interval.
     pub share: Estimate,
+    /// The editing it accounts for, at the least: the interval's lower end × support × words
+    /// (the words people removed or added with it, by a 95% lower bound). Lists are ranked by it.
+    pub effort: f64,
     pub examples: Vec<String>,
     /// The share in the earlier and the later half of the time span (split at the median
     /// settlement's day), when both halves have settlements.
@@ -521,10 +533,14 @@ impl PhraseTrend {
 pub struct Replacement {
     pub from: String,
     pub to: String,
+    /// Settlements in which people made this replacement (each counted once).
     pub hits: usize,
-    /// Settlements whose AI output contained `from`.
+    /// Settlements whose AI output contained `from` (never fewer than `hits`, never more than
+    /// the group's settlements).
     pub support: usize,
     pub share: Estimate,
+    /// As for [`Phrase::effort`], with the words of `from`.
+    pub effort: f64,
     pub examples: Vec<String>,
 }
 
@@ -664,13 +680,46 @@ fn by_evidence(a: (&Estimate, usize), b: (&Estimate, usize)) -> std::cmp::Orderi
     low(b.0).total_cmp(&low(a.0)).then(b.1.cmp(&a.1))
 }
 
-/// The [`TOP`] phrases by the lower end of their interval, then by hits, then by text.
-fn rank_phrases<T>(mut list: Vec<(Phrase, T)>) -> Vec<(Phrase, T)> {
+/// The editing a pattern accounts for at the least: the lower end of its share's interval ×
+/// its support × its words.
+fn effort(share: &Estimate, support: usize, words: usize) -> f64 {
+    share.low.unwrap_or(0.0) * support as f64 * words as f64
+}
+
+/// More editing accounted for first (see [`effort`]), then the stronger evidence.
+fn by_effort(a: (f64, &Estimate, usize), b: (f64, &Estimate, usize)) -> std::cmp::Ordering {
+    b.0.total_cmp(&a.0)
+        .then_with(|| by_evidence((a.1, a.2), (b.1, b.2)))
+}
+
+/// Whether two phrases are pieces of one longer phrase: one's end is the other's start over
+/// at least half the shorter, or one holds the other.
+fn overlapping(a: &[u32], b: &[u32]) -> bool {
+    if contains(a, b) || contains(b, a) {
+        return true;
+    }
+    let shorter = a.len().min(b.len());
+    (shorter.div_ceil(2)..shorter).any(|k| a[a.len() - k..] == b[..k] || b[b.len() - k..] == a[..k])
+}
+
+/// The [`TOP`] phrases by the editing they account for, then by evidence, then by text; a
+/// phrase that is a piece of one ranked above it (the n-grams of a sentence longer than
+/// [`MAX_N`] words that the merge left apart) is not listed again.
+fn rank_phrases(mut list: Vec<(Phrase, Vec<u32>)>) -> Vec<(Phrase, Vec<u32>)> {
     list.sort_by(|(a, _), (b, _)| {
-        by_evidence((&a.share, a.hits), (&b.share, b.hits)).then(a.text.cmp(&b.text))
+        by_effort((a.effort, &a.share, a.hits), (b.effort, &b.share, b.hits))
+            .then(a.text.cmp(&b.text))
     });
-    list.truncate(TOP);
-    list
+    let mut kept: Vec<(Phrase, Vec<u32>)> = Vec::with_capacity(TOP);
+    for (p, w) in list {
+        if kept.len() == TOP {
+            break;
+        }
+        if !kept.iter().any(|(_, k)| overlapping(k, &w)) {
+            kept.push((p, w));
+        }
+    }
+    kept
 }
 
 fn pct(x: f64) -> String {

@@ -296,3 +296,66 @@ fn rejection_patterns_are_phrases_typical_of_rejected_outputs() {
         .iter()
         .all(|r| !r.text.contains("warehouse")));
 }
+
+/// Every count is per settlement: no pattern claims more settlements than its group has, and
+/// no replacement more than the outputs that contain its source.
+fn assert_counts_are_per_settlement(report: &Report) {
+    for a in &report.agents {
+        for p in a.deleted.iter().chain(&a.added) {
+            assert!(p.hits <= p.support, "{}: {p:?}", a.agent);
+            assert!(p.support <= a.settlements, "{}: {p:?}", a.agent);
+        }
+        for r in &a.replacements {
+            assert!(r.hits <= r.support, "{}: {r:?}", a.agent);
+            assert!(r.support <= a.settlements, "{}: {r:?}", a.agent);
+        }
+    }
+}
+
+#[test]
+fn support_never_exceeds_the_settlements() {
+    // "it is" → "it's" twice in every output: one settlement's evidence each time.
+    let list: Vec<Settlement> = (0..40)
+        .map(|i| {
+            s(
+                &format!("r{i}"),
+                "A",
+                &format!("Well it is done. Sure, it is fine {i}."),
+                &format!("Well it's done. Sure, it's fine {i}."),
+            )
+        })
+        .collect();
+    let report = mine_slice(&list);
+    assert_counts_are_per_settlement(&report);
+    let r = report.agents[0]
+        .replacements
+        .iter()
+        .find(|r| r.from == "it is" && r.to == "it's")
+        .expect("the replacement is found");
+    assert_eq!((r.hits, r.support), (40, 40));
+    // On sample data, whose outputs repeat phrases, across every agent.
+    let sample = crate::sample::generate(&crate::sample::SampleSpec {
+        count: 3000,
+        ..Default::default()
+    });
+    assert_counts_are_per_settlement(&mine_slice(&sample));
+}
+
+#[test]
+fn lists_rank_by_editing_and_skip_lone_function_words() {
+    // "the" is deleted everywhere but is no pattern alone; the filler is.
+    let list: Vec<Settlement> = (0..60)
+        .map(|i| {
+            s(
+                &format!("f{i}"),
+                "A",
+                &format!("Let me analyze this for you. Ship the fix {i} today."),
+                &format!("Ship fix {i} today."),
+            )
+        })
+        .collect();
+    let a = &mine_slice(&list).agents[0];
+    assert!(a.deleted.iter().all(|p| p.text != "the"), "{:?}", a.deleted);
+    assert_eq!(a.deleted[0].text, "let me analyze this for you");
+    assert!(a.deleted.windows(2).all(|w| w[0].effort >= w[1].effort));
+}
