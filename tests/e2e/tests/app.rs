@@ -294,6 +294,8 @@ fn connect_notion_map_sync_and_see_the_records() {
     app.click("#notion details.advanced summary");
     app.type_into("#notion-base-url", &fake.url);
     app.click("#notion-base-url-save");
+    // The token will go there: the person confirms the address first.
+    app.click("#notion-base-url-yes");
     // Saving re-renders the panel (the details close again); wait for that before typing.
     app.find("#notion details.advanced:not([open])");
     let shown = app.execute(
