@@ -405,19 +405,13 @@ impl Client {
 /// The largest reply read (a chat completion is a few kilobytes).
 const MAX_REPLY_BYTES: u64 = 16 << 20;
 
-/// Read a JSON reply of at most `limit` bytes; a longer one is an error, never read whole.
+/// A JSON reply of at most `limit` bytes (the Notion client's reader), its errors as text.
 fn read_json(answer: ureq::Response, limit: u64) -> Result<Value, String> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    answer
-        .into_reader()
-        .take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| e.to_string())?;
-    if bytes.len() as u64 > limit {
-        return Err(format!("the reply is larger than {} MiB", limit >> 20));
-    }
-    serde_json::from_slice(&bytes).map_err(|e| e.to_string())
+    use crate::notion::client::{read_json, BodyError};
+    read_json(answer, limit).map_err(|e| match e {
+        BodyError::TooLarge => format!("the reply is larger than {} MiB", limit >> 20),
+        BodyError::Unreadable(e) => e,
+    })
 }
 
 /// Record an LLM call's usage (never its text) in the audit log.

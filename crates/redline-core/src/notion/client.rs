@@ -312,13 +312,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-enum BodyError {
+pub(crate) enum BodyError {
     TooLarge,
     Unreadable(String),
 }
 
 /// Read a JSON answer of at most `limit` bytes; a longer one is not read further.
-fn read_json(response: ureq::Response, limit: u64) -> Result<Value, BodyError> {
+pub(crate) fn read_json(response: ureq::Response, limit: u64) -> Result<Value, BodyError> {
     use std::io::Read;
     let mut bytes = Vec::new();
     response
