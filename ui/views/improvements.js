@@ -13,6 +13,7 @@ import { withProgress } from "../jobs.js";
 
 const RANGES = [["30d", "Last 30 days"], ["90d", "Last 90 days"], ["all", "All time"]];
 const CSV_HEADER = ["phrase", "share", "ci_low", "ci_high", "times", "present_in", "trend", "early_share", "late_share"];
+const REPLACED_CSV_HEADER = ["phrase", "replaced_by", "share", "ci_low", "ci_high", "times", "present_in"];
 const ARROWS = { rising: "↑", falling: "↓", new: "new", gone: "gone", steady: "→" };
 
 /** "↑ 12% → 45%": the share in the earlier and the later half of the span. */
@@ -69,7 +70,7 @@ async function examplesPanel(target, title, ids, phrase) {
   target.scrollIntoView({ block: "nearest" });
 }
 
-function table(id, caption, header, rows, onPick, csvName) {
+function table(id, caption, header, rows, onPick, csvName, csvHeader = CSV_HEADER) {
   const body = h("tbody", {}, rows.map((r, i) => h("tr", {
     tabindex: "0", dataset: { row: i },
     onClick: () => onPick(i),
@@ -83,7 +84,7 @@ function table(id, caption, header, rows, onPick, csvName) {
     h("div", { class: "panel-head" }, h("h2", { id: `${id}-title` }, caption),
       h("button", { type: "button", class: "secondary small", onClick: async () => {
         try {
-          const path = await api.saveFile(csvName, csv(CSV_HEADER, rows.map((r) => r.raw)), null);
+          const path = await api.saveFile(csvName, csv(csvHeader, rows.map((r) => r.raw)), null);
           if (path) toast(`Saved ${path}`);
         } catch (err) { toast(err.message, "error"); }
       } }, "Save CSV")),
@@ -154,7 +155,11 @@ export async function render(root, ctx) {
     const phraseRow = (p) => ({ cells: [p.text, fmtPct(p.share.value), ci(p.share), `${fmtInt(p.hits)} of ${fmtInt(p.support)}`, trendCell(p.trend)], raw: [p.text, p.share.value.toFixed(4), p.share.low?.toFixed(4), p.share.high?.toFixed(4), p.hits, p.support, ...trendRaw(p.trend)], phrase: p.text, ids: p.examples });
     const deleted = a.deleted.map(phraseRow);
     const added = a.added.map(phraseRow);
-    const replaced = a.replacements.map((r) => ({ cells: [`${r.from} → ${r.to}`, fmtPct(r.share.value), ci(r.share), `${fmtInt(r.hits)} of ${fmtInt(r.support)}`], raw: [`${r.from} -> ${r.to}`, r.share.value.toFixed(4), r.share.low?.toFixed(4), r.share.high?.toFixed(4), r.hits, r.support, "", "", ""], phrase: r.from, ids: r.examples }));
+    // What people put instead, most common first: "was (20), is (10)"; none when the source was
+    // only ever replaced inside a longer rewrite.
+    const targets = (r) => r.targets.length ? r.targets.map((t) => `${t.to} (${fmtInt(t.hits)})`).join(", ") : "(within longer rewrites)";
+    const replaced = a.replacements.map((r) => ({ cells: [r.from, targets(r), fmtPct(r.share.value), ci(r.share), `${fmtInt(r.hits)} of ${fmtInt(r.support)}`], raw: [r.from, r.targets.map((t) => `${t.to} (${t.hits})`).join("; "), r.share.value.toFixed(4), r.share.low?.toFixed(4), r.share.high?.toFixed(4), r.hits, r.support], phrase: r.from, ids: r.examples }));
+    const replacedHeader = ["Phrase", "Most often replaced by", "Share", "95% CI", "Times"];
     const header = ["Phrase", "Share", "95% CI", "Times", "Trend (earlier → later half)"];
     const pick = (rows, label) => (i) => examplesPanel(examples, `${label}: “${rows[i].cells[0]}”`, rows[i].ids, rows[i].phrase);
     mount(body,
@@ -174,7 +179,7 @@ export async function render(root, ctx) {
           : h("p", { class: "muted" }, "No phrase is typical of the rewritten or rejected outputs.")),
       table("deleted-table", "What people delete", header, deleted, pick(deleted, "Deleted"), `deleted-${stem}.csv`),
       table("added-table", "What people add", header, added, pick(added, "Added"), `added-${stem}.csv`),
-      table("replaced-table", "What people replace", header, replaced, pick(replaced, "Replaced"), `replaced-${stem}.csv`),
+      table("replaced-table", "What people replace", replacedHeader, replaced, pick(replaced, "Replaced"), `replaced-${stem}.csv`, REPLACED_CSV_HEADER),
       h("section", { class: "panel", "aria-labelledby": "tone-title" }, h("h2", { id: "tone-title" }, "Tone and length (final − AI output)"),
         h("p", { class: "muted note" }, "Mean change per settlement; significant = Wilcoxon signed-rank p < 0.01 and |d| ≥ 0.2."), toneCards(a)),
       h("section", { class: "panel", id: "categories", "aria-labelledby": "cat-title" }, h("h2", { id: "cat-title" }, "How outputs were edited"), categoryChart(a)),

@@ -514,15 +514,24 @@ pub fn patterns(r: &redline_core::patterns::Report, json: bool) -> Result<()> {
         a.deleted.iter().take(15).for_each(phrase_line);
         println!(" added (share of all outputs):");
         a.added.iter().take(10).for_each(phrase_line);
-        println!(" replaced:");
+        println!(" replaced (share of the outputs that contained it; most often by):");
         for x in a.replacements.iter().take(10) {
+            let to: Vec<String> = x
+                .targets
+                .iter()
+                .map(|t| format!("{} ({})", t.to, t.hits))
+                .collect();
             println!(
                 "  {:>4}  {:>6} of {:<6} {} → {}",
                 format!("{:.0}%", x.share.value * 100.0),
                 x.hits,
                 x.support,
                 x.from,
-                x.to
+                if to.is_empty() {
+                    "(within longer rewrites)".to_owned()
+                } else {
+                    to.join(", ")
+                }
             );
         }
         println!(" tone (final − AI output; * = significant: p < 0.01 and |d| ≥ 0.2):");

@@ -101,8 +101,10 @@ fn planted_patterns_are_recovered_at_their_rates_for_the_right_agents() {
                 .iter()
                 .find(|x| x.from == from && x.to == to)
                 .unwrap_or_else(|| panic!("{name}: no {from} → {to} in {:?}", a.replacements));
+            // The planted rate is that of the pair: its target's share of the outputs with it.
+            assert_eq!(rep.targets[0].to, to);
             near(
-                rep.share.value,
+                rep.targets[0].hits as f64 / rep.support as f64,
                 EDITED * 0.7 * not_cut,
                 &format!("{name}: {from} → {to}"),
             );

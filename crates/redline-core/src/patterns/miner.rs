@@ -33,13 +33,13 @@ struct Entry {
     live: bool,
     /// Word hashes of the AI output.
     ai: Vec<u32>,
-    /// Per AI word: bit 0 = deleted, bit 1 = starts a sentence.
+    /// Per AI word: [`DELETED`], [`REPLACED`], [`START`] (of a sentence).
     ai_flags: Vec<u8>,
     /// Word hashes of the added words, run after run.
     added: Vec<u32>,
     /// Per added word: bit 1 = starts a run (a new sentence or a new insertion).
     added_flags: Vec<u8>,
-    /// Its short replacements (interned `(from, to)` pairs), one per occurrence.
+    /// Its short replacements (interned `(from, to)` pairs), each once.
     pairs: Vec<u32>,
     tone: (Features, Features),
     /// A bit per word of the AI output and of the added words (Bloom filters): a phrase
@@ -79,17 +79,17 @@ impl Entry {
         self.category == Category::Rewritten
     }
 
-    /// Whether the `n` AI-output words from `i` were all deleted.
-    fn deleted_at(&self, i: usize, n: usize) -> bool {
-        self.ai_flags[i..i + n].iter().all(|f| f & DELETED != 0)
+    /// Whether the `n` AI-output words from `i` were all taken out ([`DELETED`]: deleted or
+    /// replaced) or all replaced ([`REPLACED`]), as `flag` says.
+    fn edited_at(&self, i: usize, n: usize, flag: u8) -> bool {
+        self.ai_flags[i..i + n].iter().all(|f| f & flag != 0)
     }
 
-    /// The words of the AI output (`deleted` phrases are read there) or the added words.
-    fn words(&self, deleted: bool) -> &[u32] {
-        if deleted {
-            &self.ai
-        } else {
-            &self.added
+    /// The words n-grams of `side` are read in: the AI output, or the added words.
+    fn words(&self, side: Side) -> &[u32] {
+        match side {
+            Side::Deleted | Side::Replaced => &self.ai,
+            Side::Added => &self.added,
         }
     }
 }
@@ -109,9 +109,9 @@ fn content_of(s: &Settlement) -> u64 {
 #[derive(Default)]
 struct Counts {
     settlements: usize,
-    deleted: IdMap<u64, Gram>,
-    added: IdMap<u64, Gram>,
-    /// Interned replacement pair → occurrences.
+    /// Per [`Side`]: n-gram → settlements.
+    grams: [IdMap<u64, Gram>; 3],
+    /// Interned replacement pair → settlements.
     replacements: BTreeMap<u32, usize>,
     categories: BTreeMap<Category, usize>,
     by_intent: BTreeMap<String, BTreeMap<Category, usize>>,
@@ -164,8 +164,8 @@ impl Counts {
 
     /// Stop counting the n-grams of `e` (an n-gram forgotten by pruning stays forgotten).
     fn uncount_grams(&mut self, e: &Entry, grams: &mut Vec<(u64, u32, u8)>) {
-        for (map, deleted) in [(&mut self.deleted, true), (&mut self.added, false)] {
-            entry_grams(e, deleted, grams);
+        for (map, side) in self.grams.iter_mut().zip(Side::ALL) {
+            entry_grams(e, side, grams);
             grams.sort_unstable_by_key(|g| g.0);
             grams.dedup_by_key(|g| g.0);
             for (h, _, _) in grams.drain(..) {
@@ -224,17 +224,32 @@ fn run_grams(
     }
 }
 
-/// The `deleted` or else the added n-grams of an entry.
-fn entry_grams(e: &Entry, deleted: bool, out: &mut Vec<(u64, u32, u8)>) {
-    if deleted {
+/// What n-grams are made of: runs of deleted, of replaced, or of added words.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Deleted,
+    Replaced,
+    Added,
+}
+
+impl Side {
+    const ALL: [Side; 3] = [Side::Deleted, Side::Replaced, Side::Added];
+}
+
+/// The n-grams of an entry's runs of `side` words.
+fn entry_grams(e: &Entry, side: Side, out: &mut Vec<(u64, u32, u8)>) {
+    let run = |flag: u8, out: &mut Vec<(u64, u32, u8)>| {
         run_grams(
             &e.ai,
-            |i| e.ai_flags[i] & DELETED != 0,
+            |i| e.ai_flags[i] & flag != 0,
             |i| e.ai_flags[i] & START != 0,
             out,
-        );
-    } else {
-        run_grams(&e.added, |_| true, |i| e.added_flags[i] & START != 0, out);
+        )
+    };
+    match side {
+        Side::Deleted => run(DELETED, out),
+        Side::Replaced => run(REPLACED, out),
+        Side::Added => run_grams(&e.added, |_| true, |i| e.added_flags[i] & START != 0, out),
     }
 }
 
@@ -275,7 +290,12 @@ fn analyse_one(
     let ai_flags: Vec<u8> = (0..a.len())
         .map(|i| {
             let start = i == 0 || a.sentence_of[i] != a.sentence_of[i - 1];
-            (u8::from(edit.deleted[i]) * DELETED) | (u8::from(start) * START)
+            let edited = match (edit.deleted[i], edit.replaced[i]) {
+                (true, true) => DELETED | REPLACED,
+                (true, false) => DELETED,
+                _ => 0,
+            };
+            edited | (u8::from(start) * START)
         })
         .collect();
     let mut added = Vec::new();
@@ -332,8 +352,8 @@ fn analyse_one(
 /// A batch after analysis, with its own agent numbering.
 struct Analysed {
     agents: Vec<String>,
-    /// Per local agent: deleted and added n-grams, positioned in slots from the batch's base.
-    grams: Vec<(IdMap<u64, Gram>, IdMap<u64, Gram>)>,
+    /// Per local agent and [`Side`]: n-grams, positioned in slots from the batch's base.
+    grams: Vec<[IdMap<u64, Gram>; 3]>,
     entries: Vec<Entry>,
     pairs: Vec<Vec<(String, String)>>,
     words: IdMap<u32, Box<str>>,
@@ -360,10 +380,10 @@ fn analyse(batch: &[Settlement], base: u32, memo: &tone::SentimentMemo) -> Analy
         };
         let (entry, pairs) = analyse_one(s, g as u16, &mut out.words, memo);
         let at = base + k as u32;
-        entry_grams(&entry, true, &mut grams);
-        count_grams(&mut out.grams[g].0, &mut grams, at);
-        entry_grams(&entry, false, &mut grams);
-        count_grams(&mut out.grams[g].1, &mut grams, at);
+        for (map, side) in out.grams[g].iter_mut().zip(Side::ALL) {
+            entry_grams(&entry, side, &mut grams);
+            count_grams(map, &mut grams, at);
+        }
         out.entries.push(entry);
         out.pairs.push(pairs);
     }
@@ -379,7 +399,18 @@ struct Tally {
     hits_late: Vec<usize>,
     /// Rejected settlements whose AI output contains each deleted candidate.
     appeared_rejected: Vec<usize>,
+    /// Occurrences of each deleted candidate in AI outputs, and those wholly deleted (or
+    /// replaced): the per-occurrence rate its evidence is tested with.
+    occurrences: Vec<usize>,
+    changed: Vec<usize>,
+    /// Of `changed`: the occurrences deleted outright (no word of them replaced).
+    cut: Vec<usize>,
     from_appeared: Vec<usize>,
+    /// Settlements in which an occurrence of each source was wholly replaced.
+    from_hits: Vec<usize>,
+    /// As `occurrences` and `changed`, for the replacement sources.
+    from_occurrences: Vec<usize>,
+    from_changed: Vec<usize>,
     added_hits: Vec<usize>,
     added_hits_late: Vec<usize>,
     /// Settlements in the later half of the group's time span, and rejected ones.
@@ -400,7 +431,13 @@ impl Tally {
             appeared_late: vec![0; n],
             hits_late: vec![0; n],
             appeared_rejected: vec![0; n],
+            occurrences: vec![0; n],
+            changed: vec![0; n],
+            cut: vec![0; n],
             from_appeared: vec![0; f],
+            from_hits: vec![0; f],
+            from_occurrences: vec![0; f],
+            from_changed: vec![0; f],
             added_hits: vec![0; a],
             added_hits_late: vec![0; a],
             late: 0,
@@ -416,7 +453,13 @@ impl Tally {
             (&mut self.appeared_late, &other.appeared_late),
             (&mut self.hits_late, &other.hits_late),
             (&mut self.appeared_rejected, &other.appeared_rejected),
+            (&mut self.occurrences, &other.occurrences),
+            (&mut self.changed, &other.changed),
+            (&mut self.cut, &other.cut),
             (&mut self.from_appeared, &other.from_appeared),
+            (&mut self.from_hits, &other.from_hits),
+            (&mut self.from_occurrences, &other.from_occurrences),
+            (&mut self.from_changed, &other.from_changed),
             (&mut self.added_hits, &other.added_hits),
             (&mut self.added_hits_late, &other.added_hits_late),
         ] {
@@ -437,8 +480,13 @@ fn second_pass(e: &Entry, late: bool, p: &Pass2, t: &mut Tally, seen: &mut Vec<u
     p.deleted.scan(&e.ai, &e.ai_flags, |k, i| {
         seen.push(k);
         let n = p.deleted.phrases[k].len();
-        if e.deleted_at(i, n) {
+        t.occurrences[k] += 1;
+        if e.edited_at(i, n, DELETED) {
             hit.push(k);
+            t.changed[k] += 1;
+            if e.ai_flags[i..i + n].iter().all(|f| f & REPLACED == 0) {
+                t.cut[k] += 1;
+            }
         }
     });
     seen.sort_unstable();
@@ -450,16 +498,28 @@ fn second_pass(e: &Entry, late: bool, p: &Pass2, t: &mut Tally, seen: &mut Vec<u
     }
     hit.sort_unstable();
     hit.dedup();
-    for k in hit {
+    for k in hit.drain(..) {
         t.hits[k] += 1;
         t.hits_late[k] += usize::from(late);
     }
     seen.clear();
-    p.from.scan(&e.ai, &e.ai_flags, |k, _| seen.push(k));
+    p.from.scan(&e.ai, &e.ai_flags, |k, i| {
+        seen.push(k);
+        t.from_occurrences[k] += 1;
+        if e.edited_at(i, p.from.phrases[k].len(), REPLACED) {
+            t.from_changed[k] += 1;
+            hit.push(k);
+        }
+    });
     seen.sort_unstable();
     seen.dedup();
     for k in seen.iter() {
         t.from_appeared[*k] += 1;
+    }
+    hit.sort_unstable();
+    hit.dedup();
+    for k in hit.drain(..) {
+        t.from_hits[k] += 1;
     }
     seen.clear();
     p.added.scan(&e.added, &e.added_flags, |k, _| seen.push(k));
@@ -650,8 +710,16 @@ impl Tally {
                 self.appeared_late[j] = src.appeared_late[i];
                 self.hits_late[j] = src.hits_late[i];
                 self.appeared_rejected[j] = src.appeared_rejected[i];
+                self.occurrences[j] = src.occurrences[i];
+                self.changed[j] = src.changed[i];
+                self.cut[j] = src.cut[i];
             }
-            List::From => self.from_appeared[j] = src.from_appeared[i],
+            List::From => {
+                self.from_appeared[j] = src.from_appeared[i];
+                self.from_hits[j] = src.from_hits[i];
+                self.from_occurrences[j] = src.from_occurrences[i];
+                self.from_changed[j] = src.from_changed[i];
+            }
             List::Added => {
                 self.added_hits[j] = src.added_hits[i];
                 self.added_hits_late[j] = src.added_hits_late[i];
@@ -827,8 +895,9 @@ impl Miner {
         // All agents' n-grams: the agents' added up.
         if let Some((all, agents)) = miner.groups.split_first_mut() {
             for g in agents {
-                merge_grams(&mut all.counts.deleted, &g.counts.deleted);
-                merge_grams(&mut all.counts.added, &g.counts.added);
+                for (into, from) in all.counts.grams.iter_mut().zip(&g.counts.grams) {
+                    merge_grams(into, from);
+                }
             }
         }
         let mut progress = |k: u64| {
@@ -954,13 +1023,13 @@ impl Miner {
     /// n-grams for all agents too (a build adds the agents' tables up once at the end instead).
     fn merge(&mut self, a: Analysed, all_grams: bool) {
         let global: Vec<u16> = a.agents.iter().map(|n| self.group_of(n)).collect();
-        for (l, (deleted, added)) in a.grams.iter().enumerate() {
+        for (l, grams) in a.grams.iter().enumerate() {
             let g = global[l] as usize;
-            merge_grams(&mut self.groups[g].counts.deleted, deleted);
-            merge_grams(&mut self.groups[g].counts.added, added);
-            if all_grams {
-                merge_grams(&mut self.groups[0].counts.deleted, deleted);
-                merge_grams(&mut self.groups[0].counts.added, added);
+            for (side, from) in grams.iter().enumerate() {
+                merge_grams(&mut self.groups[g].counts.grams[side], from);
+                if all_grams {
+                    merge_grams(&mut self.groups[0].counts.grams[side], from);
+                }
             }
         }
         for (k, v) in a.words {
@@ -1111,32 +1180,25 @@ impl Miner {
         let c = &self.groups[g].counts;
         let min_hits = min_hits(c.settlements);
         // An n-gram's words, read where it was first seen.
-        let words_of = |deleted: bool| {
+        let words_of = |side: Side| {
             move |gr: &Gram| {
-                let words = self.entries[gr.at as usize].words(deleted);
+                let words = self.entries[gr.at as usize].words(side);
                 words[gr.start as usize..][..gr.n as usize].to_vec()
             }
         };
-        let deleted = maximal(&c.deleted, words_of(true), min_hits, stop);
-        let added = maximal(&c.added, words_of(false), min_hits, stop);
-        let mut from_text: Vec<String> = c
-            .replacements
-            .iter()
-            .filter(|(_, n)| **n >= min_hits)
-            .map(|(p, _)| self.pairs[*p as usize].0.clone())
-            .collect();
-        from_text.sort_unstable();
-        from_text.dedup();
-        let from = from_text
-            .iter()
-            .map(|t| t.split(' ').map(word_hash).collect())
-            .collect();
-        Pass2 {
-            deleted: Matcher::new(deleted),
-            from: Matcher::new(from),
-            from_text,
-            added: Matcher::new(added),
-        }
+        let [deleted, replaced, added] = &c.grams;
+        // A lone function word is never a deleted or added phrase, but may be what people
+        // replace (an article, a tense, a pronoun: see `only_function_word`).
+        Pass2::of(
+            maximal(deleted, words_of(Side::Deleted), min_hits, stop),
+            maximal(
+                replaced,
+                words_of(Side::Replaced),
+                min_hits,
+                &HashSet::new(),
+            ),
+            maximal(added, words_of(Side::Added), min_hits, stop),
+        )
     }
 
     /// Group `g`'s counts for its last plan and its retired phrases (`m`), brought up to
@@ -1226,21 +1288,33 @@ impl Miner {
             };
             Some((p, w.to_vec()))
         };
-        // A deleted phrase is a pattern only when people remove it more often than they
-        // remove an average word of these outputs (the interval's lower end above that rate):
-        // frequent words that are edited at the usual rate say nothing about the agent.
-        let base = self.deleted_word_share(g, order);
+        // A deleted phrase (a replacement source) is a pattern only when people remove (or
+        // replace) its occurrences more often than they do an average word of these outputs:
+        // frequent words edited at the usual rate say nothing about the agent.
+        let base = self.edited_word_share(g, order, DELETED);
+        // Candidates for `own_evidence`: those deleted (replaced) in too few settlements, and
+        // deleted phrases mostly replaced rather than cut (replacement patterns, listed there),
+        // count as never changed.
+        let deleted_cands = candidates(
+            &p.deleted.phrases,
+            &t.occurrences,
+            &t.changed,
+            &t.hits,
+            Some(&t.cut),
+            min_hits,
+        );
+        let own = own_evidence(&deleted_cands, &[], base);
         let deleted = rank_phrases(
             p.deleted
                 .phrases
                 .iter()
                 .enumerate()
-                .filter(|(i, _)| t.hits[*i] >= min_hits)
                 .filter_map(|(i, w)| {
                     let late = (t.hits_late[i], t.appeared_late[i]);
-                    phrase(w, t.hits[i], t.appeared[i], late)
+                    let (mut p, w) = phrase(w, t.hits[i], t.appeared[i], late)?;
+                    p.effort *= own[i]?;
+                    Some((p, w))
                 })
-                .filter(|(p, _)| p.share.low.is_some_and(|low| low > base))
                 .collect(),
         );
         let added = rank_phrases(
@@ -1259,42 +1333,73 @@ impl Miner {
                 })
                 .collect(),
         );
-        let from_index: HashMap<&str, usize> = p
-            .from_text
+        // What each source was replaced with, most common first.
+        let mut targets: HashMap<&str, Vec<Target>> = HashMap::new();
+        for (pair, n) in &c.replacements {
+            let (from, to) = &self.pairs[*pair as usize];
+            targets.entry(from.as_str()).or_default().push(Target {
+                to: to.clone(),
+                hits: *n,
+            });
+        }
+        let replaced_base = self.edited_word_share(g, order, REPLACED);
+        // The deleted phrases listed explain the changes of the words inside them.
+        let listed: Vec<(&[u32], usize, usize)> = deleted
+            .iter()
+            .filter_map(|(_, w)| deleted_cands.iter().find(|c| c.0 == w.as_slice()).copied())
+            .collect();
+        let from_cands = candidates(
+            &p.from.phrases,
+            &t.from_occurrences,
+            &t.from_changed,
+            &t.from_hits,
+            None,
+            min_hits,
+        );
+        let own = own_evidence(&from_cands, &listed, replaced_base);
+        let mut replacements: Vec<(Replacement, Vec<u32>)> = p
+            .from
+            .phrases
             .iter()
             .enumerate()
-            .map(|(i, w)| (w.as_str(), i))
-            .collect();
-        let mut replacements: Vec<(Replacement, u32)> = c
-            .replacements
-            .iter()
-            .filter(|(_, n)| **n >= min_hits)
-            .filter_map(|(pair, n)| {
-                let (from, to) = &self.pairs[*pair as usize];
-                // Both are counted once per settlement; a `from` the word search missed
-                // (split differently by the diff) still has the settlements it was replaced in.
-                let support = t.from_appeared[*from_index.get(from.as_str())?]
-                    .max(*n)
-                    .min(c.settlements);
-                let share = wilson(*n, support)?;
+            .filter_map(|(k, w)| {
+                let own = own[k]?;
+                let from = text(w);
+                if w.len() == 1 && crate::text::is_single_han(&from) {
+                    return None;
+                }
+                let (hits, support) = (t.from_hits[k], t.from_appeared[k]);
+                let share = wilson(hits, support)?;
+                let mut to = targets.remove(from.as_str()).unwrap_or_default();
+                to.sort_by(|a, b| b.hits.cmp(&a.hits).then(a.to.cmp(&b.to)));
+                to.truncate(TARGETS);
                 let r = Replacement {
-                    from: from.clone(),
-                    to: to.clone(),
-                    hits: *n,
+                    to: to.first().map(|t| t.to.clone()).unwrap_or_default(),
+                    from,
+                    hits,
                     support,
-                    effort: super::effort(&share, support, from.split(' ').count()),
+                    effort: super::effort(&share, support, w.len()) * own,
                     share,
+                    targets: to,
                     examples: Vec::new(),
                 };
-                Some((r, *pair))
+                Some((r, w.clone()))
             })
             .collect();
         replacements.sort_by(|(a, _), (b, _)| {
             super::by_effort((a.effort, &a.share, a.hits), (b.effort, &b.share, b.hits))
                 .then(a.from.cmp(&b.from))
-                .then(a.to.cmp(&b.to))
         });
-        replacements.truncate(TOP);
+        let mut kept: Vec<(Replacement, Vec<u32>)> = Vec::with_capacity(TOP);
+        for (r, w) in replacements {
+            if kept.len() == TOP {
+                break;
+            }
+            if !kept.iter().any(|(_, k)| overlapping(k, &w)) {
+                kept.push((r, w));
+            }
+        }
+        let replacements = kept;
 
         // Examples: the newest settlements behind each listed pattern.
         let members: Vec<u32> = order
@@ -1340,15 +1445,15 @@ impl Miner {
         }
     }
 
-    /// The share of the AI outputs' words that people deleted, over group `g`'s live
-    /// settlements (`order`): the rate an ordinary word is removed at.
-    fn deleted_word_share(&self, g: usize, order: &[u32]) -> f64 {
+    /// The share of the AI outputs' words that people deleted (replaced), as `flag` says,
+    /// over group `g`'s live settlements (`order`): the rate an ordinary word is removed at.
+    fn edited_word_share(&self, g: usize, order: &[u32], flag: u8) -> f64 {
         let (mut deleted, mut words) = (0usize, 0usize);
         for &s in order {
             let e = &self.entries[s as usize];
             if g == 0 || e.group as usize == g {
                 words += e.ai_flags.len();
-                deleted += e.ai_flags.iter().filter(|f| *f & DELETED != 0).count();
+                deleted += e.ai_flags.iter().filter(|f| *f & flag != 0).count();
             }
         }
         if words == 0 {
@@ -1365,13 +1470,14 @@ impl Miner {
         members: &[u32],
         deleted: Vec<(Phrase, Vec<u32>)>,
         added: Vec<(Phrase, Vec<u32>)>,
-        replacements: Vec<(Replacement, u32)>,
+        replacements: Vec<(Replacement, Vec<u32>)>,
     ) -> (Vec<Phrase>, Vec<Phrase>, Vec<Replacement>) {
         let (mut deleted, d_words): (Vec<Phrase>, Vec<Vec<u32>>) = deleted.into_iter().unzip();
         let (mut added, a_words): (Vec<Phrase>, Vec<Vec<u32>>) = added.into_iter().unzip();
-        let (mut replacements, pairs): (Vec<Replacement>, Vec<u32>) =
+        let (mut replacements, r_words): (Vec<Replacement>, Vec<Vec<u32>>) =
             replacements.into_iter().unzip();
         let (dm, am) = (Matcher::new(d_words), Matcher::new(a_words));
+        let rm = Matcher::new(r_words);
         let mut missing = EXAMPLES * (deleted.len() + added.len() + replacements.len());
         let mut found: Vec<usize> = Vec::new();
         for &s in members.iter().rev() {
@@ -1388,7 +1494,7 @@ impl Miner {
             found.clear();
             dm.scan(&e.ai, &e.ai_flags, |k, i| {
                 let n = dm.phrases[k].len();
-                if e.deleted_at(i, n) {
+                if e.edited_at(i, n, DELETED) {
                     found.push(k);
                 }
             });
@@ -1404,14 +1510,47 @@ impl Miner {
             for k in &found {
                 give(&mut added[*k].examples, &mut missing);
             }
-            for (k, pair) in pairs.iter().enumerate() {
-                if e.pairs.contains(pair) {
-                    give(&mut replacements[k].examples, &mut missing);
+            found.clear();
+            rm.scan(&e.ai, &e.ai_flags, |k, i| {
+                if e.edited_at(i, rm.phrases[k].len(), REPLACED) {
+                    found.push(k);
                 }
+            });
+            found.sort_unstable();
+            found.dedup();
+            for k in &found {
+                give(&mut replacements[*k].examples, &mut missing);
             }
         }
         (deleted, added, replacements)
     }
+}
+
+/// Candidates for [`own_evidence`]: words, occurrences, changed occurrences. Those changed in
+/// fewer than `min_hits` settlements, and deleted phrases mostly replaced rather than cut
+/// (`cut` of them deleted outright: replacement patterns, listed there), count as never
+/// changed.
+fn candidates<'a>(
+    phrases: &'a [Vec<u32>],
+    occurrences: &[usize],
+    changed: &[usize],
+    hits: &[usize],
+    cut: Option<&[usize]>,
+    min_hits: usize,
+) -> Vec<(&'a [u32], usize, usize)> {
+    phrases
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let cut_most = cut.is_none_or(|cut| cut[i] * 2 >= changed[i]);
+            let listed = hits[i] >= min_hits && cut_most;
+            (
+                w.as_slice(),
+                occurrences[i],
+                if listed { changed[i] } else { 0 },
+            )
+        })
+        .collect()
 }
 
 /// Deleted-phrase candidates at least twice as common in rejected outputs as in the others,

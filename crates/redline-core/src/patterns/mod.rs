@@ -49,8 +49,11 @@ pub const ALL_AGENTS: &str = "All agents";
 /// counting): they only nominate candidates, whose figures the second pass counts exactly.
 const PRUNE_AT: usize = 1 << 21;
 
-/// Words that say nothing on their own: a phrase made only of these is dropped.
-const STOPWORDS: [&str; 95] = [
+/// Function words that say nothing on their own: one alone is never a deleted or added phrase
+/// (see [`only_function_word`]). English, then German (articles in every case, pronouns,
+/// prepositions, conjunctions, auxiliaries), then French and Spanish articles and
+/// prepositions; a lone Han character is ruled out by [`crate::text::is_single_han`].
+const STOPWORDS: &[&str] = &[
     "a", "an", "the", "and", "or", "but", "if", "then", "so", "of", "to", "in", "on", "at", "by",
     "for", "with", "from", "as", "is", "are", "was", "were", "be", "been", "being", "it", "its",
     "this", "that", "these", "those", "there", "here", "i", "me", "my", "we", "us", "our", "you",
@@ -58,7 +61,16 @@ const STOPWORDS: [&str; 95] = [
     "have", "has", "had", "will", "would", "can", "could", "should", "may", "might", "must",
     "shall", "what", "which", "who", "whom", "when", "where", "why", "how", "all", "any", "each",
     "some", "more", "most", "other", "such", "than", "too", "very", "just", "also", "only", "own",
-    "same", "into", "over", "up", "out", "about",
+    "same", "into", "over", "up", "out", "about", // German
+    "der", "die", "das", "den", "dem", "des", "ein", "eine", "einen", "einem", "einer", "eines",
+    "und", "oder", "aber", "wenn", "dass", "als", "wie", "zu", "zum", "zur", "im", "ins", "am",
+    "auf", "aus", "bei", "mit", "nach", "von", "vom", "vor", "für", "über", "unter", "durch",
+    "gegen", "um", "ist", "sind", "war", "waren", "sein", "hat", "haben", "hatte", "wird",
+    "werden", "wurde", "wurden", "kann", "können", "es", "er", "sie", "wir", "ich", "du", "ihr",
+    "sich", "nicht", "kein", "keine", "auch", "noch", "nur", "sehr", "dies", "diese", "dieser",
+    "dieses", // French and Spanish
+    "le", "la", "les", "un", "une", "du", "de", "et", "ou", "est", "el", "los", "las", "una", "y",
+    "en", "que", "por", "para", "con",
 ];
 
 /// What kind of edit a settlement received, by the first rule that holds (docs/patterns.md).
@@ -173,6 +185,8 @@ fn category_of(a: &Tokens, f: &Tokens, ops: &[EditOp], c: &EditCounts) -> Catego
 struct Edit {
     /// Per AI-output word: deleted (or replaced).
     deleted: Vec<bool>,
+    /// Per AI-output word: replaced (part of a replacement's old side, within sentences).
+    replaced: Vec<bool>,
     /// Per final-version word: inserted (or a replacement).
     inserted: Vec<bool>,
     counts: EditCounts,
@@ -184,7 +198,11 @@ impl Edit {
         let mut d_op = vec![0usize; ops.len()];
         let mut i_op = vec![0usize; ops.len()];
         let mut deleted = vec![false; a.len()];
+        let mut replaced = vec![false; a.len()];
         let mut inserted = vec![false; f.len()];
+        // Per op: its first and last AI-output word.
+        let mut old_words: Vec<Option<(usize, usize)>> = vec![None; ops.len()];
+        let mut new_words: Vec<Option<(usize, usize)>> = vec![None; ops.len()];
         let mut j = 0;
         for (w, span) in a.spans.iter().enumerate() {
             while j < ops.len() && (ops[j].kind == OpKind::Insert || ops[j].old_bytes.1 <= span.0) {
@@ -193,6 +211,8 @@ impl Edit {
             if j < ops.len() && ops[j].old_bytes.0 <= span.0 && span.1 <= ops[j].old_bytes.1 {
                 deleted[w] = true;
                 d_op[j] += 1;
+                let range = old_words[j].get_or_insert((w, w));
+                range.1 = w;
             }
         }
         let mut j = 0;
@@ -203,6 +223,23 @@ impl Edit {
             if j < ops.len() && ops[j].new_bytes.0 <= span.0 && span.1 <= ops[j].new_bytes.1 {
                 inserted[w] = true;
                 i_op[j] += 1;
+                let range = new_words[j].get_or_insert((w, w));
+                range.1 = w;
+            }
+        }
+        // A replacement changes words. One that takes out whole sentences and puts in their
+        // place words that share none with them ("I hope this helps." → "Next step: Dana owns
+        // it.") deletes those sentences and inserts others.
+        let starts = |w: usize| w == 0 || a.sentence_of[w] != a.sentence_of[w - 1];
+        let ends = |w: usize| w + 1 == a.len() || a.sentence_of[w] != a.sentence_of[w + 1];
+        for ((op, old), new) in ops.iter().zip(&old_words).zip(&new_words) {
+            if let (OpKind::Replace, Some((first, last))) = (op.kind, *old) {
+                let old_hashes = &a.hashes[first..=last];
+                let shares_a_word = new
+                    .is_some_and(|(i, j)| f.hashes[i..=j].iter().any(|h| old_hashes.contains(h)));
+                if shares_a_word || !(starts(first) && ends(last)) {
+                    replaced[first..=last].fill(true);
+                }
             }
         }
         let counts = EditCounts {
@@ -220,6 +257,7 @@ impl Edit {
         };
         Edit {
             deleted,
+            replaced,
             inserted,
             counts,
         }
@@ -236,9 +274,11 @@ struct Gram {
     n: u8,
 }
 
-/// Word flags: deleted (in an AI output), and starts a sentence or a run of added words.
+/// Word flags: taken out of an AI output (deleted, or replaced by other words), starts a
+/// sentence or a run of added words, replaced (taken out and other words put in its place).
 const DELETED: u8 = 1;
 const START: u8 = 2;
+const REPLACED: u8 = 4;
 
 /// The function-word policy of the phrase lists: a lone function word ("the", "is") is never a
 /// deleted or added phrase, but a run of two or more is ("will be", "by the", "it is": tense,
@@ -414,19 +454,16 @@ impl Matcher {
 /// A group's candidates between the passes.
 struct Pass2 {
     deleted: Matcher,
-    /// Replacement `from` phrases, to look for in AI outputs.
+    /// Replacement sources (phrases people replaced), to look for in AI outputs.
     from: Matcher,
-    from_text: Vec<String>,
     added: Matcher,
 }
 
 impl Pass2 {
-    /// Candidates to count only (no replacement texts to report).
     fn of(deleted: Vec<Vec<u32>>, from: Vec<Vec<u32>>, added: Vec<Vec<u32>>) -> Pass2 {
         Pass2 {
             deleted: Matcher::new(deleted),
             from: Matcher::new(from),
-            from_text: Vec::new(),
             added: Matcher::new(added),
         }
     }
@@ -531,9 +568,11 @@ impl PhraseTrend {
 /// A systematic substitution: `from` in the AI output became `to`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Replacement {
+    /// What people replaced (up to four words).
     pub from: String,
+    /// What they most often put instead (the first of `targets`).
     pub to: String,
-    /// Settlements in which people made this replacement (each counted once).
+    /// Settlements in which people replaced `from`, by anything (each counted once).
     pub hits: usize,
     /// Settlements whose AI output contained `from` (never fewer than `hits`, never more than
     /// the group's settlements).
@@ -541,7 +580,29 @@ pub struct Replacement {
     pub share: Estimate,
     /// As for [`Phrase::effort`], with the words of `from`.
     pub effort: f64,
+    /// What people put instead, most common first (at most [`TARGETS`]).
+    pub targets: Vec<Target>,
     pub examples: Vec<String>,
+}
+
+/// One thing people put in place of a [`Replacement`]'s `from`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Target {
+    pub to: String,
+    /// Settlements in which people made this replacement (each counted once).
+    pub hits: usize,
+}
+
+/// Targets kept per replacement.
+pub const TARGETS: usize = 3;
+
+/// Whether `changed` of `occurrences` is more than the `base` rate: the lower end of the
+/// Wilson interval above it (occurrences taken as independent trials, which the repeats of a
+/// word in one output are not quite; the interval is then a little narrow).
+fn above_base(changed: usize, occurrences: usize, base: f64) -> bool {
+    wilson(changed, occurrences)
+        .and_then(|e| e.low)
+        .is_some_and(|low| low > base)
 }
 
 /// A concrete prompt change, with the evidence behind it.
@@ -692,19 +753,54 @@ fn by_effort(a: (f64, &Estimate, usize), b: (f64, &Estimate, usize)) -> std::cmp
         .then_with(|| by_evidence((a.1, a.2), (b.1, b.2)))
 }
 
-/// Whether two phrases are pieces of one longer phrase: one's end is the other's start over
-/// at least half the shorter, or one holds the other.
-fn overlapping(a: &[u32], b: &[u32]) -> bool {
-    if contains(a, b) || contains(b, a) {
-        return true;
+/// Which of a list's candidates carry evidence of their own, and how much of their editing is
+/// theirs. Each candidate: its words, its occurrences in the AI outputs, and how many of those
+/// people wholly changed. Longest first, a candidate is kept when its changed occurrences, less
+/// those of the kept phrases that contain it, are still more than `base` of its occurrences
+/// less those (by [`above_base`]): "would" is listed beside "would be" only when people change
+/// "would" outside "would be" more often than an average word. `listed`: phrases of another
+/// list, kept already, that explain a candidate's changes the same way. Per candidate: the share of its
+/// changed occurrences that are its own, or `None` (explained by longer phrases, or changed no
+/// more often than an average word).
+fn own_evidence(
+    cands: &[(&[u32], usize, usize)],
+    listed: &[(&[u32], usize, usize)],
+    base: f64,
+) -> Vec<Option<f64>> {
+    let mut order: Vec<usize> = (0..cands.len()).collect();
+    order.sort_by(|a, b| cands[*b].0.len().cmp(&cands[*a].0.len()).then(a.cmp(b)));
+    let mut out = vec![None; cands.len()];
+    let mut kept: Vec<(&[u32], usize, usize)> = listed.to_vec();
+    for i in order {
+        let (words, occurrences, changed) = cands[i];
+        let (mut o, mut c) = (occurrences, changed);
+        // Each changed occurrence of a longer phrase changed this one too: those are its
+        // explanation, taken out of both counts. (Where the longer phrase stayed, this one
+        // still had its own chance to change.)
+        for &(outer, _, kc) in &kept {
+            if outer.len() > words.len() && contains(outer, words) {
+                o = o.saturating_sub(kc);
+                c = c.saturating_sub(kc);
+            }
+        }
+        if c > 0 && above_base(c.min(o), o, base) {
+            out[i] = Some(c as f64 / changed as f64);
+            kept.push(cands[i]);
+        }
     }
+    out
+}
+
+/// Whether two phrases are pieces of one longer phrase: one's end is the other's start over
+/// at least half the shorter. (A phrase inside another is judged by [`own_evidence`].)
+fn overlapping(a: &[u32], b: &[u32]) -> bool {
     let shorter = a.len().min(b.len());
     (shorter.div_ceil(2)..shorter).any(|k| a[a.len() - k..] == b[..k] || b[b.len() - k..] == a[..k])
 }
 
 /// The [`TOP`] phrases by the editing they account for, then by evidence, then by text; a
-/// phrase that is a piece of one ranked above it (the n-grams of a sentence longer than
-/// [`MAX_N`] words that the merge left apart) is not listed again.
+/// phrase that overlaps one ranked above it (the n-grams of a sentence longer than [`MAX_N`]
+/// words that the merge left apart) is not listed again.
 fn rank_phrases(mut list: Vec<(Phrase, Vec<u32>)>) -> Vec<(Phrase, Vec<u32>)> {
     list.sort_by(|(a, _), (b, _)| {
         by_effort((a.effort, &a.share, a.hits), (b.effort, &b.share, b.hits))
@@ -779,14 +875,21 @@ fn recommend(
             examples: p.examples.clone(),
         });
     }
-    for r in replacements.iter().filter(|r| r.share.value >= 0.4).take(5) {
+    // A replacement is advice when one target is what people chose in ≥ 40% of the outputs
+    // that use the source.
+    let chosen = |r: &Replacement| {
+        r.targets
+            .first()
+            .map_or(0.0, |t| t.hits as f64 / r.support.max(1) as f64)
+    };
+    for r in replacements.iter().filter(|r| chosen(r) >= 0.4).take(5) {
         out.push(Recommendation {
             kind: "replace",
             text: format!(
-                "Say “{}” instead of “{}”: people replace it in {} of the {} outputs that use it.",
+                "Say “{}” instead of “{}”: people make that replacement in {} of the {} outputs that use it.",
                 r.to,
                 r.from,
-                pct(r.share.value),
+                pct(chosen(r)),
                 r.support
             ),
             examples: r.examples.clone(),

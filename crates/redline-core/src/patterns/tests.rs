@@ -359,3 +359,89 @@ fn lists_rank_by_editing_and_skip_lone_function_words() {
     assert_eq!(a.deleted[0].text, "let me analyze this for you");
     assert!(a.deleted.windows(2).all(|w| w[0].effort >= w[1].effort));
 }
+
+#[test]
+fn replacements_group_by_what_people_replaced() {
+    // "would be" is replaced in 30 of 40 outputs: by "was" 18 times, by "is" 12 times. The
+    // article "the" is replaced by "a" in 20 of them: a lone function word is no deleted
+    // phrase, but it is what people replace.
+    let list: Vec<Settlement> = (0..40)
+        .map(|i| {
+            let ai = format!("The plan {i} would be ready. Then the team ships order {i} today.");
+            let to = match i % 4 {
+                0 => "would be",
+                1 | 2 if i % 8 < 4 => "is",
+                _ => "was",
+            };
+            let article = if i % 2 == 0 { "a" } else { "the" };
+            let fin =
+                format!("The plan {i} {to} ready. Then {article} team ships order {i} today.");
+            s(&format!("r{i}"), "A", &ai, &fin)
+        })
+        .collect();
+    let report = mine_slice(&list);
+    assert_counts_are_per_settlement(&report);
+    let a = &report.agents[0];
+    let would = a
+        .replacements
+        .iter()
+        .find(|r| r.from == "would be")
+        .unwrap_or_else(|| panic!("{:#?}", a.replacements));
+    assert_eq!((would.hits, would.support), (30, 40));
+    let targets: Vec<(&str, usize)> = would
+        .targets
+        .iter()
+        .map(|t| (t.to.as_str(), t.hits))
+        .collect();
+    assert_eq!(targets, vec![("was", 20), ("is", 10)]);
+    assert_eq!(would.to, "was");
+    // Its words are not listed again on their own: "would be" explains them.
+    assert!(
+        a.replacements
+            .iter()
+            .all(|r| r.from != "would" && r.from != "be"),
+        "{:#?}",
+        a.replacements
+    );
+    let the = a
+        .replacements
+        .iter()
+        .find(|r| r.from == "the")
+        .unwrap_or_else(|| panic!("{:#?}", a.replacements));
+    assert_eq!(the.to, "a");
+    assert_eq!(the.hits, 20);
+    // Replaced, not cut: neither is a deleted phrase.
+    assert!(
+        a.deleted
+            .iter()
+            .all(|p| p.text != "the" && p.text != "would be"),
+        "{:#?}",
+        a.deleted
+    );
+}
+
+#[test]
+fn words_changed_at_the_usual_rate_are_no_pattern() {
+    // Every word of every output is replaced with the same chance: no phrase is special.
+    let words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"];
+    let list: Vec<Settlement> = (0..300)
+        .map(|i| {
+            let ai: Vec<&str> = (0..6).map(|k| words[(i + k) % 6]).collect();
+            let fin: Vec<String> = ai
+                .iter()
+                .enumerate()
+                .map(|(k, w)| {
+                    if (i * 7 + k * 3) % 5 == 0 {
+                        format!("{w}x")
+                    } else {
+                        (*w).to_owned()
+                    }
+                })
+                .collect();
+            s(&format!("r{i}"), "A", &ai.join(" "), &fin.join(" "))
+        })
+        .collect();
+    let a = &mine_slice(&list).agents[0];
+    assert!(a.replacements.is_empty(), "{:#?}", a.replacements);
+    assert!(a.deleted.is_empty(), "{:#?}", a.deleted);
+}
