@@ -562,14 +562,16 @@ pub fn patterns(r: &redline_core::patterns::Report, json: bool) -> Result<()> {
     Ok(())
 }
 
+fn improvements_json(r: &redline_core::patterns::Report) -> Vec<serde_json::Value> {
+    r.agents
+        .iter()
+        .map(|a| serde_json::json!({"agent": a.agent, "settlements": a.settlements, "recommendations": a.recommendations, "rejection_patterns": a.rejection_patterns}))
+        .collect()
+}
+
 pub fn improvements(r: &redline_core::patterns::Report, json: bool) -> Result<()> {
     if json {
-        let recs: Vec<_> = r
-            .agents
-            .iter()
-            .map(|a| serde_json::json!({"agent": a.agent, "settlements": a.settlements, "recommendations": a.recommendations, "rejection_patterns": a.rejection_patterns}))
-            .collect();
-        return json_out(&recs);
+        return json_out(&improvements_json(r));
     }
     for a in &r.agents {
         println!("\n{} — {} settlements", a.agent, a.settlements);
@@ -593,6 +595,60 @@ pub fn improvements(r: &redline_core::patterns::Report, json: bool) -> Result<()
                     r.lift,
                     r.p_value
                 );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The improvements, then per agent what replaying the candidate changes found.
+pub fn improvements_validated(
+    r: &redline_core::patterns::Report,
+    replays: &[(String, redline_core::patterns::replay::Replay)],
+    json: bool,
+) -> Result<()> {
+    use redline_core::patterns::replay::Replay;
+    if json {
+        let replay: Vec<_> = replays
+            .iter()
+            .map(|(agent, r)| serde_json::json!({"agent": agent, "replay": r}))
+            .collect();
+        return json_out(&serde_json::json!({"agents": improvements_json(r), "replay": replay}));
+    }
+    improvements(r, false)?;
+    let pct = |x: f64| format!("{:.1}%", x * 100.0);
+    for (agent, replay) in replays {
+        println!("\n{agent} — replayed");
+        match replay {
+            Replay::TooSmall {
+                settlements,
+                needed,
+            } => println!(
+                "  too few settlements to split by time: {settlements}, at least {needed} needed (half to mine, half to replay)"
+            ),
+            Replay::Done(d) => {
+                println!(
+                    "  mined {} settlements ({} – {}), replayed {} ({} – {}); {} words of editing with no change",
+                    d.earlier.settlements,
+                    d.earlier.from.format("%Y-%m-%d"),
+                    d.earlier.to.format("%Y-%m-%d"),
+                    d.replayed,
+                    d.later.from.format("%Y-%m-%d"),
+                    d.later.to.format("%Y-%m-%d"),
+                    d.baseline_edits
+                );
+                println!("  {}", d.summary);
+                for rule in d.rules.iter().take(15) {
+                    println!(
+                        "  {} {:>7} ({} to {})  in {:>5} outputs  {}",
+                        if rule.validated { "✓" } else { " " },
+                        pct(rule.saved.value),
+                        pct(rule.saved.low),
+                        pct(rule.saved.high),
+                        rule.applies,
+                        rule.text
+                    );
+                }
             }
         }
     }

@@ -302,6 +302,40 @@ fn patterns_improvements_and_diff() {
         .stdout(predicate::str::contains(
             "Say “we recommend” instead of “it is recommended”",
         ));
+    // Replayed: mined on the earlier half, the replacement holds on the later one.
+    let out = redline(&db)
+        .args([
+            "improvements",
+            "--agent",
+            "The Strategist",
+            "--validate",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let replay = &r["replay"][0]["replay"];
+    assert_eq!(replay["status"], "done", "{replay}");
+    let rule = replay["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["phrase"] == "it is recommended")
+        .unwrap_or_else(|| panic!("{replay}"));
+    assert_eq!(rule["validated"], true, "{rule}");
+    assert!(rule["saved"]["low"].as_f64().unwrap() > 0.0);
+    assert!(replay["summary"]
+        .as_str()
+        .unwrap()
+        .starts_with("Following these"));
+    redline(&db)
+        .args(["improvements", "--agent", "The Strategist", "--validate"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("✓").and(predicate::str::contains(
+            "Write “we recommend” instead of “it is recommended”",
+        )));
     redline(&db)
         .args(["patterns", "--agent", "Nobody"])
         .assert()

@@ -20,7 +20,7 @@
 use flate2::read::GzDecoder;
 use redline_core::import::{import_file, ImportOptions};
 use redline_core::job::{no_progress, Cancel};
-use redline_core::patterns::{self, Scope};
+use redline_core::patterns::{self, replay, Scope};
 use redline_core::store::Store;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, BufReader, Write};
@@ -145,8 +145,8 @@ fn main() {
         .collect();
     let stop: HashSet<&str> = STOP.split(' ').collect();
 
-    println!("| pair | settlements | changed words | cover | precision | control cover | control precision | cover − control | single words (deleted / all items) | CJK1 | English target |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    println!("| pair | settlements | changed words | cover | precision | control cover | control precision | cover − control | single words (deleted / all items) | CJK1 | English target | replay: validated rules, editing saved (95% CI) |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
     let mut tops = Vec::new();
     for (agent, rows) in &rows {
         let Some(a) = by_agent.get(agent.as_str()) else {
@@ -200,8 +200,31 @@ fn main() {
         } else {
             "not met".to_owned()
         };
+        let scope = Scope {
+            agent: Some(agent.clone()),
+            ..Default::default()
+        };
+        let replayed = match replay::replay_store(&store, &scope, &Cancel::new())
+            .expect("replay")
+            .expect("not cancelled")
+        {
+            replay::Replay::TooSmall { needed, .. } => format!("too small (< {needed})"),
+            replay::Replay::Done(d) => {
+                let validated = d.rules.iter().filter(|r| r.validated).count();
+                match d.combined {
+                    Some(c) => format!(
+                        "{validated} of {}: {} ({} to {})",
+                        d.rules.len(),
+                        pct(c.value),
+                        pct(c.low),
+                        pct(c.high)
+                    ),
+                    None => format!("0 of {}", d.rules.len()),
+                }
+            }
+        };
         println!(
-            "| {agent} | {} | {} | {} | {} | {} | {} | {:+.1} | {} / {} | {cjk1} | {target} |",
+            "| {agent} | {} | {} | {} | {} | {} | {} | {:+.1} | {} / {} | {cjk1} | {target} | {replayed} |",
             rows.len(),
             mine.changed,
             pct(mine.cover()),

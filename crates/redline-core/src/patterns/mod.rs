@@ -18,6 +18,7 @@
 mod live;
 mod miner;
 pub mod ops;
+pub mod replay;
 pub(crate) mod tokens;
 pub mod tone;
 
