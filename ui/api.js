@@ -53,6 +53,7 @@ export const api = {
   compareAgents: (agentA, agentB, range) => call("compare_agents", { agentA, agentB, range }),
   /** Mine edit patterns (a cancellable job with job-progress events); null if cancelled. */
   minePatterns: (agent, range, intentType) => call("mine_patterns", { agent, range, intentType }),
+  replayPatterns: (agent, range, intentType) => call("replay_patterns", { agent, range, intentType }),
   listPrompts: () => call("list_prompts"),
   addPrompt: (agent, text, note, activate) => call("add_prompt", { agent, text, note, activate }),
   pickPromptFile: () => call("pick_prompt_file"),

@@ -200,6 +200,36 @@ pub async fn mine_patterns(
     .await
 }
 
+/// Replay one agent's candidate changes (`patterns::replay`): mined on the range's earlier
+/// half, applied to the later half, as a cancellable job with `job-progress` events
+/// (`job: "replay"`, one step per change). `None` if cancelled.
+#[tauri::command]
+pub async fn replay_patterns(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    agent: String,
+    range: String,
+    intent_type: String,
+) -> Result<Option<redline_core::patterns::replay::Replay>, AppError> {
+    let range = Range::parse(&range).map_err(|m| AppError::new("invalid", m))?;
+    let (from, to) = range.bounds(chrono::Utc::now());
+    if agent.trim().is_empty() {
+        return Err(AppError::new("invalid", "choose an agent to replay"));
+    }
+    let scope = redline_core::patterns::Scope {
+        agent: Some(agent),
+        intent_type: Some(intent_type).filter(|s| !s.trim().is_empty()),
+        from,
+        to: Some(to),
+    };
+    let store = state.store()?;
+    let mut on_step = crate::commands::progress(&app, "replay");
+    crate::state::run_job(&state, move |cancel| {
+        redline_core::patterns::replay::replay_store(&store, &scope, &mut on_step, &cancel)
+    })
+    .await
+}
+
 /// Two agents head to head over a range (`compare_agents`).
 #[tauri::command]
 pub async fn compare_agents(

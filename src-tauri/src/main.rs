@@ -68,6 +68,7 @@ fn main() {
             analytics::set_threshold,
             analytics::save_file,
             analytics::mine_patterns,
+            analytics::replay_patterns,
             analytics::compare_agents,
             analytics::audit_log,
             export::export_preview,

@@ -117,6 +117,29 @@ function toneCards(a) {
     h("div", { class: "kpi-detail muted" }, t.significant ? `significant (d = ${t.effect_size.toFixed(2)}, p = ${t.p_value.toExponential(1)}): ${t.mean_change > 0 ? t.rise_means : "the opposite of " + t.rise_means}` : `no clear shift (d = ${t.effect_size.toFixed(2)})`))));
 }
 
+/** What a replay found: its summary sentence, the split, and each change with its saving. */
+function replayResult(r) {
+  if (r.status === "too_small") {
+    return h("p", { class: "muted", id: "replay-summary" }, `Too few settlements to split by time: ${fmtInt(r.settlements)}, at least ${fmtInt(r.needed)} needed (half to mine, half to replay).`);
+  }
+  const day = (t) => t.slice(0, 10);
+  const pct1 = (x) => `${(x * 100).toFixed(1)}%`;
+  const rows = r.rules.map((x) => h("tr", { dataset: { validated: String(x.validated) } },
+    h("th", { scope: "row" }, x.text),
+    h("td", { class: "num" }, x.validated ? "✓ validated" : "unvalidated"),
+    h("td", { class: "num" }, pct1(x.saved.value)),
+    h("td", { class: "num" }, `${pct1(x.saved.low)} to ${pct1(x.saved.high)}`),
+    h("td", { class: "num" }, fmtInt(x.applies))));
+  return h("div", {},
+    h("p", { class: "summary", id: "replay-summary" }, r.summary),
+    h("p", { class: "muted note" }, `Mined ${fmtInt(r.earlier.settlements)} settlements (${day(r.earlier.from)} – ${day(r.earlier.to)}); replayed ${fmtInt(r.replayed)} (${day(r.later.from)} – ${day(r.later.to)}), ${fmtInt(r.baseline_edits)} words of editing with no change. Saving = editing taken away, 95% bootstrap interval; validated = its lower end above zero.`),
+    r.rules.length
+      ? h("div", { class: "table-wrap" }, h("table", { class: "data", id: "replay-table" },
+        h("thead", {}, h("tr", {}, ["Change", "Replay", "Editing saved", "95% CI", "Outputs changed"].map((c) => h("th", { scope: "col" }, c)))),
+        h("tbody", {}, rows)))
+      : h("p", { class: "muted" }, "The earlier half gave no candidate change to replay."));
+}
+
 export async function render(root, ctx) {
   const facets = await api.facets();
   if (!last.agent || !facets.agents.some(([n]) => n === last.agent)) last.agent = facets.agents[0]?.[0] || "";
@@ -150,6 +173,32 @@ export async function render(root, ctx) {
     if (!a || !a.settlements) {
       return mount(body, h("div", { class: "empty panel", id: "imp-empty" }, h("h2", {}, "No settlements here"), h("p", { class: "muted" }, "Nothing from this agent in this range and intent type.")));
     }
+    // Replay on demand: the answer is shown only if the person is still on this agent, range
+    // and intent type (`seq` unchanged).
+    const replayPanel = (mine) => {
+      const area = h("div", { id: "replay-result" }, h("p", { class: "muted" }, "Would these changes have saved editing? Replay mines the earlier half of the range and applies each change to the later half's outputs (docs/patterns.md, “Replay”)."));
+      const jobArea = h("div", { id: "replay-progress" });
+      const run = h("button", { type: "button", id: "replay-run", class: "secondary" }, "Check by replay");
+      run.addEventListener("click", async () => {
+        run.disabled = true;
+        [agent, range, intent].forEach((el) => (el.disabled = true));
+        let r;
+        try {
+          r = await withProgress(jobArea, "changes replayed", () => api.replayPatterns(last.agent, last.range, last.intent));
+        } catch (err) {
+          if (mine === seq) mount(area, h("p", { class: "error", role: "alert" }, err.message));
+          return;
+        } finally {
+          run.disabled = false;
+          [agent, range, intent].forEach((el) => (el.disabled = false));
+        }
+        if (mine !== seq) return;
+        if (r === null) return mount(area, h("p", { class: "muted" }, "Cancelled."));
+        mount(area, replayResult(r));
+      });
+      return h("section", { class: "panel", id: "replay", "aria-labelledby": "replay-title" },
+        h("div", { class: "panel-head" }, h("h2", { id: "replay-title" }, "Checked by replay"), run), jobArea, area);
+    };
     const examples = h("section", { class: "panel", id: "examples", "aria-live": "polite" }, h("h3", {}, "Settlements"), h("p", { class: "muted" }, "Select a recommendation or a phrase to see the settlements behind it."));
     const stem = `${last.agent}-${last.range}`.replace(/[^\w-]+/g, "_");
     const phraseRow = (p) => ({ cells: [p.text, fmtPct(p.share.value), ci(p.share), `${fmtInt(p.hits)} of ${fmtInt(p.support)}`, trendCell(p.trend)], raw: [p.text, p.share.value.toFixed(4), p.share.low?.toFixed(4), p.share.high?.toFixed(4), p.hits, p.support, ...trendRaw(p.trend)], phrase: p.text, ids: p.examples });
@@ -171,6 +220,7 @@ export async function render(root, ctx) {
             h("span", { class: "chip" }, r.kind), " ", r.text, " ",
             r.examples.length ? h("button", { type: "button", class: "secondary small", onClick: () => examplesPanel(examples, r.text, r.examples, (r.text.match(/“([^”]+)”/) || [])[1]?.toLowerCase()) }, "Examples") : null)))
           : h("p", { class: "muted" }, "Nothing stands out: no pattern is frequent and consistent enough.")),
+      replayPanel(mine),
       examples,
       h("section", { class: "panel", id: "rejections", "aria-labelledby": "rej-title" },
         h("h2", { id: "rej-title" }, "Common rejection patterns"),

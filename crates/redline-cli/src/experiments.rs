@@ -132,8 +132,8 @@ pub fn llm_run(store: Store, command: LlmCommand) -> Result<ExitCode> {
 
 fn llm_status(store: &Store) -> Result<ExitCode> {
     match llm::config(store)? {
-        None => println!("no LLM configured: variants are composed offline; `redline llm set --provider anthropic --base-url https://api.anthropic.com --model NAME`"),
-        Some(c) => println!(
+        None => say!("no LLM configured: variants are composed offline; `redline llm set --provider anthropic --base-url https://api.anthropic.com --model NAME`"),
+        Some(c) => say!(
             "{} at {} with model {} (timeout {} s); consent to send settlement text: {}; API key: {}",
             c.provider.name(),
             c.base_url,
@@ -188,28 +188,28 @@ pub fn evaluate_run(
         &mut on_step,
         &crate::ctrl_c_cancel(),
     )?;
-    eprintln!();
+    tell!();
     let Some(e) = e else {
-        println!("cancelled");
+        say!("cancelled");
         return Ok(ExitCode::from(1));
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&e)?);
     } else {
-        println!(
+        say!(
             "{agent}: {} intents replayed ({} calls, {} input and {} output tokens)",
             e.replays.len(),
             e.calls,
             e.input_tokens,
             e.output_tokens
         );
-        println!(
+        say!(
             "predicted acceptance: current v{} {}, candidate {}",
             e.current_version,
             pct(e.current_mean),
             pct(e.candidate_mean)
         );
-        println!("{}", e.summary);
+        say!("{}", e.summary);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -297,15 +297,15 @@ pub fn prompts_run(store: Store, command: PromptsCommand) -> Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             if all.values().all(Vec::is_empty) {
-                println!("no prompt versions yet: `redline prompts add --agent NAME --file PROMPT.txt`, or `redline prompts adopt` to take them from settlements");
+                say!("no prompt versions yet: `redline prompts add --agent NAME --file PROMPT.txt`, or `redline prompts adopt` to take them from settlements");
             }
             for (a, versions) in &all {
                 let active = prompts::active(&store, a)?.map(|v| v.version);
-                println!("{a}");
+                say!("{a}");
                 for v in versions {
                     let first = v.text.lines().next().unwrap_or("");
                     let first: String = first.chars().take(60).collect();
-                    println!(
+                    say!(
                         "  {} {:<4} {}  {}{}",
                         if Some(v.version) == active { "*" } else { " " },
                         v.label(),
@@ -327,7 +327,7 @@ pub fn prompts_run(store: Store, command: PromptsCommand) -> Result<ExitCode> {
                 None => prompts::active(&store, &agent)?
                     .with_context(|| format!("{agent} has no prompt versions"))?,
             };
-            println!("{}", p.text);
+            say!("{}", p.text);
             Ok(ExitCode::SUCCESS)
         }
         PromptsCommand::Add {
@@ -355,7 +355,7 @@ pub fn prompts_run(store: Store, command: PromptsCommand) -> Result<ExitCode> {
             if activate {
                 prompts::set_active(&store, &agent, v.version)?;
             }
-            println!(
+            say!(
                 "added {} of {agent} ({} characters){}",
                 v.label(),
                 v.text.chars().count(),
@@ -383,21 +383,21 @@ pub fn prompts_run(store: Store, command: PromptsCommand) -> Result<ExitCode> {
                         SpanKind::Insert => out.push_str(&format!("{{+{}+}}", s.text)),
                     }
                 }
-                println!("{out}");
+                say!("{out}");
             }
             Ok(ExitCode::SUCCESS)
         }
         PromptsCommand::Activate { agent, version: v } => {
             let p = prompts::set_active(&store, &agent, version(&v)?)?;
-            println!("{} is now {agent}'s active prompt", p.label());
+            say!("{} is now {agent}'s active prompt", p.label());
             Ok(ExitCode::SUCCESS)
         }
         PromptsCommand::Adopt => {
             let added = prompts::adopt_from_settlements(&store)?;
             for v in &added {
-                println!("added {} of {}", v.label(), v.agent);
+                say!("added {} of {}", v.label(), v.agent);
             }
-            println!("{} prompt versions adopted from settlements", added.len());
+            say!("{} prompt versions adopted from settlements", added.len());
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -432,14 +432,14 @@ pub fn variants_run(
             &v.title,
             "redline (offline, from edit patterns)",
         )?;
-        println!("added variant {k} as {} of {agent}", added.label());
+        say!("added variant {k} as {} of {agent}", added.label());
         return Ok(ExitCode::SUCCESS);
     }
     if json {
         println!("{}", serde_json::to_string_pretty(&g)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    say!(
         "{agent}: {} settlements analysed; building on {}",
         g.analysed,
         g.current
@@ -447,21 +447,19 @@ pub fn variants_run(
             .map_or("no registered prompt".to_owned(), |c| c.label())
     );
     if let Some(n) = &g.note {
-        println!("note: {n}");
+        say!("note: {n}");
     }
     for (k, v) in g.variants.iter().enumerate() {
-        println!("\n{}. {} — {}", k + 1, v.title, v.rationale);
+        say!("\n{}. {} — {}", k + 1, v.title, v.rationale);
         for r in &v.rules {
-            println!("   + {r}");
+            say!("   + {r}");
         }
         for e in &v.evidence {
-            println!("   evidence: {} (e.g. {})", e.text, e.examples.join(", "));
+            say!("   evidence: {} (e.g. {})", e.text, e.examples.join(", "));
         }
     }
     if !g.variants.is_empty() {
-        println!(
-            "\nadd one as a new prompt version: redline variants --agent \"{agent}\" --accept N"
-        );
+        say!("\nadd one as a new prompt version: redline variants --agent \"{agent}\" --accept N");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -476,7 +474,7 @@ fn writer(store: &Store) -> Result<Option<redline_core::notion::Client>> {
         .map(|t| t.trim().is_empty())
         .unwrap_or(true)
     {
-        eprintln!(
+        tell!(
             "note: kept locally; not written to Notion (set {} to write DB_AB_Tests)",
             redline_core::notion::TOKEN_ENV
         );
@@ -496,11 +494,11 @@ fn writer(store: &Store) -> Result<Option<redline_core::notion::Client>> {
 fn publish_quietly(store: &Store, id: &str) -> Result<()> {
     if let Some(client) = writer(store)? {
         match experiments::publish(store, &client, id, chrono::Utc::now(), &Cancel::new()) {
-            Ok(e) => println!(
+            Ok(e) => say!(
                 "written to DB_AB_Tests (page {})",
                 e.notion.page_id.unwrap_or_default()
             ),
-            Err(err) => eprintln!(
+            Err(err) => tell!(
                 "warning: not written to Notion: {err} (kept locally; retry with `redline experiment publish {id}`)"
             ),
         }
@@ -509,7 +507,7 @@ fn publish_quietly(store: &Store, id: &str) -> Result<()> {
 }
 
 fn print_experiment(e: &Experiment) {
-    println!(
+    say!(
         "{}  {}  {}  A = {}  B = {}  split {:.0}% to B  planned {} + {}{}",
         e.id,
         e.agent,
@@ -530,13 +528,13 @@ fn pct(x: Option<f64>) -> String {
 }
 
 fn print_results(r: &Results) {
-    println!("{} ({}), {}", r.id, r.agent, r.status.name());
+    say!("{} ({}), {}", r.id, r.agent, r.status.name());
     for (name, arm) in [("A", &r.a), ("B", &r.b)] {
         let ci = arm
             .acceptance
             .map(|e| format!(" [{} – {}]", pct(e.low), pct(e.high)))
             .unwrap_or_default();
-        println!(
+        say!(
             "  {name} ({}): n = {}, mean acceptance {}{ci}, accepted {} ({} of {}), median edit cost {}",
             arm.tag,
             arm.n,
@@ -548,14 +546,14 @@ fn print_results(r: &Results) {
         );
     }
     if let Some(d) = r.difference {
-        println!(
+        say!(
             "  B − A: {:+.1} points [{:+.1}, {:+.1}]",
             d.value * 100.0,
             d.low.unwrap_or(d.value) * 100.0,
             d.high.unwrap_or(d.value) * 100.0
         );
     }
-    println!(
+    say!(
         "  always-valid {} (e-value {:.3e}); Welch {}; two-proportion {}; chance B beats A {:.1}%; sample-ratio p {}",
         experiments::p_text(r.sequential.p_value),
         r.sequential.e_value,
@@ -564,13 +562,13 @@ fn print_results(r: &Results) {
         r.chance_b_beats_a * 100.0,
         r.srm_p.map_or("–".into(), |p| format!("{p:.3}")),
     );
-    println!(
+    say!(
         "  planned {} + {} settlements{}",
         r.planned.0,
         r.planned.1,
         if r.planned_reached { " (reached)" } else { "" }
     );
-    println!(
+    say!(
         "verdict: {} — {}",
         r.verdict.winner.name(),
         r.verdict.reason
@@ -609,7 +607,7 @@ pub fn experiment_run(store: Store, command: ExperimentCommand) -> Result<ExitCo
                 println!("{}", serde_json::to_string_pretty(&e)?);
             } else {
                 print_experiment(&e);
-                println!(
+                say!(
                     "route intents with `redline experiment route {}` and tag each settlement's prompt version `{}` or `{}`",
                     e.id, e.a.tag, e.b.tag
                 );
@@ -622,9 +620,7 @@ pub fn experiment_run(store: Store, command: ExperimentCommand) -> Result<ExitCo
             if json {
                 println!("{}", serde_json::to_string_pretty(&all)?);
             } else if all.is_empty() {
-                println!(
-                    "no experiments yet: `redline experiment create --agent NAME --a v1 --b v2`"
-                );
+                say!("no experiments yet: `redline experiment create --agent NAME --a v1 --b v2`");
             }
             if !json {
                 all.iter().for_each(print_experiment);
@@ -666,7 +662,7 @@ pub fn experiment_run(store: Store, command: ExperimentCommand) -> Result<ExitCo
         ExperimentCommand::Complete { id } => {
             let (e, r) = experiments::complete(&store, &id, now)?;
             print_results(&r);
-            println!("{} completed", e.id);
+            say!("{} completed", e.id);
             publish_quietly(&store, &e.id)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -677,7 +673,7 @@ pub fn experiment_run(store: Store, command: ExperimentCommand) -> Result<ExitCo
             } else {
                 &e.b
             };
-            println!(
+            say!(
                 "{}: {} deployed; {} is now {}'s active prompt",
                 e.id,
                 e.winner.map_or("", |w| w.name()),
@@ -702,7 +698,7 @@ pub fn experiment_run(store: Store, command: ExperimentCommand) -> Result<ExitCo
                 &Cancel::new(),
             )?;
             experiments::set_target(&store, Some(&target))?;
-            println!(
+            say!(
                 "experiments will be written to DB_AB_Tests {}",
                 target.database_id
             );
@@ -713,7 +709,7 @@ pub fn experiment_run(store: Store, command: ExperimentCommand) -> Result<ExitCo
                 "connect DB_AB_Tests first (`redline experiment connect DATABASE`) and set REDLINE_NOTION_TOKEN",
             )?;
             let e = experiments::publish(&store, &client, &id, now, &Cancel::new())?;
-            println!(
+            say!(
                 "{} written to DB_AB_Tests (page {})",
                 e.id,
                 e.notion.page_id.unwrap_or_default()

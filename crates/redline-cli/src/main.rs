@@ -5,6 +5,8 @@
 //! skipped bad lines (the good ones were imported); 4 `alerts` or `watch` found something that
 //! needs attention; 5 `validate` found the dataset unfit for training.
 
+#[macro_use]
+mod term;
 mod experiments;
 mod notion;
 mod print;
@@ -399,7 +401,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            tell!("error: {e:#}");
             ExitCode::from(1)
         }
     }
@@ -472,12 +474,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                             to,
                         },
                     )?;
-                    println!("saved");
+                    say!("saved");
                 }
                 EmailAction::Status => match redline_core::learning::email_settings(&store)? {
                     Some(s) => println!("{}", serde_json::to_string_pretty(&s)?),
                     None => {
-                        println!("no e-mail settings: `redline email set --host … --from … --to …`")
+                        say!("no e-mail settings: `redline email set --host … --from … --to …`")
                     }
                 },
             }
@@ -496,9 +498,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                println!("wrote {} and {}", html.display(), md.display());
+                say!("wrote {} and {}", html.display(), md.display());
                 for a in &report.actions {
-                    println!("- {a}");
+                    say!("- {a}");
                 }
             }
             if slack {
@@ -509,14 +511,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     )
                 })?;
                 redline_core::learning::post_to_slack(&report, &url)?;
-                eprintln!("posted to Slack");
+                tell!("posted to Slack");
             }
             if email {
                 let settings = redline_core::learning::email_settings(&store)?
                     .context("no e-mail settings: `redline email set --host … --from … --to …`")?;
                 let password = std::env::var(redline_core::learning::SMTP_PASSWORD_ENV).ok();
                 redline_core::learning::send_email(&report, &settings, password.as_deref())?;
-                eprintln!("e-mailed to {}", settings.to.join(", "));
+                tell!("e-mailed to {}", settings.to.join(", "));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -539,10 +541,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&findings)?);
             } else if findings.is_empty() {
-                println!("nothing needs attention");
+                say!("nothing needs attention");
             } else {
                 for f in &findings {
-                    println!("{}: {}", f.kind.replace('_', " "), f.message);
+                    say!("{}: {}", f.kind.replace('_', " "), f.message);
                 }
             }
             Ok(if findings.is_empty() {
@@ -578,7 +580,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let bar = progress_bar(total, true);
             let mut on_step = |s: Step| {
                 if progress_lines {
-                    eprintln!(
+                    tell!(
                         "progress: {} records read, {} of {} bytes",
                         s.items,
                         s.done,
@@ -622,7 +624,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .with_context(|| format!("cannot create {}", out.display()))?;
                 import::write_sample_jsonl(&spec, &mut std::io::BufWriter::new(file))
                     .with_context(|| format!("cannot write {}", out.display()))?;
-                println!("wrote {n} sample settlements to {}", out.display());
+                say!("wrote {n} sample settlements to {}", out.display());
                 return Ok(ExitCode::SUCCESS);
             }
             let store = open_store(cli.db)?;
@@ -630,7 +632,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let mut on_step = |s: Step| bar.set_position(s.done);
             let written = import::load_sample(&store, &spec, &mut on_step, &ctrl_c_cancel())?;
             bar.finish_and_clear();
-            println!(
+            say!(
                 "sample data: {} new, {} updated, {} unchanged (seed {seed}) in {}",
                 written.inserted,
                 written.updated,
@@ -732,6 +734,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let replay = redline_core::patterns::replay::replay_store(
                     &store,
                     &scope,
+                    &mut redline_core::job::no_progress,
                     &redline_core::job::Cancel::new(),
                 )?
                 .expect("not cancelled");
@@ -769,7 +772,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let record = analytics::acknowledge(&store, &key, now)?.with_context(|| {
                     format!("no alert with key '{key}' (see `redline alerts --all`)")
                 })?;
-                println!("acknowledged: {}", record.message);
+                say!("acknowledged: {}", record.message);
                 return Ok(ExitCode::SUCCESS);
             }
             analytics::watch(&store, now)?;
@@ -839,7 +842,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let report = export::export(&store, &options, &out, &mut |_| {}, &cancel)?;
             match report {
                 None => {
-                    eprintln!("cancelled: nothing was written");
+                    tell!("cancelled: nothing was written");
                     Ok(ExitCode::from(1))
                 }
                 Some(r) => {
@@ -916,7 +919,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             let refs: Vec<&str> = targets.iter().map(String::as_str).collect();
             let n = curation::set(&store, &refs, mark)?;
-            println!(
+            say!(
                 "{n} settlements {}",
                 if clear { "unmarked" } else { "marked" }
             );
@@ -928,10 +931,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&entries)?);
             } else if entries.is_empty() {
-                println!("nothing recorded yet");
+                say!("nothing recorded yet");
             } else {
                 for e in entries {
-                    println!(
+                    say!(
                         "{}  {:<14} {}",
                         e.at.format("%Y-%m-%d %H:%M:%S UTC"),
                         e.action,
@@ -955,9 +958,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .with_context(|| format!("'{entry}' is not AGENT=TEXT"))?;
                 redline_core::export::set_system_prompt(&store, agent.trim(), text)?;
             }
-            println!("threshold: {}", analytics::threshold(&store)?);
+            say!("threshold: {}", analytics::threshold(&store)?);
             for (agent, text) in redline_core::export::system_prompts(&store)? {
-                println!("system prompt for {agent}: {text}");
+                say!("system prompt for {agent}: {text}");
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -108,13 +108,13 @@ pub fn run(store: Store, command: NotionCommand) -> Result<ExitCode> {
             print_mapping(&conn.mapping);
             if !problems.is_empty() {
                 for p in &problems {
-                    eprintln!("problem: {p}");
+                    tell!("problem: {p}");
                 }
                 bail!("the mapping does not fit the database; fix it with --map FIELD=PROPERTY");
             }
             let title = conn.title.clone();
             sync::save_connection(&store, conn)?;
-            println!("connected \"{title}\"; run `redline notion sync` to fetch its pages");
+            say!("connected \"{title}\"; run `redline notion sync` to fetch its pages");
             Ok(ExitCode::SUCCESS)
         }
         NotionCommand::Sync {
@@ -132,7 +132,7 @@ pub fn run(store: Store, command: NotionCommand) -> Result<ExitCode> {
             let mut on_progress = |p: &SyncProgress| {
                 let line = describe(p);
                 if progress_lines {
-                    eprintln!("progress: {line}");
+                    tell!("progress: {line}");
                 } else {
                     bar.set_message(line);
                     bar.tick();
@@ -150,14 +150,12 @@ pub fn run(store: Store, command: NotionCommand) -> Result<ExitCode> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                println!("{}", describe(&report.progress));
+                say!("{}", describe(&report.progress));
                 for s in &report.skipped {
-                    eprintln!("skipped {}: {}", s.url, s.reason);
+                    tell!("skipped {}: {}", s.url, s.reason);
                 }
                 if report.cancelled {
-                    println!(
-                        "cancelled: what was fetched is kept; the next sync goes on from there"
-                    );
+                    say!("cancelled: what was fetched is kept; the next sync goes on from there");
                 }
             }
             Ok(if report.skipped.is_empty() {
@@ -173,23 +171,23 @@ pub fn run(store: Store, command: NotionCommand) -> Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             let Some(conn) = &state.connection else {
-                println!("no Notion database is connected");
+                say!("no Notion database is connected");
                 return Ok(ExitCode::SUCCESS);
             };
-            println!("database:     {} ({})", conn.title, conn.database_id);
+            say!("database:     {} ({})", conn.title, conn.database_id);
             if let Some(ds) = &conn.data_source_id {
-                println!("data source:  {ds}");
+                say!("data source:  {ds}");
             }
-            println!("API version:  {}", conn.version.header());
+            say!("API version:  {}", conn.version.header());
             let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
                 t.map_or("never".to_string(), |t| t.to_rfc3339())
             };
-            println!("last sync:    {}", when(state.last_sync));
-            println!("cursor:       {}", when(state.cursor));
-            println!("reconciled:   {}", when(state.last_reconcile));
+            say!("last sync:    {}", when(state.last_sync));
+            say!("cursor:       {}", when(state.cursor));
+            say!("reconciled:   {}", when(state.last_reconcile));
             print_mapping(&conn.mapping);
             if !state.skipped.is_empty() {
-                println!("skipped by the last sync: {}", state.skipped.len());
+                say!("skipped by the last sync: {}", state.skipped.len());
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -212,10 +210,10 @@ fn describe(p: &SyncProgress) -> String {
 }
 
 fn print_mapping(m: &mapping::Mapping) {
-    println!("mapping:");
+    say!("mapping:");
     for f in Field::ALL {
         let name = serde_json::to_value(f).unwrap();
-        println!(
+        say!(
             "  {:<16} {}",
             name.as_str().unwrap(),
             m.get(f).unwrap_or("–")

@@ -19,12 +19,13 @@ pub fn import_report(r: &ImportReport, json: bool) -> Result<()> {
     }
     let w = &r.written;
     if r.rejected {
-        println!(
+        say!(
             "nothing imported: {} of {} records are bad and --strict was given",
-            r.bad_total, r.records
+            r.bad_total,
+            r.records
         );
     } else {
-        println!(
+        say!(
             "{}: {} records read; {} new, {} updated, {} unchanged, {} skipped",
             r.path.display(),
             r.records,
@@ -35,13 +36,13 @@ pub fn import_report(r: &ImportReport, json: bool) -> Result<()> {
         );
     }
     if r.cancelled {
-        println!("cancelled: the batches before the cancel were imported; run again to finish");
+        say!("cancelled: the batches before the cancel were imported; run again to finish");
     }
     for bad in &r.bad {
-        eprintln!("line {}: {}", bad.line, bad.reason);
+        tell!("line {}: {}", bad.line, bad.reason);
     }
     if r.bad_total > r.bad.len() as u64 {
-        eprintln!("… and {} more bad lines", r.bad_total - r.bad.len() as u64);
+        tell!("… and {} more bad lines", r.bad_total - r.bad.len() as u64);
     }
     Ok(())
 }
@@ -77,16 +78,16 @@ pub fn stats(rows: &[CountRow], json: bool) -> Result<()> {
     if json {
         return json_out(&s);
     }
-    println!("{} settlements", s.total);
+    say!("{} settlements", s.total);
     for (title, map) in [
         ("agent", &s.by_agent),
         ("intent type", &s.by_intent_type),
         ("month", &s.by_month),
     ] {
-        println!("\nby {title}:");
+        say!("\nby {title}:");
         let width = map.keys().map(|k| k.chars().count()).max().unwrap_or(0);
         for (k, n) in map {
-            println!("  {k:<width$}  {n:>8}");
+            say!("  {k:<width$}  {n:>8}");
         }
     }
     Ok(())
@@ -97,14 +98,14 @@ pub fn page(p: &Page, json: bool) -> Result<()> {
         return json_out(p);
     }
     if p.total == 0 {
-        println!("no settlements match");
+        say!("no settlements match");
         return Ok(());
     }
     for s in &p.items {
         let rate = s
             .acceptance_rate
             .map_or("   –".to_string(), |a| format!("{:>3.0}%", a * 100.0));
-        println!(
+        say!(
             "{}  {}  {:<18} {:<12} {}  {}",
             s.created_at.format("%Y-%m-%d %H:%M"),
             rate,
@@ -115,7 +116,7 @@ pub fn page(p: &Page, json: bool) -> Result<()> {
         );
     }
     let last = p.offset + p.items.len() as u64;
-    println!("{}–{} of {}", (p.offset + 1).min(last), last, p.total);
+    say!("{}–{} of {}", (p.offset + 1).min(last), last, p.total);
     Ok(())
 }
 
@@ -142,14 +143,14 @@ pub fn settlement(s: Settlement, json: bool) -> Result<()> {
         counts,
         coarse,
     } = detail;
-    println!("id:           {}", s.id);
-    println!("agent:        {}", s.agent);
-    println!("intent type:  {}", s.intent_type);
-    println!("created:      {}", s.created_at.to_rfc3339());
+    say!("id:           {}", s.id);
+    say!("agent:        {}", s.agent);
+    say!("intent type:  {}", s.intent_type);
+    say!("created:      {}", s.created_at.to_rfc3339());
     if let Some(a) = s.acceptance_rate {
-        println!("acceptance:   {:.0}% (from the source)", a.get() * 100.0);
+        say!("acceptance:   {:.0}% (from the source)", a.get() * 100.0);
     }
-    println!(
+    say!(
         "words kept:   {} of {} ({:.0}%), {} deleted, {} added",
         counts.kept,
         counts.old_words,
@@ -158,20 +159,20 @@ pub fn settlement(s: Settlement, json: bool) -> Result<()> {
         counts.inserted
     );
     if let Some(v) = &s.prompt_version {
-        println!("prompt:       {v}");
+        say!("prompt:       {v}");
     }
     if let Some(ms) = s.processing_ms {
-        println!("processing:   {ms} ms");
+        say!("processing:   {ms} ms");
     }
     if let Some(e) = s.error {
-        println!("error:        {e}");
+        say!("error:        {e}");
     }
-    println!("source:       {} {}", s.source.kind, s.source.id);
-    println!("\nintent:\n{}\n", s.intent);
+    say!("source:       {} {}", s.source.kind, s.source.id);
+    say!("\nintent:\n{}\n", s.intent);
     if coarse {
-        println!("note:         a very long rewrite: the alignment stopped at its time limit, so part of it shows as deleted and added whole");
+        say!("note:         a very long rewrite: the alignment stopped at its time limit, so part of it shows as deleted and added whole");
     }
-    println!("diff ([-deleted-] {{+added+}}):");
+    say!("diff ([-deleted-] {{+added+}}):");
     let mut out = String::new();
     for span in &spans {
         match span.kind {
@@ -188,7 +189,7 @@ pub fn settlement(s: Settlement, json: bool) -> Result<()> {
             }
         }
     }
-    println!("{out}");
+    say!("{out}");
     Ok(())
 }
 
@@ -197,10 +198,10 @@ pub fn info(store: &Store, json: bool) -> Result<()> {
     if json {
         return json_out(&info);
     }
-    println!("store:        {}", info.path.display());
-    println!("schema:       v{}", info.schema_version);
-    println!("settlements:  {}", info.settlements);
-    println!("size:         {:.1} MB", info.file_bytes as f64 / 1e6);
+    say!("store:        {}", info.path.display());
+    say!("schema:       v{}", info.schema_version);
+    say!("settlements:  {}", info.settlements);
+    say!("size:         {:.1} MB", info.file_bytes as f64 / 1e6);
     Ok(())
 }
 
@@ -220,7 +221,7 @@ pub fn summary(s: &redline_core::analytics::Summary, json: bool) -> Result<()> {
     if json {
         return json_out(s);
     }
-    println!(
+    say!(
         "{} settlements in {} (to {}); accepted = acceptance ≥ {:.0}%",
         s.settlements,
         s.range.label(),
@@ -228,12 +229,12 @@ pub fn summary(s: &redline_core::analytics::Summary, json: bool) -> Result<()> {
         s.threshold * 100.0
     );
     if let Some(o) = &s.overall {
-        println!("overall acceptance: {} (95% interval)", pct(o));
+        say!("overall acceptance: {} (95% interval)", pct(o));
     }
     system(&s.system);
     for a in &s.agents {
-        println!("\n{} — {} settlements", a.agent, a.settlements);
-        println!(
+        say!("\n{} — {} settlements", a.agent, a.settlements);
+        say!(
             "  acceptance  {}   accepted {}   median edit cost {} words ({:.0}%)   satisfaction {:.0}/100",
             pct(&a.acceptance),
             pct(&a.accepted),
@@ -242,14 +243,14 @@ pub fn summary(s: &redline_core::analytics::Summary, json: bool) -> Result<()> {
             a.satisfaction
         );
         if a.acceptance_from_source < a.settlements {
-            println!(
+            say!(
                 "  ({} of {} acceptances computed from the texts: the source gave none)",
                 a.settlements - a.acceptance_from_source,
                 a.settlements
             );
         }
         if let Some(w) = &a.week_over_week {
-            println!(
+            say!(
                 "  last 7 days {} vs the 7 before {}: {:+.1} points",
                 pct(&w.last_7d),
                 pct(&w.previous_7d),
@@ -257,7 +258,7 @@ pub fn summary(s: &redline_core::analytics::Summary, json: bool) -> Result<()> {
             );
         }
         if let Some(t) = &a.trend {
-            println!(
+            say!(
                 "  trend {:+.1} points per week (p = {:.4}{})",
                 t.slope_per_week * 100.0,
                 t.p_value,
@@ -269,9 +270,11 @@ pub fn summary(s: &redline_core::analytics::Summary, json: bool) -> Result<()> {
             );
         }
         if let Some(k) = &a.intent_effect {
-            println!(
+            say!(
                 "  intent types differ? Kruskal–Wallis H = {:.2}, p = {:.4}, ε² = {:.3}",
-                k.h, k.p_value, k.epsilon_squared
+                k.h,
+                k.p_value,
+                k.epsilon_squared
             );
         }
         if !a.weekdays.is_empty() {
@@ -280,10 +283,10 @@ pub fn summary(s: &redline_core::analytics::Summary, json: bool) -> Result<()> {
                 .iter()
                 .map(|d| format!("{} {:.0}%", d.day, d.acceptance.value * 100.0))
                 .collect();
-            println!("  by weekday: {}", days.join(" · "));
+            say!("  by weekday: {}", days.join(" · "));
         }
         if let Some(season) = &a.seasonality {
-            println!(
+            say!(
                 "  weekly cycle over {} days: Kruskal–Wallis p = {:.4}, ε² = {:.3}, weekday means span {:.1} points",
                 season.span_days,
                 season.weekday_effect.p_value,
@@ -292,7 +295,7 @@ pub fn summary(s: &redline_core::analytics::Summary, json: bool) -> Result<()> {
             );
         }
         if let (Some(best), Some(worst)) = (&a.best_day, &a.worst_day) {
-            println!(
+            say!(
                 "  best day {} ({:.0}%), worst day {} ({:.0}%)",
                 best.day,
                 best.acceptance.value * 100.0,
@@ -301,10 +304,10 @@ pub fn summary(s: &redline_core::analytics::Summary, json: bool) -> Result<()> {
             );
         }
         if let (Some(best), Some(worst)) = (&a.best_intent, &a.worst_intent) {
-            println!("  best intent type: {best}; worst: {worst}");
+            say!("  best intent type: {best}; worst: {worst}");
         }
         for i in &a.intents {
-            println!(
+            say!(
                 "    {:<12} {} (n = {}{})",
                 i.intent_type,
                 pct(&i.acceptance),
@@ -313,10 +316,10 @@ pub fn summary(s: &redline_core::analytics::Summary, json: bool) -> Result<()> {
             );
         }
         if let Some(ms) = a.avg_processing_ms {
-            println!("  average processing {:.0} ms", ms);
+            say!("  average processing {:.0} ms", ms);
         }
         if let Some(e) = &a.error_rate {
-            println!("  error rate {}", pct(e));
+            say!("  error rate {}", pct(e));
         }
     }
     Ok(())
@@ -351,10 +354,10 @@ pub fn comparison(c: &redline_core::analytics::Comparison, json: bool) -> Result
     if json {
         return json_out(c);
     }
-    println!("{} vs {} over {}", c.agent_a, c.agent_b, c.range.label());
-    println!("acceptance  {}", contrast_line(&c.acceptance));
+    say!("{} vs {} over {}", c.agent_a, c.agent_b, c.range.label());
+    say!("acceptance  {}", contrast_line(&c.acceptance));
     for i in &c.by_intent {
-        println!("  {:<12} {}", i.intent_type, contrast_line(&i.contrast));
+        say!("  {:<12} {}", i.intent_type, contrast_line(&i.contrast));
     }
     let q = |q: &Option<redline_core::analytics::Quartiles>| {
         q.as_ref().map_or("no data".to_string(), |q| {
@@ -364,27 +367,29 @@ pub fn comparison(c: &redline_core::analytics::Comparison, json: bool) -> Result
             )
         })
     };
-    println!("edit cost (words) {}: {}", c.agent_a, q(&c.edit_cost_a));
-    println!("edit cost (words) {}: {}", c.agent_b, q(&c.edit_cost_b));
+    say!("edit cost (words) {}: {}", c.agent_a, q(&c.edit_cost_a));
+    say!("edit cost (words) {}: {}", c.agent_b, q(&c.edit_cost_b));
     Ok(())
 }
 
 fn system(s: &redline_core::analytics::System) {
     if let Some(sat) = s.satisfaction {
-        println!(
+        say!(
             "intents processed: {} ({} intent types); satisfaction {:.0}/100",
-            s.intents_processed, s.intent_types, sat
+            s.intents_processed,
+            s.intent_types,
+            sat
         );
     }
     let q = &s.data_quality;
     if let Some(score) = q.score {
-        println!(
+        say!(
             "data quality: {:.1}/100 ({} checked: {} missing fields, {} empty texts, {} duplicates, {} implausible rates)",
             score, q.checked, q.missing_fields, q.empty_texts, q.duplicates, q.implausible_rates
         );
     }
     let r = &s.readiness;
-    println!(
+    say!(
         "fine-tuning readiness: {} settlements above 70% (the design asks for {}){}",
         r.above_bar,
         r.needed,
@@ -395,7 +400,7 @@ fn system(s: &redline_core::analytics::System) {
         }
     );
     if let Some(rate) = s.ab_success_rate {
-        println!(
+        say!(
             "A/B success rate: {:.0}% of completed experiments won by the candidate",
             rate * 100.0
         );
@@ -416,7 +421,7 @@ fn system(s: &redline_core::analytics::System) {
                 }
             })
             .collect();
-        println!("success criteria: {}", goals.join(" · "));
+        say!("success criteria: {}", goals.join(" · "));
     }
 }
 
@@ -425,7 +430,7 @@ pub fn alerts(records: &[redline_core::analytics::AlertRecord], json: bool) -> R
         return json_out(&records);
     }
     if records.is_empty() {
-        println!("no alerts");
+        say!("no alerts");
     }
     for r in records {
         let state = match (r.cleared, r.acknowledged) {
@@ -433,8 +438,8 @@ pub fn alerts(records: &[redline_core::analytics::AlertRecord], json: bool) -> R
             (None, Some(_)) => "acknowledged".to_string(),
             (None, None) => "OPEN".to_string(),
         };
-        println!("[{state}] {}", r.message);
-        println!(
+        say!("[{state}] {}", r.message);
+        say!(
             "    key \"{}\"; raised {}",
             r.key,
             r.first_raised.format("%Y-%m-%d %H:%M UTC")
@@ -448,25 +453,25 @@ pub fn edit_ops(ops: &[redline_core::patterns::ops::EditOp], json: bool) -> Resu
         return json_out(&ops);
     }
     if ops.is_empty() {
-        println!("no edits: the final version is the AI output");
+        say!("no edits: the final version is the AI output");
     }
     for op in ops {
         use redline_core::patterns::ops::OpKind;
         let show = |t: &str| format!("{:?}", t);
         match op.kind {
-            OpKind::Delete => println!(
+            OpKind::Delete => say!(
                 "delete   ai {}..{}  {}",
                 op.old_start,
                 op.old_end,
                 show(&op.old_text)
             ),
-            OpKind::Insert => println!(
+            OpKind::Insert => say!(
                 "insert   final {}..{}  {}",
                 op.new_start,
                 op.new_end,
                 show(&op.new_text)
             ),
-            OpKind::Replace => println!(
+            OpKind::Replace => say!(
                 "replace  ai {}..{} → final {}..{}  {} → {}",
                 op.old_start,
                 op.old_end,
@@ -487,7 +492,7 @@ fn phrase_line(p: &redline_core::patterns::Phrase) {
     let trend = p.trend.as_ref().map_or(String::new(), |t| {
         format!("  [{} {}→{}]", t.direction, share(t.early), share(t.late))
     });
-    println!(
+    say!(
         "  {:>4}  {:<16} {:>6} of {:<6} {}{trend}",
         format!("{:.0}%", p.share.value * 100.0),
         format!(
@@ -506,22 +511,22 @@ pub fn patterns(r: &redline_core::patterns::Report, json: bool) -> Result<()> {
         return json_out(r);
     }
     if r.agents.is_empty() {
-        println!("no settlements in this range");
+        say!("no settlements in this range");
     }
     for a in &r.agents {
-        println!("\n{} — {} settlements", a.agent, a.settlements);
-        println!(" deleted (share of the outputs that contained it, 95% CI, times deleted of times present):");
+        say!("\n{} — {} settlements", a.agent, a.settlements);
+        say!(" deleted (share of the outputs that contained it, 95% CI, times deleted of times present):");
         a.deleted.iter().take(15).for_each(phrase_line);
-        println!(" added (share of all outputs):");
+        say!(" added (share of all outputs):");
         a.added.iter().take(10).for_each(phrase_line);
-        println!(" replaced (share of the outputs that contained it; most often by):");
+        say!(" replaced (share of the outputs that contained it; most often by):");
         for x in a.replacements.iter().take(10) {
             let to: Vec<String> = x
                 .targets
                 .iter()
                 .map(|t| format!("{} ({})", t.to, t.hits))
                 .collect();
-            println!(
+            say!(
                 "  {:>4}  {:>6} of {:<6} {} → {}",
                 format!("{:.0}%", x.share.value * 100.0),
                 x.hits,
@@ -534,9 +539,9 @@ pub fn patterns(r: &redline_core::patterns::Report, json: bool) -> Result<()> {
                 }
             );
         }
-        println!(" tone (final − AI output; * = significant: p < 0.01 and |d| ≥ 0.2):");
+        say!(" tone (final − AI output; * = significant: p < 0.01 and |d| ≥ 0.2):");
         for t in &a.tone {
-            println!(
+            say!(
                 "  {}{:<16} {:+8.2} {:<22} d = {:+.2}  p = {:.1e}",
                 if t.significant { "*" } else { " " },
                 t.feature,
@@ -557,7 +562,7 @@ pub fn patterns(r: &redline_core::patterns::Report, json: bool) -> Result<()> {
                 )
             })
             .collect();
-        println!(" categories: {}", cats.join(" · "));
+        say!(" categories: {}", cats.join(" · "));
     }
     Ok(())
 }
@@ -574,20 +579,20 @@ pub fn improvements(r: &redline_core::patterns::Report, json: bool) -> Result<()
         return json_out(&improvements_json(r));
     }
     for a in &r.agents {
-        println!("\n{} — {} settlements", a.agent, a.settlements);
+        say!("\n{} — {} settlements", a.agent, a.settlements);
         if a.recommendations.is_empty() {
-            println!("  nothing stands out: no pattern is frequent and consistent enough");
+            say!("  nothing stands out: no pattern is frequent and consistent enough");
         }
         for (i, rec) in a.recommendations.iter().enumerate() {
-            println!("  {}. {}", i + 1, rec.text);
+            say!("  {}. {}", i + 1, rec.text);
             if !rec.examples.is_empty() {
-                println!("     e.g. {}", rec.examples.join(", "));
+                say!("     e.g. {}", rec.examples.join(", "));
             }
         }
         if !a.rejection_patterns.is_empty() {
-            println!("  common rejection patterns (in rejected outputs vs the others):");
+            say!("  common rejection patterns (in rejected outputs vs the others):");
             for r in &a.rejection_patterns {
-                println!(
+                say!(
                     "   “{}”: {:.0}% vs {:.0}% ({:.1}× as common, p = {:.1e})",
                     r.text,
                     r.in_rejected.value * 100.0,
@@ -618,16 +623,16 @@ pub fn improvements_validated(
     improvements(r, false)?;
     let pct = |x: f64| format!("{:.1}%", x * 100.0);
     for (agent, replay) in replays {
-        println!("\n{agent} — replayed");
+        say!("\n{agent} — replayed");
         match replay {
             Replay::TooSmall {
                 settlements,
                 needed,
-            } => println!(
+            } => say!(
                 "  too few settlements to split by time: {settlements}, at least {needed} needed (half to mine, half to replay)"
             ),
             Replay::Done(d) => {
-                println!(
+                say!(
                     "  mined {} settlements ({} – {}), replayed {} ({} – {}); {} words of editing with no change",
                     d.earlier.settlements,
                     d.earlier.from.format("%Y-%m-%d"),
@@ -637,9 +642,9 @@ pub fn improvements_validated(
                     d.later.to.format("%Y-%m-%d"),
                     d.baseline_edits
                 );
-                println!("  {}", d.summary);
+                say!("  {}", d.summary);
                 for rule in d.rules.iter().take(15) {
-                    println!(
+                    say!(
                         "  {} {:>7} ({} to {})  in {:>5} outputs  {}",
                         if rule.validated { "✓" } else { " " },
                         pct(rule.saved.value),
@@ -663,7 +668,7 @@ pub fn export_report(r: &redline_core::export::Report, json: bool) -> Result<()>
         .path
         .as_ref()
         .map_or(String::new(), |p| p.display().to_string());
-    println!(
+    say!(
         "wrote {} examples ({} format, {} bytes{}) to {path}",
         r.written,
         r.format,
@@ -675,7 +680,7 @@ pub fn export_report(r: &redline_core::export::Report, json: bool) -> Result<()>
         }
     );
     if let Some(v) = &r.validation_path {
-        println!(
+        say!(
             "  {} for training, {} for validation in {}",
             r.train,
             r.validation,
@@ -687,37 +692,37 @@ pub fn export_report(r: &redline_core::export::Report, json: bool) -> Result<()>
         .iter()
         .map(|(a, n)| format!("{a} {n}"))
         .collect();
-    println!("  per agent: {}", agents.join(" · "));
-    println!("  left out: {}", redline_core::export::describe_skips(r));
+    say!("  per agent: {}", agents.join(" · "));
+    say!("  left out: {}", redline_core::export::describe_skips(r));
     for (why, n) in &r.excluded_reasons {
-        println!("    excluded: {n} × {why}");
+        say!("    excluded: {n} × {why}");
     }
     if r.gold > 0 {
-        println!("  gold: {} (exported whatever their acceptance)", r.gold);
+        say!("  gold: {} (exported whatever their acceptance)", r.gold);
     }
     if let Some(v) = &r.validation_report {
-        println!(
+        say!(
             "  validation: {} ({} examples, {} billable tokens per epoch)",
             if v.ok { "passed" } else { "FAILED" },
             v.examples,
             v.billable_tokens
         );
         for f in &v.failures {
-            println!("    fails: {f}");
+            say!("    fails: {f}");
         }
         for w in &v.warnings {
-            println!("    note: {w}");
+            say!("    note: {w}");
         }
     }
     if r.redactions.is_empty() {
-        println!("  redacted: nothing found");
+        say!("  redacted: nothing found");
     } else {
         let found: Vec<String> = r
             .redactions
             .iter()
             .map(|(k, n)| format!("{} {n}", k.placeholder().to_lowercase()))
             .collect();
-        println!("  redacted: {}", found.join(" · "));
+        say!("  redacted: {}", found.join(" · "));
     }
     Ok(())
 }
@@ -726,7 +731,7 @@ pub fn validation(r: &redline_core::validate::Report, json: bool) -> Result<()> 
     if json {
         return json_out(r);
     }
-    println!(
+    say!(
         "{}: {} examples in {} lines{}",
         if r.ok { "passed" } else { "FAILED" },
         r.examples,
@@ -735,16 +740,16 @@ pub fn validation(r: &redline_core::validate::Report, json: bool) -> Result<()> 
             .map_or(String::new(), |s| format!(" ({s:?} format)"))
     );
     for f in &r.failures {
-        println!("  fails: {f}");
+        say!("  fails: {f}");
     }
     for e in r.errors.iter().take(20) {
-        println!("    {}", e.message);
+        say!("    {}", e.message);
     }
     if r.error_count > 20 {
-        println!("    … and {} more", r.error_count - 20);
+        say!("    … and {} more", r.error_count - 20);
     }
     for w in &r.warnings {
-        println!("  note: {w}");
+        say!("  note: {w}");
     }
     let d = |x: &redline_core::validate::Distribution| {
         format!(
@@ -753,17 +758,20 @@ pub fn validation(r: &redline_core::validate::Report, json: bool) -> Result<()> 
         )
     };
     if r.examples > 0 {
-        println!("  messages per example: {}", d(&r.messages_per_example));
-        println!("  tokens per example:   {}", d(&r.tokens_per_example));
-        println!(
+        say!("  messages per example: {}", d(&r.messages_per_example));
+        say!("  tokens per example:   {}", d(&r.tokens_per_example));
+        say!(
             "  tokens per assistant message: {}",
             d(&r.tokens_per_assistant_message)
         );
-        println!(
+        say!(
             "  billable: {} tokens per epoch; default {} epochs → {} tokens ({})",
-            r.billable_tokens, r.default_epochs, r.billable_tokens_all_epochs, r.tokenizer
+            r.billable_tokens,
+            r.default_epochs,
+            r.billable_tokens_all_epochs,
+            r.tokenizer
         );
-        println!(
+        say!(
             "  {} over the {}-token limit; {} exact and {} near duplicates; {:.0}% distinct bigrams; {} system prompts",
             r.over_context_limit,
             r.context_limit,

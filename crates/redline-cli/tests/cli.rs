@@ -865,3 +865,37 @@ fn watch_flags_the_planted_issues_and_report_writes_html_and_markdown() {
         .success()
         .stdout(predicate::str::contains("nothing needs attention"));
 }
+
+#[test]
+fn text_from_settlements_cannot_drive_the_terminal() {
+    let (dir, db) = setup();
+    let file = dir.path().join("evil.jsonl");
+    let evil = "\u{1b}]0;owned\u{7}\u{1b}[31mEvil\u{202e}";
+    std::fs::write(
+        &file,
+        format!(
+            "{}\n",
+            serde_json::json!({"id": "e1", "agent": evil, "ai_output": "Hello \u{1b}[2J there.",
+                "final_output": "Hello there.", "created_at": "2026-03-01T09:30:00Z"})
+        ),
+    )
+    .unwrap();
+    redline(&db).arg("import").arg(&file).assert().success();
+    for args in [vec!["stats"], vec!["show", "e1"], vec!["list"]] {
+        let out = redline(&db).args(&args).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\u{202e}'),
+            "{args:?} printed raw control characters: {text:?}"
+        );
+        assert!(text.contains("\\x1b"), "{args:?}: {text:?}");
+    }
+    // JSON stays exact (JSON escapes them itself).
+    let out = redline(&db)
+        .args(["show", "e1", "--json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["settlement"]["agent"], evil, "{v}");
+}

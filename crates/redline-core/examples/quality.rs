@@ -204,7 +204,7 @@ fn main() {
             agent: Some(agent.clone()),
             ..Default::default()
         };
-        let replayed = match replay::replay_store(&store, &scope, &Cancel::new())
+        let replayed = match replay::replay_store(&store, &scope, &mut no_progress, &Cancel::new())
             .expect("replay")
             .expect("not cancelled")
         {

@@ -623,6 +623,14 @@ fn improvements_show_recommendations_and_the_settlements_behind_a_phrase() {
     app.find("#examples article mark.hit");
     assert!(app.count("#examples article") >= 1);
     app.screenshot("31-improvements-examples");
+    // Checked by replay: mined on the earlier half, the changes hold on the later one.
+    app.click("#replay-run");
+    let summary = app.wait_text("#replay-summary", "the replay's finding", |t| {
+        t.starts_with("Following") || t.starts_with("No candidate") || t.starts_with("Too few")
+    });
+    assert!(summary.starts_with("Following"), "{summary}");
+    assert!(app.count("#replay-table tbody tr[data-validated='true']") >= 1);
+    app.screenshot("31b-improvements-replay");
 
     // 40 new settlements of the Strategist are imported; back in Improvements, the kept miner
     // takes them in (only they are analysed) and the view says so.

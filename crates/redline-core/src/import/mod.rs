@@ -157,6 +157,8 @@ pub enum ImportError {
     CsvHeader { path: PathBuf, missing: String },
     #[error("{path} changed while it was imported (line {line} was valid when checked and is not now); run the import again")]
     Changed { path: PathBuf, line: u64 },
+    #[error("{path}: the CSV record from line {line} is larger than {} MiB (an unclosed quote?); the records before it were imported, none from it on", MAX_LINE_BYTES >> 20)]
+    RecordTooLarge { path: PathBuf, line: u64 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -350,10 +352,16 @@ fn run(
             }
         }
         Format::Csv => {
+            let record_start = std::rc::Rc::new(std::cell::Cell::new(0u64));
             let mut csv = csv::ReaderBuilder::new()
                 .flexible(true)
                 .has_headers(true)
-                .from_reader(&mut reader);
+                .from_reader(RecordCap {
+                    inner: &mut reader,
+                    read: 0,
+                    start: record_start.clone(),
+                    cap: MAX_LINE_BYTES as u64,
+                });
             let headers = csv
                 .headers()
                 .map_err(|e| read_error(std::io::Error::other(e)))?
@@ -377,6 +385,7 @@ fn run(
             let mut row = csv::StringRecord::new();
             loop {
                 let line_no = csv.position().line();
+                record_start.set(csv.position().byte());
                 match csv.read_record(&mut row) {
                     Ok(false) => break,
                     Ok(true) => {
@@ -391,6 +400,14 @@ fn run(
                         }
                     }
                     Err(e) => match e.kind() {
+                        csv::ErrorKind::Io(io) if RecordCap::<&[u8]>::tripped(io) => {
+                            let read = csv.position().byte();
+                            flush(&mut batch, report, read)?;
+                            return Err(ImportError::RecordTooLarge {
+                                path: path.to_owned(),
+                                line: line_no,
+                            });
+                        }
                         csv::ErrorKind::Io(_) => {
                             return Err(read_error(std::io::Error::other(e.to_string())))
                         }
@@ -523,6 +540,36 @@ impl<R: BufRead> BufRead for CountingReader<R> {
     }
 }
 
+/// The CSV reader's input, refusing to hand it more than `cap` bytes past the start of the
+/// record being read (`start`, set before each record): the `csv` crate grows a record without
+/// bound, so an unclosed quote in a large file would otherwise read the whole file into memory.
+struct RecordCap<R> {
+    inner: R,
+    read: u64,
+    start: std::rc::Rc<std::cell::Cell<u64>>,
+    cap: u64,
+}
+
+/// The message of the error a [`RecordCap`] gives.
+const RECORD_CAP_TRIPPED: &str = "redline: CSV record over the size cap";
+
+impl<R> RecordCap<R> {
+    fn tripped(e: &std::io::Error) -> bool {
+        e.kind() == std::io::ErrorKind::Other && e.to_string() == RECORD_CAP_TRIPPED
+    }
+}
+
+impl<R: Read> Read for RecordCap<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.read.saturating_sub(self.start.get()) > self.cap {
+            return Err(std::io::Error::other(RECORD_CAP_TRIPPED));
+        }
+        let n = self.inner.read(out)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
 /// One CSV record seen through the header's column names.
 struct CsvRow<'a> {
     columns: &'a HashMap<String, usize>,
@@ -557,6 +604,41 @@ mod tests {
         assert_eq!(buf, b"next\n");
         buf.clear();
         assert_eq!(read_line(&mut r, &mut buf).unwrap(), LineRead::Eof);
+    }
+
+    #[test]
+    fn a_csv_record_past_the_cap_stops_the_import_clearly_keeping_what_came_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.csv");
+        {
+            use std::io::Write;
+            let mut f = std::io::BufWriter::new(File::create(&path).unwrap());
+            writeln!(f, "id,agent,ai_output,final_output,created_at").unwrap();
+            writeln!(f, "a1,A,draft,final,2026-03-01").unwrap();
+            // An unclosed quote: everything after it is one record.
+            write!(f, "a2,A,\"").unwrap();
+            let chunk = vec![b'x'; 1 << 20];
+            for _ in 0..(MAX_LINE_BYTES >> 20) + 2 {
+                f.write_all(&chunk).unwrap();
+            }
+            writeln!(f).unwrap();
+            writeln!(f, "a3,A,draft,final,2026-03-01").unwrap();
+        }
+        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        let err = import_file(
+            &store,
+            &path,
+            &ImportOptions::default(),
+            &mut crate::job::no_progress,
+            &Cancel::new(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, ImportError::RecordTooLarge { line: 3, .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("larger than 64 MiB"), "{err}");
+        assert_eq!(store.count().unwrap(), 1, "the record before it is kept");
     }
 
     #[test]

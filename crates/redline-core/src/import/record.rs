@@ -9,6 +9,9 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 pub enum Raw<'a> {
     Null,
     Str(&'a str),
+    /// A whole number, exactly as written (JSON integers up to 64 bits).
+    Int(i128),
+    /// Any other number (a JSON float, or an integer too large for 64 bits, as `f64`).
     Num(f64),
     Bool(bool),
     /// An array or object where a scalar was expected.
@@ -26,7 +29,11 @@ impl Fields for serde_json::Map<String, serde_json::Value> {
         self.get(name).map(|v| match v {
             Value::Null => Raw::Null,
             Value::String(s) => Raw::Str(s),
-            Value::Number(n) => n.as_f64().map_or(Raw::Nested, Raw::Num),
+            Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+                (Some(u), _) => Raw::Int(i128::from(u)),
+                (_, Some(i)) => Raw::Int(i128::from(i)),
+                _ => n.as_f64().map_or(Raw::Nested, Raw::Num),
+            },
             Value::Bool(b) => Raw::Bool(*b),
             Value::Array(_) | Value::Object(_) => Raw::Nested,
         })
@@ -40,6 +47,7 @@ fn describe(raw: Raw<'_>) -> String {
             let short: String = s.chars().take(40).collect();
             format!("\"{short}\"")
         }
+        Raw::Int(n) => n.to_string(),
         Raw::Num(n) => n.to_string(),
         Raw::Bool(b) => b.to_string(),
         Raw::Nested => "a list or object".into(),
@@ -71,6 +79,7 @@ fn number(f: &impl Fields, name: &str) -> Result<Option<(f64, bool)>, String> {
     match f.field(name) {
         None | Some(Raw::Null) => Ok(None),
         Some(Raw::Num(n)) => Ok(Some((n, false))),
+        Some(Raw::Int(n)) => Ok(Some((n as f64, false))),
         Some(Raw::Str(s)) if s.trim().is_empty() => Ok(None),
         Some(Raw::Str(s)) => {
             let t = s.trim();
@@ -123,6 +132,7 @@ fn flag(f: &impl Fields, name: &str) -> Result<Option<bool>, String> {
         None | Some(Raw::Null) => Ok(None),
         Some(Raw::Bool(b)) => Ok(Some(b)),
         Some(Raw::Num(n)) if n == 0.0 || n == 1.0 => Ok(Some(n == 1.0)),
+        Some(Raw::Int(n)) if n == 0 || n == 1 => Ok(Some(n == 1)),
         Some(Raw::Str(s)) => match s.trim().to_ascii_lowercase().as_str() {
             "" => Ok(None),
             "true" | "yes" | "1" => Ok(Some(true)),
@@ -162,9 +172,19 @@ pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
         .map(|d| d.and_utc())
 }
 
+/// The largest whole number every `f64` below it holds exactly (2^53).
+const EXACT_F64: f64 = 9_007_199_254_740_992.0;
+
 fn id(f: &impl Fields) -> Result<SettlementId, String> {
     let raw = match f.field("id") {
-        Some(Raw::Num(n)) if n.fract() == 0.0 => format!("{n:.0}"),
+        // Exactly as written: 2^53 and 2^53 + 1 are two records.
+        Some(Raw::Int(n)) => n.to_string(),
+        Some(Raw::Num(n)) if n.fract() == 0.0 && n.abs() < EXACT_F64 => format!("{n:.0}"),
+        Some(Raw::Num(n)) => {
+            return Err(format!(
+            "`id` {n} is not a whole number that can be read exactly: write it as text (in quotes)"
+        ))
+        }
         _ => required(f, "id")?.to_owned(),
     };
     SettlementId::new(raw).map_err(|_| "`id` is empty".to_string())
@@ -283,6 +303,34 @@ mod tests {
         assert!(check(v)
             .unwrap_err()
             .contains("`error` must be true or false"));
+    }
+
+    #[test]
+    fn numeric_ids_are_read_exactly() {
+        // Through f64, 2^53 and 2^53 + 1 would be one record.
+        let line = |id: &str| {
+            let text = base().to_string().replacen("\"s1\"", id, 1);
+            check(serde_json::from_str(&text).unwrap())
+        };
+        assert_eq!(
+            line("9007199254740992").unwrap().id.as_str(),
+            "9007199254740992"
+        );
+        assert_eq!(
+            line("9007199254740993").unwrap().id.as_str(),
+            "9007199254740993"
+        );
+        assert_eq!(
+            line("18446744073709551615").unwrap().id.as_str(),
+            "18446744073709551615"
+        );
+        assert_eq!(line("-7").unwrap().id.as_str(), "-7");
+        assert_eq!(line("42.0").unwrap().id.as_str(), "42");
+        // Too large for 64 bits, or a fraction: not guessed.
+        assert!(line("18446744073709551616")
+            .unwrap_err()
+            .contains("write it as text"));
+        assert!(line("1.5").unwrap_err().contains("`id` 1.5"));
     }
 
     #[test]

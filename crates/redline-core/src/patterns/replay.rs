@@ -12,7 +12,7 @@
 //! together. docs/patterns.md ("Replay") has the rules.
 
 use super::{mine_slice, tokens::word_hash, AgentPatterns, ALL_AGENTS, TOP};
-use crate::job::Cancel;
+use crate::job::{Cancel, Progress, Step};
 use crate::model::Settlement;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -255,8 +255,13 @@ fn rules_of(a: &AgentPatterns) -> Vec<(RuleOutcome, Rule)> {
 }
 
 /// Replay the candidate rules mined from the earlier half of `settlements` (one scope: an
-/// agent, or every agent together) on the later half. `None` if cancelled.
-pub fn replay(settlements: &[Settlement], cancel: &Cancel) -> Option<Replay> {
+/// agent, or every agent together) on the later half. Progress counts the rules replayed (the
+/// mining comes first, as one step); `None` if cancelled.
+pub fn replay(
+    settlements: &[Settlement],
+    on_step: Progress<'_>,
+    cancel: &Cancel,
+) -> Option<Replay> {
     let mut order: Vec<&Settlement> = settlements.iter().collect();
     order.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
     if order.len() < 2 * MIN_PART {
@@ -303,10 +308,20 @@ pub fn replay(settlements: &[Settlement], cancel: &Cancel) -> Option<Replay> {
             .collect()
     };
     let mut rules = rules_of(group);
-    for (outcome, rule) in &mut rules {
+    let steps = rules.len() as u64 + 1;
+    let mut step = |done: u64| {
+        on_step(Step {
+            done,
+            total: Some(steps),
+            items: done,
+        })
+    };
+    step(0);
+    for (k, (outcome, rule)) in rules.iter_mut().enumerate() {
         if cancel.is_cancelled() {
             return None;
         }
+        step(k as u64 + 1);
         let saved = savings(&|a| rule.apply(a));
         outcome.applies = saved.len();
         outcome.saved = boot.saving(&saved, total);
@@ -386,6 +401,7 @@ pub fn replay(settlements: &[Settlement], cancel: &Cancel) -> Option<Replay> {
 pub fn replay_store(
     store: &crate::store::Store,
     scope: &super::Scope,
+    on_step: Progress<'_>,
     cancel: &Cancel,
 ) -> Result<Option<Replay>, crate::store::StoreError> {
     let mut list = Vec::new();
@@ -394,7 +410,7 @@ pub fn replay_store(
             list.push(s);
         }
     })?;
-    Ok(replay(&list, cancel))
+    Ok(replay(&list, on_step, cancel))
 }
 
 #[cfg(test)]
@@ -456,7 +472,11 @@ mod tests {
 
     #[test]
     fn a_rule_that_holds_later_is_validated_and_saves_editing() {
-        let r = done(replay(&opener(true), &Cancel::new()));
+        let r = done(replay(
+            &opener(true),
+            &mut crate::job::no_progress,
+            &Cancel::new(),
+        ));
         assert_eq!((r.earlier.settlements, r.later.settlements), (300, 300));
         assert!(r.earlier.to < r.later.from, "split by time");
         let rule = r
@@ -484,7 +504,11 @@ mod tests {
 
     #[test]
     fn a_rule_people_stopped_following_is_not_validated() {
-        let r = done(replay(&opener(false), &Cancel::new()));
+        let r = done(replay(
+            &opener(false),
+            &mut crate::job::no_progress,
+            &Cancel::new(),
+        ));
         // Mined on the earlier half, where people cut the opener; in the later half they keep
         // it, and following the rule would have cost editing.
         let rule = r
@@ -508,7 +532,7 @@ mod tests {
     fn a_small_scope_is_not_split() {
         let few: Vec<Settlement> = opener(true).into_iter().take(399).collect();
         assert_eq!(
-            replay(&few, &Cancel::new()),
+            replay(&few, &mut crate::job::no_progress, &Cancel::new()),
             Some(Replay::TooSmall {
                 settlements: 399,
                 needed: 400
