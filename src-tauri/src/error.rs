@@ -28,7 +28,9 @@ impl From<StoreError> for AppError {
             StoreError::NotRedline { .. } => "not_redline",
             StoreError::TooNew { .. } => "too_new",
             StoreError::DiskFull => "disk_full",
-            StoreError::CreateDir { .. } | StoreError::Db(_) => "store",
+            StoreError::CreateDir { .. } | StoreError::CreateFile { .. } | StoreError::Db(_) => {
+                "store"
+            }
         };
         AppError::new(kind, e.to_string())
     }

@@ -479,3 +479,16 @@ fn the_change_log_names_what_each_write_changed() {
     // A point the log never reached is refused (the reader must start over).
     assert_eq!(store.changes_since(since.seq + 1).unwrap(), None);
 }
+
+#[cfg(unix)]
+#[test]
+fn a_new_store_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.redb");
+    drop(Store::open(&path).unwrap());
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{mode:o}");
+    // And it opens again as a store (the empty file was initialised, not refused).
+    drop(Store::open(&path).unwrap());
+}

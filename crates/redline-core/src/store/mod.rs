@@ -61,6 +61,11 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot create the store {path}: {source}")]
+    CreateFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the disk is full: nothing of this batch was written; free some space and try again")]
     DiskFull,
     #[error("the store failed: {0}")]
@@ -185,6 +190,13 @@ impl Store {
                 Ok(Err(e)) => return Err(open_error(e, path)),
                 Err(panic) => return Err(corrupt(path, panic_message(&panic))),
             }
+        }
+        // A new store is private from the start (0600): it holds people's text and the audit log.
+        if !exists && !path.exists() {
+            crate::fsutil::create_private(path).map_err(|source| StoreError::CreateFile {
+                path: path.to_owned(),
+                source,
+            })?;
         }
         // `Database::open` never initialises a file; only a missing or empty one is created.
         // redb may panic on a file damaged outside redb: that is a corrupt store, not a crash.
