@@ -243,7 +243,9 @@ export async function pngBytes(wrap) {
 export function csv(header, rows) {
   const cell = (v) => {
     let x = v === null || v === undefined ? "" : String(v);
-    if (/^[=+\-@\t\r]/.test(x) && !/^-?\d/.test(x)) x = `'${x}`;
+    // A spreadsheet runs a cell starting with = + - @ (or a tab or CR before one) as a formula:
+    // such a cell gets a leading ' unless it is a plain number ("-2.5"), which is data.
+    if (/^[=+\-@\t\r]/.test(x) && !/^-?\d+(\.\d+)?$/.test(x)) x = `'${x}`;
     return /[",\n\r]/.test(x) ? `"${x.replace(/"/g, '""')}"` : x;
   };
   return [header, ...rows].map((r) => r.map(cell).join(",")).join("\r\n") + "\r\n";

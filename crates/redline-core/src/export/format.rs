@@ -160,41 +160,77 @@ const CSV_COLUMNS: [&str; 10] = [
     "final_output",
 ];
 
-/// A CSV cell, RFC 4180-quoted; a cell a spreadsheet would run as a formula gets a leading '.
-fn cell(text: &str) -> String {
-    let mut t = text.to_owned();
-    if t.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        t.insert(0, '\'');
-    }
-    if t.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", t.replace('"', "\"\""))
-    } else {
-        t
-    }
+/// One CSV record (RFC 4180, CRLF), by the `csv` crate; the bytes written.
+fn csv_record(fields: &[&str], out: &mut dyn Write) -> io::Result<u64> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    w.write_record(fields).map_err(io::Error::other)?;
+    let bytes = w
+        .into_inner()
+        .map_err(|e| io::Error::other(e.to_string()))?;
+    out.write_all(&bytes)?;
+    Ok(bytes.len() as u64)
 }
 
 pub fn csv_header(out: &mut dyn Write) -> io::Result<u64> {
-    let line = format!("{}\r\n", CSV_COLUMNS.join(","));
-    out.write_all(line.as_bytes())?;
-    Ok(line.len() as u64)
+    csv_record(&CSV_COLUMNS, out)
 }
 
+/// A training example as a CSV row. Its texts are training data, written exactly: no
+/// spreadsheet formula guard (a bullet list starting with "-" stays as it is); the CSVs meant
+/// for spreadsheets are the app's tables (ui/charts.js `csv`), which have one.
 fn csv_row(e: &Example, validation: bool, out: &mut dyn Write) -> io::Result<u64> {
-    let row = [
-        cell(&e.id),
-        cell(&e.agent),
-        cell(&e.intent_type),
-        e.created_at
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        format!("{:.4}", e.acceptance),
-        (if validation { "validation" } else { "train" }).to_owned(),
-        cell(&e.system),
-        cell(&e.user),
-        cell(&e.rejected),
-        cell(&e.chosen),
-    ]
-    .join(",");
-    let line = format!("{row}\r\n");
-    out.write_all(line.as_bytes())?;
-    Ok(line.len() as u64)
+    let at = e
+        .created_at
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let acceptance = format!("{:.4}", e.acceptance);
+    csv_record(
+        &[
+            &e.id,
+            &e.agent,
+            &e.intent_type,
+            &at,
+            &acceptance,
+            if validation { "validation" } else { "train" },
+            &e.system,
+            &e.user,
+            &e.rejected,
+            &e.chosen,
+        ],
+        out,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn training_csv_keeps_the_text_exactly() {
+        let e = Example {
+            id: "s,1".into(),
+            agent: "A".into(),
+            intent_type: "ops".into(),
+            created_at: chrono::DateTime::from_timestamp(1_780_000_000, 0).unwrap(),
+            acceptance: 0.5,
+            system: "=SUM(A1) is no formula here".into(),
+            user: "Say \"hi\"\nthen stop".into(),
+            chosen: "- first point\n- second point".into(),
+            rejected: "@mention +1".into(),
+        };
+        let mut out = Vec::new();
+        let n = csv_header(&mut out).unwrap() + csv_row(&e, true, &mut out).unwrap();
+        assert_eq!(n as usize, out.len());
+        let mut r = csv::Reader::from_reader(out.as_slice());
+        let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 1);
+        let row = &rows[0];
+        assert_eq!(&row[0], "s,1");
+        assert_eq!(&row[5], "validation");
+        assert_eq!(&row[6], e.system);
+        assert_eq!(&row[7], e.user);
+        assert_eq!(&row[8], e.rejected);
+        assert_eq!(&row[9], e.chosen);
+    }
 }
