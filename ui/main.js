@@ -27,15 +27,35 @@ const nav = document.getElementById("nav");
 const main = document.getElementById("view");
 let keyHandler = null;
 let alertsHandler = null;
+// The navigation token: each view is rendered into a root of its own, and a view whose answers
+// arrive after the person has moved on finds its root detached and its token stale, so a late
+// render never replaces the view now shown (nor takes its keys).
+let current = 0;
 
-const ctx = {
-  /** Views register one key handler for keys typed outside inputs; replaced on navigation. */
-  onKey: (fn) => (keyHandler = fn),
-  /** Views register one handler for "the alerts were checked again"; replaced on navigation. */
-  onAlerts: (fn) => (alertsHandler = fn),
-  /** Re-read the store's status and show `view` (or the first-run view if the store is empty). */
-  refresh: (view) => start(view),
-};
+/** The context of the view rendered under navigation `token`. */
+function contextFor(token) {
+  const live = () => token === current;
+  return {
+    /** Views register one key handler for keys typed outside inputs; replaced on navigation. */
+    onKey: (fn) => { if (live()) keyHandler = fn; },
+    /** Views register one handler for "the alerts were checked again"; replaced on navigation. */
+    onAlerts: (fn) => { if (live()) alertsHandler = fn; },
+    /** Whether this view is still the one shown. */
+    isCurrent: live,
+    /** Re-read the store's status and show `view` (or the first-run view if the store is empty). */
+    refresh: (view) => start(view),
+  };
+}
+
+/** A fresh root for a new view, and its context; the old view's root leaves the page. */
+function newRoot() {
+  const token = ++current;
+  keyHandler = null;
+  alertsHandler = null;
+  const root = h("div", { class: "view-root", dataset: { nav: String(token) } });
+  main.replaceChildren(root);
+  return { root, ctx: contextFor(token), live: () => token === current };
+}
 
 function renderNav(active) {
   mount(nav,
@@ -55,14 +75,13 @@ function renderNav(active) {
 
 async function show(id) {
   const entry = VIEWS.find((v) => v.id === id && v.view) || VIEWS[0];
-  keyHandler = null;
-  alertsHandler = null;
   renderNav(entry.id);
-  main.replaceChildren(h("p", { class: "loading muted" }, "Loading…"));
+  const { root, ctx, live } = newRoot();
+  root.append(h("p", { class: "loading muted" }, "Loading…"));
   try {
-    await entry.view.render(main, ctx);
+    await entry.view.render(root, ctx);
   } catch (err) {
-    mount(main, h("p", { class: "error", role: "alert" }, err.message || String(err)));
+    if (live()) mount(root, h("p", { class: "error", role: "alert" }, err.message || String(err)));
   }
 }
 
@@ -77,7 +96,8 @@ function storeError(status) {
   };
   renderNav(null);
   nav.querySelectorAll("button").forEach((b) => (b.disabled = true));
-  mount(main,
+  const { root } = newRoot();
+  mount(root,
     h("div", { class: "fatal", role: "alert" },
       h("h1", {}, titles[e.kind] || "The store could not be opened"),
       h("p", { id: "store-error" }, e.message[0].toUpperCase() + e.message.slice(1)),
@@ -90,14 +110,14 @@ async function start(view = "home") {
   try {
     status = await api.status();
   } catch (err) {
-    mount(main, h("p", { class: "error", role: "alert" }, err.message));
+    mount(newRoot().root, h("p", { class: "error", role: "alert" }, err.message));
     return;
   }
   if (status.error) return storeError(status);
   if (status.store.settlements === 0 && view !== "settings") {
-    keyHandler = null;
     renderNav("settlements");
-    return welcome.render(main, ctx);
+    const { root, ctx } = newRoot();
+    return welcome.render(root, ctx);
   }
   return show(view);
 }

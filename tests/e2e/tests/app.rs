@@ -632,6 +632,29 @@ fn improvements_show_recommendations_and_the_settlements_behind_a_phrase() {
     assert!(app.count("#replay-table tbody tr[data-validated='true']") >= 1);
     app.screenshot("31b-improvements-replay");
 
+    // A slow answer never replaces the view the person moved to: Home's overview is held back
+    // 1.5 s; meanwhile the person opens Improvements, and Home's late render must not show.
+    app.execute(
+        "const core = window.__TAURI__.core; const invoke = core.invoke.bind(core); \
+         core.invoke = (cmd, args, opts) => cmd === 'home_overview' \
+           ? new Promise((r) => setTimeout(r, 1500)).then(() => invoke(cmd, args, opts)) \
+               .then((v) => { window.__lateHome = (window.__lateHome || 0) + 1; return v; }) \
+           : invoke(cmd, args, opts);",
+        vec![],
+    );
+    app.click("#nav-home");
+    app.click("#nav-patterns");
+    app.wait_text("#rec-title", "Improvements again", |t| {
+        t.contains("Recommended")
+    });
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert!(
+        app.count("#home-changed") == 0,
+        "Home's late answer replaced Improvements"
+    );
+    assert!(app.count("#rec-title") == 1);
+    assert!(app.count("#nav-patterns.active") == 1);
+
     // 40 new settlements of the Strategist are imported; back in Improvements, the kept miner
     // takes them in (only they are analysed) and the view says so.
     let note = |t: &str| -> Option<u64> {

@@ -28,7 +28,7 @@ const SYSTEM: &str = "You are an expert prompt engineer. You revise the system p
 
 /// Check a reply: exactly `want` variants, each with a title, a rationale and a prompt that
 /// differs from the current one; titles distinct.
-fn parse_variants(
+pub fn parse_variants(
     text: &str,
     want: usize,
     current: &str,

@@ -296,8 +296,60 @@ fn run(
 ) -> Result<(), ImportError> {
     let file = open(path)?;
     let total = file.metadata().ok().map(|m| m.len());
+    let input = BufReader::with_capacity(256 * 1024, file);
+    run_reader(
+        path, input, total, format, source, options, report, sink, progress, cancel,
+    )
+}
+
+/// Parse `data` as `format` with nothing written: the valid settlements and the report (bad
+/// lines and all), as an import would have them. The fuzz targets' entry point.
+pub fn parse_bytes(
+    data: &[u8],
+    format: Format,
+) -> Result<(Vec<Settlement>, ImportReport), ImportError> {
+    let source = Source {
+        kind: SourceKind::Import,
+        id: "bytes".into(),
+        last_edited: None,
+    };
+    let mut report = ImportReport::default();
+    let mut kept = Vec::new();
+    let mut sink = |batch: &[Settlement]| {
+        kept.extend_from_slice(batch);
+        Ok(UpsertReport::default())
+    };
+    run_reader(
+        Path::new("bytes"),
+        data,
+        Some(data.len() as u64),
+        format,
+        &source,
+        &ImportOptions::default(),
+        &mut report,
+        &mut sink,
+        &mut |_| {},
+        &Cancel::new(),
+    )?;
+    Ok((kept, report))
+}
+
+/// [`run`] over any buffered input (`path` names it in messages).
+#[allow(clippy::too_many_arguments)]
+fn run_reader(
+    path: &Path,
+    input: impl BufRead,
+    total: Option<u64>,
+    format: Format,
+    source: &Source,
+    options: &ImportOptions,
+    report: &mut ImportReport,
+    sink: &mut Sink<'_>,
+    progress: Progress<'_>,
+    cancel: &Cancel,
+) -> Result<(), ImportError> {
     let mut reader = CountingReader {
-        inner: BufReader::with_capacity(256 * 1024, file),
+        inner: input,
         read: 0,
     };
     let batch_size = options.batch_size.max(1);
