@@ -96,7 +96,7 @@ async function resultsPanel(target, e, refresh) {
   const row = (label, value) => h("tr", {}, h("th", { scope: "row" }, label), h("td", { class: "num" }, value));
   mount(target,
     h("div", { class: "panel-head" }, h("h2", { id: "exp-results-title" }, `${e.id}`), h("span", { class: "chip", id: "exp-status" }, e.status.replace("_", " "))),
-    h("p", { class: "muted" }, `${e.agent} · A = ${e.a.tag}${e.a.model ? ` on ${e.a.model}` : ""} · B = ${e.b.tag}${e.b.model ? ` on ${e.b.model}` : ""} · ${Math.round(e.split * 100)}% of intents to B · planned for a ${Math.round(e.mde * 100)}-point effect (sd ${e.sd.toFixed(2)}, 80% power, α 0.05) · started ${fmtDateTime(e.created)}${e.completed ? ` · completed ${fmtDateTime(e.completed)}` : ""}`),
+    h("p", { class: "muted" }, `${e.agent} · A = ${e.a.tag}${e.a.model ? ` on ${e.a.model}` : ""} · B = ${e.b.tag}${e.b.model ? ` on ${e.b.model}` : ""} · ${Math.round(e.split * 100)}% of intents to B · planned for a ${Math.round(e.mde * 100)}-point effect (sd ${e.sd.toFixed(2)}, 80% power for the always-valid test, α 0.05) · started ${fmtDateTime(e.created)}${e.completed ? ` · completed ${fmtDateTime(e.completed)}` : ""}`),
     h("div", { class: ["verdict", r.verdict.winner === "Inconclusive" ? "verdict-open" : "verdict-won"], id: "exp-verdict", role: "status" },
       h("strong", {}, r.verdict.winner === "Inconclusive" ? (r.verdict.decided ? "Inconclusive" : "Running: no verdict yet") : WINNER[r.verdict.winner]), " — ", r.verdict.reason),
     h("div", { class: "kpis" }, armCard("A", r.a, r.planned[0]), armCard("B", r.b, r.planned[1])),
@@ -104,6 +104,10 @@ async function resultsPanel(target, e, refresh) {
     h("table", { class: "data stats", id: "exp-stats" }, h("tbody", {},
       row("B − A, mean acceptance", r.difference ? `${pts(r.difference.value)}${r.difference.low !== null ? ` [${pts(r.difference.low)}, ${pts(r.difference.high)}]` : ""}` : "–"),
       row("Always-valid p (sequential; read it any time)", `${pText(r.sequential.p_value)} (e-value ${eText(r.sequential.e_value)})`),
+      row(`Equivalence (TOST, ±${Math.round(e.mde * 100)} points; read at the planned sample)`, r.equivalence
+        ? `${r.equivalence.equivalent ? "alike" : "not shown alike"}: 95% CI [${pts(r.equivalence.difference.low)}, ${pts(r.equivalence.difference.high)}]${r.planned_reached ? "" : " · before the planned sample: not a decision"}`
+        : "–"),
+      row("Planned per arm: to find a difference (sequential) · to show alike (TOST)", `${fmtInt(r.planned[0])} + ${fmtInt(r.planned[1])} · ${r.planned_equivalence ? `${fmtInt(r.planned_equivalence[0])} + ${fmtInt(r.planned_equivalence[1])}` : "–"}`),
       row("Welch's t-test p (fixed horizon)", r.welch ? `${pText(r.welch[2])}${r.planned_reached ? "" : " · before the planned sample: not a decision"}` : "–"),
       row(`Two-proportion test p (accepted ≥ ${fmtPct(r.threshold)})`, r.proportions ? pText(r.proportions[1]) : "–"),
       row("Chance B beats A (Bayesian, accepted share)", pct1(r.chance_b_beats_a)),

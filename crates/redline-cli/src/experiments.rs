@@ -563,11 +563,28 @@ fn print_results(r: &Results) {
         r.srm_p.map_or("–".into(), |p| format!("{p:.3}")),
     );
     say!(
-        "  planned {} + {} settlements{}",
+        "  planned {} + {} settlements to find a difference (always-valid test){}; {} to show the variants alike (TOST at ±MDE{})",
         r.planned.0,
         r.planned.1,
-        if r.planned_reached { " (reached)" } else { "" }
+        if r.planned_reached { " (reached)" } else { "" },
+        r.planned_equivalence
+            .map_or("–".into(), |(a, b)| format!("{a} + {b}")),
+        r.equivalence
+            .map_or(String::new(), |q| format!(" = {:.0} points", q.margin * 100.0))
     );
+    if let Some(q) = r.equivalence {
+        say!(
+            "  equivalence: B − A {:+.1} points, 95% CI {:+.1} to {:+.1}: {}",
+            q.difference.value * 100.0,
+            q.difference.low.unwrap_or(q.difference.value) * 100.0,
+            q.difference.high.unwrap_or(q.difference.value) * 100.0,
+            if q.equivalent {
+                "alike within the margin"
+            } else {
+                "not shown alike"
+            }
+        );
+    }
     say!(
         "verdict: {} — {}",
         r.verdict.winner.name(),

@@ -92,8 +92,16 @@ pub struct Experiment {
     pub mde: f64,
     /// The standard deviation of acceptance the plan assumed (from the agent's history).
     pub sd: f64,
-    /// Settlements planned per arm (A, B) for [`POWER`] at [`ALPHA`].
+    /// Settlements planned per arm (A, B) for the always-valid sequential test — the test
+    /// that decides — to find a difference of `mde` with [`POWER`] at [`ALPHA`]
+    /// ([`ab::sequential_sample_size`]). Experiments created before version 0.2 hold the
+    /// smaller fixed-horizon plan here.
     pub planned: (u64, u64),
+    /// Settlements per arm for the equivalence test (TOST at ±`mde`) to show "alike" with
+    /// [`POWER`] when the variants truly do not differ ([`ab::equivalence_sample_size`]);
+    /// absent in older experiments (then computed from `mde`, `sd` and `split`).
+    #[serde(default)]
+    pub planned_equivalence: Option<(u64, u64)>,
     pub status: Status,
     pub winner: Option<Winner>,
     /// The verdict in words, frozen when the experiment completed.
@@ -260,7 +268,9 @@ pub fn create(
         .count()
         + 1;
     let sd = history_sd(store, agent, now)?;
-    let planned = ab::sample_size(mde, sd, split, ALPHA, POWER).expect("checked inputs");
+    let planned = ab::sequential_sample_size(mde, sd, split, ALPHA).expect("checked inputs");
+    let planned_equivalence =
+        ab::equivalence_sample_size(mde, sd, split, ab::EQUIVALENCE_ALPHA, POWER);
     let e = Experiment {
         id: format!("{prefix}-{k}"),
         agent: agent.to_owned(),
@@ -270,6 +280,7 @@ pub fn create(
         mde,
         sd,
         planned,
+        planned_equivalence,
         status: Status::Running,
         winner: None,
         reason: None,
@@ -380,6 +391,10 @@ pub struct Results {
     pub srm_p: Option<f64>,
     pub planned: (u64, u64),
     pub planned_reached: bool,
+    /// The equivalence test (TOST at ±MDE) on B − A: read once the planned sample is in.
+    pub equivalence: Option<ab::Equivalence>,
+    /// Settlements per arm the equivalence test needs to show "alike" with 80% power.
+    pub planned_equivalence: Option<(u64, u64)>,
     pub threshold: f64,
     pub verdict: Verdict,
     /// Cumulative mean acceptance per arm after each settlement, for a chart:
@@ -438,6 +453,10 @@ pub fn results(store: &Store, e: &Experiment) -> Result<Results, StoreError> {
     let planned_reached = ra.n as u64 >= e.planned.0 && rb.n as u64 >= e.planned.1;
     let srm_p = ab::sample_ratio_p(ra.n, rb.n, e.split);
     let sequential = test.result();
+    let equivalence = ab::equivalence(&arms[0].0, &arms[1].0, e.mde);
+    let planned_equivalence = e.planned_equivalence.or_else(|| {
+        ab::equivalence_sample_size(e.mde, e.sd, e.split, ab::EQUIVALENCE_ALPHA, POWER)
+    });
     let verdict = verdict(
         e,
         &ra,
@@ -446,6 +465,7 @@ pub fn results(store: &Store, e: &Experiment) -> Result<Results, StoreError> {
         sequential,
         srm_p,
         planned_reached,
+        equivalence.as_ref(),
     );
     Ok(Results {
         id: e.id.clone(),
@@ -461,6 +481,8 @@ pub fn results(store: &Store, e: &Experiment) -> Result<Results, StoreError> {
         srm_p,
         planned: e.planned,
         planned_reached,
+        equivalence,
+        planned_equivalence,
         threshold,
         verdict,
         running,
@@ -480,7 +502,12 @@ fn points(x: f64) -> String {
     format!("{:+.1} points", x * 100.0)
 }
 
-fn verdict(
+/// The decision, by one design (docs/experiments.md): a winner only when the always-valid
+/// sequential test says so (it may be read after every settlement); "alike" only when, with
+/// the planned sample in, the equivalence test shows the difference within ±MDE; otherwise
+/// inconclusive, with how much more data would settle it.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn verdict(
     e: &Experiment,
     a: &ArmResult,
     b: &ArmResult,
@@ -488,6 +515,7 @@ fn verdict(
     sequential: ab::SequentialResult,
     srm_p: Option<f64>,
     planned_reached: bool,
+    equivalence: Option<&ab::Equivalence>,
 ) -> Verdict {
     let undecided = |reason: String| Verdict {
         winner: Winner::Inconclusive,
@@ -544,19 +572,31 @@ fn verdict(
             ),
         };
     }
+    let margin = (e.mde * 100.0).round();
     if planned_reached {
-        return Verdict {
-            winner: Winner::Inconclusive,
-            decided: true,
-            reason: format!(
-                "No winner: the planned {} + {} settlements are in and the difference, {}{interval}, is not clear of noise (always-valid p = {:.2}). The variants perform alike within about {} points.",
-                e.planned.0,
-                e.planned.1,
-                points(mb - ma),
-                sequential.p_value,
-                (e.mde * 100.0).round()
-            ),
-        };
+        if let Some(eq) = equivalence.filter(|q| q.equivalent) {
+            return Verdict {
+                winner: Winner::Inconclusive,
+                decided: true,
+                reason: format!(
+                    "No winner: the variants perform alike. With the planned {} + {} settlements in, B − A = {} (95% CI {} to {}) lies within ±{margin} points (equivalence test, TOST at 2.5% a side); the always-valid test found no difference (p = {:.2}).",
+                    e.planned.0,
+                    e.planned.1,
+                    points(eq.difference.value),
+                    points(eq.difference.low.unwrap_or(eq.difference.value)),
+                    points(eq.difference.high.unwrap_or(eq.difference.value)),
+                    sequential.p_value
+                ),
+            };
+        }
+        let (more_a, more_b) = more_for_equivalence(e, a.n as u64, b.n as u64, equivalence);
+        return undecided(format!(
+            "Inconclusive: the planned {} + {} settlements are in, and B − A = {}{interval} shows neither a difference (always-valid p = {:.2}) nor that the variants are alike within ±{margin} points. About {more_a} more for A and {more_b} for B would settle whether they are alike.",
+            e.planned.0,
+            e.planned.1,
+            points(mb - ma),
+            sequential.p_value,
+        ));
     }
     let more_a = e.planned.0.saturating_sub(a.n as u64);
     let more_b = e.planned.1.saturating_sub(b.n as u64);
@@ -564,10 +604,45 @@ fn verdict(
         "Not enough data yet: ~{} more settlements for A and ~{} for B to detect a {}-point effect. So far B − A = {}{interval} (always-valid p = {:.2}).",
         more_a,
         more_b,
-        (e.mde * 100.0).round(),
+        margin,
         points(mb - ma),
         sequential.p_value
     ))
+}
+
+/// Settlements more per arm for the equivalence test to show "alike", if the difference is
+/// what it is now: the interval's half-width shrinks as 1/√n, and must fit between the
+/// difference and the margin; when the difference is at or past the margin, the equivalence
+/// plan for a true difference of 0 (at least a quarter more).
+fn more_for_equivalence(
+    e: &Experiment,
+    na: u64,
+    nb: u64,
+    equivalence: Option<&ab::Equivalence>,
+) -> (u64, u64) {
+    let plan = e
+        .planned_equivalence
+        .or_else(|| ab::equivalence_sample_size(e.mde, e.sd, e.split, ab::EQUIVALENCE_ALPHA, POWER))
+        .unwrap_or(e.planned);
+    let fallback = (
+        plan.0.saturating_sub(na).max(na.div_ceil(4)),
+        plan.1.saturating_sub(nb).max(nb.div_ceil(4)),
+    );
+    let Some(eq) = equivalence else {
+        return fallback;
+    };
+    let d = eq.difference;
+    let (Some(low), Some(high)) = (d.low, d.high) else {
+        return fallback;
+    };
+    let half = (high - low) / 2.0;
+    let room = e.mde - d.value.abs();
+    if room <= 0.0 || half <= 0.0 {
+        return fallback;
+    }
+    let factor = (half / room).powi(2);
+    let more = |n: u64| ((n as f64 * factor).ceil() as u64).saturating_sub(n).max(1);
+    (more(na), more(nb))
 }
 
 fn wrong_state(e: &Experiment, wanted: &'static str, action: &'static str) -> ExperimentError {

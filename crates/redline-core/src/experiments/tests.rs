@@ -143,8 +143,15 @@ fn creation_checks_its_inputs_and_plans_the_sample() {
         ("v1", "v1+ft:gpt-4o-mini:acme")
     );
     assert_eq!(e.id, "EXP-20261101-the-auditor-1");
-    // No history: sd 0.25 → (2.8016² · 0.0625 · 4 / 0.01) / 2 = 98.1 → 99 per arm.
-    assert_eq!(e.planned, (99, 99));
+    // No history: sd 0.25. A fixed-horizon test would need (2.8016² · 0.0625 · 4 / 0.01) / 2
+    // = 98.1 → 99 per arm; the always-valid test that decides needs more (its plan simulates
+    // it), and showing "alike" needs (1.9600 + 1.2816)² · 0.0625 · 4 / 0.01 / 2 = 131.3 → 132.
+    assert_eq!(
+        ab::sample_size(0.1, 0.25, 0.5, ALPHA, POWER).unwrap(),
+        (99, 99)
+    );
+    assert_eq!(e.planned, (186, 186));
+    assert_eq!(e.planned_equivalence, Some((132, 132)));
     assert!(matches!(
         create(&store, &new(1, 2), now),
         Err(ExperimentError::AlreadyRunning { .. })
@@ -315,7 +322,7 @@ fn inconclusive_results_say_how_much_more_data_is_needed_and_cannot_be_deployed(
     assert!(
         r.verdict
             .reason
-            .starts_with("Not enough data yet: ~89 more settlements for A"),
+            .starts_with("Not enough data yet: ~176 more settlements for A"),
         "{}",
         r.verdict.reason
     );
@@ -428,4 +435,175 @@ fn the_ab_success_rate_counts_completed_experiments_the_candidate_won() {
     }
     // Two completed (one won by B, one inconclusive), one still running.
     assert_eq!(success_rate(&store).unwrap(), Some(0.5));
+}
+
+/// The decision rules by simulation (seeded): acceptances normal with sd 0.2 around each arm's
+/// mean, clamped to [0, 1]; the plan made for a 10-point effect with that spread.
+mod decisions {
+    use super::*;
+    use crate::sample::Rng;
+
+    const RUNS: u64 = 1000;
+
+    fn plan() -> Experiment {
+        let (mde, sd, split) = (0.1, 0.2, 0.5);
+        Experiment {
+            id: "EXP-SIM".into(),
+            agent: "A".into(),
+            a: Arm::new(1, None),
+            b: Arm::new(2, None),
+            split,
+            mde,
+            sd,
+            planned: ab::sequential_sample_size(mde, sd, split, ALPHA).unwrap(),
+            planned_equivalence: ab::equivalence_sample_size(
+                mde,
+                sd,
+                split,
+                ab::EQUIVALENCE_ALPHA,
+                POWER,
+            ),
+            status: Status::Running,
+            winner: None,
+            reason: None,
+            created: at(1, 0),
+            completed: None,
+            deployed: None,
+            note: String::new(),
+            notion: NotionRow::default(),
+        }
+    }
+
+    fn draw(rng: &mut Rng, mean: f64) -> f64 {
+        let (u1, u2) = (rng.unit().max(1e-12), rng.unit());
+        let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+        (mean + 0.2 * z).clamp(0.0, 1.0)
+    }
+
+    fn arm(values: &[f64]) -> ArmResult {
+        ArmResult {
+            tag: String::new(),
+            n: values.len(),
+            acceptance: stats::mean_ci(values, 0.0, 1.0),
+            accepted: None,
+            accepted_count: 0,
+            edit_cost: None,
+            from_source: 0,
+        }
+    }
+
+    /// One experiment fed until both arms hold `per_arm` (A, B) settlements, with the test read
+    /// after every settlement: the verdict then.
+    fn run(e: &Experiment, seed: u64, mean_a: f64, mean_b: f64, per_arm: (u64, u64)) -> Verdict {
+        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0xabcd);
+        let mut test = ab::Sequential::new(e.split);
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        while (a.len() as u64) < per_arm.0 || (b.len() as u64) < per_arm.1 {
+            let is_b = rng.unit() < e.split;
+            let x = draw(&mut rng, if is_b { mean_b } else { mean_a });
+            test.push(x, is_b);
+            if is_b {
+                b.push(x)
+            } else {
+                a.push(x)
+            }
+        }
+        let reached = a.len() as u64 >= e.planned.0 && b.len() as u64 >= e.planned.1;
+        verdict(
+            e,
+            &arm(&a),
+            &arm(&b),
+            ab::difference(&a, &b).as_ref(),
+            test.result(),
+            None,
+            reached,
+            ab::equivalence(&a, &b, e.mde).as_ref(),
+        )
+    }
+
+    fn tally(verdicts: &[Verdict]) -> (usize, usize, usize) {
+        let count = |w: Winner, decided: bool| {
+            verdicts
+                .iter()
+                .filter(|v| v.winner == w && v.decided == decided)
+                .count()
+        };
+        (
+            count(Winner::VariantB, true),
+            count(Winner::VariantA, true),
+            count(Winner::Inconclusive, true),
+        )
+    }
+
+    #[test]
+    fn at_the_planned_sample_a_true_mde_names_the_better_arm_at_least_80_percent() {
+        let e = plan();
+        let v: Vec<Verdict> = (0..RUNS)
+            .map(|s| run(&e, s, 0.45, 0.55, e.planned))
+            .collect();
+        let (b, a, alike) = tally(&v);
+        eprintln!(
+            "true +10 points, planned {:?}: B {b}, A {a}, alike {alike} of {RUNS}",
+            e.planned
+        );
+        assert!(b >= 800, "B named in {b} of {RUNS}");
+        assert!(a <= 10, "the worse arm named in {a} of {RUNS}");
+        // With a true difference of the planned size, "alike" is (almost) never said.
+        assert!(alike <= 50, "alike in {alike} of {RUNS}");
+    }
+
+    #[test]
+    fn a_a_experiments_read_after_every_settlement_name_a_winner_at_most_5_percent() {
+        let e = plan();
+        // Fed three times the plan, read after each settlement (the p-value kept is the smallest).
+        let v: Vec<Verdict> = (0..RUNS)
+            .map(|s| {
+                run(
+                    &e,
+                    s + 50_000,
+                    0.45,
+                    0.45,
+                    (3 * e.planned.0, 3 * e.planned.1),
+                )
+            })
+            .collect();
+        let (b, a, _) = tally(&v);
+        eprintln!(
+            "A/A, 3 × planned, read after every settlement: {} false winners of {RUNS}",
+            a + b
+        );
+        assert!(a + b <= 50, "{} false winners", a + b);
+    }
+
+    #[test]
+    fn with_no_difference_and_the_equivalence_sample_alike_is_said_at_least_80_percent() {
+        let e = plan();
+        let eq = e.planned_equivalence.unwrap();
+        let per_arm = (eq.0.max(e.planned.0), eq.1.max(e.planned.1));
+        let v: Vec<Verdict> = (0..RUNS)
+            .map(|s| run(&e, s + 90_000, 0.45, 0.45, per_arm))
+            .collect();
+        let (b, a, alike) = tally(&v);
+        eprintln!(
+            "no difference, {per_arm:?} per arm (equivalence plan {eq:?}, difference plan {:?}): alike {alike}, winners {} of {RUNS}",
+            e.planned,
+            a + b
+        );
+        assert!(alike >= 800, "alike in {alike} of {RUNS}");
+        // Otherwise it says how much more would settle it, never "alike" without the test.
+        for x in v.iter().filter(|v| !v.decided) {
+            assert!(x.reason.starts_with("Inconclusive:"), "{}", x.reason);
+            assert!(x.reason.contains("more for A"), "{}", x.reason);
+        }
+    }
+
+    #[test]
+    fn a_true_difference_past_the_mde_is_never_called_alike() {
+        let e = plan();
+        let v: Vec<Verdict> = (0..RUNS)
+            .map(|s| run(&e, s + 130_000, 0.45, 0.60, e.planned))
+            .collect();
+        let (b, _, alike) = tally(&v);
+        assert!(alike <= 50 && b >= 900, "alike {alike}, B {b}");
+    }
 }

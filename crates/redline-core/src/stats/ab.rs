@@ -106,6 +106,111 @@ pub fn sample_size(mde: f64, sd: f64, split: f64, alpha: f64, power: f64) -> Opt
     ))
 }
 
+/// Settlements needed per arm `(A, B)` for an equivalence test (TOST, two one-sided tests at
+/// level `alpha` with margins ±`margin`) to show "alike" with the given power when the variants
+/// truly do not differ: `N = (z₁₋α + z₁₋β/₂)² · sd² · (1/split + 1/(1 − split)) / margin²`
+/// (Lakens 2017; larger than [`sample_size`]'s for a difference of the same size).
+pub fn equivalence_sample_size(
+    margin: f64,
+    sd: f64,
+    split: f64,
+    alpha: f64,
+    power: f64,
+) -> Option<(u64, u64)> {
+    if !(margin > 0.0 && sd > 0.0 && split > 0.0 && split < 1.0) {
+        return None;
+    }
+    let normal = Normal::standard();
+    let z = normal.inverse_cdf(1.0 - alpha) + normal.inverse_cdf(1.0 - (1.0 - power) / 2.0);
+    let total = z * z * sd * sd * (1.0 / split + 1.0 / (1.0 - split)) / (margin * margin);
+    Some((
+        (total * (1.0 - split)).ceil() as u64,
+        (total * split).ceil() as u64,
+    ))
+}
+
+/// The power the sequential plan aims for under its model outcome, a little above the
+/// product's 80% so that other outcome shapes with the same spread still get 80%.
+pub const SEQUENTIAL_PLAN_POWER: f64 = 0.85;
+/// Simulated experiments behind a sequential plan.
+const PLAN_RUNS: u64 = 1000;
+
+/// Settlements needed per arm `(A, B)` for the [`Sequential`] test — the test that decides —
+/// to find a true difference of `mde` with probability [`SEQUENTIAL_PLAN_POWER`] at level
+/// `alpha`, checked after every settlement. An always-valid test pays for being readable at
+/// any time with a larger sample than a fixed-horizon one ([`sample_size`]; 1.7–2.5× here),
+/// and the factor depends on the effect, the spread and the split, so it is not a constant:
+/// the plan simulates the test itself ([`PLAN_RUNS`] seeded experiments whose acceptances lie
+/// `sd` either side of their arm's mean, the arms `mde` apart, B getting `split` of the
+/// traffic) and takes the settlement count by which that share of them has decided. Seeded:
+/// the same inputs always give the same plan.
+pub fn sequential_sample_size(mde: f64, sd: f64, split: f64, alpha: f64) -> Option<(u64, u64)> {
+    let (fa, fb) = sample_size(mde, sd, split, alpha, 0.8)?;
+    let fixed = fa + fb;
+    // Beyond this the simulation would take long; the factor is then extrapolated.
+    const MAX_SIMULATED: u64 = 40_000;
+    let limit = 6 * fixed;
+    let total = if fixed > MAX_SIMULATED {
+        (fixed as f64 * 2.0).ceil() as u64
+    } else {
+        let mut stops: Vec<u64> = (0..PLAN_RUNS)
+            .map(|run| {
+                let mut rng = crate::sample::Rng(0x9e37_79b9 ^ run.wrapping_mul(0x2545_f491));
+                let mut test = Sequential::new(split);
+                for n in 1..=limit {
+                    let is_b = rng.unit() < split;
+                    let mean = 0.5 + if is_b { mde / 2.0 } else { -mde / 2.0 };
+                    let x = if rng.unit() < 0.5 {
+                        mean - sd
+                    } else {
+                        mean + sd
+                    };
+                    test.push(x, is_b);
+                    if test.result().p_value <= alpha {
+                        return n;
+                    }
+                }
+                u64::MAX
+            })
+            .collect();
+        stops.sort_unstable();
+        let at = ((SEQUENTIAL_PLAN_POWER * PLAN_RUNS as f64).ceil() as usize).min(stops.len()) - 1;
+        stops[at].min(limit).max(fixed)
+    };
+    let total = total as f64;
+    Some((
+        (total * (1.0 - split)).ceil() as u64,
+        (total * split).ceil() as u64,
+    ))
+}
+
+/// The level of each one-sided test of the equivalence test: 2.5%, so that "alike" is said
+/// wrongly in at most 2.5% of experiments whose true difference is exactly the margin (and
+/// stays under 5% when the result is read again after the planned sample).
+pub const EQUIVALENCE_ALPHA: f64 = 0.025;
+
+/// What an equivalence test (TOST) says about B − A.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Equivalence {
+    /// B − A with its 95% Welch interval (the interval TOST at 2.5% a side reads).
+    pub difference: Estimate,
+    pub margin: f64,
+    /// The interval lies inside (−margin, +margin): the variants are alike within it.
+    pub equivalent: bool,
+}
+
+/// TOST of B − A against ±`margin`, each one-sided test at [`EQUIVALENCE_ALPHA`] (Lakens
+/// 2017): both reject exactly when the 1 − 2α interval (95%) lies within the margins.
+pub fn equivalence(a: &[f64], b: &[f64], margin: f64) -> Option<Equivalence> {
+    let d = super::mean_difference_at(b, a, 1.0 - 2.0 * EQUIVALENCE_ALPHA)?;
+    let equivalent = d.low? > -margin && d.high? < margin;
+    Some(Equivalence {
+        difference: d,
+        margin,
+        equivalent,
+    })
+}
+
 /// The state of the sequential test after some settlements; feed it one at a time, in the
 /// order they arrived.
 #[derive(Clone, Debug)]

@@ -219,6 +219,11 @@ pub fn mann_whitney(a: &[f64], b: &[f64]) -> Option<(f64, f64, f64)> {
 
 /// The difference of two means with a 95% Welch interval.
 pub fn mean_difference(a: &[f64], b: &[f64]) -> Option<Estimate> {
+    mean_difference_at(a, b, 0.95)
+}
+
+/// The difference of two means `a − b` with a Welch interval of confidence `level`.
+pub fn mean_difference_at(a: &[f64], b: &[f64], level: f64) -> Option<Estimate> {
     if a.len() < 2 || b.len() < 2 {
         return None;
     }
@@ -240,7 +245,7 @@ pub fn mean_difference(a: &[f64], b: &[f64]) -> Option<Estimate> {
     let df = (va + vb).powi(2) / (va * va / (a.len() - 1) as f64 + vb * vb / (b.len() - 1) as f64);
     let t = StudentsT::new(0.0, 1.0, df)
         .expect("positive degrees of freedom")
-        .inverse_cdf(0.975);
+        .inverse_cdf(0.5 + level / 2.0);
     Some(Estimate {
         value: d,
         low: Some(d - t * se),
