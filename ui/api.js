@@ -43,7 +43,7 @@ export const api = {
   notionSaveConnection: (connection) => call("notion_save_connection", { connection }),
   notionSync: (reconcile, force = false) => call("notion_sync", { reconcile, force }),
   notionSetAutoSync: (onLaunch, everyMinutes) => call("notion_set_auto_sync", { onLaunch, everyMinutes }),
-  dashboard: (range) => call("dashboard", { range }),
+  dashboard: (range, asOfNewest = false) => call("dashboard", { range, asOfNewest }),
   auditLog: (limit) => call("audit_log", { limit }),
   exportPreview: (options) => call("export_preview", { options }),
   pickExportPath: (format) => call("pick_export_path", { format }),

@@ -17,7 +17,11 @@ fn blocking_error(e: impl std::fmt::Display) -> AppError {
 
 /// The dashboard's figures for a range (`7d`, `30d`, `90d`, `all`, `YYYY-MM-DD..YYYY-MM-DD`).
 #[tauri::command]
-pub async fn dashboard(state: State<'_, AppState>, range: String) -> Result<Summary, AppError> {
+pub async fn dashboard(
+    state: State<'_, AppState>,
+    range: String,
+    as_of_newest: Option<bool>,
+) -> Result<Summary, AppError> {
     let range = Range::parse(&range).map_err(|m| AppError::new("invalid", m))?;
     let store = state.store()?;
     let measuring = state.measuring.clone();
@@ -25,12 +29,12 @@ pub async fn dashboard(state: State<'_, AppState>, range: String) -> Result<Summ
         // Wait for a background measuring run instead of measuring the same settlements twice.
         let _one = measuring.lock().unwrap_or_else(|p| p.into_inner());
         let threshold = analytics::threshold(&store)?;
-        Ok(analytics::summary_of_store(
-            &store,
-            range,
-            chrono::Utc::now(),
-            threshold,
-        )?)
+        // "As of the newest settlement": the range ends there (a store that has not synced).
+        let now = match as_of_newest {
+            Some(true) => analytics::newest(&store)?.unwrap_or_else(chrono::Utc::now),
+            _ => chrono::Utc::now(),
+        };
+        Ok(analytics::summary_of_store(&store, range, now, threshold)?)
     })
     .await
     .map_err(blocking_error)?

@@ -135,13 +135,28 @@ export async function render(root, ctx) {
   }, label)));
 
   let seq = 0;
+  // "As of the newest settlement": the range ends there instead of now (a store that has not
+  // synced for a while); offered when the data is stale.
+  let asOfNewest = false;
+  const freshness = (d) => {
+    const f = d.freshness;
+    if (asOfNewest) {
+      return h("p", { class: "warn note", id: "dash-stale", role: "status" },
+        `As of the newest settlement (${d.to.slice(0, 10)}), not today. `,
+        h("button", { type: "button", class: "secondary small", id: "dash-as-of-now", onClick: () => { asOfNewest = false; load(); } }, "Back to today"));
+    }
+    if (!f.note) return null;
+    return h("p", { class: "warn note", id: "dash-stale", role: "status" },
+      f.note[0].toUpperCase() + f.note.slice(1).replace(/ \(`--as-of newest`;[^)]*\)/, ""), ". ",
+      h("button", { type: "button", class: "secondary small", id: "dash-as-of-newest", onClick: () => { asOfNewest = true; load(); } }, "End at the newest settlement"));
+  };
   async function load() {
     const mine = ++seq;
     drawPicker();
     mount(body, h("p", { class: "muted loading" }, "Measuring settlements…"));
     let d, alerts;
     try {
-      [d, alerts] = await Promise.all([api.dashboard(current), api.listAlerts()]);
+      [d, alerts] = await Promise.all([api.dashboard(current, asOfNewest), api.listAlerts()]);
     } catch (err) {
       if (mine === seq) mount(body, h("p", { class: "error", role: "alert" }, err.message));
       return;
@@ -158,7 +173,7 @@ export async function render(root, ctx) {
       }
     };
     if (d.settlements === 0) {
-      mount(body, alertsPanel(alerts, onAck),
+      mount(body, freshness(d), alertsPanel(alerts, onAck),
         h("div", { class: "empty panel", id: "dash-empty" },
           h("h2", {}, "No settlements in this range"),
           h("p", { class: "muted" }, `Nothing between ${d.from ? d.from.slice(0, 10) : "the beginning"} and ${d.to.slice(0, 10)}. Pick a longer range, import data or sync from Notion.`),
@@ -170,6 +185,7 @@ export async function render(root, ctx) {
     const kinds = [...new Set(d.agents.flatMap((a) => a.intents.map((i) => i.intent_type)))].sort();
     const small = d.settlements < 30;
     mount(body,
+      freshness(d),
       alertsPanel(alerts, onAck),
       kpis(d),
       small ? h("p", { class: "warn note", id: "small-data" }, `Only ${d.settlements} settlements in this range: intervals are wide; read the figures with care.`) : null,

@@ -6,6 +6,7 @@ import { api } from "../api.js";
 import { h, mount, fmtInt, fmtDateTime, toast } from "../dom.js";
 
 const KIND = {
+  stale: "No new data",
   drop: "Drop",
   below_bar: "Below the bar",
   emerging_pattern: "New pattern",

@@ -241,6 +241,10 @@ enum Command {
         /// "Accepted" means an acceptance of at least this (default: the saved setting, 0.7).
         #[arg(long)]
         threshold: Option<f64>,
+        /// End the range here instead of now: `newest` (the newest settlement: for a store
+        /// that has not synced for a while) or a date YYYY-MM-DD.
+        #[arg(long)]
+        as_of: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -967,12 +971,27 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Summary {
             range,
             threshold,
+            as_of,
             json,
         } => {
             let range =
                 redline_core::analytics::Range::parse(&range).map_err(anyhow::Error::msg)?;
             let store = open_store(cli.db)?;
-            let now = chrono::Utc::now();
+            let now = match as_of.as_deref().map(str::trim) {
+                None => chrono::Utc::now(),
+                Some("newest") => {
+                    let all = analytics::observations(&store, None, None)?;
+                    all.iter()
+                        .map(|o| o.at)
+                        .max()
+                        .context("the store holds no settlements")?
+                }
+                Some(day) => NaiveDate::parse_from_str(day, "%Y-%m-%d")
+                    .map(redline_core::sample::end_of_day)
+                    .with_context(|| {
+                        format!("--as-of takes `newest` or a date YYYY-MM-DD, not '{day}'")
+                    })?,
+            };
             let threshold = match threshold {
                 Some(t) if (0.0..=1.0).contains(&t) => t,
                 Some(t) => anyhow::bail!("the threshold must be between 0 and 1, not {t}"),

@@ -228,6 +228,9 @@ pub fn summary(s: &redline_core::analytics::Summary, json: bool) -> Result<()> {
         s.to.format("%Y-%m-%d %H:%M UTC"),
         s.threshold * 100.0
     );
+    if let Some(note) = &s.freshness.note {
+        say!("note: {note}");
+    }
     if let Some(o) = &s.overall {
         say!("overall acceptance: {} (95% interval)", pct(o));
     }

@@ -899,3 +899,44 @@ fn text_from_settlements_cannot_drive_the_terminal() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["settlement"]["agent"], evil, "{v}");
 }
+
+#[test]
+fn a_stale_store_is_said_and_summaries_can_end_at_its_newest_settlement() {
+    let (_dir, db) = setup();
+    // The sample ends at the end of that day: 14 whole days before now, whatever the hour.
+    let end = (chrono::Utc::now() - chrono::Duration::days(15))
+        .format("%Y-%m-%d")
+        .to_string();
+    redline(&db)
+        .args(["sample", "-n", "2000", "--end", &end])
+        .assert()
+        .success();
+    redline(&db)
+        .args(["summary", "--range", "7d"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("0 settlements").and(predicate::str::contains(
+                "note: no settlements in this range: the newest is 14 days old",
+            )),
+        );
+    let out = redline(&db)
+        .args(["summary", "--range", "7d", "--as-of", "newest", "--json"])
+        .output()
+        .unwrap();
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(s["settlements"].as_u64().unwrap() > 0, "{s}");
+    assert!(s["to"].as_str().unwrap().starts_with(&end), "{}", s["to"]);
+    redline(&db)
+        .args(["summary", "--as-of", "yesterday"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--as-of takes `newest` or a date"));
+    redline(&db)
+        .arg("watch")
+        .assert()
+        .code(4)
+        .stdout(predicate::str::contains(
+            "stale: No new settlements for 14 days",
+        ));
+}

@@ -583,6 +583,59 @@ fn dashboard_shows_the_sample_kpis_charts_and_the_planted_regression() {
 
 #[test]
 #[ignore = "end-to-end: run by scripts/test with the app built, Xvfb and tauri-driver"]
+fn a_stale_store_says_so_and_shows_the_figures_up_to_its_newest_settlement() {
+    // Offline for two weeks: the newest settlement is 14 days old, and the planted regression
+    // sits in the days before it.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("redline.redb");
+    let end = chrono::Utc::now() - chrono::Duration::days(14);
+    {
+        let store = Store::open(&db).unwrap();
+        let spec = SampleSpec {
+            count: 3000,
+            seed: 8,
+            end,
+            ..Default::default()
+        };
+        redline_core::import::load_sample(&store, &spec, &mut no_progress, &Cancel::new()).unwrap();
+    }
+    let app = App::start_with(dir, &db);
+    app.watch_console();
+    open_settlements(&app);
+    app.wait_text("#result-count", "the settlements", |t| t.ends_with("3,000"));
+    app.click("#nav-dashboard");
+    app.click("#range-7d");
+    let note = app.wait_text("#dash-stale", "the freshness note", |t| {
+        t.contains("days old")
+    });
+    assert!(
+        note.starts_with("No settlements in this range: the newest is 14 days old"),
+        "{note}"
+    );
+    app.screenshot("25-dashboard-stale");
+    app.click("#dash-as-of-newest");
+    let note = app.wait_text("#dash-stale", "as of the newest", |t| {
+        t.starts_with("As of the newest")
+    });
+    assert!(note.contains(&end.format("%Y-%m-%d").to_string()), "{note}");
+    app.wait_text("#kpi-acceptance .kpi-value", "a KPI", |t| t.ends_with('%'));
+    app.click("#dash-as-of-now");
+    app.wait_text("#dash-stale", "the freshness note again", |t| {
+        t.contains("days old")
+    });
+    // Home says the data is stale instead of "nothing needs attention".
+    app.click("#nav-home");
+    let findings = app.wait_text("#home-findings", "the findings", |t| !t.is_empty());
+    assert!(
+        findings.contains("No new settlements for 14 days"),
+        "{findings}"
+    );
+    assert_eq!(app.count("#home-findings li[data-kind='stale']"), 1);
+    assert_eq!(app.console_errors(), Vec::<String>::new());
+}
+
+#[test]
+#[ignore = "end-to-end: run by scripts/test with the app built, Xvfb and tauri-driver"]
 fn improvements_show_recommendations_and_the_settlements_behind_a_phrase() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("redline.redb");

@@ -37,9 +37,16 @@ pub fn summary_of_store(
     Ok(s)
 }
 
+/// The time of the newest settlement in the store (for a range "as of the newest").
+pub fn newest(
+    store: &crate::store::Store,
+) -> Result<Option<DateTime<Utc>>, crate::store::StoreError> {
+    Ok(observations(store, None, None)?.iter().map(|o| o.at).max())
+}
+
 pub use summary::{
-    satisfaction, summarize, AgentSummary, DayStat, GroupTest, IntentStat, Range, Seasonality,
-    Summary, Trend, WeekOverWeek, WeekPoint,
+    freshness, satisfaction, summarize, AgentSummary, DayStat, Freshness, GroupTest, IntentStat,
+    Range, Seasonality, Summary, Trend, WeekOverWeek, WeekPoint, STALE_DAYS,
 };
 
 use crate::diff::{self, SpanKind};

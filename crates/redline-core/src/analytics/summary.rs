@@ -233,6 +233,59 @@ pub struct Summary {
     /// System-level figures over the range: satisfaction, data quality, readiness, goals.
     pub system: System,
     pub agents: Vec<AgentSummary>,
+    /// How recent the data is: an empty range, or a store with nothing new for days, says so.
+    pub freshness: Freshness,
+}
+
+/// With no new settlement for this many days, the data is stale (a stopped diff logger, or a
+/// laptop offline) and the views and the CLI say so.
+pub const STALE_DAYS: i64 = 3;
+
+/// How recent the data behind a summary is.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Freshness {
+    /// The newest settlement at or before the range's end.
+    pub newest: Option<DateTime<Utc>>,
+    /// Whole days from it to now.
+    pub days_old: Option<i64>,
+    /// The newest settlement is older than the range's start: the range is empty for want of
+    /// data, not of activity.
+    pub before_range: bool,
+    /// Nothing new for [`STALE_DAYS`] days or more.
+    pub stale: bool,
+    /// What to tell the person, when either holds.
+    pub note: Option<String>,
+}
+
+/// How fresh `observations` are for the range `from..=to`, seen at `now`.
+pub fn freshness(
+    observations: &[Observation],
+    from: Option<DateTime<Utc>>,
+    to: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Freshness {
+    let newest = observations.iter().map(|o| o.at).filter(|t| *t <= to).max();
+    let days_old = newest.map(|n| (now - n).num_days().max(0));
+    let before_range = matches!((newest, from), (Some(n), Some(f)) if n <= f);
+    let stale = days_old.is_some_and(|d| d >= STALE_DAYS);
+    let note = match (newest, days_old) {
+        (Some(n), Some(d)) if before_range => Some(format!(
+            "no settlements in this range: the newest is {d} days old ({}); the range can end at the newest settlement instead (`--as-of newest`; in the app, \"End at the newest settlement\")",
+            n.format("%Y-%m-%d")
+        )),
+        (Some(n), Some(d)) if stale => Some(format!(
+            "no new settlements for {d} days (the newest is from {}): is the diff logger running, and has the store synced?",
+            n.format("%Y-%m-%d")
+        )),
+        _ => None,
+    };
+    Freshness {
+        newest,
+        days_old,
+        before_range,
+        stale,
+        note,
+    }
 }
 
 /// A weekly cycle: Kruskal–Wallis across weekdays, reported when the data spans at least
@@ -498,6 +551,7 @@ pub fn summarize(
             .into_iter()
             .filter_map(|(agent, obs)| agent_summary(agent, &obs, from, to, threshold))
             .collect(),
+        freshness: freshness(observations, from, to, now),
     }
 }
 
@@ -532,6 +586,39 @@ mod tests {
         assert_eq!(Range::parse("ALL"), Ok(Range::All));
         assert!(Range::parse("0d").is_err());
         assert!(Range::parse("month").is_err());
+    }
+
+    #[test]
+    fn stale_data_is_said_not_hidden() {
+        let now = Utc::now();
+        // Offline for two weeks: the last 7 days are empty because no data came in.
+        let two_weeks: Vec<Observation> = (14..40).map(|d| obs("A", "x", d, 0.6, now)).collect();
+        let s = summarize(&two_weeks, Range::Days(7), now, 0.7);
+        assert_eq!(s.settlements, 0);
+        let f = &s.freshness;
+        assert!(f.before_range && f.stale, "{f:?}");
+        assert_eq!(f.days_old, Some(14));
+        let note = f.note.as_deref().unwrap();
+        assert!(
+            note.starts_with("no settlements in this range: the newest is 14 days old"),
+            "{note}"
+        );
+        // A 30-day range still holds data, but nothing new for 14 days is said too.
+        let s = summarize(&two_weeks, Range::Days(30), now, 0.7);
+        assert!(s.settlements > 0 && s.freshness.stale && !s.freshness.before_range);
+        assert!(s
+            .freshness
+            .note
+            .unwrap()
+            .starts_with("no new settlements for 14 days"));
+        // Fresh data: nothing to say.
+        let fresh: Vec<Observation> = (0..10).map(|d| obs("A", "x", d, 0.6, now)).collect();
+        let s = summarize(&fresh, Range::Days(7), now, 0.7);
+        assert!(
+            !s.freshness.stale && s.freshness.note.is_none(),
+            "{:?}",
+            s.freshness
+        );
     }
 
     #[test]

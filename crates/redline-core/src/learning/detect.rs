@@ -35,7 +35,8 @@ pub const MIN_RECENT: usize = 10;
 /// One thing that needs attention.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Finding {
-    /// `drop`, `below_bar`, `emerging_pattern` or `rejections_rising`.
+    /// `stale` (no new data: for all agents, `agent` empty), `drop`, `below_bar`,
+    /// `emerging_pattern` or `rejections_rising`.
     pub kind: &'static str,
     pub agent: String,
     /// One sentence with the evidence.
@@ -175,25 +176,48 @@ fn rejections(
 }
 
 /// Run every trigger for every agent as of `now`.
+/// A stopped diff logger (or a laptop offline) is itself a failure: with no new settlement
+/// for [`analytics::STALE_DAYS`] days, one finding says so, since every recent window is then
+/// empty and would otherwise say "nothing needs attention".
+fn stale(store: &Store, now: DateTime<Utc>) -> Result<Option<Finding>, StoreError> {
+    let all = analytics::observations(store, None, Some(now))?;
+    let f = analytics::freshness(&all, None, now, now);
+    Ok(match (f.newest, f.days_old) {
+        (Some(newest), Some(days)) if f.stale => Some(Finding {
+            kind: "stale",
+            agent: String::new(),
+            message: format!(
+                "No new settlements for {days} days (the newest is from {}): is the diff logger running, and has the store synced? The recent windows are empty for want of data; `redline summary --as-of newest` shows the figures up to the newest settlement.",
+                newest.format("%Y-%m-%d")
+            ),
+            evidence: serde_json::json!({"newest": newest, "days_old": days}),
+            examples: Vec::new(),
+        }),
+        _ => None,
+    })
+}
+
 pub fn auto_detect_regression(
     store: &Store,
     now: DateTime<Utc>,
 ) -> Result<Vec<Finding>, StoreError> {
     let bar = analytics::threshold(store)?;
+    let mut out: Vec<Finding> = stale(store, now)?.into_iter().collect();
     let observations = analytics::observations(store, Some(now - Duration::days(37)), Some(now))?;
-    let mut out: Vec<Finding> = analytics::alerts(&observations, now, bar)
-        .into_iter()
-        .map(|a| Finding {
-            kind: match a {
-                analytics::Alert::Drop { .. } => "drop",
-                analytics::Alert::BelowBar { .. } => "below_bar",
-            },
-            agent: a.agent().to_owned(),
-            message: a.describe(),
-            evidence: serde_json::to_value(&a).unwrap_or_default(),
-            examples: Vec::new(),
-        })
-        .collect();
+    out.extend(
+        analytics::alerts(&observations, now, bar)
+            .into_iter()
+            .map(|a| Finding {
+                kind: match a {
+                    analytics::Alert::Drop { .. } => "drop",
+                    analytics::Alert::BelowBar { .. } => "below_bar",
+                },
+                agent: a.agent().to_owned(),
+                message: a.describe(),
+                evidence: serde_json::to_value(&a).unwrap_or_default(),
+                examples: Vec::new(),
+            }),
+    );
     let windows = windows(store, now)?;
     let recent: Vec<Settlement> = windows.values().flat_map(|w| w.0.iter().cloned()).collect();
     let base: Vec<Settlement> = windows.values().flat_map(|w| w.1.iter().cloned()).collect();
