@@ -222,6 +222,13 @@ export async function render(root, ctx) {
           : h("p", { class: "muted" }, "Nothing stands out: no pattern is frequent and consistent enough.")),
       replayPanel(mine),
       examples,
+      h("section", { class: "panel", id: "structure", "aria-labelledby": "struct-title" },
+        h("h2", { id: "struct-title" }, "Structure"),
+        a.structure.length
+          ? h("ul", {}, a.structure.map((p) => h("li", { dataset: { kind: p.kind } },
+            `People delete the ${p.kind === "opening_sentence_cut" ? "opening" : "closing"} sentence in ${fmtPct(p.share.value)} (${ci(p.share)}) of the ${fmtInt(p.support)} outputs of three or more sentences, against ${fmtPct(p.middle_share)} of their middle sentences. `,
+            p.examples.length ? h("button", { type: "button", class: "secondary small", onClick: () => examplesPanel(examples, `${p.kind === "opening_sentence_cut" ? "Opening" : "Closing"} sentence cut`, p.examples, null) }, "Examples") : null)))
+          : h("p", { class: "muted" }, "No opening or closing sentence is cut more often than the others.")),
       h("section", { class: "panel", id: "rejections", "aria-labelledby": "rej-title" },
         h("h2", { id: "rej-title" }, "Common rejection patterns"),
         a.rejection_patterns.length

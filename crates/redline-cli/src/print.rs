@@ -542,6 +542,23 @@ pub fn patterns(r: &redline_core::patterns::Report, json: bool) -> Result<()> {
                 }
             );
         }
+        if !a.structure.is_empty() {
+            say!(" structure (outputs of 3+ sentences; share taken out whole, against their middle sentences):");
+            for p in &a.structure {
+                say!(
+                    "  {:>4}  {:>6} of {:<6} {} sentence cut (middle sentences: {:.0}%)",
+                    format!("{:.0}%", p.share.value * 100.0),
+                    p.hits,
+                    p.support,
+                    if p.kind == "opening_sentence_cut" {
+                        "opening"
+                    } else {
+                        "closing"
+                    },
+                    p.middle_share * 100.0
+                );
+            }
+        }
         say!(" tone (final − AI output; * = significant: p < 0.01 and |d| ≥ 0.2):");
         for t in &a.tone {
             say!(

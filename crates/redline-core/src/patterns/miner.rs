@@ -42,6 +42,8 @@ struct Entry {
     /// Its short replacements (interned `(from, to)` pairs), each once.
     pairs: Vec<u32>,
     tone: (Features, Features),
+    /// Which of its AI output's sentences people took out.
+    shape: Shape,
     /// A bit per word of the AI output and of the added words (Bloom filters): a phrase
     /// with a word whose bit is clear is not there, without reading the words.
     ai_bloom: Bloom<16>,
@@ -115,6 +117,83 @@ struct Counts {
     replacements: BTreeMap<u32, usize>,
     categories: BTreeMap<Category, usize>,
     by_intent: BTreeMap<String, BTreeMap<Category, usize>>,
+    shape: ShapeCounts,
+}
+
+/// The sentences of one AI output that people took out whole.
+#[derive(Clone, Copy, Default)]
+struct Shape {
+    /// Sentences with words (up to 65,535).
+    sentences: u16,
+    /// Of them, taken out whole (every word deleted or replaced by something sharing none).
+    cut: u16,
+    opening_cut: bool,
+    closing_cut: bool,
+}
+
+impl Shape {
+    fn of(ai_flags: &[u8]) -> Shape {
+        let mut s = Shape::default();
+        let mut i = 0;
+        while i < ai_flags.len() {
+            let mut end = i + 1;
+            while end < ai_flags.len() && ai_flags[end] & START == 0 {
+                end += 1;
+            }
+            let cut = ai_flags[i..end].iter().all(|f| f & DELETED != 0);
+            if s.sentences == 0 {
+                s.opening_cut = cut;
+            }
+            s.closing_cut = cut;
+            s.sentences = s.sentences.saturating_add(1);
+            s.cut = s.cut.saturating_add(u16::from(cut));
+            i = end;
+        }
+        s
+    }
+
+    /// An output of [`STRUCTURE_MIN_SENTENCES`] sentences or more has an opening, a middle and
+    /// a closing.
+    fn counted(&self) -> bool {
+        usize::from(self.sentences) >= STRUCTURE_MIN_SENTENCES
+    }
+}
+
+/// Outputs with fewer sentences have no structure to speak of.
+const STRUCTURE_MIN_SENTENCES: usize = 3;
+
+/// A group's sentence counts, over its outputs of [`STRUCTURE_MIN_SENTENCES`] or more.
+#[derive(Clone, Copy, Default)]
+struct ShapeCounts {
+    outputs: usize,
+    opening_cut: usize,
+    closing_cut: usize,
+    /// Middle sentences (neither first nor last), and those taken out whole.
+    middle: usize,
+    middle_cut: usize,
+}
+
+impl ShapeCounts {
+    fn count(&mut self, s: &Shape, add: bool) {
+        if !s.counted() {
+            return;
+        }
+        let ends = usize::from(s.opening_cut) + usize::from(s.closing_cut);
+        let middle = usize::from(s.sentences) - 2;
+        let middle_cut = usize::from(s.cut) - ends;
+        let f = |x: &mut usize, v: usize| {
+            if add {
+                *x += v
+            } else {
+                *x -= v
+            }
+        };
+        f(&mut self.outputs, 1);
+        f(&mut self.opening_cut, usize::from(s.opening_cut));
+        f(&mut self.closing_cut, usize::from(s.closing_cut));
+        f(&mut self.middle, middle);
+        f(&mut self.middle_cut, middle_cut);
+    }
 }
 
 /// Add one to (or take one from) `m[k]`; a count that reaches 0 leaves the map.
@@ -148,6 +227,7 @@ impl Counts {
             step(&mut self.replacements, *p, add);
         }
         step(&mut self.categories, e.category, add);
+        self.shape.count(&e.shape, add);
         if add {
             step(
                 self.by_intent.entry(e.intent.to_string()).or_default(),
@@ -338,6 +418,7 @@ fn analyse_one(
         day: (s.created_at.timestamp().div_euclid(86_400)) as i32,
         live: true,
         tone: tone::features_pair(&a, &f, memo),
+        shape: Shape::of(&ai_flags),
         ai_bloom: Bloom::of(&a.hashes),
         added_bloom: Bloom::of(&added),
         ai: a.hashes,
@@ -1421,14 +1502,18 @@ impl Miner {
             .collect();
         let examples_of =
             |feature: usize, rising: bool| tone_examples(&pairs, &ids, feature, rising);
+        let structure = self.structure(&members, &c.shape, min_hits);
         let rewritten = c.categories.get(&Category::Rewritten).copied().unwrap_or(0);
         let recommendations = recommend(
-            c.settlements,
-            rewritten,
-            &deleted,
-            &added,
-            &replacements,
-            &tone,
+            &Evidence {
+                settlements: c.settlements,
+                rewritten,
+                deleted: &deleted,
+                added: &added,
+                replacements: &replacements,
+                structure: &structure,
+                tone: &tone,
+            },
             &examples_of,
         );
         AgentPatterns {
@@ -1442,7 +1527,57 @@ impl Miner {
             categories: c.categories.clone(),
             categories_by_intent: c.by_intent.clone(),
             rejection_patterns,
+            structure,
         }
+    }
+
+    /// The opening and closing sentences people take out whole more often than an ordinary
+    /// (middle) sentence: the interval's lower end above the middle sentences' rate, in at
+    /// least `min_hits` outputs; examples are the newest of `members` (oldest first).
+    fn structure(
+        &self,
+        members: &[u32],
+        c: &ShapeCounts,
+        min_hits: usize,
+    ) -> Vec<StructurePattern> {
+        let middle_share = c.middle_cut as f64 / c.middle.max(1) as f64;
+        let mut out = Vec::new();
+        for (kind, hits) in [
+            ("opening_sentence_cut", c.opening_cut),
+            ("closing_sentence_cut", c.closing_cut),
+        ] {
+            let Some(share) = wilson(hits, c.outputs) else {
+                continue;
+            };
+            if hits < min_hits || share.low.is_none_or(|low| low <= middle_share) {
+                continue;
+            }
+            let opening = kind == "opening_sentence_cut";
+            let examples = members
+                .iter()
+                .rev()
+                .map(|s| &self.entries[*s as usize])
+                .filter(|e| {
+                    e.shape.counted()
+                        && if opening {
+                            e.shape.opening_cut
+                        } else {
+                            e.shape.closing_cut
+                        }
+                })
+                .take(EXAMPLES)
+                .map(|e| e.id.to_string())
+                .collect();
+            out.push(StructurePattern {
+                kind,
+                hits,
+                support: c.outputs,
+                share,
+                middle_share,
+                examples,
+            });
+        }
+        out
     }
 
     /// The share of the AI outputs' words that people deleted (replaced), as `flag` says,

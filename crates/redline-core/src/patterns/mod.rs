@@ -631,6 +631,24 @@ pub struct AgentPatterns {
     pub categories_by_intent: BTreeMap<String, BTreeMap<Category, usize>>,
     /// Common rejection patterns: phrases typical of the outputs people rewrite or reject.
     pub rejection_patterns: Vec<RejectionPattern>,
+    /// Structure: opening or closing sentences people take out more often than the others.
+    pub structure: Vec<StructurePattern>,
+}
+
+/// A sentence position people take out whole more often than an ordinary sentence: "people
+/// delete the closing sentence in 62% of outputs".
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StructurePattern {
+    /// `opening_sentence_cut` or `closing_sentence_cut`.
+    pub kind: &'static str,
+    /// Outputs (of three sentences or more) whose opening (closing) sentence was taken out.
+    pub hits: usize,
+    /// Outputs of three sentences or more.
+    pub support: usize,
+    pub share: Estimate,
+    /// The share of their middle sentences taken out: what an ordinary sentence gets.
+    pub middle_share: f64,
+    pub examples: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -850,17 +868,33 @@ fn tone_examples(
     idx.into_iter().map(|i| ids[i].to_owned()).collect()
 }
 
+/// What one group's recommendations are drawn from.
+#[derive(Clone, Copy)]
+struct Evidence<'a> {
+    settlements: usize,
+    rewritten: usize,
+    deleted: &'a [Phrase],
+    added: &'a [Phrase],
+    replacements: &'a [Replacement],
+    structure: &'a [StructurePattern],
+    tone: &'a [ToneShift],
+}
+
 /// The prompt changes the evidence calls for; `tone_examples(feature, rising)` names the
 /// settlements behind a tone shift.
 fn recommend(
-    settlements: usize,
-    rewritten: usize,
-    deleted: &[Phrase],
-    added: &[Phrase],
-    replacements: &[Replacement],
-    tone: &[ToneShift],
+    evidence: &Evidence<'_>,
     tone_examples: &dyn Fn(usize, bool) -> Vec<String>,
 ) -> Vec<Recommendation> {
+    let Evidence {
+        settlements,
+        rewritten,
+        deleted,
+        added,
+        replacements,
+        structure,
+        tone,
+    } = *evidence;
     let mut out = Vec::new();
     for p in deleted.iter().filter(|p| p.share.value >= 0.5).take(5) {
         out.push(Recommendation {
@@ -909,6 +943,24 @@ fn recommend(
                 pct(p.share.value),
                 p.hits,
                 p.support
+            ),
+            examples: p.examples.clone(),
+        });
+    }
+    for p in structure.iter().filter(|p| p.share.value >= 0.5) {
+        let (what, advice) = match p.kind {
+            "opening_sentence_cut" => ("opening", "Start with the substance"),
+            _ => ("closing", "End when the content ends"),
+        };
+        out.push(Recommendation {
+            kind: "structure",
+            text: format!(
+                "{advice}: people delete the {what} sentence in {} of the {} outputs of three or more sentences (95% CI {}–{}), against {} of their middle sentences.",
+                pct(p.share.value),
+                p.support,
+                pct(p.share.low.unwrap_or(p.share.value)),
+                pct(p.share.high.unwrap_or(p.share.value)),
+                pct(p.middle_share)
             ),
             examples: p.examples.clone(),
         });

@@ -445,3 +445,55 @@ fn words_changed_at_the_usual_rate_are_no_pattern() {
     assert!(a.replacements.is_empty(), "{:#?}", a.replacements);
     assert!(a.deleted.is_empty(), "{:#?}", a.deleted);
 }
+
+#[test]
+fn a_closing_sentence_people_cut_is_a_structure_pattern() {
+    // Four sentences each; people cut the closing summary in 45 of 60 outputs, and a middle
+    // sentence in 6 of them.
+    let list: Vec<Settlement> = (0..60)
+        .map(|i| {
+            let ai = format!(
+                "Order {i} ships on Monday. The crate holds part {i}. It goes by truck {i}. In summary, order {i} is on its way."
+            );
+            let fin = match i % 4 {
+                0 => ai.clone(),
+                _ if i % 10 == 1 => format!("Order {i} ships on Monday. It goes by truck {i}."),
+                _ => format!(
+                    "Order {i} ships on Monday. The crate holds part {i}. It goes by truck {i}."
+                ),
+            };
+            s(&format!("r{i}"), "A", &ai, &fin)
+        })
+        .collect();
+    let a = &mine_slice(&list).agents[0];
+    assert_eq!(a.structure.len(), 1, "{:#?}", a.structure);
+    let p = &a.structure[0];
+    assert_eq!(p.kind, "closing_sentence_cut");
+    assert_eq!((p.hits, p.support), (45, 60));
+    assert!((p.middle_share - 6.0 / 120.0).abs() < 1e-9, "{p:?}");
+    assert_eq!(p.examples.len(), EXAMPLES);
+    assert!(a
+        .recommendations
+        .iter()
+        .any(|r| r.kind == "structure" && r.text.starts_with("End when the content ends")));
+    // When people cut any sentence as often, the closing one is nothing special.
+    let even: Vec<Settlement> = (0..120)
+        .map(|i| {
+            let parts = [
+                format!("Order {i} ships on Monday."),
+                format!("The crate holds part {i}."),
+                format!("It goes by truck {i}."),
+                format!("Order {i} is on its way."),
+            ];
+            let cut = i % 4;
+            let fin: Vec<&str> = parts
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| i % 3 != 0 || *k != cut)
+                .map(|(_, p)| p.as_str())
+                .collect();
+            s(&format!("e{i}"), "B", &parts.join(" "), &fin.join(" "))
+        })
+        .collect();
+    assert!(mine_slice(&even).agents[0].structure.is_empty());
+}
