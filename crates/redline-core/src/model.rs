@@ -199,6 +199,30 @@ pub enum ModelError {
     AcceptanceOutOfRange(f64),
 }
 
+/// A settlement for unit tests: the given id, agent and texts, now, no optional fields.
+#[cfg(test)]
+pub(crate) fn test_settlement(id: &str, agent: &str, ai: &str, fin: &str) -> Settlement {
+    Settlement {
+        id: SettlementId::new(id).unwrap(),
+        agent: AgentName::new(agent).unwrap(),
+        intent_type: IntentType::new("operational"),
+        intent: String::new(),
+        system_prompt: None,
+        ai_output: ai.into(),
+        final_output: fin.into(),
+        created_at: chrono::Utc::now(),
+        acceptance_rate: None,
+        prompt_version: None,
+        processing_ms: None,
+        error: None,
+        source: Source {
+            kind: SourceKind::Import,
+            id: "t".into(),
+            last_edited: None,
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -166,23 +166,9 @@ pub(crate) mod tests {
 
     pub(crate) fn settlement(ai: &str, fin: &str, rate: Option<f64>) -> Settlement {
         Settlement {
-            id: SettlementId::new("x").unwrap(),
-            agent: AgentName::new("A").unwrap(),
             intent_type: IntentType::new("strategic"),
-            intent: String::new(),
-            system_prompt: None,
-            ai_output: ai.into(),
-            final_output: fin.into(),
-            created_at: chrono::Utc::now(),
             acceptance_rate: rate.map(|r| Acceptance::new(r).unwrap()),
-            prompt_version: None,
-            processing_ms: None,
-            error: None,
-            source: Source {
-                kind: SourceKind::Import,
-                id: "t".into(),
-                last_edited: None,
-            },
+            ..test_settlement("x", "A", ai, fin)
         }
     }
 

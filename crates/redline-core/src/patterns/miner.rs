@@ -1471,16 +1471,7 @@ impl Miner {
             super::by_effort((a.effort, &a.share, a.hits), (b.effort, &b.share, b.hits))
                 .then(a.from.cmp(&b.from))
         });
-        let mut kept: Vec<(Replacement, Vec<u32>)> = Vec::with_capacity(TOP);
-        for (r, w) in replacements {
-            if kept.len() == TOP {
-                break;
-            }
-            if !kept.iter().any(|(_, k)| overlapping(k, &w)) {
-                kept.push((r, w));
-            }
-        }
-        let replacements = kept;
+        let replacements = top_apart(replacements);
 
         // Examples: the newest settlements behind each listed pattern.
         let members: Vec<u32> = order

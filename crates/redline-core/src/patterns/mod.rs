@@ -825,8 +825,14 @@ fn rank_phrases(mut list: Vec<(Phrase, Vec<u32>)>) -> Vec<(Phrase, Vec<u32>)> {
         by_effort((a.effort, &a.share, a.hits), (b.effort, &b.share, b.hits))
             .then(a.text.cmp(&b.text))
     });
-    let mut kept: Vec<(Phrase, Vec<u32>)> = Vec::with_capacity(TOP);
-    for (p, w) in list {
+    top_apart(list)
+}
+
+/// The first [`TOP`] of a ranked list (items with their words), skipping any that overlaps
+/// one kept before it.
+fn top_apart<T>(ranked: Vec<(T, Vec<u32>)>) -> Vec<(T, Vec<u32>)> {
+    let mut kept: Vec<(T, Vec<u32>)> = Vec::with_capacity(TOP);
+    for (p, w) in ranked {
         if kept.len() == TOP {
             break;
         }

@@ -422,25 +422,9 @@ mod tests {
     }
 
     fn settlement(i: usize, ai: &str, fin: &str) -> Settlement {
-        use crate::model::*;
         Settlement {
-            id: SettlementId::new(format!("r{i:04}")).unwrap(),
-            agent: AgentName::new("A").unwrap(),
-            intent_type: IntentType::new("operational"),
-            intent: String::new(),
-            system_prompt: None,
-            ai_output: ai.into(),
-            final_output: fin.into(),
             created_at: DateTime::from_timestamp(1_780_000_000 + i as i64 * 3600, 0).unwrap(),
-            acceptance_rate: None,
-            prompt_version: None,
-            processing_ms: None,
-            error: None,
-            source: Source {
-                kind: SourceKind::Import,
-                id: "t".into(),
-                last_edited: None,
-            },
+            ..crate::model::test_settlement(&format!("r{i:04}"), "A", ai, fin)
         }
     }
 

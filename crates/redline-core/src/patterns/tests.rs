@@ -6,25 +6,7 @@ use super::*;
 use crate::model::*;
 
 fn s(id: &str, agent: &str, ai: &str, fin: &str) -> Settlement {
-    Settlement {
-        id: SettlementId::new(id).unwrap(),
-        agent: AgentName::new(agent).unwrap(),
-        intent_type: IntentType::new("operational"),
-        intent: String::new(),
-        system_prompt: None,
-        ai_output: ai.into(),
-        final_output: fin.into(),
-        created_at: chrono::Utc::now(),
-        acceptance_rate: None,
-        prompt_version: None,
-        processing_ms: None,
-        error: None,
-        source: Source {
-            kind: SourceKind::Import,
-            id: "t".into(),
-            last_edited: None,
-        },
-    }
+    test_settlement(id, agent, ai, fin)
 }
 
 #[test]
