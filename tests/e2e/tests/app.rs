@@ -220,6 +220,36 @@ fn untrusted_text_renders_as_literal_text() {
     assert_eq!(pwned, serde_json::Value::Bool(true));
     assert!(app.text("#f-agent").contains("<b>Agent</b>"));
     app.screenshot("05-hostile");
+    // Script in the page can call only what the capability grants: Redline's own commands one
+    // by one, not a plugin's or the window's.
+    let outcome = |cmd: &str, args: serde_json::Value| {
+        app.execute_async(
+            "const [cmd, args, done] = arguments; \
+             window.__TAURI__.core.invoke(cmd, args).then(() => done('ok'), (e) => done('refused: ' + String(e && e.message || e)));",
+            vec![serde_json::json!(cmd), args],
+        )
+    };
+    assert_eq!(
+        outcome("facets", serde_json::json!({})),
+        serde_json::json!("ok")
+    );
+    for (cmd, args) in [
+        (
+            "plugin:notification|notify",
+            serde_json::json!({"options": {"title": "x"}}),
+        ),
+        (
+            "plugin:window|set_title",
+            serde_json::json!({"label": "main", "value": "owned"}),
+        ),
+        ("no_such_command", serde_json::json!({})),
+    ] {
+        let got = outcome(cmd, args);
+        assert!(
+            got.as_str().is_some_and(|t| t.starts_with("refused")),
+            "{cmd}: {got}"
+        );
+    }
     assert_eq!(app.console_errors(), Vec::<String>::new());
 }
 
