@@ -29,8 +29,10 @@ impl AtomicFile {
         let name = target
             .file_name()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file path"))?;
+        let prefix = format!(".{}.", name.to_string_lossy());
+        remove_stale_parts(&dir, &prefix);
         let file = tempfile::Builder::new()
-            .prefix(&format!(".{}.", name.to_string_lossy()))
+            .prefix(&prefix)
             .suffix(".part")
             .tempfile_in(&dir)?;
         Ok(AtomicFile {
@@ -48,6 +50,36 @@ impl AtomicFile {
         file.as_file().sync_all()?;
         file.persist(&self.target).map_err(|e| e.error)?;
         sync_dir(&self.dir)
+    }
+}
+
+/// A temporary file untouched for this long was left by a write that was killed (a crash, a
+/// power cut, SIGKILL): nothing will finish it.
+const STALE_PART: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Remove the temporary files of earlier writes of the same target (`{prefix}*.part` in `dir`)
+/// that were killed before they finished, so a killed export leaves no plaintext behind once
+/// the same file is written again. Best effort: what cannot be read or removed stays.
+fn remove_stale_parts(dir: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(prefix) && name.ends_with(".part")) {
+            continue;
+        }
+        let old = entry
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= STALE_PART);
+        if old {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 
@@ -108,6 +140,34 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
         let err = write_atomic(&dir.path().join("missing/x.csv"), b"x").unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn a_killed_write_leaves_no_part_once_the_file_is_written_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("train.jsonl");
+        let killed = dir.path().join(".train.jsonl.Ab12Cd.part");
+        let recent = dir.path().join(".train.jsonl.Zz99Yy.part");
+        let other = dir.path().join(".other.jsonl.Ab12Cd.part");
+        for p in [&killed, &recent, &other] {
+            std::fs::write(p, "plaintext").unwrap();
+        }
+        let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+        for p in [&killed, &other] {
+            File::options()
+                .write(true)
+                .open(p)
+                .unwrap()
+                .set_modified(two_hours_ago)
+                .unwrap();
+        }
+        write_atomic(&target, b"new").unwrap();
+        assert!(!killed.exists(), "the killed write's part is removed");
+        assert!(
+            recent.exists(),
+            "a part written just now may be another write's: kept"
+        );
+        assert!(other.exists(), "another target's part is not ours");
     }
 
     #[cfg(unix)]
