@@ -78,7 +78,7 @@ function kpis(d) {
       `${fmtInt(q.duplicates)} duplicates · ${fmtInt(q.empty_texts)} empty · ${fmtInt(q.missing_fields)} missing fields · ${fmtInt(q.implausible_rates)} implausible rates`,
       q.score >= 95 ? "good" : q.score >= 80 ? null : "bad"),
     card("kpi-readiness", "Fine-tuning readiness", r.ready ? "Ready" : "Not yet",
-      `${fmtInt(r.above_bar)} settlements above 70% (needs ${r.needed})`, r.ready ? "good" : null),
+      `${fmtInt(r.above_bar)} settlements above ${fmtPct(r.bar)} (needs ${r.needed})`, r.ready ? "good" : null),
     card("kpi-goals", "Success criteria", o.value >= 0.9 ? "All met" : `${sys.goals.filter((g) => g.reached).length} of 3 met`, goals),
     card("kpi-ab", "A/B success rate", sys.ab_success_rate === null ? "–" : fmtPct(sys.ab_success_rate), sys.ab_success_rate === null ? "no completed experiments yet" : "completed experiments the candidate won"));
 }

@@ -393,8 +393,9 @@ fn system(s: &redline_core::analytics::System) {
     }
     let r = &s.readiness;
     say!(
-        "fine-tuning readiness: {} settlements above 70% (the design asks for {}){}",
+        "fine-tuning readiness: {} settlements above {:.0}% (the design asks for {}){}",
         r.above_bar,
+        r.bar * 100.0,
         r.needed,
         if r.ready {
             " — ready"

@@ -7,8 +7,6 @@ use std::collections::{BTreeMap, HashSet};
 
 /// The design's prerequisite for fine-tuning: at least this many settlements above the bar.
 pub const READY_MIN: usize = 100;
-/// "Above 70%" in the design's prerequisite.
-pub const READY_BAR: f64 = 0.7;
 /// The design's success criteria for average acceptance (month 1, 3 and 6).
 pub const GOALS: [f64; 3] = [0.75, 0.85, 0.90];
 
@@ -25,9 +23,12 @@ pub struct DataQuality {
     pub implausible_rates: usize,
 }
 
-/// Fine-tuning readiness: settlements with acceptance above [`READY_BAR`], overall and per agent.
+/// Fine-tuning readiness: settlements with acceptance above the acceptance threshold (the
+/// design's "above 70%" by default), overall and per agent.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Readiness {
+    /// The threshold counted against.
+    pub bar: f64,
     pub above_bar: usize,
     pub needed: usize,
     pub ready: bool,
@@ -99,9 +100,9 @@ pub fn data_quality(inside: &[&Observation]) -> DataQuality {
     q
 }
 
-pub fn readiness(all: &[Observation]) -> Readiness {
+pub fn readiness(all: &[Observation], bar: f64) -> Readiness {
     let mut counts: Vec<(&str, usize)> = Vec::new();
-    for o in all.iter().filter(|o| o.acceptance > READY_BAR) {
+    for o in all.iter().filter(|o| o.acceptance > bar) {
         match counts.iter_mut().find(|(a, _)| *a == o.agent) {
             Some((_, n)) => *n += 1,
             None => counts.push((&o.agent, 1)),
@@ -113,6 +114,7 @@ pub fn readiness(all: &[Observation]) -> Readiness {
         .map(|(agent, n)| (agent.to_owned(), n))
         .collect();
     Readiness {
+        bar,
         above_bar,
         needed: READY_MIN,
         ready: above_bar >= READY_MIN,
@@ -120,8 +122,9 @@ pub fn readiness(all: &[Observation]) -> Readiness {
     }
 }
 
-/// The system figures for the observations `inside` a range, with readiness over `all`.
-pub fn system(inside: &[&Observation], all: &[Observation]) -> System {
+/// The system figures for the observations `inside` a range, with readiness over `all`
+/// against the acceptance threshold `bar`.
+pub fn system(inside: &[&Observation], all: &[Observation], bar: f64) -> System {
     let n = inside.len();
     let mean = (n > 0).then(|| inside.iter().map(|o| o.acceptance).sum::<f64>() / n as f64);
     let mut kinds: Vec<&str> = Vec::new();
@@ -136,7 +139,7 @@ pub fn system(inside: &[&Observation], all: &[Observation]) -> System {
         satisfaction: (n > 0)
             .then(|| 100.0 * inside.iter().map(|o| satisfaction(o)).sum::<f64>() / n as f64),
         data_quality: data_quality(inside),
-        readiness: readiness(all),
+        readiness: readiness(all, bar),
         goals: mean
             .map(|m| {
                 GOALS
@@ -196,10 +199,10 @@ mod tests {
     fn readiness_counts_strictly_above_the_bar() {
         let mut all: Vec<Observation> = (0..99).map(|i| o("A", 0.71, 0, i)).collect();
         all.push(o("B", 0.7, 0, 1000)); // exactly 0.7 is not above
-        let r = readiness(&all);
+        let r = readiness(&all, 0.7);
         assert_eq!((r.above_bar, r.ready), (99, false));
         all.push(o("B", 0.95, 0, 1001));
-        let r = readiness(&all);
+        let r = readiness(&all, 0.7);
         assert_eq!((r.above_bar, r.ready), (100, true));
         assert_eq!(r.per_agent["B"], 1);
     }

@@ -546,7 +546,7 @@ pub fn summarize(
         threshold,
         settlements: inside.len(),
         overall: mean_ci(&all, 0.0, 1.0),
-        system: super::kpi::system(&inside, observations),
+        system: super::kpi::system(&inside, observations, threshold),
         agents: by_agent
             .into_iter()
             .filter_map(|(agent, obs)| agent_summary(agent, &obs, from, to, threshold))
