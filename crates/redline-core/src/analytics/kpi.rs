@@ -220,14 +220,14 @@ mod tests {
             })
             .collect();
         let refs: Vec<&Observation> = all.iter().collect();
-        let s = system(&refs, &all);
+        let s = system(&refs, &all, 0.7);
         assert!((s.satisfaction.unwrap() - 50.0).abs() < 1e-9);
         let reached: Vec<bool> = s.goals.iter().map(|g| g.reached).collect();
         assert_eq!(reached, vec![true, false, false]);
         assert!((s.goals[1].gap - 0.05).abs() < 1e-9);
         assert_eq!((s.intents_processed, s.intent_types), (5, 1));
         assert_eq!(s.ab_success_rate, None);
-        let empty = system(&[], &[]);
+        let empty = system(&[], &[], 0.7);
         assert!(empty.goals.is_empty() && empty.satisfaction.is_none());
     }
 }
