@@ -1385,35 +1385,43 @@ impl Miner {
             min_hits,
         );
         let own = own_evidence(&deleted_cands, &[], base);
-        let deleted = rank_phrases(
-            p.deleted
-                .phrases
-                .iter()
-                .enumerate()
-                .filter_map(|(i, w)| {
-                    let late = (t.hits_late[i], t.appeared_late[i]);
-                    let (mut p, w) = phrase(w, t.hits[i], t.appeared[i], late)?;
-                    p.effort *= own[i]?;
-                    Some((p, w))
-                })
+        let mut deleted: Vec<(Phrase, Vec<u32>)> = p
+            .deleted
+            .phrases
+            .iter()
+            .enumerate()
+            .filter_map(|(i, w)| {
+                let own = own[i]?;
+                let late = (t.hits_late[i], t.appeared_late[i]);
+                let (mut p, w) = phrase(w, t.hits[i], t.appeared[i], late)?;
+                p.effort *= own;
+                Some((p, w))
+            })
+            .collect();
+        let mut added: Vec<(Phrase, Vec<u32>)> = p
+            .added
+            .phrases
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| t.added_hits[*i] >= min_hits)
+            .filter_map(|(i, w)| {
+                phrase(
+                    w,
+                    t.added_hits[i],
+                    c.settlements,
+                    (t.added_hits_late[i], t.late),
+                )
+            })
+            .collect();
+        // One family: every phrase whose trend was tested, deleted and added alike.
+        control_trend_fdr(
+            deleted
+                .iter_mut()
+                .chain(added.iter_mut())
+                .filter_map(|(p, _)| p.trend.as_mut())
                 .collect(),
         );
-        let added = rank_phrases(
-            p.added
-                .phrases
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| t.added_hits[*i] >= min_hits)
-                .filter_map(|(i, w)| {
-                    phrase(
-                        w,
-                        t.added_hits[i],
-                        c.settlements,
-                        (t.added_hits_late[i], t.late),
-                    )
-                })
-                .collect(),
-        );
+        let (deleted, added) = (rank_phrases(deleted), rank_phrases(added));
         // What each source was replaced with, most common first.
         let mut targets: HashMap<&str, Vec<Target>> = HashMap::new();
         for (pair, n) in &c.replacements {

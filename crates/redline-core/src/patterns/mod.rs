@@ -534,8 +534,57 @@ pub struct PhraseTrend {
     pub late: Option<Estimate>,
     /// Two-sided two-proportion test of early against late.
     pub p_value: Option<f64>,
-    /// `new`, `gone`, `rising`, `falling` (p < 0.01) or `steady`.
+    /// `p_value` adjusted for every phrase of the group whose trend was tested
+    /// (Benjamini–Hochberg): the false discovery rate at which this one would be called.
+    pub q_value: Option<f64>,
+    /// `new`, `gone`, `rising`, `falling` (q < [`TREND_FDR`]) or `steady`.
     pub direction: &'static str,
+}
+
+/// The false discovery rate of "rising" and "falling" across a group's phrases.
+pub const TREND_FDR: f64 = 0.01;
+
+/// Benjamini–Hochberg q-values of `p` (same order): `q₍ᵢ₎ = min over j ≥ i of p₍ⱼ₎ · m / j`,
+/// capped at 1.
+pub fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
+    let m = p.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|a, b| p[*a].total_cmp(&p[*b]));
+    let mut q = vec![1.0; m];
+    let mut running = 1.0f64;
+    for (rank, &i) in order.iter().enumerate().rev() {
+        running = running.min(p[i] * m as f64 / (rank + 1) as f64);
+        q[i] = running.min(1.0);
+    }
+    q
+}
+
+/// Call "rising" or "falling" only where the false discovery rate across `trends` (one
+/// group's tested phrases) stays under [`TREND_FDR`]; the others that had two halves are
+/// "steady".
+fn control_trend_fdr(mut trends: Vec<&mut PhraseTrend>) {
+    let tested: Vec<usize> = (0..trends.len())
+        .filter(|i| {
+            trends[*i].early.is_some() && trends[*i].late.is_some() && trends[*i].p_value.is_some()
+        })
+        .collect();
+    let p: Vec<f64> = tested
+        .iter()
+        .map(|i| trends[*i].p_value.unwrap_or(1.0))
+        .collect();
+    for (k, q) in tested.into_iter().zip(benjamini_hochberg(&p)) {
+        let t = &mut trends[k];
+        t.q_value = Some(q);
+        let (e, l) = (
+            t.early.map_or(0.0, |e| e.value),
+            t.late.map_or(0.0, |l| l.value),
+        );
+        t.direction = match () {
+            _ if q >= TREND_FDR => "steady",
+            _ if l > e => "rising",
+            _ => "falling",
+        };
+    }
 }
 
 impl PhraseTrend {
@@ -561,6 +610,7 @@ impl PhraseTrend {
             early: e,
             late: l,
             p_value,
+            q_value: None,
             direction,
         })
     }

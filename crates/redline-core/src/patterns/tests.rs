@@ -479,3 +479,48 @@ fn a_closing_sentence_people_cut_is_a_structure_pattern() {
         .collect();
     assert!(mine_slice(&even).agents[0].structure.is_empty());
 }
+
+#[test]
+fn benjamini_hochberg_by_hand() {
+    let q = benjamini_hochberg(&[0.01, 0.04, 0.03, 0.20]);
+    let want = [0.04, 0.04 * 4.0 / 3.0, 0.04 * 4.0 / 3.0, 0.20];
+    for (got, want) in q.iter().zip(want) {
+        assert!((got - want).abs() < 1e-12, "{q:?}");
+    }
+    assert!(benjamini_hochberg(&[]).is_empty());
+}
+
+#[test]
+fn trend_calls_control_the_false_discovery_rate_across_phrases() {
+    let est = |v: f64| Estimate {
+        value: v,
+        low: Some(v - 0.05),
+        high: Some(v + 0.05),
+        n: 100,
+    };
+    let trend = |p: f64, late: f64| PhraseTrend {
+        split: chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+        early: Some(est(0.3)),
+        late: Some(est(late)),
+        p_value: Some(p),
+        q_value: None,
+        direction: if p < 0.01 { "rising" } else { "steady" },
+    };
+    // 200 phrases tested; a handful have p < 0.01 by chance (as 200 null tests would), one
+    // moved for real.
+    let mut trends: Vec<PhraseTrend> = (0..200)
+        .map(|i| trend((i as f64 + 0.5) / 200.0, 0.35))
+        .collect();
+    trends.push(trend(1e-9, 0.6));
+    let by_chance = trends.iter().filter(|t| t.p_value.unwrap() < 0.01).count();
+    assert_eq!(by_chance, 3);
+    control_trend_fdr(trends.iter_mut().collect());
+    let called: Vec<f64> = trends
+        .iter()
+        .filter(|t| t.direction != "steady")
+        .map(|t| t.p_value.unwrap())
+        .collect();
+    assert_eq!(called, vec![1e-9], "only the real move is called");
+    assert_eq!(trends.last().unwrap().direction, "rising");
+    assert!(trends.iter().all(|t| t.q_value.is_some()));
+}
