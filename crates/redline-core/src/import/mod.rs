@@ -201,9 +201,7 @@ pub fn import_file(
         let mut sink = |_: &[Settlement]| Ok(UpsertReport::default());
         run(
             path,
-            format,
-            &source,
-            options,
+            (format, &source, options),
             &mut check,
             &mut sink,
             &mut |_| {},
@@ -221,9 +219,7 @@ pub fn import_file(
     let mut write = |batch: &[Settlement]| store.upsert_batch(batch);
     run(
         path,
-        format,
-        &source,
-        options,
+        (format, &source, options),
         &mut report,
         &mut write,
         progress,
@@ -282,13 +278,11 @@ pub fn write_sample_jsonl(
 
 type Sink<'a> = dyn FnMut(&[Settlement]) -> Result<UpsertReport, StoreError> + 'a;
 
-/// Read `path` record by record, validate, and hand whole batches to `sink`.
-#[allow(clippy::too_many_arguments)]
+/// Read `path` record by record, validate, and hand whole batches to `sink` (see
+/// [`run_reader`]).
 fn run(
     path: &Path,
-    format: Format,
-    source: &Source,
-    options: &ImportOptions,
+    how: (Format, &Source, &ImportOptions),
     report: &mut ImportReport,
     sink: &mut Sink<'_>,
     progress: Progress<'_>,
@@ -297,6 +291,7 @@ fn run(
     let file = open(path)?;
     let total = file.metadata().ok().map(|m| m.len());
     let input = BufReader::with_capacity(256 * 1024, file);
+    let (format, source, options) = how;
     run_reader(
         path, input, total, format, source, options, report, sink, progress, cancel,
     )
