@@ -79,7 +79,7 @@ function table(id, caption, header, rows, onPick, csvName, csvHeader = CSV_HEADE
       if (e.key === "ArrowDown") { e.preventDefault(); e.currentTarget.nextElementSibling?.focus(); }
       if (e.key === "ArrowUp") { e.preventDefault(); e.currentTarget.previousElementSibling?.focus(); }
     },
-  }, r.cells.map((c, j) => (j === 0 ? h("th", { scope: "row" }, c) : h("td", { class: "num" }, c)))) ));
+  }, r.cells.map((c, j) => (j === 0 ? h("th", { scope: "row" }, c) : h("td", { class: (r.textCols || []).includes(j) ? "text-cell" : "num" }, c)))) ));
   return h("section", { class: "panel", id, "aria-labelledby": `${id}-title` },
     h("div", { class: "panel-head" }, h("h2", { id: `${id}-title` }, caption),
       h("button", { type: "button", class: "secondary small", onClick: async () => {
@@ -201,15 +201,15 @@ export async function render(root, ctx) {
     };
     const examples = h("section", { class: "panel", id: "examples", "aria-live": "polite" }, h("h3", {}, "Settlements"), h("p", { class: "muted" }, "Select a recommendation or a phrase to see the settlements behind it."));
     const stem = `${last.agent}-${last.range}`.replace(/[^\w-]+/g, "_");
-    const phraseRow = (p) => ({ cells: [p.text, fmtPct(p.share.value), ci(p.share), `${fmtInt(p.hits)} of ${fmtInt(p.support)}`, trendCell(p.trend)], raw: [p.text, p.share.value.toFixed(4), p.share.low?.toFixed(4), p.share.high?.toFixed(4), p.hits, p.support, ...trendRaw(p.trend)], phrase: p.text, ids: p.examples });
+    const phraseRow = (p) => ({ cells: [p.text, fmtPct(p.share.value), ci(p.share), `${fmtInt(p.hits)} of ${fmtInt(p.support)}`, trendCell(p.trend), p.context || "–"], textCols: [5], raw: [p.text, p.share.value.toFixed(4), p.share.low?.toFixed(4), p.share.high?.toFixed(4), p.hits, p.support, ...trendRaw(p.trend)], phrase: p.text, ids: p.examples });
     const deleted = a.deleted.map(phraseRow);
     const added = a.added.map(phraseRow);
     // What people put instead, most common first: "was (20), is (10)"; none when the source was
     // only ever replaced inside a longer rewrite.
     const targets = (r) => r.targets.length ? r.targets.map((t) => `${t.to} (${fmtInt(t.hits)})`).join(", ") : "(within longer rewrites)";
-    const replaced = a.replacements.map((r) => ({ cells: [r.from, targets(r), fmtPct(r.share.value), ci(r.share), `${fmtInt(r.hits)} of ${fmtInt(r.support)}`], raw: [r.from, r.targets.map((t) => `${t.to} (${t.hits})`).join("; "), r.share.value.toFixed(4), r.share.low?.toFixed(4), r.share.high?.toFixed(4), r.hits, r.support], phrase: r.from, ids: r.examples }));
-    const replacedHeader = ["Phrase", "Most often replaced by", "Share", "95% CI", "Times"];
-    const header = ["Phrase", "Share", "95% CI", "Times", "Trend (earlier → later half)"];
+    const replaced = a.replacements.map((r) => ({ cells: [r.from, targets(r), fmtPct(r.share.value), ci(r.share), `${fmtInt(r.hits)} of ${fmtInt(r.support)}`, r.context || "–"], textCols: [1, 5], raw: [r.from, r.targets.map((t) => `${t.to} (${t.hits})`).join("; "), r.share.value.toFixed(4), r.share.low?.toFixed(4), r.share.high?.toFixed(4), r.hits, r.support], phrase: r.from, ids: r.examples }));
+    const replacedHeader = ["Phrase", "Most often replaced by", "Share", "95% CI", "Times", "Typical context"];
+    const header = ["Phrase", "Share", "95% CI", "Times", "Trend (earlier → later half)", "Typical context"];
     const pick = (rows, label) => (i) => examplesPanel(examples, `${label}: “${rows[i].cells[0]}”`, rows[i].ids, rows[i].phrase);
     mount(body,
       h("p", { class: "muted note" }, `${fmtInt(a.settlements)} settlements of ${last.agent}. Shares count settlements; a phrase needs at least ${Math.max(5, Math.floor(a.settlements / 200))} to be listed. Definitions: docs/patterns.md.`),

@@ -508,6 +508,9 @@ fn phrase_line(p: &redline_core::patterns::Phrase) {
         p.support,
         p.text
     );
+    if let Some(c) = &p.context {
+        say!("        e.g. “{c}”");
+    }
 }
 
 pub fn patterns(r: &redline_core::patterns::Report, json: bool) -> Result<()> {
@@ -542,6 +545,9 @@ pub fn patterns(r: &redline_core::patterns::Report, json: bool) -> Result<()> {
                     to.join(", ")
                 }
             );
+            if let Some(c) = &x.context {
+                say!("        e.g. “{c}”");
+            }
         }
         if !a.structure.is_empty() {
             say!(" structure (outputs of 3+ sentences; share taken out whole, against their middle sentences):");

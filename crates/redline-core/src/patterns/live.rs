@@ -114,6 +114,7 @@ impl LiveMiner {
                     .miner
                     .report()
                     .expect("an update that ends mines every group");
+                let report = super::with_contexts(report, store)?;
                 let n = report.settlements as u64;
                 on_step(Step {
                     done: n,
@@ -130,7 +131,8 @@ impl LiveMiner {
         let Some(miner) = build_store(store, scope, on_step, cancel)? else {
             return Ok(None);
         };
-        let report = miner.report().expect("a build mines every group");
+        let report =
+            super::with_contexts(miner.report().expect("a build mines every group"), store)?;
         *slot = Some(LiveMiner {
             agent: scope.agent.clone(),
             intent_type: scope.intent_type.clone(),

@@ -1366,6 +1366,7 @@ impl Miner {
                 share,
                 examples: Vec::new(),
                 trend: PhraseTrend::of(m.split, (hits - late.0, support - late.1), late),
+                context: None,
             };
             Some((p, w.to_vec()))
         };
@@ -1471,6 +1472,7 @@ impl Miner {
                     share,
                     targets: to,
                     examples: Vec::new(),
+                    context: None,
                 };
                 Some((r, w.clone()))
             })

@@ -507,6 +507,9 @@ pub struct Phrase {
     /// The share in the earlier and the later half of the time span (split at the median
     /// settlement's day), when both halves have settlements.
     pub trend: Option<PhraseTrend>,
+    /// A typical context: the phrase with the words around it in its newest example (filled
+    /// when mining from a store; see [`with_contexts`]).
+    pub context: Option<String>,
 }
 
 /// A phrase typical of rejected outputs: the AI output contains it far more often when people
@@ -634,6 +637,8 @@ pub struct Replacement {
     /// What people put instead, most common first (at most [`TARGETS`]).
     pub targets: Vec<Target>,
     pub examples: Vec<String>,
+    /// As for [`Phrase::context`], in the AI output.
+    pub context: Option<String>,
 }
 
 /// One thing people put in place of a [`Replacement`]'s `from`.
@@ -768,7 +773,8 @@ pub fn mine_store_with(
     on_step: Progress<'_>,
     cancel: &Cancel,
 ) -> Result<Option<Report>, crate::store::StoreError> {
-    Ok(build_store(store, scope, on_step, cancel)?.and_then(|m| m.report()))
+    let report = build_store(store, scope, on_step, cancel)?.and_then(|m| m.report());
+    report.map(|r| with_contexts(r, store)).transpose()
 }
 
 /// A [`Miner`] of the store's settlements in `scope` (`Ok(None)` when cancelled).
@@ -791,6 +797,87 @@ fn build_store(
         on_step,
         cancel,
     )
+}
+
+/// Words kept on each side of a phrase in its context.
+const CONTEXT_WORDS: usize = 5;
+
+/// `phrase` (lower-case words, as listed) with up to [`CONTEXT_WORDS`] words on each side, as
+/// it stands in `text` — "… we can ship it, **in order to** reach the north depot …" without
+/// the marks; `None` when the phrase is not there.
+pub fn context_in(text: &str, phrase: &str) -> Option<String> {
+    let words: Vec<String> = phrase.split(' ').map(str::to_lowercase).collect();
+    if words.is_empty() {
+        return None;
+    }
+    let t = tokens::Tokens::of(text);
+    let n = words.len();
+    let at = (0..(t.len() + 1).saturating_sub(n))
+        .find(|&i| (0..n).all(|k| t.word(i + k).to_lowercase() == words[k]))?;
+    let first = at.saturating_sub(CONTEXT_WORDS);
+    let last = (at + n + CONTEXT_WORDS).min(t.len()) - 1;
+    // Whole at an end of the text (its closing punctuation with it), cut at words elsewhere.
+    let start = if first == 0 { 0 } else { t.spans[first].0 };
+    let end = if last + 1 == t.len() {
+        text.len()
+    } else {
+        t.spans[last].1
+    };
+    let mut out = String::new();
+    if first > 0 {
+        out.push_str("… ");
+    }
+    out.push_str(
+        &text[start..end]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
+    if last + 1 < t.len() {
+        out.push_str(" …");
+    }
+    Some(out)
+}
+
+/// Fill in each listed phrase's and replacement's typical context from the store: the newest
+/// example settlement's AI output (deleted phrases, replacement sources) or final version
+/// (added phrases).
+pub fn with_contexts(
+    mut report: Report,
+    store: &crate::store::Store,
+) -> Result<Report, crate::store::StoreError> {
+    let mut cache: HashMap<String, Option<Settlement>> = HashMap::new();
+    let mut load = |id: &str| -> Result<Option<Settlement>, crate::store::StoreError> {
+        if let Some(s) = cache.get(id) {
+            return Ok(s.clone());
+        }
+        let s = match crate::model::SettlementId::new(id) {
+            Ok(sid) => store.get(&sid)?,
+            Err(_) => None,
+        };
+        cache.insert(id.to_owned(), s.clone());
+        Ok(s)
+    };
+    for a in &mut report.agents {
+        for (list, in_final) in [(&mut a.deleted, false), (&mut a.added, true)] {
+            for p in list.iter_mut() {
+                if let Some(s) = p.examples.first().map(|id| load(id)).transpose()?.flatten() {
+                    let text = if in_final {
+                        &s.final_output
+                    } else {
+                        &s.ai_output
+                    };
+                    p.context = context_in(text, &p.text);
+                }
+            }
+        }
+        for r in &mut a.replacements {
+            if let Some(s) = r.examples.first().map(|id| load(id)).transpose()?.flatten() {
+                r.context = context_in(&s.ai_output, &r.from);
+            }
+        }
+    }
+    Ok(report)
 }
 
 /// Mine settlements held in memory.

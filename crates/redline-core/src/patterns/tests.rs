@@ -524,3 +524,17 @@ fn trend_calls_control_the_false_discovery_rate_across_phrases() {
     assert_eq!(trends.last().unwrap().direction, "rising");
     assert!(trends.iter().all(|t| t.q_value.is_some()));
 }
+
+#[test]
+fn a_phrase_context_is_the_words_around_it_as_written() {
+    let text = "We can ship it today. In order to reach the North depot, the truck leaves at six.";
+    assert_eq!(
+        context_in(text, "in order to").as_deref(),
+        Some("We can ship it today. In order to reach the North depot, the …")
+    );
+    assert_eq!(
+        context_in("Great question! Here it is.", "great question").as_deref(),
+        Some("Great question! Here it is.")
+    );
+    assert_eq!(context_in(text, "not here"), None);
+}
