@@ -1060,7 +1060,14 @@ fn recommend(
             .first()
             .map_or(0.0, |t| t.hits as f64 / r.support.max(1) as f64)
     };
-    for r in replacements.iter().filter(|r| chosen(r) >= 0.4).take(5) {
+    // A lone function word is listed as what people replace, but is no advice on its own
+    // ("Say “we'll” instead of “we”"): the same policy as for deleted phrases.
+    let lone_function_word = |r: &Replacement| STOPWORDS.contains(&r.from.as_str());
+    for r in replacements
+        .iter()
+        .filter(|r| chosen(r) >= 0.4 && !lone_function_word(r))
+        .take(5)
+    {
         out.push(Recommendation {
             kind: "replace",
             text: format!(

@@ -392,6 +392,14 @@ fn replacements_group_by_what_people_replaced() {
         .unwrap_or_else(|| panic!("{:#?}", a.replacements));
     assert_eq!(the.to, "a");
     assert_eq!(the.hits, 20);
+    // Listed, but no advice: "Say “a” instead of “the”" is not a prompt change.
+    assert!(
+        a.recommendations
+            .iter()
+            .all(|r| !r.text.contains("instead of “the”")),
+        "{:#?}",
+        a.recommendations
+    );
     // Replaced, not cut: neither is a deleted phrase.
     assert!(
         a.deleted
