@@ -7,7 +7,9 @@
 //! through [`import`] (JSONL or CSV in the documented interchange format) or from the
 //! [`sample`] generator, and [`diff`] shows what a person changed.
 //!
-//! Invariants: only [`store`] and [`import`] touch the disk; [`diff`] and [`sample`] are pure
+//! Invariants: only [`store`], [`import`], [`export`], [`validate`], [`fsutil`] and
+//! [`learning`] (the saved report) touch the disk, and only [`notion`], [`llm`] and
+//! [`learning`] (Slack, SMTP) the network; [`diff`], [`sample`] and [`stats`] are pure
 //! functions; long jobs take a [`job::Progress`] callback and a [`job::Cancel`] token.
 //!
 //! ```

@@ -1,11 +1,10 @@
 //! Agent performance: per-settlement measures ([`observe`]) and per-agent summaries over a
-//! time range ([`summarize`]). Pure: settlements in, report out. The definitions, with
-//! formulas, are in docs/metrics.md.
-//!
-//! Status: the acceptance and edit-cost measures and the per-agent summary (means with 95%
-//! intervals, share accepted, median edit cost, week over week, best and worst intent types,
-//! processing time, error rate) and the regression alerts (see [`alerts`](alerts::alerts)
-//! for the rule). Trends with significance, agent comparison and the dashboard come next.
+//! time range ([`summarize`]: means with 95% intervals, share accepted, edit cost, week over
+//! week, trends, intent types, weekday patterns, freshness), system figures (`kpi`), agent
+//! comparison (`compare`), regression alerts ([`alerts`](alerts::alerts)) and their stored
+//! records (`watch`). The computations are pure (observations in, report out); the measures
+//! cache (`cache`: [`observations`]) and `watch` read and write the store. The definitions,
+//! with formulas, are in docs/metrics.md.
 
 mod alerts;
 mod cache;
