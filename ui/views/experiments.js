@@ -103,6 +103,9 @@ async function resultsPanel(target, e, refresh) {
     r.running.length ? runningChart(r.running, r.threshold) : null,
     h("table", { class: "data stats", id: "exp-stats" }, h("tbody", {},
       row("B − A, mean acceptance", r.difference ? `${pts(r.difference.value)}${r.difference.low !== null ? ` [${pts(r.difference.low)}, ${pts(r.difference.high)}]` : ""}` : "–"),
+      row("B − A adjusted for intent type (post-stratified)", r.stratified
+        ? `${pts(r.stratified.difference.value)} [${pts(r.stratified.difference.low)}, ${pts(r.stratified.difference.high)}] · ${r.stratified.strata} intent type${r.stratified.strata === 1 ? "" : "s"} · variance ${r.stratified.variance_reduction >= 0 ? "reduced" : "raised"} by ${pct1(Math.abs(r.stratified.variance_reduction))}`
+        : "–"),
       row("Always-valid p (sequential; read it any time)", `${pText(r.sequential.p_value)} (e-value ${eText(r.sequential.e_value)})`),
       row(`Equivalence (TOST, ±${Math.round(e.mde * 100)} points; read at the planned sample)`, r.equivalence
         ? `${r.equivalence.equivalent ? "alike" : "not shown alike"}: 95% CI [${pts(r.equivalence.difference.low)}, ${pts(r.equivalence.difference.high)}]${r.planned_reached ? "" : " · before the planned sample: not a decision"}`

@@ -572,6 +572,17 @@ fn print_results(r: &Results) {
         r.equivalence
             .map_or(String::new(), |q| format!(" = {:.0} points", q.margin * 100.0))
     );
+    if let Some(st) = r.stratified {
+        say!(
+            "  adjusted for intent type: B − A {:+.1} points, 95% CI {:+.1} to {:+.1}, {} intent type(s), variance {} by {:.1}%",
+            st.difference.value * 100.0,
+            st.difference.low.unwrap_or(st.difference.value) * 100.0,
+            st.difference.high.unwrap_or(st.difference.value) * 100.0,
+            st.strata,
+            if st.variance_reduction >= 0.0 { "reduced" } else { "raised" },
+            st.variance_reduction.abs() * 100.0
+        );
+    }
     if let Some(q) = r.equivalence {
         say!(
             "  equivalence: B − A {:+.1} points, 95% CI {:+.1} to {:+.1}: {}",

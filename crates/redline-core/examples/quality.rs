@@ -260,6 +260,35 @@ fn main() {
                 .collect::<Vec<_>>(),
         ));
     }
+    // Variance reduction by intent type on real edits: the seven pairs as the intent types of
+    // one agent, each settlement routed to A or B as the app routes an experiment's intents (A/A),
+    // acceptance measured as the app measures it.
+    let mut strata: BTreeMap<String, [Vec<f64>; 2]> = BTreeMap::new();
+    store
+        .scan(None, None, |s| {
+            let variant =
+                redline_core::experiments::route_to_variant("AA-QUALITY", s.id.as_str(), 0.5);
+            let side = usize::from(variant == redline_core::experiments::Variant::VariantB);
+            let o = redline_core::analytics::observe(&s);
+            strata.entry(s.agent.as_str().to_owned()).or_default()[side].push(o.acceptance);
+        })
+        .expect("scan");
+    let pairs: Vec<(&[f64], &[f64])> = strata
+        .values()
+        .map(|[a, b]| (a.as_slice(), b.as_slice()))
+        .collect();
+    if let Some(st) = redline_core::stats::ab::stratified(&pairs) {
+        println!();
+        println!(
+            "Variance reduction by intent type (post-stratification), an A/A split of these {} settlements with the {} pairs as intent types: **{:.1}%** (B − A {:+.2} points, 95% CI {:+.2} to {:+.2}).",
+            st.difference.n,
+            st.strata,
+            st.variance_reduction * 100.0,
+            st.difference.value * 100.0,
+            st.difference.low.unwrap_or(0.0) * 100.0,
+            st.difference.high.unwrap_or(0.0) * 100.0
+        );
+    }
     println!();
     for (agent, deleted, replaced) in tops {
         println!(

@@ -22,6 +22,7 @@ use crate::store::{Store, StoreError};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 
 pub use crate::notion::writeback::{Status, Winner};
 
@@ -378,6 +379,10 @@ pub struct Results {
     pub b: ArmResult,
     /// B − A in mean acceptance, with its Welch 95% interval.
     pub difference: Option<Estimate>,
+    /// B − A adjusted for intent type (post-stratification), with how much it narrows the
+    /// interval: a variance reduction shown beside the plain difference (the decision rests on
+    /// the sequential test).
+    pub stratified: Option<ab::Stratified>,
     /// Welch's t-test on acceptance, two-sided: (t, df, p). A fixed-horizon test: valid as a
     /// decision only once the planned sample is reached.
     pub welch: Option<(f64, f64, f64)>,
@@ -409,6 +414,8 @@ pub fn results(store: &Store, e: &Experiment) -> Result<Results, StoreError> {
     let mut test = ab::Sequential::new(e.split);
     let mut running = Vec::new();
     let mut sums = [0.0f64; 2];
+    // Per intent type: each arm's acceptances, for the post-stratified difference.
+    let mut by_intent: BTreeMap<String, [Vec<f64>; 2]> = BTreeMap::new();
     store.scan(Some(e.created), e.completed, |s| {
         if s.agent.as_str() != e.agent {
             return;
@@ -424,6 +431,7 @@ pub fn results(store: &Store, e: &Experiment) -> Result<Results, StoreError> {
             return;
         };
         let o = analytics::observe(&s);
+        by_intent.entry(s.intent_type.to_string()).or_default()[side].push(o.acceptance);
         test.push(o.acceptance, side == 1);
         let arm = &mut arms[side];
         arm.0.push(o.acceptance);
@@ -450,6 +458,11 @@ pub fn results(store: &Store, e: &Experiment) -> Result<Results, StoreError> {
     };
     let (ra, rb) = (arm_result(&e.a, &arms[0]), arm_result(&e.b, &arms[1]));
     let difference = ab::difference(&arms[0].0, &arms[1].0);
+    let strata: Vec<(&[f64], &[f64])> = by_intent
+        .values()
+        .map(|[a, b]| (a.as_slice(), b.as_slice()))
+        .collect();
+    let stratified = ab::stratified(&strata);
     let planned_reached = ra.n as u64 >= e.planned.0 && rb.n as u64 >= e.planned.1;
     let srm_p = ab::sample_ratio_p(ra.n, rb.n, e.split);
     let sequential = test.result();
@@ -477,6 +490,7 @@ pub fn results(store: &Store, e: &Experiment) -> Result<Results, StoreError> {
         a: ra,
         b: rb,
         difference,
+        stratified,
         sequential,
         srm_p,
         planned: e.planned,

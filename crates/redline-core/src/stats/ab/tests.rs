@@ -206,3 +206,32 @@ fn equivalence_by_hand() {
     let (da, db) = sample_size(0.1, 0.25, 0.5, 0.05, 0.8).unwrap();
     assert!(ea + eb > da + db, "{ea}+{eb} vs {da}+{db}");
 }
+
+#[test]
+fn post_stratification_by_hand_and_where_it_pays() {
+    // One stratum: the plain difference, no reduction.
+    let a = [0.4, 0.5, 0.6];
+    let b = [0.5, 0.6, 0.7];
+    let one = stratified(&[(&a, &b)]).unwrap();
+    assert!((one.difference.value - 0.1).abs() < 1e-12);
+    assert!(one.variance_reduction.abs() < 1e-12, "{one:?}");
+    // Two intent types far apart (0.3 and 0.9 mean acceptance), B 5 points better in each:
+    // the strata take the between-type spread out of the variance.
+    let mut rng = Rng(7);
+    let mut arms = [[Vec::new(), Vec::new()], [Vec::new(), Vec::new()]];
+    for _ in 0..4000 {
+        let kind = usize::from(rng.unit() < 0.5);
+        let is_b = usize::from(rng.unit() < 0.5);
+        let mean = [0.3, 0.9][kind] + 0.05 * is_b as f64;
+        arms[kind][is_b].push(acceptance(&mut rng, mean));
+    }
+    let strata: Vec<(&[f64], &[f64])> = arms
+        .iter()
+        .map(|k| (k[0].as_slice(), k[1].as_slice()))
+        .collect();
+    let s = stratified(&strata).unwrap();
+    assert_eq!(s.strata, 2);
+    assert!((s.difference.value - 0.05).abs() < 0.02, "{s:?}");
+    assert!(s.variance_reduction > 0.5, "{s:?}");
+    assert!(stratified(&[(&a[..1], &b)]).is_none());
+}
