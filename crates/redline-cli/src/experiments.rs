@@ -572,23 +572,33 @@ fn print_results(r: &Results) {
         r.equivalence
             .map_or(String::new(), |q| format!(" = {:.0} points", q.margin * 100.0))
     );
+    // "B − A +1.2 points, 95% CI -0.3 to +2.7"
+    let difference = |d: &redline_core::stats::Estimate| {
+        let bound = |b: Option<f64>| b.unwrap_or(d.value) * 100.0;
+        format!(
+            "B − A {:+.1} points, 95% CI {:+.1} to {:+.1}",
+            d.value * 100.0,
+            bound(d.low),
+            bound(d.high)
+        )
+    };
     if let Some(st) = r.stratified {
         say!(
-            "  adjusted for intent type: B − A {:+.1} points, 95% CI {:+.1} to {:+.1}, {} intent type(s), variance {} by {:.1}%",
-            st.difference.value * 100.0,
-            st.difference.low.unwrap_or(st.difference.value) * 100.0,
-            st.difference.high.unwrap_or(st.difference.value) * 100.0,
+            "  adjusted for intent type: {}, {} intent type(s), variance {} by {:.1}%",
+            difference(&st.difference),
             st.strata,
-            if st.variance_reduction >= 0.0 { "reduced" } else { "raised" },
+            if st.variance_reduction >= 0.0 {
+                "reduced"
+            } else {
+                "raised"
+            },
             st.variance_reduction.abs() * 100.0
         );
     }
     if let Some(q) = r.equivalence {
         say!(
-            "  equivalence: B − A {:+.1} points, 95% CI {:+.1} to {:+.1}: {}",
-            q.difference.value * 100.0,
-            q.difference.low.unwrap_or(q.difference.value) * 100.0,
-            q.difference.high.unwrap_or(q.difference.value) * 100.0,
+            "  equivalence: {}: {}",
+            difference(&q.difference),
             if q.equivalent {
                 "alike within the margin"
             } else {

@@ -18,6 +18,15 @@ fn open_settlements(app: &App) {
     app.wait_text("#result-count", "the list", |t| t.contains(" of "));
 }
 
+/// A temporary folder with a store holding the sample data of `spec`, and the store's path.
+fn sample_store(spec: &SampleSpec) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("redline.redb");
+    let store = Store::open(&db).unwrap();
+    redline_core::import::load_sample(&store, spec, &mut no_progress, &Cancel::new()).unwrap();
+    (dir, db)
+}
+
 fn total(text: &str) -> Option<u64> {
     text.rsplit(" of ")
         .next()?
@@ -616,19 +625,13 @@ fn dashboard_shows_the_sample_kpis_charts_and_the_planted_regression() {
 fn a_stale_store_says_so_and_shows_the_figures_up_to_its_newest_settlement() {
     // Offline for two weeks: the newest settlement is 14 days old, and the planted regression
     // sits in the days before it.
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("redline.redb");
     let end = chrono::Utc::now() - chrono::Duration::days(14);
-    {
-        let store = Store::open(&db).unwrap();
-        let spec = SampleSpec {
-            count: 3000,
-            seed: 8,
-            end,
-            ..Default::default()
-        };
-        redline_core::import::load_sample(&store, &spec, &mut no_progress, &Cancel::new()).unwrap();
-    }
+    let (dir, db) = sample_store(&SampleSpec {
+        count: 3000,
+        seed: 8,
+        end,
+        ..Default::default()
+    });
     let app = App::start_with(dir, &db);
     app.watch_console();
     open_settlements(&app);
@@ -667,17 +670,11 @@ fn a_stale_store_says_so_and_shows_the_figures_up_to_its_newest_settlement() {
 #[test]
 #[ignore = "end-to-end: run by scripts/test with the app built, Xvfb and tauri-driver"]
 fn improvements_show_recommendations_and_the_settlements_behind_a_phrase() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("redline.redb");
-    {
-        let store = Store::open(&db).unwrap();
-        let spec = SampleSpec {
-            count: 3000,
-            seed: 4,
-            ..Default::default()
-        };
-        redline_core::import::load_sample(&store, &spec, &mut no_progress, &Cancel::new()).unwrap();
-    }
+    let (dir, db) = sample_store(&SampleSpec {
+        count: 3000,
+        seed: 4,
+        ..Default::default()
+    });
     let app = App::start_with(dir, &db);
     app.watch_console();
     open_settlements(&app);

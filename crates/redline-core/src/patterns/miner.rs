@@ -370,12 +370,10 @@ fn analyse_one(
     let ai_flags: Vec<u8> = (0..a.len())
         .map(|i| {
             let start = i == 0 || a.sentence_of[i] != a.sentence_of[i - 1];
-            let edited = match (edit.deleted[i], edit.replaced[i]) {
-                (true, true) => DELETED | REPLACED,
-                (true, false) => DELETED,
-                _ => 0,
-            };
-            edited | (u8::from(start) * START)
+            // A replaced word is a taken-out word too.
+            (u8::from(edit.deleted[i]) * DELETED)
+                | (u8::from(edit.replaced[i]) * REPLACED)
+                | (u8::from(start) * START)
         })
         .collect();
     let mut added = Vec::new();
@@ -1352,8 +1350,7 @@ impl Miner {
         // A phrase with `hits` of `support`, `late` of them in the later half.
         let phrase = |w: &[u32], hits: usize, support: usize, late: (usize, usize)| {
             let words = text(w);
-            // A lone Han character is, like a lone English function word, no pattern.
-            if w.len() == 1 && crate::text::is_single_han(&words) {
+            if lone_han(w, &words) {
                 return None;
             }
             let share = wilson(hits, support)?;
@@ -1373,7 +1370,7 @@ impl Miner {
         // A deleted phrase (a replacement source) is a pattern only when people remove (or
         // replace) its occurrences more often than they do an average word of these outputs:
         // frequent words edited at the usual rate say nothing about the agent.
-        let base = self.edited_word_share(g, order, DELETED);
+        let (base, replaced_base) = self.edited_word_shares(g, order);
         // Candidates for `own_evidence`: those deleted (replaced) in too few settlements, and
         // deleted phrases mostly replaced rather than cut (replacement patterns, listed there),
         // count as never changed.
@@ -1432,7 +1429,6 @@ impl Miner {
                 hits: *n,
             });
         }
-        let replaced_base = self.edited_word_share(g, order, REPLACED);
         // The deleted phrases listed explain the changes of the words inside them.
         let listed: Vec<(&[u32], usize, usize)> = deleted
             .iter()
@@ -1455,7 +1451,7 @@ impl Miner {
             .filter_map(|(k, w)| {
                 let own = own[k]?;
                 let from = text(w);
-                if w.len() == 1 && crate::text::is_single_han(&from) {
+                if lone_han(w, &from) {
                     return None;
                 }
                 let (hits, support) = (t.from_hits[k], t.from_appeared[k]);
@@ -1581,22 +1577,29 @@ impl Miner {
         out
     }
 
-    /// The share of the AI outputs' words that people deleted (replaced), as `flag` says,
-    /// over group `g`'s live settlements (`order`): the rate an ordinary word is removed at.
-    fn edited_word_share(&self, g: usize, order: &[u32], flag: u8) -> f64 {
-        let (mut deleted, mut words) = (0usize, 0usize);
+    /// The shares of the AI outputs' words that people took out ([`DELETED`]) and replaced
+    /// ([`REPLACED`]), over group `g`'s live settlements (`order`), in one pass: the rates an
+    /// ordinary word is removed and replaced at.
+    fn edited_word_shares(&self, g: usize, order: &[u32]) -> (f64, f64) {
+        let (mut deleted, mut replaced, mut words) = (0usize, 0usize, 0usize);
         for &s in order {
             let e = &self.entries[s as usize];
             if g == 0 || e.group as usize == g {
                 words += e.ai_flags.len();
-                deleted += e.ai_flags.iter().filter(|f| *f & flag != 0).count();
+                for f in &e.ai_flags {
+                    deleted += usize::from(f & DELETED != 0);
+                    replaced += usize::from(f & REPLACED != 0);
+                }
             }
         }
-        if words == 0 {
-            0.0
-        } else {
-            deleted as f64 / words as f64
-        }
+        let share = |n: usize| {
+            if words == 0 {
+                0.0
+            } else {
+                n as f64 / words as f64
+            }
+        };
+        (share(deleted), share(replaced))
     }
 
     /// Fill in each listed pattern's examples: the [`EXAMPLES`] newest of `members` (oldest
@@ -1660,6 +1663,12 @@ impl Miner {
         }
         (deleted, added, replacements)
     }
+}
+
+/// A phrase that is one Han character (`words`, read as `text`): like a lone English
+/// function word, no pattern.
+fn lone_han(words: &[u32], text: &str) -> bool {
+    words.len() == 1 && crate::text::is_single_han(text)
 }
 
 /// Candidates for [`own_evidence`]: words, occurrences, changed occurrences. Those changed in

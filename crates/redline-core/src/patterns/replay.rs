@@ -11,7 +11,7 @@
 //! lower end is above zero; validated rules rank by that lower end, and are also replayed
 //! together. docs/patterns.md ("Replay") has the rules.
 
-use super::{mine_slice, tokens::word_hash, AgentPatterns, ALL_AGENTS, TOP};
+use super::{tokens::word_hash, AgentPatterns, ALL_AGENTS, TOP};
 use crate::job::{Cancel, Progress, Step};
 use crate::model::Settlement;
 use chrono::{DateTime, Utc};
@@ -277,9 +277,12 @@ pub fn replay(
         from: list[0].created_at,
         to: list[list.len() - 1].created_at,
     };
-    let mined: Vec<Settlement> = earlier.iter().map(|s| (*s).clone()).collect();
-    let report = mine_slice(&mined);
-    drop(mined);
+    // Streamed into the miner, which keeps no texts: the earlier half is not copied whole.
+    let report = super::mine::<std::convert::Infallible>(|visit| {
+        earlier.iter().for_each(|s| visit((*s).clone()));
+        Ok(())
+    })
+    .expect("infallible");
     let group = report
         .agents
         .iter()
@@ -289,19 +292,19 @@ pub fn replay(
         return None;
     }
     let replayed = &later[later.len().saturating_sub(MAX_REPLAYED)..];
-    let texts: Vec<(Vec<u32>, Vec<u32>)> = replayed
-        .iter()
-        .map(|s| (hashes(&s.ai_output), hashes(&s.final_output)))
-        .collect();
-    let base: Vec<usize> = crate::parallel::map(&texts, |(a, f)| word_distance(a, f));
+    // Per replayed output: its AI words, its final words, and the editing with no change.
+    let outputs: Vec<(Vec<u32>, Vec<u32>, usize)> = crate::parallel::map(replayed, |s| {
+        let (a, f) = (hashes(&s.ai_output), hashes(&s.final_output));
+        let d = word_distance(&a, &f);
+        (a, f, d)
+    });
+    let base: Vec<usize> = outputs.iter().map(|o| o.2).collect();
     let total: usize = base.iter().sum();
     let boot = Bootstrap::new(&base, RESAMPLES, 0x5eed_0f2e_91a7);
     let savings = |apply: &(dyn Fn(&[u32]) -> Option<Vec<u32>> + Sync)| -> Vec<(usize, i64)> {
-        let per: Vec<Option<i64>> =
-            crate::parallel::map(&(0..texts.len()).collect::<Vec<_>>(), |i| {
-                let (a, f) = &texts[*i];
-                apply(a).map(|changed| base[*i] as i64 - word_distance(&changed, f) as i64)
-            });
+        let per: Vec<Option<i64>> = crate::parallel::map(&outputs, |(a, f, d)| {
+            apply(a).map(|changed| *d as i64 - word_distance(&changed, f) as i64)
+        });
         per.into_iter()
             .enumerate()
             .filter_map(|(i, s)| s.map(|s| (i, s)))
@@ -396,8 +399,10 @@ pub fn replay(
     })))
 }
 
-/// [`replay`] over the store's settlements in `scope` (read into memory: the replayed half is
-/// bounded by [`MAX_REPLAYED`], the mined half is what a mining of it reads).
+/// [`replay`] over the store's settlements in `scope`. They are read into memory, both
+/// halves (the split is by count, in time order); the earlier half goes from there into the
+/// miner one settlement at a time, and only the later half's newest [`MAX_REPLAYED`] are
+/// replayed.
 pub fn replay_store(
     store: &crate::store::Store,
     scope: &super::Scope,
