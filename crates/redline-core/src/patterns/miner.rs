@@ -1443,6 +1443,19 @@ impl Miner {
             min_hits,
         );
         let own = own_evidence(&from_cands, &listed, replaced_base);
+        if std::env::var("RL_DEBUG").is_ok() {
+            eprintln!("base {base} replaced_base {replaced_base} min_hits {min_hits}");
+            for (i, c) in from_cands.iter().enumerate() {
+                eprintln!(
+                    "{:?} occ {} changed {} hits {} own {:?}",
+                    text(c.0),
+                    c.1,
+                    c.2,
+                    t.from_hits[i],
+                    own[i]
+                );
+            }
+        }
         let mut replacements: Vec<(Replacement, Vec<u32>)> = p
             .from
             .phrases

@@ -19,6 +19,7 @@ mod live;
 mod miner;
 pub mod ops;
 pub mod replay;
+pub mod taxonomy;
 pub(crate) mod tokens;
 pub mod tone;
 

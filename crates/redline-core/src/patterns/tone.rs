@@ -101,12 +101,22 @@ fn lists() -> &'static IdMap<u32, u8> {
     })
 }
 
-fn is_contraction(w: &str) -> bool {
+pub(super) fn is_contraction(w: &str) -> bool {
     if !w.contains('\'') && !w.contains('’') {
         return false;
     }
     let w = w.replace('’', "'").to_lowercase();
     CONTRACTED.contains(&w.as_str()) || CONTRACTION_ENDINGS.iter().any(|e| w.ends_with(e))
+}
+
+/// A formal word of [`FORMAL`] (lower-cased `w`).
+pub(super) fn is_formal(w: &str) -> bool {
+    FORMAL.contains(&w)
+}
+
+/// A hedge of [`HEDGES`] (lower-cased `w`).
+pub(super) fn is_hedge(w: &str) -> bool {
+    HEDGES.contains(&w)
 }
 
 /// Measure a text.
