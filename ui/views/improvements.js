@@ -1,6 +1,6 @@
 // Improvements: per agent, what people systematically delete, add, replace and re-tone, and
-// the prompt changes that follow — recommendations first, then the evidence tables, tone
-// cards and the edit categories. Selecting a phrase lists its settlements with the phrase
+// the prompt changes that follow — recommendations first, then the kinds of edit, the
+// evidence tables, tone cards and the edit categories. Selecting a phrase lists its settlements with the phrase
 // marked in the diff.
 //
 // Keys: ↑/↓ move through a table's rows, Enter shows the row's settlements.
@@ -13,6 +13,7 @@ import { withProgress } from "../jobs.js";
 
 const RANGES = [["30d", "Last 30 days"], ["90d", "Last 90 days"], ["all", "All time"]];
 const CSV_HEADER = ["phrase", "share", "ci_low", "ci_high", "times", "present_in", "trend", "early_share", "late_share"];
+const KINDS_CSV_HEADER = ["kind", "share", "edits", "settlements", "example_ai", "example_person"];
 const REPLACED_CSV_HEADER = ["phrase", "replaced_by", "share", "ci_low", "ci_high", "times", "present_in"];
 const ARROWS = { rising: "↑", falling: "↓", new: "new", gone: "gone", steady: "→" };
 
@@ -208,6 +209,14 @@ export async function render(root, ctx) {
     // only ever replaced inside a longer rewrite.
     const targets = (r) => r.targets.length ? r.targets.map((t) => `${t.to} (${fmtInt(t.hits)})`).join(", ") : "(within longer rewrites)";
     const replaced = a.replacements.map((r) => ({ cells: [r.from, targets(r), fmtPct(r.share.value), ci(r.share), `${fmtInt(r.hits)} of ${fmtInt(r.support)}`, r.context || "–"], textCols: [1, 5], raw: [r.from, r.targets.map((t) => `${t.to} (${t.hits})`).join("; "), r.share.value.toFixed(4), r.share.low?.toFixed(4), r.share.high?.toFixed(4), r.hits, r.support], phrase: r.from, ids: r.examples }));
+    // The kinds of edit (docs/patterns.md, "Edit taxonomy"): one row per kind, most edits first.
+    const kinds = (a.edit_kinds || []).map((k) => ({
+      cells: [k.label, fmtPct(k.share), fmtInt(k.edits), fmtInt(k.outputs), k.example ? `“${k.example.old || "∅"}” → “${k.example.new || "∅"}”` : "–"],
+      textCols: [4],
+      raw: [k.kind, k.share.toFixed(4), k.edits, k.outputs, k.example?.old ?? "", k.example?.new ?? ""],
+      phrase: null,
+      ids: k.examples,
+    }));
     const replacedHeader = ["Phrase", "Most often replaced by", "Share", "95% CI", "Times", "Typical context"];
     const header = ["Phrase", "Share", "95% CI", "Times", "Trend (earlier → later half)", "Typical context"];
     const pick = (rows, label) => (i) => examplesPanel(examples, `${label}: “${rows[i].cells[0]}”`, rows[i].ids, rows[i].phrase);
@@ -229,6 +238,7 @@ export async function render(root, ctx) {
             `People delete the ${p.kind === "opening_sentence_cut" ? "opening" : "closing"} sentence in ${fmtPct(p.share.value)} (${ci(p.share)}) of the ${fmtInt(p.support)} outputs of three or more sentences, against ${fmtPct(p.middle_share)} of their middle sentences. `,
             p.examples.length ? h("button", { type: "button", class: "secondary small", onClick: () => examplesPanel(examples, `${p.kind === "opening_sentence_cut" ? "Opening" : "Closing"} sentence cut`, p.examples, null) }, "Examples") : null)))
           : h("p", { class: "muted" }, "No opening or closing sentence is cut more often than the others.")),
+      table("kinds-table", "Kinds of edit", ["Kind", "Share of edits", "Edits", "Settlements", "Example (AI output → person)"], kinds, pick(kinds, "Kind of edit"), `kinds-${stem}.csv`, KINDS_CSV_HEADER),
       h("section", { class: "panel", id: "rejections", "aria-labelledby": "rej-title" },
         h("h2", { id: "rej-title" }, "Common rejection patterns"),
         a.rejection_patterns.length

@@ -590,6 +590,21 @@ pub fn patterns(r: &redline_core::patterns::Report, json: bool) -> Result<()> {
             })
             .collect();
         say!(" categories: {}", cats.join(" · "));
+        if !a.edit_kinds.is_empty() {
+            say!(" kinds of edit (share of the edit operations, settlements with one):");
+            for k in &a.edit_kinds {
+                say!(
+                    "  {:>4.0}%  {:<16} {:>7} edits in {} settlements",
+                    k.share * 100.0,
+                    k.label,
+                    k.edits,
+                    k.outputs
+                );
+                if let Some(e) = &k.example {
+                    say!("        e.g. “{}” → “{}”", e.old, e.new);
+                }
+            }
+        }
     }
     Ok(())
 }

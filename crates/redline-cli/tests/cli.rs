@@ -295,6 +295,21 @@ fn patterns_improvements_and_diff() {
         .unwrap()
         .iter()
         .any(|x| x["from"] == "it is recommended" && x["to"] == "we recommend"));
+    // The kinds of edit: shares of all edit operations, the planted register change among
+    // them, each with an example of its own.
+    let kinds = agents[0]["edit_kinds"].as_array().unwrap();
+    let total: f64 = kinds.iter().map(|k| k["share"].as_f64().unwrap()).sum();
+    assert!((total - 1.0).abs() < 1e-9, "{kinds:?}");
+    let tone = kinds
+        .iter()
+        .find(|k| k["kind"] == "tone")
+        .expect("tone edits");
+    assert!(tone["example"]["old"].is_string(), "{tone}");
+    redline(&db)
+        .args(["patterns", "--agent", "The Strategist"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("kinds of edit").and(predicate::str::contains("tone")));
     redline(&db)
         .args(["improvements", "--agent", "The Strategist"])
         .assert()

@@ -54,6 +54,18 @@ fn near(share: f64, planted: f64, what: &str) {
 #[test]
 fn planted_patterns_are_recovered_at_their_rates_for_the_right_agents() {
     let r = mined();
+    // The kinds of edit: every agent's filler openers and closers come out as filler or cuts,
+    // its formal words as tone; counts are per operation, settlements at most the agent's.
+    for a in &r.agents {
+        let kind = |k: &str| a.edit_kinds.iter().find(|x| x.kind.key() == k);
+        for k in ["filler", "tone", "detail"] {
+            let x = kind(k).unwrap_or_else(|| panic!("{}: no {k} edits", a.agent));
+            assert!(x.outputs <= a.settlements && x.outputs <= x.edits, "{x:?}");
+            assert!(!x.examples.is_empty(), "{x:?}");
+        }
+        let total: usize = a.edit_kinds.iter().map(|x| x.edits).sum();
+        assert!(total > 0 && a.edit_kinds.windows(2).all(|w| w[0].edits >= w[1].edits));
+    }
     assert_eq!(r.agents.len(), 6);
     assert_eq!(r.agents.last().unwrap().agent, ALL_AGENTS);
     for name in sample::AGENTS {

@@ -708,6 +708,16 @@ fn improvements_show_recommendations_and_the_settlements_behind_a_phrase() {
     app.find("#examples article mark.hit");
     assert!(app.count("#examples article") >= 1);
     app.screenshot("31-improvements-examples");
+    // The kinds of edit: the planted register change is there with an example of its own, and
+    // Enter on its row lists its settlements.
+    let kinds = app.text("#kinds-table tbody");
+    assert!(kinds.contains("tone") && kinds.contains("→"), "{kinds}");
+    app.send_keys("#kinds-table tbody tr:first-child", keys::ENTER);
+    app.wait_text("#examples h3", "the kind's settlements", |t| {
+        t.starts_with("Kind of edit:")
+    });
+    assert!(app.count("#examples article") >= 1);
+    app.screenshot("31a-improvements-kinds");
     // Checked by replay: mined on the earlier half, the changes hold on the later one.
     app.click("#replay-run");
     let summary = app.wait_text("#replay-summary", "the replay's finding", |t| {

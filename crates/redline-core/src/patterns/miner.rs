@@ -44,6 +44,8 @@ struct Entry {
     tone: (Features, Features),
     /// Which of its AI output's sentences people took out.
     shape: Shape,
+    /// Its edit operations per [`taxonomy::EditKind`] (saturating).
+    kinds: [u16; KINDS],
     /// A bit per word of the AI output and of the added words (Bloom filters): a phrase
     /// with a word whose bit is clear is not there, without reading the words.
     ai_bloom: Bloom<16>,
@@ -118,6 +120,9 @@ struct Counts {
     categories: BTreeMap<Category, usize>,
     by_intent: BTreeMap<String, BTreeMap<Category, usize>>,
     shape: ShapeCounts,
+    /// Per [`taxonomy::EditKind`]: edit operations, and settlements with at least one.
+    kinds: [usize; KINDS],
+    kind_outputs: [usize; KINDS],
 }
 
 /// The sentences of one AI output that people took out whole.
@@ -228,6 +233,16 @@ impl Counts {
         }
         step(&mut self.categories, e.category, add);
         self.shape.count(&e.shape, add);
+        for (k, n) in e.kinds.iter().enumerate() {
+            let n = usize::from(*n);
+            if add {
+                self.kinds[k] += n;
+                self.kind_outputs[k] += usize::from(n > 0);
+            } else {
+                self.kinds[k] -= n;
+                self.kind_outputs[k] -= usize::from(n > 0);
+            }
+        }
         if add {
             step(
                 self.by_intent.entry(e.intent.to_string()).or_default(),
@@ -357,6 +372,10 @@ fn analyse_one(
     let (a, f) = (Tokens::of(&s.ai_output), Tokens::of(&s.final_output));
     let ops = ops::edit_ops_tokens(&s.ai_output, &s.final_output, &a.all, &f.all);
     let edit = Edit::of(&a, &f, &ops);
+    let mut kinds = [0u16; KINDS];
+    for k in taxonomy::classify(&s.ai_output, &ops) {
+        kinds[k.index()] = kinds[k.index()].saturating_add(1);
+    }
     // The words phrases can be made of: deleted and added ones.
     for (t, marked) in [(&a, &edit.deleted), (&f, &edit.inserted)] {
         for (i, h) in t.hashes.iter().enumerate() {
@@ -417,6 +436,7 @@ fn analyse_one(
         live: true,
         tone: tone::features_pair(&a, &f, memo),
         shape: Shape::of(&ai_flags),
+        kinds,
         ai_bloom: Bloom::of(&a.hashes),
         added_bloom: Bloom::of(&added),
         ai: a.hashes,
@@ -1513,6 +1533,7 @@ impl Miner {
         let examples_of =
             |feature: usize, rising: bool| tone_examples(&pairs, &ids, feature, rising);
         let structure = self.structure(&members, &c.shape, min_hits);
+        let edit_kinds = self.edit_kinds(&members, c);
         let rewritten = c.categories.get(&Category::Rewritten).copied().unwrap_or(0);
         let recommendations = recommend(
             &Evidence {
@@ -1535,10 +1556,43 @@ impl Miner {
             replacements,
             tone,
             categories: c.categories.clone(),
+            edit_kinds,
             categories_by_intent: c.by_intent.clone(),
             rejection_patterns,
             structure,
         }
+    }
+
+    /// The mix of edit kinds ([`taxonomy`]), most edits first, each with the newest of
+    /// `members` (oldest first) that holds one.
+    fn edit_kinds(&self, members: &[u32], c: &Counts) -> Vec<KindShare> {
+        let total: usize = c.kinds.iter().sum();
+        let mut out: Vec<KindShare> = taxonomy::EditKind::ALL
+            .into_iter()
+            .filter(|k| c.kinds[k.index()] > 0)
+            .map(|kind| {
+                let i = kind.index();
+                let examples = members
+                    .iter()
+                    .rev()
+                    .map(|s| &self.entries[*s as usize])
+                    .filter(|e| e.kinds[i] > 0)
+                    .take(EXAMPLES)
+                    .map(|e| e.id.to_string())
+                    .collect();
+                KindShare {
+                    kind,
+                    label: kind.label(),
+                    edits: c.kinds[i],
+                    outputs: c.kind_outputs[i],
+                    share: c.kinds[i] as f64 / total as f64,
+                    examples,
+                    example: None,
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| b.edits.cmp(&a.edits).then(a.kind.cmp(&b.kind)));
+        out
     }
 
     /// The opening and closing sentences people take out whole more often than an ordinary

@@ -37,6 +37,8 @@ pub use tone::ToneShift;
 
 /// The longest n-gram counted (longer phrases are found by merging overlapping ones).
 pub const MAX_N: usize = 8;
+/// Edit kinds of the taxonomy.
+const KINDS: usize = taxonomy::EditKind::ALL.len();
 /// A phrase must have been deleted (or added) in at least this many settlements.
 pub const MIN_HITS: usize = 5;
 /// Phrases kept per list.
@@ -90,7 +92,7 @@ pub enum Category {
     /// The same words (≥ 80% overlap as a bag of words) in another order.
     Restructured,
     /// Mostly word-for-word replacements with the length kept (±15%).
-    ToneChange,
+    Reworded,
     /// More than 60% of the draft's words deleted or replaced: the draft was largely discarded.
     Rewritten,
     /// None of the above.
@@ -104,7 +106,7 @@ impl Category {
         Category::Trimmed,
         Category::Expanded,
         Category::Restructured,
-        Category::ToneChange,
+        Category::Reworded,
         Category::Rewritten,
         Category::Mixed,
     ];
@@ -116,7 +118,7 @@ impl Category {
             Category::Trimmed => "trimmed",
             Category::Expanded => "expanded",
             Category::Restructured => "restructured",
-            Category::ToneChange => "tone change",
+            Category::Reworded => "reworded",
             Category::Rewritten => "rewritten / rejected",
             Category::Mixed => "mixed edits",
         }
@@ -178,7 +180,7 @@ fn category_of(a: &Tokens, f: &Tokens, ops: &[EditOp], c: &EditCounts) -> Catego
     }
     let length_kept = (c.new_words as f64 - c.old_words as f64).abs() <= 0.15 * c.old_words as f64;
     if c.replaced * 2 >= c.deleted && length_kept {
-        return Category::ToneChange;
+        return Category::Reworded;
     }
     Category::Mixed
 }
@@ -689,6 +691,33 @@ pub struct AgentPatterns {
     pub rejection_patterns: Vec<RejectionPattern>,
     /// Structure: opening or closing sentences people take out more often than the others.
     pub structure: Vec<StructurePattern>,
+    /// The mix of edit kinds (the taxonomy), most edits first.
+    pub edit_kinds: Vec<KindShare>,
+}
+
+/// How many of an agent's edit operations are of one kind ([`taxonomy::EditKind`]).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KindShare {
+    pub kind: taxonomy::EditKind,
+    /// What a person reads ("word choice").
+    pub label: &'static str,
+    /// Edit operations of this kind.
+    pub edits: usize,
+    /// Settlements with at least one.
+    pub outputs: usize,
+    /// Its share of all the agent's edit operations.
+    pub share: f64,
+    /// The newest settlements with one (ids).
+    pub examples: Vec<String>,
+    /// One such edit of the newest example, when mined from a store ([`with_contexts`]).
+    pub example: Option<KindExample>,
+}
+
+/// One edit of a kind: what the AI wrote and what the person made of it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KindExample {
+    pub old: String,
+    pub new: String,
 }
 
 /// A sentence position people take out whole more often than an ordinary sentence: "people
@@ -877,9 +906,40 @@ pub fn with_contexts(
                 r.context = context_in(&s.ai_output, &r.from);
             }
         }
+        for k in &mut a.edit_kinds {
+            if let Some(s) = k.examples.first().map(|id| load(id)).transpose()?.flatten() {
+                k.example = kind_example(&s, k.kind);
+            }
+        }
     }
     Ok(report)
 }
+
+/// The first edit of `kind` in `s`, each side on one line (spaces and line breaks as one
+/// space) and cut to [`EXAMPLE_CHARS`] characters.
+fn kind_example(s: &Settlement, kind: taxonomy::EditKind) -> Option<KindExample> {
+    let ops = ops::edit_ops(&s.ai_output, &s.final_output);
+    let kinds = taxonomy::classify(&s.ai_output, &ops);
+    let cut = |t: &str| {
+        let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
+        if t.chars().count() > EXAMPLE_CHARS {
+            let head: String = t.chars().take(EXAMPLE_CHARS).collect();
+            format!("{head}…")
+        } else {
+            t.to_owned()
+        }
+    };
+    ops.iter()
+        .zip(kinds)
+        .find(|(_, k)| *k == kind)
+        .map(|(o, _)| KindExample {
+            old: cut(&o.old_text),
+            new: cut(&o.new_text),
+        })
+}
+
+/// The most characters of either side an edit example shows.
+const EXAMPLE_CHARS: usize = 160;
 
 /// Mine settlements held in memory.
 pub fn mine_slice(settlements: &[Settlement]) -> Report {

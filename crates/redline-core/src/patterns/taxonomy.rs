@@ -245,6 +245,10 @@ fn in_order(a: &[String], b: &[String]) -> f64 {
     row[b.len()] as f64 / a.len().min(b.len()) as f64
 }
 
+/// The most words a deleted stock sentence ("Feel free to reach out if you need anything
+/// else.") may have and still be filler rather than a cut.
+pub const STOCK_SENTENCE_WORDS: usize = 16;
+
 /// Words a replacement must have on its longer side to be judged as a passage (a rewrite or a
 /// restructured sentence) rather than a word choice.
 pub const PASSAGE_WORDS: usize = 8;
@@ -325,16 +329,26 @@ fn kind_of(op: &EditOp, old: &[String], new: &[String], starts_sentence: bool) -
     {
         return EditKind::Tone;
     }
-    match op.kind {
+    // A replacement that only takes words out (or only puts words in), the rest kept up to
+    // case, is judged as the deletion (insertion) it is: "In order to" → "To".
+    let kind = match op.kind {
+        OpKind::Replace if added.is_empty() => OpKind::Delete,
+        OpKind::Replace if removed.is_empty() => OpKind::Insert,
+        k => k,
+    };
+    match kind {
         OpKind::Delete => {
             let lower = op.old_text.to_lowercase();
-            if old
+            if removed
                 .iter()
                 .all(|w| is_function_word(w) && !is_filler_word(w))
             {
                 EditKind::Grammar
-            } else if old.iter().all(|w| is_filler_word(w) || is_function_word(w))
-                || (FILLER_PHRASES.iter().any(|p| lower.contains(p)) && old.len() <= 8)
+            } else if removed
+                .iter()
+                .all(|w| is_filler_word(w) || is_function_word(w))
+                || (FILLER_PHRASES.iter().any(|p| lower.contains(p))
+                    && removed.len() <= STOCK_SENTENCE_WORDS)
             {
                 EditKind::Filler
             } else {
@@ -342,7 +356,7 @@ fn kind_of(op: &EditOp, old: &[String], new: &[String], starts_sentence: bool) -
             }
         }
         OpKind::Insert => {
-            if new.iter().all(|w| is_function_word(w)) {
+            if added.iter().all(|w| is_function_word(w)) {
                 EditKind::Grammar
             } else {
                 EditKind::Detail
@@ -405,6 +419,12 @@ mod tests {
                 Filler,
             ),
             ("It is really quite good.", "It is good.", Filler),
+            ("In order to ship, we test.", "To ship, we test.", Filler),
+            (
+                "Done. Feel free to reach out if you need anything else.",
+                "Done.",
+                Filler,
+            ),
             (
                 "We ship on Monday. The warehouse opened in 1998 and has grown since. Call us.",
                 "We ship on Monday. Call us.",

@@ -47,7 +47,7 @@ fn categories_by_hand() {
             "We utilize the tool and commence the work and leverage the plan today",
             "We use the tool and start the work and apply the plan today"
         ),
-        Category::ToneChange
+        Category::Reworded
     );
 }
 
