@@ -57,6 +57,12 @@ impl AtomicFile {
 /// power cut, SIGKILL): nothing will finish it.
 const STALE_PART: std::time::Duration = std::time::Duration::from_secs(3600);
 
+/// Remove the temporary files of every killed write in `dir` (`.*.part` files untouched for an
+/// hour): what the app and the CLI do at start in the data folder and the reports folder.
+pub fn remove_stale_parts_in(dir: &Path) {
+    remove_stale_parts(dir, ".")
+}
+
 /// Remove the temporary files of earlier writes of the same target (`{prefix}*.part` in `dir`)
 /// that were killed before they finished, so a killed export leaves no plaintext behind once
 /// the same file is written again. Best effort: what cannot be read or removed stays.

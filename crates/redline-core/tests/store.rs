@@ -492,3 +492,36 @@ fn a_new_store_is_private() {
     // And it opens again as a store (the empty file was initialised, not refused).
     drop(Store::open(&path).unwrap());
 }
+
+#[test]
+fn opening_the_store_removes_the_parts_of_writes_killed_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let killed = dir.path().join(".train.jsonl.Ab12Cd.part");
+    let recent = dir.path().join(".report.html.Zz99Yy.part");
+    let mine = dir.path().join("notes.part");
+    for p in [&killed, &recent, &mine] {
+        std::fs::write(p, "plaintext").unwrap();
+    }
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    for p in [&killed, &mine] {
+        std::fs::File::options()
+            .write(true)
+            .open(p)
+            .unwrap()
+            .set_modified(two_hours_ago)
+            .unwrap();
+    }
+    Store::open(&dir.path().join("store.redb")).unwrap();
+    assert!(
+        !killed.exists(),
+        "a killed write's part is removed at start"
+    );
+    assert!(
+        recent.exists(),
+        "a part written just now may be a running write's: kept"
+    );
+    assert!(
+        mine.exists(),
+        "a file that is not a temporary file of Redline's is not touched"
+    );
+}

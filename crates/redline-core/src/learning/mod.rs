@@ -23,6 +23,8 @@ pub const SLACK_ENV: &str = "REDLINE_SLACK_WEBHOOK";
 /// paths.
 pub fn save(report: &WeeklyReport, dir: &Path) -> std::io::Result<(PathBuf, PathBuf)> {
     std::fs::create_dir_all(dir)?;
+    // Each report has a name of its own (its date): the parts of killed earlier ones go now.
+    fsutil::remove_stale_parts_in(dir);
     let stem = format!("redline-report-{}", report.to.format("%Y-%m-%d"));
     let html = dir.join(format!("{stem}.html"));
     let md = dir.join(format!("{stem}.md"));

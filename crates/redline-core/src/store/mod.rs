@@ -172,6 +172,9 @@ impl Store {
                 path: dir.to_owned(),
                 source,
             })?;
+            // Both drivers open the store at start: the temporary files of writes killed
+            // beside it (reports, exports in the data folder) go now.
+            crate::fsutil::remove_stale_parts_in(dir);
         }
         let exists = std::fs::metadata(path)
             .map(|m| m.len() > 0)
