@@ -714,7 +714,7 @@ fn improvements_show_recommendations_and_the_settlements_behind_a_phrase() {
     assert!(kinds.contains("tone") && kinds.contains("→"), "{kinds}");
     app.send_keys("#kinds-table tbody tr:first-child", keys::ENTER);
     app.wait_text("#examples h3", "the kind's settlements", |t| {
-        t.starts_with("Kind of edit:")
+        t.to_lowercase().starts_with("kind of edit:")
     });
     assert!(app.count("#examples article") >= 1);
     app.screenshot("31a-improvements-kinds");

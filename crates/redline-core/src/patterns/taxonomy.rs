@@ -323,9 +323,12 @@ fn kind_of(op: &EditOp, old: &[String], new: &[String], starts_sentence: bool) -
     let differing: Vec<&String> = removed.iter().chain(&added).collect();
     if !differing.is_empty()
         && differing.iter().any(|w| marks_register(w))
-        && differing
-            .iter()
-            .all(|w| marks_register(w) || TONE_WORDS.contains(&w.as_str()))
+        && differing.iter().all(|w| {
+            marks_register(w)
+                || TONE_WORDS.contains(&w.as_str())
+                // "recommend" beside "recommended": the same word out of its formal use.
+                || differing.iter().any(|m| marks_register(m) && same_stem(m, w))
+        })
     {
         return EditKind::Tone;
     }
@@ -454,6 +457,11 @@ mod tests {
             ),
             ("We do not know yet.", "We don't know yet.", Tone),
             ("Therefore, we will utilize it.", "So we will use it.", Tone),
+            (
+                "It is recommended that we go.",
+                "We recommend that we go.",
+                Tone,
+            ),
             ("Hello world", "Hello, world!", Formatting),
             ("the plan", "The plan", Formatting),
             (
