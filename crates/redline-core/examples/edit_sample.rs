@@ -11,7 +11,7 @@
 //! Run: `cargo run -p redline-core --example edit_sample -- FILE [PER_PAIR] > OUT.jsonl`.
 
 use flate2::read::GzDecoder;
-use redline_core::patterns::ops::{edit_ops, OpKind};
+use redline_core::patterns::ops::edit_ops;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 
@@ -86,14 +86,9 @@ fn main() {
             let chars: Vec<char> = ai.chars().collect();
             let before: String = chars[..op.old_start].iter().collect();
             let after: String = chars[op.old_end..].iter().collect();
-            let kind = match op.kind {
-                OpKind::Delete => "delete",
-                OpKind::Insert => "insert",
-                OpKind::Replace => "replace",
-            };
             let line = serde_json::json!({
                 "settlement": v["id"],
-                "kind": kind,
+                "kind": op.kind,
                 "old": op.old_text,
                 "new": op.new_text,
                 "before": tail(&before, CONTEXT),

@@ -306,18 +306,9 @@ fn main() {
 /// The kinds of edit against the hand labels (crates/redline-core/tests/data/edit-labels.jsonl,
 /// committed before the rules; see docs/patterns.md).
 fn taxonomy_agreement() {
-    use redline_core::patterns::taxonomy::{agreement, classify_item, EditKind};
-    let labels = include_str!("../tests/data/edit-labels.jsonl");
-    let pairs: Vec<(EditKind, EditKind)> = labels
-        .lines()
-        .filter_map(|line| {
-            let v: serde_json::Value = serde_json::from_str(line).expect("a label line");
-            let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
-            let person = EditKind::from_key(&s("label"))?;
-            let rules = classify_item(&s("before"), &s("old"), &s("new"), &s("after"))?;
-            Some((person, rules))
-        })
-        .collect();
+    use redline_core::patterns::taxonomy::{agreement, judge_labels};
+    let pairs =
+        judge_labels(include_str!("../tests/data/edit-labels.jsonl")).expect("the hand labels");
     let a = agreement(&pairs);
     println!();
     println!(

@@ -2,20 +2,11 @@
 //! (MLQE-PE, CC0), labelled by hand before the rules were written (tests/data/edit-labels.jsonl,
 //! drawn by examples/edit_sample.rs). The figures are in docs/patterns.md.
 
-use redline_core::patterns::taxonomy::{agreement, classify_item, EditKind};
+use redline_core::patterns::taxonomy::{agreement, judge_labels};
 
 #[test]
 fn the_rules_agree_with_the_hand_labels() {
-    let text = include_str!("data/edit-labels.jsonl");
-    let mut pairs = Vec::new();
-    for line in text.lines() {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        let s = |k: &str| v[k].as_str().unwrap().to_owned();
-        let person = EditKind::from_key(&s("label")).expect("a known label");
-        let rules = classify_item(&s("before"), &s("old"), &s("new"), &s("after"))
-            .expect("the operation is found again");
-        pairs.push((person, rules));
-    }
+    let pairs = judge_labels(include_str!("data/edit-labels.jsonl")).unwrap();
     assert!(pairs.len() >= 200);
     let a = agreement(&pairs);
     eprintln!("accuracy {:.3} kappa {:.3}", a.accuracy, a.kappa);

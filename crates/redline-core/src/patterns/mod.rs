@@ -77,6 +77,13 @@ const STOPWORDS: &[&str] = &[
     "en", "que", "por", "para", "con",
 ];
 
+/// Whether the lower-cased `w` is one of [`STOPWORDS`] (one hash lookup).
+pub(crate) fn is_function_word(w: &str) -> bool {
+    static SET: std::sync::OnceLock<HashSet<&'static str>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| STOPWORDS.iter().copied().collect())
+        .contains(w)
+}
+
 /// What kind of edit a settlement received, by the first rule that holds (docs/patterns.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -1123,7 +1130,7 @@ fn recommend(
     };
     // A lone function word is listed as what people replace, but is no advice on its own
     // ("Say “we'll” instead of “we”"): the same policy as for deleted phrases.
-    let lone_function_word = |r: &Replacement| STOPWORDS.contains(&r.from.as_str());
+    let lone_function_word = |r: &Replacement| is_function_word(&r.from);
     for r in replacements
         .iter()
         .filter(|r| chosen(r) >= 0.4 && !lone_function_word(r))

@@ -9,7 +9,9 @@
 //! tone lexicons, so they work in any language those cover and say "word choice" or "rewrite"
 //! where they cannot tell.
 
+use super::is_function_word;
 use super::ops::{EditOp, OpKind};
+use super::tone::marks_register;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -89,11 +91,9 @@ impl EditKind {
         EditKind::ALL.into_iter().find(|k| k.key() == key)
     }
 
+    /// Its place in [`EditKind::ALL`] (the order of declaration).
     pub fn index(self) -> usize {
-        EditKind::ALL
-            .iter()
-            .position(|k| *k == self)
-            .expect("every kind is listed")
+        self as usize
     }
 }
 
@@ -161,17 +161,8 @@ const TONE_WORDS: &[&str] = &[
     "please",
 ];
 
-fn is_function_word(w: &str) -> bool {
-    super::STOPWORDS.contains(&w)
-}
-
 fn is_filler_word(w: &str) -> bool {
     FILLER_WORDS.contains(&w)
-}
-
-/// A contraction, formal word or hedge: a word that marks register.
-fn marks_register(w: &str) -> bool {
-    super::tone::is_contraction(w) || super::tone::is_formal(w) || super::tone::is_hedge(w)
 }
 
 fn words(text: &str) -> Vec<String> {
@@ -376,14 +367,15 @@ fn kind_of(op: &EditOp, old: &[String], new: &[String], starts_sentence: bool) -
                     EditKind::Rewrite
                 };
             }
-            let forms = !removed.is_empty()
-                && removed
-                    .iter()
-                    .all(|r| is_function_word(r) || added.iter().any(|a| same_stem(r, a)))
+            // Both sides have words of their own here (one-sided replacements were judged as
+            // deletions or insertions above).
+            let forms = removed
+                .iter()
+                .all(|r| is_function_word(r) || added.iter().any(|a| same_stem(r, a)))
                 && added
                     .iter()
                     .all(|a| is_function_word(a) || removed.iter().any(|r| same_stem(r, a)));
-            if forms || (removed.is_empty() && added.iter().all(|a| is_function_word(a))) {
+            if forms {
                 return EditKind::Grammar;
             }
             let kept_words: Vec<String> = old.iter().filter(|w| new.contains(w)).cloned().collect();
@@ -596,6 +588,26 @@ pub fn agreement(pairs: &[(EditKind, EditKind)]) -> Agreement {
         kappa: kappa_of(&table),
         per_kind,
     }
+}
+
+/// The person's kind and the rules' kind of every item of a labels file: JSON lines with
+/// `label`, `before`, `old`, `new` and `after`, as `tests/data/edit-labels.jsonl`. An unknown
+/// label, or an item whose operation is not found again, is an error naming its line.
+pub fn judge_labels(jsonl: &str) -> Result<Vec<(EditKind, EditKind)>, String> {
+    jsonl
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let v: serde_json::Value =
+                serde_json::from_str(line).map_err(|e| format!("line {}: {e}", i + 1))?;
+            let s = |k: &str| v[k].as_str().unwrap_or_default();
+            let person = EditKind::from_key(s("label"))
+                .ok_or_else(|| format!("line {}: unknown label {:?}", i + 1, s("label")))?;
+            let rules = classify_item(s("before"), s("old"), s("new"), s("after"))
+                .ok_or_else(|| format!("line {}: the operation is not found again", i + 1))?;
+            Ok((person, rules))
+        })
+        .collect()
 }
 
 /// The kind the rules give the edit of a hand-labelled item: the operation `old` → `new` with

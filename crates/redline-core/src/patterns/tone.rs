@@ -101,7 +101,7 @@ fn lists() -> &'static IdMap<u32, u8> {
     })
 }
 
-pub(super) fn is_contraction(w: &str) -> bool {
+fn is_contraction(w: &str) -> bool {
     if !w.contains('\'') && !w.contains('’') {
         return false;
     }
@@ -109,14 +109,13 @@ pub(super) fn is_contraction(w: &str) -> bool {
     CONTRACTED.contains(&w.as_str()) || CONTRACTION_ENDINGS.iter().any(|e| w.ends_with(e))
 }
 
-/// A formal word of [`FORMAL`] (lower-cased `w`).
-pub(super) fn is_formal(w: &str) -> bool {
-    FORMAL.contains(&w)
-}
-
-/// A hedge of [`HEDGES`] (lower-cased `w`).
-pub(super) fn is_hedge(w: &str) -> bool {
-    HEDGES.contains(&w)
+/// A word that marks register: a contraction, a formal word or a hedge (one lookup in the
+/// lists the tone features count with).
+pub(super) fn marks_register(w: &str) -> bool {
+    is_contraction(w)
+        || lists()
+            .get(&word_hash(w))
+            .is_some_and(|bits| bits & (FORMAL_BIT | HEDGE_BIT) != 0)
 }
 
 /// Measure a text.
