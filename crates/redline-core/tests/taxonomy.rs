@@ -22,7 +22,8 @@ fn the_rules_agree_with_the_hand_labels() {
         );
     }
     // Measured when the rules were first run on the labels (no rule tuned to them since):
-    // accuracy 71.0%, κ 0.63. A change to the rules that loses agreement fails here.
+    // accuracy 71.0%, κ 0.63 (71.4%, 0.64 since a same-words-reordered replacement counts as
+    // structure). A change to the rules that loses agreement fails here.
     assert!(a.accuracy >= 0.68, "accuracy {:.3}", a.accuracy);
     assert!(a.kappa >= 0.60, "kappa {:.3}", a.kappa);
 }

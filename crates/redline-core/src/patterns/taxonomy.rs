@@ -287,6 +287,10 @@ fn kind_of(op: &EditOp, old: &[String], new: &[String], starts_sentence: bool) -
     }
     let removed = minus(old, new);
     let added = minus(new, old);
+    // The same words in another order.
+    if removed.is_empty() && added.is_empty() {
+        return EditKind::Structure;
+    }
     // 2. A number, or a name, corrected.
     let digits = |ws: &[String]| -> Vec<String> {
         let mut d: Vec<String> = ws.iter().filter(|w| has_digit(w)).cloned().collect();
@@ -455,6 +459,11 @@ mod tests {
                 Tone,
             ),
             ("Hello world", "Hello, world!", Formatting),
+            (
+                "Ship it today, please.",
+                "Today, please ship it.",
+                Structure,
+            ),
             ("the plan", "The plan", Formatting),
             (
                 "The committee approved the new budget for the coming year after a long debate.",
