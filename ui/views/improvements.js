@@ -235,9 +235,9 @@ export async function render(root, ctx) {
         h("h2", { id: "struct-title" }, "Structure"),
         a.structure.length
           ? h("ul", {}, a.structure.map((p) => h("li", { dataset: { kind: p.kind } },
-            `People delete the ${p.kind === "opening_sentence_cut" ? "opening" : "closing"} sentence in ${fmtPct(p.share.value)} (${ci(p.share)}) of the ${fmtInt(p.support)} outputs of three or more sentences, against ${fmtPct(p.middle_share)} of their middle sentences. `,
-            p.examples.length ? h("button", { type: "button", class: "secondary small", onClick: () => examplesPanel(examples, `${p.kind === "opening_sentence_cut" ? "Opening" : "Closing"} sentence cut`, p.examples, null) }, "Examples") : null)))
-          : h("p", { class: "muted" }, "No opening or closing sentence is cut more often than the others.")),
+            p.text, " ",
+            p.examples.length ? h("button", { type: "button", class: "secondary small", onClick: () => examplesPanel(examples, p.label, p.examples, null) }, "Examples") : null)))
+          : h("p", { class: "muted" }, "No change of structure stands out: no sentence position is cut more often than the others, and no heading, list, split, merge or move is frequent enough.")),
       table("kinds-table", "Kinds of edit", ["Kind", "Share of edits", "Edits", "Settlements", "Example (AI output → person)"], kinds, pick(kinds, "Kind of edit"), `kinds-${stem}.csv`, KINDS_CSV_HEADER),
       h("section", { class: "panel", id: "rejections", "aria-labelledby": "rej-title" },
         h("h2", { id: "rej-title" }, "Common rejection patterns"),

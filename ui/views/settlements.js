@@ -254,7 +254,15 @@ function rateClass(rate) {
   return "r-bad";
 }
 
-function detailView({ settlement: s, spans, counts, coarse }) {
+/** "3 kept · 1 edited · 1 moved", leaving out what did not happen. */
+function sentenceSummary(c) {
+  if (!c) return "–";
+  const parts = [["kept", c.kept], ["edited", c.edited], ["moved", c.moved], ["split", c.split], ["merged", c.merged], ["deleted", c.deleted], ["added", c.inserted], ["rewritten", c.rewritten]]
+    .filter(([, n]) => n > 0).map(([what, n]) => `${fmtInt(n)} ${what}`);
+  return parts.length ? parts.join(" · ") : "none";
+}
+
+function detailView({ settlement: s, spans, counts, coarse, sentences }) {
   const { before, after } = diffSides(spans);
   const meta = [
     ["Agent", s.agent],
@@ -263,6 +271,7 @@ function detailView({ settlement: s, spans, counts, coarse }) {
     ["Acceptance (source)", fmtPct(s.acceptance_rate)],
     ["Words kept", `${fmtInt(counts.kept)} of ${fmtInt(counts.old_words)} (${fmtPct(counts.kept_share ?? (counts.old_words ? counts.kept / counts.old_words : 1))})`],
     ["Deleted / added", `${fmtInt(counts.deleted)} / ${fmtInt(counts.inserted)} words`],
+    ["Sentences", sentenceSummary(sentences)],
     ["Prompt version", s.prompt_version ?? "–"],
     ["Processing", s.processing_ms == null ? "–" : `${fmtInt(s.processing_ms)} ms`],
     ["Error", s.error == null ? "–" : s.error ? "yes" : "no"],
@@ -274,7 +283,8 @@ function detailView({ settlement: s, spans, counts, coarse }) {
     h("dl", { class: "meta" }, meta.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
     s.system_prompt ? h("details", { class: "prompt" }, h("summary", {}, "System prompt"), h("pre", {}, s.system_prompt)) : null,
     h("div", { class: "legend muted" },
-      h("del", { class: "d-del" }, "deleted"), " by the person · ", h("ins", { class: "d-ins" }, "added"), " by the person"),
+      h("del", { class: "d-del" }, "deleted"), " by the person · ", h("ins", { class: "d-ins" }, "added"), " by the person",
+      spans.some((x) => x.moved) ? [" · ", h("span", { class: "d-moved" }, "moved"), " unchanged"] : null),
     coarse ? h("p", { id: "diff-coarse", class: "warn" }, "A very long rewrite: the word alignment was stopped at its time limit, so part of the text shows as deleted and added whole (coarser than exact).") : null,
     h("div", { class: "sides" },
       h("section", { "aria-labelledby": "ai-title" }, h("h3", { id: "ai-title" }, "AI output"),

@@ -142,6 +142,7 @@ pub fn settlement(s: Settlement, json: bool) -> Result<()> {
         spans,
         counts,
         coarse,
+        sentences,
     } = detail;
     say!("id:           {}", s.id);
     say!("agent:        {}", s.agent);
@@ -172,22 +173,24 @@ pub fn settlement(s: Settlement, json: bool) -> Result<()> {
     if coarse {
         say!("note:         a very long rewrite: the alignment stopped at its time limit, so part of it shows as deleted and added whole");
     }
-    say!("diff ([-deleted-] {{+added+}}):");
+    let c = &sentences;
+    say!(
+        "sentences:    {} kept, {} edited, {} moved, {} split, {} merged, {} deleted, {} added, {} rewritten",
+        c.kept, c.edited, c.moved, c.split, c.merged, c.deleted, c.inserted, c.rewritten
+    );
+    say!("diff ([-deleted-] {{+added+}}; a moved sentence [~from~] {{~to~}}):");
     let mut out = String::new();
     for span in &spans {
-        match span.kind {
-            SpanKind::Equal => out.push_str(&span.text),
-            SpanKind::Delete => {
-                out.push_str("[-");
-                out.push_str(&span.text);
-                out.push_str("-]");
-            }
-            SpanKind::Insert => {
-                out.push_str("{+");
-                out.push_str(&span.text);
-                out.push_str("+}");
-            }
-        }
+        let (open, close) = match (span.kind, span.moved) {
+            (SpanKind::Equal, _) => ("", ""),
+            (SpanKind::Delete, false) => ("[-", "-]"),
+            (SpanKind::Insert, false) => ("{+", "+}"),
+            (SpanKind::Delete, true) => ("[~", "~]"),
+            (SpanKind::Insert, true) => ("{~", "~}"),
+        };
+        out.push_str(open);
+        out.push_str(&span.text);
+        out.push_str(close);
     }
     say!("{out}");
     Ok(())
@@ -550,20 +553,9 @@ pub fn patterns(r: &redline_core::patterns::Report, json: bool) -> Result<()> {
             }
         }
         if !a.structure.is_empty() {
-            say!(" structure (outputs of 3+ sentences; share taken out whole, against their middle sentences):");
+            say!(" structure:");
             for p in &a.structure {
-                say!(
-                    "  {:>4}  {:>6} of {:<6} {} sentence cut (middle sentences: {:.0}%)",
-                    format!("{:.0}%", p.share.value * 100.0),
-                    p.hits,
-                    p.support,
-                    if p.kind == "opening_sentence_cut" {
-                        "opening"
-                    } else {
-                        "closing"
-                    },
-                    p.middle_share * 100.0
-                );
+                say!("  {:>4}  {}", format!("{:.0}%", p.share.value * 100.0), p.text);
             }
         }
         say!(" tone (final − AI output; * = significant: p < 0.01 and |d| ≥ 0.2):");

@@ -125,7 +125,8 @@ struct Counts {
     kind_outputs: [usize; KINDS],
 }
 
-/// The sentences of one AI output that people took out whole.
+/// The sentences of one AI output that people took out whole, and which structure events
+/// ([`EVENTS`]) it could show and showed.
 #[derive(Clone, Copy, Default)]
 struct Shape {
     /// Sentences with words (up to 65,535).
@@ -134,11 +135,83 @@ struct Shape {
     cut: u16,
     opening_cut: bool,
     closing_cut: bool,
+    /// Bit `i`: the output could show event `EVENTS[i]` (it has a heading, a list, …).
+    eligible: u8,
+    /// Bit `i`: it did.
+    hits: u8,
+}
+
+/// Structure events, by bit: kind (as [`StructurePattern::kind`]) and what it is called.
+pub(crate) const EVENTS: [(&str, &str); 7] = [
+    ("restating_sentence_cut", "Restating sentence cut"),
+    ("heading_removed", "Heading removed"),
+    ("list_to_prose", "List turned into prose"),
+    ("prose_to_list", "Prose turned into a list"),
+    ("sentence_split", "Sentence split"),
+    ("sentences_merged", "Sentences merged"),
+    ("sentence_moved", "Sentence moved"),
+];
+const RESTATING: usize = 0;
+const HEADING: usize = 1;
+const LIST_TO_PROSE: usize = 2;
+const PROSE_TO_LIST: usize = 3;
+const SPLIT: usize = 4;
+const MERGED: usize = 5;
+const MOVED: usize = 6;
+
+/// The least share (Dice) of its content words a sentence must share with an earlier sentence
+/// of the same output to restate it.
+pub const RESTATE_MIN: f64 = 0.6;
+/// The fewest content words a restating sentence has.
+const RESTATE_WORDS: usize = 4;
+/// Outputs with more sentences are not searched for restatements (the search is quadratic).
+const RESTATE_MAX_SENTENCES: usize = 80;
+
+/// Headings and list items of a text, line by line: a Markdown heading (`# `…), a line that is
+/// bold alone (`**Summary**`), a bullet (`- `, `* `, `+ `, `• `) or a numbered item (`1. `,
+/// `2) `).
+pub(crate) fn layout(text: &str) -> (usize, usize) {
+    let (mut headings, mut items) = (0, 0);
+    for line in text.lines() {
+        let t = line.trim();
+        let hashes = t.len() - t.trim_start_matches('#').len();
+        let bold_alone = t.len() > 4
+            && t.starts_with("**")
+            && t.ends_with("**")
+            && !t[2..t.len() - 2].contains("**");
+        if (1..=6).contains(&hashes) && t[hashes..].starts_with(' ') || bold_alone {
+            headings += 1;
+        } else if ["- ", "* ", "+ ", "• "].iter().any(|m| t.starts_with(m)) {
+            items += 1;
+        } else {
+            let digits = t.len() - t.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+            if (1..=3).contains(&digits)
+                && (t[digits..].starts_with(". ") || t[digits..].starts_with(") "))
+            {
+                items += 1;
+            }
+        }
+    }
+    (headings, items)
+}
+
+/// Function words, by [`word_hash`].
+fn function_word_hashes() -> &'static HashSet<u32> {
+    static SET: std::sync::OnceLock<HashSet<u32>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| STOPWORDS.iter().map(|w| word_hash(w)).collect())
 }
 
 impl Shape {
-    fn of(ai_flags: &[u8]) -> Shape {
+    /// The shape of an AI output (word hashes `ai`, flags `ai_flags`) and its final version,
+    /// with what the sentence alignment found.
+    fn of(
+        ai: &[u32],
+        ai_flags: &[u8],
+        texts: (&str, &str),
+        aligned: &crate::diff::SentenceCounts,
+    ) -> Shape {
         let mut s = Shape::default();
+        let mut sentences: Vec<(usize, usize, bool)> = Vec::new();
         let mut i = 0;
         while i < ai_flags.len() {
             let mut end = i + 1;
@@ -152,8 +225,65 @@ impl Shape {
             s.closing_cut = cut;
             s.sentences = s.sentences.saturating_add(1);
             s.cut = s.cut.saturating_add(u16::from(cut));
+            sentences.push((i, end, cut));
             i = end;
         }
+        let mut event = |bit: usize, eligible: bool, hit: bool| {
+            if eligible {
+                s.eligible |= 1 << bit;
+                if hit {
+                    s.hits |= 1 << bit;
+                }
+            }
+        };
+        // A sentence that restates an earlier one, and whether one such was taken out.
+        if sentences.len() <= RESTATE_MAX_SENTENCES {
+            let stop = function_word_hashes();
+            let content: Vec<Vec<u32>> = sentences
+                .iter()
+                .map(|&(a, b, _)| {
+                    let mut w: Vec<u32> = ai[a..b]
+                        .iter()
+                        .copied()
+                        .filter(|h| !stop.contains(h))
+                        .collect();
+                    w.sort_unstable();
+                    w.dedup();
+                    w
+                })
+                .collect();
+            let (mut restating, mut restating_cut) = (false, false);
+            for k in 1..content.len() {
+                if content[k].len() < RESTATE_WORDS {
+                    continue;
+                }
+                let restates = content[..k].iter().any(|earlier| {
+                    let shared = content[k]
+                        .iter()
+                        .filter(|h| earlier.binary_search(h).is_ok())
+                        .count();
+                    2.0 * shared as f64 / (content[k].len() + earlier.len()) as f64 >= RESTATE_MIN
+                });
+                if restates {
+                    restating = true;
+                    restating_cut |= sentences[k].2;
+                }
+            }
+            event(RESTATING, restating, restating_cut);
+        }
+        let (ai_headings, ai_items) = layout(texts.0);
+        let (final_headings, final_items) = layout(texts.1);
+        let n = sentences.len();
+        event(HEADING, ai_headings > 0, final_headings < ai_headings);
+        event(
+            LIST_TO_PROSE,
+            ai_items >= 2,
+            final_items == 0 && !texts.1.trim().is_empty(),
+        );
+        event(PROSE_TO_LIST, ai_items == 0 && n >= 3, final_items >= 2);
+        event(SPLIT, n >= 1, aligned.split > 0);
+        event(MERGED, n >= 2, aligned.merged > 0);
+        event(MOVED, n >= 2, aligned.moved > 0);
         s
     }
 
@@ -163,6 +293,11 @@ impl Shape {
         usize::from(self.sentences) >= STRUCTURE_MIN_SENTENCES
     }
 }
+
+/// The least share of the outputs that could show a structure event (a heading removed, a
+/// list turned into prose, …) in which people must make it to be listed (the interval's lower
+/// end): one in ten.
+pub const EVENT_FLOOR: f64 = 0.10;
 
 /// Outputs with fewer sentences have no structure to speak of.
 const STRUCTURE_MIN_SENTENCES: usize = 3;
@@ -176,10 +311,23 @@ struct ShapeCounts {
     /// Middle sentences (neither first nor last), and those taken out whole.
     middle: usize,
     middle_cut: usize,
+    /// Per event of [`EVENTS`], over every output: outputs that could show it, and that did.
+    eligible: [usize; EVENTS.len()],
+    hits: [usize; EVENTS.len()],
 }
 
 impl ShapeCounts {
     fn count(&mut self, s: &Shape, add: bool) {
+        for bit in 0..EVENTS.len() {
+            let (e, h) = (s.eligible >> bit & 1, s.hits >> bit & 1);
+            if add {
+                self.eligible[bit] += usize::from(e);
+                self.hits[bit] += usize::from(h);
+            } else {
+                self.eligible[bit] -= usize::from(e);
+                self.hits[bit] -= usize::from(h);
+            }
+        }
         if !s.counted() {
             return;
         }
@@ -370,7 +518,7 @@ fn analyse_one(
     memo: &tone::SentimentMemo,
 ) -> (Entry, Vec<(String, String)>) {
     let (a, f) = (Tokens::of(&s.ai_output), Tokens::of(&s.final_output));
-    let ops = ops::edit_ops_tokens(&s.ai_output, &s.final_output, &a.all, &f.all);
+    let (ops, sentences) = ops::edit_ops_tokens(&s.ai_output, &s.final_output, &a.all, &f.all);
     let edit = Edit::of(&a, &f, &ops);
     let mut kinds = [0u16; KINDS];
     for k in taxonomy::classify(&s.ai_output, &ops) {
@@ -435,7 +583,12 @@ fn analyse_one(
         day: (s.created_at.timestamp().div_euclid(86_400)) as i32,
         live: true,
         tone: tone::features_pair(&a, &f, memo),
-        shape: Shape::of(&ai_flags),
+        shape: Shape::of(
+            &a.hashes,
+            &ai_flags,
+            (&s.ai_output, &s.final_output),
+            &sentences,
+        ),
         kinds,
         ai_bloom: Bloom::of(&a.hashes),
         added_bloom: Bloom::of(&added),
@@ -1595,9 +1748,11 @@ impl Miner {
         out
     }
 
-    /// The opening and closing sentences people take out whole more often than an ordinary
-    /// (middle) sentence: the interval's lower end above the middle sentences' rate, in at
-    /// least `min_hits` outputs; examples are the newest of `members` (oldest first).
+    /// The opening and closing sentences (and sentences restating an earlier one) people take
+    /// out whole more often than an ordinary (middle) sentence: the interval's lower end above
+    /// the middle sentences' rate; and the other structure events of [`EVENTS`] people make in
+    /// at least [`EVENT_FLOOR`] of the outputs that could show them (the interval's lower end).
+    /// Each in at least `min_hits` outputs; examples are the newest of `members` (oldest first).
     fn structure(
         &self,
         members: &[u32],
@@ -1606,39 +1761,89 @@ impl Miner {
     ) -> Vec<StructurePattern> {
         let middle_share = c.middle_cut as f64 / c.middle.max(1) as f64;
         let mut out = Vec::new();
-        for (kind, hits) in [
-            ("opening_sentence_cut", c.opening_cut),
-            ("closing_sentence_cut", c.closing_cut),
-        ] {
+        let newest = |hit: &dyn Fn(&Shape) -> bool| -> Vec<String> {
+            members
+                .iter()
+                .rev()
+                .map(|s| &self.entries[*s as usize])
+                .filter(|e| hit(&e.shape))
+                .take(EXAMPLES)
+                .map(|e| e.id.to_string())
+                .collect()
+        };
+        for (opening, hits) in [(true, c.opening_cut), (false, c.closing_cut)] {
             let Some(share) = wilson(hits, c.outputs) else {
                 continue;
             };
             if hits < min_hits || share.low.is_none_or(|low| low <= middle_share) {
                 continue;
             }
-            let opening = kind == "opening_sentence_cut";
-            let examples = members
-                .iter()
-                .rev()
-                .map(|s| &self.entries[*s as usize])
-                .filter(|e| {
-                    e.shape.counted()
-                        && if opening {
-                            e.shape.opening_cut
-                        } else {
-                            e.shape.closing_cut
-                        }
-                })
-                .take(EXAMPLES)
-                .map(|e| e.id.to_string())
-                .collect();
+            let (kind, label, what) = if opening {
+                ("opening_sentence_cut", "Opening sentence cut", "opening")
+            } else {
+                ("closing_sentence_cut", "Closing sentence cut", "closing")
+            };
             out.push(StructurePattern {
                 kind,
+                label,
+                text: format!(
+                    "People delete the {what} sentence in {} of the {} outputs of three or more sentences, against {} of their middle sentences.",
+                    share_with_ci(&share),
+                    c.outputs,
+                    pct(middle_share)
+                ),
                 hits,
                 support: c.outputs,
                 share,
-                middle_share,
-                examples,
+                middle_share: Some(middle_share),
+                examples: newest(&|sh: &Shape| {
+                    sh.counted() && if opening { sh.opening_cut } else { sh.closing_cut }
+                }),
+            });
+        }
+        for (bit, (kind, label)) in EVENTS.iter().enumerate() {
+            let (hits, support) = (c.hits[bit], c.eligible[bit]);
+            let Some(share) = wilson(hits, support) else {
+                continue;
+            };
+            let baseline = (bit == RESTATING).then_some(middle_share);
+            let floor = baseline.unwrap_or(EVENT_FLOOR);
+            if hits < min_hits || share.low.is_none_or(|low| low <= floor) {
+                continue;
+            }
+            let of =
+                |what: &str| format!("{} of the {support} outputs {what}", share_with_ci(&share));
+            let text = match bit {
+                RESTATING => format!(
+                    "People delete a sentence that restates an earlier one in {}, against {} of ordinary middle sentences.",
+                    of("that have one"),
+                    pct(middle_share)
+                ),
+                HEADING => format!("People remove a heading in {}.", of("with headings")),
+                LIST_TO_PROSE => format!("People turn the list into prose in {}.", of("with a list")),
+                PROSE_TO_LIST => format!(
+                    "People turn prose into a list in {}.",
+                    of("of three or more sentences without one")
+                ),
+                SPLIT => format!("People split a sentence in two in {}.", of("with a sentence")),
+                MERGED => format!(
+                    "People merge two sentences into one in {}.",
+                    of("of two or more sentences")
+                ),
+                _ => format!(
+                    "People move a sentence elsewhere, unchanged, in {}.",
+                    of("of two or more sentences")
+                ),
+            };
+            out.push(StructurePattern {
+                kind,
+                label,
+                text,
+                hits,
+                support,
+                share,
+                middle_share: baseline,
+                examples: newest(&|sh: &Shape| sh.hits >> bit & 1 == 1),
             });
         }
         out

@@ -216,7 +216,10 @@ impl Edit {
         let mut new_words: Vec<Option<(usize, usize)>> = vec![None; ops.len()];
         let mut j = 0;
         for (w, span) in a.spans.iter().enumerate() {
-            while j < ops.len() && (ops[j].kind == OpKind::Insert || ops[j].old_bytes.1 <= span.0) {
+            // A moved sentence's words were kept: neither taken out nor added.
+            while j < ops.len()
+                && (ops[j].kind == OpKind::Insert || ops[j].moved || ops[j].old_bytes.1 <= span.0)
+            {
                 j += 1;
             }
             if j < ops.len() && ops[j].old_bytes.0 <= span.0 && span.1 <= ops[j].old_bytes.1 {
@@ -228,7 +231,9 @@ impl Edit {
         }
         let mut j = 0;
         for (w, span) in f.spans.iter().enumerate() {
-            while j < ops.len() && (ops[j].kind == OpKind::Delete || ops[j].new_bytes.1 <= span.0) {
+            while j < ops.len()
+                && (ops[j].kind == OpKind::Delete || ops[j].moved || ops[j].new_bytes.1 <= span.0)
+            {
                 j += 1;
             }
             if j < ops.len() && ops[j].new_bytes.0 <= span.0 && span.1 <= ops[j].new_bytes.1 {
@@ -727,20 +732,39 @@ pub struct KindExample {
     pub new: String,
 }
 
-/// A sentence position people take out whole more often than an ordinary sentence: "people
-/// delete the closing sentence in 62% of outputs".
+/// A structure pattern: a sentence position (or a restating sentence) people take out whole
+/// more often than an ordinary sentence ("people delete the closing sentence in 62% of
+/// outputs"), or a change of shape people often make (a heading removed, a list turned into
+/// prose or back, a sentence split, merged or moved).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct StructurePattern {
-    /// `opening_sentence_cut` or `closing_sentence_cut`.
+    /// `opening_sentence_cut`, `closing_sentence_cut`, or one of `restating_sentence_cut`,
+    /// `heading_removed`, `list_to_prose`, `prose_to_list`, `sentence_split`,
+    /// `sentences_merged`, `sentence_moved`.
     pub kind: &'static str,
-    /// Outputs (of three sentences or more) whose opening (closing) sentence was taken out.
+    /// What it is called ("Closing sentence cut").
+    pub label: &'static str,
+    /// The finding in one sentence, with its figures.
+    pub text: String,
+    /// Outputs that showed it.
     pub hits: usize,
-    /// Outputs of three sentences or more.
+    /// Outputs that could show it (of three sentences or more, with a heading, with a list, …).
     pub support: usize,
     pub share: Estimate,
-    /// The share of their middle sentences taken out: what an ordinary sentence gets.
-    pub middle_share: f64,
+    /// For the sentence cuts: the share of middle sentences taken out, what an ordinary
+    /// sentence gets.
+    pub middle_share: Option<f64>,
     pub examples: Vec<String>,
+}
+
+/// "62% (95% CI 58–66%)".
+fn share_with_ci(e: &Estimate) -> String {
+    format!(
+        "{} (95% CI {}–{})",
+        pct(e.value),
+        pct(e.low.unwrap_or(e.value)),
+        pct(e.high.unwrap_or(e.value))
+    )
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -1166,20 +1190,22 @@ fn recommend(
         });
     }
     for p in structure.iter().filter(|p| p.share.value >= 0.5) {
-        let (what, advice) = match p.kind {
-            "opening_sentence_cut" => ("opening", "Start with the substance"),
-            _ => ("closing", "End when the content ends"),
+        let advice = match p.kind {
+            "opening_sentence_cut" => "Start with the substance",
+            "closing_sentence_cut" => "End when the content ends",
+            "restating_sentence_cut" => "Say each point once",
+            "heading_removed" => "Leave out headings",
+            "list_to_prose" => "Write prose, not lists",
+            "prose_to_list" => "Put several points in a list",
+            "sentence_split" => "Write shorter sentences",
+            "sentences_merged" => "Join short sentences that belong together",
+            // A move says the order is wrong, not which order is right.
+            _ => continue,
         };
+        let finding = p.text.strip_prefix("People ").unwrap_or(&p.text);
         out.push(Recommendation {
             kind: "structure",
-            text: format!(
-                "{advice}: people delete the {what} sentence in {} of the {} outputs of three or more sentences (95% CI {}–{}), against {} of their middle sentences.",
-                pct(p.share.value),
-                p.support,
-                pct(p.share.low.unwrap_or(p.share.value)),
-                pct(p.share.high.unwrap_or(p.share.value)),
-                pct(p.middle_share)
-            ),
+            text: format!("{advice}: people {finding}"),
             examples: p.examples.clone(),
         });
     }

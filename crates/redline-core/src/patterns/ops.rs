@@ -30,6 +30,10 @@ pub struct EditOp {
     pub old_text: String,
     /// The added text (empty for a deletion).
     pub new_text: String,
+    /// One side of a sentence moved unchanged (a deletion here, an insertion where it went):
+    /// its words were kept.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub moved: bool,
     /// The same ranges in bytes, for slicing (not serialised).
     #[serde(skip)]
     pub old_bytes: (usize, usize),
@@ -49,26 +53,65 @@ pub fn edit_ops(old: &str, new: &str) -> Vec<EditOp> {
     edit_ops_of(old, new, word_diff(old, new))
 }
 
-/// [`edit_ops`] for texts already split into word-boundary tokens ([`crate::diff::tokens`]).
-pub fn edit_ops_tokens(old: &str, new: &str, a: &[&str], b: &[&str]) -> Vec<EditOp> {
-    edit_ops_of(old, new, crate::diff::word_diff_tokens(a, b))
+/// [`edit_ops`] for texts already split into word-boundary tokens ([`crate::diff::tokens`]),
+/// with what happened to their sentences.
+pub fn edit_ops_tokens(
+    old: &str,
+    new: &str,
+    a: &[&str],
+    b: &[&str],
+) -> (Vec<EditOp>, crate::diff::SentenceCounts) {
+    let d = crate::diff::word_diff_tokens_bounded(a, b);
+    (edit_ops_of(old, new, d.spans), d.sentences)
 }
 
 fn edit_ops_of(old: &str, new: &str, spans: Vec<crate::diff::Span>) -> Vec<EditOp> {
-    let mut ops = Vec::new();
-    let (mut o, mut n) = (0usize, 0usize);
+    // The operations so far, and the character offsets they reach on each side.
+    struct Cursor {
+        ops: Vec<EditOp>,
+        o: usize,
+        n: usize,
+    }
+    impl Cursor {
+        /// One operation at the current offsets, which it moves past its text.
+        fn push(&mut self, kind: OpKind, old_text: &str, new_text: &str, moved: bool) {
+            let (lo, ln) = (old_text.chars().count(), new_text.chars().count());
+            self.ops.push(EditOp {
+                kind,
+                old_start: self.o,
+                old_end: self.o + lo,
+                new_start: self.n,
+                new_end: self.n + ln,
+                old_text: old_text.to_owned(),
+                new_text: new_text.to_owned(),
+                moved,
+                old_bytes: (0, 0),
+                new_bytes: (0, 0),
+            });
+            self.o += lo;
+            self.n += ln;
+        }
+    }
+    let mut c = Cursor {
+        ops: Vec::new(),
+        o: 0,
+        n: 0,
+    };
     let mut i = 0;
     while i < spans.len() {
         let span = &spans[i];
-        let len = span.text.chars().count();
         match span.kind {
             SpanKind::Equal => {
-                o += len;
-                n += len;
+                let len = span.text.chars().count();
+                c.o += len;
+                c.n += len;
                 i += 1;
             }
             SpanKind::Delete => {
-                if let Some(next) = spans.get(i + 1).filter(|s| s.kind == SpanKind::Insert) {
+                let paired = spans
+                    .get(i + 1)
+                    .filter(|s| s.kind == SpanKind::Insert && !s.moved && !span.moved);
+                if let Some(next) = paired {
                     // Whole sentences before the last one on the old side were deleted, and
                     // sentences after the first one on the new side were added; the last old
                     // piece and the first new piece replace each other.
@@ -77,89 +120,29 @@ fn edit_ops_of(old: &str, new: &str, spans: Vec<crate::diff::Span>) -> Vec<EditO
                     let (last_old, whole_old) = olds.split_last().expect("a non-empty span");
                     let (first_new, more_new) = news.split_first().expect("a non-empty span");
                     for piece in whole_old {
-                        let l = piece.chars().count();
-                        ops.push(EditOp {
-                            kind: OpKind::Delete,
-                            old_start: o,
-                            old_end: o + l,
-                            new_start: n,
-                            new_end: n,
-                            old_text: (*piece).to_owned(),
-                            new_text: String::new(),
-                            old_bytes: (0, 0),
-                            new_bytes: (0, 0),
-                        });
-                        o += l;
+                        c.push(OpKind::Delete, piece, "", false);
                     }
-                    let (lo, ln) = (last_old.chars().count(), first_new.chars().count());
-                    ops.push(EditOp {
-                        kind: OpKind::Replace,
-                        old_start: o,
-                        old_end: o + lo,
-                        new_start: n,
-                        new_end: n + ln,
-                        old_text: (*last_old).to_owned(),
-                        new_text: (*first_new).to_owned(),
-                        old_bytes: (0, 0),
-                        new_bytes: (0, 0),
-                    });
-                    o += lo;
-                    n += ln;
+                    c.push(OpKind::Replace, last_old, first_new, false);
                     for piece in more_new {
-                        let l = piece.chars().count();
-                        ops.push(EditOp {
-                            kind: OpKind::Insert,
-                            old_start: o,
-                            old_end: o,
-                            new_start: n,
-                            new_end: n + l,
-                            old_text: String::new(),
-                            new_text: (*piece).to_owned(),
-                            old_bytes: (0, 0),
-                            new_bytes: (0, 0),
-                        });
-                        n += l;
+                        c.push(OpKind::Insert, "", piece, false);
                     }
                     i += 2;
                 } else {
                     for piece in sentences(&span.text) {
-                        let l = piece.chars().count();
-                        ops.push(EditOp {
-                            kind: OpKind::Delete,
-                            old_start: o,
-                            old_end: o + l,
-                            new_start: n,
-                            new_end: n,
-                            old_text: piece.to_owned(),
-                            new_text: String::new(),
-                            old_bytes: (0, 0),
-                            new_bytes: (0, 0),
-                        });
-                        o += l;
+                        c.push(OpKind::Delete, piece, "", span.moved);
                     }
                     i += 1;
                 }
             }
             SpanKind::Insert => {
                 for piece in sentences(&span.text) {
-                    let l = piece.chars().count();
-                    ops.push(EditOp {
-                        kind: OpKind::Insert,
-                        old_start: o,
-                        old_end: o,
-                        new_start: n,
-                        new_end: n + l,
-                        old_text: String::new(),
-                        new_text: piece.to_owned(),
-                        old_bytes: (0, 0),
-                        new_bytes: (0, 0),
-                    });
-                    n += l;
+                    c.push(OpKind::Insert, "", piece, span.moved);
                 }
                 i += 1;
             }
         }
     }
+    let mut ops = c.ops;
     fill_bytes(old, &mut ops, |op| {
         (&mut op.old_start, &mut op.old_end, &mut op.old_bytes)
     });

@@ -261,11 +261,12 @@ pub fn classify(old: &str, ops: &[EditOp]) -> Vec<EditKind> {
                         .enumerate()
                         .any(|(j, o)| j != i && o.windows(mine.len()).any(|w| w == mine))
             };
-            let is_move = match op.kind {
-                OpKind::Delete => moved(&deleted[i], &inserted),
-                OpKind::Insert => moved(&inserted[i], &deleted),
-                OpKind::Replace => false,
-            };
+            let is_move = op.moved
+                || match op.kind {
+                    OpKind::Delete => moved(&deleted[i], &inserted),
+                    OpKind::Insert => moved(&inserted[i], &deleted),
+                    OpKind::Replace => false,
+                };
             if is_move {
                 return EditKind::Structure;
             }

@@ -460,7 +460,16 @@ fn a_closing_sentence_people_cut_is_a_structure_pattern() {
     let p = &a.structure[0];
     assert_eq!(p.kind, "closing_sentence_cut");
     assert_eq!((p.hits, p.support), (45, 60));
-    assert!((p.middle_share - 6.0 / 120.0).abs() < 1e-9, "{p:?}");
+    assert!(
+        (p.middle_share.unwrap() - 6.0 / 120.0).abs() < 1e-9,
+        "{p:?}"
+    );
+    assert!(
+        p.text
+            .starts_with("People delete the closing sentence in 75% (95% CI"),
+        "{}",
+        p.text
+    );
     assert_eq!(p.examples.len(), EXAMPLES);
     assert!(a
         .recommendations
@@ -545,4 +554,96 @@ fn a_phrase_context_is_the_words_around_it_as_written() {
         Some("Great question! Here it is.")
     );
     assert_eq!(context_in(text, "not here"), None);
+}
+
+#[test]
+fn changes_of_shape_are_structure_patterns() {
+    // 40 outputs each: a heading and a list people turn into prose; a restating sentence they
+    // cut; a long sentence they split; two sentences they merge; a sentence they move.
+    let mut list = Vec::new();
+    for i in 0..40 {
+        let ai = format!(
+            "# Plan {i}\n- Ship order {i} on Monday\n- Send the invoice {i}\n\nThe crate holds part {i}."
+        );
+        let fin = format!(
+            "Ship order {i} on Monday and send the invoice {i}.\n\nThe crate holds part {i}."
+        );
+        list.push(s(&format!("l{i}"), "Lists", &ai, &fin));
+        let ai = format!(
+            "Order {i} ships on Monday by truck. The crate holds spare part {i}. To repeat, order {i} ships Monday by truck."
+        );
+        let fin = format!("Order {i} ships on Monday by truck. The crate holds spare part {i}.");
+        list.push(s(&format!("r{i}"), "Restates", &ai, &fin));
+        let ai = format!(
+            "We shipped order {i} on Monday, and the team will watch the error rate all week. Call Dana."
+        );
+        let fin = format!(
+            "We shipped order {i} on Monday. The team will watch the error rate all week. Call Dana."
+        );
+        list.push(s(&format!("s{i}"), "Splits", &ai, &fin));
+        let ai = format!("The report {i} is ready. It covers the third quarter. Call Dana.");
+        let fin = format!("The report {i}, covering the third quarter, is ready. Call Dana.");
+        list.push(s(&format!("m{i}"), "Merges", &ai, &fin));
+        let ai = format!(
+            "Dana owns ticket {i} from today. The error rate doubled after the release. Ship the fix."
+        );
+        let fin = format!(
+            "The error rate doubled after the release. Ship the fix. Dana owns ticket {i} from today."
+        );
+        list.push(s(&format!("v{i}"), "Moves", &ai, &fin));
+    }
+    let report = mine_slice(&list);
+    let kinds = |agent: &str| -> Vec<&str> {
+        let a = report.agents.iter().find(|a| a.agent == agent).unwrap();
+        a.structure.iter().map(|p| p.kind).collect()
+    };
+    let lists = kinds("Lists");
+    assert!(
+        lists.contains(&"heading_removed") && lists.contains(&"list_to_prose"),
+        "{lists:?}"
+    );
+    assert!(
+        kinds("Restates").contains(&"restating_sentence_cut"),
+        "{:?}",
+        kinds("Restates")
+    );
+    assert_eq!(kinds("Splits"), vec!["sentence_split"]);
+    assert_eq!(kinds("Merges"), vec!["sentences_merged"]);
+    assert!(
+        kinds("Moves").contains(&"sentence_moved"),
+        "{:?}",
+        kinds("Moves")
+    );
+    let a = report.agents.iter().find(|a| a.agent == "Lists").unwrap();
+    let p = a
+        .structure
+        .iter()
+        .find(|p| p.kind == "list_to_prose")
+        .unwrap();
+    assert_eq!((p.hits, p.support), (40, 40));
+    assert_eq!(
+        p.text,
+        "People turn the list into prose in 100% (95% CI 91%–100%) of the 40 outputs with a list."
+    );
+    assert!(a.recommendations.iter().any(|r| r.kind == "structure"
+        && r.text
+            .starts_with("Write prose, not lists: people turn the list into prose")));
+    // A moved sentence is no deleted phrase and no added one.
+    let moves = report.agents.iter().find(|a| a.agent == "Moves").unwrap();
+    assert!(
+        moves.deleted.is_empty() && moves.added.is_empty(),
+        "{:?} {:?}",
+        moves.deleted,
+        moves.added
+    );
+    // The move's two sides are structure; the space left where it was is formatting.
+    let kinds: Vec<(super::taxonomy::EditKind, usize)> =
+        moves.edit_kinds.iter().map(|k| (k.kind, k.edits)).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (super::taxonomy::EditKind::Structure, 80),
+            (super::taxonomy::EditKind::Formatting, 40)
+        ]
+    );
 }
