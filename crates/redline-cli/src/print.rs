@@ -555,7 +555,11 @@ pub fn patterns(r: &redline_core::patterns::Report, json: bool) -> Result<()> {
         if !a.structure.is_empty() {
             say!(" structure:");
             for p in &a.structure {
-                say!("  {:>4}  {}", format!("{:.0}%", p.share.value * 100.0), p.text);
+                say!(
+                    "  {:>4}  {}",
+                    format!("{:.0}%", p.share.value * 100.0),
+                    p.text
+                );
             }
         }
         say!(" tone (final − AI output; * = significant: p < 0.01 and |d| ≥ 0.2):");

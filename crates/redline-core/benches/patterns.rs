@@ -4,7 +4,9 @@
 //! patterns_baseline.py, needs python3 with pandas) on the first `REDLINE_BASELINE_N`
 //! settlements (default 10,000), times Redline on the same ones, and prints the ratio.
 //!
-//! Run: `cargo bench -p redline-core --bench patterns` (`REDLINE_BENCH_N` for another size).
+//! Run: `cargo bench -p redline-core --bench patterns` (`REDLINE_BENCH_N` for another size;
+//! `REDLINE_BENCH_JSONL=FILE` mines that file instead of sample data, e.g. the long-document
+//! set of `examples/long_docs.rs`, and times a second, later run on the same store).
 //! Targets (issue #5, 2 cores): < 5 s for 100k, < 1 GB.
 
 use chrono::NaiveDate;
@@ -38,16 +40,39 @@ fn main() {
     };
     let store = Store::open(&db).expect("store");
     let t = Instant::now();
-    redline_core::import::load_sample(&store, &spec, &mut no_progress, &Cancel::new())
-        .expect("sample");
-    println!(
-        "input: {n} settlements (~{} + {} bytes per side), stored in {:.1} s",
-        redline_core::sample::generate_one(&spec, 0).ai_output.len(),
-        redline_core::sample::generate_one(&spec, 0)
-            .final_output
-            .len(),
-        t.elapsed().as_secs_f64()
-    );
+    // Another data set than the sample generator's: a JSONL file in the interchange format
+    // (the long-document set of examples/long_docs.rs).
+    let jsonl = std::env::var_os("REDLINE_BENCH_JSONL").map(std::path::PathBuf::from);
+    let n = if let Some(path) = &jsonl {
+        let r = redline_core::import::import_file(
+            &store,
+            path,
+            &redline_core::import::ImportOptions::default(),
+            &mut no_progress,
+            &Cancel::new(),
+        )
+        .expect("import");
+        println!(
+            "input: {} settlements from {} ({:.0} MB), imported in {:.1} s",
+            r.records,
+            path.display(),
+            std::fs::metadata(path).map_or(0.0, |m| m.len() as f64 / 1e6),
+            t.elapsed().as_secs_f64()
+        );
+        r.records as usize
+    } else {
+        redline_core::import::load_sample(&store, &spec, &mut no_progress, &Cancel::new())
+            .expect("sample");
+        println!(
+            "input: {n} settlements (~{} + {} bytes per side), stored in {:.1} s",
+            redline_core::sample::generate_one(&spec, 0).ai_output.len(),
+            redline_core::sample::generate_one(&spec, 0)
+                .final_output
+                .len(),
+            t.elapsed().as_secs_f64()
+        );
+        n
+    };
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let t = Instant::now();
     let mut live = None;
@@ -73,6 +98,32 @@ fn main() {
         peak_rss_mb().unwrap_or(f64::NAN)
     );
 
+    if jsonl.is_some() {
+        let (kept, bytes) = store.analyses_stored().expect("analyses");
+        println!(
+            "analyses stored: {kept} ({:.0} bytes each, {:.0} MB)",
+            bytes as f64 / kept.max(1) as f64,
+            bytes as f64 / 1e6
+        );
+        // A second run on the same store: what a later CLI run costs.
+        let t = Instant::now();
+        let mut cold = None;
+        LiveMiner::mine(
+            &mut cold,
+            &store,
+            &Scope::default(),
+            &mut no_progress,
+            &Cancel::new(),
+        )
+        .expect("mine")
+        .expect("not cancelled");
+        println!(
+            "patterns again (a later run, new miner): {:.2} s; peak RSS {:.0} MB",
+            t.elapsed().as_secs_f64(),
+            peak_rss_mb().unwrap_or(f64::NAN)
+        );
+        return;
+    }
     incremental(&store, &spec, &mut live, n);
 
     if std::env::var_os("REDLINE_BASELINE").is_some() {

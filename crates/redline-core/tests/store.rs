@@ -390,7 +390,7 @@ fn a_v1_store_is_migrated_to_the_current_schema_with_its_records() {
         txn.commit().unwrap();
     }
     let store = Store::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 7);
+    assert_eq!(store.schema_version().unwrap(), 8);
     assert_eq!(store.count().unwrap(), 100);
     assert_eq!(store.sync_state("notion").unwrap(), None);
     let tables = store.table_names().unwrap();

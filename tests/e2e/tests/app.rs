@@ -716,6 +716,8 @@ fn improvements_show_recommendations_and_the_settlements_behind_a_phrase() {
     app.wait_text("#examples h3", "the kind's settlements", |t| {
         t.to_lowercase().starts_with("kind of edit:")
     });
+    // The settlements load after the heading shows.
+    app.find("#examples article");
     assert!(app.count("#examples article") >= 1);
     app.screenshot("31a-improvements-kinds");
     // Checked by replay: mined on the earlier half, the changes hold on the later one.

@@ -55,11 +55,6 @@ const JOIN_GAIN: f64 = 0.05;
 /// parts come from (or went into) the one sentence, not one of them from elsewhere.
 const PART_MIN: f64 = 0.5;
 
-/// Whether `part` has at least [`PART_MIN`] of its words in `whole`.
-fn part_of(part: &[u64], whole: &[u64]) -> bool {
-    !part.is_empty() && shared(part, whole) as f64 >= PART_MIN * part.len() as f64
-}
-
 /// The fewest words a sentence must have to be recognised as moved (a lone "Thanks." found
 /// elsewhere is a coincidence more often than a move).
 pub const MOVE_MIN_WORDS: usize = 4;
@@ -157,13 +152,30 @@ fn dice(shared: usize, a: usize, b: usize) -> f64 {
     }
 }
 
-/// Dice of `a` against the multiset union of `b` and `c`.
-fn dice_joined(a: &[u64], b: &[u64], c: &[u64], buf: &mut Vec<u64>) -> f64 {
-    buf.clear();
-    buf.extend_from_slice(b);
-    buf.extend_from_slice(c);
-    buf.sort_unstable();
-    dice(shared(a, buf), a.len(), buf.len())
+/// Words the sorted multiset `a` shares with the multiset union of the sorted `b` and `c`.
+fn shared_joined(a: &[u64], b: &[u64], c: &[u64]) -> usize {
+    let (mut j, mut k, mut n) = (0, 0, 0);
+    let mut i = 0;
+    while i < a.len() {
+        let w = a[i];
+        let mut in_a = 0;
+        while i < a.len() && a[i] == w {
+            in_a += 1;
+            i += 1;
+        }
+        let mut elsewhere = 0;
+        for (v, at) in [(b, &mut j), (c, &mut k)] {
+            while *at < v.len() && v[*at] < w {
+                *at += 1;
+            }
+            while *at < v.len() && v[*at] == w {
+                elsewhere += 1;
+                *at += 1;
+            }
+        }
+        n += in_a.min(elsewhere);
+    }
+    n
 }
 
 /// One step of a stretch's pairing, in unit indices of the whole texts.
@@ -177,15 +189,21 @@ enum Step {
 /// Pair the sentences `olds` and `news` (unit indices, in order) by the words they share.
 fn pair(ua: &[Unit], ub: &[Unit], olds: &[usize], news: &[usize]) -> Vec<Step> {
     let (p, q) = (olds.len(), news.len());
-    let sim = |i: usize, j: usize| {
-        let (a, b) = (&ua[olds[i]].words, &ub[news[j]].words);
-        dice(shared(a, b), a.len(), b.len())
-    };
+    let old = |i: usize| &ua[olds[i]].words;
+    let new = |j: usize| &ub[news[j]].words;
+    // Words shared by each old and new sentence, and their Dice.
+    let shared_ij: Vec<usize> = (0..p)
+        .flat_map(|i| (0..q).map(move |j| (i, j)))
+        .map(|(i, j)| shared(old(i), new(j)))
+        .collect();
+    let sh = |i: usize, j: usize| shared_ij[i * q + j];
+    let sim = |i: usize, j: usize| dice(sh(i, j), old(i).len(), new(j).len());
+    // Whether a part has at least PART_MIN of its words in the one sentence.
+    let part = |shared: usize, len: usize| len > 0 && shared as f64 >= PART_MIN * len as f64;
     // score[i][j]: the best total similarity pairing olds[..i] with news[..j].
     let w = q + 1;
     let mut score = vec![0.0f64; (p + 1) * w];
     let mut from = vec![0u8; (p + 1) * w];
-    let mut buf = Vec::new();
     for i in 0..=p {
         for j in 0..=q {
             if i == 0 && j == 0 {
@@ -208,27 +226,35 @@ fn pair(ua: &[Unit], ub: &[Unit], olds: &[usize], news: &[usize]) -> Vec<Step> {
                 if s >= PAIR_MIN {
                     offer(score[(i - 1) * w + j - 1] + s, 3);
                 }
-                if j > 1 {
-                    let (a, b, c) = (
-                        &ua[olds[i - 1]].words,
-                        &ub[news[j - 2]].words,
-                        &ub[news[j - 1]].words,
+                // One old sentence split into news j-2 and j-1.
+                if j > 1
+                    && part(sh(i - 1, j - 2), new(j - 2).len())
+                    && part(sh(i - 1, j - 1), new(j - 1).len())
+                {
+                    let joined = shared_joined(old(i - 1), new(j - 2), new(j - 1));
+                    let s = dice(
+                        joined,
+                        old(i - 1).len(),
+                        new(j - 2).len() + new(j - 1).len(),
                     );
-                    let s = dice_joined(a, b, c, &mut buf);
                     let parts = sim(i - 1, j - 2).max(sim(i - 1, j - 1));
-                    if s >= PAIR_MIN && s >= parts + JOIN_GAIN && part_of(b, a) && part_of(c, a) {
+                    if s >= PAIR_MIN && s >= parts + JOIN_GAIN {
                         offer(score[(i - 1) * w + j - 2] + s, 4);
                     }
                 }
-                if i > 1 {
-                    let (a, b, c) = (
-                        &ub[news[j - 1]].words,
-                        &ua[olds[i - 2]].words,
-                        &ua[olds[i - 1]].words,
+                // Olds i-2 and i-1 merged into one new sentence.
+                if i > 1
+                    && part(sh(i - 2, j - 1), old(i - 2).len())
+                    && part(sh(i - 1, j - 1), old(i - 1).len())
+                {
+                    let joined = shared_joined(new(j - 1), old(i - 2), old(i - 1));
+                    let s = dice(
+                        joined,
+                        new(j - 1).len(),
+                        old(i - 2).len() + old(i - 1).len(),
                     );
-                    let s = dice_joined(a, b, c, &mut buf);
                     let parts = sim(i - 2, j - 1).max(sim(i - 1, j - 1));
-                    if s >= PAIR_MIN && s >= parts + JOIN_GAIN && part_of(b, a) && part_of(c, a) {
+                    if s >= PAIR_MIN && s >= parts + JOIN_GAIN {
                         offer(score[(i - 2) * w + j - 1] + s, 5);
                     }
                 }
@@ -657,6 +683,20 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn shared_joined_is_the_multiset_intersection_with_the_union(
+            mut a in proptest::collection::vec(0u64..6, 0..12),
+            mut b in proptest::collection::vec(0u64..6, 0..12),
+            mut c in proptest::collection::vec(0u64..6, 0..12),
+        ) {
+            a.sort_unstable();
+            b.sort_unstable();
+            c.sort_unstable();
+            let mut union = [b.clone(), c.clone()].concat();
+            union.sort_unstable();
+            prop_assert_eq!(shared_joined(&a, &b, &c), shared(&a, &union));
+        }
+
         #[test]
         fn shuffled_and_edited_sentences_rebuild_both_texts(
             sents in proptest::collection::vec("[A-Z][a-z]{1,6}( [a-z]{1,6}){2,7}[.!?]", 1..12),

@@ -14,6 +14,7 @@ use super::tokens::{fold, word_hash, IdMap, Tokens, GRAM_SEED};
 use super::*;
 use crate::job::{Cancel, Progress, Step};
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use std::collections::btree_map;
 
 /// One settlement as the miner keeps it.
@@ -127,7 +128,7 @@ struct Counts {
 
 /// The sentences of one AI output that people took out whole, and which structure events
 /// ([`EVENTS`]) it could show and showed.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy, Default, Serialize, Deserialize)]
 struct Shape {
     /// Sentences with words (up to 65,535).
     sentences: u16,
@@ -511,28 +512,59 @@ fn count_grams(map: &mut IdMap<u64, Gram>, grams: &mut Vec<(u64, u32, u8)>, at: 
 }
 
 /// Analyse one settlement: its entry (in local group `group`) and its replacements as text.
+/// Enter the words phrases can be made of — the deleted ones of `a` (by `ai_flags`) and the
+/// inserted ones of `f` — in `vocab`.
+fn enter_words(
+    a: &Tokens,
+    f: &Tokens,
+    ai_flags: &[u8],
+    inserted: &[bool],
+    vocab: &mut IdMap<u32, Box<str>>,
+) {
+    for (i, h) in a.hashes.iter().enumerate() {
+        if ai_flags[i] & DELETED != 0 {
+            vocab
+                .entry(*h)
+                .or_insert_with(|| a.word(i).to_lowercase().into_boxed_str());
+        }
+    }
+    for (i, h) in f.hashes.iter().enumerate() {
+        if inserted[i] {
+            vocab
+                .entry(*h)
+                .or_insert_with(|| f.word(i).to_lowercase().into_boxed_str());
+        }
+    }
+}
+
+/// The added words of `f` (`inserted`), run after run, with their [`START`] flags.
+fn added_of(f: &Tokens, inserted: &[bool]) -> (Vec<u32>, Vec<u8>) {
+    let mut added = Vec::new();
+    let mut added_flags = Vec::new();
+    for i in 0..f.len() {
+        if inserted[i] {
+            let start = i == 0 || !inserted[i - 1] || f.sentence_of[i] != f.sentence_of[i - 1];
+            added.push(f.hashes[i]);
+            added_flags.push(u8::from(start) * START);
+        }
+    }
+    (added, added_flags)
+}
+
+/// Analyse one settlement: its entry, its replacements, and which words of its final version
+/// were inserted.
 fn analyse_one(
     s: &Settlement,
     group: u16,
     vocab: &mut IdMap<u32, Box<str>>,
     memo: &tone::SentimentMemo,
-) -> (Entry, Vec<(String, String)>) {
+) -> (Entry, Vec<(String, String)>, Vec<bool>) {
     let (a, f) = (Tokens::of(&s.ai_output), Tokens::of(&s.final_output));
     let (ops, sentences) = ops::edit_ops_tokens(&s.ai_output, &s.final_output, &a.all, &f.all);
     let edit = Edit::of(&a, &f, &ops);
     let mut kinds = [0u16; KINDS];
     for k in taxonomy::classify(&s.ai_output, &ops) {
         kinds[k.index()] = kinds[k.index()].saturating_add(1);
-    }
-    // The words phrases can be made of: deleted and added ones.
-    for (t, marked) in [(&a, &edit.deleted), (&f, &edit.inserted)] {
-        for (i, h) in t.hashes.iter().enumerate() {
-            if marked[i] {
-                vocab
-                    .entry(*h)
-                    .or_insert_with(|| t.word(i).to_lowercase().into_boxed_str());
-            }
-        }
     }
     let ai_flags: Vec<u8> = (0..a.len())
         .map(|i| {
@@ -543,15 +575,8 @@ fn analyse_one(
                 | (u8::from(start) * START)
         })
         .collect();
-    let mut added = Vec::new();
-    let mut added_flags = Vec::new();
-    for i in 0..f.len() {
-        if edit.inserted[i] {
-            let start = i == 0 || !edit.inserted[i - 1] || f.sentence_of[i] != f.sentence_of[i - 1];
-            added.push(f.hashes[i]);
-            added_flags.push(u8::from(start) * START);
-        }
-    }
+    enter_words(&a, &f, &ai_flags, &edit.inserted, vocab);
+    let (added, added_flags) = added_of(&f, &edit.inserted);
     let mut pairs = Vec::new();
     for op in ops.iter().filter(|o| o.kind == OpKind::Replace) {
         let from: Vec<String> = crate::text::words(&op.old_text)
@@ -598,7 +623,7 @@ fn analyse_one(
         added_flags,
         pairs: Vec::new(),
     };
-    (entry, pairs)
+    (entry, pairs, edit.inserted)
 }
 
 /// A batch after analysis, with its own agent numbering.
@@ -609,19 +634,115 @@ struct Analysed {
     entries: Vec<Entry>,
     pairs: Vec<Vec<(String, String)>>,
     words: IdMap<u32, Box<str>>,
+    /// The analyses made (not read back) in this batch, to store: `(id, key, bytes)`.
+    fresh: Vec<(String, u64, Vec<u8>)>,
 }
 
-/// Analyse a batch whose first settlement goes to slot `base`.
-fn analyse(batch: &[Settlement], base: u32, memo: &tone::SentimentMemo) -> Analysed {
+/// Where new analyses go, a batch at a time: `(id, key, bytes)`.
+pub(crate) type Save = dyn Fn(Vec<(String, u64, Vec<u8>)>) + Sync;
+
+/// A settlement to analyse, with its stored analysis `(key, bytes)` if the store has one.
+pub(crate) type Item = (Settlement, Option<(u64, Vec<u8>)>);
+
+/// The version of [`Stored`] and of what [`analyse_one`] computes: bumped when either changes,
+/// so that analyses stored by an earlier build are made again.
+const ANALYSIS_VERSION: u64 = 1;
+
+/// The key a stored analysis is kept under: the settlement's content hash and
+/// [`ANALYSIS_VERSION`].
+fn stored_key(s: &Settlement) -> u64 {
+    crate::hash::fnv1a(content_of(s), &ANALYSIS_VERSION.to_le_bytes())
+}
+
+/// One settlement's analysis as the store keeps it (postcard): what its diff, alignment, tone
+/// and taxonomy found, but not what splitting its texts into words gives again cheaply (the
+/// words and their hashes).
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    category: Category,
+    /// Per AI-output word: [`DELETED`], [`REPLACED`], [`START`].
+    ai_flags: Vec<u8>,
+    /// A bit per final-version word: inserted.
+    inserted: Vec<u8>,
+    tone: (Features, Features),
+    shape: Shape,
+    kinds: [u16; KINDS],
+    pairs: Vec<(String, String)>,
+}
+
+impl Stored {
+    fn of(e: &Entry, pairs: &[(String, String)], inserted: &[bool]) -> Stored {
+        let mut bits = vec![0u8; inserted.len().div_ceil(8)];
+        for (i, _) in inserted.iter().enumerate().filter(|(_, x)| **x) {
+            bits[i / 8] |= 1 << (i % 8);
+        }
+        Stored {
+            category: e.category,
+            ai_flags: e.ai_flags.clone(),
+            inserted: bits,
+            tone: e.tone,
+            shape: e.shape,
+            kinds: e.kinds,
+            pairs: pairs.to_vec(),
+        }
+    }
+
+    /// The entry of settlement `s` in local group `group`, its replacements, its words into
+    /// `vocab`. `None` if the bytes do not decode or do not fit the texts (a damaged entry is
+    /// made again).
+    fn entry(
+        bytes: &[u8],
+        s: &Settlement,
+        group: u16,
+        vocab: &mut IdMap<u32, Box<str>>,
+    ) -> Option<(Entry, Vec<(String, String)>)> {
+        let st: Stored = postcard::from_bytes(bytes).ok()?;
+        let (a, f) = (Tokens::of(&s.ai_output), Tokens::of(&s.final_output));
+        if a.len() != st.ai_flags.len() || f.len().div_ceil(8) != st.inserted.len() {
+            return None;
+        }
+        let inserted: Vec<bool> = (0..f.len())
+            .map(|i| st.inserted[i / 8] >> (i % 8) & 1 == 1)
+            .collect();
+        enter_words(&a, &f, &st.ai_flags, &inserted, vocab);
+        let (added, added_flags) = added_of(&f, &inserted);
+        let entry = Entry {
+            id: s.id.as_str().into(),
+            at: s.created_at,
+            content: content_of(s),
+            group,
+            intent: s.intent_type.to_string().into_boxed_str(),
+            category: st.category,
+            day: (s.created_at.timestamp().div_euclid(86_400)) as i32,
+            live: true,
+            tone: st.tone,
+            shape: st.shape,
+            kinds: st.kinds,
+            ai_bloom: Bloom::of(&a.hashes),
+            added_bloom: Bloom::of(&added),
+            ai: a.hashes,
+            ai_flags: st.ai_flags,
+            added,
+            added_flags,
+            pairs: Vec::new(),
+        };
+        Some((entry, st.pairs))
+    }
+}
+
+/// Analyse a batch whose first settlement goes to slot `base`: read back the stored analyses
+/// whose key still fits, analyse the others (and keep their analyses to store if `keep`).
+fn analyse(batch: &[Item], base: u32, memo: &tone::SentimentMemo, keep: bool) -> Analysed {
     let mut out = Analysed {
         agents: Vec::new(),
         grams: Vec::new(),
         entries: Vec::with_capacity(batch.len()),
         pairs: Vec::with_capacity(batch.len()),
         words: IdMap::default(),
+        fresh: Vec::new(),
     };
     let mut grams = Vec::new();
-    for (k, s) in batch.iter().enumerate() {
+    for (k, (s, stored)) in batch.iter().enumerate() {
         let g = match out.agents.iter().position(|n| n == s.agent.as_str()) {
             Some(g) => g,
             None => {
@@ -630,7 +751,24 @@ fn analyse(batch: &[Settlement], base: u32, memo: &tone::SentimentMemo) -> Analy
                 out.agents.len() - 1
             }
         };
-        let (entry, pairs) = analyse_one(s, g as u16, &mut out.words, memo);
+        let key = stored_key(s);
+        let read = stored
+            .as_ref()
+            .filter(|(k, _)| *k == key)
+            .and_then(|(_, bytes)| Stored::entry(bytes, s, g as u16, &mut out.words));
+        let (entry, pairs) = match read {
+            Some(read) => read,
+            None => {
+                let (entry, pairs, inserted) = analyse_one(s, g as u16, &mut out.words, memo);
+                if keep {
+                    let st = Stored::of(&entry, &pairs, &inserted);
+                    if let Ok(bytes) = postcard::to_stdvec(&st) {
+                        out.fresh.push((s.id.as_str().to_owned(), key, bytes));
+                    }
+                }
+                (entry, pairs)
+            }
+        };
         let at = base + k as u32;
         for (map, side) in out.grams[g].iter_mut().zip(Side::ALL) {
             entry_grams(&entry, side, &mut grams);
@@ -1094,6 +1232,26 @@ impl Miner {
         on_step: Progress<'_>,
         cancel: &Cancel,
     ) -> Result<Option<Miner>, E> {
+        Miner::build_stored(
+            |visit| scan(&mut |s| visit((s, None))),
+            settlements,
+            None,
+            on_step,
+            cancel,
+        )
+    }
+
+    /// [`Miner::build`] over settlements with their stored analyses (as
+    /// `Store::scan_with_analyses` gives them): an analysis whose key still fits the
+    /// settlement is read back instead of made again; the ones made are handed to `save`, a
+    /// batch at a time, as `(id, key, bytes)` for `Store::put_analyses`.
+    pub(crate) fn build_stored<E>(
+        mut scan: impl FnMut(&mut dyn FnMut(Item)) -> Result<(), E>,
+        settlements: Option<u64>,
+        save: Option<&Save>,
+        on_step: Progress<'_>,
+        cancel: &Cancel,
+    ) -> Result<Option<Miner>, E> {
         let total = settlements.map(|n| 2 * n);
         let memo = tone::SentimentMemo::new();
         let mut miner = Miner::new();
@@ -1103,11 +1261,18 @@ impl Miner {
             // Dropped when this closure ends, however it ends: the analysing threads then stop.
             let mut to_analyse = crate::parallel::ordered(
                 scope,
-                |(base, batch): (u32, Vec<Settlement>)| analyse(&batch, base, memo),
-                |a| miner.merge(a, false),
+                |(base, batch): (u32, Vec<Item>)| analyse(&batch, base, memo, save.is_some()),
+                |mut a: Analysed| {
+                    if let Some(save) = save {
+                        if !a.fresh.is_empty() {
+                            save(std::mem::take(&mut a.fresh));
+                        }
+                    }
+                    miner.merge(a, false)
+                },
             );
-            let mut pending: Vec<Settlement> = Vec::with_capacity(BATCH);
-            let mut send = |batch: Vec<Settlement>, done: u64| {
+            let mut pending: Vec<Item> = Vec::with_capacity(BATCH);
+            let mut send = |batch: Vec<Item>, done: u64| {
                 to_analyse.send(((done - batch.len() as u64) as u32, batch));
             };
             scan(&mut |s| {
@@ -1215,8 +1380,9 @@ impl Miner {
         }
         let first_new = self.entries.len();
         let memo = &self.memo;
+        let fresh: Vec<Item> = fresh.into_iter().map(|s| (s, None)).collect();
         let analysed = crate::parallel::chunks(&fresh, |offset, part| {
-            analyse(part, (first_new + offset) as u32, memo)
+            analyse(part, (first_new + offset) as u32, memo, false)
         });
         for a in analysed {
             self.merge(a, true);
@@ -1616,19 +1782,6 @@ impl Miner {
             min_hits,
         );
         let own = own_evidence(&from_cands, &listed, replaced_base);
-        if std::env::var("RL_DEBUG").is_ok() {
-            eprintln!("base {base} replaced_base {replaced_base} min_hits {min_hits}");
-            for (i, c) in from_cands.iter().enumerate() {
-                eprintln!(
-                    "{:?} occ {} changed {} hits {} own {:?}",
-                    text(c.0),
-                    c.1,
-                    c.2,
-                    t.from_hits[i],
-                    own[i]
-                );
-            }
-        }
         let mut replacements: Vec<(Replacement, Vec<u32>)> = p
             .from
             .phrases

@@ -85,7 +85,9 @@ pub(crate) fn is_function_word(w: &str) -> bool {
 }
 
 /// What kind of edit a settlement received, by the first rule that holds (docs/patterns.md).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     /// No edit at all.
@@ -846,18 +848,37 @@ fn build_store(
     cancel: &Cancel,
 ) -> Result<Option<Miner>, crate::store::StoreError> {
     let count = store.list(&scope.filter(scope.from, scope.to), 0, 1)?.total;
-    Miner::build(
-        |visit| {
-            store.scan(scope.from, scope.to, |s| {
-                if scope.holds(&s) {
-                    visit(s)
-                }
-            })
-        },
-        Some(count),
-        on_step,
-        cancel,
-    )
+    // Analyses made now are kept for later runs, written by a thread of their own without
+    // waiting for the disk (one durable commit at the end). A derived cache: a failure to
+    // write, a full disk say, costs only the next run's time.
+    std::thread::scope(|threads| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(String, u64, Vec<u8>)>>(4);
+        let writer = threads.spawn(move || {
+            for items in rx {
+                let _ = store.put_analyses(&items, false);
+            }
+            let _ = store.put_analyses(&[], true);
+        });
+        let save = move |items: Vec<(String, u64, Vec<u8>)>| {
+            let _ = tx.send(items);
+        };
+        let mined = Miner::build_stored(
+            |visit| {
+                store.scan_with_analyses(scope.from, scope.to, |s, stored| {
+                    if scope.holds(&s) {
+                        visit((s, stored))
+                    }
+                })
+            },
+            Some(count),
+            Some(&save),
+            on_step,
+            cancel,
+        );
+        drop(save);
+        let _ = writer.join();
+        mined
+    })
 }
 
 /// Words kept on each side of a phrase in its context.

@@ -95,3 +95,84 @@ impl Store {
         Ok(saved)
     }
 }
+
+impl Store {
+    /// Visit every settlement created in `from..=to`, oldest first, with its stored pattern
+    /// analysis `(content hash, bytes)` if there is one (the caller checks the hash).
+    pub fn scan_with_analyses(
+        &self,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+        mut visit: impl FnMut(Settlement, Option<(u64, Vec<u8>)>),
+    ) -> Result<(), StoreError> {
+        let Some(keys) = super::query::time_keys(from, to) else {
+            return Ok(());
+        };
+        let txn = self.db.begin_read()?;
+        let records = txn.open_table(SETTLEMENTS)?;
+        let by_time = txn.open_table(BY_TIME)?;
+        let analyses = txn.open_table(ANALYSES)?;
+        for entry in by_time.range(keys)? {
+            let (key, _) = entry?;
+            let id = key.value().1;
+            if let Some(record) = records.get(id)? {
+                let stored = analyses.get(id)?.map(|a| {
+                    let (hash, bytes) = a.value();
+                    (hash, bytes.to_vec())
+                });
+                visit(decode(record.value())?, stored);
+            }
+        }
+        Ok(())
+    }
+
+    /// Save pattern analyses `(id, content hash, bytes)` of settlements still in the store
+    /// (one transaction); returns how many were saved. Not `durable`: the commit may be lost
+    /// in a crash (they are a cache) until a durable one follows.
+    pub fn put_analyses(
+        &self,
+        items: &[(String, u64, Vec<u8>)],
+        durable: bool,
+    ) -> Result<usize, StoreError> {
+        let mut txn = self.db.begin_write()?;
+        if !durable {
+            txn.set_durability(redb::Durability::None)
+                .map_err(|e| StoreError::Db(e.into()))?;
+        }
+        let mut saved = 0;
+        {
+            let records = txn.open_table(SETTLEMENTS)?;
+            let mut analyses = txn.open_table(ANALYSES)?;
+            for (id, hash, bytes) in items {
+                if records.get(id.as_str())?.is_some() {
+                    analyses.insert(id.as_str(), (*hash, bytes.as_slice()))?;
+                    saved += 1;
+                }
+            }
+        }
+        txn.commit()?;
+        Ok(saved)
+    }
+
+    /// The stored pattern analysis `(key, bytes)` of one settlement.
+    pub fn analysis(&self, id: &str) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let analyses = txn.open_table(ANALYSES)?;
+        Ok(analyses.get(id)?.map(|a| {
+            let (key, bytes) = a.value();
+            (key, bytes.to_vec())
+        }))
+    }
+
+    /// Stored pattern analyses, and their size in bytes.
+    pub fn analyses_stored(&self) -> Result<(u64, u64), StoreError> {
+        let txn = self.db.begin_read()?;
+        let analyses = txn.open_table(ANALYSES)?;
+        let mut bytes = 0u64;
+        for entry in analyses.iter()? {
+            let (_, v) = entry?;
+            bytes += v.value().1.len() as u64;
+        }
+        Ok((analyses.len()?, bytes))
+    }
+}

@@ -290,6 +290,7 @@ impl Store {
             let mut by_agent = txn.open_table(BY_AGENT_TIME)?;
             let mut counts = txn.open_table(COUNTS)?;
             let mut measures = txn.open_table(MEASURES)?;
+            let mut analyses = txn.open_table(ANALYSES)?;
             let mut changes = ChangeLog::open(&txn)?;
             let unindex = |old: &[u8],
                            by_time: &mut redb::Table<(i64, &str), &[u8]>,
@@ -316,6 +317,7 @@ impl Store {
                     }
                     unindex(&old, &mut by_time, &mut by_agent, &mut counts)?;
                     measures.remove(s.id.as_str())?;
+                    analyses.remove(s.id.as_str())?;
                     report.updated += 1;
                 } else {
                     report.inserted += 1;
@@ -342,6 +344,7 @@ impl Store {
                 if let Some(old) = old {
                     unindex(&old, &mut by_time, &mut by_agent, &mut counts)?;
                     measures.remove(id.as_str())?;
+                    analyses.remove(id.as_str())?;
                     changes.record(id.as_str())?;
                     report.deleted += 1;
                 }

@@ -38,6 +38,13 @@
 //!   sequence number they saw. The oldest rows are dropped past [`CHANGE_LOG_ROWS`]; a reader
 //!   that far behind starts over.
 //!
+//! Version 8 adds:
+//! - `analyses`: id `→` `(the pattern miner's content hash, postcard of its analysis of the
+//!   settlement)`: the diff, the words taken out and added, replacements, tone, shape and kinds
+//!   of edit, computed once and read back by later runs (a derived cache: an entry whose hash
+//!   no longer matches the record, or the analysis version, is ignored and rewritten; a write
+//!   that changes or removes a record drops its entry).
+//!
 //! A migration takes an open write transaction of version N and leaves version N + 1; all of
 //! them run in one transaction, so a crash mid-migration leaves the old version intact.
 
@@ -61,11 +68,12 @@ pub const MARKS: TableDefinition<&str, &[u8]> = TableDefinition::new("marks");
 pub const PROMPTS: TableDefinition<(&str, u32), &[u8]> = TableDefinition::new("prompts");
 pub const EXPERIMENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("experiments");
 pub const CHANGES: TableDefinition<u64, &str> = TableDefinition::new("changes");
+pub const ANALYSES: TableDefinition<&str, (u64, &[u8])> = TableDefinition::new("analyses");
 
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";
 
 /// The schema version this build writes and reads.
-pub const CURRENT_VERSION: u64 = 7;
+pub const CURRENT_VERSION: u64 = 8;
 
 /// The change log keeps at most this many rows.
 pub const CHANGE_LOG_ROWS: u64 = 1_000_000;
@@ -103,7 +111,17 @@ pub const MIGRATIONS: &[Migration] = &[
         from: 6,
         run: v6_to_v7,
     },
+    Migration {
+        from: 7,
+        run: v7_to_v8,
+    },
 ];
+
+/// v8 adds the `analyses` cache (empty: the next mining fills it).
+fn v7_to_v8(txn: &WriteTransaction) -> Result<(), redb::Error> {
+    txn.open_table(ANALYSES)?;
+    Ok(())
+}
 
 /// v7 adds the `changes` log (empty: readers of an older store start from a full read).
 fn v6_to_v7(txn: &WriteTransaction) -> Result<(), redb::Error> {
@@ -163,5 +181,6 @@ pub fn create_tables(txn: &WriteTransaction) -> Result<(), redb::Error> {
     txn.open_table(PROMPTS)?;
     txn.open_table(EXPERIMENTS)?;
     txn.open_table(CHANGES)?;
+    txn.open_table(ANALYSES)?;
     Ok(())
 }
