@@ -74,18 +74,8 @@ fn main() {
         n
     };
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let t = Instant::now();
     let mut live = None;
-    let (report, _) = LiveMiner::mine(
-        &mut live,
-        &store,
-        &Scope::default(),
-        &mut no_progress,
-        &Cancel::new(),
-    )
-    .expect("mine")
-    .expect("not cancelled");
-    let secs = t.elapsed().as_secs_f64();
+    let (report, secs) = mine_all(&store, &mut live);
     let phrases: usize = report
         .agents
         .iter()
@@ -106,20 +96,9 @@ fn main() {
             bytes as f64 / 1e6
         );
         // A second run on the same store: what a later CLI run costs.
-        let t = Instant::now();
-        let mut cold = None;
-        LiveMiner::mine(
-            &mut cold,
-            &store,
-            &Scope::default(),
-            &mut no_progress,
-            &Cancel::new(),
-        )
-        .expect("mine")
-        .expect("not cancelled");
+        let (_, secs) = mine_all(&store, &mut None);
         println!(
-            "patterns again (a later run, new miner): {:.2} s; peak RSS {:.0} MB",
-            t.elapsed().as_secs_f64(),
+            "patterns again (a later run, new miner): {secs:.2} s; peak RSS {:.0} MB",
             peak_rss_mb().unwrap_or(f64::NAN)
         );
         return;
@@ -129,6 +108,21 @@ fn main() {
     if std::env::var_os("REDLINE_BASELINE").is_some() {
         baseline(&store, &spec);
     }
+}
+
+/// Every pattern of every agent, with the miner kept in `live`, and the seconds it took.
+fn mine_all(store: &Store, live: &mut Option<LiveMiner>) -> (patterns::Report, f64) {
+    let t = Instant::now();
+    let (report, _) = LiveMiner::mine(
+        live,
+        store,
+        &Scope::default(),
+        &mut no_progress,
+        &Cancel::new(),
+    )
+    .expect("mine")
+    .expect("not cancelled");
+    (report, t.elapsed().as_secs_f64())
 }
 
 /// 1,000 new settlements from the last two days land in the store (as an import or a sync

@@ -128,7 +128,7 @@ fn units(tokens: &[&str], hashes: &[u64]) -> Vec<Unit> {
 }
 
 /// Words two sorted multisets share.
-fn shared(a: &[u64], b: &[u64]) -> usize {
+pub(crate) fn shared<T: Ord>(a: &[T], b: &[T]) -> usize {
     let (mut i, mut j, mut n) = (0, 0, 0);
     while i < a.len() && j < b.len() {
         match a[i].cmp(&b[j]) {
@@ -178,6 +178,23 @@ fn shared_joined(a: &[u64], b: &[u64], c: &[u64]) -> usize {
     n
 }
 
+/// The similarity of sentence `one` to two sentences taken together (a split or a merge), each
+/// given with the words it shares with `one` alone; `None` unless each part has at least
+/// [`PART_MIN`] of its words in `one` and together they share at least [`PAIR_MIN`], and
+/// [`JOIN_GAIN`] more than the better part alone.
+fn joined(one: &[u64], parts: [(&Vec<u64>, usize); 2]) -> Option<f64> {
+    let [(x, sx), (y, sy)] = parts;
+    let part = |words: &[u64], shared: usize| {
+        !words.is_empty() && shared as f64 >= PART_MIN * words.len() as f64
+    };
+    if !(part(x, sx) && part(y, sy)) {
+        return None;
+    }
+    let s = dice(shared_joined(one, x, y), one.len(), x.len() + y.len());
+    let alone = dice(sx, one.len(), x.len()).max(dice(sy, one.len(), y.len()));
+    (s >= PAIR_MIN && s >= alone + JOIN_GAIN).then_some(s)
+}
+
 /// One step of a stretch's pairing, in unit indices of the whole texts.
 #[derive(Clone, Debug, PartialEq)]
 enum Step {
@@ -198,8 +215,6 @@ fn pair(ua: &[Unit], ub: &[Unit], olds: &[usize], news: &[usize]) -> Vec<Step> {
         .collect();
     let sh = |i: usize, j: usize| shared_ij[i * q + j];
     let sim = |i: usize, j: usize| dice(sh(i, j), old(i).len(), new(j).len());
-    // Whether a part has at least PART_MIN of its words in the one sentence.
-    let part = |shared: usize, len: usize| len > 0 && shared as f64 >= PART_MIN * len as f64;
     // score[i][j]: the best total similarity pairing olds[..i] with news[..j].
     let w = q + 1;
     let mut score = vec![0.0f64; (p + 1) * w];
@@ -227,34 +242,22 @@ fn pair(ua: &[Unit], ub: &[Unit], olds: &[usize], news: &[usize]) -> Vec<Step> {
                     offer(score[(i - 1) * w + j - 1] + s, 3);
                 }
                 // One old sentence split into news j-2 and j-1.
-                if j > 1
-                    && part(sh(i - 1, j - 2), new(j - 2).len())
-                    && part(sh(i - 1, j - 1), new(j - 1).len())
-                {
-                    let joined = shared_joined(old(i - 1), new(j - 2), new(j - 1));
-                    let s = dice(
-                        joined,
-                        old(i - 1).len(),
-                        new(j - 2).len() + new(j - 1).len(),
-                    );
-                    let parts = sim(i - 1, j - 2).max(sim(i - 1, j - 1));
-                    if s >= PAIR_MIN && s >= parts + JOIN_GAIN {
+                if j > 1 {
+                    let parts = [
+                        (new(j - 2), sh(i - 1, j - 2)),
+                        (new(j - 1), sh(i - 1, j - 1)),
+                    ];
+                    if let Some(s) = joined(old(i - 1), parts) {
                         offer(score[(i - 1) * w + j - 2] + s, 4);
                     }
                 }
                 // Olds i-2 and i-1 merged into one new sentence.
-                if i > 1
-                    && part(sh(i - 2, j - 1), old(i - 2).len())
-                    && part(sh(i - 1, j - 1), old(i - 1).len())
-                {
-                    let joined = shared_joined(new(j - 1), old(i - 2), old(i - 1));
-                    let s = dice(
-                        joined,
-                        new(j - 1).len(),
-                        old(i - 2).len() + old(i - 1).len(),
-                    );
-                    let parts = sim(i - 2, j - 1).max(sim(i - 1, j - 1));
-                    if s >= PAIR_MIN && s >= parts + JOIN_GAIN {
+                if i > 1 {
+                    let parts = [
+                        (old(i - 2), sh(i - 2, j - 1)),
+                        (old(i - 1), sh(i - 1, j - 1)),
+                    ];
+                    if let Some(s) = joined(new(j - 1), parts) {
                         offer(score[(i - 2) * w + j - 1] + s, 5);
                     }
                 }
@@ -304,29 +307,13 @@ struct Out<'t> {
 }
 
 impl Out<'_> {
-    fn push_span(&mut self, s: Span) {
-        match self.spans.last_mut() {
-            Some(last) if last.kind == s.kind && last.moved == s.moved => {
-                last.text.push_str(&s.text)
-            }
-            _ => self.spans.push(s),
-        }
-    }
-
     fn one_side(&mut self, kind: SpanKind, tokens: Range<usize>, moved: bool) {
         let side = if kind == SpanKind::Insert {
             self.b
         } else {
             self.a
         };
-        if tokens.is_empty() {
-            return;
-        }
-        self.push_span(Span {
-            kind,
-            text: side[tokens].concat(),
-            moved,
-        });
+        super::push_tokens(&mut self.spans, kind, moved, &side[tokens]);
     }
 
     /// Diff two token ranges by words; whether the deadline cut it short.
@@ -344,7 +331,7 @@ impl Out<'_> {
         }
         let (spans, coarse) = super::raw_diff_range(self.a, self.b, ha, hb, ra, rb, deadline);
         for s in super::gather_changes(spans) {
-            self.push_span(s);
+            super::push_tokens(&mut self.spans, s.kind, s.moved, &[&s.text]);
         }
         coarse
     }
@@ -548,17 +535,10 @@ fn gap(
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::rebuild;
     use super::super::{counts_of, tokens, word_diff_bounded, Bounded};
     use super::*;
     use proptest::prelude::*;
-
-    fn rebuild(spans: &[Span], skip: SpanKind) -> String {
-        spans
-            .iter()
-            .filter(|s| s.kind != skip)
-            .map(|s| s.text.as_str())
-            .collect()
-    }
 
     fn sentences_of(text: &str) -> usize {
         let t = tokens(text);

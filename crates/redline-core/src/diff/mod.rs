@@ -241,8 +241,8 @@ fn token_hash(t: &str) -> u64 {
     crate::hash::fnv1a(crate::hash::FNV_SEED, t.as_bytes())
 }
 
-/// The token diff of `a[ra]` → `b[rb]` (`ha`, `hb`: the tokens' hashes), not yet gathered, and
-/// whether `deadline` cut its alignment short.
+/// The token diff (Myers over every token) of `a[ra]` → `b[rb]` (`ha`, `hb`: the tokens'
+/// hashes), not yet gathered, and whether `deadline` cut its alignment short.
 ///
 /// White space takes part in the alignment as any token. Aligning the words alone first (so
 /// that a rewrite's many shared single spaces cannot outweigh a shared run of words) was tried
@@ -259,63 +259,28 @@ pub(crate) fn raw_diff_range(
     deadline: Instant,
 ) -> (Vec<Span>, bool) {
     let mut spans = Vec::new();
-    let coarse = token_diff(a, b, ha, hb, ra, rb, deadline, &mut spans);
-    (spans, coarse)
-}
-
-/// Append `parts` as a span of `kind`, merged into the last span if it is of that kind.
-fn push_tokens(spans: &mut Vec<Span>, kind: SpanKind, parts: &[&str]) {
-    if parts.is_empty() {
-        return;
-    }
-    match spans.last_mut() {
-        Some(last) if last.kind == kind => parts.iter().for_each(|p| last.text.push_str(p)),
-        _ => spans.push(Span {
-            kind,
-            text: parts.concat(),
-            moved: false,
-        }),
-    }
-}
-
-/// The token diff (Myers over every token) of `a[ra]` → `b[rb]`, appended to `spans`;
-/// whether `deadline` cut it short.
-#[allow(clippy::too_many_arguments)]
-fn token_diff(
-    a: &[&str],
-    b: &[&str],
-    ha: &[u64],
-    hb: &[u64],
-    ra: std::ops::Range<usize>,
-    rb: std::ops::Range<usize>,
-    deadline: Instant,
-    spans: &mut Vec<Span>,
-) -> bool {
     if ra.is_empty() || rb.is_empty() {
-        push_tokens(spans, SpanKind::Delete, &a[ra]);
-        push_tokens(spans, SpanKind::Insert, &b[rb]);
-        return false;
+        push_tokens(&mut spans, SpanKind::Delete, false, &a[ra]);
+        push_tokens(&mut spans, SpanKind::Insert, false, &b[rb]);
+        return (spans, false);
     }
     let (oa, ob) = (ra.start, rb.start);
     let ops = capture_diff_slices_deadline(Algorithm::Myers, &ha[ra], &hb[rb], Some(deadline));
+    let mut push = |kind: SpanKind, parts: &[&str]| push_tokens(&mut spans, kind, false, parts);
     for op in ops {
         match op {
-            DiffOp::Equal { old_index, len, .. } => push_tokens(
-                spans,
-                SpanKind::Equal,
-                &a[oa + old_index..oa + old_index + len],
-            ),
+            DiffOp::Equal { old_index, len, .. } => {
+                push(SpanKind::Equal, &a[oa + old_index..oa + old_index + len])
+            }
             DiffOp::Delete {
                 old_index, old_len, ..
-            } => push_tokens(
-                spans,
+            } => push(
                 SpanKind::Delete,
                 &a[oa + old_index..oa + old_index + old_len],
             ),
             DiffOp::Insert {
                 new_index, new_len, ..
-            } => push_tokens(
-                spans,
+            } => push(
                 SpanKind::Insert,
                 &b[ob + new_index..ob + new_index + new_len],
             ),
@@ -325,20 +290,36 @@ fn token_diff(
                 new_index,
                 new_len,
             } => {
-                push_tokens(
-                    spans,
+                push(
                     SpanKind::Delete,
                     &a[oa + old_index..oa + old_index + old_len],
                 );
-                push_tokens(
-                    spans,
+                push(
                     SpanKind::Insert,
                     &b[ob + new_index..ob + new_index + new_len],
                 );
             }
         }
     }
-    Instant::now() >= deadline
+    (spans, Instant::now() >= deadline)
+}
+
+/// Append `parts` as a span of `kind` (and `moved`), merged into the last span if it is of
+/// the same kind and `moved`.
+pub(crate) fn push_tokens(spans: &mut Vec<Span>, kind: SpanKind, moved: bool, parts: &[&str]) {
+    if parts.is_empty() {
+        return;
+    }
+    match spans.last_mut() {
+        Some(last) if last.kind == kind && last.moved == moved => {
+            parts.iter().for_each(|p| last.text.push_str(p))
+        }
+        _ => spans.push(Span {
+            kind,
+            text: parts.concat(),
+            moved,
+        }),
+    }
 }
 
 /// Word counts of the diff of `old` → `new`.
@@ -405,7 +386,9 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn rebuild(spans: &[Span], skip: SpanKind) -> String {
+    /// The text the spans give without those of kind `skip` (the AI output without the
+    /// insertions, the final version without the deletions).
+    pub(super) fn rebuild(spans: &[Span], skip: SpanKind) -> String {
         spans
             .iter()
             .filter(|s| s.kind != skip)

@@ -551,6 +551,54 @@ fn added_of(f: &Tokens, inserted: &[bool]) -> (Vec<u32>, Vec<u8>) {
     (added, added_flags)
 }
 
+/// What an analysis found about one settlement beyond which words were edited.
+struct Found {
+    category: Category,
+    tone: (Features, Features),
+    shape: Shape,
+    kinds: [u16; KINDS],
+}
+
+impl Entry {
+    /// The entry of settlement `s` (in local group `group`): `found`, its AI output's words
+    /// `a` with their flags, and the words `inserted` into its final version `f`; the words
+    /// its phrases can be made of go into `vocab`.
+    #[allow(clippy::too_many_arguments)]
+    fn of(
+        s: &Settlement,
+        group: u16,
+        found: Found,
+        a: Tokens,
+        f: &Tokens,
+        ai_flags: Vec<u8>,
+        inserted: &[bool],
+        vocab: &mut IdMap<u32, Box<str>>,
+    ) -> Entry {
+        enter_words(&a, f, &ai_flags, inserted, vocab);
+        let (added, added_flags) = added_of(f, inserted);
+        Entry {
+            id: s.id.as_str().into(),
+            at: s.created_at,
+            content: content_of(s),
+            group,
+            intent: s.intent_type.to_string().into_boxed_str(),
+            category: found.category,
+            day: (s.created_at.timestamp().div_euclid(86_400)) as i32,
+            live: true,
+            tone: found.tone,
+            shape: found.shape,
+            kinds: found.kinds,
+            ai_bloom: Bloom::of(&a.hashes),
+            added_bloom: Bloom::of(&added),
+            ai: a.hashes,
+            ai_flags,
+            added,
+            added_flags,
+            pairs: Vec::new(),
+        }
+    }
+}
+
 /// Analyse one settlement: its entry, its replacements, and which words of its final version
 /// were inserted.
 fn analyse_one(
@@ -575,8 +623,6 @@ fn analyse_one(
                 | (u8::from(start) * START)
         })
         .collect();
-    enter_words(&a, &f, &ai_flags, &edit.inserted, vocab);
-    let (added, added_flags) = added_of(&f, &edit.inserted);
     let mut pairs = Vec::new();
     for op in ops.iter().filter(|o| o.kind == OpKind::Replace) {
         let from: Vec<String> = crate::text::words(&op.old_text)
@@ -598,15 +644,8 @@ fn analyse_one(
     // one settlement's evidence.
     pairs.sort_unstable();
     pairs.dedup();
-    let entry = Entry {
-        id: s.id.as_str().into(),
-        at: s.created_at,
-        content: content_of(s),
-        group,
-        intent: s.intent_type.to_string().into_boxed_str(),
+    let found = Found {
         category: category_of(&a, &f, &ops, &edit.counts),
-        day: (s.created_at.timestamp().div_euclid(86_400)) as i32,
-        live: true,
         tone: tone::features_pair(&a, &f, memo),
         shape: Shape::of(
             &a.hashes,
@@ -615,14 +654,8 @@ fn analyse_one(
             &sentences,
         ),
         kinds,
-        ai_bloom: Bloom::of(&a.hashes),
-        added_bloom: Bloom::of(&added),
-        ai: a.hashes,
-        ai_flags,
-        added,
-        added_flags,
-        pairs: Vec::new(),
     };
+    let entry = Entry::of(s, group, found, a, &f, ai_flags, &edit.inserted, vocab);
     (entry, pairs, edit.inserted)
 }
 
@@ -704,28 +737,13 @@ impl Stored {
         let inserted: Vec<bool> = (0..f.len())
             .map(|i| st.inserted[i / 8] >> (i % 8) & 1 == 1)
             .collect();
-        enter_words(&a, &f, &st.ai_flags, &inserted, vocab);
-        let (added, added_flags) = added_of(&f, &inserted);
-        let entry = Entry {
-            id: s.id.as_str().into(),
-            at: s.created_at,
-            content: content_of(s),
-            group,
-            intent: s.intent_type.to_string().into_boxed_str(),
+        let found = Found {
             category: st.category,
-            day: (s.created_at.timestamp().div_euclid(86_400)) as i32,
-            live: true,
             tone: st.tone,
             shape: st.shape,
             kinds: st.kinds,
-            ai_bloom: Bloom::of(&a.hashes),
-            added_bloom: Bloom::of(&added),
-            ai: a.hashes,
-            ai_flags: st.ai_flags,
-            added,
-            added_flags,
-            pairs: Vec::new(),
         };
+        let entry = Entry::of(s, group, found, a, &f, st.ai_flags, &inserted, vocab);
         Some((entry, st.pairs))
     }
 }
@@ -1513,14 +1531,14 @@ impl Miner {
         progress: &mut dyn FnMut(u64),
         cancel: &Cancel,
     ) -> bool {
-        let stop: HashSet<u32> = STOPWORDS.iter().map(|w| word_hash(w)).collect();
+        let stop = function_word_hashes();
         let splits = self.splits();
         // Each group's candidates, and its counts carried over from its last plan (in parallel).
         let olds: Vec<Option<Mined>> = self.groups.iter_mut().map(|g| g.mined.take()).collect();
         let indices: Vec<usize> = (0..self.groups.len()).collect();
         let this = &*self;
         let planned = crate::parallel::map(&indices, |&g| {
-            let plan = this.plan_of(g, &stop);
+            let plan = this.plan_of(g, stop);
             let (tally, backfill, retired, retired_tally) = match &olds[g] {
                 None => {
                     let none = Pass2::of(Vec::new(), Vec::new(), Vec::new());

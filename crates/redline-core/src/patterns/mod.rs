@@ -166,18 +166,7 @@ fn category_of(a: &Tokens, f: &Tokens, ops: &[EditOp], c: &EditCounts) -> Catego
     let (mut x, mut y) = (a.hashes.clone(), f.hashes.clone());
     x.sort_unstable();
     y.sort_unstable();
-    let (mut i, mut j, mut shared) = (0, 0, 0usize);
-    while i < x.len() && j < y.len() {
-        match x[i].cmp(&y[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                shared += 1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
+    let shared = crate::diff::align::shared(&x, &y);
     if shared as f64 >= 0.8 * c.old_words.max(c.new_words).max(1) as f64 && norm > 0.3 {
         return Category::Restructured;
     }
