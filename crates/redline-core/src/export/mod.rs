@@ -276,8 +276,10 @@ fn example(
         .unwrap_or_else(|| default_system_prompt(s.agent.as_str(), s.intent_type.as_str()));
     // The AI output is only written by the preference formats and CSV.
     let uses_rejected = o.format.is_preference() || o.format == Format::Csv;
-    let (user, chosen, rejected) = match redactor {
+    let (system, user, chosen, rejected) = match redactor {
         Some(r) => (
+            // Every text field: a settlement's own system prompt can carry a name or a key.
+            r.redact(&system),
             r.redact(&s.intent),
             r.redact(&s.final_output),
             if uses_rejected {
@@ -287,6 +289,7 @@ fn example(
             },
         ),
         None => (
+            system,
             s.intent.clone(),
             s.final_output.clone(),
             s.ai_output.clone(),

@@ -215,6 +215,30 @@ fn pii_is_redacted_consistently_and_counted() {
 }
 
 #[test]
+fn the_settlements_own_system_prompt_is_redacted_too() {
+    let mut x = s(
+        "p2",
+        "A",
+        "Reply to the ticket",
+        "draft",
+        "Done, see you soon.",
+    );
+    x.system_prompt = Some(
+        "You answer for Dr. Priya Raman; escalate to ops@example.com, key sk_live_4eC39HqLyjWDarjtT1zdp7dc."
+            .into(),
+    );
+    let (r, out, _) = run(&[x], &Options::default());
+    for leaked in ["Priya", "Raman", "ops@example.com", "sk_live"] {
+        assert!(!out.contains(leaked), "{leaked} in {out}");
+    }
+    assert!(
+        out.contains("<NAME_1>") && out.contains("<EMAIL_1>") && out.contains("<SECRET_1>"),
+        "{out}"
+    );
+    assert_eq!(r.redactions[&Kind::Person], 1);
+}
+
+#[test]
 fn duplicates_exact_and_near_are_dropped() {
     let base = "Move the warehouse inventory to the new site on Monday and confirm the count with the operations lead before noon";
     let a = s("d1", "A", "Plan the move", "draft", base);
