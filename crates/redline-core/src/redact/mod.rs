@@ -251,12 +251,39 @@ fn best_window(
     best.map(|(_, _, s, e)| (s, e, kind))
 }
 
+/// How card numbers are grouped when they are: fours (the last group shorter), or 4-6-5 and
+/// 4-6-4 (American Express, Diners).
+fn card_grouping(s: &str) -> bool {
+    let gs: Vec<usize> = s
+        .split([' ', '-'])
+        .filter(|g| !g.is_empty())
+        .map(str::len)
+        .collect();
+    match gs.as_slice() {
+        [_] => true,
+        [4, 6, 5] | [4, 6, 4] => true,
+        [init @ .., last] => init.iter().all(|&g| g == 4) && (1..=4).contains(last),
+        [] => false,
+    }
+}
+
 fn card(text: &str, c: &Captures) -> Option<(usize, usize, Kind)> {
-    best_window(text, c, Kind::Card, |s| {
+    let found = best_window(text, c, Kind::Card, |s| {
         s.bytes()
             .all(|b| b.is_ascii_digit() || b == b' ' || b == b'-')
+            && card_grouping(s)
             && checks::luhn(s)
-    })
+    })?;
+    // A book or product number (ISBN-13 and EAN-13 start 978/979) or one labelled as an
+    // order or reference is not a card.
+    let digits: String = text[found.0..found.1]
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    let label = before(text, found.0, 16);
+    let book = (digits.len() == 13 && (digits.starts_with("978") || digits.starts_with("979")))
+        || has_word(&label, &["isbn", "ean", "gtin"]);
+    (!book).then_some(found)
 }
 
 fn iban(text: &str, c: &Captures) -> Option<(usize, usize, Kind)> {
@@ -265,9 +292,13 @@ fn iban(text: &str, c: &Captures) -> Option<(usize, usize, Kind)> {
 
 fn aadhaar(text: &str, c: &Captures) -> Option<(usize, usize, Kind)> {
     let m = c.get(0)?;
-    // Not groups of a longer colon- or dash-separated value (an IPv6 address, a MAC).
-    let glued = |ch: Option<char>| ch.is_some_and(|ch| ch == ':' || ch == '-' || ch == '.');
-    if glued(text[..m.start()].chars().next_back()) || glued(text[m.end()..].chars().next()) {
+    // Not groups of a longer colon-, dash- or dot-separated value (an IPv6 address, a MAC); a
+    // full stop after it ends the sentence.
+    let sep = |c: char| c == ':' || c == '-' || c == '.';
+    let mut after = text[m.end()..].chars();
+    let glued_after =
+        after.next().is_some_and(sep) && after.next().is_some_and(|c| c.is_ascii_alphanumeric());
+    if text[..m.start()].chars().next_back().is_some_and(sep) || glued_after {
         return None;
     }
     checks::aadhaar(m.as_str()).then_some((m.start(), m.end(), Kind::NationalId))
@@ -293,7 +324,7 @@ const NOT_PERSONAL: [&str; 16] = [
     "sku",
     "isbn",
     "part",
-    "po ",
+    "po",
     "case",
     "item",
     "batch",
@@ -301,6 +332,13 @@ const NOT_PERSONAL: [&str; 16] = [
     "build",
     "shipment",
 ];
+
+/// Whether one of `words` is a whole word of `label`.
+fn has_word(label: &str, words: &[&str]) -> bool {
+    label
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|w| words.contains(&w))
+}
 
 /// Nine digits: a social security or taxpayer number by its issuing rules, unless a label
 /// just before says it is something else (an order, an invoice…). Written with dashes, dots or
@@ -310,7 +348,7 @@ fn nine_digits(text: &str, c: &Captures) -> Option<(usize, usize, Kind)> {
     let s = m.as_str();
     let grouped = !s.bytes().all(|b| b.is_ascii_digit());
     let label = before(text, m.start(), 24);
-    if !grouped && NOT_PERSONAL.iter().any(|w| label.contains(w)) {
+    if !grouped && has_word(&label, &NOT_PERSONAL) {
         return None;
     }
     if label.contains("passport") {
@@ -456,6 +494,25 @@ fn phone(text: &str, c: &Captures) -> Option<(usize, usize, Kind)> {
     if !international && digit_groups.iter().any(|g| g.len() < 2) {
         return None;
     }
+    if !international && !labelled {
+        // Without a label: a date inside ("84 06.06.2012"), or thousands separators
+        // ("960.000.000"), is not a phone number; and the number must look like one: a
+        // trunk 0, an area code in parentheses, or a last group of four digits ("129 130 131"
+        // is a list).
+        if DATE_INSIDE.with(|d| d.is_match(s)) {
+            return None;
+        }
+        let thousands = digit_groups.len() > 1 && digit_groups[1..].iter().all(|g| g.len() == 3);
+        if thousands && !s.contains(['(', '-', '/']) {
+            return None;
+        }
+        let looks = s.starts_with('0')
+            || s.starts_with('(')
+            || digit_groups.last().is_some_and(|g| g.len() >= 4);
+        if !looks {
+            return None;
+        }
+    }
     let valid = if international {
         // Written with its country code, a number of eight or more digits is a phone number
         // even in a range not yet assigned (the drama ranges, new mobile blocks).
@@ -469,6 +526,7 @@ fn phone(text: &str, c: &Captures) -> Option<(usize, usize, Kind)> {
 }
 
 thread_local! {
+    static DATE_INSIDE: Regex = Regex::new(r"(?-u:\b)\d{1,2}\.\d{1,2}\.(?:\d{4}|\d{2})\b|\b\d{4}-\d{2}-\d{2}\b").expect("valid pattern");
     static DATE_LIKE: Regex = Regex::new(r"^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}|\d{1,2}:\d{2}(?::\d{2})?|\d{3}[- ]\d{2}[- ]\d{4})$").expect("valid pattern");
 }
 
@@ -492,7 +550,9 @@ const STREETS: &str = r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|D
 fn patterns() -> &'static Patterns {
     static P: OnceLock<Patterns> = OnceLock::new();
     P.get_or_init(|| {
-        let re = |s: &str| Regex::new(s).expect("valid pattern");
+        // ASCII word boundaries: a Unicode `\b` keeps the regex crate's fast automata off any
+        // text with a non-ASCII character (measured: 3.6 MB/s on the MLQE-PE texts).
+        let re = |s: &str| Regex::new(&s.replace(r"\b", r"(?-u:\b)")).expect("valid pattern");
         let date = format!(
             r"(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTHS},?\s+\d{{4}}|{MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|(?:in\s+)?(?:19|20)\d{{2}})"
         );
@@ -596,7 +656,7 @@ fn patterns() -> &'static Patterns {
             },
             Recognizer {
                 kind: Kind::Address,
-                re: re(&format!(r"\b\d{{1,5}}[A-Za-z]?\s+(?:[A-Z][a-z]+\.?\s+){{1,4}}{STREETS}\b\.?(?:,?\s+(?:Apt|Suite|Unit|Flat|#)\.?\s*[A-Za-z0-9-]+)?(?:,\s*[A-Z][a-z]+(?:\s[A-Z][a-z]+)*)?(?:,\s*[A-Z]{{2}})?(?:\s+\d{{5}}(?:-\d{{4}})?)?|\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|weg|gasse|platz|allee|ring|damm)\s+\d{{1,4}}[a-z]?\b(?:,\s*\d{{5}}\s+[A-ZÄÖÜ][a-zäöüß]+)?|\b(?:P\.?\s?O\.?\s+Box|Postfach)\s+\d{{1,6}}\b|\b[A-Z]{{1,2}}\d[A-Z\d]?\s\d[A-Z]{{2}}\b")),
+                re: re(&format!(r"\b\d{{1,5}}[A-Za-z]?\s+(?:[A-Z][a-z]+\.?\s+){{1,4}}{STREETS}\b\.?(?:,?\s+(?:Apt|Suite|Unit|Flat|#)\.?\s*[A-Za-z0-9-]+)?(?:,\s*[A-Z][a-z]+(?:\s[A-Z][a-z]+)*)?(?:,\s*[A-Z]{{2}})?(?:\s+\d{{5}}(?:-\d{{4}})?)?|\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|weg|gasse|platz|allee|damm)\s+\d{{1,4}}[a-z]?\b(?:,\s*\d{{5}}\s+[A-ZÄÖÜ][a-zäöüß]+)?|\b(?:P\.?\s?O\.?\s+Box|Postfach)\s+\d{{1,6}}\b|\b[A-Z]{{1,2}}\d[A-Z\d]?\s\d[A-Z]{{2}}\b")),
                 check: address,
             },
         ];
@@ -797,6 +857,57 @@ mod tests {
             prop_assert!(!out.contains(&email), "{}", out);
             prop_assert!(!out.contains(&card), "{}", out);
             prop_assert!(!out.contains(&iban), "{}", out);
+        }
+    }
+
+    /// An IPv4 address, a MAC, a phone number in one of its national shapes, a social
+    /// security number, an Aadhaar number and a titled name, each in random text.
+    fn verhoeff_complete(body: &str) -> String {
+        (0..10)
+            .map(|d| format!("{body}{d}"))
+            .find(|c| checks::verhoeff(c))
+            .expect("one check digit fits")
+    }
+
+    proptest! {
+        #[test]
+        fn generated_values_of_each_kind_never_survive(
+            a in 1u8..=254, b in 0u8..=255, c in 0u8..=255, d in 1u8..=254,
+            mac in proptest::collection::vec(0u8..=255, 6),
+            area in 201u32..=989, exchange in 200u32..=999, line in 1000u32..=9999,
+            ssn_area in 1u32..=665, ssn_group in 1u32..=99, ssn_serial in 1u32..=9999,
+            aadhaar in 20_000_000_000u64..99_999_999_999,
+            surname in proptest::sample::select(vec!["Okafor", "Lindqvist", "Tanaka", "Moreau", "Kowalczyk"]),
+            title in proptest::sample::select(vec!["Dr.", "Ms", "Mr.", "Prof."]),
+            before in "[a-z ,.]{0,30}", after in "[a-z ,.]{0,30}",
+        ) {
+            prop_assume!(checks::ssn(&format!("{ssn_area:03}{ssn_group:02}{ssn_serial:04}")));
+            let ip = format!("{a}.{b}.{c}.{d}");
+            let mac = mac.iter().map(|x| format!("{x:02X}")).collect::<Vec<_>>().join(":");
+            prop_assume!(mac != "FF:FF:FF:FF:FF:FF" && mac != "00:00:00:00:00:00");
+            // 555-01xx is the fictional block; any other valid NANP number.
+            let phone = format!("({area}) {exchange}-{line:04}");
+            let ssn = format!("{ssn_area:03}-{ssn_group:02}-{ssn_serial:04}");
+            let aadhaar = verhoeff_complete(&aadhaar.to_string());
+            prop_assume!(checks::aadhaar(&aadhaar));
+            let aadhaar = format!("{} {} {}", &aadhaar[..4], &aadhaar[4..8], &aadhaar[8..]);
+            let name = format!("{title} {surname}");
+            let text = format!("{before} host {ip}, {after} device {mac}; call {phone} {before}. SSN {ssn}, Aadhaar {aadhaar}. {name} {after}");
+            let out = Redactor::new().redact(&text);
+            for v in [&ip, &mac, &ssn, &aadhaar, &surname.to_string()] {
+                prop_assert!(!out.contains(v.as_str()), "{} in {}", v, out);
+            }
+            // A phone number libphonenumber calls invalid (an unassigned area code) may stay.
+            let valid = phonenumber::parse(Some(phonenumber::country::Id::US), &phone)
+                .is_ok_and(|n| phonenumber::is_valid(&n));
+            prop_assert!(!valid || !out.contains(&phone), "{} in {}", phone, out);
+        }
+
+        #[test]
+        fn any_text_is_redacted_without_panic_on_char_boundaries(text in "\\PC{0,200}") {
+            for (s, e, _) in find(&text) {
+                prop_assert!(s < e && text.is_char_boundary(s) && text.is_char_boundary(e));
+            }
         }
     }
 }

@@ -140,8 +140,10 @@ fn word_before(text: &str, at: usize) -> (String, &str) {
     let trimmed = head.trim_end_matches([' ', ',', ':', '.', '\n', '\t']);
     let gap = &head[trimmed.len()..];
     let start = trimmed
-        .rfind(|c: char| !c.is_alphanumeric() && c != '\'')
-        .map_or(0, |i| i + 1);
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !c.is_alphanumeric() && c != '\'')
+        .map_or(0, |(i, c)| i + c.len_utf8());
     (trimmed[start..].to_lowercase(), gap)
 }
 
@@ -168,7 +170,9 @@ pub fn find(text: &str) -> Vec<(usize, usize)> {
         let (before, gap) = word_before(text, w.0);
         // After a title, any capitalised word but an ordinary one ("Mr. Clean") that is no
         // name in the lists.
-        let titled = TITLES.iter().any(|t| t.eq_ignore_ascii_case(&before))
+        let titled = TITLES
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(&before) && text[..w.0].contains(t))
             && !gap.contains('\n')
             && (!common.contains(text[w.0..w.1].to_lowercase().as_str())
                 || e.first.is_some()
@@ -183,13 +187,13 @@ pub fn find(text: &str) -> Vec<(usize, usize)> {
             head.trim_end().ends_with("my name is") || head.trim_end().ends_with("name:");
         let greeted = labelled || GREETINGS.contains(&before.as_str());
         let is_title_word = TITLES.contains(&&text[w.0..w.1]);
-        let pair = next.filter(|n| {
-            let f = entry(w).first;
-            let l = entry(*n).last;
-            matches!(
-                (f, l),
-                (Some(Ambiguity::Name), Some(_)) | (Some(Ambiguity::Word), Some(Ambiguity::Name))
-            )
+        // A first name that is also a word ("Will", "In") only before a surname that is no
+        // ordinary word ("Major Peer", "In June" are not names).
+        let plain = |w: (usize, usize)| !common.contains(text[w.0..w.1].to_lowercase().as_str());
+        let pair = next.filter(|n| match (e.first, entry(*n).last) {
+            (Some(Ambiguity::Name), Some(_)) => true,
+            (Some(Ambiguity::Word), Some(Ambiguity::Name)) => plain(w) && plain(*n),
+            _ => false,
         });
         let start = if titled || labelled || (greeted && e.first.is_some()) || pair.is_some() {
             Some(w.0)
