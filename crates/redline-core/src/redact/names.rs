@@ -134,8 +134,8 @@ fn adjacent(text: &str, end: usize, next: usize) -> bool {
         || (gap.len() == 4 && gap[0] == b' ' && gap[1].is_ascii_uppercase() && &gap[2..] == b". ")
 }
 
-/// The word before `at`, lower-cased, with any punctuation between.
-fn word_before(text: &str, at: usize) -> (String, &str) {
+/// The word before `at`, as written, with any punctuation between.
+fn word_before(text: &str, at: usize) -> (&str, &str) {
     let head = &text[..at];
     let trimmed = head.trim_end_matches([' ', ',', ':', '.', '\n', '\t']);
     let gap = &head[trimmed.len()..];
@@ -144,20 +144,35 @@ fn word_before(text: &str, at: usize) -> (String, &str) {
         .rev()
         .find(|&(_, c)| !c.is_alphanumeric() && c != '\'')
         .map_or(0, |(i, c)| i + c.len_utf8());
-    (trimmed[start..].to_lowercase(), gap)
+    (&trimmed[start..], gap)
 }
 
 /// The spans of people's names in `text`.
 pub fn find(text: &str) -> Vec<(usize, usize)> {
     let words = capitalised_words(text);
     let lists = lists();
-    let entry = |w: (usize, usize)| {
-        lists
-            .get(list_key(&text[w.0..w.1]).as_str())
-            .copied()
-            .unwrap_or_default()
-    };
     let common = common_words();
+    let entry = |w: (usize, usize)| {
+        let word = &text[w.0..w.1];
+        // Most words are spelt as the lists spell them: no key to build.
+        let plain = !word.contains('\'') && word[1..].bytes().all(|b| !b.is_ascii_uppercase());
+        let found = if plain {
+            lists.get(word)
+        } else {
+            lists.get(list_key(word).as_str())
+        };
+        found.copied().unwrap_or_default()
+    };
+    // Whether a capitalised word is an ordinary word in lower case.
+    let ordinary = |w: (usize, usize)| {
+        let word = &text[w.0..w.1];
+        let mut buf = [0u8; 32];
+        word.len() <= buf.len() && {
+            buf[..word.len()].copy_from_slice(word.as_bytes());
+            buf[..word.len()].make_ascii_lowercase();
+            std::str::from_utf8(&buf[..word.len()]).is_ok_and(|l| common.contains(l))
+        }
+    };
     let mut out: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
     while i < words.len() {
@@ -167,32 +182,33 @@ pub fn find(text: &str) -> Vec<(usize, usize)> {
             .get(i + 1)
             .copied()
             .filter(|n| adjacent(text, w.1, n.0));
-        let (before, gap) = word_before(text, w.0);
+        let (written, gap) = word_before(text, w.0);
         // After a title, any capitalised word but an ordinary one ("Mr. Clean") that is no
         // name in the lists.
-        let titled = TITLES
-            .iter()
-            .any(|t| t.eq_ignore_ascii_case(&before) && text[..w.0].contains(t))
-            && !gap.contains('\n')
-            && (!common.contains(text[w.0..w.1].to_lowercase().as_str())
-                || e.first.is_some()
-                || e.last.is_some());
+        let titled = TITLES.iter().any(|t| {
+            *t == written
+                || (written.len() > 2
+                    && written.eq_ignore_ascii_case(t)
+                    && written.bytes().all(|b| b.is_ascii_uppercase()))
+        }) && !gap.contains('\n')
+            && (!ordinary(w) || e.first.is_some() || e.last.is_some());
         // Only the few bytes before the word: a long text is not lower-cased once per word.
         let mut from = w.0.saturating_sub(16);
         while !text.is_char_boundary(from) {
             from += 1;
         }
-        let head = text[from..w.0].to_lowercase();
-        let labelled =
-            head.trim_end().ends_with("my name is") || head.trim_end().ends_with("name:");
-        let greeted = labelled || GREETINGS.contains(&before.as_str());
+        let head = text[from..w.0].trim_end().as_bytes();
+        let ends = |s: &str| {
+            head.len() >= s.len() && head[head.len() - s.len()..].eq_ignore_ascii_case(s.as_bytes())
+        };
+        let labelled = ends("my name is") || ends("name:");
+        let greeted = labelled || GREETINGS.iter().any(|g| g.eq_ignore_ascii_case(written));
         let is_title_word = TITLES.contains(&&text[w.0..w.1]);
         // A first name that is also a word ("Will", "In") only before a surname that is no
         // ordinary word ("Major Peer", "In June" are not names).
-        let plain = |w: (usize, usize)| !common.contains(text[w.0..w.1].to_lowercase().as_str());
         let pair = next.filter(|n| match (e.first, entry(*n).last) {
             (Some(Ambiguity::Name), Some(_)) => true,
-            (Some(Ambiguity::Word), Some(Ambiguity::Name)) => plain(w) && plain(*n),
+            (Some(Ambiguity::Word), Some(Ambiguity::Name)) => !ordinary(w) && !ordinary(*n),
             _ => false,
         });
         let start = if titled || labelled || (greeted && e.first.is_some()) || pair.is_some() {
