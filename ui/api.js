@@ -47,7 +47,8 @@ export const api = {
   auditLog: (limit) => call("audit_log", { limit }),
   exportPreview: (options) => call("export_preview", { options }),
   pickExportPath: (format) => call("pick_export_path", { format }),
-  runExport: (options, path) => call("run_export", { options, path }),
+  exportDestination: (format) => call("export_destination", { format }),
+  runExport: (options, destination) => call("run_export", { options, destination }),
   systemPrompts: () => call("system_prompts"),
   setSystemPrompt: (agent, text) => call("set_system_prompt", { agent, text }),
   compareAgents: (agentA, agentB, range) => call("compare_agents", { agentA, agentB, range }),
@@ -83,7 +84,6 @@ export const api = {
   startSuggested: (agent, candidate, baseVersion, title) => call("start_suggested", { agent, candidate, baseVersion, title }),
   /** Make a report in the saved folder, or one picked in a dialog; null if cancelled. */
   generateReport: (choose) => call("generate_report", { choose }),
-  generateReportIn: (folder) => call("generate_report_in", { folder }),
   reportStatus: () => call("report_status"),
   setReportSchedule: (weekly, slack, email) => call("set_report_schedule", { weekly, slack, email }),
   setRoiSettings: (settings) => call("set_roi_settings", { settings }),

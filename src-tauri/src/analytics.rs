@@ -2,13 +2,13 @@
 //! data (import, sample, sync) and at launch: it measures new settlements in the background,
 //! stores the alerts, announces new ones with a desktop notification and tells the window.
 
+use crate::destinations::{ask, Ask};
 use crate::error::AppError;
 use crate::state::AppState;
 use redline_core::analytics::{self, AlertRecord, Range, Summary};
 use serde::Serialize;
 use std::path::PathBuf;
 use tauri::{AppHandle, Emitter, Manager, State};
-use tauri_plugin_dialog::DialogExt;
 use tauri_plugin_notification::NotificationExt;
 
 fn blocking_error(e: impl std::fmt::Display) -> AppError {
@@ -96,15 +96,14 @@ pub async fn save_file(
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_owned();
-    let Some(path) = app
-        .dialog()
-        .file()
-        .set_title("Save")
-        .set_file_name(&name)
-        .add_filter(ext.to_uppercase(), &[ext.as_str()])
-        .blocking_save_file()
-        .and_then(|f| f.into_path().ok())
-    else {
+    let Some(path) = ask(
+        &app,
+        Ask::Save {
+            title: "Save",
+            name: &name,
+            ext: &ext,
+        },
+    ) else {
         return Ok(None);
     };
     let data = match (text, bytes) {

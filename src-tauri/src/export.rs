@@ -2,6 +2,7 @@
 //! wrapper over `redline_core::export`, the long ones as cancellable jobs with progress.
 
 use crate::commands::progress;
+use crate::destinations::{ask, Ask, Destination};
 use crate::error::AppError;
 use crate::state::{run_job, AppState};
 use redline_core::export::{self, ExportError, Format, Options, Preview, Report};
@@ -9,7 +10,6 @@ use redline_core::store::Filter;
 use serde::Deserialize;
 use std::path::PathBuf;
 use tauri::{AppHandle, State};
-use tauri_plugin_dialog::DialogExt;
 
 impl From<ExportError> for AppError {
     fn from(e: ExportError) -> Self {
@@ -93,40 +93,72 @@ pub async fn export_preview(
     .await
 }
 
-/// Ask where to save the export; `None` if the person cancels.
+/// Ask where to save the export (a dialog on this side); `None` if the person cancels.
 #[tauri::command]
-pub async fn pick_export_path(app: AppHandle, format: String) -> Result<Option<PathBuf>, AppError> {
+pub async fn pick_export_path(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    format: String,
+) -> Result<Option<Destination>, AppError> {
     let format = Format::parse(&format).map_err(|m| AppError::new("invalid", m))?;
     let ext = format.extension();
-    Ok(app
-        .dialog()
-        .file()
-        .set_title("Export training data")
-        .set_file_name(format!("redline-{}.{ext}", format.name()))
-        .add_filter(ext.to_uppercase(), &[ext])
-        .blocking_save_file()
-        .and_then(|f| f.into_path().ok()))
+    let name = format!("redline-{}.{ext}", format.name());
+    let title = "Export training data";
+    let picked = ask(
+        &app,
+        Ask::Save {
+            title,
+            name: &name,
+            ext,
+        },
+    );
+    Ok(picked.map(|p| state.destinations.add(p)))
 }
 
-/// Write the export to `path` (and its validation file). `None` if cancelled.
+/// The setting that remembers where a format was last exported to.
+fn remembered(format: &Format) -> String {
+    format!("export.destination.{}", format.name())
+}
+
+/// Where this format was exported to last, so the next export is one click.
+#[tauri::command]
+pub async fn export_destination(
+    state: State<'_, AppState>,
+    format: String,
+) -> Result<Option<Destination>, AppError> {
+    let format = Format::parse(&format).map_err(|m| AppError::new("invalid", m))?;
+    let store = state.store()?;
+    let path = store
+        .setting(&remembered(&format))?
+        .and_then(|b| String::from_utf8(b).ok())
+        .map(PathBuf::from);
+    Ok(path.map(|p| state.destinations.add(p)))
+}
+
+/// Write the export to the chosen destination (and its validation file beside it); `None`
+/// if cancelled. The destination is a handle from [`pick_export_path`], never a path.
 #[tauri::command]
 pub async fn run_export(
     app: AppHandle,
     state: State<'_, AppState>,
     options: ExportArgs,
-    path: String,
+    destination: String,
 ) -> Result<Option<Report>, AppError> {
     let options = options.parse()?;
-    let path = PathBuf::from(path.trim());
-    if path.as_os_str().is_empty() {
-        return Err(AppError::new("invalid", "choose where to save the export"));
-    }
+    let path = state.destinations.path(&destination)?;
     let store = state.store()?;
+    let key = remembered(&options.format);
     let mut on_step = progress(&app, "export");
-    run_job(&state, move |cancel| {
-        export::export(&store, &options, &path, &mut on_step, &cancel)
+    let done = run_job(&state, {
+        let path = path.clone();
+        let store = store.clone();
+        move |cancel| export::export(&store, &options, &path, &mut on_step, &cancel)
     })
-    .await
+    .await?;
+    if done.is_some() {
+        store.set_setting(&key, path.to_string_lossy().as_bytes())?;
+    }
+    Ok(done)
 }
 
 /// The per-agent system prompts set for exports.

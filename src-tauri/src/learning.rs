@@ -3,6 +3,7 @@
 //! off), saved in a folder the user picks and optionally posted to Slack (the webhook URL is
 //! kept in the OS keychain).
 
+use crate::destinations::{ask, Ask};
 use crate::error::AppError;
 use crate::state::AppState;
 use redline_core::experiments::{self, Experiment, NewExperiment};
@@ -10,7 +11,6 @@ use redline_core::learning::{self, Overview, ReportSettings};
 use serde::Serialize;
 use std::path::PathBuf;
 use tauri::{AppHandle, Emitter, Manager, State};
-use tauri_plugin_dialog::DialogExt;
 use tauri_plugin_notification::NotificationExt;
 
 fn blocking_error(e: impl std::fmt::Display) -> AppError {
@@ -141,31 +141,18 @@ pub async fn generate_report(
     let folder = match saved {
         Some(f) if !choose => f,
         _ => {
-            let Some(picked) = app
-                .dialog()
-                .file()
-                .set_title("Folder for weekly reports")
-                .blocking_pick_folder()
-                .and_then(|f| f.into_path().ok())
-            else {
+            let Some(picked) = ask(
+                &app,
+                Ask::Folder {
+                    title: "Folder for weekly reports",
+                },
+            ) else {
                 return Ok(None);
             };
             picked
         }
     };
     tauri::async_runtime::spawn_blocking(move || make_report(&store, &folder).map(Some))
-        .await
-        .map_err(blocking_error)?
-}
-
-/// Report to a folder typed by the user (keyboard use and tests; the dialog is the usual way).
-#[tauri::command]
-pub async fn generate_report_in(
-    state: State<'_, AppState>,
-    folder: PathBuf,
-) -> Result<ReportMade, AppError> {
-    let store = state.store()?;
-    tauri::async_runtime::spawn_blocking(move || make_report(&store, &folder))
         .await
         .map_err(blocking_error)?
 }

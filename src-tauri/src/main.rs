@@ -9,6 +9,7 @@
 mod acl;
 mod analytics;
 mod commands;
+mod destinations;
 mod error;
 mod experiments;
 mod export;
@@ -75,6 +76,7 @@ fn main() {
             analytics::audit_log,
             export::export_preview,
             export::pick_export_path,
+            export::export_destination,
             export::run_export,
             export::system_prompts,
             export::set_system_prompt,
@@ -102,7 +104,6 @@ fn main() {
             learning::home_overview,
             learning::start_suggested,
             learning::generate_report,
-            learning::generate_report_in,
             learning::report_status,
             learning::set_report_schedule,
             learning::save_slack_webhook,

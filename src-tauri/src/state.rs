@@ -21,6 +21,8 @@ pub struct AppState {
     /// most 150,000 settlements together (~500 MB), kept so that mining one of them again
     /// only analyses what changed in the store since.
     pub miners: Arc<Mutex<redline_core::patterns::Miners>>,
+    /// The files and folders the person chose to write to, by handle.
+    pub destinations: crate::destinations::Destinations,
 }
 
 impl AppState {
@@ -40,6 +42,7 @@ impl AppState {
             measuring: Arc::new(Mutex::new(())),
             ui_ready: (Mutex::new(false), std::sync::Condvar::new()),
             miners: Arc::new(Mutex::new(redline_core::patterns::Miners::new(4, 150_000))),
+            destinations: Default::default(),
         }
     }
 

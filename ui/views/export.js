@@ -78,7 +78,7 @@ export async function render(root, ctx) {
   const kindBoxes = facets.intent_types.map(([n, c], i) => ({ name: n, ...checkbox(`ex-kind-${i}`, `${n || "unknown"} (${fmtInt(c)})`, true) }));
   const errors = checkbox("ex-errors", "Leave out settlements flagged as errors", true);
   const edited = checkbox("ex-edited", "Only edited outputs", false);
-  const redact = checkbox("ex-redact", "Redact personal data (e-mails, phones, cards, IBANs, IPs, SSNs, keys)", true);
+  const redact = checkbox("ex-redact", "Redact personal data and secrets (names, addresses, contacts, ids, cards, keys…)", true);
   const dedupe = checkbox("ex-dedupe", "Remove duplicates and near duplicates", true);
   const encrypt = checkbox("ex-encrypt", "Encrypt with a passphrase (age format: decrypt with age -d)", false);
   const pass = h("input", { id: "ex-pass", type: "password", autocomplete: "new-password", placeholder: "Passphrase (8+ characters)", "aria-label": "Passphrase", hidden: true });
@@ -86,8 +86,27 @@ export async function render(root, ctx) {
   encrypt.input.addEventListener("change", () => {
     pass.hidden = pass2.hidden = !encrypt.input.checked;
   });
-  const path = h("input", { id: "ex-path", type: "text", placeholder: "/path/to/training-data.jsonl", spellcheck: "false", "aria-label": "Save to" });
+  // Where to save: chosen in a dialog run by the app (the view only holds its handle), and
+  // remembered per format, so the next export is one click.
+  let dest = null;
+  const destShown = h("output", { id: "ex-dest", class: "muted" }, "No file chosen yet.");
   const choose = h("button", { type: "button", class: "secondary", id: "ex-choose" }, "Choose…");
+  const showDest = (d) => {
+    dest = d;
+    destShown.textContent = d ? d.shown : "No file chosen yet.";
+    choose.textContent = d ? "Change…" : "Choose…";
+  };
+  const loadDest = async () => {
+    const asked = format.value;
+    try {
+      const d = await api.exportDestination(asked);
+      // A late answer for another format does not replace the current one.
+      if (format.value === asked) showDest(d);
+    } catch (err) {
+      toast(err.message, "error");
+    }
+  };
+  format.addEventListener("change", loadDest);
   const go = h("button", { type: "button", id: "ex-run" }, "Export");
   const progress = h("div", { id: "ex-progress" });
   const preview = h("section", { class: "panel", id: "ex-preview", "aria-live": "polite" }, h("p", { class: "muted" }, "Preview…"));
@@ -145,19 +164,21 @@ export async function render(root, ctx) {
 
   choose.addEventListener("click", async () => {
     try {
-      const p = await api.pickExportPath(format.value);
-      if (p) path.value = p;
+      const d = await api.pickExportPath(format.value);
+      if (d) showDest(d);
     } catch (err) {
       toast(err.message, "error");
     }
   });
   go.addEventListener("click", async () => {
-    if (!path.value.trim()) return toast("Choose where to save the export", "error");
+    if (!dest) return toast("Choose where to save the export", "error");
     if (encrypt.input.checked && pass.value !== pass2.value) return toast("The two passphrases differ", "error");
     go.disabled = true;
     result.replaceChildren();
+    // One job at a time: a preview still being made finishes first.
+    while (busy) await new Promise((r) => setTimeout(r, 100));
     try {
-      const r = await withProgress(progress, "settlements read", () => api.runExport(options(), path.value));
+      const r = await withProgress(progress, "settlements read", () => api.runExport(options(), dest.handle));
       if (!r) return mount(result, h("p", { class: "warn", id: "ex-done" }, "Cancelled: nothing was written."));
       const v = r.validation_report;
       mount(result, h("div", { class: ["report", v && !v.ok ? "has-bad" : "ok"], id: "ex-done", role: "status" },
@@ -184,10 +205,10 @@ export async function render(root, ctx) {
         errors.el, edited.el, redact.el, dedupe.el, encrypt.el, h("div", { class: "inline" }, pass, pass2),
         h("label", { class: "field inline" }, "Validation file", valid, "% of examples"),
         h("h3", {}, "Save to"),
-        h("div", { class: "inline" }, path, choose),
+        h("div", { class: "inline" }, destShown, choose),
         h("div", { class: "inline field" }, go),
         progress, result),
       preview),
     promptsPanel(facets.agents, prompts, () => refresh()));
-  await refresh();
+  await Promise.all([refresh(), loadDest()]);
 }

@@ -75,7 +75,6 @@ export function reportPanel(ctx, status, view = "home") {
     if (made.email_error) fail(new Error(`Saved, but not e-mailed: ${made.email_error}`));
     ctx.refresh(view);
   };
-  const folder = h("input", { id: "report-folder", type: "text", placeholder: "/path/to/a/folder", value: s.folder || "", "aria-label": "Report folder" });
   const weekly = h("input", { id: "report-weekly", type: "checkbox", checked: s.weekly, disabled: !s.folder });
   const slack = h("input", { id: "report-slack", type: "checkbox", checked: s.slack, disabled: !status.slack_saved });
   const email = h("input", { id: "report-email", type: "checkbox", checked: s.email, disabled: !status.email });
@@ -107,8 +106,6 @@ export function reportPanel(ctx, status, view = "home") {
     h("div", { class: "hbox wrap" },
       h("button", { type: "button", id: "report-now", onClick: async () => { try { done(await api.generateReport(false)); } catch (err) { fail(err); } } }, s.folder ? "Make a report now" : "Choose a folder and make a report"),
       h("button", { type: "button", class: "secondary", onClick: async () => { try { done(await api.generateReport(true)); } catch (err) { fail(err); } } }, "Choose another folder…")),
-    h("div", { class: "hbox" }, folder,
-      h("button", { type: "button", class: "secondary", id: "report-here", onClick: async () => { try { done(await api.generateReportIn(folder.value)); } catch (err) { fail(err); } } }, "Make it in this folder")),
     h("label", { class: "hbox" }, weekly, "Make one every week while Redline runs (a missed week is made at the next start)"),
     h("div", { class: "hbox" }, webhook, h("button", { type: "button", class: "secondary", id: "slack-save", onClick: async () => {
       try { await api.saveSlackWebhook(webhook.value); toast(webhook.value ? "Slack webhook saved in the keychain" : "Slack webhook removed"); ctx.refresh(view); } catch (err) { fail(err); }

@@ -831,7 +831,12 @@ fn export_previews_writes_and_validates_a_redacted_file() {
     assert!(head.contains("tokens"), "{head}");
     assert!(app.text("#export-redactions").contains("email"));
     app.screenshot("40-export");
-    app.type_into("#ex-path", out.to_str().unwrap());
+    // Where to save is chosen in the app's own dialog (answered by the test build's stub);
+    // the page only ever holds a handle.
+    assert!(app.text("#ex-dest").contains("No file chosen"));
+    answer_dialog(&app, &out);
+    app.click("#ex-choose");
+    app.wait_text("#ex-dest", "the chosen file", |t| t.ends_with("train.jsonl"));
     app.click("#ex-run");
     let done = app.wait_text("#ex-done", "the export report", |t| t.contains("Wrote"));
     assert!(done.contains("Validation passed"), "{done}");
@@ -844,7 +849,26 @@ fn export_previews_writes_and_validates_a_redacted_file() {
     assert!(report.ok, "{:?}", report.failures);
     assert!(out_dir.path().join("train.validation.jsonl").exists());
     // An unwritable path is refused clearly.
-    app.type_into("#ex-path", "/nonexistent-dir/x.jsonl");
+    // A path made up in the page is no destination: only a handle from the dialog is.
+    let forged = app.execute_async(
+        "const done = arguments[0]; \
+         window.__TAURI__.core.invoke('run_export', {options: {format: 'openai-chat'}, destination: '/tmp/forged.jsonl'}) \
+           .then(() => done('ok'), (e) => done('refused: ' + String(e && e.message || e)));",
+        vec![],
+    );
+    assert!(
+        forged.as_str().is_some_and(|t| t.starts_with("refused")),
+        "{forged}"
+    );
+    assert!(!std::path::Path::new("/tmp/forged.jsonl").exists());
+    // The destination is remembered: back on the view, one click exports again.
+    app.click("#nav-settlements");
+    app.click("#nav-export");
+    app.wait_text("#ex-dest", "the remembered file", |t| t.ends_with("train.jsonl"));
+    // An unwritable destination is refused clearly.
+    answer_dialog(&app, std::path::Path::new("/nonexistent-dir/x.jsonl"));
+    app.click("#ex-choose");
+    app.wait_text("#ex-dest", "the new destination", |t| t.ends_with("x.jsonl"));
     app.click("#ex-run");
     app.wait_text("#ex-error", "the error", |t| {
         t.to_lowercase().contains("cannot write")
@@ -1181,10 +1205,11 @@ fn home_shows_what_needs_attention_starts_a_suggested_test_and_saves_a_report() 
         t.contains("The Operator")
     });
     assert!(running.contains("no settlements yet"), "{running}");
-    // A report, into a typed folder.
+    // A report, into the folder chosen in the app's dialog (the test build's stub answers).
     let folder = app.dir.path().join("reports");
-    app.type_into("#report-folder", folder.to_str().unwrap());
-    app.click("#report-here");
+    answer_dialog(&app, &folder);
+    std::fs::create_dir_all(&folder).unwrap();
+    app.click("#report-now");
     app.wait_text("#report-last", "the report", |t| {
         t.starts_with("Last report")
     });
@@ -1275,4 +1300,9 @@ fn smtp_server() -> (std::process::Child, u16, tempfile::TempDir) {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     (child, port, maildir)
+}
+
+/// What the test build's file dialog answers next: `dialog-answer` beside the store.
+fn answer_dialog(app: &App, path: &std::path::Path) {
+    std::fs::write(app.dir.path().join("dialog-answer"), path.to_str().unwrap()).unwrap();
 }
