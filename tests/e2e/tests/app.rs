@@ -836,7 +836,9 @@ fn export_previews_writes_and_validates_a_redacted_file() {
     assert!(app.text("#ex-dest").contains("No file chosen"));
     answer_dialog(&app, &out);
     app.click("#ex-choose");
-    app.wait_text("#ex-dest", "the chosen file", |t| t.ends_with("train.jsonl"));
+    app.wait_text("#ex-dest", "the chosen file", |t| {
+        t.ends_with("train.jsonl")
+    });
     app.click("#ex-run");
     let done = app.wait_text("#ex-done", "the export report", |t| t.contains("Wrote"));
     assert!(done.contains("Validation passed"), "{done}");
@@ -864,11 +866,15 @@ fn export_previews_writes_and_validates_a_redacted_file() {
     // The destination is remembered: back on the view, one click exports again.
     app.click("#nav-settlements");
     app.click("#nav-export");
-    app.wait_text("#ex-dest", "the remembered file", |t| t.ends_with("train.jsonl"));
+    app.wait_text("#ex-dest", "the remembered file", |t| {
+        t.ends_with("train.jsonl")
+    });
     // An unwritable destination is refused clearly.
     answer_dialog(&app, std::path::Path::new("/nonexistent-dir/x.jsonl"));
     app.click("#ex-choose");
-    app.wait_text("#ex-dest", "the new destination", |t| t.ends_with("x.jsonl"));
+    app.wait_text("#ex-dest", "the new destination", |t| {
+        t.ends_with("x.jsonl")
+    });
     app.click("#ex-run");
     app.wait_text("#ex-error", "the error", |t| {
         t.to_lowercase().contains("cannot write")
