@@ -216,6 +216,37 @@ fn a_missing_file_names_the_path() {
     assert!(err.to_string().contains("nope.jsonl"), "{err}");
 }
 
+#[test]
+fn only_a_regular_file_is_read_never_a_folder_or_a_pipe() {
+    let (dir, store) = setup();
+    let folder = dir.path().join("exports.jsonl");
+    std::fs::create_dir(&folder).unwrap();
+    let fifo = dir.path().join("pipe.jsonl");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    let mut paths = vec![folder];
+    if made.is_ok_and(|s| s.success()) {
+        paths.push(fifo);
+    }
+    for path in paths {
+        // A named pipe would block the import until something wrote to it: it must return.
+        let started = std::time::Instant::now();
+        let err = import_file(
+            &store,
+            &path,
+            &ImportOptions {
+                format: Some(Format::Jsonl),
+                ..Default::default()
+            },
+            &mut no_progress,
+            &Cancel::new(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, ImportError::NotAFile { .. }), "{err}");
+        assert!(err.to_string().contains("is not a file"), "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+}
+
 fn big_file(dir: &Path, n: usize) -> PathBuf {
     let path = dir.join("big.jsonl");
     let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());

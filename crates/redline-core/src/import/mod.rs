@@ -148,6 +148,8 @@ pub enum ImportError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{path} is not a file (a folder, a device or a pipe): choose a JSONL or CSV file of settlements")]
+    NotAFile { path: PathBuf },
     #[error("cannot read {path}: {source}")]
     Read {
         path: PathBuf,
@@ -163,7 +165,18 @@ pub enum ImportError {
     Store(#[from] StoreError),
 }
 
+/// Open a file to import: only a regular file (checked before opening, since opening a named
+/// pipe waits for a writer and a device never ends).
 fn open(path: &Path) -> Result<File, ImportError> {
+    let meta = std::fs::metadata(path).map_err(|source| ImportError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
+    if !meta.is_file() {
+        return Err(ImportError::NotAFile {
+            path: path.to_owned(),
+        });
+    }
     File::open(path).map_err(|source| ImportError::Open {
         path: path.to_owned(),
         source,
