@@ -399,12 +399,72 @@ fn offline_variants_for_the_regressing_agent_cite_their_evidence_and_are_determi
     }
     let all: String = g.variants.iter().map(|v| v.prompt.as_str()).collect();
     assert!(all.contains("Never write these phrases"), "{all}");
+    // About 300 settlements: too few to replay, and the rationale says so.
+    let cut = g
+        .variants
+        .iter()
+        .find(|v| v.title == "Cut what people delete")
+        .unwrap();
+    assert!(
+        cut.rationale.contains("Unvalidated: replay needs 400"),
+        "{}",
+        cut.rationale
+    );
     assert!(all.to_lowercase().contains("hedge"), "{all}");
     let again = variants::generate(&store, "The Auditor", variants::DEFAULT_LAST).unwrap();
     assert_eq!(g.variants, again.variants);
     // No settlements: no variants, and a note that says why.
     let none = variants::generate(&store, "Nobody", 30).unwrap();
     assert!(none.variants.is_empty() && none.note.is_some());
+}
+
+#[test]
+fn variants_take_deletions_and_replacements_from_the_replay_validated_list() {
+    use crate::sample::{self, SampleSpec};
+    let (_dir, store) = store();
+    store
+        .upsert_batch(&sample::generate(&SampleSpec {
+            count: 3000,
+            ..Default::default()
+        }))
+        .unwrap();
+    prompts::adopt_from_settlements(&store).unwrap();
+    let agent = "The Auditor";
+    let check = variants::Check::of_agent(&store, agent).unwrap();
+    let variants::Check::Replayed { validated, .. } = &check else {
+        panic!("about 600 settlements: replayed, got {check:?}");
+    };
+    assert!(
+        !validated.is_empty(),
+        "the sample's planted deletions validate"
+    );
+    let g = variants::generate(&store, agent, variants::DEFAULT_LAST).unwrap();
+    let cut = g
+        .variants
+        .iter()
+        .find(|v| v.title == "Cut what people delete")
+        .expect("a deletion variant");
+    assert!(
+        cut.rationale.contains("Replayed on the agent's later"),
+        "{}",
+        cut.rationale
+    );
+    // Every phrase the rule names was validated by replay, and none other.
+    let rule = &cut.rules[0];
+    let named: Vec<&str> = rule
+        .split('“')
+        .skip(1)
+        .filter_map(|x| x.split('”').next())
+        .collect();
+    assert!(!named.is_empty(), "{rule}");
+    for phrase in named {
+        assert!(
+            validated
+                .iter()
+                .any(|r| r.kind == "leave_out" && r.phrase == phrase),
+            "{phrase} is not in the validated list {validated:#?}"
+        );
+    }
 }
 
 #[test]

@@ -4,7 +4,16 @@
 //! add, match the voice and length they edit towards — with its rationale and the evidence
 //! (recommendations with their example settlements). Deterministic: the same patterns always
 //! give the same variants.
+//!
+//! The deletion and replacement rules come from the replay-validated list (issue 13, item 7):
+//! the agent's whole history is split by time, rules mined from the earlier half are applied
+//! to the later half's outputs, and only those whose saved editing has a 95% interval above
+//! zero become rules ([`crate::patterns::replay`]). When the agent has too few settlements to
+//! split, the recent mining's rules are used and each says it is unvalidated. Tone, length and
+//! added content cannot be replayed; their rationale says so.
 
+use crate::job::{no_progress, Cancel};
+use crate::patterns::replay::{self, Replay, RuleOutcome};
 use crate::patterns::{self, AgentPatterns, Recommendation};
 use crate::prompts::{self, PromptVersion};
 use crate::store::{Filter, Store, StoreError};
@@ -95,35 +104,142 @@ fn distinct(phrases: Vec<String>, limit: usize) -> Vec<String> {
     out
 }
 
+/// What replay said of the deletion and replacement rules.
+#[derive(Clone, Debug)]
+pub enum Check {
+    /// Replayed: the validated rules, and how many of the later settlements were replayed.
+    Replayed {
+        validated: Vec<RuleOutcome>,
+        replayed: usize,
+    },
+    /// Not replayed, and why.
+    Unchecked(String),
+}
+
+impl Check {
+    /// Replay the agent's whole history (see the module's documentation).
+    pub fn of_agent(store: &Store, agent: &str) -> Result<Check, StoreError> {
+        let scope = patterns::Scope {
+            agent: Some(agent.to_owned()),
+            ..Default::default()
+        };
+        let found = replay::replay_store(store, &scope, &mut no_progress, &Cancel::new())?;
+        Ok(match found {
+            Some(Replay::Done(r)) => Check::Replayed {
+                validated: r.rules.into_iter().filter(|r| r.validated).collect(),
+                replayed: r.replayed,
+            },
+            Some(Replay::TooSmall { settlements, needed }) => Check::Unchecked(format!(
+                "replay needs {needed} settlements to split by time and this agent has {settlements}"
+            )),
+            None => Check::Unchecked("replay was cancelled".into()),
+        })
+    }
+
+    fn validated(&self, kind: &str) -> Option<Vec<&RuleOutcome>> {
+        match self {
+            Check::Replayed { validated, .. } => {
+                Some(validated.iter().filter(|r| r.kind == kind).collect())
+            }
+            Check::Unchecked(_) => None,
+        }
+    }
+
+    /// The sentence a rationale ends with.
+    fn says(&self, rules: &[&RuleOutcome]) -> String {
+        match self {
+            Check::Replayed { replayed, .. } => format!(
+                " Replayed on the agent's later {replayed} settlements, each would have saved editing: {}.",
+                rules
+                    .iter()
+                    .map(|r| format!(
+                        "{} {:.1}% (95% interval {:.1}–{:.1}%)",
+                        r.text,
+                        100.0 * r.saved.value,
+                        100.0 * r.saved.low,
+                        100.0 * r.saved.high
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            Check::Unchecked(why) => format!(" Unvalidated: {why}."),
+        }
+    }
+}
+
 /// The building blocks the evidence supports, in a fixed order.
-fn parts(p: &AgentPatterns) -> Vec<Part> {
+fn parts(p: &AgentPatterns, check: &Check) -> Vec<Part> {
     let mut out = Vec::new();
-    let deleted: Vec<String> = p
-        .deleted
-        .iter()
-        .filter(|x| x.share.value >= 0.5 && x.support >= 3)
-        .map(|x| x.text.clone())
-        .collect();
-    let deleted = distinct(deleted, 5);
+    let (deleted, deleted_rules): (Vec<String>, Vec<&RuleOutcome>) =
+        match check.validated("leave_out") {
+            Some(rules) => {
+                let kept = distinct(rules.iter().map(|r| r.phrase.clone()).collect(), 5);
+                let rules = rules
+                    .into_iter()
+                    .filter(|r| kept.contains(&r.phrase))
+                    .collect();
+                (kept, rules)
+            }
+            None => {
+                let recent: Vec<String> = p
+                    .deleted
+                    .iter()
+                    .filter(|x| x.share.value >= 0.5 && x.support >= 3)
+                    .map(|x| x.text.clone())
+                    .collect();
+                (distinct(recent, 5), Vec::new())
+            }
+        };
     if !deleted.is_empty() {
         out.push(Part {
             title: "Cut what people delete",
             rationale: format!(
-                "People consistently delete {} from this agent's outputs.",
-                quoted(&deleted)
+                "People consistently delete {} from this agent's outputs.{}",
+                quoted(&deleted),
+                check.says(&deleted_rules)
             ),
             rules: vec![format!("Never write these phrases: {}.", quoted(&deleted))],
             evidence: cited(p, "remove", &deleted),
         });
     }
-    let mut plain_rules: Vec<String> = p
-        .replacements
-        .iter()
-        .filter(|r| r.share.value >= 0.4 && r.support >= 3)
-        .take(5)
-        .map(|r| format!("Write “{}”, not “{}”.", r.to, r.from))
-        .collect();
-    let mut plain_evidence = evidence(p, "replace", "");
+    let (mut plain_rules, replace_rules): (Vec<String>, Vec<&RuleOutcome>) =
+        match check.validated("replace") {
+            Some(rules) => {
+                let rules: Vec<&RuleOutcome> = rules.into_iter().take(5).collect();
+                let text = rules
+                    .iter()
+                    .filter_map(|r| {
+                        let to = r.replacement.as_ref()?;
+                        Some(format!("Write “{to}”, not “{}”.", r.phrase))
+                    })
+                    .collect();
+                (text, rules)
+            }
+            None => (
+                p.replacements
+                    .iter()
+                    .filter(|r| r.share.value >= 0.4 && r.support >= 3)
+                    .take(5)
+                    .map(|r| format!("Write “{}”, not “{}”.", r.to, r.from))
+                    .collect(),
+                Vec::new(),
+            ),
+        };
+    let replacement_rules = plain_rules.len();
+    let replaced_any = replacement_rules > 0;
+    // The replacements' evidence: those the rules name (all of the recent mining's when
+    // replay could not check them).
+    let mut plain_evidence = match check {
+        Check::Replayed { .. } => cited(
+            p,
+            "replace",
+            &replace_rules
+                .iter()
+                .map(|r| r.phrase.clone())
+                .collect::<Vec<_>>(),
+        ),
+        Check::Unchecked(_) => evidence(p, "replace", ""),
+    };
     if tone_shift(p, "formal_words").is_some_and(|t| t.mean_change < 0.0) {
         plain_rules.push(
             "Prefer plain words to formal ones and connectives (“utilize”, “therefore”).".into(),
@@ -138,9 +254,21 @@ fn parts(p: &AgentPatterns) -> Vec<Part> {
         plain_evidence.extend(evidence(p, "tone", "Hedge"));
     }
     if !plain_rules.is_empty() {
+        let checked = if replaced_any {
+            check.says(&replace_rules)
+        } else {
+            String::new()
+        };
         out.push(Part {
             title: "Plain, direct wording",
-            rationale: "People swap formal or hedged wording for plain, direct words.".into(),
+            rationale: format!(
+                "People swap formal or hedged wording for plain, direct words.{checked}{}",
+                if plain_rules.len() > replacement_rules {
+                    " Formal and hedged wording (tone) is not replayed."
+                } else {
+                    ""
+                }
+            ),
             rules: plain_rules,
             evidence: plain_evidence,
         });
@@ -156,7 +284,7 @@ fn parts(p: &AgentPatterns) -> Vec<Part> {
         out.push(Part {
             title: "Include what people add",
             rationale: format!(
-                "People add {} by hand to a good share of outputs.",
+                "People add {} by hand to a good share of outputs (added content is not replayed: only a person can write it).",
                 quoted(&added)
             ),
             rules: vec![format!(
@@ -199,7 +327,7 @@ fn parts(p: &AgentPatterns) -> Vec<Part> {
     if !voice_rules.is_empty() {
         out.push(Part {
             title: "Match the voice and length people edit towards",
-            rationale: "People change the voice and length of this agent's outputs in a consistent direction.".into(),
+            rationale: "People change the voice and length of this agent's outputs in a consistent direction (voice and length are not replayed).".into(),
             rules: voice_rules,
             evidence: voice_evidence,
         });
@@ -223,8 +351,12 @@ pub(crate) fn compose(current: &str, rules: &[String]) -> String {
 
 /// Compose up to five variants of `current` from the agent's patterns: one per kind of
 /// evidence, and one combining them all when there are two kinds or more.
-pub fn offline(current: &str, patterns: &AgentPatterns) -> (Vec<PromptVariant>, Option<String>) {
-    let parts = parts(patterns);
+pub fn offline(
+    current: &str,
+    patterns: &AgentPatterns,
+    check: &Check,
+) -> (Vec<PromptVariant>, Option<String>) {
+    let parts = parts(patterns, check);
     let mut variants: Vec<PromptVariant> = parts
         .iter()
         .map(|p| PromptVariant {
@@ -307,7 +439,8 @@ pub fn generate(store: &Store, agent: &str, last: usize) -> Result<Generated, St
         });
     };
     let base = current.as_ref().map(|c| c.text.clone()).unwrap_or_default();
-    let (variants, mut note) = offline(&base, p);
+    let check = Check::of_agent(store, agent)?;
+    let (variants, mut note) = offline(&base, p, &check);
     if current.is_none() {
         note = Some(format!(
             "{agent} has no prompt in the registry, so the variants hold only the new rules: add the current prompt first (paste it or import a file) to build on it.{}",

@@ -104,10 +104,13 @@ pub fn suggest_experiments(
             }
         })?;
         let report = patterns::mine_slice(&settlements);
+        let unreplayed = variants::Check::Unchecked(
+            "a suggestion from the last 30 days; Experiments → variants replays its rules".into(),
+        );
         let Some(group) = report.agents.iter().find(|a| a.agent == *agent) else {
             continue;
         };
-        let (found, _) = variants::offline("", group);
+        let (found, _) = variants::offline("", group, &unreplayed);
         let Some(first) = found.first() else {
             continue;
         };
@@ -161,10 +164,14 @@ pub fn suggest_experiments(
                 }
             })?;
             let report = patterns::mine_slice(&recent);
+            let unreplayed = variants::Check::Unchecked(
+                "a suggestion from the last 30 days; Experiments → variants replays its rules"
+                    .into(),
+            );
             let Some(group) = report.agents.iter().find(|a| a.agent == f.agent) else {
                 continue;
             };
-            let (found, _) = variants::offline("", group);
+            let (found, _) = variants::offline("", group, &unreplayed);
             let Some(first) = found.first() else {
                 continue;
             };
