@@ -332,10 +332,16 @@ fn maximal(
             .then(a.0.cmp(&b.0))
     });
     let mut kept: Vec<(Vec<u32>, usize)> = Vec::new();
+    // The kept phrases holding each word: a phrase can only lie inside one holding its first
+    // word, so only those are compared (the same answer as comparing with all of them).
+    let mut holding: IdMap<u32, Vec<usize>> = IdMap::default();
     for (words, hits) in frequent {
         // Explained by one longer phrase (it occurs almost only inside it)?
-        let covered = kept
-            .iter()
+        let covered = holding
+            .get(&words[0])
+            .into_iter()
+            .flatten()
+            .map(|&i| &kept[i])
             .filter(|(k, _)| contains(k, &words))
             .map(|(_, n)| *n)
             .max()
@@ -343,13 +349,35 @@ fn maximal(
         if covered as f64 >= 0.9 * hits as f64 {
             continue;
         }
+        let at = kept.len();
+        let mut seen: Vec<u32> = words.clone();
+        seen.sort_unstable();
+        seen.dedup();
+        for w in seen {
+            holding.entry(w).or_default().push(at);
+        }
         kept.push((words, hits));
     }
     // Merge overlapping phrases (a's tail is b's head) with similar counts.
     loop {
         let mut merged = None;
+        // The kept phrases by their first word: b can follow a only if b's first word is in
+        // a's tail, so for each a only those b are tried, in the same order as before.
+        let mut by_first: IdMap<u32, Vec<usize>> = IdMap::default();
+        for (j, (b, _)) in kept.iter().enumerate() {
+            by_first.entry(b[0]).or_default().push(j);
+        }
         'search: for i in 0..kept.len() {
-            for j in 0..kept.len() {
+            let a = &kept[i].0;
+            let mut candidates: Vec<usize> = a[1..]
+                .iter()
+                .filter_map(|w| by_first.get(w))
+                .flatten()
+                .copied()
+                .collect();
+            candidates.sort_unstable();
+            candidates.dedup();
+            for j in candidates {
                 if i == j {
                     continue;
                 }
