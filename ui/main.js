@@ -135,7 +135,7 @@ api
     if (w && w.inserted + w.updated + w.deleted > 0 && nav.querySelector("#nav-settlements.active")) start("settlements");
   })
   .then(() => api.onAlertsChanged((w) => {
-    if (w.raised.length) toast(`New alert: ${w.raised[0].message}${w.raised.length > 1 ? ` (and ${w.raised.length - 1} more)` : ""}`, "error");
+    if (w.raised.length) toast(`Needs attention: ${w.raised[0].summary}${w.raised.length > 1 ? ` (and ${w.raised.length - 1} more incident${w.raised.length > 2 ? "s" : ""})` : ""}`, "error");
     if (alertsHandler) alertsHandler(w);
   }))
   .then(() => api.uiReady());

@@ -5,7 +5,8 @@
 use crate::destinations::{ask, Ask};
 use crate::error::AppError;
 use crate::state::AppState;
-use redline_core::analytics::{self, AlertRecord, Range, Summary};
+use redline_core::analytics::{self, Range, Summary};
+use redline_core::learning::{incidents, Incident};
 use serde::Serialize;
 use std::path::PathBuf;
 use tauri::{AppHandle, Emitter, Manager, State};
@@ -40,19 +41,20 @@ pub async fn dashboard(
     .map_err(blocking_error)?
 }
 
-/// Every stored alert: active ones first.
+/// The incidents the last check stored, most severe first (nothing is computed here).
 #[tauri::command]
-pub async fn list_alerts(state: State<'_, AppState>) -> Result<Vec<AlertRecord>, AppError> {
-    Ok(analytics::alert_records(&*state.store()?)?)
+pub async fn list_alerts(state: State<'_, AppState>) -> Result<Vec<Incident>, AppError> {
+    Ok(incidents::stored(&*state.store()?)?)
 }
 
+/// Acknowledge an incident with all its parts (or one part by its own key).
 #[tauri::command]
 pub async fn acknowledge_alert(
     state: State<'_, AppState>,
     key: String,
-) -> Result<AlertRecord, AppError> {
-    analytics::acknowledge(&*state.store()?, &key, chrono::Utc::now())?
-        .ok_or_else(|| AppError::new("not_found", format!("no alert with key {key}")))
+) -> Result<Incident, AppError> {
+    incidents::acknowledge(&*state.store()?, &key, chrono::Utc::now())?
+        .ok_or_else(|| AppError::new("not_found", format!("no incident with key {key}")))
 }
 
 #[derive(Serialize)]
@@ -123,12 +125,12 @@ pub async fn save_file(
 
 #[derive(Clone, Serialize)]
 struct AlertsChanged {
-    raised: Vec<AlertRecord>,
-    active: Vec<AlertRecord>,
+    raised: Vec<Incident>,
+    active: Vec<Incident>,
 }
 
-/// Check the alerts in the background (measuring new settlements on the way); announce the
-/// ones raised anew; then refresh running experiments' rows in Notion. Errors are logged, never
+/// Check for incidents in the background (measuring new settlements on the way) and store
+/// them; announce the ones raised anew, one notification per incident; then refresh running experiments' rows in Notion. Errors are logged, never
 /// shown as a failure of what triggered the check.
 pub fn after_change(app: &AppHandle) {
     let app = app.clone();
@@ -137,7 +139,7 @@ pub fn after_change(app: &AppHandle) {
         let Ok(store) = state.store() else { return };
         let outcome = {
             let _one = state.measuring.lock().unwrap_or_else(|p| p.into_inner());
-            analytics::watch(&store, chrono::Utc::now())
+            incidents::watch(&store, chrono::Utc::now())
         };
         match outcome {
             Ok(w) => {
@@ -145,8 +147,12 @@ pub fn after_change(app: &AppHandle) {
                     let shown = app
                         .notification()
                         .builder()
-                        .title(format!("Redline: {} needs attention", r.agent))
-                        .body(&r.message)
+                        .title(if r.agent.is_empty() {
+                            "Redline: no new data".to_owned()
+                        } else {
+                            format!("Redline: {} needs attention", r.agent)
+                        })
+                        .body(&r.summary)
                         .show();
                     if let Err(e) = shown {
                         eprintln!("redline: could not show a desktop notification: {e}");

@@ -46,18 +46,24 @@ function card(id, label, value, detail, tone) {
     detail ? h("div", { class: "kpi-detail muted" }, detail) : null);
 }
 
-function alertsPanel(records, onAck) {
-  const active = records.filter((r) => !r.cleared);
-  if (!active.length) return null;
+const KIND = { stale: "No new data", drop: "Drop", below_bar: "Below bar", emerging_pattern: "New pattern", rejections_rising: "More rewrites" };
+
+/** One line per incident (an agent's drop with what came with it), its parts folded inside. */
+function alertsPanel(incidents, onAck) {
+  if (!incidents.length) return null;
   return h("section", { class: "panel alerts", id: "alerts", "aria-labelledby": "alerts-title" },
-    h("h2", { id: "alerts-title" }, `Alerts (${active.filter((r) => !r.acknowledged).length} open)`),
-    h("ul", {}, active.map((r) => h("li", { class: ["alert", r.acknowledged ? "acked" : "open"], dataset: { key: r.key } },
-      h("span", { class: "alert-kind" }, r.kind === "drop" ? "Drop" : "Below bar"),
-      h("span", { class: "alert-msg" }, r.message),
-      h("span", { class: "muted alert-when" }, `since ${fmtDateTime(r.first_raised)}`),
-      r.acknowledged
-        ? h("span", { class: "muted" }, "acknowledged")
-        : h("button", { type: "button", class: "secondary small ack", onClick: () => onAck(r.key) }, "Acknowledge"),
+    h("h2", { id: "alerts-title" }, `Incidents (${incidents.filter((i) => i.open).length} open)`),
+    h("ul", {}, incidents.map((i) => h("li", { class: ["alert", i.open ? "open" : "acked"], dataset: { key: i.key, severity: i.severity } },
+      h("span", { class: ["alert-kind", `sev-${i.severity}`] }, KIND[i.kind] || i.kind),
+      h("span", { class: "alert-msg" }, i.summary),
+      h("span", { class: "muted alert-when" }, `since ${fmtDateTime(i.first_raised)}`),
+      i.open
+        ? h("button", { type: "button", class: "secondary small ack", onClick: () => onAck(i.key) }, i.parts.length > 1 ? `Acknowledge all ${i.parts.length}` : "Acknowledge")
+        : h("span", { class: "muted" }, "acknowledged"),
+      i.parts.length > 1
+        ? h("details", { class: "alert-parts" }, h("summary", {}, `${i.parts.length} findings`),
+          h("ul", {}, i.parts.map((p) => h("li", { dataset: { key: p.key } }, h("span", { class: "chip" }, KIND[p.kind] || p.kind), " ", p.message))))
+        : null,
     ))));
 }
 
@@ -166,7 +172,7 @@ export async function render(root, ctx) {
     const onAck = async (key) => {
       try {
         await api.acknowledgeAlert(key);
-        toast("Alert acknowledged: it stays quiet until it clears and comes back");
+        toast("Acknowledged: it stays quiet until something new comes with it");
         load();
       } catch (err) {
         toast(err.message, "error");

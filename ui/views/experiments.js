@@ -152,7 +152,7 @@ export async function render(root, ctx) {
   }
   if (!agents.includes(last.agent)) {
     // Start where the design's workflow starts: an agent with an open alert.
-    const flagged = alerts.find((a) => !a.acknowledged && !a.cleared);
+    const flagged = alerts.find((i) => i.open && i.agent);
     last.agent = flagged && agents.includes(flagged.agent) ? flagged.agent : agents[0];
   }
   const agentSelect = h("select", { id: "exp-agent", "aria-label": "Agent" }, agents.map((a) => h("option", { value: a, selected: a === last.agent }, a)));
@@ -160,7 +160,7 @@ export async function render(root, ctx) {
   const agent = last.agent;
   const mine = prompts[agent] || { active: null, versions: [] };
   const active = mine.versions.find((v) => v.version === mine.active) || null;
-  const open = alerts.filter((a) => a.agent === agent && !a.acknowledged && !a.cleared);
+  const open = alerts.filter((i) => i.agent === agent && i.open);
 
   // Prompt versions.
   const versionList = mine.versions.length
@@ -331,7 +331,7 @@ export async function render(root, ctx) {
   mount(root,
     h("header", { class: "view-head" }, h("h1", {}, "Experiments"), agentSelect),
     open.length ? h("div", { class: "panel alert-hint", id: "exp-hint", role: "status" },
-      h("strong", {}, `${agent} needs attention: `), open[0].message, " Generate variants from its last settlements and test one.") : null,
+      h("strong", {}, `${agent} needs attention: `), open[0].summary, " Generate variants from its last settlements and test one.") : null,
     h("section", { class: "panel", "aria-labelledby": "prompts-title" },
       h("div", { class: "panel-head" }, h("h2", { id: "prompts-title" }, `Prompt versions of ${agent}`), adopt),
       versionList, diffControls, diffArea, addForm),

@@ -121,8 +121,19 @@ export async function render(root, ctx) {
   const changed = o.since
     ? `${fmtInt(o.new_settlements)} new settlement${o.new_settlements === 1 ? "" : "s"} since your last visit (${fmtDateTime(o.since)}).`
     : "Welcome. From now on this line says what changed since your last visit.";
-  const findings = o.findings.length
-    ? h("ul", { class: "findings", id: "home-findings" }, o.findings.map((f) => h("li", { dataset: { kind: f.kind } }, h("span", { class: ["chip", f.kind === "emerging_pattern" ? "" : "err"] }, KIND[f.kind] || f.kind), " ", f.message)))
+  const onAck = async (key) => {
+    try { await api.acknowledgeAlert(key); toast("Acknowledged: it stays quiet until something new comes with it"); ctx.refresh("home"); } catch (err) { toast(err.message, "error"); }
+  };
+  const findings = o.incidents.length
+    ? h("ul", { class: "findings", id: "home-findings" }, o.incidents.map((i) => h("li", { dataset: { kind: i.kind, key: i.key, severity: i.severity }, class: i.open ? "open" : "acked" },
+      h("span", { class: ["chip", i.severity === "low" ? "" : "err"] }, KIND[i.kind] || i.kind), " ", i.summary, " ",
+      i.open
+        ? h("button", { type: "button", class: "secondary small ack", onClick: () => onAck(i.key) }, i.parts.length > 1 ? `Acknowledge all ${i.parts.length}` : "Acknowledge")
+        : h("span", { class: "muted" }, "(acknowledged)"),
+      i.parts.length > 1
+        ? h("details", { class: "incident-parts" }, h("summary", {}, `${i.parts.length} findings`),
+          h("ul", {}, i.parts.map((p) => h("li", { dataset: { kind: p.kind } }, h("span", { class: ["chip", p.kind === "emerging_pattern" ? "" : "err"] }, KIND[p.kind] || p.kind), " ", p.message))))
+        : null)))
     : h("p", { class: "muted", id: "home-findings-none" }, "Nothing needs attention: no drop, low agent, new failure pattern or rise in rewrites.");
   const suggestions = o.suggestions.length
     ? o.suggestions.map((sg, i) => {
@@ -136,7 +147,7 @@ export async function render(root, ctx) {
             try {
               const e = await api.startSuggested(sg.agent, sg.candidate, sg.base_version, sg.title);
               toast(`Started ${e.id}: v${e.a.prompt_version} against v${e.b.prompt_version}`);
-              ctx.refresh(view);
+              ctx.refresh("home");
             } catch (err) { error.hidden = false; error.textContent = err.message; ev.currentTarget.disabled = false; }
           } }, `Start an A/B test (v${sg.base_version} against v${sg.base_version} + this rule)`)
           : h("p", { class: "note" }, `${sg.agent} has no prompt in the registry yet: add it in Experiments (or take the prompts from the settlements), then test this rule.`),

@@ -258,8 +258,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Check for regressions now and list the alerts that hold: agents whose acceptance
-    /// dropped beyond noise, or sits below the threshold. Exit code 4 if any is unacknowledged.
+    /// Check now and list the incidents that hold, most severe first: one per agent (its drop,
+    /// low bar, rising rewrites and new phrases inside it) and one when no new data arrives.
+    /// Exit code 4 if any is unacknowledged.
     Alerts {
         #[command(subcommand)]
         action: Option<AlertAction>,
@@ -382,8 +383,9 @@ enum Command {
 
 #[derive(clap::Subcommand)]
 enum AlertAction {
-    /// Acknowledge an alert by its key (e.g. "drop:The Auditor"): it stays quiet until it
-    /// clears and comes back.
+    /// Acknowledge an incident by its key (e.g. "agent:The Auditor", with every part it
+    /// holds) or one part by its own ("drop:The Auditor"): it stays quiet until something
+    /// new comes with it.
     Ack { key: String },
 }
 
@@ -528,30 +530,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Watch { json } => {
             let store = open_store(cli.db)?;
-            let now = chrono::Utc::now();
-            analytics::watch(&store, now)?;
-            let open: Vec<String> = analytics::alert_records(&store)?
-                .into_iter()
-                .filter(|r| r.is_open())
-                .map(|r| r.agent)
-                .collect();
-            let findings: Vec<_> = redline_core::learning::auto_detect_regression(&store, now)?
-                .into_iter()
-                .filter(|f| {
-                    // Drops and low bars follow the stored alerts, so acknowledged ones stay quiet.
-                    !matches!(f.kind, "drop" | "below_bar") || open.contains(&f.agent)
-                })
-                .collect();
-            if json {
-                println!("{}", serde_json::to_string_pretty(&findings)?);
-            } else if findings.is_empty() {
-                say!("nothing needs attention");
-            } else {
-                for f in &findings {
-                    say!("{}: {}", f.kind.replace('_', " "), f.message);
-                }
-            }
-            Ok(if findings.is_empty() {
+            let w = redline_core::learning::incidents::watch(&store, chrono::Utc::now())?;
+            // Acknowledged incidents stay quiet until something new comes with them.
+            let open: Vec<_> = w.active.into_iter().filter(|i| i.open).collect();
+            print::incidents(&open, json, "nothing needs attention")?;
+            Ok(if open.is_empty() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(4)
@@ -770,22 +753,29 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Alerts { action, all, json } => {
+            use redline_core::learning::incidents;
             let store = open_store(cli.db)?;
             let now = chrono::Utc::now();
             if let Some(AlertAction::Ack { key }) = action {
-                let record = analytics::acknowledge(&store, &key, now)?.with_context(|| {
-                    format!("no alert with key '{key}' (see `redline alerts --all`)")
+                let incident = incidents::acknowledge(&store, &key, now)?.with_context(|| {
+                    format!("no incident or alert with key '{key}' (see `redline alerts`)")
                 })?;
-                say!("acknowledged: {}", record.message);
+                say!("acknowledged: {}", incident.summary);
                 return Ok(ExitCode::SUCCESS);
             }
-            analytics::watch(&store, now)?;
-            let records: Vec<_> = analytics::alert_records(&store)?
-                .into_iter()
-                .filter(|r| all || r.cleared.is_none())
-                .collect();
-            print::alerts(&records, json)?;
-            Ok(if records.iter().any(|r| r.is_open()) {
+            let active = incidents::watch(&store, now)?.active;
+            print::incidents(&active, json, "no alerts")?;
+            if all {
+                let cleared: Vec<_> = analytics::alert_records(&store)?
+                    .into_iter()
+                    .filter(|r| r.cleared.is_some())
+                    .collect();
+                if !json && !cleared.is_empty() {
+                    say!("\ncleared:");
+                    print::alerts(&cleared, false)?;
+                }
+            }
+            Ok(if active.iter().any(|i| i.open) {
                 ExitCode::from(4)
             } else {
                 ExitCode::SUCCESS

@@ -455,6 +455,42 @@ pub fn alerts(records: &[redline_core::analytics::AlertRecord], json: bool) -> R
     Ok(())
 }
 
+/// Incidents, most severe first: one line each, then its parts indented (when it has more
+/// than one), each with the key to acknowledge it by.
+pub fn incidents(list: &[redline_core::learning::Incident], json: bool, empty: &str) -> Result<()> {
+    if json {
+        return json_out(&list);
+    }
+    if list.is_empty() {
+        say!("{empty}");
+    }
+    for i in list {
+        let severity = match i.severity {
+            redline_core::learning::Severity::High => "HIGH",
+            redline_core::learning::Severity::Medium => "MEDIUM",
+            redline_core::learning::Severity::Low => "LOW",
+        };
+        let state = if i.open { "OPEN" } else { "acknowledged" };
+        say!("[{severity}, {state}] {}", i.summary);
+        say!(
+            "    key \"{}\"; raised {}",
+            i.key,
+            i.first_raised.format("%Y-%m-%d %H:%M UTC")
+        );
+        if i.parts.len() > 1 {
+            for p in &i.parts {
+                let ack = if p.acknowledged.is_some() {
+                    " (acknowledged)"
+                } else {
+                    ""
+                };
+                say!("    - {}{ack}: {}", p.kind.replace('_', " "), p.message);
+            }
+        }
+    }
+    Ok(())
+}
+
 pub fn edit_ops(ops: &[redline_core::patterns::ops::EditOp], json: bool) -> Result<()> {
     if json {
         return json_out(&ops);

@@ -215,23 +215,33 @@ fn summary_and_alerts_on_sample_data() {
         .assert()
         .code(4)
         .stdout(predicate::str::contains("The Auditor: acceptance fell"))
-        .stdout(predicate::str::contains("[OPEN]"));
+        .stdout(predicate::str::contains("[HIGH, OPEN]"));
     let out = redline(&db).args(["alerts", "--json"]).output().unwrap();
     let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    for record in listed.as_array().unwrap() {
-        let key = record["key"].as_str().unwrap();
+    // One incident per agent: acknowledging it once quiets all its parts.
+    let keys: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["key"].as_str().unwrap())
+        .collect();
+    let mut unique = keys.clone();
+    unique.dedup();
+    assert_eq!(keys, unique);
+    assert!(keys.contains(&"agent:The Auditor"), "{keys:?}");
+    for key in keys {
         redline(&db).args(["alerts", "ack", key]).assert().success();
     }
     redline(&db)
         .arg("alerts")
         .assert()
         .success()
-        .stdout(predicate::str::contains("[acknowledged]"));
+        .stdout(predicate::str::contains("acknowledged]"));
     redline(&db)
-        .args(["alerts", "ack", "drop:Nobody"])
+        .args(["alerts", "ack", "agent:Nobody"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("no alert with key"));
+        .stderr(predicate::str::contains("no incident or alert with key"));
     // The threshold is a setting: summary uses it unless told otherwise.
     redline(&db)
         .args(["settings", "--threshold", "0.9"])
@@ -831,25 +841,36 @@ fn watch_flags_the_planted_issues_and_report_writes_html_and_markdown() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let findings: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let kinds: Vec<(String, String)> = findings
+    let incidents: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let incidents = incidents.as_array().unwrap();
+    let of = |agent: &str| -> Vec<&serde_json::Value> {
+        incidents.iter().filter(|i| i["agent"] == agent).collect()
+    };
+    // The regressing agent is one top-level incident led by its drop, its findings inside.
+    let auditor = of("The Auditor");
+    assert_eq!(auditor.len(), 1, "{incidents:#?}");
+    assert_eq!(
+        (auditor[0]["kind"].as_str(), auditor[0]["severity"].as_str()),
+        (Some("drop"), Some("high"))
+    );
+    let parts: Vec<&str> = auditor[0]["parts"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| {
-            (
-                f["kind"].as_str().unwrap().to_owned(),
-                f["agent"].as_str().unwrap().to_owned(),
-            )
-        })
+        .map(|p| p["kind"].as_str().unwrap())
         .collect();
-    assert!(
-        kinds.contains(&("drop".into(), "The Auditor".into())),
-        "{kinds:?}"
-    );
-    assert!(
-        kinds.contains(&("emerging_pattern".into(), "The Operator".into())),
-        "{kinds:?}"
+    assert_eq!(parts[0], "drop");
+    assert!(parts.len() > 1, "{parts:?}");
+    let operator = of("The Operator");
+    assert_eq!(operator.len(), 1, "{incidents:#?}");
+    assert_eq!(operator[0]["kind"], "emerging_pattern");
+    // Text: one top-level line per incident.
+    let out = redline(&db).arg("watch").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with('[')).count(),
+        incidents.len(),
+        "{text}"
     );
     let reports = dir.path().join("reports");
     redline(&db)
@@ -951,9 +972,7 @@ fn a_stale_store_is_said_and_summaries_can_end_at_its_newest_settlement() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("--as-of takes `newest` or a date"));
-    redline(&db)
-        .arg("watch")
-        .assert()
-        .code(4)
-        .stdout(predicate::str::is_match("stale: No new settlements for 1[45] days").unwrap());
+    redline(&db).arg("watch").assert().code(4).stdout(
+        predicate::str::is_match(r"\[HIGH, OPEN\] No new settlements for 1[45] days").unwrap(),
+    );
 }

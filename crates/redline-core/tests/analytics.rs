@@ -140,10 +140,12 @@ fn cached_measures_match_and_follow_edits() {
 }
 
 #[test]
-fn watch_stores_alerts_once_and_acknowledged_ones_stay_quiet() {
+fn watch_stores_one_incident_per_agent_once_and_an_acknowledged_one_stays_quiet() {
+    use redline_core::learning::incidents;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.redb");
     let now = Utc::now();
+    let key = format!("agent:{REGRESSING_AGENT}");
     {
         let store = Store::open(&path).unwrap();
         store
@@ -154,32 +156,39 @@ fn watch_stores_alerts_once_and_acknowledged_ones_stay_quiet() {
                 ..Default::default()
             }))
             .unwrap();
-        let first = analytics::watch(&store, now).unwrap();
-        let key = format!("drop:{REGRESSING_AGENT}");
-        assert!(
-            first.raised.iter().any(|r| r.key == key),
-            "{:?}",
-            first.raised
-        );
-        assert!(first.active.iter().all(|r| r.agent == REGRESSING_AGENT));
+        let first = incidents::watch(&store, now).unwrap();
+        let regressing: Vec<_> = first
+            .active
+            .iter()
+            .filter(|i| i.agent == REGRESSING_AGENT)
+            .collect();
+        // One regressing agent is one incident, led by its drop, with its other findings inside.
+        assert_eq!(regressing.len(), 1, "{:#?}", first.active);
+        assert_eq!(regressing[0].key, key);
+        assert_eq!(regressing[0].kind, "drop");
+        assert!(regressing[0].parts.len() > 1, "{:#?}", regressing[0].parts);
+        assert!(first.raised.iter().any(|i| i.key == key));
         // The same data again: nothing new to announce.
-        let again = analytics::watch(&store, now + Duration::minutes(5)).unwrap();
+        let again = incidents::watch(&store, now + Duration::minutes(5)).unwrap();
         assert!(again.raised.is_empty(), "{:?}", again.raised);
-        let acked = analytics::acknowledge(&store, &key, now).unwrap().unwrap();
-        assert!(!acked.is_open());
-        assert!(analytics::acknowledge(&store, "drop:Nobody", now)
+        let acked = incidents::acknowledge(&store, &key, now).unwrap().unwrap();
+        assert!(!acked.open && acked.parts.iter().all(|p| p.acknowledged.is_some()));
+        assert!(incidents::acknowledge(&store, "agent:Nobody", now)
             .unwrap()
             .is_none());
     }
     // Reopened (as after a restart): the acknowledgement survived and stays quiet.
     let store = Store::open(&path).unwrap();
-    let later = analytics::watch(&store, now + Duration::minutes(10)).unwrap();
-    assert!(later.raised.is_empty());
-    let records = analytics::alert_records(&store).unwrap();
-    let drop = records
-        .iter()
-        .find(|r| r.key == format!("drop:{REGRESSING_AGENT}"))
-        .unwrap();
+    let later = incidents::watch(&store, now + Duration::minutes(10)).unwrap();
+    assert!(
+        later.raised.iter().all(|i| i.key != key),
+        "{:?}",
+        later.raised
+    );
+    let stored = incidents::stored(&store).unwrap();
+    let incident = stored.iter().find(|i| i.key == key).unwrap();
+    assert!(!incident.open);
+    let drop = &incident.parts[0];
     assert!(drop.acknowledged.is_some() && drop.cleared.is_none());
     assert!(drop.evidence["p_value"].as_f64().unwrap() < 0.01);
 }

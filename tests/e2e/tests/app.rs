@@ -545,12 +545,25 @@ fn dashboard_shows_the_sample_kpis_charts_and_the_planted_regression() {
         "{row}"
     );
 
-    // The planted regression raised an alert, and a desktop notification, after launch.
-    let key = format!("drop:{}", sample::REGRESSING_AGENT);
-    let item = format!("#alerts li[data-key=\"{key}\"]");
-    app.wait_text(&item, "the regression alert", |t| {
+    // The planted regression raised one incident, and a desktop notification, after launch:
+    // led by the drop, with the agent's other findings folded inside it.
+    let key = format!("agent:{}", sample::REGRESSING_AGENT);
+    let item = format!("#alerts > ul > li[data-key=\"{key}\"]");
+    app.wait_text(&item, "the regression incident", |t| {
         t.contains("acceptance fell")
     });
+    assert_eq!(
+        app.count(&format!(
+            "#alerts > ul > li[data-key^=\"agent:{}\"]",
+            sample::REGRESSING_AGENT
+        )),
+        1
+    );
+    assert!(
+        app.count(&format!("{item} .alert-parts li")) >= 2,
+        "the incident holds its parts"
+    );
+    assert_eq!(app.attr(&item, "data-severity").as_deref(), Some("high"));
     monitor.wait_for("needs attention");
     app.screenshot("20-dashboard");
 
@@ -585,9 +598,10 @@ fn dashboard_shows_the_sample_kpis_charts_and_the_planted_regression() {
     let svg = svg.as_str().unwrap();
     assert!(svg.starts_with("<?xml") && svg.contains("<svg") && svg.contains("The Auditor"));
 
-    // Acknowledged alerts stay listed, quietly.
+    // Acknowledging the incident once quiets all its parts; it stays listed, quietly.
     app.click(&format!("{item} button.ack"));
     app.wait_text(&item, "acknowledged", |t| t.contains("acknowledged"));
+    assert_eq!(app.count(&format!("{item} button.ack")), 0);
 
     // A shorter range has fewer settlements; an empty range says so.
     app.click("#range-7d");
@@ -1194,8 +1208,13 @@ fn home_shows_what_needs_attention_starts_a_suggested_test_and_saves_a_report() 
         "{findings}"
     );
     assert!(findings.contains("source internal wiki"), "{findings}");
-    let operator = "#home-findings li[data-kind='emerging_pattern']";
+    let operator = "#home-findings > li[data-kind='emerging_pattern']";
     assert!(app.count(operator) >= 1);
+    // One top-level item for the regressing agent, whatever it holds.
+    assert_eq!(
+        app.count("#home-findings > li[data-key='agent:The Auditor']"),
+        1
+    );
     app.screenshot("70-home");
     // The suggestion against the new phrase, one click to an experiment.
     let index = app

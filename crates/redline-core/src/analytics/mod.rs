@@ -1,9 +1,10 @@
 //! Agent performance: per-settlement measures ([`observe`]) and per-agent summaries over a
 //! time range ([`summarize`]: means with 95% intervals, share accepted, edit cost, week over
 //! week, trends, intent types, weekday patterns, freshness), system figures (`kpi`), agent
-//! comparison (`compare`), regression alerts ([`alerts`](alerts::alerts)) and their stored
-//! records (`watch`). The computations are pure (observations in, report out); the measures
-//! cache (`cache`: [`observations`]) and `watch` read and write the store. The definitions,
+//! comparison (`compare`), regression alerts ([`alerts`](alerts::alerts)) and the stored
+//! records of what needs attention (`watch`). The computations are pure (observations in,
+//! report out); the measures cache (`cache`: [`observations`]) and `watch` read and write the
+//! store. The definitions,
 //! with formulas, are in docs/metrics.md.
 
 mod alerts;
@@ -18,8 +19,8 @@ pub use cache::observations;
 pub use compare::{compare, quartiles, Comparison, Contrast, Quartiles};
 pub use kpi::{DataQuality, Goal, Readiness, System, GOALS, READY_MIN};
 pub use watch::{
-    acknowledge, alert_records, reconcile, set_threshold, threshold, watch, AlertRecord,
-    ThresholdError, Watch, THRESHOLD_SETTING,
+    acknowledge, alert_records, reconcile, save_records, set_threshold, threshold, AlertRecord,
+    Raised, ThresholdError, THRESHOLD_SETTING,
 };
 
 /// The summary of the store's settlements for `range` as of `now` (everything is read: readiness

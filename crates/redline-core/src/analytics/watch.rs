@@ -1,16 +1,17 @@
-//! Alerts that persist: after every import or sync the current [`alerts`](super::alerts) are
-//! reconciled with the ones stored, so that the app can list them with their evidence, tell
-//! the person once about each new one, and keep acknowledged ones quiet.
+//! Alerts that persist: after every import or sync the findings raised now are reconciled
+//! with the ones stored, so that the app can list them with their evidence, tell the person
+//! once about each new one, and keep acknowledged ones quiet. The findings themselves (and
+//! their grouping into incidents) come from `crate::learning`; this is their record keeping.
 //!
-//! One record per alert key (`"drop:The Auditor"`, `"below_bar:The Auditor"`):
+//! One record per key (`"drop:The Auditor"`, `"emerging_pattern:The Operator:deleted:…"`):
 //! - raised for the first time, or again after it had cleared → a new episode (unacknowledged,
-//!   reported as `raised`, which is what a desktop notification announces);
+//!   reported as raised, which is what a desktop notification announces);
 //! - still raised → its evidence and `last_seen` are updated; acknowledgement stays;
 //! - no longer raised → `cleared` is set; it leaves the open list.
 
-use super::{alerts, observations, Alert, DEFAULT_ACCEPT_THRESHOLD};
+use super::DEFAULT_ACCEPT_THRESHOLD;
 use crate::store::{Store, StoreError};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -20,13 +21,17 @@ pub const THRESHOLD_SETTING: &str = "threshold";
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AlertRecord {
     pub key: String,
-    /// `drop` or `below_bar`.
+    /// `stale`, `drop`, `below_bar`, `emerging_pattern` or `rejections_rising`.
     pub kind: String,
+    /// Empty for a finding about the whole store (`stale`).
     pub agent: String,
     /// One sentence with the evidence.
     pub message: String,
     /// The alert's figures (means, intervals, n, p) as computed last.
     pub evidence: serde_json::Value,
+    /// Example settlement ids.
+    #[serde(default)]
+    pub examples: Vec<String>,
     pub first_raised: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,
     pub acknowledged: Option<DateTime<Utc>>,
@@ -40,42 +45,48 @@ impl AlertRecord {
     }
 }
 
-fn key_of(alert: &Alert) -> (String, &'static str) {
-    let kind = match alert {
-        Alert::Drop { .. } => "drop",
-        Alert::BelowBar { .. } => "below_bar",
-    };
-    (format!("{kind}:{}", alert.agent()), kind)
+/// A finding raised now, to be reconciled with the stored records.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Raised {
+    pub key: String,
+    pub kind: String,
+    pub agent: String,
+    pub message: String,
+    pub evidence: serde_json::Value,
+    pub examples: Vec<String>,
 }
 
-/// Merge the alerts raised `now` into the stored records. Returns the records that changed
+/// Merge the findings raised `now` into the stored records. Returns the records that changed
 /// and the keys raised anew.
 pub fn reconcile(
     stored: &BTreeMap<String, AlertRecord>,
-    current: &[Alert],
+    current: &[Raised],
     now: DateTime<Utc>,
 ) -> (Vec<AlertRecord>, Vec<String>) {
     let mut changed = Vec::new();
     let mut raised = Vec::new();
     let mut seen = Vec::new();
-    for alert in current {
-        let (key, kind) = key_of(alert);
-        let evidence = serde_json::to_value(alert).expect("alerts serialise");
-        let record = match stored.get(&key) {
+    for item in current {
+        if seen.contains(&item.key) {
+            continue;
+        }
+        let record = match stored.get(&item.key) {
             Some(old) if old.cleared.is_none() => AlertRecord {
-                message: alert.describe(),
-                evidence,
+                message: item.message.clone(),
+                evidence: item.evidence.clone(),
+                examples: item.examples.clone(),
                 last_seen: now,
                 ..old.clone()
             },
             _ => {
-                raised.push(key.clone());
+                raised.push(item.key.clone());
                 AlertRecord {
-                    key: key.clone(),
-                    kind: kind.into(),
-                    agent: alert.agent().to_owned(),
-                    message: alert.describe(),
-                    evidence,
+                    key: item.key.clone(),
+                    kind: item.kind.clone(),
+                    agent: item.agent.clone(),
+                    message: item.message.clone(),
+                    evidence: item.evidence.clone(),
+                    examples: item.examples.clone(),
                     first_raised: now,
                     last_seen: now,
                     acknowledged: None,
@@ -83,7 +94,7 @@ pub fn reconcile(
                 }
             }
         };
-        seen.push(key);
+        seen.push(item.key.clone());
         changed.push(record);
     }
     for (key, old) in stored {
@@ -95,15 +106,6 @@ pub fn reconcile(
         }
     }
     (changed, raised)
-}
-
-/// What a watch run found.
-#[derive(Clone, Debug, Serialize)]
-pub struct Watch {
-    /// Alerts raised by this run (new, or back after clearing): announce these.
-    pub raised: Vec<AlertRecord>,
-    /// Every alert that holds now, acknowledged or not.
-    pub active: Vec<AlertRecord>,
 }
 
 /// Every stored alert record: the active ones first, newest first.
@@ -121,7 +123,8 @@ pub fn alert_records(store: &Store) -> Result<Vec<AlertRecord>, StoreError> {
     Ok(out)
 }
 
-fn save(store: &Store, records: &[AlertRecord]) -> Result<(), StoreError> {
+/// Write these records (each under its key).
+pub fn save_records(store: &Store, records: &[AlertRecord]) -> Result<(), StoreError> {
     let items: Vec<(String, Vec<u8>)> = records
         .iter()
         .map(|r| {
@@ -134,43 +137,22 @@ fn save(store: &Store, records: &[AlertRecord]) -> Result<(), StoreError> {
     store.put_alert_records(&items)
 }
 
-/// Evaluate the alerts at `now` (measuring what is not measured yet) and store the outcome.
-pub fn watch(store: &Store, now: DateTime<Utc>) -> Result<Watch, StoreError> {
-    let bar = threshold(store)?;
-    // The alert windows reach 37 days back (7 recent + 30 baseline).
-    let obs = observations(store, Some(now - Duration::days(38)), Some(now))?;
-    let current = alerts(&obs, now, bar);
-    let stored: BTreeMap<String, AlertRecord> = alert_records(store)?
-        .into_iter()
-        .map(|r| (r.key.clone(), r))
-        .collect();
-    let (changed, raised) = reconcile(&stored, &current, now);
-    save(store, &changed)?;
-    let active: Vec<AlertRecord> = alert_records(store)?
-        .into_iter()
-        .filter(|r| r.cleared.is_none())
-        .collect();
-    let raised = active
-        .iter()
-        .filter(|r| raised.contains(&r.key))
-        .cloned()
-        .collect();
-    Ok(Watch { raised, active })
-}
-
-/// Acknowledge an alert: it stays listed but raises nothing until it clears and comes back.
-/// `None` if there is no alert with that key.
+/// Acknowledge the records with these keys that are still raised: they stay listed but raise
+/// nothing until they clear and come back. Returns the records acknowledged.
 pub fn acknowledge(
     store: &Store,
-    key: &str,
+    keys: &[String],
     now: DateTime<Utc>,
-) -> Result<Option<AlertRecord>, StoreError> {
-    let Some(mut record) = alert_records(store)?.into_iter().find(|r| r.key == key) else {
-        return Ok(None);
-    };
-    record.acknowledged.get_or_insert(now);
-    save(store, std::slice::from_ref(&record))?;
-    Ok(Some(record))
+) -> Result<Vec<AlertRecord>, StoreError> {
+    let mut records: Vec<AlertRecord> = alert_records(store)?
+        .into_iter()
+        .filter(|r| r.cleared.is_none() && keys.contains(&r.key))
+        .collect();
+    for r in &mut records {
+        r.acknowledged.get_or_insert(now);
+    }
+    save_records(store, &records)?;
+    Ok(records)
 }
 
 /// The acceptance threshold: the saved setting, else [`DEFAULT_ACCEPT_THRESHOLD`].
@@ -206,18 +188,19 @@ pub fn set_threshold(store: &Store, value: f64) -> Result<(), ThresholdError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::Estimate;
+    use chrono::Duration;
 
-    fn below(agent: &str, value: f64) -> Alert {
-        Alert::BelowBar {
+    fn below(agent: &str, value: f64) -> Raised {
+        Raised {
+            key: format!("below_bar:{agent}"),
+            kind: "below_bar".into(),
             agent: agent.into(),
-            acceptance_30d: Estimate {
-                value,
-                low: Some(value - 0.05),
-                high: Some(value + 0.05),
-                n: 40,
-            },
-            bar: 0.7,
+            message: format!(
+                "{agent}: 30-day acceptance {:.0}% is below the 70% bar.",
+                value * 100.0
+            ),
+            evidence: serde_json::json!({"value": value}),
+            examples: Vec::new(),
         }
     }
 

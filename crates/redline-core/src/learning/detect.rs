@@ -3,17 +3,19 @@
 //! - **Drop / below the bar** — the analytics alerts ([`crate::analytics::alerts`]): the last 7
 //!   days more than 10 points below the 30 before (one-sided Welch p < 0.01), or the 30-day
 //!   mean below the bar with its whole interval.
-//! - **Emerging failure pattern** — a phrase of two words or more people deleted (or added) in at least 20% of the
-//!   agent's settlements of the last 7 days (and at least 5 times), against its rate in the
-//!   30 days before: the rise must be at least 20 points with a one-sided two-proportion test
-//!   p < 0.01. "Deleted" in the earlier window means the AI output contained the phrase and the
-//!   final version did not (for an added phrase, the reverse).
+//! - **Emerging failure pattern** — the last 7 days are split in two halves by a hash of the
+//!   settlement id. Phrases of two words or more are *found* on one half (mined; deleted or
+//!   added in at least 20% of it) and *tested* on the other against the 30 days before, with
+//!   one measure in both windows: "deleted" means the AI output contains the phrase and the
+//!   final version does not (for an added phrase, the reverse). A phrase holds when the test
+//!   half shows it at least 5 times, at least 20 points above the baseline, with a one-sided
+//!   two-proportion test whose Benjamini–Hochberg q-value across every phrase tested (all
+//!   agents) is under 1%.
 //! - **Complaints increase** — the share of settlements rewritten or rejected
 //!   ([`crate::patterns::Category::Rewritten`]) in the last 7 days at least 10 points above the
 //!   30 before, with a one-sided two-proportion test p < 0.01 and at least 10 recent settlements.
 
 use crate::analytics;
-use crate::curation::contains_phrase;
 use crate::model::Settlement;
 use crate::patterns::{self, AgentPatterns, Category};
 use crate::stats::ab;
@@ -28,6 +30,8 @@ pub const ALPHA: f64 = 0.01;
 /// The least rise of a phrase's rate, and its least recent rate.
 pub const PATTERN_RISE: f64 = 0.20;
 pub const PATTERN_MIN_HITS: usize = 5;
+/// The false discovery rate of emerging patterns across every phrase tested.
+pub const PATTERN_FDR: f64 = 0.01;
 /// The least rise of the rewritten-or-rejected share.
 pub const REJECTION_RISE: f64 = 0.10;
 pub const MIN_RECENT: usize = 10;
@@ -83,69 +87,140 @@ fn group<'a>(report: &'a patterns::Report, agent: &str) -> Option<&'a AgentPatte
     report.agents.iter().find(|a| a.agent == agent)
 }
 
-/// Phrases whose rate rose sharply in the last 7 days.
-fn emerging(
-    agent: &str,
-    recent: &[Settlement],
-    base: &[Settlement],
-    p: &AgentPatterns,
-) -> Vec<Finding> {
-    let mut out: Vec<Finding> = Vec::new();
-    let lists = [("deleted", &p.deleted), ("added", &p.added)];
-    for (what, phrases) in lists {
-        for phrase in phrases.iter().take(30) {
-            let rate = phrase.hits as f64 / recent.len() as f64;
-            if phrase.words < 2 || phrase.hits < PATTERN_MIN_HITS || rate < PATTERN_RISE {
-                continue;
-            }
-            if out.iter().any(|f| {
-                let t = f.evidence["phrase"].as_str().unwrap_or("");
-                t.contains(phrase.text.as_str()) || phrase.text.contains(t)
-            }) {
-                continue;
-            }
-            let base_hits = base
-                .iter()
-                .filter(|s| {
-                    let (from, to) = if what == "deleted" {
-                        (&s.ai_output, &s.final_output)
-                    } else {
-                        (&s.final_output, &s.ai_output)
-                    };
-                    contains_phrase(from, &phrase.text) && !contains_phrase(to, &phrase.text)
-                })
-                .count();
-            let base_rate = if base.is_empty() {
-                0.0
-            } else {
-                base_hits as f64 / base.len() as f64
-            };
-            let p_value = one_sided(phrase.hits, recent.len(), base_hits, base.len());
-            if rate - base_rate < PATTERN_RISE || p_value >= ALPHA {
-                continue;
-            }
-            out.push(Finding {
-                kind: "emerging_pattern",
-                agent: agent.to_owned(),
-                message: format!(
-                    "{agent}: a new pattern — people {what} “{}” in {} of the last 7 days' settlements ({} of {}), against {} in the 30 days before ({} of {}); {}.",
-                    phrase.text,
-                    pct(rate),
-                    phrase.hits,
-                    recent.len(),
-                    pct(base_rate),
-                    base_hits,
-                    base.len(),
-                    p_text(p_value)
-                ),
-                evidence: json!({"phrase": phrase.text, "edit": what, "recent_hits": phrase.hits,
-                    "recent_n": recent.len(), "baseline_hits": base_hits, "baseline_n": base.len(),
-                    "p_value": p_value}),
-                examples: phrase.examples.clone(),
-            });
+/// The lower-cased words of a settlement's two sides, computed once for every phrase tested.
+struct Sides {
+    ai: Vec<String>,
+    fin: Vec<String>,
+}
+
+impl Sides {
+    fn of(s: &Settlement) -> Sides {
+        let words = |t: &str| crate::text::words(t).map(str::to_lowercase).collect();
+        Sides {
+            ai: words(&s.ai_output),
+            fin: words(&s.final_output),
         }
     }
+
+    /// The edit the emerging-pattern rule counts, the same in every window: for a deleted
+    /// phrase, the AI output holds it and the final version does not (the reverse for an added
+    /// one).
+    fn shows(&self, what: &str, phrase: &[String]) -> bool {
+        let has = |w: &[String]| !phrase.is_empty() && w.windows(phrase.len()).any(|x| x == phrase);
+        let (from, to) = if what == "deleted" {
+            (&self.ai, &self.fin)
+        } else {
+            (&self.fin, &self.ai)
+        };
+        has(from) && !has(to)
+    }
+}
+
+/// Which half of the recent window a settlement falls in: the phrases are found on one half
+/// and tested on the other, so the test does not reuse the data that chose them.
+fn in_selection_half(s: &Settlement) -> bool {
+    crate::hash::mix(crate::hash::fnv1a_parts([s.id.as_str().as_bytes()])) & 1 == 0
+}
+
+/// One phrase found on an agent's selection half and measured on its test half and baseline.
+struct Candidate {
+    agent: String,
+    what: &'static str,
+    text: String,
+    examples: Vec<String>,
+    test_hits: usize,
+    test_n: usize,
+    base_hits: usize,
+    base_n: usize,
+    p_value: f64,
+}
+
+/// The phrases each agent's selection half suggests (up to 30 deleted and 30 added phrases of
+/// two words or more, deleted in at least [`PATTERN_RISE`] of that half), each measured on the
+/// test half and in the baseline with the same rule ([`Sides::shows`]).
+fn emerging_candidates(
+    agent: &str,
+    test: &[Settlement],
+    base: &[Settlement],
+    selection: &AgentPatterns,
+) -> Vec<Candidate> {
+    let mut out: Vec<Candidate> = Vec::new();
+    let lists = [("deleted", &selection.deleted), ("added", &selection.added)];
+    let chosen: Vec<(&'static str, &patterns::Phrase)> = lists
+        .into_iter()
+        .flat_map(|(what, phrases)| phrases.iter().take(30).map(move |p| (what, p)))
+        .filter(|(_, p)| {
+            p.words >= 2
+                && p.hits * 2 >= PATTERN_MIN_HITS
+                && p.hits as f64 >= PATTERN_RISE * selection.settlements as f64
+        })
+        .collect();
+    if chosen.is_empty() || test.is_empty() {
+        return out;
+    }
+    let (test_sides, base_sides): (Vec<Sides>, Vec<Sides>) = (
+        test.iter().map(Sides::of).collect(),
+        base.iter().map(Sides::of).collect(),
+    );
+    for (what, phrase) in chosen {
+        if out.iter().any(|c| {
+            c.what == what
+                && (c.text.contains(phrase.text.as_str()) || phrase.text.contains(&c.text))
+        }) {
+            continue;
+        }
+        let words: Vec<String> = crate::text::words(&phrase.text)
+            .map(str::to_lowercase)
+            .collect();
+        let count = |sides: &[Sides]| sides.iter().filter(|s| s.shows(what, &words)).count();
+        let (test_hits, base_hits) = (count(&test_sides), count(&base_sides));
+        out.push(Candidate {
+            agent: agent.to_owned(),
+            what,
+            text: phrase.text.clone(),
+            examples: phrase.examples.clone(),
+            test_hits,
+            test_n: test.len(),
+            base_hits,
+            base_n: base.len(),
+            p_value: one_sided(test_hits, test.len(), base_hits, base.len()),
+        });
+    }
     out
+}
+
+/// The candidates that hold: a rise of at least [`PATTERN_RISE`] on the test half, at least
+/// [`PATTERN_MIN_HITS`] there, and a Benjamini–Hochberg q-value under [`PATTERN_FDR`] across
+/// every phrase tested for every agent.
+fn emerging(candidates: Vec<Candidate>) -> Vec<Finding> {
+    let tested = candidates.len();
+    let q = patterns::benjamini_hochberg(&candidates.iter().map(|c| c.p_value).collect::<Vec<_>>());
+    candidates
+        .into_iter()
+        .zip(q)
+        .filter_map(|(c, q)| {
+            let rate = c.test_hits as f64 / c.test_n.max(1) as f64;
+            let base_rate = c.base_hits as f64 / c.base_n.max(1) as f64;
+            if c.test_hits < PATTERN_MIN_HITS || rate - base_rate < PATTERN_RISE || q >= PATTERN_FDR {
+                return None;
+            }
+            let Candidate { agent, what, text, examples, test_hits, test_n, base_hits, base_n, p_value } = c;
+            Some(Finding {
+                kind: "emerging_pattern",
+                message: format!(
+                    "{agent}: a new pattern — people {what} “{text}” in {} of the last 7 days' settlements ({test_hits} of {test_n}, the half not used to find it), against {} in the 30 days before ({base_hits} of {base_n}); q {} over {tested} phrases tested.",
+                    pct(rate),
+                    pct(base_rate),
+                    if q < 1e-4 { "< 0.0001".to_owned() } else { format!("= {q:.4}") },
+                ),
+                evidence: json!({"phrase": text, "edit": what, "recent_hits": test_hits,
+                    "recent_n": test_n, "baseline_hits": base_hits, "baseline_n": base_n,
+                    "p_value": p_value, "q_value": q, "tested": tested}),
+                examples,
+                agent,
+            })
+        })
+        .collect()
 }
 
 fn rejections(
@@ -221,16 +296,33 @@ pub fn auto_detect_regression(
     let windows = windows(store, now)?;
     let recent: Vec<Settlement> = windows.values().flat_map(|w| w.0.iter().cloned()).collect();
     let base: Vec<Settlement> = windows.values().flat_map(|w| w.1.iter().cloned()).collect();
-    let (recent_report, base_report) = (patterns::mine_slice(&recent), patterns::mine_slice(&base));
+    let selection: Vec<Settlement> = recent
+        .iter()
+        .filter(|s| in_selection_half(s))
+        .cloned()
+        .collect();
+    let (recent_report, base_report, selection_report) = (
+        patterns::mine_slice(&recent),
+        patterns::mine_slice(&base),
+        patterns::mine_slice(&selection),
+    );
+    let mut candidates = Vec::new();
     for (agent, (r, b)) in &windows {
         if r.len() < MIN_RECENT {
             continue;
         }
-        let Some(rp) = group(&recent_report, agent) else {
-            continue;
-        };
-        out.extend(emerging(agent, r, b, rp));
-        out.extend(rejections(agent, rp, group(&base_report, agent)));
+        if let Some(sp) = group(&selection_report, agent) {
+            let test: Vec<Settlement> = r
+                .iter()
+                .filter(|s| !in_selection_half(s))
+                .cloned()
+                .collect();
+            candidates.extend(emerging_candidates(agent, &test, b, sp));
+        }
+        if let Some(rp) = group(&recent_report, agent) {
+            out.extend(rejections(agent, rp, group(&base_report, agent)));
+        }
     }
+    out.extend(emerging(candidates));
     Ok(out)
 }

@@ -3,11 +3,13 @@
 //! in a weekly report saved as HTML and Markdown and optionally posted to Slack.
 
 pub mod detect;
+pub mod incidents;
 pub mod report;
 pub mod roi;
 pub mod suggest;
 
 pub use detect::{auto_detect_regression, Finding};
+pub use incidents::{Incident, Severity};
 pub use report::WeeklyReport;
 pub use suggest::{suggest_experiments, Suggestion};
 
@@ -320,7 +322,8 @@ pub struct Overview {
     pub since: Option<DateTime<Utc>>,
     /// Settlements dated after the previous visit.
     pub new_settlements: u64,
-    pub findings: Vec<Finding>,
+    /// What needs attention: one incident per agent (and one for a store without new data).
+    pub incidents: Vec<Incident>,
     pub suggestions: Vec<Suggestion>,
     pub running: Vec<RunningExperiment>,
     pub report: ReportSettings,
@@ -351,8 +354,8 @@ pub fn overview(
         }
         None => 0,
     };
-    let findings = auto_detect_regression(store, now)?;
-    let suggestions = suggest_experiments(store, now, &findings)?;
+    let watched = incidents::watch(store, now)?;
+    let suggestions = suggest_experiments(store, now, &watched.findings)?;
     let mut running = Vec::new();
     for e in crate::experiments::list(store)?
         .into_iter()
@@ -384,7 +387,7 @@ pub fn overview(
     Ok(Overview {
         since,
         new_settlements,
-        findings,
+        incidents: watched.active,
         suggestions,
         running,
         report: report_settings(store)?,

@@ -2,7 +2,8 @@
 //! suggested experiments, time saved — as Markdown and as one self-contained HTML file with
 //! embedded SVG charts (no script, no external resource). Every text from the data is escaped.
 
-use super::detect::{self, Finding};
+use super::detect;
+use super::incidents::{self, Incident};
 use super::roi::{self, Roi};
 use super::suggest::{self, Suggestion};
 use crate::analytics;
@@ -40,7 +41,8 @@ pub struct WeeklyReport {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
     pub agents: Vec<AgentLine>,
-    pub findings: Vec<Finding>,
+    /// What needs attention, one incident per agent with its parts.
+    pub incidents: Vec<Incident>,
     pub experiments: Vec<ExperimentLine>,
     pub suggestions: Vec<Suggestion>,
     pub roi: Roi,
@@ -123,12 +125,27 @@ pub fn build(store: &Store, now: DateTime<Utc>) -> Result<WeeklyReport, StoreErr
         from: now - Duration::days(7),
         to: now,
         agents,
-        findings,
+        incidents: incidents::of_findings(findings, now),
         experiments: lines,
         suggestions,
         roi,
         actions,
     })
+}
+
+/// "high: The Auditor", "medium: no new data".
+fn severity(i: &Incident) -> String {
+    let level = match i.severity {
+        incidents::Severity::High => "high",
+        incidents::Severity::Medium => "medium",
+        incidents::Severity::Low => "low",
+    };
+    let what = if i.agent.is_empty() {
+        "no new data"
+    } else {
+        i.agent.as_str()
+    };
+    format!("{level}: {what}")
 }
 
 fn pct(x: Option<f64>) -> String {
@@ -196,16 +213,16 @@ impl WeeklyReport {
             );
         }
         let _ = writeln!(m, "\n## Detected issues\n");
-        if self.findings.is_empty() {
+        if self.incidents.is_empty() {
             let _ = writeln!(m, "None.");
         }
-        for f in &self.findings {
-            let _ = writeln!(
-                m,
-                "- **{}**: {}",
-                f.kind.replace('_', " "),
-                cell(&f.message)
-            );
+        for i in &self.incidents {
+            let _ = writeln!(m, "- **{}**: {}", severity(i), cell(&i.summary));
+            if i.parts.len() > 1 {
+                for p in &i.parts {
+                    let _ = writeln!(m, "  - {}: {}", p.kind.replace('_', " "), cell(&p.message));
+                }
+            }
         }
         let _ = writeln!(m, "\n## Experiments\n");
         if self.experiments.is_empty() {
@@ -333,8 +350,30 @@ impl WeeklyReport {
             );
         }
         let _ = writeln!(h, "</tbody></table>\n<h2>Detected issues</h2>");
-        let issues: Vec<String> = self.findings.iter().map(|f| f.message.clone()).collect();
-        list(&mut h, &issues, "None.");
+        if self.incidents.is_empty() {
+            let _ = writeln!(h, "<p>None.</p>");
+        } else {
+            let _ = writeln!(h, "<ul>");
+            for i in &self.incidents {
+                let _ = write!(
+                    h,
+                    "<li><strong>{}</strong>: {}",
+                    esc(&severity(i)),
+                    esc(&i.summary)
+                );
+                if i.parts.len() > 1 {
+                    let parts: Vec<String> = i
+                        .parts
+                        .iter()
+                        .map(|p| format!("{}: {}", p.kind.replace('_', " "), p.message))
+                        .collect();
+                    h.push('\n');
+                    list(&mut h, &parts, "");
+                }
+                let _ = writeln!(h, "</li>");
+            }
+            let _ = writeln!(h, "</ul>");
+        }
         let _ = writeln!(h, "<h2>Experiments</h2>");
         let exps: Vec<String> = self
             .experiments

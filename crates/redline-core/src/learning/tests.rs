@@ -268,7 +268,7 @@ fn the_overview_counts_new_settlements_since_the_last_visit_and_estimates_experi
         .total;
     assert!(recent > 0);
     assert_eq!(second.new_settlements, recent);
-    assert!(!second.findings.is_empty() && !second.suggestions.is_empty());
+    assert!(!second.incidents.is_empty() && !second.suggestions.is_empty());
     // An experiment 2 days old with 20 settlements a day (10 per arm) and 99 planned per arm:
     // 79 more per arm at 10 a day → 7.9 days.
     let agent = "The Tester";
