@@ -129,6 +129,25 @@ struct AlertsChanged {
     active: Vec<Incident>,
 }
 
+/// One desktop notification per incident raised anew (by the background check, or by Home's).
+pub fn announce(app: &AppHandle, raised: &[Incident]) {
+    for r in raised.iter().filter(|i| i.raised && i.open) {
+        let shown = app
+            .notification()
+            .builder()
+            .title(if r.agent.is_empty() {
+                "Redline: no new data".to_owned()
+            } else {
+                format!("Redline: {} needs attention", r.agent)
+            })
+            .body(&r.summary)
+            .show();
+        if let Err(e) = shown {
+            eprintln!("redline: could not show a desktop notification: {e}");
+        }
+    }
+}
+
 /// Check for incidents in the background (measuring new settlements on the way) and store
 /// them; announce the ones raised anew, one notification per incident; then refresh running experiments' rows in Notion. Errors are logged, never
 /// shown as a failure of what triggered the check.
@@ -143,21 +162,7 @@ pub fn after_change(app: &AppHandle) {
         };
         match outcome {
             Ok(w) => {
-                for r in &w.raised {
-                    let shown = app
-                        .notification()
-                        .builder()
-                        .title(if r.agent.is_empty() {
-                            "Redline: no new data".to_owned()
-                        } else {
-                            format!("Redline: {} needs attention", r.agent)
-                        })
-                        .body(&r.summary)
-                        .show();
-                    if let Err(e) = shown {
-                        eprintln!("redline: could not show a desktop notification: {e}");
-                    }
-                }
+                announce(&app, &w.raised);
                 let _ = app.emit(
                     "alerts-changed",
                     AlertsChanged {

@@ -18,15 +18,22 @@ fn blocking_error(e: impl std::fmt::Display) -> AppError {
 }
 
 #[tauri::command]
-pub async fn home_overview(state: State<'_, AppState>) -> Result<Overview, AppError> {
+pub async fn home_overview(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+) -> Result<Overview, AppError> {
     let store = state.store()?;
     let measuring = state.measuring.clone();
-    tauri::async_runtime::spawn_blocking(move || {
+    let o: Overview = tauri::async_runtime::spawn_blocking(move || {
         let _one = measuring.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(learning::overview(&store, chrono::Utc::now())?)
+        learning::overview(&store, chrono::Utc::now())
     })
     .await
-    .map_err(blocking_error)?
+    .map_err(blocking_error)??;
+    // Home's check stored the incidents: what it raised anew is announced as the background
+    // check would have.
+    crate::analytics::announce(&app, &o.incidents);
+    Ok(o)
 }
 
 /// One click from a suggestion to a test: the candidate becomes a new prompt version (B) and

@@ -156,7 +156,12 @@ export async function render(root, ctx) {
     last.agent = flagged && agents.includes(flagged.agent) ? flagged.agent : agents[0];
   }
   const agentSelect = h("select", { id: "exp-agent", "aria-label": "Agent" }, agents.map((a) => h("option", { value: a, selected: a === last.agent }, a)));
-  agentSelect.addEventListener("change", () => { last.agent = agentSelect.value; render(root, ctx); });
+  agentSelect.addEventListener("change", () => { last.agent = agentSelect.value; last.chosen = true; render(root, ctx); });
+  if (!alerts.length && !last.chosen) {
+    // The check after a launch or an import may still be running: when it ends, start again
+    // from the agent it flags, unless the person has picked one meanwhile.
+    ctx.onAlerts((w) => { if (w.active.length && !last.chosen) { last.agent = null; render(root, ctx); } });
+  }
   const agent = last.agent;
   const mine = prompts[agent] || { active: null, versions: [] };
   const active = mine.versions.find((v) => v.version === mine.active) || null;
