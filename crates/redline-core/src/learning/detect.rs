@@ -326,3 +326,46 @@ pub fn auto_detect_regression(
     out.extend(emerging(candidates));
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn candidate(text: &str, p_value: f64) -> Candidate {
+        Candidate {
+            agent: "A".into(),
+            what: "deleted",
+            text: text.into(),
+            examples: Vec::new(),
+            test_hits: 10,
+            test_n: 20,
+            base_hits: 2,
+            base_n: 40,
+            p_value,
+        }
+    }
+
+    #[test]
+    fn chance_p_values_among_many_phrases_do_not_pass_but_a_strong_one_does() {
+        // 200 phrases tested: two at p = 0.005 (under 1% alone) are what chance gives among so
+        // many; one at p = 1e-6 is not.
+        let mut all = vec![candidate("strong one", 1e-6)];
+        all.push(candidate("chance one", 0.005));
+        all.push(candidate("chance two", 0.005));
+        all.extend((0..197).map(|i| candidate(&format!("noise {i}"), 0.5)));
+        let found = emerging(all);
+        let phrases: Vec<&str> = found
+            .iter()
+            .filter_map(|f| f.evidence["phrase"].as_str())
+            .collect();
+        assert_eq!(phrases, ["strong one"]);
+        assert_eq!(found[0].evidence["tested"], 200);
+        assert!(
+            found[0].message.contains("over 200 phrases tested"),
+            "{}",
+            found[0].message
+        );
+        // Alone, the same p = 0.005 passes.
+        assert_eq!(emerging(vec![candidate("alone", 0.005)]).len(), 1);
+    }
+}
