@@ -94,8 +94,8 @@ function agentTable(d) {
   const rows = d.agents.map((a) => [
     a.agent, a.settlements, a.acceptance.value.toFixed(4), a.acceptance.low?.toFixed(4), a.acceptance.high?.toFixed(4),
     a.accepted.value.toFixed(4), a.median_edit_cost, (a.median_edit_cost_norm * 100).toFixed(1), a.satisfaction.toFixed(1),
-    a.week_over_week ? (a.week_over_week.change * 100).toFixed(1) : "", a.trend ? (a.trend.slope_per_week * 100).toFixed(2) : "",
-    a.trend ? a.trend.p_value.toPrecision(3) : "", a.best_intent || "", a.worst_intent || "",
+    a.week_over_week ? (a.week_over_week.change * 100).toFixed(1) : "", a.trend && a.trend.slope_per_week !== null ? (a.trend.slope_per_week * 100).toFixed(2) : "",
+    a.trend && a.trend.p_value !== null ? a.trend.p_value.toPrecision(3) : "", a.best_intent || "", a.worst_intent || "",
     a.avg_processing_ms === null ? "" : Math.round(a.avg_processing_ms), a.error_rate ? a.error_rate.value.toFixed(4) : "",
   ]);
   const table = h("table", { class: "data", id: "agent-table" },
@@ -108,7 +108,7 @@ function agentTable(d) {
       h("td", { class: "num" }, `${a.median_edit_cost} words (${Math.round(a.median_edit_cost_norm * 100)}%)`),
       h("td", { class: "num" }, Math.round(a.satisfaction)),
       h("td", { class: ["num", a.week_over_week && a.week_over_week.change < -0.05 && "neg"] }, a.week_over_week ? points(a.week_over_week.change) : "–"),
-      h("td", { class: "num" }, a.trend ? `${points(a.trend.slope_per_week)}${a.trend.p_value < 0.05 ? " *" : ""}` : "–"),
+      h("td", { class: "num" }, a.trend && a.trend.slope_per_week !== null ? `${points(a.trend.slope_per_week)}${a.trend.p_value < 0.05 ? " *" : ""}` : "–"),
       h("td", {}, a.best_intent ? `${a.best_intent} · ${a.worst_intent}` : "–"),
     ))));
   return h("section", { class: "panel", id: "agents-panel", "aria-labelledby": "agents-title" },

@@ -68,9 +68,9 @@ function promptsPanel(agents, saved, onSaved) {
 }
 
 export async function render(root, ctx) {
-  const [facets, prompts] = await Promise.all([api.facets(), api.systemPrompts()]);
+  const [facets, prompts, settings] = await Promise.all([api.facets(), api.systemPrompts(), api.getSettings()]);
   const format = h("select", { id: "ex-format", "aria-label": "Format" }, FORMATS.map(([v, l]) => h("option", { value: v }, l)));
-  const minAcc = h("input", { id: "ex-min", type: "number", min: 0, max: 100, step: 1, value: 70, "aria-label": "Minimum acceptance (%)" });
+  const minAcc = h("input", { id: "ex-min", type: "number", min: 0, max: 100, step: 1, value: Math.round(settings.threshold * 100), "aria-label": "Minimum acceptance (%)", title: "Default: the acceptance threshold of Settings (what counts as accepted everywhere)" });
   const valid = h("input", { id: "ex-valid", type: "number", min: 0, max: 49, step: 1, value: 10, "aria-label": "Validation share (%)" });
   const from = h("input", { id: "ex-from", type: "date", "aria-label": "From" });
   const to = h("input", { id: "ex-to", type: "date", "aria-label": "To" });

@@ -276,9 +276,10 @@ enum Command {
         /// openai-chat, openai-dpo, bedrock, trl-sft, trl-dpo or csv.
         #[arg(long, default_value = "openai-chat")]
         format: String,
-        /// Only settlements with at least this acceptance (0..1).
-        #[arg(long, default_value_t = redline_core::analytics::DEFAULT_ACCEPT_THRESHOLD)]
-        min_acceptance: f64,
+        /// Only settlements with at least this acceptance (0..1; default: the saved acceptance
+        /// threshold, what counts as accepted everywhere).
+        #[arg(long)]
+        min_acceptance: Option<f64>,
         /// Only these agents (repeat the option for several).
         #[arg(long)]
         agent: Vec<String>,
@@ -803,6 +804,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let day = |d: Option<String>, parse: fn(&str) -> Result<_, String>| {
                 d.map(|d| parse(&d)).transpose().map_err(anyhow::Error::msg)
             };
+            let store = open_store(cli.db)?;
+            let min_acceptance = match min_acceptance {
+                Some(m) => m,
+                None => analytics::threshold(&store)?,
+            };
             let options = export::Options {
                 format: export::Format::parse(&format).map_err(anyhow::Error::msg)?,
                 min_acceptance,
@@ -829,7 +835,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 },
                 ..Default::default()
             };
-            let store = open_store(cli.db)?;
             let cancel = Cancel::new();
             let c = cancel.clone();
             let _ = ctrlc::set_handler(move || c.cancel());

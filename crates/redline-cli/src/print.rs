@@ -263,16 +263,17 @@ pub fn summary(s: &redline_core::analytics::Summary, json: bool) -> Result<()> {
                 w.change * 100.0
             );
         }
-        if let Some(t) = &a.trend {
+        if let Some((slope, p)) = a
+            .trend
+            .as_ref()
+            .and_then(|t| t.slope_per_week.zip(t.p_value))
+        {
             say!(
-                "  trend {:+.1} points per week (p = {:.4}{})",
-                t.slope_per_week * 100.0,
-                t.p_value,
-                if t.p_value < 0.05 {
-                    ", significant"
-                } else {
-                    ""
-                }
+                "  trend {:+.1} points per week (p = {:.4} over {} weekly means{})",
+                slope * 100.0,
+                p,
+                a.trend.as_ref().map_or(0, |t| t.weeks),
+                if p < 0.05 { ", significant" } else { "" }
             );
         }
         if let Some(k) = &a.intent_effect {

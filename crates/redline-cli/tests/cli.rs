@@ -445,6 +445,26 @@ fn export_writes_redacted_validated_examples_atomically() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         assert_ne!(v["preferred_output"], v["non_preferred_output"]);
     }
+    // Without --min-acceptance the saved threshold decides (one "accepted" everywhere).
+    redline(&db)
+        .args(["settings", "--threshold", "0.75"])
+        .assert()
+        .success();
+    let by_setting = redline(&db)
+        .args([
+            "export",
+            "--format",
+            "openai-dpo",
+            "--validation-share",
+            "0.1",
+            "--json",
+            "-o",
+        ])
+        .arg(dir.path().join("again.jsonl"))
+        .output()
+        .unwrap();
+    let again: serde_json::Value = serde_json::from_slice(&by_setting.stdout).unwrap();
+    assert_eq!(again["written"].as_u64(), Some(written), "{again}");
     // A bad format, an unwritable path and an empty selection are refused clearly, and
     // nothing is left behind.
     redline(&db)
@@ -471,8 +491,9 @@ fn export_writes_redacted_validated_examples_atomically() {
     let log = redline(&db).args(["audit", "--json"]).output().unwrap();
     let entries: Vec<serde_json::Value> = serde_json::from_slice(&log.stdout).unwrap();
     let exports: Vec<_> = entries.iter().filter(|e| e["action"] == "export").collect();
-    assert_eq!(exports.len(), 1, "{entries:?}");
-    assert_eq!(exports[0]["data"]["filters"]["min_acceptance"], 0.75);
+    assert_eq!(exports.len(), 2, "{entries:?}");
+    // Each with the threshold it used, given or taken from the settings.
+    assert!(exports.iter().all(|e| e["data"]["filters"]["min_acceptance"] == 0.75));
     assert_eq!(exports[0]["data"]["encrypted"], false);
 }
 
