@@ -149,7 +149,7 @@ pub fn announce(app: &AppHandle, raised: &[Incident]) {
 }
 
 /// Check for incidents in the background (measuring new settlements on the way) and store
-/// them; announce the ones raised anew, one notification per incident; then refresh running experiments' rows in Notion. Errors are logged, never
+/// them with Home's suggestions, so Home only reads; announce the ones raised anew, one notification per incident; then refresh running experiments' rows in Notion. Errors are logged, never
 /// shown as a failure of what triggered the check.
 pub fn after_change(app: &AppHandle) {
     let app = app.clone();
@@ -158,7 +158,7 @@ pub fn after_change(app: &AppHandle) {
         let Ok(store) = state.store() else { return };
         let outcome = {
             let _one = state.measuring.lock().unwrap_or_else(|p| p.into_inner());
-            incidents::watch(&store, chrono::Utc::now())
+            redline_core::learning::refresh(&store, chrono::Utc::now()).map(|(w, _)| w)
         };
         match outcome {
             Ok(w) => {

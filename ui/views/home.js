@@ -166,6 +166,7 @@ export async function render(root, ctx) {
   mount(root,
     h("header", { class: "view-head" }, h("h1", {}, "Home")),
     h("p", { id: "home-changed" }, changed),
+    h("p", { class: "muted note", id: "home-computed" }, `What needs attention and the suggestions as of ${fmtDateTime(o.computed)} (checked again after every import and sync).`),
     h("section", { class: "panel", "aria-labelledby": "attention-title" }, h("h2", { id: "attention-title" }, "Needs attention"), findings),
     h("section", { class: "panel", "aria-labelledby": "suggest-title" }, h("h2", { id: "suggest-title" }, "Suggested experiments"), suggestions),
     h("section", { class: "panel", "aria-labelledby": "running-title" }, h("h2", { id: "running-title" }, "Running experiments"), running),

@@ -493,7 +493,9 @@ fn export_writes_redacted_validated_examples_atomically() {
     let exports: Vec<_> = entries.iter().filter(|e| e["action"] == "export").collect();
     assert_eq!(exports.len(), 2, "{entries:?}");
     // Each with the threshold it used, given or taken from the settings.
-    assert!(exports.iter().all(|e| e["data"]["filters"]["min_acceptance"] == 0.75));
+    assert!(exports
+        .iter()
+        .all(|e| e["data"]["filters"]["min_acceptance"] == 0.75));
     assert_eq!(exports[0]["data"]["encrypted"], false);
 }
 

@@ -322,6 +322,9 @@ pub struct Overview {
     pub since: Option<DateTime<Utc>>,
     /// Settlements dated after the previous visit.
     pub new_settlements: u64,
+    /// When the incidents and suggestions were computed (after the last import or sync, by
+    /// [`refresh`]; now when nothing was stored yet).
+    pub computed: DateTime<Utc>,
     /// What needs attention: one incident per agent (and one for a store without new data).
     pub incidents: Vec<Incident>,
     pub suggestions: Vec<Suggestion>,
@@ -331,7 +334,36 @@ pub struct Overview {
     pub roi: roi::Roi,
 }
 
-/// The Home view's figures as of `now`; records `now` as the last visit.
+const SUGGESTIONS_SETTING: &str = "home.suggestions";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredSuggestions {
+    at: DateTime<Utc>,
+    suggestions: Vec<Suggestion>,
+}
+
+/// Compute what needs mining — the incidents (stored by [`incidents::watch`]) and the suggested
+/// experiments — and store it for Home. Run after each import or sync (the app does so on its
+/// background thread), so that Home only reads.
+pub fn refresh(
+    store: &crate::store::Store,
+    now: DateTime<Utc>,
+) -> Result<(incidents::Watch, Vec<Suggestion>), crate::store::StoreError> {
+    let w = incidents::watch(store, now)?;
+    let suggestions = suggest_experiments(store, now, &w.findings)?;
+    store.set_setting(
+        SUGGESTIONS_SETTING,
+        &serde_json::to_vec(&StoredSuggestions {
+            at: now,
+            suggestions: suggestions.clone(),
+        })
+        .expect("suggestions serialise"),
+    )?;
+    Ok((w, suggestions))
+}
+
+/// The Home view's figures as of `now`, from what the last [`refresh`] stored (computed now if
+/// nothing is); records `now` as the last visit.
 pub fn overview(
     store: &crate::store::Store,
     now: DateTime<Utc>,
@@ -354,8 +386,19 @@ pub fn overview(
         }
         None => 0,
     };
-    let watched = incidents::watch(store, now)?;
-    let suggestions = suggest_experiments(store, now, &watched.findings)?;
+    // What takes mining (incidents, suggestions) comes from the last refresh; what the person
+    // changes here (acknowledgements, prompts, experiments, ROI settings) is read now.
+    let stored: Option<StoredSuggestions> = store
+        .setting(SUGGESTIONS_SETTING)?
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    let (incidents, suggestions, computed) = match stored {
+        Some(s) => (incidents::stored(store)?, s.suggestions, s.at),
+        None => {
+            let (w, suggestions) = refresh(store, now)?;
+            (w.active, suggestions, now)
+        }
+    };
+    let suggestions = suggest::on_current_prompts(store, suggestions);
     let mut running = Vec::new();
     for e in crate::experiments::list(store)?
         .into_iter()
@@ -387,7 +430,8 @@ pub fn overview(
     Ok(Overview {
         since,
         new_settlements,
-        incidents: watched.active,
+        computed,
+        incidents,
         suggestions,
         running,
         report: report_settings(store)?,

@@ -20,14 +20,14 @@ use crate::prompts;
 use crate::stats;
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The least gap between an intent type and the agent's others.
 pub const INTENT_GAP: f64 = 0.10;
 pub const MIN_N: usize = 10;
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Suggestion {
     pub agent: String,
     /// One sentence: what the data shows and what to test.
@@ -46,6 +46,20 @@ pub struct Suggestion {
 
 fn compose(current: Option<&prompts::PromptVersion>, rules: &[String]) -> Option<String> {
     Some(variants::compose(&current?.text, rules))
+}
+
+/// Suggestions made earlier, with their candidates rebuilt on each agent's active prompt now
+/// (a prompt adopted or deployed since then is the one a test would start from).
+pub fn on_current_prompts(store: &Store, suggestions: Vec<Suggestion>) -> Vec<Suggestion> {
+    suggestions
+        .into_iter()
+        .map(|mut s| {
+            let current = prompts::active(store, &s.agent).ok().flatten();
+            s.candidate = compose(current.as_ref(), &s.rules);
+            s.base_version = current.map(|c| c.version);
+            s
+        })
+        .collect()
 }
 
 fn mean(v: &[f64]) -> f64 {

@@ -253,7 +253,22 @@ fn the_overview_counts_new_settlements_since_the_last_visit_and_estimates_experi
     let (_dir, store) = sample_store(1500);
     let first = overview(&store, end() - Duration::days(3)).unwrap();
     assert_eq!((first.since, first.new_settlements), (None, 0));
+    // Nothing was stored: the first visit computed its figures.
+    assert_eq!(first.computed, end() - Duration::days(3));
+    // A later visit reads what the last refresh stored, not mining again...
+    let unchanged = overview(&store, end()).unwrap();
+    assert_eq!(unchanged.computed, end() - Duration::days(3));
+    assert_eq!(unchanged.suggestions, first.suggestions);
+    // ...and the refresh after an import or sync brings it up to date.
+    refresh(&store, end()).unwrap();
+    store
+        .set_setting(
+            LAST_VISIT_SETTING,
+            &serde_json::to_vec(&(end() - Duration::days(3))).unwrap(),
+        )
+        .unwrap();
     let second = overview(&store, end()).unwrap();
+    assert_eq!(second.computed, end());
     assert_eq!(second.since, Some(end() - Duration::days(3)));
     let recent = store
         .list(
