@@ -17,12 +17,8 @@ use redline_core::sample::SampleSpec;
 use redline_core::store::Store;
 use std::time::Instant;
 
-fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
+mod support;
+use support::peak_rss_mb;
 
 fn main() {
     let n: usize = std::env::var("REDLINE_BENCH_N")

@@ -15,12 +15,8 @@ use std::io::BufWriter;
 use std::time::Instant;
 
 /// Peak resident memory of this process, in MB, from /proc (Linux).
-fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
+mod support;
+use support::peak_rss_mb;
 
 /// Reset the peak-memory mark, so the next reading covers only what follows (Linux ≥ 4.0).
 fn reset_peak_rss() -> bool {
