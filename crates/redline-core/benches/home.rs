@@ -76,6 +76,13 @@ fn main() {
         w.active.len(),
         suggestions.len()
     );
+    // The next check (after a sync that brought nothing new) reads the analyses back.
+    let t = Instant::now();
+    learning::refresh(&store, now + Duration::minutes(1)).expect("refresh");
+    println!(
+        "refresh again (stored analyses read back): {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
     for visit in 1..=3 {
         let t = Instant::now();
         let o = learning::overview(&store, now + Duration::minutes(visit)).expect("overview");

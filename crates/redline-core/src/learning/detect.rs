@@ -295,15 +295,28 @@ pub fn auto_detect_regression(
     );
     let windows = windows(store, now)?;
     let recent: Vec<Settlement> = windows.values().flat_map(|w| w.0.iter().cloned()).collect();
-    let base: Vec<Settlement> = windows.values().flat_map(|w| w.1.iter().cloned()).collect();
     let selection: Vec<Settlement> = recent
         .iter()
         .filter(|s| in_selection_half(s))
         .cloned()
         .collect();
+    // The two windows are mined from the store, so each settlement's stored analysis is read
+    // back instead of diffing it again on every check (the selection half is not a time range,
+    // and is small).
+    let split = now - Duration::days(7);
+    let window = |from: DateTime<Utc>, to: DateTime<Utc>| {
+        patterns::mine_store(
+            store,
+            &patterns::Scope {
+                from: Some(from),
+                to: Some(to),
+                ..Default::default()
+            },
+        )
+    };
     let (recent_report, base_report, selection_report) = (
-        patterns::mine_slice(&recent),
-        patterns::mine_slice(&base),
+        window(split + Duration::nanoseconds(1), now)?,
+        window(now - Duration::days(37), split)?,
         patterns::mine_slice(&selection),
     );
     let mut candidates = Vec::new();
