@@ -149,8 +149,9 @@ pub fn announce(app: &AppHandle, raised: &[Incident]) {
 }
 
 /// Check for incidents in the background (measuring new settlements on the way) and store
-/// them with Home's suggestions, so Home only reads; announce the ones raised anew, one notification per incident; then refresh running experiments' rows in Notion. Errors are logged, never
-/// shown as a failure of what triggered the check.
+/// them with Home's suggestions, so Home only reads; announce the ones raised anew, one
+/// notification per incident; then refresh running experiments' rows in Notion. Errors are
+/// logged, never shown as a failure of what triggered the check.
 pub fn after_change(app: &AppHandle) {
     let app = app.clone();
     std::thread::spawn(move || {

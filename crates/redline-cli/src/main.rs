@@ -264,7 +264,7 @@ enum Command {
     Alerts {
         #[command(subcommand)]
         action: Option<AlertAction>,
-        /// Also list acknowledged and cleared alerts.
+        /// Also list cleared alerts (with `--json`: `{"incidents": […], "cleared": […]}`).
         #[arg(long)]
         all: bool,
         #[arg(long)]
@@ -765,16 +765,26 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             let active = incidents::watch(&store, now)?.active;
-            print::incidents(&active, json, "no alerts")?;
             if all {
                 let cleared: Vec<_> = analytics::alert_records(&store)?
                     .into_iter()
                     .filter(|r| r.cleared.is_some())
                     .collect();
-                if !json && !cleared.is_empty() {
-                    say!("\ncleared:");
-                    print::alerts(&cleared, false)?;
+                if json {
+                    // One document: the incidents and the cleared records beside them.
+                    print::json_out(&serde_json::json!({
+                        "incidents": active,
+                        "cleared": cleared,
+                    }))?;
+                } else {
+                    print::incidents(&active, false, "no alerts")?;
+                    if !cleared.is_empty() {
+                        say!("\ncleared:");
+                        print::alerts(&cleared, false)?;
+                    }
                 }
+            } else {
+                print::incidents(&active, json, "no alerts")?;
             }
             Ok(if active.iter().any(|i| i.open) {
                 ExitCode::from(4)

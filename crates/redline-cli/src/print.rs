@@ -8,7 +8,7 @@ use redline_core::Settlement;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-fn json_out(value: &impl Serialize) -> Result<()> {
+pub fn json_out(value: &impl Serialize) -> Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
@@ -466,11 +466,7 @@ pub fn incidents(list: &[redline_core::learning::Incident], json: bool, empty: &
         say!("{empty}");
     }
     for i in list {
-        let severity = match i.severity {
-            redline_core::learning::Severity::High => "HIGH",
-            redline_core::learning::Severity::Medium => "MEDIUM",
-            redline_core::learning::Severity::Low => "LOW",
-        };
+        let severity = i.severity.name().to_uppercase();
         let state = if i.open { "OPEN" } else { "acknowledged" };
         say!("[{severity}, {state}] {}", i.summary);
         say!(

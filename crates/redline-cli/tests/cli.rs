@@ -237,6 +237,14 @@ fn summary_and_alerts_on_sample_data() {
         .assert()
         .success()
         .stdout(predicate::str::contains("acknowledged]"));
+    // `--all --json` is one document: the incidents and the cleared records.
+    let out = redline(&db)
+        .args(["alerts", "--all", "--json"])
+        .output()
+        .unwrap();
+    let all: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(all["incidents"].as_array().unwrap().len() >= 1, "{all}");
+    assert!(all["cleared"].is_array(), "{all}");
     redline(&db)
         .args(["alerts", "ack", "agent:Nobody"])
         .assert()

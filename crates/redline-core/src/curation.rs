@@ -81,9 +81,17 @@ pub fn ids_matching(store: &Store, filter: &Filter) -> Result<Vec<String>, Store
 
 /// Whether a text contains a phrase as whole words, ignoring case and punctuation between them.
 pub fn contains_phrase(text: &str, phrase: &str) -> bool {
-    let words: Vec<String> = crate::text::words(text).map(str::to_lowercase).collect();
-    let want: Vec<String> = crate::text::words(phrase).map(str::to_lowercase).collect();
-    !want.is_empty() && words.windows(want.len()).any(|w| w == want.as_slice())
+    holds_phrase(&lower_words(text), &lower_words(phrase))
+}
+
+/// The lower-cased words of `text`, as [`contains_phrase`] compares them.
+pub(crate) fn lower_words(text: &str) -> Vec<String> {
+    crate::text::words(text).map(str::to_lowercase).collect()
+}
+
+/// Whether `words` hold `phrase` as consecutive words (both from [`lower_words`]).
+pub(crate) fn holds_phrase(words: &[String], phrase: &[String]) -> bool {
+    !phrase.is_empty() && words.windows(phrase.len()).any(|w| w == phrase)
 }
 
 /// The ids of the settlements in `filter` whose final version still contains `phrase`.

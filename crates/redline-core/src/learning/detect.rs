@@ -16,6 +16,7 @@
 //!   30 before, with a one-sided two-proportion test p < 0.01 and at least 10 recent settlements.
 
 use crate::analytics;
+use crate::curation::{holds_phrase, lower_words};
 use crate::model::Settlement;
 use crate::patterns::{self, AgentPatterns, Category};
 use crate::stats::ab;
@@ -95,10 +96,9 @@ struct Sides {
 
 impl Sides {
     fn of(s: &Settlement) -> Sides {
-        let words = |t: &str| crate::text::words(t).map(str::to_lowercase).collect();
         Sides {
-            ai: words(&s.ai_output),
-            fin: words(&s.final_output),
+            ai: lower_words(&s.ai_output),
+            fin: lower_words(&s.final_output),
         }
     }
 
@@ -106,7 +106,7 @@ impl Sides {
     /// phrase, the AI output holds it and the final version does not (the reverse for an added
     /// one).
     fn shows(&self, what: &str, phrase: &[String]) -> bool {
-        let has = |w: &[String]| !phrase.is_empty() && w.windows(phrase.len()).any(|x| x == phrase);
+        let has = |w: &[String]| holds_phrase(w, phrase);
         let (from, to) = if what == "deleted" {
             (&self.ai, &self.fin)
         } else {
@@ -140,7 +140,7 @@ struct Candidate {
 /// test half and in the baseline with the same rule ([`Sides::shows`]).
 fn emerging_candidates(
     agent: &str,
-    test: &[Settlement],
+    test: &[&Settlement],
     base: &[Settlement],
     selection: &AgentPatterns,
 ) -> Vec<Candidate> {
@@ -159,7 +159,7 @@ fn emerging_candidates(
         return out;
     }
     let (test_sides, base_sides): (Vec<Sides>, Vec<Sides>) = (
-        test.iter().map(Sides::of).collect(),
+        test.iter().map(|s| Sides::of(s)).collect(),
         base.iter().map(Sides::of).collect(),
     );
     for (what, phrase) in chosen {
@@ -169,9 +169,7 @@ fn emerging_candidates(
         }) {
             continue;
         }
-        let words: Vec<String> = crate::text::words(&phrase.text)
-            .map(str::to_lowercase)
-            .collect();
+        let words = lower_words(&phrase.text);
         let count = |sides: &[Sides]| sides.iter().filter(|s| s.shows(what, &words)).count();
         let (test_hits, base_hits) = (count(&test_sides), count(&base_sides));
         out.push(Candidate {
@@ -294,11 +292,9 @@ pub fn auto_detect_regression(
             }),
     );
     let windows = windows(store, now)?;
-    let recent: Vec<Settlement> = windows.values().flat_map(|w| w.0.iter().cloned()).collect();
-    let selection: Vec<Settlement> = recent
-        .iter()
-        .filter(|s| in_selection_half(s))
-        .cloned()
+    let selection: Vec<Settlement> = windows
+        .values()
+        .flat_map(|w| w.0.iter().filter(|s| in_selection_half(s)).cloned())
         .collect();
     // The two windows are mined from the store, so each settlement's stored analysis is read
     // back instead of diffing it again on every check (the selection half is not a time range,
@@ -325,11 +321,7 @@ pub fn auto_detect_regression(
             continue;
         }
         if let Some(sp) = group(&selection_report, agent) {
-            let test: Vec<Settlement> = r
-                .iter()
-                .filter(|s| !in_selection_half(s))
-                .cloned()
-                .collect();
+            let test: Vec<&Settlement> = r.iter().filter(|s| !in_selection_half(s)).collect();
             candidates.extend(emerging_candidates(agent, &test, b, sp));
         }
         if let Some(rp) = group(&recent_report, agent) {

@@ -39,6 +39,17 @@ const LEAD_ORDER: [&str; 5] = [
     "emerging_pattern",
 ];
 
+impl Severity {
+    /// `high`, `medium` or `low` (as serialised).
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+        }
+    }
+}
+
 fn severity_of(kind: &str) -> Severity {
     match kind {
         "stale" | "drop" => Severity::High,

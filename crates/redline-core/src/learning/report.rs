@@ -135,11 +135,7 @@ pub fn build(store: &Store, now: DateTime<Utc>) -> Result<WeeklyReport, StoreErr
 
 /// "high: The Auditor", "medium: no new data".
 fn severity(i: &Incident) -> String {
-    let level = match i.severity {
-        incidents::Severity::High => "high",
-        incidents::Severity::Medium => "medium",
-        incidents::Severity::Low => "low",
-    };
+    let level = i.severity.name();
     let what = if i.agent.is_empty() {
         "no new data"
     } else {
