@@ -5,6 +5,7 @@
 // Keys: 1–4 pick 7d / 30d / 90d / all; Tab reaches each chart, arrows move inside it.
 
 import { api } from "../api.js";
+import { kindLabel } from "../incidents.js";
 import { h, mount, fmtInt, fmtPct, fmtDateTime, toast } from "../dom.js";
 import { lineChart, heatmap, boxPlot, svgText, pngBytes, csv } from "../charts.js";
 
@@ -46,7 +47,6 @@ function card(id, label, value, detail, tone) {
     detail ? h("div", { class: "kpi-detail muted" }, detail) : null);
 }
 
-const KIND = { stale: "No new data", drop: "Drop", below_bar: "Below bar", emerging_pattern: "New pattern", rejections_rising: "More rewrites" };
 
 /** One line per incident (an agent's drop with what came with it), its parts folded inside. */
 function alertsPanel(incidents, onAck) {
@@ -54,7 +54,7 @@ function alertsPanel(incidents, onAck) {
   return h("section", { class: "panel alerts", id: "alerts", "aria-labelledby": "alerts-title" },
     h("h2", { id: "alerts-title" }, `Incidents (${incidents.filter((i) => i.open).length} open)`),
     h("ul", {}, incidents.map((i) => h("li", { class: ["alert", i.open ? "open" : "acked"], dataset: { key: i.key, severity: i.severity } },
-      h("span", { class: ["alert-kind", `sev-${i.severity}`] }, KIND[i.kind] || i.kind),
+      h("span", { class: ["alert-kind", `sev-${i.severity}`] }, kindLabel(i.kind)),
       h("span", { class: "alert-msg" }, i.summary),
       h("span", { class: "muted alert-when" }, `since ${fmtDateTime(i.first_raised)}`),
       i.open
@@ -62,7 +62,7 @@ function alertsPanel(incidents, onAck) {
         : h("span", { class: "muted" }, "acknowledged"),
       i.parts.length > 1
         ? h("details", { class: "alert-parts" }, h("summary", {}, `${i.parts.length} findings`),
-          h("ul", {}, i.parts.map((p) => h("li", { dataset: { key: p.key } }, h("span", { class: "chip" }, KIND[p.kind] || p.kind), " ", p.message))))
+          h("ul", {}, i.parts.map((p) => h("li", { dataset: { key: p.key } }, h("span", { class: "chip" }, kindLabel(p.kind)), " ", p.message))))
         : null,
     ))));
 }

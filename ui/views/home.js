@@ -3,15 +3,9 @@
 // data, and the weekly report.
 
 import { api } from "../api.js";
+import { kindLabel } from "../incidents.js";
 import { h, mount, fmtInt, fmtDateTime, toast } from "../dom.js";
 
-const KIND = {
-  stale: "No new data",
-  drop: "Drop",
-  below_bar: "Below the bar",
-  emerging_pattern: "New pattern",
-  rejections_rising: "More rewrites",
-};
 
 function eta(r) {
   if (r.eta_days === null) return "no settlements yet";
@@ -126,13 +120,13 @@ export async function render(root, ctx) {
   };
   const findings = o.incidents.length
     ? h("ul", { class: "findings", id: "home-findings" }, o.incidents.map((i) => h("li", { dataset: { kind: i.kind, key: i.key, severity: i.severity }, class: i.open ? "open" : "acked" },
-      h("span", { class: ["chip", i.severity === "low" ? "" : "err"] }, KIND[i.kind] || i.kind), " ", i.summary, " ",
+      h("span", { class: ["chip", i.severity === "low" ? "" : "err"] }, kindLabel(i.kind)), " ", i.summary, " ",
       i.open
         ? h("button", { type: "button", class: "secondary small ack", onClick: () => onAck(i.key) }, i.parts.length > 1 ? `Acknowledge all ${i.parts.length}` : "Acknowledge")
         : h("span", { class: "muted" }, "(acknowledged)"),
       i.parts.length > 1
         ? h("details", { class: "incident-parts" }, h("summary", {}, `${i.parts.length} findings`),
-          h("ul", {}, i.parts.map((p) => h("li", { dataset: { kind: p.kind } }, h("span", { class: ["chip", p.kind === "emerging_pattern" ? "" : "err"] }, KIND[p.kind] || p.kind), " ", p.message))))
+          h("ul", {}, i.parts.map((p) => h("li", { dataset: { kind: p.kind } }, h("span", { class: ["chip", p.kind === "emerging_pattern" ? "" : "err"] }, kindLabel(p.kind)), " ", p.message))))
         : null)))
     : h("p", { class: "muted", id: "home-findings-none" }, "Nothing needs attention: no drop, low agent, new failure pattern or rise in rewrites.");
   const suggestions = o.suggestions.length
