@@ -47,7 +47,6 @@ function card(id, label, value, detail, tone) {
     detail ? h("div", { class: "kpi-detail muted" }, detail) : null);
 }
 
-
 /** One line per incident (an agent's drop with what came with it), its parts folded inside. */
 function alertsPanel(incidents, onAck) {
   if (!incidents.length) return null;

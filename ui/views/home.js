@@ -6,7 +6,6 @@ import { api } from "../api.js";
 import { kindLabel } from "../incidents.js";
 import { h, mount, fmtInt, fmtDateTime, toast } from "../dom.js";
 
-
 function eta(r) {
   if (r.eta_days === null) return "no settlements yet";
   if (r.eta_days < 0.05) return "planned sample reached";

@@ -765,26 +765,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             let active = incidents::watch(&store, now)?.active;
-            if all {
-                let cleared: Vec<_> = analytics::alert_records(&store)?
+            let cleared: Vec<_> = if all {
+                analytics::alert_records(&store)?
                     .into_iter()
                     .filter(|r| r.cleared.is_some())
-                    .collect();
-                if json {
-                    // One document: the incidents and the cleared records beside them.
-                    print::json_out(&serde_json::json!({
-                        "incidents": active,
-                        "cleared": cleared,
-                    }))?;
-                } else {
-                    print::incidents(&active, false, "no alerts")?;
-                    if !cleared.is_empty() {
-                        say!("\ncleared:");
-                        print::alerts(&cleared, false)?;
-                    }
-                }
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            if all && json {
+                // One document: the incidents and the cleared records beside them.
+                print::json_out(&serde_json::json!({ "incidents": active, "cleared": cleared }))?;
             } else {
                 print::incidents(&active, json, "no alerts")?;
+                if !cleared.is_empty() {
+                    say!("\ncleared:");
+                    print::alerts(&cleared, false)?;
+                }
             }
             Ok(if active.iter().any(|i| i.open) {
                 ExitCode::from(4)

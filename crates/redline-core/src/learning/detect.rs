@@ -106,13 +106,12 @@ impl Sides {
     /// phrase, the AI output holds it and the final version does not (the reverse for an added
     /// one).
     fn shows(&self, what: &str, phrase: &[String]) -> bool {
-        let has = |w: &[String]| holds_phrase(w, phrase);
         let (from, to) = if what == "deleted" {
             (&self.ai, &self.fin)
         } else {
             (&self.fin, &self.ai)
         };
-        has(from) && !has(to)
+        holds_phrase(from, phrase) && !holds_phrase(to, phrase)
     }
 }
 
