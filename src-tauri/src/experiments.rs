@@ -177,11 +177,7 @@ fn publish_now(app: &AppHandle, id: &str) {
     let Ok(Some(target)) = experiments::target(&store) else {
         return;
     };
-    let version = if target.data_source_id.is_some() {
-        ApiVersion::V2025
-    } else {
-        ApiVersion::V2022
-    };
+    let version = target.version();
     let saved = SyncState::load(&store).ok().and_then(|s| s.base_url);
     let outcome = crate::notion::client(version, saved.as_deref())
         .map_err(|e| e.message)
@@ -279,7 +275,7 @@ pub async fn connect_ab_tests(
     let store = state.store()?;
     tauri::async_runtime::spawn_blocking(move || {
         let saved = SyncState::load(&store)?.base_url;
-        let client = crate::notion::client(ApiVersion::V2025, saved.as_deref())?;
+        let client = crate::notion::client(ApiVersion::V2026, saved.as_deref())?;
         let target =
             redline_core::notion::writeback::connect_target(&client, &database, &Cancel::new())?;
         experiments::set_target(&store, Some(&target))?;

@@ -143,7 +143,7 @@ pub async fn notion_connect(
     let store = state.store()?;
     let saved = SyncState::load(&store)?.base_url;
     tauri::async_runtime::spawn_blocking(move || {
-        let client = client(ApiVersion::V2025, saved.as_deref())?;
+        let client = client(ApiVersion::V2026, saved.as_deref())?;
         Ok(sync::connect(&client, &database, &Cancel::new())?)
     })
     .await

@@ -93,7 +93,12 @@ function connectionRow(status, again) {
   const summary = conn
     ? h("p", { id: "notion-connected" }, "Connected: ", h("strong", {}, conn.title), ` · ${conn.schema.length} properties · API ${conn.version}`)
     : null;
-  return h("div", {}, summary, form, area);
+  return h("div", {}, summary, conn ? notice(conn) : null, form, area);
+}
+
+/** Why the connection speaks an older API version (or lists every property), if it must. */
+function notice(conn) {
+  return conn.notice ? h("p", { class: "warn note", id: "notion-notice", role: "status" }, `Note: ${conn.notice}.`) : null;
 }
 
 function mappingEditor(conn, fields, again) {
@@ -109,6 +114,7 @@ function mappingEditor(conn, fields, again) {
   const save = h("button", { id: "notion-save-mapping", type: "submit" }, "Save mapping");
   const form = h("form", { class: "mapping" },
     h("p", { class: "muted" }, `“${conn.title}”: Redline proposed which property holds each field. Correct it if needed; * is required.`),
+    notice(conn),
     h("div", { class: "mapping-grid" }, rows),
     problems, save);
   form.addEventListener("submit", async (e) => {
@@ -151,6 +157,7 @@ function syncRow(status, again, ctx) {
       mount(result, h("div", { class: ["report", r.skipped.length ? "has-bad" : "ok"], role: "status" },
         h("p", { class: "summary" }, `${fmtInt(p.pages)} pages read: ${fmtInt(p.written.inserted)} new, ${fmtInt(p.written.updated)} updated, ${fmtInt(p.written.unchanged)} unchanged, ${fmtInt(p.written.deleted)} removed, ${fmtInt(p.skipped)} skipped.`),
         r.cancelled ? h("p", { class: "warn" }, "Cancelled: what was fetched is kept; the next sync goes on from there.") : null,
+        r.notice ? h("p", { class: "warn", id: "notion-sync-notice" }, `Note: ${r.notice}.`) : null,
         skippedList(r.skipped),
         h("button", { id: "notion-show", type: "button", onClick: () => ctx.refresh("settlements") }, "Show settlements")));
     } catch (err) {

@@ -3,8 +3,14 @@
 //!
 //! - `Authorization: Bearer` and `Notion-Version` on every request (401 `unauthorized`,
 //!   400 `missing_version`);
-//! - `GET /v1/databases/{id}`: with `2022-06-28` the schema; with `2025-09-03` the list of
-//!   `data_sources`, whose schema comes from `GET /v1/data_sources/{id}`;
+//! - `GET /v1/databases/{id}`: with `2022-06-28` the schema; with `2025-09-03` and later the
+//!   list of `data_sources`, whose schema comes from `GET /v1/data_sources/{id}`;
+//! - versions `2022-06-28`, `2025-09-03`, `2026-03-11` (pages say `in_trash`, no `archived`) and
+//!   `2026-12-01` (queries return only each page's title property unless `filter_properties`
+//!   names others); [`World::versions`] narrows what is accepted, as an older server would;
+//! - `filter_properties` (repeatable, property ids or names, percent-encoded) on queries with
+//!   every version: only those properties come back ([`World::reject_filter_properties`] makes
+//!   it a 400, as a gateway that does not pass it on would);
 //! - `POST /v1/databases/{id}/query` and `POST /v1/data_sources/{id}/query`: `page_size` ≤ 100,
 //!   `start_cursor` / `next_cursor` / `has_more`, the `last_edited_time` timestamp filter
 //!   (`on_or_after`, `after`) and sort, archived and trashed pages left out;
@@ -64,12 +70,21 @@ pub struct Database {
 pub struct Logged {
     pub method: String,
     pub path: String,
+    /// The query string, as sent (percent-encoded).
+    pub query: String,
     pub version: Option<String>,
     pub body: Value,
 }
 
+/// The versions the fake speaks, oldest first.
+pub const VERSIONS: [&str; 4] = ["2022-06-28", "2025-09-03", "2026-03-11", "2026-12-01"];
+
 pub struct World {
     pub token: String,
+    /// The `Notion-Version` values accepted (all of [`VERSIONS`] unless a test narrows them).
+    pub versions: Vec<String>,
+    /// Answer a query naming `filter_properties` with a 400.
+    pub reject_filter_properties: bool,
     pub now: DateTime<Utc>,
     pub databases: Vec<Database>,
     pub faults: VecDeque<Fault>,
@@ -120,12 +135,15 @@ fn iso(t: DateTime<Utc>) -> String {
 }
 
 impl Page {
-    fn to_json(&self) -> Value {
+    /// The page as `version` returns it, with the properties `keep` allows.
+    fn to_json(&self, version: &str, keep: &dyn Fn(&str, &Value) -> bool) -> Value {
         let mut props = Map::new();
         for (name, value) in &self.properties {
-            props.insert(name.clone(), value.clone());
+            if keep(name, value) {
+                props.insert(name.clone(), value.clone());
+            }
         }
-        json!({
+        let mut page = json!({
             "object": "page", "id": self.id,
             "created_time": iso(minute(self.created)),
             "last_edited_time": iso(minute(self.last_edited)),
@@ -137,8 +155,18 @@ impl Page {
             "properties": props,
             "url": format!("https://www.notion.so/{}", self.id.replace('-', "")),
             "public_url": null,
-        })
+        });
+        // 2026-03-11 replaced `archived` with `in_trash`.
+        if version >= "2026-03-11" {
+            page.as_object_mut().expect("an object").remove("archived");
+        }
+        page
     }
+}
+
+/// Every property.
+fn all(_: &str, _: &Value) -> bool {
+    true
 }
 
 impl World {
@@ -226,6 +254,7 @@ impl World {
         &mut self,
         method: &str,
         path: &str,
+        query: &str,
         auth: Option<&str>,
         version: Option<&str>,
         body: &str,
@@ -234,6 +263,7 @@ impl World {
         self.log.push(Logged {
             method: method.into(),
             path: path.into(),
+            query: query.into(),
             version: version.map(Into::into),
             body: body_json.clone(),
         });
@@ -293,12 +323,27 @@ impl World {
             let (s, v) = error(400, "missing_version", "Notion-Version header failed validation: Notion-Version header should be defined, instead was `undefined`.");
             return (s, v, None);
         };
-        let new_api = version == "2025-09-03";
-        if version != "2022-06-28" && !new_api {
+        if !self.versions.iter().any(|v| v == version) {
             let (s, v) = error(
                 400,
                 "invalid_request",
-                "Notion-Version header failed validation.",
+                &format!(
+                    "Notion-Version header failed validation: should be one of {}, instead was `{version}`.",
+                    self.versions.join(", ")
+                ),
+            );
+            return (s, v, None);
+        }
+        let new_api = version >= "2025-09-03";
+        let wanted: Vec<String> = form_urlencoded::parse(query.as_bytes())
+            .filter(|(k, _)| k == "filter_properties")
+            .map(|(_, v)| v.into_owned())
+            .collect();
+        if !wanted.is_empty() && self.reject_filter_properties {
+            let (s, v) = error(
+                400,
+                "validation_error",
+                "query.filter_properties is not a supported parameter here.",
             );
             return (s, v, None);
         }
@@ -343,14 +388,14 @@ impl World {
             ("POST", ["databases", id, "query"]) => {
                 let found = self.databases.iter().position(|d| d.id == *id);
                 match found {
-                    Some(i) => self.query(i, &body_json),
+                    Some(i) => self.query(i, &body_json, version, &wanted),
                     None => not_found(&format!("database with ID: {id}")),
                 }
             }
             ("POST", ["data_sources", id, "query"]) if new_api => {
                 let found = self.databases.iter().position(|d| d.data_source_id == *id);
                 match found {
-                    Some(i) => self.query(i, &body_json),
+                    Some(i) => self.query(i, &body_json, version, &wanted),
                     None => not_found(&format!("data source with ID: {id}")),
                 }
             }
@@ -390,7 +435,7 @@ impl World {
                     in_trash: false,
                     properties: props,
                 };
-                let json = page.to_json();
+                let json = page.to_json(version, &all);
                 self.databases[db].pages.push(page);
                 (200, json, None)
             }
@@ -412,7 +457,7 @@ impl World {
                 let page = &mut self.databases[db].pages[pi];
                 page.properties = props;
                 page.last_edited = now;
-                (200, page.to_json(), None)
+                (200, page.to_json(version, &all), None)
             }
             _ => {
                 let (s, v) = error(400, "invalid_request_url", "Invalid request URL.");
@@ -484,7 +529,35 @@ impl World {
         Ok(out)
     }
 
-    fn query(&self, db: usize, body: &Value) -> (u16, Value, Option<u64>) {
+    /// `wanted`: the `filter_properties` asked for (ids or names); without them `2026-12-01`
+    /// returns only the title.
+    fn query(
+        &self,
+        db: usize,
+        body: &Value,
+        version: &str,
+        wanted: &[String],
+    ) -> (u16, Value, Option<u64>) {
+        let schema = &self.databases[db].schema;
+        let named: Vec<&str> = schema
+            .iter()
+            .filter(|(name, def)| {
+                wanted
+                    .iter()
+                    .any(|w| w == *name || def["id"].as_str() == Some(w.as_str()))
+            })
+            .map(|(name, _)| name.as_str())
+            .collect();
+        let title_only = wanted.is_empty() && version >= "2026-12-01";
+        let keep = |name: &str, value: &Value| {
+            if !wanted.is_empty() {
+                named.contains(&name)
+            } else if title_only {
+                value["type"] == "title"
+            } else {
+                true
+            }
+        };
         let size = body["page_size"].as_u64().unwrap_or(100);
         if size == 0 || size > 100 {
             let (s, v) = error(
@@ -556,7 +629,7 @@ impl World {
         let end = (start + size as usize).min(pages.len());
         let results: Vec<Value> = pages[start.min(end)..end]
             .iter()
-            .map(|p| p.to_json())
+            .map(|p| p.to_json(version, &keep))
             .collect();
         let has_more = end < pages.len();
         (
@@ -579,6 +652,8 @@ impl Fake {
         );
         let world = Arc::new(Mutex::new(World {
             token: token.into(),
+            versions: VERSIONS.iter().map(|v| (*v).to_owned()).collect(),
+            reject_filter_properties: false,
             now: DateTime::parse_from_rfc3339("2026-11-02T09:00:00Z")
                 .unwrap()
                 .with_timezone(&Utc),
@@ -603,10 +678,12 @@ impl Fake {
                 };
                 let (auth, version) = (header("Authorization"), header("Notion-Version"));
                 let method = request.method().as_str().to_owned();
-                let path = request.url().split('?').next().unwrap_or("").to_owned();
+                let (path, query) = request.url().split_once('?').unwrap_or((request.url(), ""));
+                let (path, query) = (path.to_owned(), query.to_owned());
                 let (status, value, retry_after) = w.lock().expect("world").handle(
                     &method,
                     &path,
+                    &query,
                     auth.as_deref(),
                     version.as_deref(),
                     &body,

@@ -8,7 +8,6 @@ use redline_core::diff::SpanKind;
 use redline_core::experiments::{self, assist, variants, Experiment, NewExperiment, Results};
 use redline_core::job::Cancel;
 use redline_core::llm;
-use redline_core::notion::ApiVersion;
 use redline_core::prompts;
 use redline_core::secret::Sensitive;
 use redline_core::store::Store;
@@ -263,7 +262,7 @@ pub enum ExperimentCommand {
     /// Connect the DB_AB_Tests database (a link or id) that experiments are written to.
     Connect {
         database: String,
-        #[arg(long, default_value = "2025-09-03", value_parser = ["2025-09-03", "2022-06-28"])]
+        #[arg(long, default_value = "2026-12-01", value_parser = ["2026-12-01", "2025-09-03", "2022-06-28"])]
         api_version: String,
     },
     /// Write an experiment's current state to DB_AB_Tests now.
@@ -465,7 +464,7 @@ pub fn variants_run(
 }
 
 /// A client for writing DB_AB_Tests, when a token is set; the API version follows the target
-/// (a data source id means 2025-09-03).
+/// (`Target::version`).
 fn writer(store: &Store) -> Result<Option<redline_core::notion::Client>> {
     let Some(target) = experiments::target(store)? else {
         return Ok(None);
@@ -480,11 +479,7 @@ fn writer(store: &Store) -> Result<Option<redline_core::notion::Client>> {
         );
         return Ok(None);
     }
-    let version = if target.data_source_id.is_some() {
-        ApiVersion::V2025
-    } else {
-        ApiVersion::V2022
-    };
+    let version = target.version();
     let saved = redline_core::notion::sync::SyncState::load(store)?.base_url;
     Ok(Some(crate::notion::client(version, saved.as_deref())?))
 }

@@ -19,8 +19,9 @@ pub enum NotionCommand {
         /// Override a field's property: FIELD=PROPERTY, e.g. ai_output=AI_Raw_Output.
         #[arg(long = "map", value_name = "FIELD=PROPERTY")]
         map: Vec<String>,
-        /// The Notion API version to speak.
-        #[arg(long, default_value = "2025-09-03", value_parser = ["2025-09-03", "2022-06-28"])]
+        /// The Notion API version to speak (a server that rejects 2026-12-01 is spoken to in
+        /// 2025-09-03, and the connection says so).
+        #[arg(long, default_value = "2026-12-01", value_parser = ["2026-12-01", "2025-09-03", "2022-06-28"])]
         api_version: String,
     },
     /// Fetch pages edited since the last sync (all of them the first time).
@@ -46,13 +47,9 @@ pub enum NotionCommand {
     },
 }
 
-/// The `--api-version` argument (clap allows only the two values).
+/// The `--api-version` argument (clap allows only the versions Redline speaks).
 pub(crate) fn api_version_of(arg: &str) -> ApiVersion {
-    if arg == "2022-06-28" {
-        ApiVersion::V2022
-    } else {
-        ApiVersion::V2025
-    }
+    ApiVersion::parse(arg).unwrap_or(ApiVersion::V2026)
 }
 
 pub(crate) fn client(version: ApiVersion, saved_base_url: Option<&str>) -> Result<Client> {
@@ -112,6 +109,9 @@ pub fn run(store: Store, command: NotionCommand) -> Result<ExitCode> {
                 }
                 bail!("the mapping does not fit the database; fix it with --map FIELD=PROPERTY");
             }
+            if let Some(n) = &conn.notice {
+                tell!("note: {n}");
+            }
             let title = conn.title.clone();
             sync::save_connection(&store, conn)?;
             say!("connected \"{title}\"; run `redline notion sync` to fetch its pages");
@@ -147,6 +147,9 @@ pub fn run(store: Store, command: NotionCommand) -> Result<ExitCode> {
                 &cancel,
             )?;
             bar.finish_and_clear();
+            if let Some(n) = &report.notice {
+                tell!("note: {n}");
+            }
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
@@ -178,7 +181,18 @@ pub fn run(store: Store, command: NotionCommand) -> Result<ExitCode> {
             if let Some(ds) = &conn.data_source_id {
                 say!("data source:  {ds}");
             }
-            say!("API version:  {}", conn.version.header());
+            say!(
+                "API version:  {}{}",
+                conn.version.header(),
+                if conn.filter_properties {
+                    ""
+                } else {
+                    " (lists every property: the server rejected filter_properties)"
+                }
+            );
+            if let Some(n) = &conn.notice {
+                say!("note:         {n}");
+            }
             let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
                 t.map_or("never".to_string(), |t| t.to_rfc3339())
             };

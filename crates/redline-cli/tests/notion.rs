@@ -81,6 +81,61 @@ fn connect_sync_and_status() {
 }
 
 #[test]
+fn every_api_version_syncs_and_a_server_that_rejects_the_newest_is_noted() {
+    for version in ["2026-12-01", "2025-09-03", "2022-06-28"] {
+        let (fake, db_id) = fake_with(120);
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("s.redb");
+        redline(&fake, &db)
+            .args(["notion", "connect", &db_id, "--api-version", version])
+            .assert()
+            .success()
+            .stderr(predicate::str::contains("note:").not());
+        redline(&fake, &db)
+            .args(["notion", "sync"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("120 pages read: 120 new"));
+        redline(&fake, &db)
+            .args(["notion", "status"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(format!(
+                "API version:  {version}\n"
+            )));
+        assert!(fake
+            .world()
+            .log
+            .iter()
+            .all(|l| l.version.as_deref() == Some(version)));
+    }
+    let (fake, db_id) = fake_with(30);
+    fake.world().versions = vec!["2025-09-03".into()];
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.redb");
+    redline(&fake, &db)
+        .args(["notion", "connect", &db_id])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "note: the server rejected Notion-Version 2026-12-01",
+        ));
+    redline(&fake, &db)
+        .args(["notion", "sync"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("30 pages read: 30 new"));
+    redline(&fake, &db)
+        .args(["notion", "status"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("API version:  2025-09-03\n"))
+        .stdout(predicate::str::contains(
+            "note:         the server rejected",
+        ));
+}
+
+#[test]
 fn a_wrong_mapping_is_refused_by_name() {
     let (fake, db_id) = fake_with(1);
     let dir = tempfile::tempdir().unwrap();

@@ -87,7 +87,7 @@ fn run(store: &Store, client: &Client, reconcile: bool) -> sync::SyncReport {
 #[test]
 fn connect_discovers_the_data_source_and_proposes_the_mapping() {
     let (fake, db, _) = world(1);
-    for version in [ApiVersion::V2025, ApiVersion::V2022] {
+    for version in ApiVersion::ALL {
         let c = client(&fake, version);
         let url = format!(
             "https://www.notion.so/acme/Training-Data-{}?v=1",
@@ -96,7 +96,9 @@ fn connect_discovers_the_data_source_and_proposes_the_mapping() {
         let conn = sync::connect(&c, &url, &Cancel::new()).unwrap();
         assert_eq!(conn.database_id, db);
         assert_eq!(conn.title, "Training Data");
-        assert_eq!(conn.data_source_id.is_some(), version == ApiVersion::V2025);
+        assert_eq!(conn.data_source_id.is_some(), version.data_sources());
+        assert_eq!(conn.version, version);
+        assert_eq!(conn.notice, None);
         assert_eq!(conn.mapping.get(Field::AiOutput), Some("AI_Raw_Output"));
         assert_eq!(
             conn.mapping.get(Field::FinalOutput),
@@ -137,8 +139,9 @@ fn clear_errors_for_a_bad_token_and_an_unshared_database() {
 
 #[test]
 fn full_then_incremental_sync_fetches_only_what_changed() {
-    for version in [ApiVersion::V2025, ApiVersion::V2022] {
+    for version in ApiVersion::ALL {
         let (fake, db, ids) = world(5000);
+        fake.world().database(&db).schema["Agent_Name"]["id"] = json!("%3AUPp");
         let (_dir, store, client) = connected(&fake, &db, version);
         let before = fake.world().count("/query");
         let report = run(&store, &client, false);
@@ -146,6 +149,21 @@ fn full_then_incremental_sync_fetches_only_what_changed() {
         assert_eq!(report.progress.written.inserted, 5000);
         assert_eq!(store.count().unwrap(), 5000);
         assert_eq!(fake.world().count("/query") - before, 50);
+        // Every query names the mapped properties (by id), whatever the version.
+        {
+            let w = fake.world();
+            let queries: Vec<_> = w
+                .log
+                .iter()
+                .filter(|l| l.path.ends_with("/query"))
+                .collect();
+            assert!(queries.iter().all(|l| {
+                l.version.as_deref() == Some(version.header())
+                    && l.query.contains("filter_properties=ai_raw_output")
+                    && l.query.contains("filter_properties=scenario_options")
+            }));
+        }
+        assert_eq!(report.notice, None);
 
         // A long text arrives whole.
         let s = store
@@ -153,6 +171,7 @@ fn full_then_incremental_sync_fetches_only_what_changed() {
             .unwrap()
             .unwrap();
         assert_eq!(s.ai_output, "Let me analyze this. Draft 0.");
+        assert_eq!(s.agent.as_str(), "The Auditor");
         assert_eq!(s.intent_type.as_str(), "operational");
 
         // 100 edits ten minutes later: the next sync reads those and the overlap minute only.
@@ -541,4 +560,149 @@ fn experiments_are_written_to_db_ab_tests_through_their_lifecycle() {
         kept.notion
     );
     assert_eq!(kept.status, Status::Completed);
+}
+
+/// One raw query of the fake's Training Data, in `version`, with these `filter_properties`.
+fn raw_query(fake: &Fake, db: &str, version: ApiVersion, wanted: &[&str]) -> serde_json::Value {
+    let c = client(fake, version);
+    let path = if version.data_sources() {
+        let ds = fake.world().database(db).data_source_id.clone();
+        format!("/v1/data_sources/{ds}/query")
+    } else {
+        format!("/v1/databases/{db}/query")
+    };
+    let query: Vec<(&str, &str)> = wanted.iter().map(|w| ("filter_properties", *w)).collect();
+    c.request_with("POST", &path, &query, Some(&json!({})), &Cancel::new())
+        .unwrap()
+}
+
+#[test]
+fn with_2026_12_01_a_listing_carries_only_titles_unless_it_names_the_properties() {
+    let (fake, db, _) = world(3);
+    let props = |v: &serde_json::Value| -> Vec<String> {
+        let mut names: Vec<String> = v["results"][0]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        names.sort();
+        names
+    };
+    let bare = raw_query(&fake, &db, ApiVersion::V2026, &[]);
+    assert_eq!(props(&bare), ["Name"]);
+    // 2026-03-11 and later: `in_trash`, no `archived`.
+    assert_eq!(bare["results"][0]["in_trash"], false);
+    assert!(bare["results"][0].get("archived").is_none());
+    // By id or by name, with any version. Notion's ids are often percent-escapes themselves
+    // ("%3AUPp"): sent encoded once more, they arrive as they are.
+    fake.world().database(&db).schema["Agent_Name"]["id"] = json!("%3AUPp");
+    let named = raw_query(&fake, &db, ApiVersion::V2026, &["ai_raw_output", "%3AUPp"]);
+    assert_eq!(props(&named), ["AI_Raw_Output", "Agent_Name"]);
+    let named = raw_query(&fake, &db, ApiVersion::V2026, &["Intent Type"]);
+    assert_eq!(props(&named), ["Intent Type"]);
+    let older = raw_query(&fake, &db, ApiVersion::V2025, &[]);
+    assert!(props(&older).len() > 5);
+    assert_eq!(older["results"][0]["archived"], false);
+    let named = raw_query(&fake, &db, ApiVersion::V2022, &["timestamp"]);
+    assert_eq!(props(&named), ["Timestamp"]);
+}
+
+#[test]
+fn a_server_that_rejects_2026_12_01_is_spoken_to_in_2025_09_03_and_says_so() {
+    let (fake, db, _) = world(250);
+    fake.world().versions = vec!["2022-06-28".into(), "2025-09-03".into()];
+    let (_dir, store, client) = connected(&fake, &db, ApiVersion::V2026);
+    let conn = SyncState::load(&store).unwrap().connection.unwrap();
+    assert_eq!(conn.version, ApiVersion::V2025);
+    let notice = conn.notice.unwrap();
+    assert!(
+        notice.contains("rejected Notion-Version 2026-12-01") && notice.contains("2025-09-03"),
+        "{notice}"
+    );
+    // A fresh client (the next run) starts at the newest version again; the saved connection
+    // keeps it at 2025-09-03, so only the one connect request was tried in 2026-12-01.
+    let fresh = self::client(&fake, ApiVersion::V2026);
+    let report = run(&store, &fresh, false);
+    assert_eq!(report.progress.written.inserted, 250);
+    assert_eq!(report.notice, None);
+    drop(client);
+    let w = fake.world();
+    let newest: Vec<_> = w
+        .log
+        .iter()
+        .filter(|l| l.version.as_deref() == Some("2026-12-01"))
+        .collect();
+    assert_eq!(newest.len(), 1, "{newest:?}");
+    assert!(w
+        .log
+        .iter()
+        .filter(|l| l.path.ends_with("/query"))
+        .all(
+            |l| l.version.as_deref() == Some("2025-09-03") && l.query.contains("filter_properties")
+        ));
+}
+
+#[test]
+fn a_server_that_rejects_filter_properties_is_listed_in_2025_09_03_without_it_once() {
+    let (fake, db, ids) = world(150);
+    fake.world().reject_filter_properties = true;
+    let (_dir, store, client) = connected(&fake, &db, ApiVersion::V2026);
+    let report = run(&store, &client, false);
+    assert_eq!(report.progress.written.inserted, 150);
+    assert_eq!(report.progress.skipped, 0);
+    let notice = report.notice.unwrap();
+    assert!(notice.contains("rejected filter_properties"), "{notice}");
+    let s = store
+        .get(&SettlementId::new(ids[7].clone()).unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.final_output, "Draft 7.");
+    let conn = SyncState::load(&store).unwrap().connection.unwrap();
+    assert_eq!(conn.version, ApiVersion::V2025);
+    assert!(!conn.filter_properties);
+    assert!(conn.notice.is_some());
+    // The next sync goes straight to the plain listing: no second rejection, no new notice.
+    fake.world().log.clear();
+    let again = run(&store, &self::client(&fake, ApiVersion::V2026), false);
+    assert_eq!(again.notice, None);
+    let w = fake.world();
+    assert!(
+        w.log
+            .iter()
+            .all(|l| l.query.is_empty() && l.version.as_deref() == Some("2025-09-03")),
+        "{:?}",
+        w.log
+    );
+}
+
+#[test]
+fn a_listing_without_the_mapped_properties_is_refused_and_the_cache_stays() {
+    let (fake, db, ids) = world(40);
+    let (_dir, store, client) = connected(&fake, &db, ApiVersion::V2026);
+    run(&store, &client, false);
+    assert_eq!(store.count().unwrap(), 40);
+    // A server that ignores filter_properties and answers 2026-12-01's title-only pages.
+    let titles = raw_query(&fake, &db, ApiVersion::V2026, &[]);
+    fake.world()
+        .faults
+        .extend([Fault::Pass, Fault::Answer(200, titles)]);
+    let err = sync::sync(
+        &store,
+        &client,
+        SyncOptions::default(),
+        &mut |_| {},
+        &Cancel::new(),
+    )
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("without any of the mapped properties") && text.contains("AI_Raw_Output"),
+        "{text}"
+    );
+    assert_eq!(store.count().unwrap(), 40);
+    for id in &ids {
+        let s = store.get(&SettlementId::new(id.clone()).unwrap()).unwrap();
+        assert!(s.is_some_and(|s| s.ai_output.starts_with("Let me analyze")));
+    }
 }

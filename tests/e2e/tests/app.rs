@@ -363,9 +363,11 @@ fn connect_notion_map_sync_and_see_the_records() {
     );
     app.screenshot("08-notion-mapping");
     app.click("#notion-save-mapping");
-    app.wait_text("#notion-connected", "the connection", |t| {
+    let connected = app.wait_text("#notion-connected", "the connection", |t| {
         t.contains("Training Data")
     });
+    assert!(connected.ends_with("API 2026-12-01"), "{connected}");
+    assert_eq!(app.count("#notion-notice"), 0);
     app.click("#notion-sync");
     let result = app.wait_text("#notion-result", "the sync result", |t| {
         t.contains("pages read")

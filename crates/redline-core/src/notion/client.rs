@@ -1,6 +1,10 @@
 //! The HTTP client for the Notion API: auth and version headers, a request pace under the
 //! documented average rate, and retries — `Retry-After` on 429 / 529, exponential back-off with
 //! jitter on 409, 5xx and network errors — bounded, then a clear failure.
+//!
+//! It speaks `2026-12-01` unless told otherwise. A server that rejects that version (an older
+//! gateway, a proxy pinned to a version) is spoken to in `2025-09-03` from then on, once, and
+//! the client keeps a notice saying so ([`Client::fell_back`]).
 
 use super::NotionError;
 use crate::job::Cancel;
@@ -19,14 +23,48 @@ pub enum ApiVersion {
     /// Databases hold data sources: `POST /v1/data_sources/{id}/query`.
     #[serde(rename = "2025-09-03")]
     V2025,
+    /// As 2025-09-03, and (since 2026-03-11) pages say `in_trash`, not `archived`; Search and
+    /// data-source queries return only each page's title unless `filter_properties` names the
+    /// other properties. The default.
+    #[serde(rename = "2026-12-01")]
+    V2026,
 }
 
 impl ApiVersion {
+    /// Every version, newest first (the CLI's and the app's choices).
+    pub const ALL: [ApiVersion; 3] = [ApiVersion::V2026, ApiVersion::V2025, ApiVersion::V2022];
+    /// What a server that rejects the newest version is spoken to in.
+    pub const FALLBACK: ApiVersion = ApiVersion::V2025;
+
     pub fn header(self) -> &'static str {
         match self {
             ApiVersion::V2022 => "2022-06-28",
             ApiVersion::V2025 => "2025-09-03",
+            ApiVersion::V2026 => "2026-12-01",
         }
+    }
+
+    /// The version a `Notion-Version` value names, if Redline speaks it.
+    pub fn parse(header: &str) -> Option<ApiVersion> {
+        ApiVersion::ALL
+            .into_iter()
+            .find(|v| v.header() == header.trim())
+    }
+
+    /// Whether databases are read through their data sources (2025-09-03 and later).
+    pub fn data_sources(self) -> bool {
+        self != ApiVersion::V2022
+    }
+
+    /// Whether lists carry only the title unless `filter_properties` names the rest.
+    pub fn title_only_lists(self) -> bool {
+        self == ApiVersion::V2026
+    }
+}
+
+impl std::fmt::Display for ApiVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.header())
     }
 }
 
@@ -58,7 +96,7 @@ impl Default for ClientConfig {
     fn default() -> Self {
         Self {
             base_url: super::base_url_from_env(),
-            version: ApiVersion::V2025,
+            version: ApiVersion::V2026,
             requests_per_second: 2.8,
             max_retries: 8,
             backoff_base: Duration::from_millis(500),
@@ -84,6 +122,11 @@ pub struct Counters {
 pub struct Client {
     agent: ureq::Agent,
     config: ClientConfig,
+    /// The version spoken now: the configured one, or [`ApiVersion::FALLBACK`] after the server
+    /// rejected it.
+    version: Mutex<ApiVersion>,
+    /// Why the client fell back, once it has.
+    fell_back: Mutex<Option<String>>,
     token: Sensitive<String>,
     next_slot: Mutex<Instant>,
     jitter: Mutex<u64>,
@@ -94,7 +137,7 @@ impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
             .field("base_url", &self.config.base_url)
-            .field("version", &self.config.version)
+            .field("version", &self.version())
             .field("token", &self.token)
             .finish()
     }
@@ -126,6 +169,8 @@ impl Client {
             | 1;
         Client {
             agent,
+            version: Mutex::new(config.version),
+            fell_back: Mutex::new(None),
             config,
             token,
             next_slot: Mutex::new(Instant::now()),
@@ -134,8 +179,24 @@ impl Client {
         }
     }
 
+    /// The version spoken now (see [`Client::fell_back`]).
     pub fn version(&self) -> ApiVersion {
-        self.config.version
+        *lock(&self.version)
+    }
+
+    /// Speak `version` from now on (a connection saved with an older version, or a fallback the
+    /// caller decided on; `why` is then the notice).
+    pub fn set_version(&self, version: ApiVersion, why: Option<String>) {
+        *lock(&self.version) = version;
+        if why.is_some() {
+            *lock(&self.fell_back) = why;
+        }
+    }
+
+    /// Why this client no longer speaks the version it was made with, if it does not: a
+    /// sentence for the person ("the server rejected Notion-Version 2026-12-01 …").
+    pub fn fell_back(&self) -> Option<String> {
+        lock(&self.fell_back).clone()
     }
 
     pub fn base_url(&self) -> &str {
@@ -180,6 +241,54 @@ impl Client {
         body: Option<&Value>,
         cancel: &Cancel,
     ) -> Result<Value, NotionError> {
+        self.request_with(method, path, &[], body, cancel)
+    }
+
+    /// [`Client::request`] with query-string parameters (each pair percent-encoded; a name may
+    /// repeat, as `filter_properties` does). A server that rejects the version spoken when it is
+    /// the newest is asked again, once, in [`ApiVersion::FALLBACK`], which this client then
+    /// keeps.
+    pub fn request_with(
+        &self,
+        method: &str,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+        cancel: &Cancel,
+    ) -> Result<Value, NotionError> {
+        match self.send(method, path, query, body, cancel) {
+            Err(e) if self.version() == ApiVersion::V2026 && rejects_version(&e) => {
+                let why = format!(
+                    "the server rejected Notion-Version {} ({e}); Redline speaks {} to it instead",
+                    ApiVersion::V2026,
+                    ApiVersion::FALLBACK
+                );
+                let before = self.version();
+                self.set_version(ApiVersion::FALLBACK, None);
+                match self.send(method, path, query, body, cancel) {
+                    Ok(v) => {
+                        *lock(&self.fell_back) = Some(why);
+                        Ok(v)
+                    }
+                    // The older version fails too: the version was not the problem.
+                    Err(_) => {
+                        self.set_version(before, None);
+                        Err(e)
+                    }
+                }
+            }
+            other => other,
+        }
+    }
+
+    fn send(
+        &self,
+        method: &str,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+        cancel: &Cancel,
+    ) -> Result<Value, NotionError> {
         if !crate::secret::secure_transport(&self.config.base_url) {
             return Err(NotionError::Insecure {
                 base_url: crate::secret::url_origin(&self.config.base_url),
@@ -194,7 +303,7 @@ impl Client {
             }
             self.pace(cancel)?;
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
-            match self.attempt(method, &url, body, attempt) {
+            match self.attempt(method, &url, query, body, attempt) {
                 Attempt::Done(v) => return Ok(v),
                 Attempt::Fail(e) => return Err(e),
                 Attempt::Unreachable(why) => {
@@ -247,12 +356,22 @@ impl Client {
         }
     }
 
-    fn attempt(&self, method: &str, url: &str, body: Option<&Value>, attempt: u32) -> Attempt {
-        let request = self
+    fn attempt(
+        &self,
+        method: &str,
+        url: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+        attempt: u32,
+    ) -> Attempt {
+        let mut request = self
             .agent
             .request(method, url)
             .set("Authorization", &format!("Bearer {}", self.token.expose()))
-            .set("Notion-Version", self.config.version.header());
+            .set("Notion-Version", self.version().header());
+        for (name, value) in query {
+            request = request.query(name, value);
+        }
         let sent = match body {
             Some(b) => request.send_json(b),
             None => request.call(),
@@ -303,6 +422,23 @@ impl Client {
                 _ => Attempt::Retry(self.backoff(attempt), format!("network: {t}"), false),
             },
         }
+    }
+}
+
+/// Whether an error is a server's refusal of the `Notion-Version` header: a 400 whose message
+/// names the header or the version (Notion's own says "Notion-Version header failed
+/// validation").
+pub(crate) fn rejects_version(e: &NotionError) -> bool {
+    match e {
+        NotionError::Rejected {
+            status: 400,
+            code,
+            message,
+        } => {
+            let m = message.to_ascii_lowercase();
+            code == "missing_version" || m.contains("notion-version") || m.contains("api version")
+        }
+        _ => false,
     }
 }
 

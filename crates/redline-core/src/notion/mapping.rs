@@ -149,6 +149,10 @@ pub fn type_fits(shape: Shape, kind: &str) -> bool {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Property {
     pub name: String,
+    /// Notion's id of the property (what `filter_properties` names); absent in a connection
+    /// saved before Redline read it.
+    #[serde(default)]
+    pub id: Option<String>,
     /// The Notion type: `title`, `rich_text`, `number`, `select`, `date`, …
     pub kind: String,
     /// For numbers: Notion's display format (`percent`, `number`, …).
@@ -163,6 +167,7 @@ pub fn schema_from(object: &Value) -> Vec<Property> {
             m.iter()
                 .map(|(name, p)| Property {
                     name: name.clone(),
+                    id: p["id"].as_str().map(str::to_owned),
                     kind: p["type"].as_str().unwrap_or("unknown").to_owned(),
                     number_format: p["number"]["format"].as_str().map(str::to_owned),
                 })
@@ -219,6 +224,28 @@ pub fn propose(schema: &[Property]) -> Mapping {
     mapping
 }
 
+/// What a listing must be asked for so that its pages carry the mapped properties: their ids in
+/// `schema` (their names where the schema has no id), each once, in field order. With API
+/// 2026-12-01 a listing carries only the title without them; with any version they make the
+/// answers smaller.
+pub fn filter_properties(mapping: &Mapping, schema: &[Property]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for field in Field::ALL {
+        let Some(name) = mapping.get(field) else {
+            continue;
+        };
+        let wanted = schema
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| p.id.clone())
+            .unwrap_or_else(|| name.to_owned());
+        if !out.contains(&wanted) {
+            out.push(wanted);
+        }
+    }
+    out
+}
+
 /// What is wrong with a mapping against the live schema: each problem names the property.
 pub fn validate(mapping: &Mapping, schema: &[Property]) -> Vec<String> {
     let mut problems = Vec::new();
@@ -254,6 +281,7 @@ mod tests {
     fn prop(name: &str, kind: &str) -> Property {
         Property {
             name: name.into(),
+            id: None,
             kind: kind.into(),
             number_format: None,
         }

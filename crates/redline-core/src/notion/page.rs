@@ -38,6 +38,13 @@ pub fn meta(page: &Value) -> PageMeta {
     }
 }
 
+/// Whether the page carries none of these properties at all (not even empty): a listing that
+/// left them out, as 2026-12-01 does without `filter_properties`.
+pub fn lacks_all(page: &Value, names: &[String]) -> bool {
+    let props = &page["properties"];
+    names.iter().all(|n| props.get(n).is_none())
+}
+
 fn rich_text(items: &Value) -> Option<String> {
     let items = items.as_array()?;
     let mut out = String::new();
@@ -228,6 +235,7 @@ mod tests {
     fn schema() -> Vec<Property> {
         let p = |n: &str, k: &str, f: Option<&str>| Property {
             name: n.into(),
+            id: None,
             kind: k.into(),
             number_format: f.map(Into::into),
         };

@@ -7,6 +7,13 @@
 //! upsert (by page id, unchanged records skipped) to de-duplicate. Pages come sorted by `last_edited_time`
 //! ascending, and each page of results (≤ 100 pages) is written together with the new cursor in
 //! one store transaction: a sync stopped anywhere resumes from the last committed batch.
+//!
+//! Every query names the mapped properties in `filter_properties` (with API 2026-12-01 a
+//! listing carries only each page's title without it; with any version the answers are
+//! smaller). A server that rejects `filter_properties`, or the 2026-12-01 version, is asked
+//! again once in 2025-09-03 without it; the connection keeps that choice and a notice saying
+//! why. A listing whose pages all lack every mapped property is refused, never stored: read as
+//! pages with missing properties, it would remove their cached copies.
 
 use super::mapping::{self, Mapping, Property};
 use super::page::{self, Skipped};
@@ -42,12 +49,24 @@ const CURSOR_SLACK_MINUTES: i64 = 5;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Connection {
     pub database_id: String,
-    /// With API version 2025-09-03: the data source that is queried.
+    /// With API version 2025-09-03 and later: the data source that is queried.
     pub data_source_id: Option<String>,
     pub version: ApiVersion,
+    /// Whether queries name the mapped properties in `filter_properties` (off only after a
+    /// server rejected it).
+    #[serde(default = "yes")]
+    pub filter_properties: bool,
+    /// Why the connection speaks an older version or lists without `filter_properties`, when
+    /// Redline had to fall back: shown with the connection.
+    #[serde(default)]
+    pub notice: Option<String>,
     pub title: String,
     pub schema: Vec<Property>,
     pub mapping: Mapping,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// What the store remembers about Notion between syncs.
@@ -140,9 +159,9 @@ pub(crate) fn fetch_schema(
 ) -> Result<(Value, Option<String>, String), NotionError> {
     let db = client.request("GET", &format!("/v1/databases/{database_id}"), None, cancel)?;
     let title = title_of(&db);
-    match client.version() {
-        ApiVersion::V2022 => Ok((db, None, title)),
-        ApiVersion::V2025 => {
+    match client.version().data_sources() {
+        false => Ok((db, None, title)),
+        true => {
             let ds = db["data_sources"]
                 .as_array()
                 .and_then(|a| a.first())
@@ -170,6 +189,8 @@ pub fn connect(
         database_id,
         data_source_id,
         version: client.version(),
+        filter_properties: true,
+        notice: client.fell_back(),
         title,
         schema,
         mapping,
@@ -267,6 +288,8 @@ pub struct SyncReport {
     pub cursor: Option<DateTime<Utc>>,
     pub reconciled: bool,
     pub cancelled: bool,
+    /// Said when this sync had to fall back (an older API version, or no `filter_properties`).
+    pub notice: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -279,10 +302,31 @@ pub struct SyncOptions {
 }
 
 fn query_path(conn: &Connection) -> String {
-    match (&conn.version, &conn.data_source_id) {
-        (ApiVersion::V2025, Some(ds)) => format!("/v1/data_sources/{ds}/query"),
+    match (conn.version.data_sources(), &conn.data_source_id) {
+        (true, Some(ds)) => format!("/v1/data_sources/{ds}/query"),
         _ => format!("/v1/databases/{}/query", conn.database_id),
     }
+}
+
+/// Whether an error is a server's refusal of the `filter_properties` parameter (a 400 that
+/// names it, or calls the URL invalid).
+fn rejects_filter_properties(e: &NotionError) -> bool {
+    matches!(e, NotionError::Rejected { status: 400, code, message }
+        if message.contains("filter_properties") || code == "invalid_request_url")
+}
+
+/// Keep a fallback in the connection (saved with the next batch) and say it in the report.
+fn fell_back(
+    conn: &mut Connection,
+    state: &mut SyncState,
+    report: &mut SyncReport,
+    version: ApiVersion,
+    why: String,
+) {
+    conn.version = version;
+    conn.notice = Some(why.clone());
+    report.notice = Some(why);
+    state.connection = Some(conn.clone());
 }
 
 fn snapshot(client: &Client, p: &mut SyncProgress) {
@@ -360,6 +404,13 @@ fn sync_inner(
                 .as_ref()
                 .is_some_and(|c| c.database_id == database_id);
             if same {
+                // A fallback this sync made is the connection's from now on.
+                if let (Some(c), Some(o)) = (current.connection.as_mut(), ours.connection.as_ref())
+                {
+                    c.version = o.version;
+                    c.filter_properties = o.filter_properties;
+                    c.notice.clone_from(&o.notice);
+                }
                 current.cursor = ours.cursor;
                 current.last_sync = ours.last_sync;
                 current.last_reconcile = ours.last_reconcile;
@@ -368,17 +419,23 @@ fn sync_inner(
             current.bytes()
         }
     };
-    let conn = state
+    let mut conn = state
         .connection
         .clone()
         .ok_or_else(|| NotionError::Unexpected("no Notion database is connected yet".into()))?;
+    client.set_version(conn.version, None);
+    let mut report = SyncReport::default();
     // The mapping must still fit the live schema (one request: the data source, or with the
     // older API the database).
-    let path = match (&conn.version, &conn.data_source_id) {
-        (ApiVersion::V2025, Some(ds)) => format!("/v1/data_sources/{ds}"),
+    let path = match (conn.version.data_sources(), &conn.data_source_id) {
+        (true, Some(ds)) => format!("/v1/data_sources/{ds}"),
         _ => format!("/v1/databases/{}", conn.database_id),
     };
     let schema = mapping::schema_from(&client.request("GET", &path, None, cancel)?);
+    if client.version() != conn.version {
+        let why = client.fell_back().unwrap_or_default();
+        fell_back(&mut conn, &mut state, &mut report, client.version(), why);
+    }
     let problems = mapping::validate(&conn.mapping, &schema);
     if !problems.is_empty() {
         return Err(NotionError::Rejected {
@@ -390,9 +447,15 @@ fn sync_inner(
             ),
         });
     }
-    let mut report = SyncReport::default();
     let mut skipped_keep: Vec<Skipped> = Vec::new();
     let path = query_path(&conn);
+    let wanted = mapping::filter_properties(&conn.mapping, &schema);
+    let mapped: Vec<String> = mapping::Field::ALL
+        .iter()
+        .filter_map(|f| conn.mapping.get(*f))
+        .filter(|name| schema.iter().any(|p| p.name == *name && p.kind != "title"))
+        .map(str::to_owned)
+        .collect();
     let filter = state.cursor.map(|c| {
         json!({"timestamp": "last_edited_time",
                "last_edited_time": {"on_or_after": c.to_rfc3339()}})
@@ -421,7 +484,43 @@ fn sync_inner(
             return Err(NotionError::TooManyQueries { queries });
         }
         queries += 1;
-        let answer = match client.request("POST", &path, Some(&body), cancel) {
+        let query = |conn: &Connection| -> Vec<(&str, &str)> {
+            if conn.filter_properties {
+                wanted
+                    .iter()
+                    .map(|id| ("filter_properties", id.as_str()))
+                    .collect()
+            } else {
+                Vec::new()
+            }
+        };
+        let mut answer = client.request_with("POST", &path, &query(&conn), Some(&body), cancel);
+        if let Err(e) = &answer {
+            if conn.filter_properties && rejects_filter_properties(e) {
+                // Once: 2025-09-03 (or the older version spoken) without the parameter, which
+                // every version answers with all properties.
+                let why = format!(
+                    "the server rejected filter_properties ({e}); Redline lists the database with \
+                     Notion-Version {} and all properties instead",
+                    if conn.version.title_only_lists() {
+                        ApiVersion::FALLBACK
+                    } else {
+                        conn.version
+                    }
+                );
+                if conn.version.title_only_lists() {
+                    client.set_version(ApiVersion::FALLBACK, None);
+                }
+                answer = client.request_with("POST", &path, &[], Some(&body), cancel);
+                if answer.is_ok() {
+                    conn.filter_properties = false;
+                    fell_back(&mut conn, &mut state, &mut report, client.version(), why);
+                } else {
+                    client.set_version(conn.version, None);
+                }
+            }
+        }
+        let answer = match answer {
             Err(NotionError::Cancelled) => {
                 report.cancelled = true;
                 break;
@@ -431,6 +530,19 @@ fn sync_inner(
         let results = answer["results"]
             .as_array()
             .ok_or_else(|| NotionError::Unexpected("a query answer without `results`".into()))?;
+        if !mapped.is_empty()
+            && results.iter().any(|raw| !page::meta(raw).gone)
+            && results
+                .iter()
+                .filter(|raw| !page::meta(raw).gone)
+                .all(|raw| page::lacks_all(raw, &mapped))
+        {
+            return Err(NotionError::Unexpected(format!(
+                "Notion listed pages without any of the mapped properties ({}), as a server \
+                 speaking 2026-12-01 does when a query does not name them; nothing was changed",
+                mapped.join(", ")
+            )));
+        }
         let mut upserts: Vec<Settlement> = Vec::with_capacity(results.len());
         let mut deletes: Vec<SettlementId> = Vec::new();
         for raw in results {
@@ -539,6 +651,8 @@ mod tests {
                 database_id: "d".into(),
                 data_source_id: None,
                 version: ApiVersion::V2025,
+                filter_properties: true,
+                notice: None,
                 title: "T".into(),
                 schema: Vec::new(),
                 mapping: Mapping::default(),

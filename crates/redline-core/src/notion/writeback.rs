@@ -71,11 +71,23 @@ pub struct AbTestRow {
     pub completed: Option<NaiveDate>,
 }
 
-/// Where the rows go: a database, and with API 2025-09-03 its data source.
+/// Where the rows go: a database, and with API 2025-09-03 and later its data source.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Target {
     pub database_id: String,
     pub data_source_id: Option<String>,
+}
+
+impl Target {
+    /// The version to write it with: the newest for a data source (a server that rejects it is
+    /// spoken to in 2025-09-03, see [`Client::request_with`]), else 2022-06-28.
+    pub fn version(&self) -> ApiVersion {
+        if self.data_source_id.is_some() {
+            ApiVersion::V2026
+        } else {
+            ApiVersion::V2022
+        }
+    }
 }
 
 /// The design's DB_AB_Tests properties and the Notion property type each must have.
@@ -206,8 +218,8 @@ pub fn properties(row: &AbTestRow) -> Result<Map<String, Value>, NotionError> {
 }
 
 fn query_path(client: &Client, target: &Target) -> String {
-    match (client.version(), &target.data_source_id) {
-        (ApiVersion::V2025, Some(ds)) => format!("/v1/data_sources/{ds}/query"),
+    match (client.version().data_sources(), &target.data_source_id) {
+        (true, Some(ds)) => format!("/v1/data_sources/{ds}/query"),
         _ => format!("/v1/databases/{}/query", target.database_id),
     }
 }
@@ -233,8 +245,8 @@ pub fn upsert_experiment(
         )?;
         return Ok(id.to_owned());
     }
-    let parent = match (client.version(), &target.data_source_id) {
-        (ApiVersion::V2025, Some(ds)) => json!({"type": "data_source_id", "data_source_id": ds}),
+    let parent = match (client.version().data_sources(), &target.data_source_id) {
+        (true, Some(ds)) => json!({"type": "data_source_id", "data_source_id": ds}),
         _ => json!({"type": "database_id", "database_id": target.database_id}),
     };
     let created = client.request(
