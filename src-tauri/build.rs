@@ -37,6 +37,7 @@ const COMMANDS: &[&str] = &[
     "pick_export_path",
     "export_destination",
     "run_export",
+    "export_targets",
     "system_prompts",
     "set_system_prompt",
     "list_prompts",

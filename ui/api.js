@@ -49,6 +49,7 @@ export const api = {
   pickExportPath: (format) => call("pick_export_path", { format }),
   exportDestination: (format) => call("export_destination", { format }),
   runExport: (options, destination) => call("run_export", { options, destination }),
+  exportTargets: () => call("export_targets"),
   systemPrompts: () => call("system_prompts"),
   setSystemPrompt: (agent, text) => call("set_system_prompt", { agent, text }),
   compareAgents: (agentA, agentB, range) => call("compare_agents", { agentA, agentB, range }),

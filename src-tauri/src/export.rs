@@ -178,3 +178,10 @@ pub async fn set_system_prompt(
 ) -> Result<(), AppError> {
     Ok(export::set_system_prompt(&*state.store()?, &agent, &text)?)
 }
+
+/// Where each export format goes and how those services stand, dated with sources
+/// (`export::targets`): the export view shows it as data.
+#[tauri::command]
+pub async fn export_targets() -> Result<Vec<export::targets::Target>, AppError> {
+    Ok(export::targets::TARGETS.to_vec())
+}

@@ -78,6 +78,7 @@ fn main() {
             export::pick_export_path,
             export::export_destination,
             export::run_export,
+            export::export_targets,
             export::system_prompts,
             export::set_system_prompt,
             experiments::list_prompts,

@@ -11,8 +11,10 @@ const FORMATS = [
   ["openai-chat", "OpenAI chat (supervised)"],
   ["openai-dpo", "OpenAI preference (DPO)"],
   ["bedrock", "Amazon Bedrock, Claude"],
+  ["nova", "Amazon Bedrock, Nova"],
   ["trl-sft", "Hugging Face TRL, SFT"],
   ["trl-dpo", "Hugging Face TRL, preference"],
+  ["trl-kto", "Hugging Face TRL, KTO (unpaired)"],
   ["csv", "CSV for analysis"],
 ];
 
@@ -39,11 +41,34 @@ function reportBlock(r) {
     h("table", { class: "data", id: "export-agents" },
       h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Agent"), h("th", { scope: "col" }, "Examples"))),
       h("tbody", {}, Object.entries(r.per_agent).map(([a, n]) => h("tr", {}, h("th", { scope: "row" }, a), h("td", { class: "num" }, fmtInt(n)))))),
+    r.undesirable ? h("p", { id: "export-kto" }, `KTO: ${fmtInt(r.written)} finals labelled true and ${fmtInt(r.undesirable)} drafts below the minimum acceptance labelled false.`) : null,
     skipped.length ? [h("h4", {}, `Left out of ${fmtInt(r.read)} settlements`), h("ul", { class: "skips" }, skipped)] : null,
     h("p", { class: "muted", id: "export-redactions" }, red.length
       ? `Redacted: ${red.map(([k, n]) => `${fmtInt(n)} ${k.replace(/_/g, " ")}`).join(" · ")}`
       : "Redacted: nothing found"),
   ];
+}
+
+const STANDING = { open: "Open", closing: "Closing", ended: "Ended" };
+
+/** Where each format goes and how those services stand (the core's dated table). */
+function targetsPanel(targets) {
+  return h("details", { class: "panel", id: "ex-targets" },
+    h("summary", {}, "Where each format goes"),
+    h("table", { class: "data" },
+      h("thead", {}, h("tr", {}, ["Service", "Formats", "Status", "What holds", "Checked"].map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, targets.map((t) => h("tr", { dataset: { formats: t.formats.join(" "), standing: t.standing } },
+        h("th", { scope: "row" }, t.service),
+        h("td", {}, t.formats.join(", ")),
+        h("td", { class: [t.standing !== "open" && "neg"] }, STANDING[t.standing] || t.standing),
+        h("td", {}, t.detail),
+        h("td", {}, t.checked, h("br"), h("code", { class: "muted" }, t.source)))))));
+}
+
+/** A notice when the chosen format's service is closing or has ended. */
+function standingNote(targets, format) {
+  const gone = targets.filter((t) => t.formats.includes(format) && t.standing !== "open");
+  return gone.map((t) => h("p", { class: "warn note", role: "status" }, `${t.service}: ${STANDING[t.standing].toLowerCase()} — ${t.detail} (checked ${t.checked})`));
 }
 
 /** Per-agent system prompts, used for settlements that carry none. */
@@ -68,7 +93,7 @@ function promptsPanel(agents, saved, onSaved) {
 }
 
 export async function render(root, ctx) {
-  const [facets, prompts, settings] = await Promise.all([api.facets(), api.systemPrompts(), api.getSettings()]);
+  const [facets, prompts, settings, targets] = await Promise.all([api.facets(), api.systemPrompts(), api.getSettings(), api.exportTargets()]);
   const format = h("select", { id: "ex-format", "aria-label": "Format" }, FORMATS.map(([v, l]) => h("option", { value: v }, l)));
   const minAcc = h("input", { id: "ex-min", type: "number", min: 0, max: 100, step: 1, value: Math.round(settings.threshold * 100), "aria-label": "Minimum acceptance (%)", title: "Default: the acceptance threshold of Settings (what counts as accepted everywhere)" });
   const valid = h("input", { id: "ex-valid", type: "number", min: 0, max: 49, step: 1, value: 10, "aria-label": "Validation share (%)" });
@@ -107,6 +132,9 @@ export async function render(root, ctx) {
     }
   };
   format.addEventListener("change", loadDest);
+  const note = h("div", { id: "ex-format-note" });
+  const showNote = () => mount(note, ...standingNote(targets, format.value));
+  format.addEventListener("change", showNote);
   const go = h("button", { type: "button", id: "ex-run" }, "Export");
   const progress = h("div", { id: "ex-progress" });
   const preview = h("section", { class: "panel", id: "ex-preview", "aria-live": "polite" }, h("p", { class: "muted" }, "Preview…"));
@@ -198,6 +226,7 @@ export async function render(root, ctx) {
       h("section", { class: "panel", "aria-labelledby": "ex-form-title" },
         h("h3", { id: "ex-form-title" }, "What to export"),
         h("label", { class: "field inline" }, "Format", format),
+        note,
         h("label", { class: "field inline" }, "Minimum acceptance", minAcc, "%"),
         h("div", { class: "field inline" }, "Dates", from, "–", to),
         h("fieldset", {}, h("legend", {}, "Agents"), agentBoxes.map((b) => b.el)),
@@ -209,6 +238,8 @@ export async function render(root, ctx) {
         h("div", { class: "inline field" }, go),
         progress, result),
       preview),
+    targetsPanel(targets),
     promptsPanel(facets.agents, prompts, () => refresh()));
+  showNote();
   await Promise.all([refresh(), loadDest()]);
 }

@@ -273,7 +273,9 @@ enum Command {
     /// Export approved settlements as fine-tuning data (JSONL for a provider, or CSV),
     /// filtered, de-duplicated and redacted, written atomically.
     Export {
-        /// openai-chat, openai-dpo, bedrock, trl-sft, trl-dpo or csv.
+        /// openai-chat, openai-dpo, bedrock, nova, trl-sft, trl-dpo, trl-kto or csv (where
+        /// each goes: `redline targets`). trl-kto writes each final as `true` and, for a
+        /// settlement below the minimum acceptance, its draft as `false`.
         #[arg(long, default_value = "openai-chat")]
         format: String,
         /// Only settlements with at least this acceptance (0..1; default: the saved acceptance
@@ -318,6 +320,12 @@ enum Command {
         validation_share: f64,
         #[arg(short, long)]
         out: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Where each export format goes, and how those fine-tuning services stand (each row dated,
+    /// with its source).
+    Targets {
         #[arg(long)]
         json: bool,
     },
@@ -856,6 +864,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     Ok(ExitCode::SUCCESS)
                 }
             }
+        }
+        Command::Targets { json } => {
+            print::targets(json)?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Validate {
             file,

@@ -735,6 +735,19 @@ pub fn export_report(r: &redline_core::export::Report, json: bool) -> Result<()>
     if json {
         return json_out(r);
     }
+    // Where this format goes, when that service is closing or gone (on stderr: a notice).
+    for t in redline_core::export::targets::for_format(&r.format)
+        .filter(|t| t.standing != redline_core::export::targets::Standing::Open)
+    {
+        tell!(
+            "note: {}: {} — {} (checked {}, {})",
+            t.service,
+            t.standing.name(),
+            t.detail,
+            t.checked,
+            t.source
+        );
+    }
     let path = r
         .path
         .as_ref()
@@ -764,6 +777,13 @@ pub fn export_report(r: &redline_core::export::Report, json: bool) -> Result<()>
         .map(|(a, n)| format!("{a} {n}"))
         .collect();
     say!("  per agent: {}", agents.join(" · "));
+    if r.undesirable > 0 {
+        say!(
+            "  KTO: {} finals labelled true, {} drafts below the acceptance bar labelled false",
+            r.written,
+            r.undesirable
+        );
+    }
     say!("  left out: {}", redline_core::export::describe_skips(r));
     for (why, n) in &r.excluded_reasons {
         say!("    excluded: {n} × {why}");
@@ -851,6 +871,25 @@ pub fn validation(r: &redline_core::validate::Report, json: bool) -> Result<()> 
             r.distinct_bigrams * 100.0,
             r.system_prompts
         );
+    }
+    Ok(())
+}
+
+/// The fine-tuning targets table (`export::targets`).
+pub fn targets(json: bool) -> Result<()> {
+    use redline_core::export::targets::TARGETS;
+    if json {
+        return json_out(&TARGETS);
+    }
+    for t in TARGETS {
+        say!(
+            "{} [{}] — {}",
+            t.service,
+            t.standing.name(),
+            t.formats.join(", ")
+        );
+        say!("  {}", t.detail);
+        say!("  checked {}: {}", t.checked, t.source);
     }
     Ok(())
 }

@@ -413,6 +413,100 @@ fn patterns_improvements_and_diff() {
 }
 
 #[test]
+fn kto_and_nova_exports_validate_and_the_targets_say_where_each_goes() {
+    let (dir, db) = setup();
+    redline(&db)
+        .args(["sample", "-n", "800", "--seed", "21"])
+        .assert()
+        .success();
+    // KTO: a true line per settlement, and a false one per draft below the bar.
+    let kto = dir.path().join("kto.jsonl");
+    let run = redline(&db)
+        .args([
+            "export",
+            "--format",
+            "trl-kto",
+            "--min-acceptance",
+            "0.8",
+            "--json",
+            "-o",
+        ])
+        .arg(&kto)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let (written, undesirable) = (
+        report["written"].as_u64().unwrap(),
+        report["undesirable"].as_u64().unwrap(),
+    );
+    assert!(written > 100 && undesirable > 10, "{report}");
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&kto)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len() as u64, written + undesirable);
+    let falses = lines.iter().filter(|v| v["label"] == false).count() as u64;
+    assert_eq!(falses, undesirable);
+    let checked = &report["validation_report"];
+    assert_eq!(checked["shape"], "trl-kto");
+    assert_eq!(checked["labels"]["undesirable"].as_u64(), Some(undesirable));
+    assert_eq!(checked["ok"], true, "{checked}");
+    // Nova: bedrock-conversation-2024 lines, checked by Nova's rules.
+    let nova = dir.path().join("nova.jsonl");
+    redline(&db)
+        .args(["export", "--format", "nova", "-o"])
+        .arg(&nova)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("note:").not());
+    redline(&db)
+        .arg("validate")
+        .arg(&nova)
+        .arg("--json")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"shape\": \"nova\""));
+    // A Nova line whose prompt holds a reserved word fails validation, by line.
+    let bad = dir.path().join("bad.jsonl");
+    let mut text = std::fs::read_to_string(&nova).unwrap();
+    text.push_str(r#"{"schemaVersion":"bedrock-conversation-2024","messages":[{"role":"user","content":[{"text":"Bot: say hi"}]},{"role":"assistant","content":[{"text":"Hi."}]}]}"#);
+    text.push('\n');
+    std::fs::write(&bad, text).unwrap();
+    redline(&db)
+        .arg("validate")
+        .arg(&bad)
+        .assert()
+        .code(5)
+        .stdout(predicate::str::contains("a word Nova reserves"));
+    // An export to a service that is winding down says so; the table names each, dated.
+    redline(&db)
+        .args(["export", "--format", "openai-chat", "-o"])
+        .arg(dir.path().join("openai.jsonl"))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "note: OpenAI fine-tuning: closing — No new users since 2026-05-07",
+        ));
+    redline(&db)
+        .arg("targets")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "Amazon Bedrock, Nova [open] — nova",
+        ))
+        .stdout(predicate::str::contains(
+            "Hugging Face TRL [open] — trl-sft, trl-dpo, trl-kto",
+        ))
+        .stdout(predicate::str::contains("checked 2026-12-01: https://"));
+}
+
+#[test]
 fn export_writes_redacted_validated_examples_atomically() {
     let (dir, db) = setup();
     redline(&db)

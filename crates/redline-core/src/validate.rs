@@ -52,6 +52,11 @@ pub enum Shape {
     OpenAiDpo,
     /// `{"prompt": ..., "chosen": ..., "rejected": ...}`.
     TrlDpo,
+    /// `{"prompt": ..., "completion": ..., "label": true|false}`: TRL unpaired preference (KTO).
+    TrlKto,
+    /// `{"schemaVersion": ..., "system": [{"text"}], "messages": [{"role", "content": [{"text"}]}]}`:
+    /// Amazon Nova on Bedrock.
+    Nova,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -122,7 +127,32 @@ pub struct Report {
     /// Personal data left in the texts, by kind.
     pub pii: BTreeMap<Kind, usize>,
     pub tokenizer: &'static str,
+    /// KTO: examples labelled desirable (`true`) and undesirable (`false`).
+    pub labels: Option<Labels>,
 }
+
+/// The labels of a KTO dataset.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Labels {
+    pub desirable: usize,
+    pub undesirable: usize,
+}
+
+/// The most examples Fireworks takes in one dataset (its fine-tuning guide; see
+/// `export::targets`).
+pub const FIREWORKS_MAX_EXAMPLES: usize = 3_000_000;
+
+/// Words Amazon Nova reserves: a user or system prompt holding one fails the training job
+/// (Amazon Nova user guide, "Preparing data for fine-tuning Understanding models").
+pub const NOVA_RESERVED: [&str; 7] = [
+    "User:",
+    "Bot:",
+    "Assistant:",
+    "System:",
+    "<image>",
+    "<video>",
+    "[EOS]",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ValidateError {
@@ -338,6 +368,119 @@ fn list<'v>(v: Option<&'v Value>, what: &str) -> Result<Vec<Message<'v>>, String
         .collect()
 }
 
+/// A TRL field that is either a plain string (the standard format, read as one message of
+/// `role`) or a list of messages (the conversational format).
+fn text_or_list<'v>(
+    v: Option<&'v Value>,
+    what: &str,
+    role: &'static str,
+) -> Result<Vec<Message<'v>>, String> {
+    match v {
+        Some(Value::String(t)) if t.trim().is_empty() => Err(format!("`{what}` is empty")),
+        Some(Value::String(t)) => Ok(vec![Message {
+            role,
+            content: t,
+            has_name: false,
+        }]),
+        other => list(other, what),
+    }
+}
+
+/// Amazon Nova's messages: content blocks, of which the text ones are read (an image or video
+/// block is Bedrock's to check: it points into S3).
+fn nova(obj: &serde_json::Map<String, Value>) -> Result<Vec<Message<'_>>, String> {
+    for k in obj.keys() {
+        if !matches!(k.as_str(), "schemaVersion" | "system" | "messages") {
+            return Err(format!(
+                "unrecognised key `{k}` (Nova allows `schemaVersion`, `system` and `messages`)"
+            ));
+        }
+    }
+    if !obj["schemaVersion"].is_string() {
+        return Err("`schemaVersion` is not text".into());
+    }
+    fn blocks<'v>(v: &'v Value, what: &str) -> Result<Vec<&'v str>, String> {
+        let arr = v
+            .as_array()
+            .ok_or_else(|| format!("`{what}` is not a list of content blocks"))?;
+        let mut texts = Vec::new();
+        for (i, b) in arr.iter().enumerate() {
+            match b.get("text") {
+                Some(Value::String(t)) => texts.push(t.as_str()),
+                Some(_) => return Err(format!("`{what}[{i}].text` is not text")),
+                None if b.get("image").is_some() || b.get("video").is_some() => {}
+                None => return Err(format!("`{what}[{i}]` is not a text, image or video block")),
+            }
+        }
+        Ok(texts)
+    }
+    let mut out = Vec::new();
+    let reserved = |text: &str, what: &str| -> Result<(), String> {
+        match NOVA_RESERVED.iter().find(|k| text.contains(*k)) {
+            Some(k) => Err(format!(
+                "{what} holds `{k}`, a word Nova reserves (the training job would fail): reword it"
+            )),
+            None => Ok(()),
+        }
+    };
+    if let Some(system) = obj.get("system") {
+        for t in blocks(system, "system")? {
+            reserved(t, "the system prompt")?;
+            out.push(Message {
+                role: "system",
+                content: t,
+                has_name: false,
+            });
+        }
+    }
+    let ms = obj
+        .get("messages")
+        .and_then(Value::as_array)
+        .ok_or("missing `messages` list")?;
+    if ms.len() < 2 {
+        return Err("Nova needs at least two messages".into());
+    }
+    let mut roles = Vec::with_capacity(ms.len());
+    for (i, m) in ms.iter().enumerate() {
+        let role = match m.get("role").and_then(Value::as_str) {
+            Some("user") => "user",
+            Some("assistant") => "assistant",
+            Some(other) => {
+                return Err(format!(
+                    "`messages[{i}]` has the role `{other}`; Nova takes user and assistant (the system prompt goes in `system`)"
+                ))
+            }
+            None => return Err(format!("`messages[{i}]` has no `role`")),
+        };
+        let texts = blocks(
+            m.get("content").unwrap_or(&Value::Null),
+            &format!("messages[{i}].content"),
+        )?;
+        let joined: usize = texts.iter().map(|t| t.trim().len()).sum();
+        if joined == 0 && role == "assistant" {
+            return Err(format!("`messages[{i}]` (assistant) has no text"));
+        }
+        for t in texts {
+            if role == "user" {
+                reserved(t, &format!("`messages[{i}]` (user)"))?;
+            }
+            out.push(Message {
+                role,
+                content: t,
+                has_name: false,
+            });
+        }
+        roles.push(role);
+    }
+    if roles[0] != "user" || roles[roles.len() - 1] != "assistant" {
+        return Err("Nova messages must start with user and end with assistant".into());
+    }
+    if roles.windows(2).any(|w| w[0] == w[1]) {
+        return Err("Nova messages must alternate between user and assistant".into());
+    }
+    Ok(out)
+}
+
 /// The messages of one example in the order a model reads them, or why the line is malformed.
 fn messages(v: &Value) -> Result<(Shape, Vec<Message<'_>>), String> {
     let obj = v.as_object().ok_or("not a JSON object")?;
@@ -382,6 +525,26 @@ fn messages(v: &Value) -> Result<(Shape, Vec<Message<'_>>), String> {
         }
         ms.extend(good);
         return Ok((Shape::TrlDpo, ms));
+    }
+    if obj.contains_key("schemaVersion") {
+        return Ok((Shape::Nova, nova(obj)?));
+    }
+    if obj.contains_key("completion") || obj.contains_key("label") {
+        for k in obj.keys() {
+            if !matches!(k.as_str(), "prompt" | "completion" | "label") {
+                return Err(format!(
+                    "unrecognised key `{k}` (KTO takes `prompt`, `completion` and `label`)"
+                ));
+            }
+        }
+        if !obj.get("label").is_some_and(Value::is_boolean) {
+            return Err("`label` must be true (desirable) or false (undesirable)".into());
+        }
+        let mut ms = text_or_list(obj.get("prompt"), "prompt", "user")?;
+        let reply = text_or_list(obj.get("completion"), "completion", "assistant")?;
+        need_assistant(&reply, "completion")?;
+        ms.extend(reply);
+        return Ok((Shape::TrlKto, ms));
     }
     if obj.contains_key("system") {
         for k in obj.keys() {
@@ -486,6 +649,8 @@ struct LineInfo {
     pii: Vec<Kind>,
     system: Option<u64>,
     signature: dedupe::Signature,
+    /// KTO's label.
+    label: Option<bool>,
 }
 
 fn fnv(bytes: &[u8]) -> u64 {
@@ -558,6 +723,7 @@ fn analyse(line: u64, raw: Result<&[u8], u64>) -> Outcome {
             .find(|m| m.role == "system")
             .map(|m| fnv(m.content.as_bytes())),
         signature: dedupe::Signature::default(), // filled in below
+        label: value.get("label").and_then(Value::as_bool),
     };
     // Word hashes of the prompt (all but system and assistant messages) and of the reply, in
     // order, for de-duplication.
@@ -643,6 +809,14 @@ pub fn validate_reader(input: impl Read, o: &Options) -> std::io::Result<Report>
                 _ => {}
             }
             r.examples += 1;
+            if let Some(label) = info.label.filter(|_| info.shape == Shape::TrlKto) {
+                let l = r.labels.get_or_insert_with(Labels::default);
+                if label {
+                    l.desirable += 1;
+                } else {
+                    l.undesirable += 1;
+                }
+            }
             r.missing_system += usize::from(!info.has_system);
             r.missing_user += usize::from(!info.has_user);
             message_counts.push(info.messages);
@@ -772,6 +946,32 @@ pub fn validate_reader(input: impl Read, o: &Options) -> std::io::Result<Report>
             r.largest_system_share * 100.0
         ));
     }
+    if r.examples > FIREWORKS_MAX_EXAMPLES {
+        r.warnings.push(format!(
+            "{} examples: Fireworks takes at most {FIREWORKS_MAX_EXAMPLES} per dataset; split the file",
+            r.examples
+        ));
+    }
+    if let Some(l) = r.labels {
+        if l.desirable == 0 || l.undesirable == 0 {
+            r.warnings.push(format!(
+                "KTO: {} desirable and {} undesirable examples; KTO learns from both kinds",
+                l.desirable, l.undesirable
+            ));
+        } else {
+            // TRL's KTO trainer: weight the two kinds so that desirable_weight × desirable ÷
+            // (undesirable_weight × undesirable) lies between 1 and 4/3.
+            let ratio = l.desirable as f64 / l.undesirable as f64;
+            if !(1.0..=4.0 / 3.0).contains(&ratio) {
+                r.warnings.push(format!(
+                    "KTO: {} desirable to {} undesirable examples ({ratio:.2} : 1); set the trainer's desirable_weight / undesirable_weight so that the weighted ratio is between 1 and 4/3 (e.g. desirable_weight = {:.2})",
+                    l.desirable,
+                    l.undesirable,
+                    (1.0 / ratio).clamp(0.01, 100.0)
+                ));
+            }
+        }
+    }
     if bigrams > 1000 && r.distinct_bigrams < 0.2 {
         r.warnings.push(format!(
             "low diversity: only {:.0}% of the assistant bigrams are distinct",
@@ -873,6 +1073,42 @@ mod tests {
             (
                 r#"{"input":{"messages":[{"role":"user","content":"q"}]},"preferred_output":[],"non_preferred_output":[{"role":"assistant","content":"b"}]}"#,
                 "no assistant message",
+            ),
+            (
+                r#"{"prompt":[{"role":"user","content":"q"}],"completion":[{"role":"assistant","content":"a"}],"label":"yes"}"#,
+                "`label` must be true",
+            ),
+            (
+                r#"{"prompt":[{"role":"user","content":"q"}],"completion":[{"role":"user","content":"a"}],"label":true}"#,
+                "no assistant message in `completion`",
+            ),
+            (
+                r#"{"prompt":"q","completion":"a","label":false,"score":3}"#,
+                "unrecognised key `score`",
+            ),
+            (
+                r#"{"schemaVersion":"bedrock-conversation-2024","messages":[{"role":"user","content":[{"text":"q"}]}]}"#,
+                "at least two messages",
+            ),
+            (
+                r#"{"schemaVersion":"bedrock-conversation-2024","messages":[{"role":"user","content":[{"text":"q"}]},{"role":"user","content":[{"text":"r"}]},{"role":"assistant","content":[{"text":"a"}]}]}"#,
+                "alternate",
+            ),
+            (
+                r#"{"schemaVersion":"bedrock-conversation-2024","messages":[{"role":"system","content":[{"text":"s"}]},{"role":"user","content":[{"text":"q"}]},{"role":"assistant","content":[{"text":"a"}]}]}"#,
+                "the system prompt goes in `system`",
+            ),
+            (
+                r#"{"schemaVersion":"bedrock-conversation-2024","messages":[{"role":"user","content":"q"},{"role":"assistant","content":[{"text":"a"}]}]}"#,
+                "not a list of content blocks",
+            ),
+            (
+                r#"{"schemaVersion":"bedrock-conversation-2024","system":[{"text":"You are a bot. System: obey"}],"messages":[{"role":"user","content":[{"text":"q"}]},{"role":"assistant","content":[{"text":"a"}]}]}"#,
+                "holds `System:`, a word Nova reserves",
+            ),
+            (
+                r#"{"schemaVersion":"bedrock-conversation-2024","messages":[{"role":"user","content":[{"text":"q"}]},{"role":"assistant","content":[{"text":" "}]}]}"#,
+                "(assistant) has no text",
             ),
         ];
         for (line, expected) in cases {

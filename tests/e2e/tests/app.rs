@@ -852,6 +852,39 @@ fn export_previews_writes_and_validates_a_redacted_file() {
     assert!(head.contains("tokens"), "{head}");
     assert!(app.text("#export-redactions").contains("email"));
     app.screenshot("40-export");
+    // The chosen format's service is winding down: the view says so, from the dated table.
+    let note = app.wait_text("#ex-format-note", "the format's standing", |t| {
+        t.contains("OpenAI")
+    });
+    assert!(
+        note.contains("closing") && note.contains("2027-01-06"),
+        "{note}"
+    );
+    assert_eq!(
+        app.count("#ex-targets tbody tr"),
+        redline_core::export::targets::TARGETS.len()
+    );
+    // KTO: the finals are desirable, the drafts below the bar undesirable; TRL is open.
+    let pick = |f: &str| {
+        app.execute(
+            &format!("const s = document.getElementById('ex-format'); s.value = '{f}'; s.dispatchEvent(new Event('change'));"),
+            vec![],
+        );
+    };
+    pick("trl-kto");
+    let kto = app.wait_text("#export-kto", "the KTO counts", |t| {
+        t.contains("labelled false")
+    });
+    assert!(kto.starts_with("KTO: "), "{kto}");
+    assert_eq!(app.text("#ex-format-note"), "");
+    app.screenshot("42-export-kto");
+    pick("openai-chat");
+    app.wait_text("#ex-format-note", "the standing again", |t| {
+        t.contains("OpenAI")
+    });
+    app.wait_text("#ex-preview h2", "the preview again", |t| {
+        t.contains("examples")
+    });
     // Where to save is chosen in the app's own dialog (answered by the test build's stub);
     // the page only ever holds a handle.
     assert!(app.text("#ex-dest").contains("No file chosen"));

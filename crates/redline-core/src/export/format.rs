@@ -17,17 +17,25 @@ pub enum Format {
     TrlSft,
     /// Hugging Face TRL conversational preference: `prompt`, `chosen`, `rejected`.
     TrlDpo,
+    /// Hugging Face TRL unpaired preference (KTO): `prompt`, `completion`, `label` — the final
+    /// version labelled `true`, and a draft below the export's acceptance bar `false`.
+    TrlKto,
+    /// Amazon Nova on Bedrock (`bedrock-conversation-2024`): `schemaVersion`, `system` and
+    /// `messages` with content blocks.
+    Nova,
     /// CSV for analysis: one row per example, both texts.
     Csv,
 }
 
 impl Format {
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 8] = [
         Format::OpenAiChat,
         Format::OpenAiDpo,
         Format::Bedrock,
+        Format::Nova,
         Format::TrlSft,
         Format::TrlDpo,
+        Format::TrlKto,
         Format::Csv,
     ];
 
@@ -38,6 +46,8 @@ impl Format {
             Format::Bedrock => "bedrock",
             Format::TrlSft => "trl-sft",
             Format::TrlDpo => "trl-dpo",
+            Format::TrlKto => "trl-kto",
+            Format::Nova => "nova",
             Format::Csv => "csv",
         }
     }
@@ -57,6 +67,12 @@ impl Format {
     /// Whether examples are preference pairs (the final version over the AI output).
     pub fn is_preference(self) -> bool {
         matches!(self, Format::OpenAiDpo | Format::TrlDpo)
+    }
+
+    /// Whether the AI output is written too (as the rejected side, a `false` example, or a
+    /// column).
+    pub fn uses_ai_output(self) -> bool {
+        self.is_preference() || matches!(self, Format::TrlKto | Format::Csv)
     }
 
     pub fn extension(self) -> &'static str {
@@ -102,13 +118,44 @@ struct Bedrock<'a> {
 }
 
 #[derive(Serialize)]
+struct Kto<'a> {
+    prompt: [Msg<'a>; 2],
+    completion: [Msg<'a>; 1],
+    label: bool,
+}
+
+/// A content block of Amazon Nova's conversation schema.
+#[derive(Serialize)]
+struct Text<'a> {
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct NovaMsg<'a> {
+    role: &'static str,
+    content: [Text<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct Nova<'a> {
+    #[serde(rename = "schemaVersion")]
+    schema_version: &'static str,
+    system: [Text<'a>; 1],
+    messages: [NovaMsg<'a>; 2],
+}
+
+/// The `schemaVersion` Amazon Nova's customisation documents.
+pub const NOVA_SCHEMA: &str = "bedrock-conversation-2024";
+
+#[derive(Serialize)]
 struct TrlDpo<'a> {
     prompt: [Msg<'a>; 2],
     chosen: [Msg<'a>; 1],
     rejected: [Msg<'a>; 1],
 }
 
-/// Write one example; returns the bytes written.
+/// Write one example (with [`Format::TrlKto`], a second line for a draft below the bar);
+/// returns the bytes written.
 pub fn write(
     format: Format,
     e: &Example,
@@ -138,6 +185,37 @@ pub fn write(
             prompt: [msg("system", &e.system), msg("user", &e.user)],
             chosen: [msg("assistant", &e.chosen)],
             rejected: [msg("assistant", &e.rejected)],
+        }),
+        Format::TrlKto => {
+            let line = |completion: &str, label: bool| {
+                serde_json::to_vec(&Kto {
+                    prompt: [msg("system", &e.system), msg("user", &e.user)],
+                    completion: [msg("assistant", completion)],
+                    label,
+                })
+            };
+            let mut lines = line(&e.chosen, true).map_err(io::Error::other)?;
+            lines.push(b'\n');
+            if e.draft_below_bar && e.rejected != e.chosen {
+                lines.extend(line(&e.rejected, false).map_err(io::Error::other)?);
+                lines.push(b'\n');
+            }
+            out.write_all(&lines)?;
+            return Ok(lines.len() as u64);
+        }
+        Format::Nova => serde_json::to_vec(&Nova {
+            schema_version: NOVA_SCHEMA,
+            system: [Text { text: &e.system }],
+            messages: [
+                NovaMsg {
+                    role: "user",
+                    content: [Text { text: &e.user }],
+                },
+                NovaMsg {
+                    role: "assistant",
+                    content: [Text { text: &e.chosen }],
+                },
+            ],
         }),
         Format::Csv => return csv_row(e, validation, out),
     };
@@ -218,6 +296,7 @@ mod tests {
             user: "Say \"hi\"\nthen stop".into(),
             chosen: "- first point\n- second point".into(),
             rejected: "@mention +1".into(),
+            draft_below_bar: false,
         };
         let mut out = Vec::new();
         let n = csv_header(&mut out).unwrap() + csv_row(&e, true, &mut out).unwrap();

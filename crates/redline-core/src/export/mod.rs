@@ -5,6 +5,7 @@
 
 pub(crate) mod dedupe;
 mod format;
+pub mod targets;
 
 pub use format::Format;
 
@@ -162,6 +163,9 @@ pub struct Report {
     pub skipped_not_gold: usize,
     /// Gold settlements exported (they pass the acceptance, error and edit filters).
     pub gold: usize,
+    /// KTO: drafts written as undesirable (`false`) examples, beside the `written` settlements'
+    /// desirable finals.
+    pub undesirable: usize,
     pub redactions: BTreeMap<Kind, usize>,
     pub per_agent: BTreeMap<String, usize>,
     /// The written training file, validated (JSONL formats).
@@ -196,6 +200,9 @@ pub struct Example {
     pub chosen: String,
     /// The AI output (the rejected side of a preference pair).
     pub rejected: String,
+    /// The settlement's acceptance is below the export's bar: with KTO its draft is written
+    /// as an undesirable (`false`) example.
+    pub draft_below_bar: bool,
 }
 
 /// Whether a settlement passes the options' filters (counting why not); its acceptance.
@@ -255,7 +262,8 @@ fn admit(
         r.skipped_unedited += 1;
         return None;
     }
-    if acceptance < o.min_acceptance {
+    // KTO learns from the drafts below the bar too (as undesirable examples).
+    if acceptance < o.min_acceptance && o.format != Format::TrlKto {
         r.skipped_below_threshold += 1;
         return None;
     }
@@ -274,8 +282,8 @@ fn example(
         .filter(|p| !p.trim().is_empty())
         .or_else(|| o.system_prompts.get(s.agent.as_str()).cloned())
         .unwrap_or_else(|| default_system_prompt(s.agent.as_str(), s.intent_type.as_str()));
-    // The AI output is only written by the preference formats and CSV.
-    let uses_rejected = o.format.is_preference() || o.format == Format::Csv;
+    // The AI output is only written by the preference formats, KTO and CSV.
+    let uses_rejected = o.format.uses_ai_output();
     let (system, user, chosen, rejected) = match redactor {
         Some(r) => (
             // Every text field: a settlement's own system prompt can carry a name or a key.
@@ -305,6 +313,7 @@ fn example(
         user,
         chosen,
         rejected,
+        draft_below_bar: acceptance < o.min_acceptance,
     }
 }
 
@@ -433,6 +442,7 @@ pub fn export_to(
         }
     }
     let split = validation.is_some();
+    let kto = o.format == Format::TrlKto;
     // A pipeline of three stages, so that reading, preparing and de-duplicating overlap: this
     // thread reads settlements and writes finished batches; a preparing stage filters, redacts,
     // signs and formats each batch on every core; a de-duplication stage decides on each
@@ -496,6 +506,14 @@ pub fn export_to(
                 out.write_all(&item.line)?;
                 bytes += item.line.len() as u64;
                 r.written += 1;
+                // A KTO item is the final's line, and its draft's when that is undesirable.
+                r.undesirable += item
+                    .line
+                    .iter()
+                    .filter(|b| **b == b'\n')
+                    .count()
+                    .saturating_sub(1)
+                    * usize::from(kto);
                 if item.to_validation {
                     r.validation += 1;
                 } else {

@@ -115,7 +115,8 @@ fn every_line_parses_back_with_its_shape() {
             "false positives: {:?}",
             r.redactions
         );
-        assert_eq!(out.lines().count(), r.written);
+        assert_eq!(out.lines().count(), r.written + r.undesirable);
+        assert_eq!(r.undesirable > 0, f == Format::TrlKto, "{f:?}: {r:?}");
         for line in out.lines() {
             let v: serde_json::Value = serde_json::from_str(line).unwrap();
             match f {
@@ -129,6 +130,17 @@ fn every_line_parses_back_with_its_shape() {
                 }
                 Format::Bedrock => assert_eq!(v["messages"][0]["role"], "user"),
                 Format::TrlDpo => assert_ne!(v["chosen"], v["rejected"]),
+                Format::TrlKto => {
+                    assert_eq!(v["prompt"][1]["role"], "user");
+                    assert_eq!(v["completion"][0]["role"], "assistant");
+                    assert!(v["label"].is_boolean());
+                }
+                Format::Nova => {
+                    assert_eq!(v["schemaVersion"], "bedrock-conversation-2024");
+                    assert!(v["system"][0]["text"].is_string());
+                    assert_eq!(v["messages"][1]["role"], "assistant");
+                    assert!(v["messages"][1]["content"][0]["text"].is_string());
+                }
                 Format::Csv => unreachable!(),
             }
         }
@@ -544,4 +556,69 @@ fn the_registry_active_prompt_is_the_system_prompt_unless_one_is_saved_for_expor
     assert_eq!(system(&store), "v2: run operations, briefly.");
     set_system_prompt(&store, "The Operator", "Export-only prompt.").unwrap();
     assert_eq!(system(&store), "Export-only prompt.");
+}
+
+#[test]
+fn kto_labels_the_finals_desirable_and_the_drafts_below_the_bar_undesirable() {
+    let kept = s("kept", "A", "q1", "Ship it Friday.", "Ship it Friday.");
+    let mut light = s(
+        "light",
+        "A",
+        "q2",
+        "Ship it on Friday, ok.",
+        "Ship it Friday.",
+    );
+    light.acceptance_rate = Some(Acceptance::new(0.8).unwrap());
+    let mut rewritten = s(
+        "rewritten",
+        "A",
+        "q3",
+        "I think maybe we could ship.",
+        "Ship Monday.",
+    );
+    rewritten.acceptance_rate = Some(Acceptance::new(0.2).unwrap());
+    let all = [kept, light, rewritten];
+    let o = Options {
+        format: Format::TrlKto,
+        min_acceptance: 0.7,
+        dedupe: false,
+        ..Default::default()
+    };
+    let (r, out, _) = run(&all, &o);
+    assert_eq!(
+        (r.written, r.undesirable, r.skipped_below_threshold),
+        (3, 1, 0)
+    );
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let labelled: Vec<(String, bool)> = lines
+        .iter()
+        .map(|v| {
+            (
+                v["completion"][0]["content"].as_str().unwrap().to_owned(),
+                v["label"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        labelled,
+        [
+            ("Ship it Friday.".to_owned(), true),
+            ("Ship it Friday.".to_owned(), true),
+            ("Ship Monday.".to_owned(), true),
+            ("I think maybe we could ship.".to_owned(), false),
+        ]
+    );
+    // The bar is the export's minimum acceptance: raised above 0.8, the light edit's draft
+    // is undesirable too.
+    let (r, _, _) = run(
+        &all,
+        &Options {
+            min_acceptance: 0.85,
+            ..o
+        },
+    );
+    assert_eq!((r.written, r.undesirable), (3, 2));
 }
