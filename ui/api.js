@@ -98,6 +98,8 @@ export const api = {
   saveFile: (name, text, bytes) => call("save_file", { name, text, bytes }),
   /** Call `fn({raised, active})` whenever the alerts were checked (after imports and syncs). */
   onAlertsChanged: (fn) => tauri.event.listen("alerts-changed", (event) => fn(event.payload)),
+  /** Call `fn({message})` when a background check for incidents failed. */
+  onAlertsCheckFailed: (fn) => tauri.event.listen("alerts-check-failed", (event) => fn(event.payload)),
   /** Call `fn({ok, message, report})` after every automatic sync; returns an unlisten function. */
   onNotionSynced: (fn) => tauri.event.listen("notion-synced", (event) => fn(event.payload)),
   /** Call `fn(progress)` on every Notion sync progress event; returns an unlisten function. */

@@ -138,6 +138,11 @@ api
     if (w.raised.length) toast(`Needs attention: ${w.raised[0].summary}${w.raised.length > 1 ? ` (and ${w.raised.length - 1} more incident${w.raised.length > 2 ? "s" : ""})` : ""}`, "error");
     if (alertsHandler) alertsHandler(w);
   }))
+  .then(() => api.onAlertsCheckFailed((f) => {
+    toast(f.message, "error");
+    // The views waiting for the check stop waiting: nothing new was raised.
+    if (alertsHandler) alertsHandler({ raised: [], active: [], failed: f.message });
+  }))
   .then(() => api.uiReady());
 
 start();

@@ -157,10 +157,12 @@ pub fn after_change(app: &AppHandle) {
     std::thread::spawn(move || {
         let state: State<'_, AppState> = app.state();
         let Ok(store) = state.store() else { return };
+        state.set_refreshing(true);
         let outcome = {
             let _one = state.measuring.lock().unwrap_or_else(|p| p.into_inner());
             redline_core::learning::refresh(&store, chrono::Utc::now()).map(|(w, _)| w)
         };
+        state.set_refreshing(false);
         match outcome {
             Ok(w) => {
                 announce(&app, &w.raised);
@@ -172,7 +174,14 @@ pub fn after_change(app: &AppHandle) {
                     },
                 );
             }
-            Err(e) => eprintln!("redline: checking alerts failed: {e}"),
+            Err(e) => {
+                eprintln!("redline: checking alerts failed: {e}");
+                // The views that said "checking again" stop saying it, and say why.
+                let _ = app.emit(
+                    "alerts-check-failed",
+                    serde_json::json!({"message": format!("checking for incidents failed: {e}")}),
+                );
+            }
         }
         // Running experiments' counts changed: bring their Notion rows up to date.
         crate::experiments::publish_running(&app);

@@ -24,12 +24,21 @@ pub async fn home_overview(
 ) -> Result<Overview, AppError> {
     let store = state.store()?;
     let measuring = state.measuring.clone();
-    let o: Overview = tauri::async_runtime::spawn_blocking(move || {
+    let mut o: Overview = tauri::async_runtime::spawn_blocking(move || {
+        let now = chrono::Utc::now();
+        // While a background check measures and mines, Home shows what the last one stored
+        // (at once, not after it); only with nothing stored yet does it wait for it.
+        if measuring.try_lock().is_err() {
+            if let Some(o) = learning::overview_while_busy(&store, now)? {
+                return Ok(o);
+            }
+        }
         let _one = measuring.lock().unwrap_or_else(|p| p.into_inner());
-        learning::overview(&store, chrono::Utc::now())
+        learning::overview(&store, now)
     })
     .await
     .map_err(blocking_error)??;
+    o.refreshing = state.refreshing_since();
     // Home's check stored the incidents: what it raised anew is announced as the background
     // check would have.
     crate::analytics::announce(&app, &o.incidents);

@@ -15,6 +15,9 @@ pub struct AppState {
     /// Held while settlements are measured, so the dashboard waits for a background run
     /// instead of measuring the same settlements again.
     pub measuring: Arc<Mutex<()>>,
+    /// The background checks running after imports and syncs: how many, and when the first
+    /// of them started (Home says it is checking again, and since when).
+    pub refreshing: Mutex<(usize, Option<chrono::DateTime<chrono::Utc>>)>,
     /// Set once the window listens for events (see `ui_ready`).
     pub ui_ready: (Mutex<bool>, std::sync::Condvar),
     /// The pattern miners of the four scopes (agent and intent type) mined last, holding at
@@ -40,6 +43,7 @@ impl AppState {
             store,
             job: Mutex::new(None),
             measuring: Arc::new(Mutex::new(())),
+            refreshing: Mutex::new((0, None)),
             ui_ready: (Mutex::new(false), std::sync::Condvar::new()),
             miners: Arc::new(Mutex::new(redline_core::patterns::Miners::new(4, 150_000))),
             destinations: Default::default(),
@@ -48,6 +52,25 @@ impl AppState {
 
     pub fn store(&self) -> Result<Arc<Store>, AppError> {
         self.store.clone()
+    }
+
+    /// A background check starts (`true`) or ends (`false`).
+    pub fn set_refreshing(&self, starts: bool) {
+        let mut r = self.refreshing.lock().unwrap_or_else(|p| p.into_inner());
+        if starts {
+            r.0 += 1;
+            r.1.get_or_insert_with(chrono::Utc::now);
+        } else {
+            r.0 = r.0.saturating_sub(1);
+            if r.0 == 0 {
+                r.1 = None;
+            }
+        }
+    }
+
+    /// When the running background check started, if one runs.
+    pub fn refreshing_since(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.refreshing.lock().unwrap_or_else(|p| p.into_inner()).1
     }
 
     /// Start a job: refused while another runs.

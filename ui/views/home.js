@@ -159,11 +159,16 @@ export async function render(root, ctx) {
   mount(root,
     h("header", { class: "view-head" }, h("h1", {}, "Home")),
     h("p", { id: "home-changed" }, changed),
-    h("p", { class: "muted note", id: "home-computed" }, `What needs attention and the suggestions as of ${fmtDateTime(o.computed)} (checked again after every import and sync).`),
+    o.refreshing
+      ? h("p", { class: "warn note", id: "home-refreshing", role: "status" }, `Checking again since ${fmtDateTime(o.refreshing)} (new settlements came in): what needs attention and the suggestions below are those of ${fmtDateTime(o.computed)}; this view updates when the check ends.`)
+      : h("p", { class: "muted note", id: "home-computed" }, `What needs attention and the suggestions as of ${fmtDateTime(o.computed)} (checked again after every import and sync).`),
     h("section", { class: "panel", "aria-labelledby": "attention-title" }, h("h2", { id: "attention-title" }, "Needs attention"), findings),
     h("section", { class: "panel", "aria-labelledby": "suggest-title" }, h("h2", { id: "suggest-title" }, "Suggested experiments"), suggestions),
     h("section", { class: "panel", "aria-labelledby": "running-title" }, h("h2", { id: "running-title" }, "Running experiments"), running),
     roiPanel(ctx, o.roi),
+    o.unmeasured ? h("p", { class: "muted note", id: "home-unmeasured" }, `The editing time above leaves out ${fmtInt(o.unmeasured)} settlements that are still being measured.`) : null,
     reportPanel(ctx, status));
   ctx.onKey(() => {});
+  // Shown while a check ran: the check's end brings the view up to date.
+  if (o.refreshing || o.unmeasured) ctx.onAlerts(() => ctx.refresh("home"));
 }

@@ -8,6 +8,38 @@ use chrono::{DateTime, Utc};
 /// Settlements measured and saved per batch.
 const BATCH: usize = 2000;
 
+/// The measures cached for `from..=to` (unordered), and the ids of the settlements in it that
+/// are not measured yet (or whose entry is unreadable).
+fn cached(
+    store: &Store,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> Result<(Vec<Observation>, Vec<String>), StoreError> {
+    let mut out: Vec<Observation> = Vec::new();
+    let mut missing: Vec<String> = Vec::new();
+    store.scan_measures(from, to, |id, cached| {
+        match cached.map(postcard::from_bytes::<Observation>) {
+            Some(Ok(o)) => out.push(o),
+            // A missing or unreadable entry is simply measured again.
+            Some(Err(_)) | None => missing.push(id.to_owned()),
+        }
+    })?;
+    Ok((out, missing))
+}
+
+/// The measures already cached for `from..=to`, oldest first, and how many settlements in it
+/// are not measured yet: what can be shown while another thread measures, without measuring
+/// the same settlements twice.
+pub fn measured_only(
+    store: &Store,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> Result<(Vec<Observation>, usize), StoreError> {
+    let (mut out, missing) = cached(store, from, to)?;
+    out.sort_by_key(|o| o.at);
+    Ok((out, missing.len()))
+}
+
 /// Every settlement's measures in `from..=to`, oldest first.
 pub fn observations(
     store: &Store,
@@ -29,20 +61,7 @@ pub fn observations(
             return Ok(out);
         }
     }
-    let mut out: Vec<Observation> = Vec::new();
-    let mut missing: Vec<String> = Vec::new();
-    let mut broken = None;
-    store.scan_measures(from, to, |id, cached| {
-        match cached.map(postcard::from_bytes::<Observation>) {
-            Some(Ok(o)) => out.push(o),
-            // A missing or unreadable entry is simply measured again.
-            Some(Err(e)) => {
-                broken.get_or_insert(e);
-                missing.push(id.to_owned());
-            }
-            None => missing.push(id.to_owned()),
-        }
-    })?;
+    let (mut out, missing) = cached(store, from, to)?;
     for ids in missing.chunks(BATCH) {
         let records = store.records_for_measuring(ids)?;
         let measured: Vec<(String, u64, Observation)> =

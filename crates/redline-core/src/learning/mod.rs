@@ -332,6 +332,12 @@ pub struct Overview {
     pub report: ReportSettings,
     /// Editing time and the ROI estimate.
     pub roi: roi::Roi,
+    /// Settlements the ROI estimate left out because they are not measured yet (another
+    /// thread is measuring them: see [`overview_while_busy`]).
+    pub unmeasured: usize,
+    /// When the check that will replace these incidents and suggestions started, if one is
+    /// running (the app fills it in).
+    pub refreshing: Option<DateTime<Utc>>,
 }
 
 const SUGGESTIONS_SETTING: &str = "home.suggestions";
@@ -368,6 +374,25 @@ pub fn overview(
     store: &crate::store::Store,
     now: DateTime<Utc>,
 ) -> Result<Overview, crate::store::StoreError> {
+    Ok(overview_with(store, now, true)?.expect("computed when nothing is stored"))
+}
+
+/// [`overview`] while another thread refreshes or measures: only what is stored, nothing
+/// mined or measured (the ROI estimate counts the settlements measured so far and says how
+/// many it left out). `None` when nothing is stored yet: then there is nothing to show but the
+/// refresh's own result.
+pub fn overview_while_busy(
+    store: &crate::store::Store,
+    now: DateTime<Utc>,
+) -> Result<Option<Overview>, crate::store::StoreError> {
+    overview_with(store, now, false)
+}
+
+fn overview_with(
+    store: &crate::store::Store,
+    now: DateTime<Utc>,
+    compute: bool,
+) -> Result<Option<Overview>, crate::store::StoreError> {
     let since: Option<DateTime<Utc>> = store
         .setting(LAST_VISIT_SETTING)?
         .and_then(|b| serde_json::from_slice(&b).ok());
@@ -393,6 +418,7 @@ pub fn overview(
         .and_then(|b| serde_json::from_slice(&b).ok());
     let (incidents, suggestions, computed) = match stored {
         Some(s) => (incidents::stored(store)?, s.suggestions, s.at),
+        None if !compute => return Ok(None),
         None => {
             let (w, suggestions) = refresh(store, now)?;
             (w.active, suggestions, now)
@@ -423,11 +449,16 @@ pub fn overview(
             verdict: r.verdict.reason,
         });
     }
+    let (roi, unmeasured) = if compute {
+        (roi::estimate(store, now)?, 0)
+    } else {
+        roi::estimate_measured(store, now)?
+    };
     store.set_setting(
         LAST_VISIT_SETTING,
         &serde_json::to_vec(&now).expect("a time serialises"),
     )?;
-    Ok(Overview {
+    Ok(Some(Overview {
         since,
         new_settlements,
         computed,
@@ -435,6 +466,8 @@ pub fn overview(
         suggestions,
         running,
         report: report_settings(store)?,
-        roi: roi::estimate(store, now)?,
-    })
+        roi,
+        unmeasured,
+        refreshing: None,
+    }))
 }

@@ -129,14 +129,34 @@ fn seconds(o: &Observation, per_word: f64) -> f64 {
     f64::from(o.edit_cost) * per_word
 }
 
-/// The estimate as of `now`.
+/// The estimate as of `now` (measuring what is not measured yet).
 pub fn estimate(store: &Store, now: DateTime<Utc>) -> Result<Roi, StoreError> {
+    let obs = analytics::observations(store, Some(window_start(now)), Some(now))?;
+    estimate_from(store, now, &obs)
+}
+
+/// The estimate from the settlements measured already, and how many it had to leave out
+/// (while another thread measures them).
+pub fn estimate_measured(store: &Store, now: DateTime<Utc>) -> Result<(Roi, usize), StoreError> {
+    let (obs, unmeasured) = analytics::measured_only(store, Some(window_start(now)), Some(now))?;
+    Ok((estimate_from(store, now, &obs)?, unmeasured))
+}
+
+/// The earliest settlement an estimate reads: 12 weeks and the 28 days before them.
+fn window_start(now: DateTime<Utc>) -> DateTime<Utc> {
+    now - Duration::weeks(12) - Duration::days(28)
+}
+
+fn estimate_from(
+    store: &Store,
+    now: DateTime<Utc>,
+    obs: &[Observation],
+) -> Result<Roi, StoreError> {
     let cfg = settings(store)?;
     let start = now - Duration::weeks(12);
-    let obs = analytics::observations(store, Some(start - Duration::days(28)), Some(now))?;
     let per_word = cfg.seconds_per_word;
     let mut by_agent: BTreeMap<&str, Vec<&Observation>> = BTreeMap::new();
-    for o in &obs {
+    for o in obs {
         by_agent.entry(o.agent.as_str()).or_default().push(o);
     }
     let week_of = |at: DateTime<Utc>| ((at - start).num_seconds() as f64 / 604_800.0).floor();

@@ -446,3 +446,49 @@ fn roi_measures_editing_time_before_and_after_a_deployment_and_the_break_even() 
     )
     .is_err());
 }
+
+#[test]
+fn while_a_refresh_runs_the_overview_shows_what_is_stored_and_measures_nothing() {
+    let (_dir, store) = sample_store(1200);
+    // Nothing stored yet: nothing to show but the refresh's own result.
+    assert!(overview_while_busy(&store, end()).unwrap().is_none());
+    refresh(&store, end()).unwrap();
+    let full = overview(&store, end()).unwrap();
+    let busy = overview_while_busy(&store, end()).unwrap().unwrap();
+    assert_eq!(busy.computed, full.computed);
+    assert_eq!(busy.suggestions, full.suggestions);
+    assert_eq!(
+        busy.incidents.iter().map(|i| &i.key).collect::<Vec<_>>(),
+        full.incidents.iter().map(|i| &i.key).collect::<Vec<_>>()
+    );
+    assert_eq!((busy.unmeasured, full.unmeasured), (0, 0));
+    assert_eq!(
+        serde_json::to_value(&busy.roi).unwrap(),
+        serde_json::to_value(&full.roi).unwrap()
+    );
+    // New settlements, not measured yet: the busy overview leaves them out of the estimate and
+    // says how many; it does not measure them (the store's cache stays as it was).
+    let mut new = sample::generate(&SampleSpec {
+        count: 40,
+        seed: 77,
+        end: end(),
+        days: 7,
+        ..Default::default()
+    });
+    for (i, s) in new.iter_mut().enumerate() {
+        s.id = crate::model::SettlementId::new(format!("new-{i}")).unwrap();
+    }
+    store.upsert_batch(&new).unwrap();
+    let busy = overview_while_busy(&store, end()).unwrap().unwrap();
+    assert_eq!(busy.unmeasured, 40);
+    let again = overview_while_busy(&store, end()).unwrap().unwrap();
+    assert_eq!(again.unmeasured, 40, "nothing was measured");
+    assert_eq!(overview(&store, end()).unwrap().unmeasured, 0);
+    assert_eq!(
+        overview_while_busy(&store, end())
+            .unwrap()
+            .unwrap()
+            .unmeasured,
+        0
+    );
+}
