@@ -5,8 +5,12 @@
 BUILD_PACKAGES=(libwebkit2gtk-4.1-dev libdbus-1-dev build-essential pkg-config)
 # System packages for the tests: a virtual display, WebKit's WebDriver, and a session bus with
 # a Secret Service (gnome-keyring) for the real OS keychain.
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring age expect python3-aiosmtpd)
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring age expect python3-aiosmtpd curl ca-certificates)
 TAURI_DRIVER_VERSION=2.1.0
+# axe-core, the accessibility engine the end-to-end tests run in the web view: the npm
+# registry's tarball of this release, checked against its SHA-256.
+AXE_VERSION=4.14.1
+AXE_SHA256=e6b0ce02b84d892e2e33e403485e7f3d6c29e2be6df65daf44d89ba564139745
 
 say() { printf '\n==> %s\n' "$*" >&2; }
 
@@ -43,6 +47,20 @@ ensure_tauri_driver() {
     cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked
   fi
   export PATH="$HOME/.cargo/bin:$PATH"
+}
+
+# Fetch axe-core once (into target/, beside the builds) and export REDLINE_AXE_JS.
+ensure_axe() {
+  local dir="$PWD/target/e2e-tools/axe-core-$AXE_VERSION"
+  if [ ! -f "$dir/axe.min.js" ]; then
+    say "fetching axe-core $AXE_VERSION from the npm registry"
+    mkdir -p "$dir"
+    curl -sSfL --retry 3 -o "$dir/axe.tgz" "https://registry.npmjs.org/axe-core/-/axe-core-$AXE_VERSION.tgz"
+    echo "$AXE_SHA256  $dir/axe.tgz" | sha256sum -c --quiet -
+    tar -xzf "$dir/axe.tgz" -C "$dir" --strip-components=1 package/axe.min.js
+    rm "$dir/axe.tgz"
+  fi
+  export REDLINE_AXE_JS="$dir/axe.min.js"
 }
 
 # Print the first free X display number from 99 up.

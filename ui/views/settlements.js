@@ -89,6 +89,7 @@ export async function render(root, ctx) {
       page = await api.list(state.filter, state.offset, PAGE);
     } catch (err) {
       if (seq !== state.seq) return;
+      asListbox(false);
       mount(list, h("p", { class: "error", role: "alert" }, err.message));
       list.removeAttribute("aria-busy");
       return;
@@ -99,6 +100,17 @@ export async function render(root, ctx) {
     list.removeAttribute("aria-busy");
     renderList();
     if (selectIndex >= 0 && page.items.length) select(Math.min(selectIndex, page.items.length - 1));
+  }
+
+  // A listbox only while it lists settlements: an empty state or an error is not an option.
+  function asListbox(on) {
+    if (on) {
+      list.setAttribute("role", "listbox");
+      list.setAttribute("tabindex", "0");
+    } else {
+      list.removeAttribute("role");
+      list.removeAttribute("tabindex");
+    }
   }
 
   function renderList() {
@@ -117,9 +129,11 @@ export async function render(root, ctx) {
         state.offset = 0;
         load();
       });
+      asListbox(false);
       mount(list, h("div", { class: "empty-list" }, h("p", {}, "No settlements match these filters."), clear));
       return;
     }
+    asListbox(true);
     mount(list, items.map((s, i) =>
       h("div", {
         class: "row", role: "option", id: `row-${i}`, "aria-selected": "false",
