@@ -5,12 +5,14 @@
 BUILD_PACKAGES=(libwebkit2gtk-4.1-dev libdbus-1-dev build-essential pkg-config)
 # System packages for the tests: a virtual display, WebKit's WebDriver, and a session bus with
 # a Secret Service (gnome-keyring) for the real OS keychain.
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring age expect python3-aiosmtpd curl ca-certificates)
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring age expect python3-aiosmtpd python3-venv curl ca-certificates)
 TAURI_DRIVER_VERSION=2.1.0
 # axe-core, the accessibility engine the end-to-end tests run in the web view: the npm
 # registry's tarball of this release, checked against its SHA-256.
 AXE_VERSION=4.14.1
 AXE_SHA256=e6b0ce02b84d892e2e33e403485e7f3d6c29e2be6df65daf44d89ba564139745
+# pyarrow, the Parquet reader of `datasets.load_dataset`, to read the dataset folder export.
+PYARROW_VERSION=22.0.0
 
 say() { printf '\n==> %s\n' "$*" >&2; }
 
@@ -61,6 +63,17 @@ ensure_axe() {
     rm "$dir/axe.tgz"
   fi
   export REDLINE_AXE_JS="$dir/axe.min.js"
+}
+
+# A Python with pyarrow in target/py (made once, from PyPI); exports REDLINE_PYTHON.
+ensure_pyarrow() {
+  local venv="$PWD/target/py"
+  if ! "$venv/bin/python" -c "import pyarrow" 2>/dev/null; then
+    say "making a Python venv with pyarrow $PYARROW_VERSION (from PyPI)"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "pyarrow==$PYARROW_VERSION"
+  fi
+  export REDLINE_PYTHON="$venv/bin/python"
 }
 
 # Print the first free X display number from 99 up.

@@ -44,6 +44,9 @@ pub struct ExportArgs {
     /// Encrypt with this passphrase (age format); empty or absent = not encrypted.
     #[serde(default)]
     passphrase: Option<String>,
+    /// A dataset folder's licence id; empty or absent = `other`.
+    #[serde(default)]
+    license: Option<String>,
 }
 
 impl ExportArgs {
@@ -72,6 +75,10 @@ impl ExportArgs {
                 .passphrase
                 .filter(|p| !p.is_empty())
                 .map(redline_core::secret::Sensitive::new),
+            license: self
+                .license
+                .filter(|l| !l.trim().is_empty())
+                .unwrap_or_else(|| "other".into()),
             ..Default::default()
         })
     }
@@ -104,14 +111,23 @@ pub async fn pick_export_path(
     let ext = format.extension();
     let name = format!("redline-{}.{ext}", format.name());
     let title = "Export training data";
-    let picked = ask(
-        &app,
-        Ask::Save {
-            title,
-            name: &name,
-            ext,
-        },
-    );
+    let picked = if format == Format::HfDataset {
+        ask(
+            &app,
+            Ask::Folder {
+                title: "Export a Hugging Face dataset into a new, empty folder",
+            },
+        )
+    } else {
+        ask(
+            &app,
+            Ask::Save {
+                title,
+                name: &name,
+                ext,
+            },
+        )
+    };
     Ok(picked.map(|p| state.destinations.add(p)))
 }
 

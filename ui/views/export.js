@@ -16,6 +16,7 @@ const FORMATS = [
   ["trl-dpo", "Hugging Face TRL, preference"],
   ["trl-kto", "Hugging Face TRL, KTO (unpaired)"],
   ["csv", "CSV for analysis"],
+  ["hf-dataset", "Hugging Face dataset folder (Parquet + card)"],
 ];
 
 const SKIPS = [
@@ -132,6 +133,9 @@ export async function render(root, ctx) {
     }
   };
   format.addEventListener("change", loadDest);
+  const license = h("input", { id: "ex-license", type: "text", value: "other", spellcheck: "false", "aria-label": "Licence id for the dataset card" });
+  const licenseRow = h("label", { class: "field inline", hidden: true }, "Licence (dataset card)", license);
+  format.addEventListener("change", () => { licenseRow.hidden = format.value !== "hf-dataset"; });
   const note = h("div", { id: "ex-format-note" });
   const showNote = () => mount(note, ...standingNote(targets, format.value));
   format.addEventListener("change", showNote);
@@ -155,6 +159,7 @@ export async function render(root, ctx) {
       dedupe: dedupe.input.checked,
       validationShare: Number(valid.value) / 100,
       passphrase: encrypt.input.checked ? pass.value : null,
+      license: license.value,
     };
   };
 
@@ -210,7 +215,9 @@ export async function render(root, ctx) {
       if (!r) return mount(result, h("p", { class: "warn", id: "ex-done" }, "Cancelled: nothing was written."));
       const v = r.validation_report;
       mount(result, h("div", { class: ["report", v && !v.ok ? "has-bad" : "ok"], id: "ex-done", role: "status" },
-        h("p", { class: "summary" }, `Wrote ${fmtInt(r.written)} examples${r.encrypted ? " (encrypted)" : ""} to ${r.path}${r.validation_path ? ` (${fmtInt(r.validation)} for validation in ${r.validation_path})` : ""}.`),
+        h("p", { class: "summary" }, r.format === "hf-dataset"
+          ? `Wrote a Hugging Face dataset of ${fmtInt(r.written)} examples (${fmtInt(r.train)} train, ${fmtInt(r.validation)} validation; Parquet and a dataset card) to ${r.path}.`
+          : `Wrote ${fmtInt(r.written)} examples${r.encrypted ? " (encrypted)" : ""} to ${r.path}${r.validation_path ? ` (${fmtInt(r.validation)} for validation in ${r.validation_path})` : ""}.`),
         v ? h("p", { id: "ex-validation" }, v.ok ? `Validation passed: ${fmtInt(v.examples)} examples, ${fmtInt(v.billable_tokens)} billable tokens per epoch, ${v.default_epochs} epochs by default.` : `Validation failed: ${v.failures.join("; ")}`) : null,
         v && v.warnings.length ? h("ul", {}, v.warnings.map((w) => h("li", { class: "muted" }, w))) : null));
     } catch (err) {
@@ -227,6 +234,7 @@ export async function render(root, ctx) {
         h("h3", { id: "ex-form-title" }, "What to export"),
         h("label", { class: "field inline" }, "Format", format),
         note,
+        licenseRow,
         h("label", { class: "field inline" }, "Minimum acceptance", minAcc, "%"),
         h("div", { class: "field inline" }, "Dates", from, "–", to),
         h("fieldset", {}, h("legend", {}, "Agents"), agentBoxes.map((b) => b.el)),

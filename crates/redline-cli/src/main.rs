@@ -273,11 +273,15 @@ enum Command {
     /// Export approved settlements as fine-tuning data (JSONL for a provider, or CSV),
     /// filtered, de-duplicated and redacted, written atomically.
     Export {
-        /// openai-chat, openai-dpo, bedrock, nova, trl-sft, trl-dpo, trl-kto or csv (where
-        /// each goes: `redline targets`). trl-kto writes each final as `true` and, for a
-        /// settlement below the minimum acceptance, its draft as `false`.
+        /// openai-chat, openai-dpo, bedrock, nova, trl-sft, trl-dpo, trl-kto, csv, or
+        /// hf-dataset (a Hugging Face dataset folder: Parquet splits and a dataset card; -o
+        /// names the folder). Where each goes: `redline targets`. trl-kto writes each final as
+        /// `true` and, for a settlement below the minimum acceptance, its draft as `false`.
         #[arg(long, default_value = "openai-chat")]
         format: String,
+        /// hf-dataset: the licence id written in the dataset card (e.g. cc-by-4.0).
+        #[arg(long, default_value = "other")]
+        license: String,
         /// Only settlements with at least this acceptance (0..1; default: the saved acceptance
         /// threshold, what counts as accepted everywhere).
         #[arg(long)]
@@ -799,6 +803,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Export {
             format,
+            license,
             min_acceptance,
             agent,
             intent_type,
@@ -826,6 +831,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             let options = export::Options {
                 format: export::Format::parse(&format).map_err(anyhow::Error::msg)?,
+                license,
                 min_acceptance,
                 agents: agent,
                 intent_types: intent_type,

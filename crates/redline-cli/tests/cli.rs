@@ -484,6 +484,43 @@ fn kto_and_nova_exports_validate_and_the_targets_say_where_each_goes() {
         .assert()
         .code(5)
         .stdout(predicate::str::contains("a word Nova reserves"));
+    // A Hugging Face dataset folder: Parquet splits and a card with the licence given.
+    let folder = dir.path().join("hf");
+    let run = redline(&db)
+        .args([
+            "export",
+            "--format",
+            "hf-dataset",
+            "--license",
+            "cc-by-4.0",
+            "--validation-share",
+            "0.1",
+            "--json",
+            "-o",
+        ])
+        .arg(&folder)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(report["format"], "hf-dataset");
+    assert!(folder.join("data/train-00000-of-00001.parquet").exists());
+    assert!(folder
+        .join("data/validation-00000-of-00001.parquet")
+        .exists());
+    let card = std::fs::read_to_string(folder.join("README.md")).unwrap();
+    assert!(card.starts_with("---\nlicense: cc-by-4.0\n"), "{card}");
+    // Not over a folder that holds something.
+    redline(&db)
+        .args(["export", "--format", "hf-dataset", "-o"])
+        .arg(&folder)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("is not empty"));
     // An export to a service that is winding down says so; the table names each, dated.
     redline(&db)
         .args(["export", "--format", "openai-chat", "-o"])
@@ -1100,4 +1137,65 @@ fn a_stale_store_is_said_and_summaries_can_end_at_its_newest_settlement() {
     redline(&db).arg("watch").assert().code(4).stdout(
         predicate::str::is_match(r"\[HIGH, OPEN\] No new settlements for 1[45] days").unwrap(),
     );
+}
+
+/// The dataset folder read by pyarrow, the Parquet reader `datasets.load_dataset("parquet")`
+/// uses: the columns' types, each split's rows as the card states them, the folder as one
+/// dataset. `REDLINE_PYTHON` names a Python with pyarrow (scripts/test makes a venv with it).
+#[test]
+#[ignore = "needs a Python with pyarrow; run by scripts/test"]
+fn pyarrow_reads_the_dataset_folder_as_its_card_describes() {
+    let python =
+        std::env::var("REDLINE_PYTHON").expect("REDLINE_PYTHON names a Python with pyarrow");
+    let (dir, db) = setup();
+    redline(&db)
+        .args(["sample", "-n", "1500", "--seed", "9"])
+        .assert()
+        .success();
+    let folder = dir.path().join("hf");
+    redline(&db)
+        .args([
+            "export",
+            "--format",
+            "hf-dataset",
+            "--validation-share",
+            "0.2",
+            "-o",
+        ])
+        .arg(&folder)
+        .assert()
+        .success();
+    let check = r#"
+import re, sys
+import pyarrow as pa, pyarrow.parquet as pq, pyarrow.dataset as ds
+folder = sys.argv[1]
+card = open(folder + "/README.md", encoding="utf-8").read()
+counts = {s: int(n) for s, n in re.findall(r"- name: (train|validation)\n    num_examples: (\d+)", card)}
+assert set(counts) == {"train", "validation"}, counts
+want = {"id": pa.string(), "agent": pa.string(), "intent_type": pa.string(),
+        "created_at": pa.timestamp("ms", tz="UTC"), "acceptance": pa.float64(),
+        "system": pa.string(), "prompt": pa.string(), "completion": pa.string(), "rejected": pa.string()}
+for split, n in counts.items():
+    t = pq.read_table(f"{folder}/data/{split}-00000-of-00001.parquet")
+    assert t.num_rows == n, (split, t.num_rows, n)
+    assert {f.name: f.type for f in t.schema} == want, t.schema
+    assert all(c.strip() for c in t.column("completion").to_pylist())
+    assert min(t.column("acceptance").to_pylist()) >= 0.7
+whole = ds.dataset(folder + "/data", format="parquet")
+assert whole.count_rows() == sum(counts.values())
+print("pyarrow", pa.__version__, counts)
+"#;
+    let out = std::process::Command::new(&python)
+        .arg("-c")
+        .arg(check)
+        .arg(&folder)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("pyarrow "));
 }

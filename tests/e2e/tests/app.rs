@@ -878,6 +878,19 @@ fn export_previews_writes_and_validates_a_redacted_file() {
     assert!(kto.starts_with("KTO: "), "{kto}");
     assert_eq!(app.text("#ex-format-note"), "");
     app.screenshot("42-export-kto");
+    // A Hugging Face dataset: a folder chosen in the app's dialog, with a licence for its card.
+    pick("hf-dataset");
+    let dataset = out_dir.path().join("dataset");
+    answer_dialog(&app, &dataset);
+    app.click("#ex-choose");
+    app.wait_text("#ex-dest", "the chosen folder", |t| t.ends_with("dataset"));
+    app.type_into("#ex-license", "cc-by-4.0");
+    app.click("#ex-run");
+    let done = app.wait_text("#ex-done", "the dataset report", |t| t.contains("Wrote"));
+    assert!(done.contains("Hugging Face dataset"), "{done}");
+    assert!(dataset.join("data/train-00000-of-00001.parquet").exists());
+    let card = std::fs::read_to_string(dataset.join("README.md")).unwrap();
+    assert!(card.starts_with("---\nlicense: cc-by-4.0\n"), "{card}");
     pick("openai-chat");
     app.wait_text("#ex-format-note", "the standing again", |t| {
         t.contains("OpenAI")
@@ -887,7 +900,9 @@ fn export_previews_writes_and_validates_a_redacted_file() {
     });
     // Where to save is chosen in the app's own dialog (answered by the test build's stub);
     // the page only ever holds a handle.
-    assert!(app.text("#ex-dest").contains("No file chosen"));
+    app.wait_text("#ex-dest", "no file for this format yet", |t| {
+        t.contains("No file chosen")
+    });
     answer_dialog(&app, &out);
     app.click("#ex-choose");
     app.wait_text("#ex-dest", "the chosen file", |t| {

@@ -25,6 +25,9 @@ pub enum Format {
     Nova,
     /// CSV for analysis: one row per example, both texts.
     Csv,
+    /// A Hugging Face dataset folder (Parquet splits and a dataset card; [`super::hf`]). Not
+    /// in [`Format::ALL`], the formats of one file of lines.
+    HfDataset,
 }
 
 impl Format {
@@ -49,16 +52,18 @@ impl Format {
             Format::TrlKto => "trl-kto",
             Format::Nova => "nova",
             Format::Csv => "csv",
+            Format::HfDataset => "hf-dataset",
         }
     }
 
     pub fn parse(text: &str) -> Result<Format, String> {
         Format::ALL
             .into_iter()
+            .chain([Format::HfDataset])
             .find(|f| f.name() == text.trim().to_ascii_lowercase())
             .ok_or_else(|| {
                 format!(
-                    "'{text}' is not an export format: use {}",
+                    "'{text}' is not an export format: use {} or hf-dataset (a Hugging Face dataset folder)",
                     Format::ALL.map(Format::name).join(", ")
                 )
             })
@@ -72,7 +77,7 @@ impl Format {
     /// Whether the AI output is written too (as the rejected side, a `false` example, or a
     /// column).
     pub fn uses_ai_output(self) -> bool {
-        self.is_preference() || matches!(self, Format::TrlKto | Format::Csv)
+        self.is_preference() || matches!(self, Format::TrlKto | Format::Csv | Format::HfDataset)
     }
 
     pub fn extension(self) -> &'static str {
@@ -217,7 +222,8 @@ pub fn write(
                 },
             ],
         }),
-        Format::Csv => return csv_row(e, validation, out),
+        // A dataset folder is made from the CSV rows (see `hf`).
+        Format::Csv | Format::HfDataset => return csv_row(e, validation, out),
     };
     let mut line = line.map_err(io::Error::other)?;
     line.push(b'\n');

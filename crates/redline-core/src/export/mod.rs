@@ -5,6 +5,7 @@
 
 pub(crate) mod dedupe;
 mod format;
+pub mod hf;
 pub mod targets;
 
 pub use format::Format;
@@ -52,6 +53,8 @@ pub struct Options {
     pub system_prompts: BTreeMap<String, String>,
     /// Encrypt the files with this passphrase in the `age` format (decrypt with `age -d`).
     pub passphrase: Option<Sensitive<String>>,
+    /// [`Format::HfDataset`]: the licence id its dataset card states.
+    pub license: String,
 }
 
 impl Default for Options {
@@ -72,6 +75,7 @@ impl Default for Options {
             validation_share: 0.0,
             system_prompts: BTreeMap::new(),
             passphrase: None,
+            license: "other".into(),
         }
     }
 }
@@ -586,6 +590,32 @@ pub fn export(
     on_step: Progress<'_>,
     cancel: &Cancel,
 ) -> Result<Option<Report>, ExportError> {
+    if o.format == Format::HfDataset {
+        return hf::export_dataset(store, o, path, on_step, cancel);
+    }
+    export_with(store, o, path, on_step, cancel, true)
+}
+
+/// [`export`] without its audit entry: a step of a larger export that records its own
+/// ([`hf::export_dataset`]).
+pub(crate) fn export_unaudited(
+    store: &Store,
+    o: &Options,
+    path: &Path,
+    on_step: Progress<'_>,
+    cancel: &Cancel,
+) -> Result<Option<Report>, ExportError> {
+    export_with(store, o, path, on_step, cancel, false)
+}
+
+fn export_with(
+    store: &Store,
+    o: &Options,
+    path: &Path,
+    on_step: Progress<'_>,
+    cancel: &Cancel,
+    audit: bool,
+) -> Result<Option<Report>, ExportError> {
     if !(0.0..=1.0).contains(&o.min_acceptance) {
         return Err(ExportError::Invalid(format!(
             "the minimum acceptance must be between 0 and 1, not {}",
@@ -663,6 +693,9 @@ pub fn export(
             }
         };
         report.validation_report = Some(checked);
+    }
+    if !audit {
+        return Ok(Some(report));
     }
     crate::audit::record(
         store,
@@ -845,6 +878,16 @@ pub fn preview(
     on_step: Progress<'_>,
     cancel: &Cancel,
 ) -> Result<Option<Preview>, ExportError> {
+    // A dataset folder holds the CSV rows' columns: its preview shows those.
+    let csv = Options {
+        format: Format::Csv,
+        ..o.clone()
+    };
+    let o = if o.format == Format::HfDataset {
+        &csv
+    } else {
+        o
+    };
     let mut sink = PreviewSink {
         line: Vec::new(),
         first: Vec::new(),

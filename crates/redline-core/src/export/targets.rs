@@ -76,6 +76,14 @@ pub const TARGETS: &[Target] = &[
         source: "https://huggingface.co/docs/trl/dataset_formats",
     },
     Target {
+        service: "Hugging Face datasets and Hub",
+        formats: &["hf-dataset"],
+        standing: Standing::Open,
+        detail: "A folder of Parquet splits with a dataset card loads with datasets.load_dataset(\"parquet\", data_dir=…) and pushes to the Hub as it is; TRL trains from it.",
+        checked: "2026-12-01",
+        source: "https://huggingface.co/docs/datasets/loading",
+    },
+    Target {
         service: "Together AI",
         formats: &["openai-chat", "openai-dpo"],
         standing: Standing::Open,

@@ -141,7 +141,7 @@ fn every_line_parses_back_with_its_shape() {
                     assert_eq!(v["messages"][1]["role"], "assistant");
                     assert!(v["messages"][1]["content"][0]["text"].is_string());
                 }
-                Format::Csv => unreachable!(),
+                Format::Csv | Format::HfDataset => unreachable!(),
             }
         }
     }
