@@ -32,7 +32,7 @@ fn app_pid(db: &std::path::Path) -> u32 {
                 .split(|b| *b == 0)
                 .map(|a| String::from_utf8_lossy(a).into_owned())
                 .collect();
-            if args.first().is_some_and(|a| a.ends_with(&name)) && args.iter().any(|a| *a == db) {
+            if args.first().is_some_and(|a| a.ends_with(&name)) && args.contains(&db) {
                 return pid;
             }
         }
