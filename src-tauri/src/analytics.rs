@@ -154,15 +154,37 @@ pub fn announce(app: &AppHandle, raised: &[Incident]) {
 /// logged, never shown as a failure of what triggered the check.
 pub fn after_change(app: &AppHandle) {
     let app = app.clone();
+    let asked = chrono::Utc::now();
     std::thread::spawn(move || {
         let state: State<'_, AppState> = app.state();
         let Ok(store) = state.store() else { return };
         state.set_refreshing(true);
         let outcome = {
             let _one = state.measuring.lock().unwrap_or_else(|p| p.into_inner());
-            redline_core::learning::refresh(&store, chrono::Utc::now()).map(|(w, _)| w)
+            // A check that started after this one was asked for (Home's own on a store never
+            // checked, or another change's) already saw what this one would: nothing to redo.
+            match redline_core::learning::last_refresh(&store) {
+                Ok(Some(at)) if at >= asked => None,
+                _ => Some(
+                    redline_core::learning::refresh(&store, chrono::Utc::now()).map(|(w, _)| w),
+                ),
+            }
         };
         state.set_refreshing(false);
+        let Some(outcome) = outcome else {
+            // The views waiting for this check hear that it ended: nothing new was raised.
+            if let Ok(active) = redline_core::learning::incidents::stored(&store) {
+                let _ = app.emit(
+                    "alerts-changed",
+                    AlertsChanged {
+                        raised: Vec::new(),
+                        active,
+                    },
+                );
+            }
+            crate::experiments::publish_running(&app);
+            return;
+        };
         match outcome {
             Ok(w) => {
                 announce(&app, &w.raised);

@@ -368,6 +368,16 @@ pub fn refresh(
     Ok((w, suggestions))
 }
 
+/// When the last [`refresh`] that stored its outcome started (its `now`), if one did.
+pub fn last_refresh(
+    store: &crate::store::Store,
+) -> Result<Option<DateTime<Utc>>, crate::store::StoreError> {
+    Ok(store
+        .setting(SUGGESTIONS_SETTING)?
+        .and_then(|b| serde_json::from_slice::<StoredSuggestions>(&b).ok())
+        .map(|s| s.at))
+}
+
 /// The Home view's figures as of `now`, from what the last [`refresh`] stored (computed now if
 /// nothing is); records `now` as the last visit.
 pub fn overview(

@@ -492,3 +492,20 @@ fn while_a_refresh_runs_the_overview_shows_what_is_stored_and_measures_nothing()
         0
     );
 }
+
+#[test]
+fn the_last_refresh_is_known_so_a_later_request_can_skip_a_check_already_made() {
+    let (_dir, store) = sample_store(300);
+    assert_eq!(last_refresh(&store).unwrap(), None);
+    // Home's own first visit to a store never checked makes the check, and it counts.
+    overview(&store, end()).unwrap();
+    assert_eq!(last_refresh(&store).unwrap(), Some(end()));
+    // A later visit only reads; a later refresh moves the time on.
+    overview(&store, end() + Duration::hours(1)).unwrap();
+    assert_eq!(last_refresh(&store).unwrap(), Some(end()));
+    refresh(&store, end() + Duration::hours(2)).unwrap();
+    assert_eq!(
+        last_refresh(&store).unwrap(),
+        Some(end() + Duration::hours(2))
+    );
+}
