@@ -161,11 +161,19 @@ pub fn after_change(app: &AppHandle) {
         state.set_refreshing(true);
         let outcome = {
             let _one = state.measuring.lock().unwrap_or_else(|p| p.into_inner());
-            // A check that started after this one was asked for (Home's own on a store never
-            // checked, or another change's) already saw what this one would: nothing to redo.
-            match redline_core::learning::last_refresh(&store) {
-                Ok(Some(at)) if at >= asked => None,
-                _ => Some(
+            // A check that started after this one was asked for, or one just made on the store
+            // as it is (Home's own on a store never checked), already saw what this one would.
+            let now = chrono::Utc::now();
+            let covered = match (
+                redline_core::learning::last_refresh(&store),
+                store.change_seq(),
+            ) {
+                (Ok(Some(last)), Ok(seq)) => last.covers(asked, seq, now),
+                _ => false,
+            };
+            match covered {
+                true => None,
+                false => Some(
                     redline_core::learning::refresh(&store, chrono::Utc::now()).map(|(w, _)| w),
                 ),
             }

@@ -345,8 +345,32 @@ const SUGGESTIONS_SETTING: &str = "home.suggestions";
 #[derive(serde::Serialize, serde::Deserialize)]
 struct StoredSuggestions {
     at: DateTime<Utc>,
+    /// The store's change number when the refresh started (see [`crate::store::Store::change_seq`]).
+    #[serde(default)]
+    seq: Option<u64>,
     suggestions: Vec<Suggestion>,
 }
+
+/// When the last stored [`refresh`] started, and the store's change number then.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LastRefresh {
+    pub at: DateTime<Utc>,
+    pub seq: Option<u64>,
+}
+
+impl LastRefresh {
+    /// Whether a check asked for at `asked` would redo this one: not when this one started
+    /// after it was asked for, nor when nothing in the store changed since and it is less than
+    /// [`REFRESH_FRESH_MINUTES`] old at `now` (the time windows have barely moved).
+    pub fn covers(&self, asked: DateTime<Utc>, seq: u64, now: DateTime<Utc>) -> bool {
+        self.at >= asked
+            || (self.seq == Some(seq)
+                && now - self.at < chrono::Duration::minutes(REFRESH_FRESH_MINUTES))
+    }
+}
+
+/// How long a refresh stays good for a store that did not change.
+pub const REFRESH_FRESH_MINUTES: i64 = 10;
 
 /// Compute what needs mining — the incidents (stored by [`incidents::watch`]) and the suggested
 /// experiments — and store it for Home. Run after each import or sync (the app does so on its
@@ -355,12 +379,14 @@ pub fn refresh(
     store: &crate::store::Store,
     now: DateTime<Utc>,
 ) -> Result<(incidents::Watch, Vec<Suggestion>), crate::store::StoreError> {
+    let seq = store.change_seq()?;
     let w = incidents::watch(store, now)?;
     let suggestions = suggest_experiments(store, now, &w.findings)?;
     store.set_setting(
         SUGGESTIONS_SETTING,
         &serde_json::to_vec(&StoredSuggestions {
             at: now,
+            seq: Some(seq),
             suggestions: suggestions.clone(),
         })
         .expect("suggestions serialise"),
@@ -368,14 +394,17 @@ pub fn refresh(
     Ok((w, suggestions))
 }
 
-/// When the last [`refresh`] that stored its outcome started (its `now`), if one did.
+/// The last [`refresh`] that stored its outcome, if one did.
 pub fn last_refresh(
     store: &crate::store::Store,
-) -> Result<Option<DateTime<Utc>>, crate::store::StoreError> {
+) -> Result<Option<LastRefresh>, crate::store::StoreError> {
     Ok(store
         .setting(SUGGESTIONS_SETTING)?
         .and_then(|b| serde_json::from_slice::<StoredSuggestions>(&b).ok())
-        .map(|s| s.at))
+        .map(|s| LastRefresh {
+            at: s.at,
+            seq: s.seq,
+        }))
 }
 
 /// The Home view's figures as of `now`, from what the last [`refresh`] stored (computed now if

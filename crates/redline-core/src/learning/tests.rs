@@ -499,13 +499,47 @@ fn the_last_refresh_is_known_so_a_later_request_can_skip_a_check_already_made() 
     assert_eq!(last_refresh(&store).unwrap(), None);
     // Home's own first visit to a store never checked makes the check, and it counts.
     overview(&store, end()).unwrap();
-    assert_eq!(last_refresh(&store).unwrap(), Some(end()));
-    // A later visit only reads; a later refresh moves the time on.
-    overview(&store, end() + Duration::hours(1)).unwrap();
-    assert_eq!(last_refresh(&store).unwrap(), Some(end()));
-    refresh(&store, end() + Duration::hours(2)).unwrap();
+    let seq = store.change_seq().unwrap();
+    let last = last_refresh(&store).unwrap().unwrap();
+    assert_eq!(
+        last,
+        LastRefresh {
+            at: end(),
+            seq: Some(seq)
+        }
+    );
+    let minutes = |m: i64| end() + Duration::minutes(m);
+    // A check asked for before it started is covered; one asked for after it is not, unless
+    // the store did not change and it is fresh.
+    assert!(last.covers(minutes(-1), seq, minutes(1)));
+    assert!(last.covers(minutes(1), seq, minutes(2)));
+    assert!(!last.covers(minutes(1), seq, minutes(REFRESH_FRESH_MINUTES + 1)));
+    let more: Vec<_> = sample::generate(&SampleSpec {
+        count: 5,
+        seed: 99,
+        end: end(),
+        ..Default::default()
+    })
+    .into_iter()
+    .enumerate()
+    .map(|(i, mut s)| {
+        s.id = crate::model::SettlementId::new(format!("more-{i}")).unwrap();
+        s
+    })
+    .collect();
+    store.upsert_batch(&more).unwrap();
+    let changed = store.change_seq().unwrap();
+    assert!(changed > seq);
+    assert!(!last.covers(minutes(1), changed, minutes(2)));
+    // A later visit only reads; a later refresh moves the time and the change number on.
+    overview(&store, minutes(60)).unwrap();
+    assert_eq!(last_refresh(&store).unwrap().unwrap().at, end());
+    refresh(&store, minutes(120)).unwrap();
     assert_eq!(
         last_refresh(&store).unwrap(),
-        Some(end() + Duration::hours(2))
+        Some(LastRefresh {
+            at: minutes(120),
+            seq: Some(changed)
+        })
     );
 }
