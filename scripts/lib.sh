@@ -11,8 +11,10 @@ TAURI_DRIVER_VERSION=2.1.0
 # registry's tarball of this release, checked against its SHA-256.
 AXE_VERSION=4.14.1
 AXE_SHA256=e6b0ce02b84d892e2e33e403485e7f3d6c29e2be6df65daf44d89ba564139745
-# pyarrow, the Parquet reader of `datasets.load_dataset`, to read the dataset folder export.
+# pyarrow (the Parquet reader of `datasets.load_dataset`) and DuckDB, to read the Parquet
+# exports with engines that are not Redline's.
 PYARROW_VERSION=22.0.0
+DUCKDB_VERSION=1.4.2
 
 say() { printf '\n==> %s\n' "$*" >&2; }
 
@@ -65,13 +67,14 @@ ensure_axe() {
   export REDLINE_AXE_JS="$dir/axe.min.js"
 }
 
-# A Python with pyarrow in target/py (made once, from PyPI); exports REDLINE_PYTHON.
-ensure_pyarrow() {
+# A Python with pyarrow and duckdb in target/py (made once, from PyPI); exports
+# REDLINE_PYTHON.
+ensure_python_readers() {
   local venv="$PWD/target/py"
-  if ! "$venv/bin/python" -c "import pyarrow" 2>/dev/null; then
-    say "making a Python venv with pyarrow $PYARROW_VERSION (from PyPI)"
+  if ! "$venv/bin/python" -c "import pyarrow, duckdb" 2>/dev/null; then
+    say "making a Python venv with pyarrow $PYARROW_VERSION and duckdb $DUCKDB_VERSION (from PyPI)"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check "pyarrow==$PYARROW_VERSION"
+    "$venv/bin/pip" install -q --disable-pip-version-check "pyarrow==$PYARROW_VERSION" "duckdb==$DUCKDB_VERSION"
   fi
   export REDLINE_PYTHON="$venv/bin/python"
 }

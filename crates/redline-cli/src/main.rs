@@ -273,9 +273,10 @@ enum Command {
     /// Export approved settlements as fine-tuning data (JSONL for a provider, or CSV),
     /// filtered, de-duplicated and redacted, written atomically.
     Export {
-        /// openai-chat, openai-dpo, bedrock, nova, trl-sft, trl-dpo, trl-kto, csv, or
+        /// openai-chat, openai-dpo, bedrock, nova, trl-sft, trl-dpo, trl-kto, csv,
         /// hf-dataset (a Hugging Face dataset folder: Parquet splits and a dataset card; -o
-        /// names the folder). Where each goes: `redline targets`. trl-kto writes each final as
+        /// names the folder), or parquet (every selected settlement with its measures, and
+        /// its edit operations, as two Parquet tables in the folder -o; docs/scale.md). Where each goes: `redline targets`. trl-kto writes each final as
         /// `true` and, for a settlement below the minimum acceptance, its draft as `false`.
         #[arg(long, default_value = "openai-chat")]
         format: String,
@@ -829,8 +830,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 Some(m) => m,
                 None => analytics::threshold(&store)?,
             };
+            let tables = format.trim() == "parquet";
             let options = export::Options {
-                format: export::Format::parse(&format).map_err(anyhow::Error::msg)?,
+                format: if tables {
+                    export::Format::Csv
+                } else {
+                    export::Format::parse(&format)
+                        .map_err(|m| anyhow::anyhow!("{m}, or parquet (tables for analysis)"))?
+                },
                 license,
                 min_acceptance,
                 agents: agent,
@@ -859,6 +866,33 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let cancel = Cancel::new();
             let c = cancel.clone();
             let _ = ctrlc::set_handler(move || c.cancel());
+            if tables {
+                return match export::tables::export_tables(
+                    &store,
+                    &options,
+                    &out,
+                    &mut |_| {},
+                    &cancel,
+                )? {
+                    None => {
+                        tell!("cancelled: nothing was written");
+                        Ok(ExitCode::from(1))
+                    }
+                    Some(t) if json => {
+                        print::json_out(&t)?;
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Some(t) => {
+                        say!(
+                            "wrote {} settlements and {} edit operations (Parquet tables) to {}",
+                            t.settlements,
+                            t.operations,
+                            t.folder.display()
+                        );
+                        Ok(ExitCode::SUCCESS)
+                    }
+                };
+            }
             let report = export::export(&store, &options, &out, &mut |_| {}, &cancel)?;
             match report {
                 None => {

@@ -1199,3 +1199,116 @@ print("pyarrow", pa.__version__, counts)
     );
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("pyarrow "));
 }
+
+/// docs/scale.sql in DuckDB over `export --format parquet` gives Redline's own figures: per
+/// agent, the settlements and mean acceptance of `summary`, and the deletions of the edit
+/// operations (`diff`). `REDLINE_PYTHON` names a Python with duckdb (scripts/test's venv).
+#[test]
+#[ignore = "needs a Python with duckdb; run by scripts/test"]
+fn duckdb_counts_equal_redlines() {
+    let python =
+        std::env::var("REDLINE_PYTHON").expect("REDLINE_PYTHON names a Python with duckdb");
+    let (dir, db) = setup();
+    redline(&db)
+        .args(["sample", "-n", "1500", "--seed", "17"])
+        .assert()
+        .success();
+    let folder = dir.path().join("tables");
+    let run = redline(&db)
+        .args([
+            "export",
+            "--format",
+            "parquet",
+            "--no-redact",
+            "--json",
+            "-o",
+        ])
+        .arg(&folder)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let tables: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(tables["settlements"], 1500);
+    let sql = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/scale.sql"))
+        .unwrap()
+        .replace("DIR", &folder.to_string_lossy());
+    let script = r#"
+import json, sys, duckdb
+sql = sys.stdin.read()
+out = []
+for statement in [s for s in sql.split(";") if s.strip() and not all(l.strip().startswith("--") or not l.strip() for l in s.splitlines())]:
+    out.append(duckdb.sql(statement).fetchall())
+print(json.dumps(out))
+"#;
+    let mut child = std::process::Command::new(&python)
+        .arg("-c")
+        .arg(script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(sql.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let results: Vec<Vec<Vec<serde_json::Value>>> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(results.len(), 3);
+    // 1. Against `summary --range all`.
+    let summary = redline(&db)
+        .args(["summary", "--range", "all", "--json"])
+        .output()
+        .unwrap();
+    let summary: serde_json::Value = serde_json::from_slice(&summary.stdout).unwrap();
+    let agents = summary["agents"].as_array().unwrap();
+    assert_eq!(results[0].len(), agents.len());
+    for (row, a) in results[0].iter().zip(agents) {
+        assert_eq!(row[0], a["agent"]);
+        assert_eq!(row[1], a["settlements"]);
+        let close = |x: &serde_json::Value, y: &serde_json::Value| {
+            (x.as_f64().unwrap() - y.as_f64().unwrap()).abs() < 1e-9
+        };
+        assert!(close(&row[2], &a["acceptance"]["value"]), "{row:?} {a}");
+        assert!(close(&row[3], &a["accepted"]["value"]), "{row:?} {a}");
+    }
+    // 2. Against the edit operations Redline computes itself.
+    let store = redline_core::store::Store::open(&db).unwrap();
+    let mut expected: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+    store
+        .scan(None, None, |s| {
+            let deletions = redline_core::patterns::ops::edit_ops(&s.ai_output, &s.final_output)
+                .iter()
+                .filter(|e| e.kind == redline_core::patterns::ops::OpKind::Delete && !e.moved)
+                .count() as u64;
+            if deletions > 0 {
+                let e = expected.entry(s.agent.as_str().to_owned()).or_default();
+                e.0 += deletions;
+                e.1 += 1;
+            }
+        })
+        .unwrap();
+    let got: std::collections::BTreeMap<String, (u64, u64)> = results[1]
+        .iter()
+        .map(|r| {
+            (
+                r[0].as_str().unwrap().to_owned(),
+                (r[1].as_u64().unwrap(), r[2].as_u64().unwrap()),
+            )
+        })
+        .collect();
+    assert_eq!(got, expected);
+    assert!(!results[2].is_empty());
+}

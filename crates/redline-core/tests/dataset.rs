@@ -219,3 +219,55 @@ fn a_dataset_needs_a_new_folder_a_licence_id_and_no_passphrase() {
     .is_some());
     assert!(empty.join("README.md").exists());
 }
+
+#[test]
+fn the_tables_hold_every_selected_settlement_and_its_operations_with_their_schema_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_sample(dir.path());
+    let folder = dir.path().join("tables");
+    let o = Options {
+        agents: vec!["The Auditor".into()],
+        ..Default::default()
+    };
+    let t = export::tables::export_tables(&store, &o, &folder, &mut no_progress, &Cancel::new())
+        .unwrap()
+        .unwrap();
+    let settlements = rows(&folder.join("settlements.parquet"));
+    let operations = rows(&folder.join("operations.parquet"));
+    assert_eq!(
+        (settlements.len(), operations.len()),
+        (t.settlements, t.operations)
+    );
+    let auditor = store
+        .counts()
+        .unwrap()
+        .iter()
+        .filter(|c| c.agent == "The Auditor")
+        .map(|c| c.count as usize)
+        .sum::<usize>();
+    assert_eq!(t.settlements, auditor);
+    assert!(settlements
+        .iter()
+        .all(|r| text(r, "agent") == "The Auditor"));
+    assert!(operations
+        .iter()
+        .all(|r| ["delete", "insert", "replace"].contains(&text(r, "kind").as_str())));
+    for (file, version) in [
+        ("settlements.parquet", "settlements/1"),
+        ("operations.parquet", "operations/1"),
+    ] {
+        let reader =
+            SerializedFileReader::new(std::fs::File::open(folder.join(file)).unwrap()).unwrap();
+        let kv = reader
+            .metadata()
+            .file_metadata()
+            .key_value_metadata()
+            .unwrap();
+        assert!(kv
+            .iter()
+            .any(|k| k.key == "redline.schema" && k.value.as_deref() == Some(version)));
+    }
+    let err = export::tables::export_tables(&store, &o, &folder, &mut no_progress, &Cancel::new())
+        .unwrap_err();
+    assert!(err.to_string().contains("is not empty"), "{err}");
+}

@@ -6,6 +6,7 @@
 pub(crate) mod dedupe;
 mod format;
 pub mod hf;
+pub mod tables;
 pub mod targets;
 
 pub use format::Format;
