@@ -129,7 +129,7 @@ fn a_dataset_folder_holds_parquet_splits_and_a_card_that_match_the_export() {
         .unwrap()
         .file_name()
         .to_string_lossy()
-        .starts_with(".redline-dataset-")));
+        .starts_with(".redline-export-")));
     let log = redline_core::audit::entries(&store, 5).unwrap();
     assert!(log
         .iter()

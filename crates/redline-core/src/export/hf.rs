@@ -123,25 +123,7 @@ pub fn export_dataset(
         let p = p.to_owned();
         move |e: std::io::Error| ExportError::Write { path: p, cause: e }
     };
-    if folder.exists()
-        && std::fs::read_dir(folder)
-            .map_err(write_err(folder))?
-            .next()
-            .is_some()
-    {
-        return Err(ExportError::Invalid(format!(
-            "{} is not empty: a dataset goes into a new or empty folder",
-            folder.display()
-        )));
-    }
-    let parent = folder
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let work = tempfile::Builder::new()
-        .prefix(".redline-dataset-")
-        .tempdir_in(parent)
-        .map_err(write_err(parent))?;
+    let work = Staged::new(folder, "a dataset")?;
     let csv_path = work.path().join("train.csv");
     let csv_options = Options {
         format: super::Format::Csv,
@@ -179,18 +161,7 @@ pub fn export_dataset(
     }
     let card = work.path().join("README.md");
     std::fs::write(&card, dataset_card(&report, o, license, &splits)).map_err(write_err(&card))?;
-    // Into place: an empty destination folder is replaced by the finished one.
-    if folder.exists() {
-        std::fs::remove_dir(folder).map_err(write_err(folder))?;
-    }
-    let done = work.keep();
-    std::fs::rename(&done, folder).map_err(|e| {
-        let _ = std::fs::remove_dir_all(&done);
-        ExportError::Write {
-            path: folder.to_owned(),
-            cause: e,
-        }
-    })?;
+    work.publish()?;
     report.format = "hf-dataset".into();
     report.path = Some(folder.to_owned());
     report.validation_path = None;
@@ -223,6 +194,65 @@ pub fn export_dataset(
         }),
     )?;
     Ok(Some(report))
+}
+
+/// A folder export built in a temporary folder beside its destination, then moved into place
+/// whole ([`Staged::publish`]); dropped unpublished (failed or cancelled), it leaves nothing.
+pub(super) struct Staged<'a> {
+    work: tempfile::TempDir,
+    folder: &'a Path,
+}
+
+impl<'a> Staged<'a> {
+    /// Stage an export to `folder`, which must be new or empty (`what` names the export in the
+    /// refusal: "a dataset", "the tables").
+    pub(super) fn new(folder: &'a Path, what: &str) -> Result<Staged<'a>, ExportError> {
+        let io = |p: &Path| {
+            let p = p.to_owned();
+            move |e: std::io::Error| ExportError::Write { path: p, cause: e }
+        };
+        if folder.exists()
+            && std::fs::read_dir(folder)
+                .map_err(io(folder))?
+                .next()
+                .is_some()
+        {
+            return Err(ExportError::Invalid(format!(
+                "{} is not empty: {what} goes into a new or empty folder",
+                folder.display()
+            )));
+        }
+        let parent = folder
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let work = tempfile::Builder::new()
+            .prefix(".redline-export-")
+            .tempdir_in(parent)
+            .map_err(io(parent))?;
+        Ok(Staged { work, folder })
+    }
+
+    /// The folder being built.
+    pub(super) fn path(&self) -> &Path {
+        self.work.path()
+    }
+
+    /// Move the built folder into place (an empty destination folder is replaced by it).
+    pub(super) fn publish(self) -> Result<(), ExportError> {
+        let fail = |e: std::io::Error| ExportError::Write {
+            path: self.folder.to_owned(),
+            cause: e,
+        };
+        if self.folder.exists() {
+            std::fs::remove_dir(self.folder).map_err(fail)?;
+        }
+        let done = self.work.keep();
+        std::fs::rename(&done, self.folder).map_err(|e| {
+            let _ = std::fs::remove_dir_all(&done);
+            fail(e)
+        })
+    }
 }
 
 fn dir_bytes(folder: &Path) -> u64 {

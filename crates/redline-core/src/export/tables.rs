@@ -186,29 +186,7 @@ pub fn export_tables(
     on_step: Progress<'_>,
     cancel: &Cancel,
 ) -> Result<Option<Tables>, ExportError> {
-    let write_err = |p: &Path| {
-        let p = p.to_owned();
-        move |e: std::io::Error| ExportError::Write { path: p, cause: e }
-    };
-    if folder.exists()
-        && std::fs::read_dir(folder)
-            .map_err(write_err(folder))?
-            .next()
-            .is_some()
-    {
-        return Err(ExportError::Invalid(format!(
-            "{} is not empty: the tables go into a new or empty folder",
-            folder.display()
-        )));
-    }
-    let parent = folder
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let work = tempfile::Builder::new()
-        .prefix(".redline-tables-")
-        .tempdir_in(parent)
-        .map_err(write_err(parent))?;
+    let work = super::hf::Staged::new(folder, "the tables")?;
     let sp = work.path().join("settlements.parquet");
     let op = work.path().join("operations.parquet");
     let mut settlements = Table::create(
@@ -344,17 +322,7 @@ pub fn export_tables(
     }
     settlements.close(&sp)?;
     operations.close(&op)?;
-    if folder.exists() {
-        std::fs::remove_dir(folder).map_err(write_err(folder))?;
-    }
-    let done = work.keep();
-    std::fs::rename(&done, folder).map_err(|e| {
-        let _ = std::fs::remove_dir_all(&done);
-        ExportError::Write {
-            path: folder.to_owned(),
-            cause: e,
-        }
-    })?;
+    work.publish()?;
     out.folder = folder.to_owned();
     crate::audit::record(
         store,
