@@ -171,30 +171,23 @@ pub fn after_change(app: &AppHandle) {
                 (Ok(Some(last)), Ok(seq)) => last.covers(asked, seq, now),
                 _ => false,
             };
-            match covered {
-                true => None,
-                false => Some(
-                    redline_core::learning::refresh(&store, chrono::Utc::now()).map(|(w, _)| w),
-                ),
-            }
+            (!covered).then(|| redline_core::learning::refresh(&store, now).map(|(w, _)| w))
         };
         state.set_refreshing(false);
-        let Some(outcome) = outcome else {
-            // The views waiting for this check hear that it ended: nothing new was raised.
-            if let Ok(active) = redline_core::learning::incidents::stored(&store) {
-                let _ = app.emit(
-                    "alerts-changed",
-                    AlertsChanged {
-                        raised: Vec::new(),
-                        active,
-                    },
-                );
-            }
-            crate::experiments::publish_running(&app);
-            return;
-        };
         match outcome {
-            Ok(w) => {
+            // Skipped: the views waiting for this check hear that it ended, nothing new raised.
+            None => {
+                if let Ok(active) = redline_core::learning::incidents::stored(&store) {
+                    let _ = app.emit(
+                        "alerts-changed",
+                        AlertsChanged {
+                            raised: Vec::new(),
+                            active,
+                        },
+                    );
+                }
+            }
+            Some(Ok(w)) => {
                 announce(&app, &w.raised);
                 let _ = app.emit(
                     "alerts-changed",
@@ -204,7 +197,7 @@ pub fn after_change(app: &AppHandle) {
                     },
                 );
             }
-            Err(e) => {
+            Some(Err(e)) => {
                 eprintln!("redline: checking alerts failed: {e}");
                 // The views that said "checking again" stop saying it, and say why.
                 let _ = app.emit(

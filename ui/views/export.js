@@ -135,10 +135,13 @@ export async function render(root, ctx) {
   format.addEventListener("change", loadDest);
   const license = h("input", { id: "ex-license", type: "text", value: "other", spellcheck: "false", "aria-label": "Licence id for the dataset card" });
   const licenseRow = h("label", { class: "field inline", hidden: true }, "Licence (dataset card)", license);
-  format.addEventListener("change", () => { licenseRow.hidden = format.value !== "hf-dataset"; });
   const note = h("div", { id: "ex-format-note" });
-  const showNote = () => mount(note, ...standingNote(targets, format.value));
-  format.addEventListener("change", showNote);
+  // What goes with the chosen format: its service's standing, and a licence for a dataset.
+  const showFormat = () => {
+    mount(note, ...standingNote(targets, format.value));
+    licenseRow.hidden = format.value !== "hf-dataset";
+  };
+  format.addEventListener("change", showFormat);
   const go = h("button", { type: "button", id: "ex-run" }, "Export");
   const progress = h("div", { id: "ex-progress" });
   const preview = h("section", { class: "panel", id: "ex-preview", "aria-live": "polite" }, h("p", { class: "muted" }, "Preview…"));
@@ -248,6 +251,6 @@ export async function render(root, ctx) {
       preview),
     targetsPanel(targets),
     promptsPanel(facets.agents, prompts, () => refresh()));
-  showNote();
+  showFormat();
   await Promise.all([refresh(), loadDest()]);
 }

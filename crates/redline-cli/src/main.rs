@@ -276,8 +276,9 @@ enum Command {
         /// openai-chat, openai-dpo, bedrock, nova, trl-sft, trl-dpo, trl-kto, csv,
         /// hf-dataset (a Hugging Face dataset folder: Parquet splits and a dataset card; -o
         /// names the folder), or parquet (every selected settlement with its measures, and
-        /// its edit operations, as two Parquet tables in the folder -o; docs/scale.md). Where each goes: `redline targets`. trl-kto writes each final as
-        /// `true` and, for a settlement below the minimum acceptance, its draft as `false`.
+        /// its edit operations, as two Parquet tables in the folder -o; docs/scale.md). Where
+        /// each goes: `redline targets`. trl-kto writes each final as `true` and, for a
+        /// settlement below the minimum acceptance, its draft as `false`.
         #[arg(long, default_value = "openai-chat")]
         format: String,
         /// hf-dataset: the licence id written in the dataset card (e.g. cc-by-4.0).

@@ -4,21 +4,15 @@
 //!
 //! The export runs as every other (filters, redaction, de-duplication, the split by id), into
 //! CSV files in a temporary folder beside the destination; those are converted to Parquet in
-//! row groups of [`ROW_GROUP`] rows (memory stays bounded), the card is written, and the folder
+//! row groups of [`super::folder::ROW_GROUP`] rows (memory stays bounded), the card is written, and the folder
 //! is renamed into place: it appears whole or not at all.
 
+use super::folder::{Cell, Staged, Table};
 use super::{ExportError, Options, Report};
 use crate::job::{Cancel, Progress};
 use crate::store::Store;
-use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
-use parquet::file::properties::WriterProperties;
-use parquet::file::writer::SerializedFileWriter;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-
-/// Rows per Parquet row group.
-pub const ROW_GROUP: usize = 10_000;
 
 /// The version of the columns below; it changes when they do.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -196,65 +190,6 @@ pub fn export_dataset(
     Ok(Some(report))
 }
 
-/// A folder export built in a temporary folder beside its destination, then moved into place
-/// whole ([`Staged::publish`]); dropped unpublished (failed or cancelled), it leaves nothing.
-pub(super) struct Staged<'a> {
-    work: tempfile::TempDir,
-    folder: &'a Path,
-}
-
-impl<'a> Staged<'a> {
-    /// Stage an export to `folder`, which must be new or empty (`what` names the export in the
-    /// refusal: "a dataset", "the tables").
-    pub(super) fn new(folder: &'a Path, what: &str) -> Result<Staged<'a>, ExportError> {
-        let io = |p: &Path| {
-            let p = p.to_owned();
-            move |e: std::io::Error| ExportError::Write { path: p, cause: e }
-        };
-        if folder.exists()
-            && std::fs::read_dir(folder)
-                .map_err(io(folder))?
-                .next()
-                .is_some()
-        {
-            return Err(ExportError::Invalid(format!(
-                "{} is not empty: {what} goes into a new or empty folder",
-                folder.display()
-            )));
-        }
-        let parent = folder
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let work = tempfile::Builder::new()
-            .prefix(".redline-export-")
-            .tempdir_in(parent)
-            .map_err(io(parent))?;
-        Ok(Staged { work, folder })
-    }
-
-    /// The folder being built.
-    pub(super) fn path(&self) -> &Path {
-        self.work.path()
-    }
-
-    /// Move the built folder into place (an empty destination folder is replaced by it).
-    pub(super) fn publish(self) -> Result<(), ExportError> {
-        let fail = |e: std::io::Error| ExportError::Write {
-            path: self.folder.to_owned(),
-            cause: e,
-        };
-        if self.folder.exists() {
-            std::fs::remove_dir(self.folder).map_err(fail)?;
-        }
-        let done = self.work.keep();
-        std::fs::rename(&done, self.folder).map_err(|e| {
-            let _ = std::fs::remove_dir_all(&done);
-            fail(e)
-        })
-    }
-}
-
 fn dir_bytes(folder: &Path) -> u64 {
     let mut total = 0;
     let mut stack: Vec<PathBuf> = vec![folder.to_owned()];
@@ -270,42 +205,11 @@ fn dir_bytes(folder: &Path) -> u64 {
     total
 }
 
-/// One row group's columns.
-#[derive(Default)]
-struct Columns {
-    strings: [Vec<ByteArray>; 8],
-    created: Vec<i64>,
-    acceptance: Vec<f64>,
-}
-
-impl Columns {
-    fn len(&self) -> usize {
-        self.created.len()
-    }
-}
-
 /// Convert one of the export's CSV files (`format::CSV_COLUMNS`) to Parquet ([`SCHEMA`]).
 fn to_parquet(csv_path: &Path, out: &Path, cancel: &Cancel) -> Result<(), ExportError> {
     let bad = |what: String| ExportError::Invalid(format!("the export's own CSV: {what}"));
-    let write_err = |e: parquet::errors::ParquetError| ExportError::Write {
-        path: out.to_owned(),
-        cause: std::io::Error::other(e.to_string()),
-    };
-    let schema =
-        Arc::new(parquet::schema::parser::parse_message_type(SCHEMA).expect("the schema parses"));
-    let props = Arc::new(
-        WriterProperties::builder()
-            .set_compression(parquet::basic::Compression::SNAPPY)
-            .set_created_by(concat!("redline ", env!("CARGO_PKG_VERSION")).to_owned())
-            .build(),
-    );
-    let file = std::fs::File::create(out).map_err(|e| ExportError::Write {
-        path: out.to_owned(),
-        cause: e,
-    })?;
-    let mut writer = SerializedFileWriter::new(file, schema, props).map_err(write_err)?;
+    let mut table = Table::create(out, SCHEMA, None)?;
     let mut reader = csv::Reader::from_path(csv_path).map_err(|e| bad(e.to_string()))?;
-    let mut cols = Columns::default();
     for record in reader.records() {
         if cancel.is_cancelled() {
             return Ok(());
@@ -316,60 +220,22 @@ fn to_parquet(csv_path: &Path, out: &Path, cancel: &Cancel) -> Result<(), Export
         let field = |i: usize| r.get(i).unwrap_or("");
         let at = chrono::DateTime::parse_from_rfc3339(field(3))
             .map_err(|e| bad(format!("created_at '{}': {e}", field(3))))?;
-        cols.created.push(at.timestamp_millis());
-        cols.acceptance.push(
-            field(4)
-                .parse()
-                .map_err(|_| bad(format!("acceptance '{}'", field(4))))?,
-        );
-        for (slot, i) in [0, 1, 2, 6, 7, 9, 8].into_iter().enumerate() {
-            cols.strings[slot].push(ByteArray::from(field(i)));
-        }
-        if cols.len() == ROW_GROUP {
-            write_group(&mut writer, &mut cols).map_err(write_err)?;
-        }
+        let acceptance: f64 = field(4)
+            .parse()
+            .map_err(|_| bad(format!("acceptance '{}'", field(4))))?;
+        table.push(&[
+            Cell::Text(field(0)),
+            Cell::Text(field(1)),
+            Cell::Text(field(2)),
+            Cell::I64(at.timestamp_millis()),
+            Cell::F64(acceptance),
+            Cell::Text(field(6)),
+            Cell::Text(field(7)),
+            Cell::Text(field(9)),
+            Cell::Text(field(8)),
+        ])?;
     }
-    if cols.len() > 0 {
-        write_group(&mut writer, &mut cols).map_err(write_err)?;
-    }
-    writer.close().map_err(write_err)?;
-    Ok(())
-}
-
-/// Write one row group in [`SCHEMA`]'s column order and empty the buffers.
-fn write_group<W: std::io::Write + Send>(
-    writer: &mut SerializedFileWriter<W>,
-    cols: &mut Columns,
-) -> Result<(), parquet::errors::ParquetError> {
-    let mut group = writer.next_row_group()?;
-    let mut index = 0;
-    while let Some(mut col) = group.next_column()? {
-        match index {
-            // id, agent, intent_type
-            0..=2 => {
-                col.typed::<ByteArrayType>()
-                    .write_batch(&cols.strings[index], None, None)?;
-            }
-            3 => {
-                col.typed::<Int64Type>()
-                    .write_batch(&cols.created, None, None)?;
-            }
-            4 => {
-                col.typed::<DoubleType>()
-                    .write_batch(&cols.acceptance, None, None)?;
-            }
-            // system, prompt, completion, rejected
-            i => {
-                col.typed::<ByteArrayType>()
-                    .write_batch(&cols.strings[i - 2], None, None)?;
-            }
-        }
-        col.close()?;
-        index += 1;
-    }
-    group.close()?;
-    *cols = Columns::default();
-    Ok(())
+    table.close()
 }
 
 /// The `README.md` dataset card: the Hub's YAML header (licence, configs, features, splits),

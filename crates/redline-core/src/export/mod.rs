@@ -4,6 +4,7 @@
 //! written atomically — streamed, one settlement at a time. Formats and rules: docs/export.md.
 
 pub(crate) mod dedupe;
+mod folder;
 mod format;
 pub mod hf;
 pub mod tables;
@@ -210,6 +211,11 @@ pub struct Example {
     pub draft_below_bar: bool,
 }
 
+/// Whether `v` is one of `list`, an empty list meaning "any".
+fn listed(list: &[String], v: &str) -> bool {
+    list.is_empty() || list.iter().any(|x| x == v)
+}
+
 /// Whether a settlement passes the options' filters (counting why not); its acceptance.
 fn admit(
     s: &Settlement,
@@ -217,7 +223,6 @@ fn admit(
     marks: &HashMap<String, Mark>,
     r: &mut Report,
 ) -> Option<f64> {
-    let listed = |list: &[String], v: &str| list.is_empty() || list.iter().any(|x| x == v);
     let version = s.prompt_version.as_deref().unwrap_or("");
     if !listed(&o.agents, s.agent.as_str())
         || !listed(&o.intent_types, s.intent_type.as_str())

@@ -184,13 +184,10 @@ impl Client {
         *lock(&self.version)
     }
 
-    /// Speak `version` from now on (a connection saved with an older version, or a fallback the
-    /// caller decided on; `why` is then the notice).
-    pub fn set_version(&self, version: ApiVersion, why: Option<String>) {
+    /// Speak `version` from now on (a connection saved with another version, or a fallback the
+    /// caller decided on).
+    pub fn set_version(&self, version: ApiVersion) {
         *lock(&self.version) = version;
-        if why.is_some() {
-            *lock(&self.fell_back) = why;
-        }
     }
 
     /// Why this client no longer speaks the version it was made with, if it does not: a
@@ -263,8 +260,7 @@ impl Client {
                     ApiVersion::V2026,
                     ApiVersion::FALLBACK
                 );
-                let before = self.version();
-                self.set_version(ApiVersion::FALLBACK, None);
+                self.set_version(ApiVersion::FALLBACK);
                 match self.send(method, path, query, body, cancel) {
                     Ok(v) => {
                         *lock(&self.fell_back) = Some(why);
@@ -272,7 +268,7 @@ impl Client {
                     }
                     // The older version fails too: the version was not the problem.
                     Err(_) => {
-                        self.set_version(before, None);
+                        self.set_version(ApiVersion::V2026);
                         Err(e)
                     }
                 }

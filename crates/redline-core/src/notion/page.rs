@@ -34,8 +34,13 @@ pub fn meta(page: &Value) -> PageMeta {
         url: page["url"].as_str().unwrap_or("").to_owned(),
         last_edited: time("last_edited_time"),
         created: time("created_time"),
-        gone: page["archived"].as_bool() == Some(true) || page["in_trash"].as_bool() == Some(true),
+        gone: is_gone(page),
     }
+}
+
+/// Archived or in the trash (`in_trash` since 2026-03-11, `archived` before).
+pub fn is_gone(page: &Value) -> bool {
+    page["archived"].as_bool() == Some(true) || page["in_trash"].as_bool() == Some(true)
 }
 
 /// Whether the page carries none of these properties at all (not even empty): a listing that

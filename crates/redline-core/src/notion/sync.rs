@@ -423,7 +423,7 @@ fn sync_inner(
         .connection
         .clone()
         .ok_or_else(|| NotionError::Unexpected("no Notion database is connected yet".into()))?;
-    client.set_version(conn.version, None);
+    client.set_version(conn.version);
     let mut report = SyncReport::default();
     // The mapping must still fit the live schema (one request: the data source, or with the
     // older API the database).
@@ -450,6 +450,10 @@ fn sync_inner(
     let mut skipped_keep: Vec<Skipped> = Vec::new();
     let path = query_path(&conn);
     let wanted = mapping::filter_properties(&conn.mapping, &schema);
+    let filtered: Vec<(&str, &str)> = wanted
+        .iter()
+        .map(|id| ("filter_properties", id.as_str()))
+        .collect();
     let mapped: Vec<String> = mapping::Field::ALL
         .iter()
         .filter_map(|f| conn.mapping.get(*f))
@@ -484,39 +488,32 @@ fn sync_inner(
             return Err(NotionError::TooManyQueries { queries });
         }
         queries += 1;
-        let query = |conn: &Connection| -> Vec<(&str, &str)> {
-            if conn.filter_properties {
-                wanted
-                    .iter()
-                    .map(|id| ("filter_properties", id.as_str()))
-                    .collect()
-            } else {
-                Vec::new()
-            }
+        let query: &[(&str, &str)] = if conn.filter_properties {
+            &filtered
+        } else {
+            &[]
         };
-        let mut answer = client.request_with("POST", &path, &query(&conn), Some(&body), cancel);
+        let mut answer = client.request_with("POST", &path, query, Some(&body), cancel);
         if let Err(e) = &answer {
             if conn.filter_properties && rejects_filter_properties(e) {
                 // Once: 2025-09-03 (or the older version spoken) without the parameter, which
                 // every version answers with all properties.
+                let plain = if conn.version.title_only_lists() {
+                    ApiVersion::FALLBACK
+                } else {
+                    conn.version
+                };
                 let why = format!(
                     "the server rejected filter_properties ({e}); Redline lists the database with \
-                     Notion-Version {} and all properties instead",
-                    if conn.version.title_only_lists() {
-                        ApiVersion::FALLBACK
-                    } else {
-                        conn.version
-                    }
+                     Notion-Version {plain} and all properties instead"
                 );
-                if conn.version.title_only_lists() {
-                    client.set_version(ApiVersion::FALLBACK, None);
-                }
+                client.set_version(plain);
                 answer = client.request_with("POST", &path, &[], Some(&body), cancel);
                 if answer.is_ok() {
                     conn.filter_properties = false;
-                    fell_back(&mut conn, &mut state, &mut report, client.version(), why);
+                    fell_back(&mut conn, &mut state, &mut report, plain, why);
                 } else {
-                    client.set_version(conn.version, None);
+                    client.set_version(conn.version);
                 }
             }
         }
@@ -530,12 +527,10 @@ fn sync_inner(
         let results = answer["results"]
             .as_array()
             .ok_or_else(|| NotionError::Unexpected("a query answer without `results`".into()))?;
+        let mut live = results.iter().filter(|raw| !page::is_gone(raw)).peekable();
         if !mapped.is_empty()
-            && results.iter().any(|raw| !page::meta(raw).gone)
-            && results
-                .iter()
-                .filter(|raw| !page::meta(raw).gone)
-                .all(|raw| page::lacks_all(raw, &mapped))
+            && live.peek().is_some()
+            && live.all(|raw| page::lacks_all(raw, &mapped))
         {
             return Err(NotionError::Unexpected(format!(
                 "Notion listed pages without any of the mapped properties ({}), as a server \
