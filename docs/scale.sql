@@ -30,3 +30,31 @@ WHERE kind = 'delete' AND NOT moved
 GROUP BY agent, deleted
 QUALIFY row_number() OVER (PARTITION BY agent ORDER BY count(DISTINCT settlement_id) DESC, deleted) <= 10
 ORDER BY agent, settlements DESC, deleted;
+
+-- 4. Per agent (and all agents): for each deleted phrase Redline lists (PATTERNS is the file
+--    `redline patterns --json` wrote), the settlements in which people took it out, counted
+--    from the operations alone beside Redline's own count (`hits`). A phrase is taken out of
+--    a settlement when its words, lower-cased, lie in a row inside the text one deletion or
+--    replacement removed (words: runs of letters and digits, an apostrophe inside a word kept).
+--    Needs tables written with --no-redact: redaction changes the texts.
+WITH listed AS (
+    SELECT a.agent AS agent,
+           unnest(a.deleted).text AS phrase,
+           unnest(a.deleted).hits AS redline_hits
+    FROM (SELECT unnest(agents) AS a
+          FROM read_json_auto('PATTERNS', maximum_object_size = 1000000000))
+),
+taken AS (
+    SELECT agent, settlement_id,
+           ' ' || regexp_replace(regexp_replace(lower(old_text), '[^\pL\pN'']+', ' ', 'g'),
+                                 '(^| )''+|''+( |$)', '\1\2', 'g') || ' ' AS words
+    FROM read_parquet('DIR/operations.parquet')
+    WHERE kind IN ('delete', 'replace') AND NOT moved
+)
+SELECT l.agent, l.phrase, l.redline_hits, count(DISTINCT t.settlement_id) AS settlements
+FROM listed l
+LEFT JOIN taken t
+       ON (t.agent = l.agent OR l.agent = 'All agents')
+      AND contains(t.words, ' ' || l.phrase || ' ')
+GROUP BY ALL
+ORDER BY l.agent, settlements DESC, l.phrase;

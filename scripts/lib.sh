@@ -7,6 +7,9 @@ BUILD_PACKAGES=(libwebkit2gtk-4.1-dev libdbus-1-dev build-essential pkg-config)
 # a Secret Service (gnome-keyring) for the real OS keychain.
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring age expect python3-aiosmtpd python3-venv curl ca-certificates)
 TAURI_DRIVER_VERSION=2.1.0
+# Tauri's CLI, for its bundler (scripts/package): the crates.io release, built once with its
+# own lock file into target/tools/.
+TAURI_CLI_VERSION=2.12.4
 # axe-core, the accessibility engine the end-to-end tests run in the web view: the npm
 # registry's tarball of this release, checked against its SHA-256.
 AXE_VERSION=4.14.1
@@ -51,6 +54,32 @@ ensure_tauri_driver() {
     cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked
   fi
   export PATH="$HOME/.cargo/bin:$PATH"
+}
+
+# Where tauri-cli is installed (under target/, beside the builds).
+tauri_cli_root() { echo "$PWD/target/tools/tauri-cli-$TAURI_CLI_VERSION"; }
+
+# Start building tauri-cli into target/tools/ in the background at the lowest CPU priority,
+# logging to $1; sets TAURI_CLI_JOB to the job's pid (empty if it is built already).
+start_tauri_cli_install() {
+  local root
+  root=$(tauri_cli_root)
+  TAURI_CLI_JOB=""
+  [ -x "$root/bin/cargo-tauri" ] && return 0
+  nice -n 19 cargo install tauri-cli --version "$TAURI_CLI_VERSION" --locked --root "$root" \
+    >"$1" 2>&1 </dev/null &
+  TAURI_CLI_JOB=$!
+}
+
+# Install tauri-cli once (into target/, beside the builds) and export TAURI_CLI.
+ensure_tauri_cli() {
+  local root
+  root=$(tauri_cli_root)
+  if [ ! -x "$root/bin/cargo-tauri" ]; then
+    say "installing tauri-cli $TAURI_CLI_VERSION from crates.io (once, into target/tools/)"
+    cargo install tauri-cli --version "$TAURI_CLI_VERSION" --locked --root "$root"
+  fi
+  export TAURI_CLI="$root/bin/cargo-tauri"
 }
 
 # Fetch axe-core once (into target/, beside the builds) and export REDLINE_AXE_JS.

@@ -1,4 +1,5 @@
-//! The app's config and capabilities live at the workspace root, beside `ui/` and `icons/`.
+//! The app's config and capabilities are in `tauri.conf.json` beside this file; the UI it
+//! serves (`ui/`) and the icons (`icons/`, drawn by `scripts/icons`) are at the workspace root.
 
 /// Every command the window may call: Tauri generates an `allow-…` permission for each, and the
 /// window's capability (tauri.conf.json) grants them one by one — a command missing from the
@@ -72,12 +73,11 @@ const COMMANDS: &[&str] = &[
 ];
 
 fn main() {
-    println!("cargo:rerun-if-changed=../tauri.conf.json");
+    println!("cargo:rerun-if-changed=tauri.conf.json");
     println!("cargo:rerun-if-changed=../ui");
     println!("cargo:rerun-if-changed=../icons");
     tauri_build::try_build(
         tauri_build::Attributes::new()
-            .config_path("../tauri.conf.json")
             .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
     )
     .expect("tauri-build failed");

@@ -40,7 +40,7 @@ fn registered_permitted_and_called_commands_agree() {
         "build.rs COMMANDS = the registered commands"
     );
 
-    let conf: serde_json::Value = serde_json::from_str(&read("../tauri.conf.json")).unwrap();
+    let conf: serde_json::Value = serde_json::from_str(&read("tauri.conf.json")).unwrap();
     let granted: BTreeSet<String> = conf["app"]["security"]["capabilities"][0]["permissions"]
         .as_array()
         .unwrap()

@@ -174,6 +174,7 @@ pub fn after_change(app: &AppHandle) {
             (!covered).then(|| redline_core::learning::refresh(&store, now).map(|(w, _)| w))
         };
         state.set_refreshing(false);
+        crate::state::give_back_memory();
         match outcome {
             // Skipped: the views waiting for this check hear that it ended, nothing new raised.
             None => {
@@ -208,7 +209,40 @@ pub fn after_change(app: &AppHandle) {
         }
         // Running experiments' counts changed: bring their Notion rows up to date.
         crate::experiments::publish_running(&app);
+        store_analyses(&state, &store);
     });
+}
+
+/// Store every settlement's pattern analysis not stored yet, so that the first mining of an
+/// agent reads them back instead of diffing again. One such pass at a time (one started later
+/// finds what this one did not reach); a mining the person asks for cancels it.
+fn store_analyses(state: &AppState, store: &redline_core::store::Store) {
+    static ANALYSING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let Ok(_one) = ANALYSING.try_lock() else {
+        return;
+    };
+    // Read before the pass: a change made while it runs moves it, and the next pass looks.
+    let seq = match store.change_seq() {
+        Ok(seq) => seq,
+        Err(e) => {
+            eprintln!("redline: storing pattern analyses failed: {e}");
+            return;
+        }
+    };
+    let done = || state.analysed_at.lock().unwrap_or_else(|p| p.into_inner());
+    if *done() == Some(seq) {
+        return;
+    }
+    let cancel = redline_core::job::Cancel::new();
+    *state.background.lock().unwrap_or_else(|p| p.into_inner()) = cancel.clone();
+    let stored =
+        redline_core::patterns::store_analyses(store, &mut redline_core::job::no_progress, &cancel);
+    match stored {
+        Ok(Some(_)) => *done() = Some(seq),
+        Ok(None) => {}
+        Err(e) => eprintln!("redline: storing pattern analyses failed: {e}"),
+    }
+    crate::state::give_back_memory();
 }
 
 /// Mine the edit patterns of one agent (or all) over a range, as a cancellable job with
@@ -234,7 +268,20 @@ pub async fn mine_patterns(
     let store = state.store()?;
     let miners = state.miners.clone();
     let mut on_step = crate::commands::progress(&app, "patterns");
-    crate::state::run_job(&state, move |cancel| {
+    // The person's mining goes first: the background pass stops (this mining stores the
+    // analyses it makes) and starts again once it is done.
+    state
+        .background
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .cancel();
+    let resume = {
+        let (app, store) = (app.clone(), store.clone());
+        move || {
+            std::thread::spawn(move || store_analyses(&app.state::<AppState>(), &store));
+        }
+    };
+    let mined = crate::state::run_job(&state, move |cancel| {
         // Miners whose update panicked half-way are not trusted: they start over.
         let mut miners = miners.lock().unwrap_or_else(|poisoned| {
             let mut miners = poisoned.into_inner();
@@ -244,7 +291,9 @@ pub async fn mine_patterns(
         let mined = miners.mine(&store, &scope, &mut on_step, &cancel)?;
         Ok::<_, redline_core::store::StoreError>(mined.map(|(report, _)| report))
     })
-    .await
+    .await;
+    resume();
+    mined
 }
 
 /// Replay one agent's candidate changes (`patterns::replay`): mined on the range's earlier

@@ -34,7 +34,10 @@ pub async fn home_overview(
             }
         }
         let _one = measuring.lock().unwrap_or_else(|p| p.into_inner());
-        learning::overview(&store, now)
+        let o = learning::overview(&store, now);
+        // On a store never checked, that was the whole check.
+        crate::state::give_back_memory();
+        o
     })
     .await
     .map_err(blocking_error)??;

@@ -13,6 +13,9 @@ use redline_core::sample::SampleSpec;
 use redline_core::store::Store;
 use std::time::Instant;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod support;
 use support::peak_rss_mb;
 

@@ -17,6 +17,9 @@ use redline_core::sample::SampleSpec;
 use redline_core::store::Store;
 use std::time::Instant;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod support;
 use support::peak_rss_mb;
 
@@ -84,6 +87,16 @@ fn main() {
         peak_rss_mb().unwrap_or(f64::NAN)
     );
 
+    if let Some(h) = live.as_ref().map(LiveMiner::heap) {
+        println!(
+            "miner heap (estimate): {:.0} MB = entries {:.0} + n-grams {:.0} + words {:.0} + other {:.0}",
+            h.total() as f64 / 1e6,
+            h.entries as f64 / 1e6,
+            h.grams as f64 / 1e6,
+            h.vocab as f64 / 1e6,
+            h.other as f64 / 1e6
+        );
+    }
     if jsonl.is_some() {
         let (kept, bytes) = store.analyses_stored().expect("analyses");
         println!(

@@ -257,8 +257,12 @@ fn recently_mined_agents_keep_their_miners() {
     assert!(matches!(how(&b), Refresh::Incremental(_)));
     assert_eq!(how(&a), Refresh::Full);
 
-    // A budget of settlements: two miners that together hold more than it cannot both stay.
-    let held = |s: &Scope| patterns::mine_store(&store, s).unwrap().settlements;
+    // A budget of memory: two miners that together hold more than it cannot both stay.
+    let held = |s: &Scope| {
+        let mut one = None;
+        LiveMiner::mine(&mut one, &store, s, &mut no_progress, &Cancel::new()).unwrap();
+        one.expect("kept").heap().total()
+    };
     let mut miners = Miners::new(4, held(&a) + held(&b) - 1);
     let mut how = |scope: &Scope| {
         miners
@@ -271,6 +275,34 @@ fn recently_mined_agents_keep_their_miners() {
     assert_eq!(how(&b), Refresh::Full);
     assert!(matches!(how(&b), Refresh::Incremental(_)));
     assert_eq!(how(&a), Refresh::Full);
+
+    // Miners asked for recently stay; once nobody has asked for a while, they go.
+    let mut miners = Miners::new(4, usize::MAX);
+    miners
+        .mine(&store, &a, &mut no_progress, &Cancel::new())
+        .unwrap()
+        .unwrap();
+    assert!(!miners.release_if_idle(std::time::Duration::from_secs(3600)));
+    assert!(miners.heap() > 0);
+    assert!(miners.release_if_idle(std::time::Duration::ZERO));
+    assert_eq!(miners.heap(), 0);
+    assert!(
+        !miners.release_if_idle(std::time::Duration::ZERO),
+        "nothing left"
+    );
+
+    // A miner larger than the whole budget is not kept at all.
+    let mut miners = Miners::new(4, held(&a).min(held(&b)) - 1);
+    for _ in 0..2 {
+        for s in [&a, &b] {
+            let (_, how) = miners
+                .mine(&store, s, &mut no_progress, &Cancel::new())
+                .unwrap()
+                .unwrap();
+            assert_eq!(how, Refresh::Full);
+            assert_eq!(miners.heap(), 0);
+        }
+    }
 }
 
 #[test]
@@ -301,4 +333,76 @@ fn a_large_change_is_mined_in_full_rather_than_held_in_memory() {
     });
     store.upsert_batch(&more).unwrap();
     assert_eq!(how(), Refresh::Full);
+}
+
+/// All agents' n-grams are the agents' added up: right with one agent, after more arrive,
+/// and after the first leaves.
+#[test]
+fn a_second_agent_arriving_gives_all_agents_their_own_counts() {
+    let all = sample::generate(&spec(3000));
+    let first = all[0].agent.clone();
+    let (one, others): (Vec<Settlement>, Vec<Settlement>) =
+        all.iter().cloned().partition(|s| s.agent == first);
+    let mut miner = build(&one);
+    assert_eq!(miner.report().unwrap(), patterns::mine_slice(&one));
+    let alone = miner.heap().grams;
+
+    let mut now = one.clone();
+    now.extend(others.iter().cloned());
+    miner
+        .update(
+            others.into_iter().map(Change::upsert).collect(),
+            &Cancel::new(),
+        )
+        .unwrap();
+    assert_eq!(miner.report().unwrap(), patterns::mine_slice(&now));
+    assert!(miner.heap().grams > alone, "the other agents counted");
+
+    // Taking the first agent's settlements out again leaves the others' counts right.
+    let gone: Vec<Change> = one
+        .iter()
+        .map(|s| Change::Remove(s.id.as_str().to_owned()))
+        .collect();
+    now.retain(|s| s.agent != first);
+    miner.update(gone, &Cancel::new()).unwrap();
+    assert_eq!(miner.report().unwrap(), patterns::mine_slice(&now));
+}
+
+/// The background pass stores every settlement's analysis once, redoes only changed ones, and a
+/// mining then reads them back to the same report.
+#[test]
+fn stored_analyses_are_made_once_and_read_back_by_mining() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("a.redb")).unwrap();
+    let mut all = sample::generate(&spec(1200));
+    store.upsert_batch(&all).unwrap();
+    let fresh = patterns::mine_store(&store, &Scope::default()).unwrap();
+    let dir2 = tempfile::tempdir().unwrap();
+    let store2 = Store::open(&dir2.path().join("b.redb")).unwrap();
+    store2.upsert_batch(&all).unwrap();
+    let mut steps = 0;
+    let done = patterns::store_analyses(&store2, &mut |_| steps += 1, &Cancel::new()).unwrap();
+    assert_eq!(done, Some(1200));
+    assert!(steps >= 2);
+    assert_eq!(store2.analyses_stored().unwrap().0, 1200);
+    let again = patterns::store_analyses(&store2, &mut no_progress, &Cancel::new()).unwrap();
+    assert_eq!(again, Some(0), "nothing left to analyse");
+    assert_eq!(
+        patterns::mine_store(&store2, &Scope::default()).unwrap(),
+        fresh
+    );
+    // One changed settlement is analysed again, and only it.
+    all[7] = edited(&all[7]);
+    store2.upsert_batch(&all[7..8]).unwrap();
+    let once = patterns::store_analyses(&store2, &mut no_progress, &Cancel::new()).unwrap();
+    assert_eq!(once, Some(1));
+    // Cancelled before it starts: nothing analysed, and it says so.
+    let cancel = Cancel::new();
+    cancel.cancel();
+    all[9] = edited(&all[9]);
+    store2.upsert_batch(&all[9..10]).unwrap();
+    assert_eq!(
+        patterns::store_analyses(&store2, &mut no_progress, &cancel).unwrap(),
+        None
+    );
 }

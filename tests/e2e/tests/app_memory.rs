@@ -1,5 +1,6 @@
 //! The desktop app's own memory on a large store, measured as a person uses it: launch (and
-//! the launch check), idle, the Improvements view for each agent, the Dashboard and Home.
+//! the launch check), idle, the Improvements view for each agent, the Dashboard and Home, and
+//! idle again, past the time kept miners are let go.
 //! Figures are the app process's resident set (`VmRSS`) and its peak (`VmHWM`) from
 //! `/proc/PID/status`; the web view's process (WebKitWebProcess) is a separate process and is
 //! not counted. A benchmark, not a pass/fail test: it prints the figures
@@ -129,6 +130,15 @@ fn app_memory_on_a_large_store() {
     note("launch, launch check done, Home shown", pid, t);
     std::thread::sleep(Duration::from_secs(10));
     note("idle 10 s later", pid, t);
+    // REDLINE_BENCH_SETTLE=S: a person who comes back S seconds later, once the background
+    // pass has stored every settlement's analysis.
+    if let Some(s) = std::env::var("REDLINE_BENCH_SETTLE")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+    {
+        std::thread::sleep(Duration::from_secs(s));
+        note(&format!("idle {} s later", s + 10), pid, t);
+    }
     app.click("#nav-patterns");
     wait_for(
         &app,
@@ -182,6 +192,12 @@ fn app_memory_on_a_large_store() {
     note("Home again", pid, step);
     std::thread::sleep(Duration::from_secs(10));
     note("idle 10 s later", pid, step);
+    // Past the kept miners' idle time (2 minutes after the last mining, checked every 15 s):
+    // they are let go.
+    for s in [40, 70, 100, 130, 160] {
+        std::thread::sleep(Duration::from_secs(30));
+        note(&format!("idle {s} s later"), pid, step);
+    }
     let peak = rows.iter().map(|r| r.2).fold(0.0, f64::max);
     println!("peak of the app process: {peak:.0} MB (web view process not counted)");
     app.close();

@@ -26,19 +26,39 @@ pub struct Miners {
     /// Least recently used first.
     kept: Vec<LiveMiner>,
     keep: usize,
-    settlements: usize,
+    bytes: usize,
+    /// When a miner was last asked for.
+    used: Option<std::time::Instant>,
 }
 
 impl Miners {
-    /// Keep at most `keep` miners holding at most `settlements` settlements together (each
-    /// holds its settlements' analyses in memory, ~3.5 KB each for ~2 KB texts); the miner
-    /// used last is kept whatever its size.
-    pub fn new(keep: usize, settlements: usize) -> Miners {
+    /// Keep at most `keep` miners holding at most `bytes` of heap together (by
+    /// [`LiveMiner::heap`]: each holds its settlements' words and its n-gram counts, ~4 KB
+    /// and 10–20 KB per settlement for ~2 KB texts). A miner larger than `bytes` alone is not
+    /// kept: its scope is mined afresh next time (from the stored analyses).
+    pub fn new(keep: usize, bytes: usize) -> Miners {
         Miners {
             kept: Vec::new(),
             keep: keep.max(1),
-            settlements,
+            bytes,
+            used: None,
         }
+    }
+
+    /// Forget every miner when none was asked for in the last `idle` (a laptop's memory back
+    /// once the person has moved on); whether any was forgotten.
+    pub fn release_if_idle(&mut self, idle: std::time::Duration) -> bool {
+        let quiet = self.used.is_none_or(|t| t.elapsed() >= idle);
+        if quiet && !self.kept.is_empty() {
+            self.kept.clear();
+            return true;
+        }
+        false
+    }
+
+    /// What the kept miners hold on the heap together (an estimate).
+    pub fn heap(&self) -> usize {
+        self.kept.iter().map(|l| l.heap().total()).sum()
     }
 
     /// [`LiveMiner::mine`] with the miner of `scope`'s agent and intent type, if kept.
@@ -49,6 +69,7 @@ impl Miners {
         on_step: Progress<'_>,
         cancel: &Cancel,
     ) -> Result<Option<(Report, Refresh)>, StoreError> {
+        self.used = Some(std::time::Instant::now());
         let mut slot = self
             .kept
             .iter()
@@ -57,9 +78,7 @@ impl Miners {
         let mined = LiveMiner::mine(&mut slot, store, scope, on_step, cancel);
         if let Some(live) = slot {
             self.kept.push(live);
-            let held = |kept: &[LiveMiner]| kept.iter().map(|l| l.miner.len()).sum::<usize>();
-            while self.kept.len() > 1
-                && (self.kept.len() > self.keep || held(&self.kept) > self.settlements)
+            while !self.kept.is_empty() && (self.kept.len() > self.keep || self.heap() > self.bytes)
             {
                 self.kept.remove(0);
             }
@@ -85,6 +104,11 @@ pub struct LiveMiner {
 }
 
 impl LiveMiner {
+    /// What its miner holds on the heap (an estimate).
+    pub fn heap(&self) -> super::Heap {
+        self.miner.heap()
+    }
+
     /// Mine `scope`, reusing the miner in `slot` when it mines the same agent and intent type
     /// (its date range may differ), else building one and keeping it there. `Ok(None)` if
     /// cancelled (a cancelled update is finished by the next call).

@@ -114,7 +114,8 @@ fn content_of(s: &Settlement) -> u64 {
 #[derive(Default)]
 struct Counts {
     settlements: usize,
-    /// Per [`Side`]: n-gram → settlements.
+    /// Per [`Side`]: n-gram → settlements. Empty for group 0 (all agents): its frequent
+    /// n-grams are the agents' added up when needed ([`frequent_over`]).
     grams: [IdMap<u64, Gram>; 3],
     /// Interned replacement pair → settlements.
     replacements: BTreeMap<u32, usize>,
@@ -435,6 +436,29 @@ fn merge_grams(into: &mut IdMap<u64, Gram>, from: &IdMap<u64, Gram>) {
     }
 }
 
+/// The n-grams whose counts over `maps` (one per agent) add up to at least `min_hits`. A sum
+/// that large has a part of at least ⌈`min_hits` / agents⌉, so only the n-grams counted that
+/// often by some agent are summed: all agents' counts are never kept as a table of their own
+/// (it was as large as the agents' tables together).
+fn frequent_over(maps: &[&IdMap<u64, Gram>], min_hits: usize) -> IdMap<u64, Gram> {
+    let floor = min_hits.div_ceil(maps.len().max(1)).max(1) as u32;
+    let mut sums: IdMap<u64, Gram> = IdMap::default();
+    for m in maps {
+        for (h, g) in m.iter().filter(|(_, g)| g.count >= floor) {
+            sums.entry(*h).or_insert(Gram { count: 0, ..*g });
+        }
+    }
+    for m in maps {
+        for (h, g) in m.iter() {
+            if let Some(s) = sums.get_mut(h) {
+                s.count += g.count;
+            }
+        }
+    }
+    sums.retain(|_, g| g.count as usize >= min_hits);
+    sums
+}
+
 /// Short replacements only: up to this many words on each side.
 const REPLACEMENT_WORDS: usize = 4;
 
@@ -539,8 +563,9 @@ fn enter_words(
 
 /// The added words of `f` (`inserted`), run after run, with their [`START`] flags.
 fn added_of(f: &Tokens, inserted: &[bool]) -> (Vec<u32>, Vec<u8>) {
-    let mut added = Vec::new();
-    let mut added_flags = Vec::new();
+    let n = inserted.iter().filter(|&&i| i).count();
+    let mut added = Vec::with_capacity(n);
+    let mut added_flags = Vec::with_capacity(n);
     for i in 0..f.len() {
         if inserted[i] {
             let start = i == 0 || !inserted[i - 1] || f.sentence_of[i] != f.sentence_of[i - 1];
@@ -576,6 +601,9 @@ impl Entry {
     ) -> Entry {
         enter_words(&a, f, &ai_flags, inserted, vocab);
         let (added, added_flags) = added_of(f, inserted);
+        // Kept for the miner's life: no spare capacity (Tokens grows its vector as it goes).
+        let mut ai = a.hashes;
+        ai.shrink_to_fit();
         Entry {
             id: s.id.as_str().into(),
             at: s.created_at,
@@ -588,9 +616,9 @@ impl Entry {
             tone: found.tone,
             shape: found.shape,
             kinds: found.kinds,
-            ai_bloom: Bloom::of(&a.hashes),
+            ai_bloom: Bloom::of(&ai),
             added_bloom: Bloom::of(&added),
-            ai: a.hashes,
+            ai,
             ai_flags,
             added,
             added_flags,
@@ -748,6 +776,18 @@ impl Stored {
     }
 }
 
+/// What the store keeps of one settlement's analysis: `(id, key, bytes)`.
+fn to_store(
+    s: &Settlement,
+    key: u64,
+    entry: &Entry,
+    pairs: &[(String, String)],
+    inserted: &[bool],
+) -> Option<(String, u64, Vec<u8>)> {
+    let bytes = postcard::to_stdvec(&Stored::of(entry, pairs, inserted)).ok()?;
+    Some((s.id.as_str().to_owned(), key, bytes))
+}
+
 /// Analyse a batch whose first settlement goes to slot `base`: read back the stored analyses
 /// whose key still fits, analyse the others (and keep their analyses to store if `keep`).
 fn analyse(batch: &[Item], base: u32, memo: &tone::SentimentMemo, keep: bool) -> Analysed {
@@ -779,10 +819,8 @@ fn analyse(batch: &[Item], base: u32, memo: &tone::SentimentMemo, keep: bool) ->
             None => {
                 let (entry, pairs, inserted) = analyse_one(s, g as u16, &mut out.words, memo);
                 if keep {
-                    let st = Stored::of(&entry, &pairs, &inserted);
-                    if let Ok(bytes) = postcard::to_stdvec(&st) {
-                        out.fresh.push((s.id.as_str().to_owned(), key, bytes));
-                    }
+                    out.fresh
+                        .extend(to_store(s, key, &entry, &pairs, &inserted));
                 }
                 (entry, pairs)
             }
@@ -1185,6 +1223,25 @@ pub struct Updated {
     pub unchanged: usize,
 }
 
+/// What a [`Miner`] holds on the heap, in bytes (an estimate: [`Miner::heap`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Heap {
+    /// Each settlement's words, flags and replacements.
+    pub entries: usize,
+    /// Every group's n-gram counts.
+    pub grams: usize,
+    /// The words seen, by hash.
+    pub vocab: usize,
+    /// Ids, replacement pairs and the tone memo.
+    pub other: usize,
+}
+
+impl Heap {
+    pub fn total(&self) -> usize {
+        self.entries + self.grams + self.vocab + self.other
+    }
+}
+
 /// The pattern miner with its state (see the module's documentation).
 pub struct Miner {
     /// Group 0 is all agents together; group g ≥ 1 is the agent `names[g]`.
@@ -1207,7 +1264,10 @@ impl Default for Miner {
     }
 }
 
-const BATCH: usize = 2000;
+/// Settlements per batch of analysis. Each batch in flight holds its own n-gram tables until
+/// merged (up to ~7 batches in the pipeline): at 2,000 long documents they were a fifth of a
+/// mining's peak memory; 500 cost no time (docs/benchmarks.md).
+const BATCH: usize = 500;
 
 impl Miner {
     /// A miner with no settlements.
@@ -1286,7 +1346,7 @@ impl Miner {
                             save(std::mem::take(&mut a.fresh));
                         }
                     }
-                    miner.merge(a, false)
+                    miner.merge(a)
                 },
             );
             let mut pending: Vec<Item> = Vec::with_capacity(BATCH);
@@ -1327,14 +1387,6 @@ impl Miner {
             items: done,
         });
         miner.memo = memo;
-        // All agents' n-grams: the agents' added up.
-        if let Some((all, agents)) = miner.groups.split_first_mut() {
-            for g in agents {
-                for (into, from) in all.counts.grams.iter_mut().zip(&g.counts.grams) {
-                    merge_grams(into, from);
-                }
-            }
-        }
         let mut progress = |k: u64| {
             on_step(Step {
                 done: done + k,
@@ -1403,7 +1455,7 @@ impl Miner {
             analyse(part, (first_new + offset) as u32, memo, false)
         });
         for a in analysed {
-            self.merge(a, true);
+            self.merge(a);
         }
         stats.analysed = fresh.len();
         self.mine(first_new, &removed, &mut |_| {}, cancel)
@@ -1455,17 +1507,13 @@ impl Miner {
         }
     }
 
-    /// Add an analysed batch (whose slots start at the current end). `all_grams`: count its
-    /// n-grams for all agents too (a build adds the agents' tables up once at the end instead).
-    fn merge(&mut self, a: Analysed, all_grams: bool) {
+    /// Add an analysed batch (whose slots start at the current end).
+    fn merge(&mut self, a: Analysed) {
         let global: Vec<u16> = a.agents.iter().map(|n| self.group_of(n)).collect();
         for (l, grams) in a.grams.iter().enumerate() {
             let g = global[l] as usize;
             for (side, from) in grams.iter().enumerate() {
                 merge_grams(&mut self.groups[g].counts.grams[side], from);
-                if all_grams {
-                    merge_grams(&mut self.groups[0].counts.grams[side], from);
-                }
             }
         }
         for (k, v) in a.words {
@@ -1498,9 +1546,58 @@ impl Miner {
         for g in [e.group as usize, 0] {
             let c = &mut self.groups[g].counts;
             c.count(e, false);
-            c.uncount_grams(e, scratch);
+            if g != 0 {
+                c.uncount_grams(e, scratch);
+            }
         }
         self.dead += 1;
+    }
+
+    /// An estimate of the heap this miner holds, by part (from the capacities of its vectors
+    /// and maps; the allocator's own overhead is not counted).
+    pub fn heap(&self) -> Heap {
+        fn map<K, V, S>(m: &HashMap<K, V, S>) -> usize {
+            // hashbrown: a slot per bucket plus a control byte, buckets ≈ capacity × 8/7.
+            m.capacity() * 8 / 7 * (std::mem::size_of::<(K, V)>() + 1)
+        }
+        fn vec<T>(v: &Vec<T>) -> usize {
+            v.capacity() * std::mem::size_of::<T>()
+        }
+        let entries = vec(&self.entries)
+            + self
+                .entries
+                .iter()
+                .map(|e| {
+                    e.id.len()
+                        + e.intent.len()
+                        + vec(&e.ai)
+                        + vec(&e.ai_flags)
+                        + vec(&e.added)
+                        + vec(&e.added_flags)
+                        + vec(&e.pairs)
+                })
+                .sum::<usize>();
+        let grams = self
+            .groups
+            .iter()
+            .map(|g| g.counts.grams.iter().map(map).sum::<usize>())
+            .sum();
+        let vocab = map(&self.vocab) + self.vocab.values().map(|w| w.len()).sum::<usize>();
+        let other = map(&self.slots)
+            + self.slots.keys().map(|k| k.len()).sum::<usize>()
+            + map(&self.pair_ids)
+            + 2 * self
+                .pairs
+                .iter()
+                .map(|(a, b)| a.capacity() + b.capacity() + 48)
+                .sum::<usize>()
+            + self.memo.heap();
+        Heap {
+            entries,
+            grams,
+            vocab,
+            other,
+        }
     }
 
     /// Each group's split day: the median live settlement's day.
@@ -1622,7 +1719,17 @@ impl Miner {
                 words[gr.start as usize..][..gr.n as usize].to_vec()
             }
         };
-        let [deleted, replaced, added] = &c.grams;
+        let derived: [IdMap<u64, Gram>; 3];
+        let [deleted, replaced, added] = if g == 0 {
+            let agents = &self.groups[1..];
+            derived = std::array::from_fn(|side| {
+                let maps: Vec<_> = agents.iter().map(|a| &a.counts.grams[side]).collect();
+                frequent_over(&maps, min_hits)
+            });
+            &derived
+        } else {
+            &c.grams
+        };
         // A lone function word is never a deleted or added phrase, but may be what people
         // replace (an article, a tense, a pronoun: see `only_function_word`).
         Pass2::of(
@@ -2192,4 +2299,78 @@ fn rejection_patterns(
     }
     kept.truncate(10);
     kept
+}
+
+/// Analyse and store, without mining, every settlement of `store` whose pattern analysis is
+/// missing or stale (the app runs it in the background after an import, a sync or a launch, so
+/// that the first mining of an agent reads its analyses back instead of diffing again). Streamed
+/// in batches on every core, in bounded memory; each batch's analyses are written as it is done,
+/// with one durable commit at the end. Progress counts the settlements looked at. Returns how
+/// many were analysed; `Ok(None)` if cancelled (what was written stays: it is a cache).
+pub fn store_analyses(
+    store: &crate::store::Store,
+    on_step: Progress<'_>,
+    cancel: &Cancel,
+) -> Result<Option<usize>, crate::store::StoreError> {
+    let total = store.count()?;
+    let memo = tone::SentimentMemo::new();
+    let (mut seen, mut analysed) = (0u64, 0usize);
+    let mut written: Result<(), crate::store::StoreError> = Ok(());
+    std::thread::scope(|scope| -> Result<(), crate::store::StoreError> {
+        let written = &mut written;
+        let mut feed = crate::parallel::ordered(
+            scope,
+            // Only what is stored: no entries kept, no n-grams counted.
+            |batch: Vec<(Settlement, u64)>| {
+                let mut words = IdMap::default();
+                batch
+                    .iter()
+                    .filter_map(|(s, key)| {
+                        let (entry, pairs, inserted) = analyse_one(s, 0, &mut words, &memo);
+                        to_store(s, *key, &entry, &pairs, &inserted)
+                    })
+                    .collect::<Vec<_>>()
+            },
+            |fresh: Vec<(String, u64, Vec<u8>)>| {
+                if written.is_ok() {
+                    *written = store.put_analyses(&fresh, false).map(|_| ());
+                }
+            },
+        );
+        let mut pending: Vec<(Settlement, u64)> = Vec::with_capacity(BATCH);
+        store.scan_with_analyses(None, None, |s, stored| {
+            if cancel.is_cancelled() {
+                return;
+            }
+            seen += 1;
+            let key = stored_key(&s);
+            if stored.is_none_or(|(k, _)| k != key) {
+                pending.push((s, key));
+                if pending.len() >= BATCH {
+                    analysed += pending.len();
+                    feed.send(std::mem::replace(&mut pending, Vec::with_capacity(BATCH)));
+                }
+            }
+            if seen % BATCH as u64 == 0 {
+                on_step(Step {
+                    done: seen,
+                    total: Some(total),
+                    items: seen,
+                });
+            }
+        })?;
+        if !pending.is_empty() && !cancel.is_cancelled() {
+            analysed += pending.len();
+            feed.send(pending);
+        }
+        Ok(())
+    })?;
+    written?;
+    store.put_analyses(&[], true)?;
+    on_step(Step {
+        done: seen,
+        total: Some(total),
+        items: seen,
+    });
+    Ok((!cancel.is_cancelled()).then_some(analysed))
 }

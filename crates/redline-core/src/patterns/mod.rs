@@ -27,7 +27,7 @@ use crate::job::{Cancel, Progress};
 use crate::model::Settlement;
 use crate::stats::{wilson, Estimate};
 pub use live::{LiveMiner, Miners, Refresh};
-pub use miner::{Change, Miner, Updated};
+pub use miner::{store_analyses, Change, Heap, Miner, Updated};
 use ops::{EditOp, OpKind};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -137,6 +137,17 @@ impl SentimentMemo {
     const SHARDS: usize = 16;
     const LIMIT: usize = 1 << 20;
 
+    /// An estimate of the heap it holds, in bytes.
+    pub(crate) fn heap(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| {
+                let s = s.lock().unwrap_or_else(|p| p.into_inner());
+                s.capacity() * 8 / 7 * (std::mem::size_of::<(u64, f64)>() + 1)
+            })
+            .sum()
+    }
+
     pub(crate) fn new() -> SentimentMemo {
         SentimentMemo {
             shards: (0..Self::SHARDS).map(|_| Default::default()).collect(),
