@@ -1,4 +1,4 @@
-// Improvements: per agent, what people systematically delete, add, replace and re-tone, and
+// Improvements: per agent, what people systematically take out, add, replace and re-tone, and
 // the prompt changes that follow — recommendations first, then the kinds of edit, the
 // evidence tables, tone cards and the edit categories. Selecting a phrase lists its settlements with the phrase
 // marked in the diff.
@@ -13,6 +13,7 @@ import { withProgress } from "../jobs.js";
 
 const RANGES = [["30d", "Last 30 days"], ["90d", "Last 90 days"], ["all", "All time"]];
 const CSV_HEADER = ["phrase", "share", "ci_low", "ci_high", "times", "present_in", "trend", "early_share", "late_share"];
+const DELETED_CSV_HEADER = [...CSV_HEADER, "cut_share"];
 const KINDS_CSV_HEADER = ["kind", "share", "edits", "settlements", "example_ai", "example_person"];
 const REPLACED_CSV_HEADER = ["phrase", "replaced_by", "share", "ci_low", "ci_high", "times", "present_in"];
 const ARROWS = { rising: "↑", falling: "↓", new: "new", gone: "gone", steady: "→" };
@@ -203,7 +204,12 @@ export async function render(root, ctx) {
     const examples = h("section", { class: "panel", id: "examples", "aria-live": "polite" }, h("h3", {}, "Settlements"), h("p", { class: "muted" }, "Select a recommendation or a phrase to see the settlements behind it."));
     const stem = `${last.agent}-${last.range}`.replace(/[^\w-]+/g, "_");
     const phraseRow = (p) => ({ cells: [p.text, fmtPct(p.share.value), ci(p.share), `${fmtInt(p.hits)} of ${fmtInt(p.support)}`, trendCell(p.trend), p.context || "–"], textCols: [5], raw: [p.text, p.share.value.toFixed(4), p.share.low?.toFixed(4), p.share.high?.toFixed(4), p.hits, p.support, ...trendRaw(p.trend)], phrase: p.text, ids: p.examples });
-    const deleted = a.deleted.map(phraseRow);
+    // A phrase taken out: its row adds how — cut outright, or rewritten into other words.
+    const cutCell = (p) => (p.cut_share === null || p.cut_share === undefined ? "–" : `${fmtPct(p.cut_share)} cut`);
+    const deleted = a.deleted.map((p) => {
+      const row = phraseRow(p);
+      return { ...row, cells: [...row.cells.slice(0, 4), cutCell(p), ...row.cells.slice(4)], textCols: [6], raw: [...row.raw, p.cut_share?.toFixed(4) ?? ""] };
+    });
     const added = a.added.map(phraseRow);
     // What people put instead, most common first: "was (20), is (10)"; none when the source was
     // only ever replaced inside a longer rewrite.
@@ -219,6 +225,7 @@ export async function render(root, ctx) {
     }));
     const replacedHeader = ["Phrase", "Most often replaced by", "Share", "95% CI", "Times", "Typical context"];
     const header = ["Phrase", "Share", "95% CI", "Times", "Trend (earlier → later half)", "Typical context"];
+    const deletedHeader = ["Phrase", "Share", "95% CI", "Times", "Cut or rewritten", "Trend (earlier → later half)", "Typical context"];
     const pick = (rows, label) => (i) => examplesPanel(examples, `${label}: “${rows[i].cells[0]}”`, rows[i].ids, rows[i].phrase);
     mount(body,
       h("p", { class: "muted note" }, `${fmtInt(a.settlements)} settlements of ${last.agent}. Shares count settlements; a phrase needs at least ${Math.max(5, Math.floor(a.settlements / 200))} to be listed. Definitions: docs/patterns.md.`),
@@ -244,7 +251,7 @@ export async function render(root, ctx) {
         a.rejection_patterns.length
           ? h("ul", {}, a.rejection_patterns.map((r) => h("li", {}, `“${r.text}”: in ${fmtPct(r.in_rejected.value)} of the outputs people rewrote or rejected, against ${fmtPct(r.elsewhere.value)} of the others (${r.lift.toFixed(1)}× as common).`)))
           : h("p", { class: "muted" }, "No phrase is typical of the rewritten or rejected outputs.")),
-      table("deleted-table", "What people delete", header, deleted, pick(deleted, "Deleted"), `deleted-${stem}.csv`),
+      table("deleted-table", "What people take out (cut, or rewrite into other words)", deletedHeader, deleted, pick(deleted, "Taken out"), `deleted-${stem}.csv`, DELETED_CSV_HEADER),
       table("added-table", "What people add", header, added, pick(added, "Added"), `added-${stem}.csv`),
       table("replaced-table", "What people replace", replacedHeader, replaced, pick(replaced, "Replaced"), `replaced-${stem}.csv`, REPLACED_CSV_HEADER),
       h("section", { class: "panel", "aria-labelledby": "tone-title" }, h("h2", { id: "tone-title" }, "Tone and length (final − AI output)"),

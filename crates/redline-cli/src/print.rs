@@ -532,8 +532,12 @@ fn phrase_line(p: &redline_core::patterns::Phrase) {
     let trend = p.trend.as_ref().map_or(String::new(), |t| {
         format!("  [{} {}→{}]", t.direction, share(t.early), share(t.late))
     });
+    // How a phrase taken out went: cut outright, or rewritten into other words.
+    let how = p
+        .cut_share
+        .map_or(String::new(), |c| format!("  ({:.0}% cut)", c * 100.0));
     say!(
-        "  {:>4}  {:<16} {:>6} of {:<6} {}{trend}",
+        "  {:>4}  {:<16} {:>6} of {:<6} {}{how}{trend}",
         format!("{:.0}%", p.share.value * 100.0),
         format!(
             "[{:.0}–{:.0}]",
@@ -558,7 +562,7 @@ pub fn patterns(r: &redline_core::patterns::Report, json: bool) -> Result<()> {
     }
     for a in &r.agents {
         say!("\n{} — {} settlements", a.agent, a.settlements);
-        say!(" deleted (share of the outputs that contained it, 95% CI, times deleted of times present):");
+        say!(" taken out, cut or rewritten (share of the outputs that contained it, 95% CI, times taken out of times present):");
         a.deleted.iter().take(15).for_each(phrase_line);
         say!(" added (share of all outputs):");
         a.added.iter().take(10).for_each(phrase_line);

@@ -297,11 +297,11 @@ fn parts(p: &AgentPatterns, check: &Check) -> Vec<Part> {
     let mut voice_rules = Vec::new();
     let mut voice_evidence = Vec::new();
     if tone_shift(p, "contractions").is_some_and(|t| t.mean_change > 0.0) {
-        voice_rules.push("Write conversationally, with contractions (“we’ll”, “it’s”).".into());
+        voice_rules.push("Write conversationally, with contractions.".into());
         voice_evidence.extend(evidence(p, "tone", "contractions"));
     }
     if tone_shift(p, "first_person").is_some_and(|t| t.mean_change > 0.0) {
-        voice_rules.push("Speak as the team: “we recommend”, not “it is recommended that”.".into());
+        voice_rules.push("Write in the first person rather than impersonally.".into());
         voice_evidence.extend(evidence(p, "tone", "first-person"));
     }
     if let Some(t) = p

@@ -459,6 +459,25 @@ fn frequent_over(maps: &[&IdMap<u64, Gram>], min_hits: usize) -> IdMap<u64, Gram
     sums
 }
 
+/// The lone function words taken out in at least `min_hits` settlements, most frequent first
+/// (at most [`MAX_CANDIDATES`]): candidates judged, like any phrase, by their own evidence.
+fn lone_function_words(
+    counts: &IdMap<u64, Gram>,
+    min_hits: usize,
+    stop: &HashSet<u32>,
+) -> Vec<Vec<u32>> {
+    let mut lone: Vec<(u32, u32)> = stop
+        .iter()
+        .filter_map(|w| {
+            let g = counts.get(&fold(GRAM_SEED, *w))?;
+            (g.count as usize >= min_hits).then_some((*w, g.count))
+        })
+        .collect();
+    lone.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    lone.truncate(MAX_CANDIDATES);
+    lone.into_iter().map(|(w, _)| vec![w]).collect()
+}
+
 /// Short replacements only: up to this many words on each side.
 const REPLACEMENT_WORDS: usize = 4;
 
@@ -1730,10 +1749,18 @@ impl Miner {
         } else {
             &c.grams
         };
-        // A lone function word is never a deleted or added phrase, but may be what people
-        // replace (an article, a tense, a pronoun: see `only_function_word`).
+        // A lone function word is never an added phrase: there is no ordinary rate to test it
+        // against (see `only_function_word`). Taken out or replaced, it is tested like any
+        // other word against the rate of an average word (an article, a tense, a pronoun).
         Pass2::of(
-            maximal(deleted, words_of(Side::Deleted), min_hits, stop),
+            {
+                // Phrases take their shape from what they say: lone function words join the
+                // candidates only after the maximal phrases are chosen, so that "you" is never
+                // the "general" phrase that "let me know if you have any questions" fills.
+                let mut phrases = maximal(deleted, words_of(Side::Deleted), min_hits, stop);
+                phrases.extend(lone_function_words(deleted, min_hits, stop));
+                phrases
+            },
             maximal(
                 replaced,
                 words_of(Side::Replaced),
@@ -1812,7 +1839,11 @@ impl Miner {
                 .join(" ")
         };
         // A phrase with `hits` of `support`, `late` of them in the later half.
-        let phrase = |w: &[u32], hits: usize, support: usize, late: (usize, usize)| {
+        let phrase = |w: &[u32],
+                      hits: usize,
+                      support: usize,
+                      late: (usize, usize),
+                      cut_share: Option<f64>| {
             let words = text(w);
             if lone_han(w, &words) {
                 return None;
@@ -1828,6 +1859,7 @@ impl Miner {
                 examples: Vec::new(),
                 trend: PhraseTrend::of(m.split, (hits - late.0, support - late.1), late),
                 context: None,
+                cut_share,
             };
             Some((p, w.to_vec()))
         };
@@ -1835,18 +1867,27 @@ impl Miner {
         // replace) its occurrences more often than they do an average word of these outputs:
         // frequent words edited at the usual rate say nothing about the agent.
         let (base, replaced_base) = self.edited_word_shares(g, order);
-        // Candidates for `own_evidence`: those deleted (replaced) in too few settlements, and
-        // deleted phrases mostly replaced rather than cut (replacement patterns, listed there),
-        // count as never changed.
+        // Candidates for `own_evidence`: those taken out (replaced) in too few settlements
+        // count as never changed. A phrase people take out is one whether they cut it or
+        // rewrite it: either way the draft should not have said it (its cut share says how).
         let deleted_cands = candidates(
             &p.deleted.phrases,
             &t.occurrences,
             &t.changed,
             &t.hits,
-            Some(&t.cut),
             min_hits,
         );
         let own = own_evidence(&deleted_cands, &[], base);
+        // Per replacement source, the settlements in which people put a named target (one
+        // chosen MIN_HITS times or more) in its place.
+        let mut named: HashMap<&str, usize> = HashMap::new();
+        for (pair, n) in &c.replacements {
+            if *n >= MIN_HITS {
+                *named
+                    .entry(self.pairs[*pair as usize].0.as_str())
+                    .or_default() += n;
+            }
+        }
         let mut deleted: Vec<(Phrase, Vec<u32>)> = p
             .deleted
             .phrases
@@ -1854,8 +1895,14 @@ impl Miner {
             .enumerate()
             .filter_map(|(i, w)| {
                 let own = own[i]?;
+                // Mostly swapped for named words: a replacement pattern, listed there.
+                let swapped = named.get(text(w).as_str()).copied().unwrap_or(0);
+                if swapped * 2 >= t.hits[i] {
+                    return None;
+                }
                 let late = (t.hits_late[i], t.appeared_late[i]);
-                let (mut p, w) = phrase(w, t.hits[i], t.appeared[i], late)?;
+                let cut = t.cut[i] as f64 / t.changed[i].max(1) as f64;
+                let (mut p, w) = phrase(w, t.hits[i], t.appeared[i], late, Some(cut))?;
                 p.effort *= own;
                 Some((p, w))
             })
@@ -1872,6 +1919,7 @@ impl Miner {
                     t.added_hits[i],
                     c.settlements,
                     (t.added_hits_late[i], t.late),
+                    None,
                 )
             })
             .collect();
@@ -1903,7 +1951,6 @@ impl Miner {
             &t.from_occurrences,
             &t.from_changed,
             &t.from_hits,
-            None,
             min_hits,
         );
         let own = own_evidence(&from_cands, &listed, replaced_base);
@@ -1921,8 +1968,16 @@ impl Miner {
                 let (hits, support) = (t.from_hits[k], t.from_appeared[k]);
                 let share = wilson(hits, support)?;
                 let mut to = targets.remove(from.as_str()).unwrap_or_default();
+                // A target is named when people chose it in MIN_HITS outputs or more: a
+                // word replaced inside longer rewrites has many one-off "targets" that are
+                // pieces of those rewrites, not what people put instead of it.
+                to.retain(|t| t.hits >= MIN_HITS);
                 to.sort_by(|a, b| b.hits.cmp(&a.hits).then(a.to.cmp(&b.to)));
                 to.truncate(TARGETS);
+                // One function-word policy for every list: a lone function word says nothing
+                // on its own, so it is listed only as the source of a named replacement
+                // ("a" → "the": article choice), never as a word merely rewritten.
+
                 let r = Replacement {
                     to: to.first().map(|t| t.to.clone()).unwrap_or_default(),
                     from,
@@ -2222,23 +2277,19 @@ fn lone_han(words: &[u32], text: &str) -> bool {
 }
 
 /// Candidates for [`own_evidence`]: words, occurrences, changed occurrences. Those changed in
-/// fewer than `min_hits` settlements, and deleted phrases mostly replaced rather than cut
-/// (`cut` of them deleted outright: replacement patterns, listed there), count as never
-/// changed.
+/// fewer than `min_hits` settlements count as never changed.
 fn candidates<'a>(
     phrases: &'a [Vec<u32>],
     occurrences: &[usize],
     changed: &[usize],
     hits: &[usize],
-    cut: Option<&[usize]>,
     min_hits: usize,
 ) -> Vec<(&'a [u32], usize, usize)> {
     phrases
         .iter()
         .enumerate()
         .map(|(i, w)| {
-            let cut_most = cut.is_none_or(|cut| cut[i] * 2 >= changed[i]);
-            let listed = hits[i] >= min_hits && cut_most;
+            let listed = hits[i] >= min_hits;
             (
                 w.as_slice(),
                 occurrences[i],

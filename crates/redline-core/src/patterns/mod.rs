@@ -287,11 +287,13 @@ const DELETED: u8 = 1;
 const START: u8 = 2;
 const REPLACED: u8 = 4;
 
-/// The function-word policy of the phrase lists: a lone function word ("the", "is") is never a
-/// deleted or added phrase, but a run of two or more is ("will be", "by the", "it is": tense,
-/// article and contraction edits are real patterns, common in post-edited machine output). A
-/// replacement is specific by its pair and is listed whatever its words ("it" → "he", "the"
-/// → "a": pronoun and article choice).
+/// The function-word policy of the phrase lists, one rule: a word or phrase is listed only on
+/// evidence of its own. Taken out or replaced, any word — "the" as much as "utilize" — must be
+/// changed more often than an average word of the same outputs (so function words changed at
+/// the usual rate never show, and an article or pronoun people keep correcting does). An added
+/// phrase has no such rate to be tested against, so a lone function word ("the", "is") is
+/// never an added phrase; a run of two or more is ("will be", "by the"). Advice is stricter:
+/// see `recommend`.
 pub(crate) fn only_function_word<T>(words: &[T], is_stop: impl Fn(&T) -> bool) -> bool {
     words.len() == 1 && is_stop(&words[0])
 }
@@ -544,6 +546,10 @@ pub struct Phrase {
     /// A typical context: the phrase with the words around it in its newest example (filled
     /// when mining from a store; see [`with_contexts`]).
     pub context: Option<String>,
+    /// For a phrase people take out: the share of its taken-out occurrences that were cut
+    /// outright, the rest having been rewritten (replaced by other words). `None` for an
+    /// added phrase.
+    pub cut_share: Option<f64>,
 }
 
 /// A phrase typical of rejected outputs: the AI output contains it far more often when people
@@ -1169,20 +1175,6 @@ fn recommend(
         tone,
     } = *evidence;
     let mut out = Vec::new();
-    for p in deleted.iter().filter(|p| p.share.value >= 0.5).take(5) {
-        out.push(Recommendation {
-            kind: "remove",
-            text: format!(
-                "Remove “{}”: people delete it in {} of the {} outputs that contain it (95% CI {}–{}).",
-                p.text,
-                pct(p.share.value),
-                p.support,
-                pct(p.share.low.unwrap_or(p.share.value)),
-                pct(p.share.high.unwrap_or(p.share.value)),
-            ),
-            examples: p.examples.clone(),
-        });
-    }
     // A replacement is advice when one target is what people chose in ≥ 40% of the outputs
     // that use the source.
     let chosen = |r: &Replacement| {
@@ -1193,11 +1185,44 @@ fn recommend(
     // A lone function word is listed as what people replace, but is no advice on its own
     // ("Say “we'll” instead of “we”"): the same policy as for deleted phrases.
     let lone_function_word = |r: &Replacement| is_function_word(&r.from);
-    for r in replacements
+    let advised: Vec<&Replacement> = replacements
         .iter()
         .filter(|r| chosen(r) >= 0.4 && !lone_function_word(r))
         .take(5)
+        .collect();
+    // A phrase people take out is advice to leave it out, unless what they write instead is
+    // one thing (then the replacement below says so).
+    // A lone function word ("a", "it") that people rewrite rather than cut is a symptom of
+    // the sentences around it, not something to leave out; one they cut ("just") is.
+    let advisable =
+        |p: &Phrase| !is_function_word(&p.text) || p.cut_share.is_some_and(|c| c >= 0.5);
+    for p in deleted
+        .iter()
+        .filter(|p| {
+            p.share.value >= 0.5 && advisable(p) && !advised.iter().any(|r| r.from == p.text)
+        })
+        .take(5)
     {
+        let how = match p.cut_share {
+            Some(c) if c >= 0.8 => "cut it".to_owned(),
+            Some(c) if c <= 0.2 => "rewrite it".to_owned(),
+            Some(c) => format!("cut it in {} of those, rewrite it in the rest", pct(c)),
+            None => "take it out".to_owned(),
+        };
+        out.push(Recommendation {
+            kind: "remove",
+            text: format!(
+                "Leave out “{}”: people take it out in {} of the {} outputs that contain it (95% CI {}–{}; they {how}).",
+                p.text,
+                pct(p.share.value),
+                p.support,
+                pct(p.share.low.unwrap_or(p.share.value)),
+                pct(p.share.high.unwrap_or(p.share.value)),
+            ),
+            examples: p.examples.clone(),
+        });
+    }
+    for r in advised {
         out.push(Recommendation {
             kind: "replace",
             text: format!(
@@ -1262,7 +1287,7 @@ fn recommend(
         out.push(Recommendation {
             kind: "tone",
             text: format!(
-                "Speak as the team (“we recommend”, not “it is recommended”): people add first-person pronouns ({:+.1} per 100 words, d = {:.2}).",
+                "Write in the first person: people add first-person pronouns ({:+.1} per 100 words, d = {:.2}).",
                 tone[k].mean_change, tone[k].effect_size
             ),
             examples: tone_examples(k, true),
@@ -1272,7 +1297,7 @@ fn recommend(
         out.push(Recommendation {
             kind: "tone",
             text: format!(
-                "Avoid formal words and connectives (“utilize”, “however”, “therefore”): people remove {:.1} per 100 words (d = {:.2}).",
+                "Use plainer words: people take out formal words and connectives, {:.1} per 100 words (d = {:.2}).",
                 -tone[k].mean_change, tone[k].effect_size
             ),
             examples: tone_examples(k, false),
@@ -1282,7 +1307,7 @@ fn recommend(
         out.push(Recommendation {
             kind: "tone",
             text: format!(
-                "Hedge less (“may”, “might”, “potentially”): people cut {:.1} hedges per 100 words (d = {:.2}).",
+                "Hedge less: people cut {:.1} hedging words per 100 words (d = {:.2}).",
                 -tone[k].mean_change, tone[k].effect_size
             ),
             examples: tone_examples(k, false),

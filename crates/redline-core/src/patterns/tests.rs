@@ -324,9 +324,12 @@ fn support_never_exceeds_the_settlements() {
 }
 
 #[test]
-fn lists_rank_by_editing_and_skip_lone_function_words() {
-    // "the" is deleted everywhere but is no pattern alone; the filler is.
-    let list: Vec<Settlement> = (0..60)
+fn lists_rank_by_editing_and_judge_lone_function_words_by_their_evidence() {
+    // Agent A: "the" is cut from every output, far more often than an average word, so it is
+    // listed — below the filler, which accounts for more editing. Agent B: people rewrite
+    // half of each output, and "the" is taken out no more often than any other word of it, so
+    // it says nothing about the agent and is not listed.
+    let mut list: Vec<Settlement> = (0..60)
         .map(|i| {
             s(
                 &format!("f{i}"),
@@ -336,17 +339,40 @@ fn lists_rank_by_editing_and_skip_lone_function_words() {
             )
         })
         .collect();
-    let a = &mine_slice(&list).agents[0];
-    assert!(a.deleted.iter().all(|p| p.text != "the"), "{:?}", a.deleted);
+    list.extend((0..60).map(|i| {
+        let (ai, fin) = if i % 2 == 0 {
+            (
+                format!("The report {i} is ready and the team can read it."),
+                format!("Report {i} done; team informed."),
+            )
+        } else {
+            (
+                format!("The plan {i} is set and the crew will start soon."),
+                format!("The plan {i} is set and the crew will start soon."),
+            )
+        };
+        s(&format!("b{i}"), "B", &ai, &fin)
+    }));
+    let report = mine_slice(&list);
+    let agent = |name: &str| report.agents.iter().find(|a| a.agent == name).unwrap();
+    let a = agent("A");
     assert_eq!(a.deleted[0].text, "let me analyze this for you");
     assert!(a.deleted.windows(2).all(|w| w[0].effort >= w[1].effort));
+    let the = a.deleted.iter().find(|p| p.text == "the").expect("listed");
+    assert_eq!((the.hits, the.support, the.cut_share), (60, 60, Some(1.0)));
+    let b = agent("B");
+    assert!(b.deleted.iter().all(|p| p.text != "the"), "{:?}", b.deleted);
+    assert!(
+        b.replacements.iter().all(|r| r.from != "the"),
+        "{:?}",
+        b.replacements
+    );
 }
 
 #[test]
 fn replacements_group_by_what_people_replaced() {
     // "would be" is replaced in 30 of 40 outputs: by "was" 18 times, by "is" 12 times. The
-    // article "the" is replaced by "a" in 20 of them: a lone function word is no deleted
-    // phrase, but it is what people replace.
+    // article "the" is replaced by "a" in 20 of them: a named replacement (article choice).
     let list: Vec<Settlement> = (0..40)
         .map(|i| {
             let ai = format!("The plan {i} would be ready. Then the team ships order {i} today.");
@@ -400,7 +426,7 @@ fn replacements_group_by_what_people_replaced() {
         "{:#?}",
         a.recommendations
     );
-    // Replaced, not cut: neither is a deleted phrase.
+    // Swapped for named words: replacement patterns, listed there, not as phrases taken out.
     assert!(
         a.deleted
             .iter()
