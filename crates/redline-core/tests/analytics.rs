@@ -9,7 +9,10 @@ use redline_core::store::Store;
 fn the_planted_regression_shows_and_stable_agents_stay_put() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("s.redb")).unwrap();
-    let now = Utc::now();
+    // A fixed Friday evening: how many of the last 7 days' settlements an agent has depends
+    // on the weekday and hour the sample ends (it moves weekend days to the Friday before), and
+    // the stable agents' noise with it (with `Utc::now()` this failed on Sunday mornings).
+    let now = sample::end_of_day(chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap());
     let spec = SampleSpec {
         count: 6000,
         seed: 11,
