@@ -38,6 +38,8 @@ const COMMANDS: &[&str] = &[
     "pick_export_path",
     "export_destination",
     "run_export",
+    "pick_tables_folder",
+    "run_tables_export",
     "export_targets",
     "system_prompts",
     "set_system_prompt",

@@ -5,6 +5,7 @@ use crate::commands::progress;
 use crate::destinations::{ask, Ask, Destination};
 use crate::error::AppError;
 use crate::state::{run_job, AppState};
+use redline_core::export::tables::Tables;
 use redline_core::export::{self, ExportError, Format, Options, Preview, Report};
 use redline_core::store::Filter;
 use serde::Deserialize;
@@ -175,6 +176,46 @@ pub async fn run_export(
         store.set_setting(&key, path.to_string_lossy().as_bytes())?;
     }
     Ok(done)
+}
+
+/// Ask for a new or empty folder to write the Parquet tables into (a dialog on this side);
+/// `None` if the person cancels.
+#[tauri::command]
+pub async fn pick_tables_folder(
+    app: AppHandle,
+    state: State<'_, AppState>,
+) -> Result<Option<Destination>, AppError> {
+    let picked = ask(
+        &app,
+        Ask::Folder {
+            title: "Export Parquet tables into a new, empty folder",
+        },
+    );
+    Ok(picked.map(|p| state.destinations.add(p)))
+}
+
+/// Write the selected settlements with their measures, and their edit operations, as two
+/// Parquet tables into the chosen folder (`export::tables`; docs/scale.md): the form's agents,
+/// intent types, dates and redaction apply, the training formats' other filters do not.
+/// `None` if cancelled (nothing is left behind). The folder is a handle from
+/// [`pick_tables_folder`], never a path.
+#[tauri::command]
+pub async fn run_tables_export(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    mut options: ExportArgs,
+    destination: String,
+) -> Result<Option<Tables>, AppError> {
+    // The tables have no training format; any valid one lets the filters be read.
+    options.format = Format::Csv.name().into();
+    let options = options.parse()?;
+    let folder = state.destinations.path(&destination)?;
+    let store = state.store()?;
+    let mut on_step = progress(&app, "export-tables");
+    run_job(&state, move |cancel| {
+        export::tables::export_tables(&store, &options, &folder, &mut on_step, &cancel)
+    })
+    .await
 }
 
 /// The per-agent system prompts set for exports.

@@ -86,6 +86,8 @@ fn main() {
             export::pick_export_path,
             export::export_destination,
             export::run_export,
+            export::pick_tables_folder,
+            export::run_tables_export,
             export::export_targets,
             export::system_prompts,
             export::set_system_prompt,

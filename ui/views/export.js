@@ -72,6 +72,38 @@ function standingNote(targets, format) {
   return gone.map((t) => h("p", { class: "warn note", role: "status" }, `${t.service}: ${STANDING[t.standing].toLowerCase()} — ${t.detail} (checked ${t.checked})`));
 }
 
+/**
+ * The settlements with their measures and edit operations as Parquet tables, for engines that
+ * outgrow a laptop (DuckDB, Spark, BigQuery): the form's agents, intent types, dates and
+ * redaction apply. The folder is chosen in the app's dialog; the page only holds its handle.
+ */
+function tablesPanel(options) {
+  const run = h("button", { type: "button", class: "secondary", id: "ex-tables-run" }, "Export tables…");
+  const progress = h("div", { id: "ex-tables-progress" });
+  const result = h("div", { id: "ex-tables-result", "aria-live": "polite" });
+  run.addEventListener("click", async () => {
+    run.disabled = true;
+    result.replaceChildren();
+    try {
+      const d = await api.pickTablesFolder();
+      if (!d) return;
+      const t = await withProgress(progress, "settlements read", () => api.runTablesExport(options(), d.handle));
+      mount(result, t
+        ? h("p", { class: "summary", id: "ex-tables-done", role: "status" }, `Wrote ${fmtInt(t.settlements)} settlements and ${fmtInt(t.operations)} edit operations as Parquet tables (settlements.parquet, operations.parquet) to ${t.folder}.`)
+        : h("p", { class: "warn", id: "ex-tables-done" }, "Cancelled: nothing was written."));
+    } catch (err) {
+      mount(result, h("p", { class: "error", role: "alert", id: "ex-tables-error" }, err.message));
+    } finally {
+      run.disabled = false;
+    }
+  });
+  return h("details", { class: "panel", id: "ex-tables" },
+    h("summary", {}, "Tables for analysis (Parquet)"),
+    h("p", { class: "muted" }, "Every settlement the form selects (its agents, intent types and dates; redacted when that box is ticked), with its measures, and every edit operation, as two Parquet tables in a new, empty folder — for DuckDB, Spark or BigQuery when a team outgrows one laptop. The schema and tested queries are in docs/scale.md."),
+    h("div", { class: "inline field" }, run),
+    progress, result);
+}
+
 /** Per-agent system prompts, used for settlements that carry none. */
 function promptsPanel(agents, saved, onSaved) {
   return h("details", { class: "panel prompts", id: "ex-prompts" },
@@ -250,6 +282,7 @@ export async function render(root, ctx) {
         progress, result),
       preview),
     targetsPanel(targets),
+    tablesPanel(options),
     promptsPanel(facets.agents, prompts, () => refresh()));
   showFormat();
   await Promise.all([refresh(), loadDest()]);

@@ -897,6 +897,19 @@ fn export_previews_writes_and_validates_a_redacted_file() {
     assert!(dataset.join("data/train-00000-of-00001.parquet").exists());
     let card = std::fs::read_to_string(dataset.join("README.md")).unwrap();
     assert!(card.starts_with("---\nlicense: cc-by-4.0\n"), "{card}");
+    // Tables for analysis: the settlements and their edit operations as Parquet, into a folder
+    // chosen in the app's dialog.
+    let tables = out_dir.path().join("tables");
+    answer_dialog(&app, &tables);
+    app.click("#ex-tables summary");
+    app.click("#ex-tables-run");
+    let done = app.wait_text("#ex-tables-done", "the tables report", |t| {
+        t.contains("Wrote")
+    });
+    assert!(done.contains("edit operations as Parquet tables"), "{done}");
+    assert!(tables.join("settlements.parquet").exists());
+    assert!(tables.join("operations.parquet").exists());
+    app.screenshot("43-export-tables");
     pick("openai-chat");
     app.wait_text("#ex-format-note", "the standing again", |t| {
         t.contains("OpenAI")
