@@ -182,7 +182,7 @@ fn planted_patterns_are_recovered_at_their_rates_for_the_right_agents() {
         strategist
             .recommendations
             .iter()
-            .any(|x| x.kind == "tone" && x.text.contains("“we")),
+            .any(|x| x.kind == "tone" && x.text.starts_with("Write in the first person")),
         "{:?}",
         strategist.recommendations
     );
