@@ -86,7 +86,7 @@ pub struct Replayed {
 }
 
 /// A rule on word hashes: replace each occurrence of `from` by `to` (empty: leave it out).
-struct Rule {
+pub(crate) struct Rule {
     from: Vec<u32>,
     to: Vec<u32>,
 }
@@ -205,7 +205,7 @@ impl Bootstrap {
 
 /// The candidate rules of a mined group: its deleted phrases, and its replacements that name a
 /// target, [`TOP`] of each.
-fn rules_of(a: &AgentPatterns) -> Vec<(RuleOutcome, Rule)> {
+pub(crate) fn rules_of(a: &AgentPatterns) -> Vec<(RuleOutcome, Rule)> {
     let outcome = |kind, text, phrase: &str, replacement: Option<&str>| RuleOutcome {
         kind,
         text,

@@ -673,3 +673,65 @@ fn changes_of_shape_are_structure_patterns() {
         ]
     );
 }
+
+#[test]
+fn a_target_is_named_only_when_people_chose_it_in_five_outputs() {
+    // "swiftly" is swapped in 40 outputs, each time for another word: people take it out, but
+    // there is no one thing they write instead. "utilize" becomes "use" in 30 of 30.
+    let list: Vec<Settlement> = (0..40)
+        .map(|i| {
+            s(
+                &format!("t{i}"),
+                "A",
+                &format!("We move swiftly on case {i}. We utilize tool {i} daily."),
+                &if i < 30 {
+                    format!("We move word{i} on case {i}. We use tool {i} daily.")
+                } else {
+                    format!("We move word{i} on case {i}. We utilize tool {i} daily.")
+                },
+            )
+        })
+        .collect();
+    let report = mine_slice(&list);
+    assert_counts_are_per_settlement(&report);
+    let a = &report.agents[0];
+    let swiftly = a
+        .replacements
+        .iter()
+        .find(|r| r.from == "swiftly")
+        .unwrap_or_else(|| panic!("{:#?}", a.replacements));
+    assert!(
+        swiftly.targets.is_empty() && swiftly.to.is_empty(),
+        "{swiftly:?}"
+    );
+    // Taken out, and rewritten every time: a phrase people take out, with a cut share of 0.
+    let out = a
+        .deleted
+        .iter()
+        .find(|p| p.text == "swiftly")
+        .expect("taken out");
+    assert_eq!((out.hits, out.cut_share), (40, Some(0.0)));
+    // "utilize" is swapped for a named word: a replacement pattern, listed there only.
+    let utilize = a.replacements.iter().find(|r| r.from == "utilize").unwrap();
+    assert_eq!((utilize.to.as_str(), utilize.hits), ("use", 30));
+    assert!(
+        a.deleted.iter().all(|p| p.text != "utilize"),
+        "{:?}",
+        a.deleted
+    );
+    // Replay tries named targets only: no "replace swiftly with word7".
+    let rules: Vec<String> = super::replay::rules_of(a)
+        .into_iter()
+        .map(|(o, _)| o.text)
+        .collect();
+    assert!(
+        rules
+            .iter()
+            .any(|r| r.contains("“use” instead of “utilize”")),
+        "{rules:?}"
+    );
+    assert!(
+        rules.iter().all(|r| !r.contains("instead of “swiftly”")),
+        "{rules:?}"
+    );
+}
