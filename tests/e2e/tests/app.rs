@@ -648,10 +648,11 @@ fn a_stale_store_says_so_and_shows_the_figures_up_to_its_newest_settlement() {
     // moves weekend days to the Friday before, so it must not end on a weekend), its newest
     // settlement 13 to 16 whole days old by the hour, and the planted regression sits in the
     // days before it.
-    let mut end = chrono::Utc::now() - chrono::Duration::days(14);
-    while chrono::Datelike::weekday(&end).number_from_monday() > 5 {
-        end -= chrono::Duration::days(1);
+    let mut day = (chrono::Utc::now() - chrono::Duration::days(14)).date_naive();
+    while chrono::Datelike::weekday(&day).number_from_monday() > 5 {
+        day = day.pred_opt().unwrap();
     }
+    let end = redline_core::sample::end_of_day(day);
     let (dir, db) = sample_store(&SampleSpec {
         count: 3000,
         seed: 8,
@@ -730,7 +731,7 @@ fn improvements_show_recommendations_and_the_settlements_behind_a_phrase() {
     // Enter on the first deleted phrase lists its settlements with the phrase marked.
     app.send_keys("#deleted-table tbody tr:first-child", keys::ENTER);
     app.wait_text("#examples h3", "the phrase's settlements", |t| {
-        t.to_lowercase().starts_with("deleted:")
+        t.to_lowercase().starts_with("taken out:")
     });
     app.find("#examples article mark.hit");
     assert!(app.count("#examples article") >= 1);
@@ -1196,11 +1197,18 @@ fn fake_openai() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
 #[ignore = "end-to-end: run by scripts/test with the app built, Xvfb and tauri-driver"]
 fn an_llm_writes_variants_and_evaluates_one_only_after_consent() {
     let (url, calls) = fake_openai();
-    let app = App::start();
+    // Sample data ending on a fixed day: which intents are the newest twenty, and so what the
+    // evaluation finds, must not change with the hour the test runs (it did on a Sunday).
+    let (dir, db) = sample_store(&SampleSpec {
+        count: 600,
+        end: redline_core::sample::end_of_day(
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+        ),
+        ..Default::default()
+    });
+    let app = App::start_with(dir, &db);
     app.watch_console();
-    app.wait_text("h1", "the welcome title", |t| t.contains("Welcome"));
-    app.type_into("#sample-count", "600");
-    app.click("#sample-load");
+    open_settlements(&app);
     app.wait_text("#result-count", "600 settlements", |t| {
         t.ends_with("of 600")
     });

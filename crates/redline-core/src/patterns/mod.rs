@@ -1203,22 +1203,35 @@ fn recommend(
         })
         .take(5)
     {
-        let how = match p.cut_share {
-            Some(c) if c >= 0.8 => "cut it".to_owned(),
-            Some(c) if c <= 0.2 => "rewrite it".to_owned(),
-            Some(c) => format!("cut it in {} of those, rewrite it in the rest", pct(c)),
-            None => "take it out".to_owned(),
+        let ci = format!(
+            "95% CI {}–{}",
+            pct(p.share.low.unwrap_or(p.share.value)),
+            pct(p.share.high.unwrap_or(p.share.value))
+        );
+        let (share, support) = (pct(p.share.value), p.support);
+        // Cut outright, it is to be left out; rewritten, it is to be said otherwise.
+        let text = match p.cut_share {
+            Some(c) if c >= 0.8 => format!(
+                "Leave out “{}”: people cut it from {share} of the {support} outputs that contain it ({ci}).",
+                p.text
+            ),
+            Some(c) if c <= 0.2 => format!(
+                "Avoid “{}”: people rewrite it in {share} of the {support} outputs that contain it ({ci}).",
+                p.text
+            ),
+            Some(c) => format!(
+                "Avoid “{}”: people take it out of {share} of the {support} outputs that contain it ({ci}; cut in {} of those, rewritten in the rest).",
+                p.text,
+                pct(c)
+            ),
+            None => format!(
+                "Avoid “{}”: people take it out of {share} of the {support} outputs that contain it ({ci}).",
+                p.text
+            ),
         };
         out.push(Recommendation {
             kind: "remove",
-            text: format!(
-                "Leave out “{}”: people take it out in {} of the {} outputs that contain it (95% CI {}–{}; they {how}).",
-                p.text,
-                pct(p.share.value),
-                p.support,
-                pct(p.share.low.unwrap_or(p.share.value)),
-                pct(p.share.high.unwrap_or(p.share.value)),
-            ),
+            text,
             examples: p.examples.clone(),
         });
     }
