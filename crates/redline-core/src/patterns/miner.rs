@@ -616,10 +616,10 @@ impl Entry {
         f: &Tokens,
         ai_flags: Vec<u8>,
         inserted: &[bool],
+        (added, added_flags): (Vec<u32>, Vec<u8>),
         vocab: &mut IdMap<u32, Box<str>>,
     ) -> Entry {
         enter_words(&a, f, &ai_flags, inserted, vocab);
-        let (added, added_flags) = added_of(f, inserted);
         // Kept for the miner's life: no spare capacity (Tokens grows its vector as it goes).
         let mut ai = a.hashes;
         ai.shrink_to_fit();
@@ -702,7 +702,18 @@ fn analyse_one(
         ),
         kinds,
     };
-    let entry = Entry::of(s, group, found, a, &f, ai_flags, &edit.inserted, vocab);
+    let added = added_of(&f, &edit.inserted);
+    let entry = Entry::of(
+        s,
+        group,
+        found,
+        a,
+        &f,
+        ai_flags,
+        &edit.inserted,
+        added,
+        vocab,
+    );
     (entry, pairs, edit.inserted)
 }
 
@@ -726,7 +737,7 @@ pub(crate) type Item = (Settlement, Option<(u64, Vec<u8>)>);
 
 /// The version of [`Stored`] and of what [`analyse_one`] computes: bumped when either changes,
 /// so that analyses stored by an earlier build are made again.
-const ANALYSIS_VERSION: u64 = 1;
+const ANALYSIS_VERSION: u64 = 2;
 
 /// The key a stored analysis is kept under: the settlement's content hash and
 /// [`ANALYSIS_VERSION`].
@@ -744,6 +755,9 @@ struct Stored {
     ai_flags: Vec<u8>,
     /// A bit per final-version word: inserted.
     inserted: Vec<u8>,
+    /// A bit per added (inserted) word: it starts a run ([`START`]). Kept so that reading an
+    /// analysis back needs the texts' words only, not their sentences.
+    added_starts: Vec<u8>,
     tone: (Features, Features),
     shape: Shape,
     kinds: [u16; KINDS],
@@ -752,14 +766,21 @@ struct Stored {
 
 impl Stored {
     fn of(e: &Entry, pairs: &[(String, String)], inserted: &[bool]) -> Stored {
-        let mut bits = vec![0u8; inserted.len().div_ceil(8)];
-        for (i, _) in inserted.iter().enumerate().filter(|(_, x)| **x) {
-            bits[i / 8] |= 1 << (i % 8);
-        }
+        let bits = |set: &mut dyn Iterator<Item = bool>, n: usize| {
+            let mut out = vec![0u8; n.div_ceil(8)];
+            for (i, _) in set.enumerate().filter(|(_, x)| *x) {
+                out[i / 8] |= 1 << (i % 8);
+            }
+            out
+        };
         Stored {
             category: e.category,
             ai_flags: e.ai_flags.clone(),
-            inserted: bits,
+            inserted: bits(&mut inserted.iter().copied(), inserted.len()),
+            added_starts: bits(
+                &mut e.added_flags.iter().map(|f| f & START != 0),
+                e.added_flags.len(),
+            ),
             tone: e.tone,
             shape: e.shape,
             kinds: e.kinds,
@@ -777,12 +798,22 @@ impl Stored {
         vocab: &mut IdMap<u32, Box<str>>,
     ) -> Option<(Entry, Vec<(String, String)>)> {
         let st: Stored = postcard::from_bytes(bytes).ok()?;
-        let (a, f) = (Tokens::of(&s.ai_output), Tokens::of(&s.final_output));
+        // The words alone: where sentences start is in the stored flags.
+        let (a, f) = (Tokens::words(&s.ai_output), Tokens::words(&s.final_output));
         if a.len() != st.ai_flags.len() || f.len().div_ceil(8) != st.inserted.len() {
             return None;
         }
-        let inserted: Vec<bool> = (0..f.len())
-            .map(|i| st.inserted[i / 8] >> (i % 8) & 1 == 1)
+        let bit = |bits: &[u8], i: usize| bits[i / 8] >> (i % 8) & 1 == 1;
+        let inserted: Vec<bool> = (0..f.len()).map(|i| bit(&st.inserted, i)).collect();
+        let added: Vec<u32> = (0..f.len())
+            .filter(|&i| inserted[i])
+            .map(|i| f.hashes[i])
+            .collect();
+        if added.len().div_ceil(8) != st.added_starts.len() {
+            return None;
+        }
+        let added_flags: Vec<u8> = (0..added.len())
+            .map(|i| u8::from(bit(&st.added_starts, i)) * START)
             .collect();
         let found = Found {
             category: st.category,
@@ -790,7 +821,17 @@ impl Stored {
             shape: st.shape,
             kinds: st.kinds,
         };
-        let entry = Entry::of(s, group, found, a, &f, st.ai_flags, &inserted, vocab);
+        let entry = Entry::of(
+            s,
+            group,
+            found,
+            a,
+            &f,
+            st.ai_flags,
+            &inserted,
+            (added, added_flags),
+            vocab,
+        );
         Some((entry, st.pairs))
     }
 }

@@ -97,6 +97,30 @@ impl<'a> Tokens<'a> {
         t
     }
 
+    /// The words of `text` alone, without its sentences (`sentences` empty, every word in
+    /// sentence 0) and without the other tokens (`all` empty): for a reader that has where
+    /// sentences start from elsewhere and diffs nothing.
+    pub fn words(text: &'a str) -> Tokens<'a> {
+        let cap = text.len() / 5;
+        let mut t = Tokens {
+            text,
+            all: Vec::new(),
+            spans: Vec::with_capacity(cap),
+            hashes: Vec::with_capacity(cap),
+            sentence_of: Vec::new(),
+            sentences: Vec::new(),
+        };
+        for (start, w) in crate::text::word_bound_indices(text) {
+            if !w.chars().any(char::is_alphanumeric) {
+                continue;
+            }
+            t.spans.push((start, start + w.len()));
+            t.hashes.push(word_hash(w));
+        }
+        t.sentence_of = vec![0; t.hashes.len()];
+        t
+    }
+
     pub fn word(&self, i: usize) -> &'a str {
         let (a, b) = self.spans[i];
         &self.text[a..b]
@@ -121,5 +145,9 @@ mod tests {
         assert_eq!(word_hash("GRÖSSE"), word_hash("grösse"));
         assert_ne!(word_hash("größe"), word_hash("grösse"));
         assert_eq!(t.word(4), "don't");
+        // The words alone: the same words and hashes, no sentences.
+        let w = Tokens::words("Hello World. Größe, GRÖSSE! don't");
+        assert_eq!((w.hashes.clone(), w.spans.clone()), (t.hashes, t.spans));
+        assert!(w.sentences.is_empty() && w.sentence_of.iter().all(|s| *s == 0));
     }
 }
