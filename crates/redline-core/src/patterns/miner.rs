@@ -766,21 +766,11 @@ struct Stored {
 
 impl Stored {
     fn of(e: &Entry, pairs: &[(String, String)], inserted: &[bool]) -> Stored {
-        let bits = |set: &mut dyn Iterator<Item = bool>, n: usize| {
-            let mut out = vec![0u8; n.div_ceil(8)];
-            for (i, _) in set.enumerate().filter(|(_, x)| *x) {
-                out[i / 8] |= 1 << (i % 8);
-            }
-            out
-        };
         Stored {
             category: e.category,
             ai_flags: e.ai_flags.clone(),
-            inserted: bits(&mut inserted.iter().copied(), inserted.len()),
-            added_starts: bits(
-                &mut e.added_flags.iter().map(|f| f & START != 0),
-                e.added_flags.len(),
-            ),
+            inserted: to_bits(inserted.iter().copied()),
+            added_starts: to_bits(e.added_flags.iter().map(|f| f & START != 0)),
             tone: e.tone,
             shape: e.shape,
             kinds: e.kinds,
@@ -803,7 +793,6 @@ impl Stored {
         if a.len() != st.ai_flags.len() || f.len().div_ceil(8) != st.inserted.len() {
             return None;
         }
-        let bit = |bits: &[u8], i: usize| bits[i / 8] >> (i % 8) & 1 == 1;
         let inserted: Vec<bool> = (0..f.len()).map(|i| bit(&st.inserted, i)).collect();
         let added: Vec<u32> = (0..f.len())
             .filter(|&i| inserted[i])
@@ -834,6 +823,20 @@ impl Stored {
         );
         Some((entry, st.pairs))
     }
+}
+
+/// One bit per item, eight to a byte, the first in the lowest bit.
+fn to_bits(set: impl ExactSizeIterator<Item = bool>) -> Vec<u8> {
+    let mut out = vec![0u8; set.len().div_ceil(8)];
+    for (i, _) in set.enumerate().filter(|(_, x)| *x) {
+        out[i / 8] |= 1 << (i % 8);
+    }
+    out
+}
+
+/// Bit `i` of [`to_bits`]'s output.
+fn bit(bits: &[u8], i: usize) -> bool {
+    bits[i / 8] >> (i % 8) & 1 == 1
 }
 
 /// What the store keeps of one settlement's analysis: `(id, key, bytes)`.
@@ -2015,10 +2018,6 @@ impl Miner {
                 to.retain(|t| t.hits >= MIN_HITS);
                 to.sort_by(|a, b| b.hits.cmp(&a.hits).then(a.to.cmp(&b.to)));
                 to.truncate(TARGETS);
-                // One function-word policy for every list: a lone function word says nothing
-                // on its own, so it is listed only as the source of a named replacement
-                // ("a" → "the": article choice), never as a word merely rewritten.
-
                 let r = Replacement {
                     to: to.first().map(|t| t.to.clone()).unwrap_or_default(),
                     from,

@@ -1183,7 +1183,7 @@ fn recommend(
             .map_or(0.0, |t| t.hits as f64 / r.support.max(1) as f64)
     };
     // A lone function word is listed as what people replace, but is no advice on its own
-    // ("Say “we'll” instead of “we”"): the same policy as for deleted phrases.
+    // ("Say “we'll” instead of “we”"): advice is stricter than the lists (see `advisable`).
     let lone_function_word = |r: &Replacement| is_function_word(&r.from);
     let advised: Vec<&Replacement> = replacements
         .iter()

@@ -71,28 +71,14 @@ pub(crate) struct Tokens<'a> {
 impl<'a> Tokens<'a> {
     /// One word segmentation and one sentence segmentation of `text`.
     pub fn of(text: &'a str) -> Tokens<'a> {
-        let sentences = crate::text::sentence_ranges(text);
-        let cap = text.len() / 5;
-        let mut t = Tokens {
-            text,
-            all: Vec::with_capacity(cap * 2),
-            spans: Vec::with_capacity(cap),
-            hashes: Vec::with_capacity(cap),
-            sentence_of: Vec::with_capacity(cap),
-            sentences,
-        };
+        let mut t = Tokens::segment(text, true);
+        t.sentences = crate::text::sentence_ranges(text);
         let mut sentence = 0usize;
-        for (start, w) in crate::text::word_bound_indices(text) {
-            t.all.push(w);
-            if !w.chars().any(char::is_alphanumeric) {
-                continue;
-            }
+        for (k, &(start, _)) in t.spans.iter().enumerate() {
             while sentence + 1 < t.sentences.len() && t.sentences[sentence].1 <= start {
                 sentence += 1;
             }
-            t.spans.push((start, start + w.len()));
-            t.hashes.push(word_hash(w));
-            t.sentence_of.push(sentence as u32);
+            t.sentence_of[k] = sentence as u32;
         }
         t
     }
@@ -101,16 +87,25 @@ impl<'a> Tokens<'a> {
     /// sentence 0) and without the other tokens (`all` empty): for a reader that has where
     /// sentences start from elsewhere and diffs nothing.
     pub fn words(text: &'a str) -> Tokens<'a> {
+        Tokens::segment(text, false)
+    }
+
+    /// The words of `text` with their spans and hashes, every word in sentence 0; with
+    /// `all`, every word-boundary token too.
+    fn segment(text: &'a str, all: bool) -> Tokens<'a> {
         let cap = text.len() / 5;
         let mut t = Tokens {
             text,
-            all: Vec::new(),
+            all: Vec::with_capacity(if all { cap * 2 } else { 0 }),
             spans: Vec::with_capacity(cap),
             hashes: Vec::with_capacity(cap),
             sentence_of: Vec::new(),
             sentences: Vec::new(),
         };
         for (start, w) in crate::text::word_bound_indices(text) {
+            if all {
+                t.all.push(w);
+            }
             if !w.chars().any(char::is_alphanumeric) {
                 continue;
             }
