@@ -7,9 +7,11 @@ BUILD_PACKAGES=(libwebkit2gtk-4.1-dev libdbus-1-dev build-essential pkg-config)
 # a Secret Service (gnome-keyring) for the real OS keychain.
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring age expect python3-aiosmtpd python3-venv curl ca-certificates)
 TAURI_DRIVER_VERSION=2.1.0
-# Tauri's CLI, for its bundler (scripts/package): the crates.io release, built once with its
-# own lock file into target/tools/.
+# Tauri's CLI, for its bundler (scripts/package): Tauri's npm release of it (the JavaScript
+# entry point and the prebuilt x86-64 glibc module), checked against their SHA-256.
 TAURI_CLI_VERSION=2.12.4
+TAURI_CLI_JS_SHA256=08613005b02f312eb7d3563e32c95b7eae3e5481e2169f5222f080a26fbb7447
+TAURI_CLI_NATIVE_SHA256=dab2f2b42875e612f24ee0c4c6cae553900b8722631e0306613e8e783f959321
 # axe-core, the accessibility engine the end-to-end tests run in the web view: the npm
 # registry's tarball of this release, checked against its SHA-256.
 AXE_VERSION=4.14.1
@@ -59,25 +61,36 @@ ensure_tauri_driver() {
 # Where tauri-cli is installed (under target/, beside the builds).
 tauri_cli_root() { echo "$PWD/target/tools/tauri-cli-$TAURI_CLI_VERSION"; }
 
-# Start building tauri-cli into target/tools/ in the background at the lowest CPU priority,
-# logging to $1; sets TAURI_CLI_JOB to the job's pid (empty if it is built already).
-start_tauri_cli_install() {
-  local root
-  root=$(tauri_cli_root)
-  TAURI_CLI_JOB=""
-  [ -x "$root/bin/cargo-tauri" ] && return 0
-  nice -n 19 cargo install tauri-cli --version "$TAURI_CLI_VERSION" --locked --root "$root" \
-    >"$1" 2>&1 </dev/null &
-  TAURI_CLI_JOB=$!
-}
-
-# Install tauri-cli once (into target/, beside the builds) and export TAURI_CLI.
+# Install tauri-cli once (into target/, beside the builds) and export TAURI_CLI: Tauri's own
+# npm release (`npm install @tauri-apps/cli` without npm): the JavaScript entry point and the
+# prebuilt native module for x86-64 glibc Linux, both checked against their SHA-256, run by
+# Node.js. Seconds, where `cargo install tauri-cli` is a 9-minute build on two cores.
 ensure_tauri_cli() {
-  local root
+  local root tarball
   root=$(tauri_cli_root)
   if [ ! -x "$root/bin/cargo-tauri" ]; then
-    say "installing tauri-cli $TAURI_CLI_VERSION from crates.io (once, into target/tools/)"
-    cargo install tauri-cli --version "$TAURI_CLI_VERSION" --locked --root "$root"
+    ensure_packages nodejs
+    [ "$(uname -m)" = x86_64 ] || {
+      echo "scripts/package: Tauri's prebuilt CLI is fetched for x86-64 only; on $(uname -m)," \
+        "run: cargo install tauri-cli --version $TAURI_CLI_VERSION --locked --root $root" >&2
+      exit 1
+    }
+    say "fetching tauri-cli $TAURI_CLI_VERSION (Tauri's npm release) into target/tools/"
+    rm -rf "$root"
+    mkdir -p "$root/bin" "$root/native"
+    tarball="$root/cli.tgz"
+    curl -sSfL --retry 3 -o "$tarball" \
+      "https://registry.npmjs.org/@tauri-apps/cli/-/cli-$TAURI_CLI_VERSION.tgz"
+    echo "$TAURI_CLI_JS_SHA256  $tarball" | sha256sum -c --quiet -
+    tar -xzf "$tarball" -C "$root"
+    curl -sSfL --retry 3 -o "$tarball" \
+      "https://registry.npmjs.org/@tauri-apps/cli-linux-x64-gnu/-/cli-linux-x64-gnu-$TAURI_CLI_VERSION.tgz"
+    echo "$TAURI_CLI_NATIVE_SHA256  $tarball" | sha256sum -c --quiet -
+    tar -xzf "$tarball" -C "$root/native"
+    mv "$root/native/package/cli.linux-x64-gnu.node" "$root/package/"
+    rm -rf "$tarball" "$root/native"
+    printf '#!/bin/sh\nexec node "%s/package/tauri.js" "$@"\n' "$root" >"$root/bin/cargo-tauri"
+    chmod +x "$root/bin/cargo-tauri"
   fi
   export TAURI_CLI="$root/bin/cargo-tauri"
 }
