@@ -38,7 +38,7 @@ pub fn llm_reply(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let _ = redline_core::llm::extract_json(&text);
     for want in [1, 3] {
-        match redline_core::experiments::assist::parse_variants(&text, want, "current prompt") {
+        match redline_core::service::assist::parse_variants(&text, want, "current prompt") {
             Ok(v) => assert_eq!(v.len(), want),
             Err(e) => assert!(!e.is_empty()),
         }

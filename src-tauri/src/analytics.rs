@@ -35,7 +35,9 @@ pub async fn dashboard(
             Some(true) => analytics::newest(&store)?.unwrap_or_else(chrono::Utc::now),
             _ => chrono::Utc::now(),
         };
-        Ok(analytics::summary_of_store(&store, range, now, threshold)?)
+        Ok(redline_core::service::summary::of_store(
+            &store, range, now, threshold,
+        )?)
     })
     .await
     .map_err(blocking_error)?

@@ -9,8 +9,9 @@ use redline_core::experiments::{
     self, variants, Experiment, ExperimentError, NewExperiment, Results,
 };
 use redline_core::job::Cancel;
-use redline_core::notion::{sync::SyncState, ApiVersion};
+use redline_core::notion::ApiVersion;
 use redline_core::prompts::{self, PromptError, PromptVersion};
+use redline_core::service;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use tauri::{AppHandle, Emitter, Manager, State};
@@ -30,7 +31,6 @@ impl From<ExperimentError> for AppError {
         match e {
             ExperimentError::Store(e) => e.into(),
             ExperimentError::Prompt(e) => e.into(),
-            ExperimentError::Notion(e) => e.into(),
             ExperimentError::Unknown(_) => AppError::new("not_found", e.to_string()),
             other => AppError::new("invalid", other.to_string()),
         }
@@ -174,17 +174,21 @@ fn publish_soon(app: &AppHandle, id: &str) {
 fn publish_now(app: &AppHandle, id: &str) {
     let state: State<'_, AppState> = app.state();
     let Ok(store) = state.store() else { return };
-    let Ok(Some(target)) = experiments::target(&store) else {
+    // No DB_AB_Tests connected: the experiment stays local, and nothing is said.
+    if !matches!(redline_core::notion::writeback::target(&store), Ok(Some(_))) {
         return;
+    }
+    let client = match crate::notion::token()
+        .and_then(|(t, _)| Ok(service::notion::ab_tests_client(&store, t)?))
+    {
+        Ok(Some(client)) => Ok(client),
+        Ok(None) => return,
+        Err(e) => Err(e.message),
     };
-    let version = target.version();
-    let saved = SyncState::load(&store).ok().and_then(|s| s.base_url);
-    let outcome = crate::notion::client(version, saved.as_deref())
-        .map_err(|e| e.message)
-        .and_then(|client| {
-            experiments::publish(&store, &client, id, chrono::Utc::now(), &Cancel::new())
-                .map_err(|e| e.to_string())
-        });
+    let outcome = client.and_then(|client| {
+        service::experiments::publish(&store, &client, id, chrono::Utc::now(), &Cancel::new())
+            .map_err(|e| e.to_string())
+    });
     let _ = app.emit(
         "experiment-published",
         Published {
@@ -199,7 +203,7 @@ fn publish_now(app: &AppHandle, id: &str) {
 pub fn publish_running(app: &AppHandle) {
     let state: State<'_, AppState> = app.state();
     let Ok(store) = state.store() else { return };
-    if !matches!(experiments::target(&store), Ok(Some(_))) {
+    if !matches!(redline_core::notion::writeback::target(&store), Ok(Some(_))) {
         return;
     }
     let Ok(all) = experiments::list(&store) else {
@@ -274,11 +278,10 @@ pub async fn connect_ab_tests(
 ) -> Result<redline_core::notion::writeback::Target, AppError> {
     let store = state.store()?;
     tauri::async_runtime::spawn_blocking(move || {
-        let saved = SyncState::load(&store)?.base_url;
-        let client = crate::notion::client(ApiVersion::V2026, saved.as_deref())?;
+        let client = crate::notion::client(&store, ApiVersion::V2026)?;
         let target =
             redline_core::notion::writeback::connect_target(&client, &database, &Cancel::new())?;
-        experiments::set_target(&store, Some(&target))?;
+        redline_core::notion::writeback::set_target(&store, Some(&target))?;
         Ok(target)
     })
     .await
@@ -290,7 +293,7 @@ pub async fn connect_ab_tests(
 pub async fn ab_tests_target(
     state: State<'_, AppState>,
 ) -> Result<Option<redline_core::notion::writeback::Target>, AppError> {
-    Ok(experiments::target(&*state.store()?)?)
+    Ok(redline_core::notion::writeback::target(&*state.store()?)?)
 }
 
 /// The word diff between two texts (a prompt and an edited variant of it).
@@ -405,7 +408,7 @@ pub async fn generate_variants_llm(
     let client = llm_client(&store)?;
     crate::state::run_job(
         &state,
-        move |cancel| match experiments::assist::generate_with_llm(
+        move |cancel| match service::assist::generate_with_llm(
             &store, &client, &agent, last, count, &cancel,
         ) {
             Err(redline_core::llm::LlmError::Cancelled) => Ok(None),
@@ -424,12 +427,12 @@ pub async fn evaluate_variant(
     agent: String,
     candidate: String,
     replay: usize,
-) -> Result<Option<experiments::assist::Evaluation>, AppError> {
+) -> Result<Option<service::assist::Evaluation>, AppError> {
     let store = state.store()?;
     let client = llm_client(&store)?;
     let mut on_step = crate::commands::progress(&app, "evaluation");
     crate::state::run_job(&state, move |cancel| {
-        experiments::assist::evaluate(
+        service::assist::evaluate(
             &store,
             &client,
             &agent,

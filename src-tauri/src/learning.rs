@@ -6,10 +6,13 @@
 use crate::destinations::{ask, Ask};
 use crate::error::AppError;
 use crate::state::AppState;
-use redline_core::experiments::{self, Experiment, NewExperiment};
+use redline_core::experiments::Experiment;
 use redline_core::learning::{self, Overview, ReportSettings};
+use redline_core::service::{
+    self,
+    report::{Delivery, ReportError, ReportMade},
+};
 use serde::Serialize;
-use std::path::PathBuf;
 use tauri::{AppHandle, Emitter, Manager, State};
 use tauri_plugin_notification::NotificationExt;
 
@@ -49,7 +52,7 @@ pub async fn home_overview(
 }
 
 /// One click from a suggestion to a test: the candidate becomes a new prompt version (B) and
-/// an experiment starts against the version it builds on (A).
+/// an experiment starts against the version it builds on (A), in one transaction.
 #[tauri::command]
 pub async fn start_suggested(
     state: State<'_, AppState>,
@@ -59,91 +62,39 @@ pub async fn start_suggested(
     title: String,
 ) -> Result<Experiment, AppError> {
     let store = state.store()?;
-    let note: String = title.chars().take(120).collect();
-    let b = redline_core::prompts::add(&store, &agent, &candidate, &note, "redline (suggested)")?;
-    Ok(experiments::create(
+    let (_, e) = service::experiments::start_suggested(
         &store,
-        &NewExperiment {
-            agent,
-            a: base_version,
-            b: b.version,
-            note,
-            ..Default::default()
-        },
+        &agent,
+        &candidate,
+        base_version,
+        &title,
         chrono::Utc::now(),
-    )?)
+    )?;
+    Ok(e)
 }
 
-#[derive(Clone, Serialize)]
-pub struct ReportMade {
-    html: PathBuf,
-    markdown: PathBuf,
-    /// Why posting to Slack failed, if it was asked for and failed.
-    slack_error: Option<String>,
-    slack_posted: bool,
-    /// Why e-mailing failed, if it was asked for and failed.
-    email_error: Option<String>,
-    emailed: bool,
-}
-
-/// Build, save and (if set) post a report now; records the time and an audit entry.
+/// Make a report now with what Settings asks for (Slack, e-mail; their secrets from the OS
+/// keychain).
 fn make_report(
     store: &redline_core::store::Store,
     folder: &std::path::Path,
 ) -> Result<ReportMade, AppError> {
-    let now = chrono::Utc::now();
-    let report = learning::report::build(store, now)?;
-    let (html, markdown) = learning::save(&report, folder).map_err(|e| {
-        AppError::new(
-            "io",
-            format!("cannot write the report into {}: {e}", folder.display()),
-        )
-    })?;
-    let mut settings = learning::report_settings(store)?;
-    let (mut slack_posted, mut slack_error) = (false, None);
-    if settings.slack {
-        match crate::keychain::slack_webhook() {
-            Ok(Some(url)) => match learning::post_to_slack(&report, url.expose()) {
-                Ok(()) => slack_posted = true,
-                Err(e) => slack_error = Some(e.to_string()),
-            },
-            Ok(None) => slack_error = Some("no Slack webhook is saved".into()),
-            Err(e) => slack_error = Some(e.message),
-        }
-    }
-    let (mut emailed, mut email_error) = (false, None);
-    if settings.email {
-        match learning::email_settings(store)? {
-            Some(e) => {
-                let password = crate::keychain::smtp_password().ok().flatten();
-                match learning::send_email(
-                    &report,
-                    &e,
-                    password.as_ref().map(|p| p.expose().as_str()),
-                ) {
-                    Ok(()) => emailed = true,
-                    Err(err) => email_error = Some(err.to_string()),
-                }
-            }
-            None => email_error = Some("no e-mail settings are saved".into()),
-        }
-    }
-    settings.last = Some(now);
-    settings.folder = Some(folder.to_path_buf());
-    learning::set_report_settings(store, &settings)?;
-    redline_core::audit::record(
-        store,
-        "report",
-        format!("Weekly report saved in {}", folder.display()),
-        serde_json::json!({"html": html, "markdown": markdown, "slack": slack_posted, "email": emailed}),
-    )?;
-    Ok(ReportMade {
-        html,
-        markdown,
-        slack_error,
-        slack_posted,
-        email_error,
-        emailed,
+    let settings = learning::report_settings(store)?;
+    let delivery = Delivery {
+        slack: settings
+            .slack
+            .then(|| match crate::keychain::slack_webhook() {
+                Ok(Some(url)) => Ok(url),
+                Ok(None) => Err("no Slack webhook is saved".into()),
+                Err(e) => Err(e.message),
+            }),
+        email: settings
+            .email
+            .then(|| crate::keychain::smtp_password().ok().flatten()),
+    };
+    service::report::make(store, folder, &delivery, chrono::Utc::now()).map_err(|e| match e {
+        ReportError::Store(e) => e.into(),
+        save => AppError::new("io", save.to_string()),
     })
 }
 
@@ -180,7 +131,7 @@ pub async fn generate_report(
 pub struct ReportStatus {
     settings: ReportSettings,
     slack_saved: bool,
-    email: Option<learning::EmailSettings>,
+    email: Option<redline_core::delivery::EmailSettings>,
     smtp_password_saved: bool,
 }
 
@@ -190,7 +141,7 @@ pub async fn report_status(state: State<'_, AppState>) -> Result<ReportStatus, A
     Ok(ReportStatus {
         settings: learning::report_settings(&store)?,
         slack_saved: crate::keychain::slack_webhook().ok().flatten().is_some(),
-        email: learning::email_settings(&store)?,
+        email: redline_core::delivery::email_settings(&store)?,
         smtp_password_saved: crate::keychain::smtp_password().ok().flatten().is_some(),
     })
 }
@@ -210,10 +161,10 @@ pub async fn set_roi_settings(
 #[tauri::command]
 pub async fn save_email_settings(
     state: State<'_, AppState>,
-    settings: learning::EmailSettings,
+    settings: redline_core::delivery::EmailSettings,
     password: Option<String>,
 ) -> Result<ReportStatus, AppError> {
-    learning::set_email_settings(&*state.store()?, &settings)
+    redline_core::delivery::set_email_settings(&*state.store()?, &settings)
         .map_err(|e| AppError::new("invalid", e.to_string()))?;
     if let Some(p) = password.filter(|p| !p.is_empty()) {
         crate::keychain::save_smtp_password(&p)?;

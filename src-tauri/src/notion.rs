@@ -9,8 +9,9 @@ use redline_core::notion::mapping::Field;
 use redline_core::notion::sync::{
     self, AutoSync, Connection, SyncOptions, SyncProgress, SyncReport, SyncState,
 };
-use redline_core::notion::{self, ApiVersion, Client, ClientConfig, NotionError};
+use redline_core::notion::{ApiVersion, Client, NotionError};
 use redline_core::secret::Sensitive;
+use redline_core::service;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, State};
 
@@ -34,25 +35,17 @@ pub(crate) fn token() -> Result<(Sensitive<String>, bool), AppError> {
     if let Some(t) = keychain::notion_token()? {
         return Ok((t, false));
     }
-    std::env::var(notion::TOKEN_ENV)
-        .ok()
-        .filter(|t| !t.trim().is_empty())
-        .map(|t| (Sensitive::new(t.trim().to_string()), true))
+    service::notion::token_from_env()
+        .map(|t| (t, true))
         .ok_or_else(|| AppError::new("no_token", "paste your Notion integration token first"))
 }
 
+/// A client speaking `version` with the saved token, to connect a database.
 pub(crate) fn client(
+    store: &redline_core::store::Store,
     version: ApiVersion,
-    saved_base_url: Option<&str>,
 ) -> Result<Client, AppError> {
-    Ok(Client::new(
-        token()?.0,
-        ClientConfig {
-            version,
-            base_url: notion::base_url(saved_base_url),
-            ..Default::default()
-        },
-    ))
+    Ok(service::notion::client(store, token()?.0, version)?)
 }
 
 #[derive(Serialize)]
@@ -87,7 +80,7 @@ pub async fn notion_status(state: State<'_, AppState>) -> Result<NotionStatus, A
         token_last4,
         token_from_env,
         keychain_error,
-        base_url: notion::base_url(state.base_url.as_deref()),
+        base_url: redline_core::notion::base_url(state.base_url.as_deref()),
         fields: Field::ALL
             .iter()
             .map(|&field| FieldInfo {
@@ -141,9 +134,8 @@ pub async fn notion_connect(
     database: String,
 ) -> Result<Connection, AppError> {
     let store = state.store()?;
-    let saved = SyncState::load(&store)?.base_url;
     tauri::async_runtime::spawn_blocking(move || {
-        let client = client(ApiVersion::V2026, saved.as_deref())?;
+        let client = client(&store, ApiVersion::V2026)?;
         Ok(sync::connect(&client, &database, &Cancel::new())?)
     })
     .await
@@ -210,11 +202,9 @@ fn auto_sync_once(app: &AppHandle, launched: bool) {
     if !saved.auto_sync_due(chrono::Utc::now(), launched) {
         return;
     }
-    let Some(conn) = saved.connection.clone() else {
-        return;
-    };
-    // No token yet, or the keychain is locked: nothing to do until the person acts.
-    let Ok(client) = client(conn.version, saved.base_url.as_deref()) else {
+    // No database, no token yet, or the keychain is locked: nothing to do until the person
+    // acts.
+    let Ok(Ok(Some(client))) = token().map(|(t, _)| service::notion::sync_client(&store, t)) else {
         return;
     };
     // Another job (an import, a manual sync) is running: try again at the next check.
@@ -271,11 +261,8 @@ pub async fn notion_sync(
     force: Option<bool>,
 ) -> Result<SyncReport, AppError> {
     let store = state.store()?;
-    let saved = SyncState::load(&store)?;
-    let conn = saved
-        .connection
+    let client = service::notion::sync_client(&store, token()?.0)?
         .ok_or_else(|| AppError::new("invalid", "connect a Notion database first"))?;
-    let client = client(conn.version, saved.base_url.as_deref())?;
     let handle = app.clone();
     let report = run_job(&state, move |cancel| {
         let mut on_progress = |p: &SyncProgress| {

@@ -5,11 +5,12 @@
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use redline_core::diff::SpanKind;
-use redline_core::experiments::{self, assist, variants, Experiment, NewExperiment, Results};
+use redline_core::experiments::{self, variants, Experiment, NewExperiment, Results};
 use redline_core::job::Cancel;
 use redline_core::llm;
 use redline_core::prompts;
 use redline_core::secret::Sensitive;
+use redline_core::service::{self, assist};
 use redline_core::store::Store;
 use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
@@ -463,33 +464,29 @@ pub fn variants_run(
     Ok(ExitCode::SUCCESS)
 }
 
-/// A client for writing DB_AB_Tests, when a token is set; the API version follows the target
-/// (`Target::version`).
+/// A client for writing DB_AB_Tests, when one is connected and a token is set (the API
+/// version follows the target, `Target::version`).
 fn writer(store: &Store) -> Result<Option<redline_core::notion::Client>> {
-    let Some(target) = experiments::target(store)? else {
+    if redline_core::notion::writeback::target(store)?.is_none() {
         return Ok(None);
-    };
-    if std::env::var(redline_core::notion::TOKEN_ENV)
-        .map(|t| t.trim().is_empty())
-        .unwrap_or(true)
-    {
+    }
+    let Some(token) = service::notion::token_from_env() else {
         tell!(
             "note: kept locally; not written to Notion (set {} to write DB_AB_Tests)",
             redline_core::notion::TOKEN_ENV
         );
         return Ok(None);
-    }
-    let version = target.version();
-    let saved = redline_core::notion::sync::SyncState::load(store)?.base_url;
-    Ok(Some(crate::notion::client(version, saved.as_deref())?))
+    };
+    Ok(service::notion::ab_tests_client(store, token)?)
 }
 
 /// Write the experiment to Notion if connected; a failure is reported, never fatal (the
 /// experiment is kept locally and `experiment publish` retries).
 fn publish_quietly(store: &Store, id: &str) -> Result<()> {
     if let Some(client) = writer(store)? {
-        match experiments::publish(store, &client, id, chrono::Utc::now(), &Cancel::new()) {
-            Ok(e) => say!(
+        match service::experiments::publish(store, &client, id, chrono::Utc::now(), &Cancel::new()) {
+            // A notice (stderr): with --json, stdout holds the one JSON document.
+            Ok(e) => tell!(
                 "written to DB_AB_Tests (page {})",
                 e.notion.page_id.unwrap_or_default()
             ),
@@ -720,17 +717,14 @@ pub fn experiment_run(store: Store, command: ExperimentCommand) -> Result<ExitCo
             database,
             api_version,
         } => {
-            let saved = redline_core::notion::sync::SyncState::load(&store)?.base_url;
-            let client = crate::notion::client(
-                crate::notion::api_version_of(&api_version),
-                saved.as_deref(),
-            )?;
+            let client =
+                crate::notion::client(&store, crate::notion::api_version_of(&api_version))?;
             let target = redline_core::notion::writeback::connect_target(
                 &client,
                 &database,
                 &Cancel::new(),
             )?;
-            experiments::set_target(&store, Some(&target))?;
+            redline_core::notion::writeback::set_target(&store, Some(&target))?;
             say!(
                 "experiments will be written to DB_AB_Tests {}",
                 target.database_id
@@ -741,7 +735,7 @@ pub fn experiment_run(store: Store, command: ExperimentCommand) -> Result<ExitCo
             let client = writer(&store)?.context(
                 "connect DB_AB_Tests first (`redline experiment connect DATABASE`) and set REDLINE_NOTION_TOKEN",
             )?;
-            let e = experiments::publish(&store, &client, &id, now, &Cancel::new())?;
+            let e = service::experiments::publish(&store, &client, &id, now, &Cancel::new())?;
             say!(
                 "{} written to DB_AB_Tests (page {})",
                 e.id,

@@ -6,8 +6,9 @@ use clap::Subcommand;
 use redline_core::job::Cancel;
 use redline_core::notion::mapping::{self, Field};
 use redline_core::notion::sync::{self, SyncOptions, SyncProgress, SyncState};
-use redline_core::notion::{ApiVersion, Client, ClientConfig, TOKEN_ENV};
+use redline_core::notion::{ApiVersion, Client, TOKEN_ENV};
 use redline_core::secret::Sensitive;
+use redline_core::service;
 use redline_core::store::Store;
 use std::process::ExitCode;
 
@@ -52,19 +53,14 @@ pub(crate) fn api_version_of(arg: &str) -> ApiVersion {
     ApiVersion::parse(arg).unwrap_or(ApiVersion::V2026)
 }
 
-pub(crate) fn client(version: ApiVersion, saved_base_url: Option<&str>) -> Result<Client> {
-    let token = std::env::var(TOKEN_ENV)
-        .ok()
-        .filter(|t| !t.trim().is_empty())
-        .with_context(|| format!("set {TOKEN_ENV} to the integration token (Notion → Settings → Connections → Develop or manage integrations)"))?;
-    Ok(Client::new(
-        Sensitive::new(token.trim().to_string()),
-        ClientConfig {
-            version,
-            base_url: redline_core::notion::base_url(saved_base_url),
-            ..Default::default()
-        },
-    ))
+/// The token in `REDLINE_NOTION_TOKEN` (the CLI's only source of it).
+pub(crate) fn token() -> Result<Sensitive<String>> {
+    service::notion::token_from_env().with_context(|| format!("set {TOKEN_ENV} to the integration token (Notion → Settings → Connections → Develop or manage integrations)"))
+}
+
+/// A client speaking `version`, to connect a database.
+pub(crate) fn client(store: &Store, version: ApiVersion) -> Result<Client> {
+    Ok(service::notion::client(store, token()?, version)?)
 }
 
 fn parse_field(name: &str) -> Result<Field> {
@@ -90,8 +86,7 @@ pub fn run(store: Store, command: NotionCommand) -> Result<ExitCode> {
             map,
             api_version,
         } => {
-            let saved = SyncState::load(&store)?.base_url;
-            let client = client(api_version_of(&api_version), saved.as_deref())?;
+            let client = client(&store, api_version_of(&api_version))?;
             let mut conn = sync::connect(&client, &database, &Cancel::new())?;
             for pair in &map {
                 let (field, property) = pair
@@ -123,11 +118,11 @@ pub fn run(store: Store, command: NotionCommand) -> Result<ExitCode> {
             progress_lines,
             json,
         } => {
-            let state = SyncState::load(&store)?;
-            let conn = state
-                .connection
+            if SyncState::load(&store)?.connection.is_none() {
+                bail!("no database is connected: run `redline notion connect LINK` first");
+            }
+            let client = service::notion::sync_client(&store, token()?)?
                 .context("no database is connected: run `redline notion connect LINK` first")?;
-            let client = client(conn.version, state.base_url.as_deref())?;
             let bar = indicatif::ProgressBar::new_spinner();
             let mut on_progress = |p: &SyncProgress| {
                 let line = describe(p);

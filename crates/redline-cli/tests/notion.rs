@@ -208,3 +208,70 @@ fn a_sync_killed_mid_way_resumes_to_exactly_the_servers_records() {
     assert_eq!(ours, theirs);
     assert_eq!(store.count().unwrap(), 2000);
 }
+
+/// With DB_AB_Tests connected, `--json` still prints exactly one JSON document on stdout: the
+/// note that the row was written goes to stderr.
+#[test]
+fn json_output_is_one_document_when_experiments_are_written_to_notion() {
+    let fake = Fake::start(TOKEN);
+    let ab = fake
+        .world()
+        .add_database("DB_AB_Tests", redline_notion_fake::ab_tests_schema());
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.redb");
+    redline(&fake, &db)
+        .args(["sample", "-n", "300", "--seed", "3"])
+        .assert()
+        .success();
+    redline(&fake, &db)
+        .args(["prompts", "adopt"])
+        .assert()
+        .success();
+    redline(&fake, &db)
+        .args(["variants", "--agent", "The Auditor", "--accept", "1"])
+        .assert()
+        .success();
+    redline(&fake, &db)
+        .args(["experiment", "connect", &ab])
+        .assert()
+        .success();
+    let one_document = |args: &[&str]| -> serde_json::Value {
+        let out = redline(&fake, &db).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut docs =
+            serde_json::Deserializer::from_slice(&out.stdout).into_iter::<serde_json::Value>();
+        let first = docs.next().expect("a document").expect("JSON");
+        assert!(
+            docs.next().is_none(),
+            "more than one document: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        first
+    };
+    let e = one_document(&[
+        "experiment",
+        "create",
+        "--agent",
+        "The Auditor",
+        "--a",
+        "v1",
+        "--b",
+        "v2",
+        "--json",
+    ]);
+    let id = e["id"].as_str().unwrap().to_owned();
+    assert_eq!(fake.world().database(&ab).pages.len(), 1);
+    let results = one_document(&["experiment", "results", &id, "--json"]);
+    assert!(results.is_object(), "{results}");
+    redline(&fake, &db)
+        .args(["experiment", "complete", &id])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("written to DB_AB_Tests"));
+    let all = one_document(&["experiment", "list", "--json"]);
+    assert_eq!(all[0]["status"], "Completed");
+}

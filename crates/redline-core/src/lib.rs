@@ -7,10 +7,11 @@
 //! through [`import`] (JSONL or CSV in the documented interchange format) or from the
 //! [`sample`] generator, and [`diff`] shows what a person changed.
 //!
-//! Invariants: only [`store`], [`import`], [`export`], [`validate`], [`fsutil`] and
-//! [`learning`] (the saved report) touch the disk, and only [`notion`], [`llm`] and
-//! [`learning`] (Slack, SMTP) the network; [`diff`], [`sample`] and [`stats`] are pure
-//! functions; long jobs take a [`job::Progress`] callback and a [`job::Cancel`] token.
+//! The modules are fenced into layers — foundation, domain, storage, domain over the store,
+//! adapters (the only network code: `http`, [`notion`], [`llm`], [`delivery`]) and the
+//! [`service`] layer of use cases — that point one way; ARCHITECTURE.md lists them and
+//! `tests/tidy.rs` enforces them. Long jobs take a [`job::Progress`] callback and a
+//! [`job::Cancel`] token.
 //!
 //! ```
 //! use redline_core::{sample, store::Store};
@@ -24,11 +25,14 @@
 pub mod analytics;
 pub mod audit;
 pub mod curation;
+pub(crate) mod dedupe;
+pub mod delivery;
 pub mod diff;
 pub mod experiments;
 pub mod export;
 pub mod fsutil;
 pub(crate) mod hash;
+mod http;
 pub mod import;
 pub mod job;
 pub mod learning;
@@ -39,8 +43,10 @@ pub mod parallel;
 pub mod patterns;
 pub mod prompts;
 pub mod redact;
+pub(crate) mod rng;
 pub mod sample;
 pub mod secret;
+pub mod service;
 pub mod stats;
 pub mod store;
 pub mod text;

@@ -256,12 +256,10 @@ impl Client {
                 base_url: crate::secret::url_origin(&config.base_url),
             });
         }
-        let agent = ureq::AgentBuilder::new()
-            // The key is in a header: a redirect could carry it to another host.
-            .redirects(0)
-            .timeout_connect(Duration::from_secs(10.min(config.timeout_secs)))
-            .timeout(Duration::from_secs(config.timeout_secs))
-            .build();
+        let agent = crate::http::agent(
+            Duration::from_secs(10),
+            Duration::from_secs(config.timeout_secs),
+        );
         Ok(Client { config, key, agent })
     }
 
@@ -405,9 +403,9 @@ impl Client {
 /// The largest reply read (a chat completion is a few kilobytes).
 const MAX_REPLY_BYTES: u64 = 16 << 20;
 
-/// A JSON reply of at most `limit` bytes (the Notion client's reader), its errors as text.
+/// A JSON reply of at most `limit` bytes, its errors as text.
 fn read_json(answer: ureq::Response, limit: u64) -> Result<Value, String> {
-    use crate::notion::client::{read_json, BodyError};
+    use crate::http::{read_json, BodyError};
     read_json(answer, limit).map_err(|e| match e {
         BodyError::TooLarge => format!("the reply is larger than {} MiB", limit >> 20),
         BodyError::Unreadable(e) => e,

@@ -3,7 +3,7 @@
 //! Every text in a settlement comes from elsewhere (an agent, a person, Notion) and is untrusted:
 //! the model stores it verbatim and never interprets it.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -200,6 +200,29 @@ pub enum ModelError {
 }
 
 /// A settlement for unit tests: the given id, agent and texts, now, no optional fields.
+/// Parse a timestamp: RFC 3339 (`2026-03-01T09:30:00Z`, any offset), or a naive
+/// `YYYY-MM-DD HH:MM[:SS]` / `YYYY-MM-DDTHH:MM[:SS]` taken as UTC, or a date `YYYY-MM-DD` (midnight UTC).
+pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
+        return Some(d.with_timezone(&Utc));
+    }
+    for format in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(d) = NaiveDateTime::parse_from_str(s, format) {
+            return Some(d.and_utc());
+        }
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|d| d.and_utc())
+}
+
 #[cfg(test)]
 pub(crate) fn test_settlement(id: &str, agent: &str, ai: &str, fin: &str) -> Settlement {
     Settlement {

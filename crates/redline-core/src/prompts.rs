@@ -130,16 +130,19 @@ pub fn set_active(store: &Store, agent: &str, version: u32) -> Result<PromptVers
     Ok(v)
 }
 
-/// Add a new version (numbered one past the agent's highest); the active version stays as it
-/// was (the first version of an agent becomes active). Line endings are normalised and
-/// surrounding blank space trimmed; a text equal to the newest version is refused.
-pub fn add(
-    store: &Store,
-    agent: &str,
-    text: &str,
-    note: &str,
-    author: &str,
-) -> Result<PromptVersion, PromptError> {
+/// A new version checked and ready to be written: its agent and text, and the setting that
+/// pins the version in use (when only implied so far), written in the same transaction.
+pub(crate) struct NewVersion {
+    pub agent: String,
+    pub text: String,
+    pub pin: Vec<(String, Vec<u8>)>,
+}
+
+/// Check a new version of `agent`'s prompt: line endings normalised and surrounding blank space
+/// trimmed; an empty text or one equal to the newest version is refused. A new version is a
+/// candidate, not the prompt in use: the one in use (if only implied so far) is pinned, so
+/// that adding never changes which prompt is active.
+pub(crate) fn check_new(store: &Store, agent: &str, text: &str) -> Result<NewVersion, PromptError> {
     let agent = agent.trim();
     if agent.is_empty() {
         return Err(PromptError::NoAgent);
@@ -148,7 +151,6 @@ pub fn add(
     if text.is_empty() {
         return Err(PromptError::Empty);
     }
-    let effective = active(store, agent)?;
     if let Some(last) = list(store, agent)?.last() {
         if last.text == text {
             return Err(PromptError::Unchanged {
@@ -157,27 +159,49 @@ pub fn add(
             });
         }
     }
-    // A new version is a candidate, not the prompt in use: pin the one in use (if only
-    // implied so far) so that adding never changes which prompt is active.
-    if let Some(current) = &effective {
+    let mut pin = Vec::new();
+    if let Some(current) = active(store, agent)? {
         if store.setting(&active_key(agent))?.is_none() {
-            let (key, value) = activation(agent, current.version);
-            store.set_setting(&key, &value)?;
+            pin.push(activation(agent, current.version));
         }
     }
-    let mut record = None;
-    store.add_prompt_record(agent, |n| {
-        let v = PromptVersion {
-            agent: agent.to_owned(),
-            version: n,
-            text: text.clone(),
+    Ok(NewVersion {
+        agent: agent.to_owned(),
+        text,
+        pin,
+    })
+}
+
+impl NewVersion {
+    /// The record of this version under `number`.
+    pub(crate) fn record(&self, number: u32, note: &str, author: &str) -> PromptVersion {
+        PromptVersion {
+            agent: self.agent.clone(),
+            version: number,
+            text: self.text.clone(),
             created: Utc::now(),
             note: note.trim().to_owned(),
             author: author.trim().to_owned(),
-        };
+        }
+    }
+}
+
+/// Add a new version (numbered one past the agent's highest); the active version stays as it
+/// was (the first version of an agent becomes active). See [`check_new`] for what is refused.
+pub fn add(
+    store: &Store,
+    agent: &str,
+    text: &str,
+    note: &str,
+    author: &str,
+) -> Result<PromptVersion, PromptError> {
+    let new = check_new(store, agent, text)?;
+    let mut record = None;
+    store.add_prompt_record(&new.agent, &new.pin, |n| {
+        let v = new.record(n, note, author);
         let bytes = serde_json::to_vec(&v).expect("a prompt version serialises");
         record = Some(v);
-        bytes
+        (bytes, None)
     })?;
     Ok(record.expect("the record was built"))
 }

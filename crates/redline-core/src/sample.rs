@@ -21,6 +21,7 @@ use crate::diff;
 use crate::model::{
     Acceptance, AgentName, IntentType, Settlement, SettlementId, Source, SourceKind,
 };
+use crate::rng::Rng;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 
 /// What to generate.
@@ -135,32 +136,6 @@ const REFERENCE: [&str; 6] = [
     "Two older versions of {t} exist and both are archived.",
     "The contact for questions on {t} is the operations lead.",
 ];
-
-/// SplitMix64: a tiny, fast, well-distributed generator; fixed here so that sample data never
-/// changes with a dependency's version.
-pub(crate) struct Rng(pub(crate) u64);
-
-impl Rng {
-    pub(crate) fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    pub(crate) fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
 
 /// Generate `spec.count` settlements, oldest first.
 pub fn generate(spec: &SampleSpec) -> Vec<Settlement> {

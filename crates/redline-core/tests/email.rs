@@ -2,7 +2,8 @@
 //! Mailbox handler — and what arrived read back with Python's own `mailbox` and `email`
 //! parsers. Needs `python3-aiosmtpd` (`scripts/test` installs it), hence `#[ignore]`.
 
-use redline_core::learning::{self, report, EmailSettings, Security};
+use redline_core::delivery::{EmailSettings, Security};
+use redline_core::learning::report;
 use redline_core::sample::{self, SampleSpec};
 use redline_core::store::Store;
 use std::process::{Child, Command, Stdio};
@@ -109,12 +110,12 @@ fn the_weekly_report_arrives_by_smtp_with_both_parts() {
         from: "Redline <redline@example.org>".into(),
         to: vec!["admin@example.org".into(), "team@example.org".into()],
     };
-    learning::set_email_settings(&store, &settings).unwrap();
+    redline_core::delivery::set_email_settings(&store, &settings).unwrap();
     assert_eq!(
-        learning::email_settings(&store).unwrap(),
+        redline_core::delivery::email_settings(&store).unwrap(),
         Some(settings.clone())
     );
-    learning::send_email(&report, &settings, None).unwrap();
+    redline_core::delivery::send_email(&report, &settings, None).unwrap();
     let got = received(&server.maildir.path().join("box"));
     let messages = got.as_array().unwrap();
     assert_eq!(messages.len(), 1, "{got:#}");
@@ -131,13 +132,13 @@ fn the_weekly_report_arrives_by_smtp_with_both_parts() {
 
     // Nothing listening: a clear error naming the server; bad addresses are refused before.
     drop(server);
-    let err = learning::send_email(&report, &settings, None).unwrap_err();
+    let err = redline_core::delivery::send_email(&report, &settings, None).unwrap_err();
     assert!(err.to_string().contains("127.0.0.1"), "{err}");
     let wrong = EmailSettings {
         to: vec!["not an address".into()],
         ..settings
     };
-    let err = learning::set_email_settings(&store, &wrong).unwrap_err();
+    let err = redline_core::delivery::set_email_settings(&store, &wrong).unwrap_err();
     assert!(
         err.to_string()
             .contains("'not an address' is not an e-mail address"),

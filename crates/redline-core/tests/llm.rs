@@ -4,11 +4,11 @@
 //! chat-completions endpoint (`POST /v1/chat/completions`, bearer key, `choices[0].message`,
 //! `usage.prompt_tokens`).
 
-use redline_core::experiments::assist;
 use redline_core::job::{no_progress, Cancel};
 use redline_core::llm::{self, Client, Config, LlmError, Provider};
 use redline_core::sample::{self, SampleSpec};
 use redline_core::secret::Sensitive;
+use redline_core::service::assist;
 use redline_core::store::Store;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};

@@ -501,7 +501,7 @@ fn experiments_are_written_to_db_ab_tests_through_their_lifecycle() {
     assert!(target.data_source_id.is_some());
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("s.redb")).unwrap();
-    experiments::set_target(&store, Some(&target)).unwrap();
+    redline_core::notion::writeback::set_target(&store, Some(&target)).unwrap();
     redline_core::prompts::add(&store, "The Auditor", "Audit it.", "", "").unwrap();
     redline_core::prompts::add(&store, "The Auditor", "Audit it. Be brief.", "", "").unwrap();
     let start = chrono::Utc::now() - Duration::hours(1);
@@ -516,10 +516,19 @@ fn experiments_are_written_to_db_ab_tests_through_their_lifecycle() {
         start,
     )
     .unwrap();
-    let published = experiments::publish(&store, &c, &e.id, start, &Cancel::new()).unwrap();
+    let published =
+        redline_core::service::experiments::publish(&store, &c, &e.id, start, &Cancel::new())
+            .unwrap();
     let page = published.notion.page_id.clone().unwrap();
     experiments::complete(&store, &e.id, chrono::Utc::now()).unwrap();
-    experiments::publish(&store, &c, &e.id, chrono::Utc::now(), &Cancel::new()).unwrap();
+    redline_core::service::experiments::publish(
+        &store,
+        &c,
+        &e.id,
+        chrono::Utc::now(),
+        &Cancel::new(),
+    )
+    .unwrap();
     let mut w = fake.world();
     let rows = &w.database(&db).pages;
     assert_eq!(rows.len(), 1, "one row per experiment, updated in place");
@@ -551,7 +560,13 @@ fn experiments_are_written_to_db_ab_tests_through_their_lifecycle() {
             ..Default::default()
         },
     );
-    let err = experiments::publish(&store, &bad, &e.id, chrono::Utc::now(), &Cancel::new());
+    let err = redline_core::service::experiments::publish(
+        &store,
+        &bad,
+        &e.id,
+        chrono::Utc::now(),
+        &Cancel::new(),
+    );
     assert!(err.is_err());
     let kept = experiments::get(&store, &e.id).unwrap();
     assert!(

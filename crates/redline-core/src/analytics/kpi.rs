@@ -1,7 +1,7 @@
 //! System-level figures: satisfaction, data quality, fine-tuning readiness and progress toward
 //! the design's success criteria. Definitions in docs/metrics.md.
 
-use super::{quality, summary::satisfaction, Observation};
+use super::{quality, Observation};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
 
@@ -57,7 +57,7 @@ pub struct System {
     /// Against the range's mean acceptance.
     pub goals: Vec<Goal>,
     /// Share of completed A/B experiments whose candidate (variant B) won; `None` until an
-    /// experiment has completed. Filled from the store by [`super::summary_of_store`].
+    /// experiment has completed. Filled from the store by `service::summary::of_store`.
     pub ab_success_rate: Option<f64>,
 }
 
@@ -153,6 +153,26 @@ pub fn system(inside: &[&Observation], all: &[Observation], bar: f64) -> System 
             })
             .unwrap_or_default(),
         ab_success_rate: None,
+    }
+}
+
+/// Satisfaction of one settlement, from its normalised edit cost `c`: 1 when used as-is
+/// (c = 0), 0.8 for light polish (c ≤ 0.1), 0.5 for moderate edits (c ≤ 0.3), 0.2 for heavy
+/// edits (c ≤ 0.6), 0 when rewritten (c > 0.6) or flagged as an error.
+pub fn satisfaction(o: &Observation) -> f64 {
+    let c = o.edit_cost_norm;
+    if o.error == Some(true) {
+        0.0
+    } else if c <= 0.0 {
+        1.0
+    } else if c <= 0.1 {
+        0.8
+    } else if c <= 0.3 {
+        0.5
+    } else if c <= 0.6 {
+        0.2
+    } else {
+        0.0
     }
 }
 

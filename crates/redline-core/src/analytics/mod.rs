@@ -17,25 +17,11 @@ mod watch;
 pub use alerts::{alerts, Alert, ALPHA, BAR, DROP, MIN_N};
 pub use cache::{measured_only, observations};
 pub use compare::{compare, quartiles, Comparison, Contrast, Quartiles};
-pub use kpi::{DataQuality, Goal, Readiness, System, GOALS, READY_MIN};
+pub use kpi::{satisfaction, DataQuality, Goal, Readiness, System, GOALS, READY_MIN};
 pub use watch::{
     acknowledge, alert_records, reconcile, save_records, set_threshold, threshold, AlertRecord,
     Raised, ThresholdError, THRESHOLD_SETTING,
 };
-
-/// The summary of the store's settlements for `range` as of `now` (everything is read: readiness
-/// counts all the training data), with the A/B success rate from the experiments.
-pub fn summary_of_store(
-    store: &crate::store::Store,
-    range: Range,
-    now: DateTime<Utc>,
-    threshold: f64,
-) -> Result<Summary, crate::store::StoreError> {
-    let all = observations(store, None, None)?;
-    let mut s = summarize(&all, range, now, threshold);
-    s.system.ab_success_rate = crate::experiments::success_rate(store)?;
-    Ok(s)
-}
 
 /// The time of the newest settlement in the store (for a range "as of the newest").
 pub fn newest(
@@ -45,8 +31,8 @@ pub fn newest(
 }
 
 pub use summary::{
-    freshness, satisfaction, summarize, AgentSummary, DayStat, Freshness, GroupTest, IntentStat,
-    Range, Seasonality, Summary, Trend, WeekOverWeek, WeekPoint, STALE_DAYS,
+    freshness, summarize, AgentSummary, DayStat, Freshness, GroupTest, IntentStat, Range,
+    Seasonality, Summary, Trend, WeekOverWeek, WeekPoint, STALE_DAYS,
 };
 
 use crate::diff::{self, SpanKind};

@@ -1,4 +1,5 @@
 use super::*;
+use crate::experiments::results::verdict;
 use crate::model::{
     Acceptance, AgentName, IntentType, Settlement, SettlementId, Source, SourceKind,
 };
@@ -501,7 +502,7 @@ fn the_ab_success_rate_counts_completed_experiments_the_candidate_won() {
 /// mean, clamped to [0, 1]; the plan made for a 10-point effect with that spread.
 mod decisions {
     use super::*;
-    use crate::sample::Rng;
+    use crate::rng::Rng;
 
     const RUNS: u64 = 1000;
 

@@ -11,7 +11,8 @@
 
 mod record;
 
-pub use record::{parse_timestamp, to_interchange};
+pub use crate::model::parse_timestamp;
+pub use record::to_interchange;
 
 use crate::job::{Cancel, Progress, Step};
 use crate::model::{Settlement, Source, SourceKind};

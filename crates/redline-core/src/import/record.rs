@@ -1,8 +1,9 @@
 //! One interchange record, validated field by field into a [`Settlement`], with an error that
 //! names the field and says what was wrong with it. JSONL and CSV rows share this code.
 
-use crate::model::{Acceptance, AgentName, IntentType, Settlement, SettlementId, Source};
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use crate::model::{
+    parse_timestamp, Acceptance, AgentName, IntentType, Settlement, SettlementId, Source,
+};
 
 /// A raw field value as a line carries it.
 #[derive(Clone, Copy, Debug)]
@@ -147,29 +148,6 @@ fn flag(f: &impl Fields, name: &str) -> Result<Option<bool>, String> {
             describe(other)
         )),
     }
-}
-
-/// Parse a timestamp: RFC 3339 (`2026-03-01T09:30:00Z`, any offset), or a naive
-/// `YYYY-MM-DD HH:MM[:SS]` / `YYYY-MM-DDTHH:MM[:SS]` taken as UTC, or a date `YYYY-MM-DD` (midnight UTC).
-pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
-    let s = s.trim();
-    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
-        return Some(d.with_timezone(&Utc));
-    }
-    for format in [
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M",
-    ] {
-        if let Ok(d) = NaiveDateTime::parse_from_str(s, format) {
-            return Some(d.and_utc());
-        }
-    }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|d| d.and_utc())
 }
 
 /// The largest whole number every `f64` below it holds exactly (2^53).

@@ -1,4 +1,5 @@
 use super::*;
+use crate::delivery::*;
 use crate::sample::{self, end_of_day, SampleSpec};
 use crate::store::Store;
 use chrono::{Duration, NaiveDate};

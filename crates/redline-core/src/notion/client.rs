@@ -7,6 +7,7 @@
 //! the client keeps a notice saying so ([`Client::fell_back`]).
 
 use super::NotionError;
+use crate::http::{read_json, BodyError};
 use crate::job::Cancel;
 use crate::secret::Sensitive;
 use serde_json::Value;
@@ -157,12 +158,7 @@ const UNREACHABLE_RETRIES: u32 = 2;
 
 impl Client {
     pub fn new(token: Sensitive<String>, config: ClientConfig) -> Client {
-        let agent = ureq::AgentBuilder::new()
-            .timeout(config.timeout)
-            // The token is in a header: a redirect could carry it to another host.
-            .redirects(0)
-            .user_agent(concat!("redline/", env!("CARGO_PKG_VERSION")))
-            .build();
+        let agent = crate::http::agent(config.timeout, config.timeout);
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(1, |d| d.as_nanos() as u64)
@@ -394,7 +390,8 @@ impl Client {
                     .header("Retry-After")
                     .and_then(|v| v.trim().parse::<u64>().ok());
                 // An error's body is only read for its code and message.
-                let body: Value = read_json(response, 1 << 20).unwrap_or(Value::Null);
+                let body: Value =
+                    read_json(response, crate::http::MAX_ERROR_BODY_BYTES).unwrap_or(Value::Null);
                 let code = body["code"].as_str().unwrap_or("").to_owned();
                 let message = body["message"].as_str().unwrap_or("").to_owned();
                 match status {
@@ -442,26 +439,6 @@ pub(crate) fn rejects_version(e: &NotionError) -> bool {
 /// valid whatever happened while it was held.
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-pub(crate) enum BodyError {
-    TooLarge,
-    Unreadable(String),
-}
-
-/// Read a JSON answer of at most `limit` bytes; a longer one is not read further.
-pub(crate) fn read_json(response: ureq::Response, limit: u64) -> Result<Value, BodyError> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    response
-        .into_reader()
-        .take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| BodyError::Unreadable(e.to_string()))?;
-    if bytes.len() as u64 > limit {
-        return Err(BodyError::TooLarge);
-    }
-    serde_json::from_slice(&bytes).map_err(|e| BodyError::Unreadable(e.to_string()))
 }
 
 /// Sleep in short slices so a cancel is noticed within 100 ms.

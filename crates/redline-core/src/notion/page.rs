@@ -2,7 +2,7 @@
 //! arrive as many rich-text fragments: all of them are joined, nothing is truncated.
 
 use super::mapping::{Field, Mapping, Property, Shape};
-use crate::import::parse_timestamp;
+use crate::model::parse_timestamp;
 use crate::model::{
     Acceptance, AgentName, IntentType, Settlement, SettlementId, Source, SourceKind,
 };

@@ -9,7 +9,9 @@
 //! beyond that a clear error, before anything is sent).
 
 use super::{ApiVersion, Client, NotionError};
+pub use crate::experiments::{Status, Winner};
 use crate::job::Cancel;
+use crate::store::{Store, StoreError};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -18,41 +20,6 @@ use serde_json::{json, Map, Value};
 pub const CHUNK_CHARS: usize = 2000;
 /// Notion's limit on rich-text objects in one property value.
 pub const MAX_CHUNKS: usize = 100;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Status {
-    Running,
-    Completed,
-    #[serde(rename = "Winner_Deployed")]
-    WinnerDeployed,
-}
-
-impl Status {
-    pub fn name(self) -> &'static str {
-        match self {
-            Status::Running => "Running",
-            Status::Completed => "Completed",
-            Status::WinnerDeployed => "Winner_Deployed",
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Winner {
-    VariantA,
-    VariantB,
-    Inconclusive,
-}
-
-impl Winner {
-    pub fn name(self) -> &'static str {
-        match self {
-            Winner::VariantA => "Variant A",
-            Winner::VariantB => "Variant B",
-            Winner::Inconclusive => "Inconclusive",
-        }
-    }
-}
 
 /// One row of DB_AB_Tests.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -259,6 +226,25 @@ pub fn upsert_experiment(
         .as_str()
         .map(str::to_owned)
         .ok_or_else(|| NotionError::Unexpected("a created page without an id".into()))
+}
+
+/// The settings key of the connected DB_AB_Tests database.
+pub const TARGET_SETTING: &str = "ab_tests_target";
+
+/// The connected DB_AB_Tests database, if any.
+pub fn target(store: &Store) -> Result<Option<Target>, StoreError> {
+    Ok(store
+        .setting(TARGET_SETTING)?
+        .and_then(|b| serde_json::from_slice(&b).ok()))
+}
+
+/// Remember (or with `None`, forget) the DB_AB_Tests database.
+pub fn set_target(store: &Store, target: Option<&Target>) -> Result<(), StoreError> {
+    let bytes = match target {
+        Some(t) => serde_json::to_vec(t).expect("a target serialises"),
+        None => b"null".to_vec(),
+    };
+    store.set_setting(TARGET_SETTING, &bytes)
 }
 
 #[cfg(test)]

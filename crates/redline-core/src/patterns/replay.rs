@@ -160,7 +160,7 @@ struct Bootstrap {
 impl Bootstrap {
     fn new(base: &[usize], resamples: usize, seed: u64) -> Bootstrap {
         let n = base.len();
-        let mut rng = crate::sample::Rng(seed);
+        let mut rng = crate::rng::Rng(seed);
         let weights: Vec<Vec<u16>> = (0..resamples)
             .map(|_| {
                 let mut w = vec![0u16; n];

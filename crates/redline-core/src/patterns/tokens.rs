@@ -2,51 +2,7 @@
 //! words (UAX #29) with their byte ranges, a hash of each lower-cased word, and the sentence
 //! each word belongs to.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
-/// Keys that are hashes already are used as they are.
-#[derive(Default)]
-pub(crate) struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 << 8) ^ u64::from(*b) ^ (self.0 >> 56);
-        }
-    }
-    fn write_u32(&mut self, n: u32) {
-        // Spread a 32-bit hash over the high bits too (hashbrown reads the top 7).
-        self.0 = u64::from(n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-/// A map keyed by a hash.
-pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
-
-/// FNV-1a (32 bit) of a word, lower-cased.
-pub(crate) fn word_hash(w: &str) -> u32 {
-    let mut h: u32 = 0x811c_9dc5;
-    if w.is_ascii() {
-        for b in w.bytes() {
-            h = (h ^ u32::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0193);
-        }
-    } else {
-        let mut buf = [0u8; 4];
-        for c in w.chars().flat_map(char::to_lowercase) {
-            for b in c.encode_utf8(&mut buf).bytes() {
-                h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
-            }
-        }
-    }
-    h
-}
+pub(crate) use crate::hash::{word_hash, IdHasher, IdMap};
 
 /// Fold the next word into an n-gram's hash (start from [`GRAM_SEED`]).
 pub(crate) fn fold(h: u64, word: u32) -> u64 {

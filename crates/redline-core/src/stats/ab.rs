@@ -155,7 +155,7 @@ pub fn sequential_sample_size(mde: f64, sd: f64, split: f64, alpha: f64) -> Opti
     } else {
         let mut stops: Vec<u64> = (0..PLAN_RUNS)
             .map(|run| {
-                let mut rng = crate::sample::Rng(0x9e37_79b9 ^ run.wrapping_mul(0x2545_f491));
+                let mut rng = crate::rng::Rng(0x9e37_79b9 ^ run.wrapping_mul(0x2545_f491));
                 let mut test = Sequential::new(split);
                 for n in 1..=limit {
                     let is_b = rng.unit() < split;

@@ -136,11 +136,13 @@ impl Store {
     }
 
     /// Add a prompt version numbered one past the agent's highest, in one transaction (so two
-    /// writers never get the same number); `make` builds the record from the number.
+    /// writers never get the same number) with `settings`; `make` builds the record from the
+    /// number, and optionally an experiment record (id, bytes) saved in the same transaction.
     pub fn add_prompt_record(
         &self,
         agent: &str,
-        make: impl FnOnce(u32) -> Vec<u8>,
+        settings: &[(String, Vec<u8>)],
+        make: impl FnOnce(u32) -> (Vec<u8>, Option<(String, Vec<u8>)>),
     ) -> Result<u32, StoreError> {
         let txn = self.db.begin_write()?;
         let number;
@@ -152,7 +154,16 @@ impl Store {
                 .transpose()?
                 .map(|(k, _)| k.value().1);
             number = last.map_or(1, |n| n + 1);
-            table.insert((agent, number), make(number).as_slice())?;
+            let (record, experiment) = make(number);
+            table.insert((agent, number), record.as_slice())?;
+            if let Some((id, bytes)) = experiment {
+                txn.open_table(EXPERIMENTS)?
+                    .insert(id.as_str(), bytes.as_slice())?;
+            }
+            let mut table = txn.open_table(SETTINGS)?;
+            for (name, value) in settings {
+                table.insert(name.as_str(), value.as_slice())?;
+            }
         }
         txn.commit()?;
         Ok(number)

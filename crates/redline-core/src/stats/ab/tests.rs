@@ -62,7 +62,7 @@ fn sample_size_by_hand() {
 }
 
 /// The sample generator's SplitMix64, with an acceptance-like draw for the simulations.
-use crate::sample::Rng;
+use crate::rng::Rng;
 
 /// An acceptance-like outcome: normal around `mean` with sd 0.2, clamped to [0, 1].
 fn acceptance(rng: &mut Rng, mean: f64) -> f64 {

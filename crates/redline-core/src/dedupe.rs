@@ -10,9 +10,7 @@
 //! respect to the definition (nothing is sampled or truncated), and cheap even when templated
 //! texts crowd some buckets.
 
-use crate::hash::{mix, FNV_SEED};
-use crate::patterns::tokens::word_hash;
-use crate::patterns::tokens::{IdHasher, IdMap};
+use crate::hash::{mix, word_hash, IdHasher, IdMap, FNV_SEED};
 use std::collections::HashSet;
 use std::hash::BuildHasherDefault;
 

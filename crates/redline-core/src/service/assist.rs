@@ -5,8 +5,8 @@
 //! Both send settlement text (mined phrases, intents) to the configured provider, so both need
 //! a [`llm::Client`], which exists only after the user consented for that provider.
 
-use super::variants::{recent, Generated, PromptVariant};
 use crate::diff;
+use crate::experiments::variants::{recent, Generated, PromptVariant};
 use crate::job::{Cancel, Progress, Step};
 use crate::llm::{self, Client, LlmError, Turn};
 use crate::model::Settlement;

@@ -1,0 +1,496 @@
+//! Each settlement's analysis: what the miner keeps of it (word hashes, deleted words,
+//! replacements, tone, category; not its texts), computed from a diff or read back from the
+//! store, and the background pass that stores analyses ahead of a mining.
+
+use super::*;
+
+/// One settlement as the miner keeps it.
+pub(super) struct Entry {
+    pub(super) id: Box<str>,
+    pub(super) at: DateTime<Utc>,
+    /// A hash of what the analysis depends on: agent, intent type, time and both texts.
+    pub(super) content: u64,
+    /// Its agent's group (never 0, the all-agents group).
+    pub(super) group: u16,
+    pub(super) intent: Box<str>,
+    pub(super) category: Category,
+    /// Days since 1970, for each phrase's trend.
+    pub(super) day: i32,
+    /// Still counted; a removed entry stays (without counts) until the miner is rebuilt, since
+    /// n-grams may read their words from it.
+    pub(super) live: bool,
+    /// Word hashes of the AI output.
+    pub(super) ai: Vec<u32>,
+    /// Per AI word: [`DELETED`], [`REPLACED`], [`START`] (of a sentence).
+    pub(super) ai_flags: Vec<u8>,
+    /// Word hashes of the added words, run after run.
+    pub(super) added: Vec<u32>,
+    /// Per added word: bit 1 = starts a run (a new sentence or a new insertion).
+    pub(super) added_flags: Vec<u8>,
+    /// Its short replacements (interned `(from, to)` pairs), each once.
+    pub(super) pairs: Vec<u32>,
+    pub(super) tone: (Features, Features),
+    /// Which of its AI output's sentences people took out.
+    pub(super) shape: Shape,
+    /// Its edit operations per [`taxonomy::EditKind`] (saturating).
+    pub(super) kinds: [u16; KINDS],
+    /// A bit per word of the AI output and of the added words (Bloom filters): a phrase
+    /// with a word whose bit is clear is not there, without reading the words.
+    pub(super) ai_bloom: Bloom<16>,
+    pub(super) added_bloom: Bloom<4>,
+}
+
+/// A set of word hashes that may say yes wrongly, never no wrongly: `W` × 64 bits.
+#[derive(Clone, Copy)]
+pub(super) struct Bloom<const W: usize>([u64; W]);
+
+impl<const W: usize> Bloom<W> {
+    pub(super) fn bit(word: u32) -> usize {
+        (word.wrapping_mul(0x9e37_79b9) as usize) % (W * 64)
+    }
+
+    pub(super) fn of(words: &[u32]) -> Self {
+        let mut b = [0u64; W];
+        for w in words {
+            let i = Self::bit(*w);
+            b[i / 64] |= 1 << (i % 64);
+        }
+        Bloom(b)
+    }
+
+    pub(super) fn may_hold(&self, phrase: &[u32]) -> bool {
+        phrase.iter().all(|w| {
+            let i = Self::bit(*w);
+            self.0[i / 64] & (1 << (i % 64)) != 0
+        })
+    }
+}
+
+impl Entry {
+    pub(super) fn rejected(&self) -> bool {
+        self.category == Category::Rewritten
+    }
+
+    /// Whether the `n` AI-output words from `i` were all taken out ([`DELETED`]: deleted or
+    /// replaced) or all replaced ([`REPLACED`]), as `flag` says.
+    pub(super) fn edited_at(&self, i: usize, n: usize, flag: u8) -> bool {
+        self.ai_flags[i..i + n].iter().all(|f| f & flag != 0)
+    }
+
+    /// The words n-grams of `side` are read in: the AI output, or the added words.
+    pub(super) fn words(&self, side: Side) -> &[u32] {
+        match side {
+            Side::Deleted | Side::Replaced => &self.ai,
+            Side::Added => &self.added,
+        }
+    }
+}
+
+/// The hash of everything an entry's analysis depends on.
+pub(super) fn content_of(s: &Settlement) -> u64 {
+    crate::hash::fnv1a_parts([
+        s.agent.as_str().as_bytes(),
+        s.intent_type.to_string().as_bytes(),
+        &s.created_at.timestamp_micros().to_le_bytes(),
+        s.ai_output.as_bytes(),
+        s.final_output.as_bytes(),
+    ])
+}
+
+/// The added words of `f` (`inserted`), run after run, with their [`START`] flags.
+pub(super) fn added_of(f: &Tokens, inserted: &[bool]) -> (Vec<u32>, Vec<u8>) {
+    let n = inserted.iter().filter(|&&i| i).count();
+    let mut added = Vec::with_capacity(n);
+    let mut added_flags = Vec::with_capacity(n);
+    for i in 0..f.len() {
+        if inserted[i] {
+            let start = i == 0 || !inserted[i - 1] || f.sentence_of[i] != f.sentence_of[i - 1];
+            added.push(f.hashes[i]);
+            added_flags.push(u8::from(start) * START);
+        }
+    }
+    (added, added_flags)
+}
+
+/// What an analysis found about one settlement beyond which words were edited.
+pub(super) struct Found {
+    pub(super) category: Category,
+    pub(super) tone: (Features, Features),
+    pub(super) shape: Shape,
+    pub(super) kinds: [u16; KINDS],
+}
+
+impl Entry {
+    /// The entry of settlement `s` (in local group `group`): `found`, its AI output's words
+    /// `a` with their flags, and the words `inserted` into its final version `f`; the words
+    /// its phrases can be made of go into `vocab`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn of(
+        s: &Settlement,
+        group: u16,
+        found: Found,
+        a: Tokens,
+        f: &Tokens,
+        ai_flags: Vec<u8>,
+        inserted: &[bool],
+        (added, added_flags): (Vec<u32>, Vec<u8>),
+        vocab: &mut IdMap<u32, Box<str>>,
+    ) -> Entry {
+        enter_words(&a, f, &ai_flags, inserted, vocab);
+        // Kept for the miner's life: no spare capacity (Tokens grows its vector as it goes).
+        let mut ai = a.hashes;
+        ai.shrink_to_fit();
+        Entry {
+            id: s.id.as_str().into(),
+            at: s.created_at,
+            content: content_of(s),
+            group,
+            intent: s.intent_type.to_string().into_boxed_str(),
+            category: found.category,
+            day: (s.created_at.timestamp().div_euclid(86_400)) as i32,
+            live: true,
+            tone: found.tone,
+            shape: found.shape,
+            kinds: found.kinds,
+            ai_bloom: Bloom::of(&ai),
+            added_bloom: Bloom::of(&added),
+            ai,
+            ai_flags,
+            added,
+            added_flags,
+            pairs: Vec::new(),
+        }
+    }
+}
+
+/// Analyse one settlement: its entry, its replacements, and which words of its final version
+/// were inserted.
+pub(super) fn analyse_one(
+    s: &Settlement,
+    group: u16,
+    vocab: &mut IdMap<u32, Box<str>>,
+    memo: &tone::SentimentMemo,
+) -> (Entry, Vec<(String, String)>, Vec<bool>) {
+    let (a, f) = (Tokens::of(&s.ai_output), Tokens::of(&s.final_output));
+    let (ops, sentences) = ops::edit_ops_tokens(&s.ai_output, &s.final_output, &a.all, &f.all);
+    let edit = Edit::of(&a, &f, &ops);
+    let mut kinds = [0u16; KINDS];
+    for k in taxonomy::classify(&s.ai_output, &ops) {
+        kinds[k.index()] = kinds[k.index()].saturating_add(1);
+    }
+    let ai_flags: Vec<u8> = (0..a.len())
+        .map(|i| {
+            let start = i == 0 || a.sentence_of[i] != a.sentence_of[i - 1];
+            // A replaced word is a taken-out word too.
+            (u8::from(edit.deleted[i]) * DELETED)
+                | (u8::from(edit.replaced[i]) * REPLACED)
+                | (u8::from(start) * START)
+        })
+        .collect();
+    let mut pairs = Vec::new();
+    for op in ops.iter().filter(|o| o.kind == OpKind::Replace) {
+        let from: Vec<String> = crate::text::words(&op.old_text)
+            .map(str::to_lowercase)
+            .collect();
+        let to: Vec<String> = crate::text::words(&op.new_text)
+            .map(str::to_lowercase)
+            .collect();
+        if !from.is_empty()
+            && !to.is_empty()
+            && from.len() <= REPLACEMENT_WORDS
+            && to.len() <= REPLACEMENT_WORDS
+            && from != to
+        {
+            pairs.push((from.join(" "), to.join(" ")));
+        }
+    }
+    // Counted per settlement, as everything else: a replacement made twice in one output is
+    // one settlement's evidence.
+    pairs.sort_unstable();
+    pairs.dedup();
+    let found = Found {
+        category: category_of(&a, &f, &ops, &edit.counts),
+        tone: tone::features_pair(&a, &f, memo),
+        shape: Shape::of(
+            &a.hashes,
+            &ai_flags,
+            (&s.ai_output, &s.final_output),
+            &sentences,
+        ),
+        kinds,
+    };
+    let added = added_of(&f, &edit.inserted);
+    let entry = Entry::of(
+        s,
+        group,
+        found,
+        a,
+        &f,
+        ai_flags,
+        &edit.inserted,
+        added,
+        vocab,
+    );
+    (entry, pairs, edit.inserted)
+}
+
+/// A batch after analysis, with its own agent numbering.
+pub(super) struct Analysed {
+    pub(super) agents: Vec<String>,
+    /// Per local agent and [`Side`]: n-grams, positioned in slots from the batch's base.
+    pub(super) grams: Vec<[IdMap<u64, Gram>; 3]>,
+    pub(super) entries: Vec<Entry>,
+    pub(super) pairs: Vec<Vec<(String, String)>>,
+    pub(super) words: IdMap<u32, Box<str>>,
+    /// The analyses made (not read back) in this batch, to store: `(id, key, bytes)`.
+    pub(super) fresh: Vec<(String, u64, Vec<u8>)>,
+}
+
+/// Where new analyses go, a batch at a time: `(id, key, bytes)`.
+pub(crate) type Save = dyn Fn(Vec<(String, u64, Vec<u8>)>) + Sync;
+
+/// A settlement to analyse, with its stored analysis `(key, bytes)` if the store has one.
+pub(crate) type Item = (Settlement, Option<(u64, Vec<u8>)>);
+
+/// The version of [`Stored`] and of what [`analyse_one`] computes: bumped when either changes,
+/// so that analyses stored by an earlier build are made again.
+pub(super) const ANALYSIS_VERSION: u64 = 2;
+
+/// The key a stored analysis is kept under: the settlement's content hash and
+/// [`ANALYSIS_VERSION`].
+pub(super) fn stored_key(s: &Settlement) -> u64 {
+    crate::hash::fnv1a(content_of(s), &ANALYSIS_VERSION.to_le_bytes())
+}
+
+/// One settlement's analysis as the store keeps it (postcard): what its diff, alignment, tone
+/// and taxonomy found, but not what splitting its texts into words gives again cheaply (the
+/// words and their hashes).
+#[derive(Serialize, Deserialize)]
+pub(super) struct Stored {
+    pub(super) category: Category,
+    /// Per AI-output word: [`DELETED`], [`REPLACED`], [`START`].
+    pub(super) ai_flags: Vec<u8>,
+    /// A bit per final-version word: inserted.
+    pub(super) inserted: Vec<u8>,
+    /// A bit per added (inserted) word: it starts a run ([`START`]). Kept so that reading an
+    /// analysis back needs the texts' words only, not their sentences.
+    pub(super) added_starts: Vec<u8>,
+    pub(super) tone: (Features, Features),
+    pub(super) shape: Shape,
+    pub(super) kinds: [u16; KINDS],
+    pub(super) pairs: Vec<(String, String)>,
+}
+
+impl Stored {
+    pub(super) fn of(e: &Entry, pairs: &[(String, String)], inserted: &[bool]) -> Stored {
+        Stored {
+            category: e.category,
+            ai_flags: e.ai_flags.clone(),
+            inserted: to_bits(inserted.iter().copied()),
+            added_starts: to_bits(e.added_flags.iter().map(|f| f & START != 0)),
+            tone: e.tone,
+            shape: e.shape,
+            kinds: e.kinds,
+            pairs: pairs.to_vec(),
+        }
+    }
+
+    /// The entry of settlement `s` in local group `group`, its replacements, its words into
+    /// `vocab`. `None` if the bytes do not decode or do not fit the texts (a damaged entry is
+    /// made again).
+    pub(super) fn entry(
+        bytes: &[u8],
+        s: &Settlement,
+        group: u16,
+        vocab: &mut IdMap<u32, Box<str>>,
+    ) -> Option<(Entry, Vec<(String, String)>)> {
+        let st: Stored = postcard::from_bytes(bytes).ok()?;
+        // The words alone: where sentences start is in the stored flags.
+        let (a, f) = (Tokens::words(&s.ai_output), Tokens::words(&s.final_output));
+        if a.len() != st.ai_flags.len() || f.len().div_ceil(8) != st.inserted.len() {
+            return None;
+        }
+        let inserted: Vec<bool> = (0..f.len()).map(|i| bit(&st.inserted, i)).collect();
+        let added: Vec<u32> = (0..f.len())
+            .filter(|&i| inserted[i])
+            .map(|i| f.hashes[i])
+            .collect();
+        if added.len().div_ceil(8) != st.added_starts.len() {
+            return None;
+        }
+        let added_flags: Vec<u8> = (0..added.len())
+            .map(|i| u8::from(bit(&st.added_starts, i)) * START)
+            .collect();
+        let found = Found {
+            category: st.category,
+            tone: st.tone,
+            shape: st.shape,
+            kinds: st.kinds,
+        };
+        let entry = Entry::of(
+            s,
+            group,
+            found,
+            a,
+            &f,
+            st.ai_flags,
+            &inserted,
+            (added, added_flags),
+            vocab,
+        );
+        Some((entry, st.pairs))
+    }
+}
+
+/// One bit per item, eight to a byte, the first in the lowest bit.
+pub(super) fn to_bits(set: impl ExactSizeIterator<Item = bool>) -> Vec<u8> {
+    let mut out = vec![0u8; set.len().div_ceil(8)];
+    for (i, _) in set.enumerate().filter(|(_, x)| *x) {
+        out[i / 8] |= 1 << (i % 8);
+    }
+    out
+}
+
+/// Bit `i` of [`to_bits`]'s output.
+pub(super) fn bit(bits: &[u8], i: usize) -> bool {
+    bits[i / 8] >> (i % 8) & 1 == 1
+}
+
+/// What the store keeps of one settlement's analysis: `(id, key, bytes)`.
+pub(super) fn to_store(
+    s: &Settlement,
+    key: u64,
+    entry: &Entry,
+    pairs: &[(String, String)],
+    inserted: &[bool],
+) -> Option<(String, u64, Vec<u8>)> {
+    let bytes = postcard::to_stdvec(&Stored::of(entry, pairs, inserted)).ok()?;
+    Some((s.id.as_str().to_owned(), key, bytes))
+}
+
+/// Analyse a batch whose first settlement goes to slot `base`: read back the stored analyses
+/// whose key still fits, analyse the others (and keep their analyses to store if `keep`).
+pub(super) fn analyse(
+    batch: &[Item],
+    base: u32,
+    memo: &tone::SentimentMemo,
+    keep: bool,
+) -> Analysed {
+    let mut out = Analysed {
+        agents: Vec::new(),
+        grams: Vec::new(),
+        entries: Vec::with_capacity(batch.len()),
+        pairs: Vec::with_capacity(batch.len()),
+        words: IdMap::default(),
+        fresh: Vec::new(),
+    };
+    let mut grams = Vec::new();
+    for (k, (s, stored)) in batch.iter().enumerate() {
+        let g = match out.agents.iter().position(|n| n == s.agent.as_str()) {
+            Some(g) => g,
+            None => {
+                out.agents.push(s.agent.as_str().to_owned());
+                out.grams.push(Default::default());
+                out.agents.len() - 1
+            }
+        };
+        let key = stored_key(s);
+        let read = stored
+            .as_ref()
+            .filter(|(k, _)| *k == key)
+            .and_then(|(_, bytes)| Stored::entry(bytes, s, g as u16, &mut out.words));
+        let (entry, pairs) = match read {
+            Some(read) => read,
+            None => {
+                let (entry, pairs, inserted) = analyse_one(s, g as u16, &mut out.words, memo);
+                if keep {
+                    out.fresh
+                        .extend(to_store(s, key, &entry, &pairs, &inserted));
+                }
+                (entry, pairs)
+            }
+        };
+        let at = base + k as u32;
+        for (map, side) in out.grams[g].iter_mut().zip(Side::ALL) {
+            entry_grams(&entry, side, &mut grams);
+            count_grams(map, &mut grams, at);
+        }
+        out.entries.push(entry);
+        out.pairs.push(pairs);
+    }
+    out
+}
+
+/// Analyse and store, without mining, every settlement of `store` whose pattern analysis is
+/// missing or stale (the app runs it in the background after an import, a sync or a launch, so
+/// that the first mining of an agent reads its analyses back instead of diffing again). Streamed
+/// in batches on every core, in bounded memory; each batch's analyses are written as it is done,
+/// with one durable commit at the end. Progress counts the settlements looked at. Returns how
+/// many were analysed; `Ok(None)` if cancelled (what was written stays: it is a cache).
+pub fn store_analyses(
+    store: &crate::store::Store,
+    on_step: Progress<'_>,
+    cancel: &Cancel,
+) -> Result<Option<usize>, crate::store::StoreError> {
+    let total = store.count()?;
+    let memo = tone::SentimentMemo::new();
+    let (mut seen, mut analysed) = (0u64, 0usize);
+    let mut written: Result<(), crate::store::StoreError> = Ok(());
+    std::thread::scope(|scope| -> Result<(), crate::store::StoreError> {
+        let written = &mut written;
+        let mut feed = crate::parallel::ordered(
+            scope,
+            // Only what is stored: no entries kept, no n-grams counted.
+            |batch: Vec<(Settlement, u64)>| {
+                let mut words = IdMap::default();
+                batch
+                    .iter()
+                    .filter_map(|(s, key)| {
+                        let (entry, pairs, inserted) = analyse_one(s, 0, &mut words, &memo);
+                        to_store(s, *key, &entry, &pairs, &inserted)
+                    })
+                    .collect::<Vec<_>>()
+            },
+            |fresh: Vec<(String, u64, Vec<u8>)>| {
+                if written.is_ok() {
+                    *written = store.put_analyses(&fresh, false).map(|_| ());
+                }
+            },
+        );
+        let mut pending: Vec<(Settlement, u64)> = Vec::with_capacity(BATCH);
+        store.scan_with_analyses(None, None, |s, stored| {
+            if cancel.is_cancelled() {
+                return;
+            }
+            seen += 1;
+            let key = stored_key(&s);
+            if stored.is_none_or(|(k, _)| k != key) {
+                pending.push((s, key));
+                if pending.len() >= BATCH {
+                    analysed += pending.len();
+                    feed.send(std::mem::replace(&mut pending, Vec::with_capacity(BATCH)));
+                }
+            }
+            if seen % BATCH as u64 == 0 {
+                on_step(Step {
+                    done: seen,
+                    total: Some(total),
+                    items: seen,
+                });
+            }
+        })?;
+        if !pending.is_empty() && !cancel.is_cancelled() {
+            analysed += pending.len();
+            feed.send(pending);
+        }
+        Ok(())
+    })?;
+    written?;
+    store.put_analyses(&[], true)?;
+    on_step(Step {
+        done: seen,
+        total: Some(total),
+        items: seen,
+    });
+    Ok((!cancel.is_cancelled()).then_some(analysed))
+}

@@ -1,0 +1,531 @@
+//! A group's patterns as the report shows them: phrases, replacements, tone, structure,
+//! edit kinds and examples, summarised from its counts and tallies.
+
+use super::*;
+
+impl Miner {
+    /// Everything mined for group `g`; `order` = the live slots, oldest first.
+    pub(super) fn summarise(&self, g: usize, order: &[u32]) -> AgentPatterns {
+        let c = &self.groups[g].counts;
+        let m = self.groups[g]
+            .mined
+            .as_ref()
+            .expect("mined before a report");
+        let (p, t) = (&m.plan, &m.tally);
+        let min_hits = min_hits(c.settlements);
+        let text = |words: &[u32]| -> String {
+            words
+                .iter()
+                .map(|w| self.vocab.get(w).map_or("?", |s| &**s))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        // A phrase with `hits` of `support`, `late` of them in the later half.
+        let phrase = |w: &[u32],
+                      hits: usize,
+                      support: usize,
+                      late: (usize, usize),
+                      cut_share: Option<f64>| {
+            let words = text(w);
+            if lone_han(w, &words) {
+                return None;
+            }
+            let share = wilson(hits, support)?;
+            let p = Phrase {
+                text: words,
+                words: w.len(),
+                hits,
+                support,
+                effort: super::effort(&share, support, w.len()),
+                share,
+                examples: Vec::new(),
+                trend: PhraseTrend::of(m.split, (hits - late.0, support - late.1), late),
+                context: None,
+                cut_share,
+            };
+            Some((p, w.to_vec()))
+        };
+        // A deleted phrase (a replacement source) is a pattern only when people remove (or
+        // replace) its occurrences more often than they do an average word of these outputs:
+        // frequent words edited at the usual rate say nothing about the agent.
+        let (base, replaced_base) = self.edited_word_shares(g, order);
+        // Candidates for `own_evidence`: those taken out (replaced) in too few settlements
+        // count as never changed. A phrase people take out is one whether they cut it or
+        // rewrite it: either way the draft should not have said it (its cut share says how).
+        let deleted_cands = candidates(
+            &p.deleted.phrases,
+            &t.occurrences,
+            &t.changed,
+            &t.hits,
+            min_hits,
+        );
+        let own = own_evidence(&deleted_cands, &[], base);
+        // Per replacement source, the settlements in which people put a named target (one
+        // chosen MIN_HITS times or more) in its place.
+        let mut named: HashMap<&str, usize> = HashMap::new();
+        for (pair, n) in &c.replacements {
+            if *n >= MIN_HITS {
+                *named
+                    .entry(self.pairs[*pair as usize].0.as_str())
+                    .or_default() += n;
+            }
+        }
+        let mut deleted: Vec<(Phrase, Vec<u32>)> = p
+            .deleted
+            .phrases
+            .iter()
+            .enumerate()
+            .filter_map(|(i, w)| {
+                let own = own[i]?;
+                // Mostly swapped for named words: a replacement pattern, listed there.
+                let swapped = named.get(text(w).as_str()).copied().unwrap_or(0);
+                if swapped * 2 >= t.hits[i] {
+                    return None;
+                }
+                let late = (t.hits_late[i], t.appeared_late[i]);
+                let cut = t.cut[i] as f64 / t.changed[i].max(1) as f64;
+                let (mut p, w) = phrase(w, t.hits[i], t.appeared[i], late, Some(cut))?;
+                p.effort *= own;
+                Some((p, w))
+            })
+            .collect();
+        let mut added: Vec<(Phrase, Vec<u32>)> = p
+            .added
+            .phrases
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| t.added_hits[*i] >= min_hits)
+            .filter_map(|(i, w)| {
+                phrase(
+                    w,
+                    t.added_hits[i],
+                    c.settlements,
+                    (t.added_hits_late[i], t.late),
+                    None,
+                )
+            })
+            .collect();
+        // One family: every phrase whose trend was tested, deleted and added alike.
+        control_trend_fdr(
+            deleted
+                .iter_mut()
+                .chain(added.iter_mut())
+                .filter_map(|(p, _)| p.trend.as_mut())
+                .collect(),
+        );
+        let (deleted, added) = (rank_phrases(deleted), rank_phrases(added));
+        // What each source was replaced with, most common first.
+        let mut targets: HashMap<&str, Vec<Target>> = HashMap::new();
+        for (pair, n) in &c.replacements {
+            let (from, to) = &self.pairs[*pair as usize];
+            targets.entry(from.as_str()).or_default().push(Target {
+                to: to.clone(),
+                hits: *n,
+            });
+        }
+        // The deleted phrases listed explain the changes of the words inside them.
+        let listed: Vec<(&[u32], usize, usize)> = deleted
+            .iter()
+            .filter_map(|(_, w)| deleted_cands.iter().find(|c| c.0 == w.as_slice()).copied())
+            .collect();
+        let from_cands = candidates(
+            &p.from.phrases,
+            &t.from_occurrences,
+            &t.from_changed,
+            &t.from_hits,
+            min_hits,
+        );
+        let own = own_evidence(&from_cands, &listed, replaced_base);
+        let mut replacements: Vec<(Replacement, Vec<u32>)> = p
+            .from
+            .phrases
+            .iter()
+            .enumerate()
+            .filter_map(|(k, w)| {
+                let own = own[k]?;
+                let from = text(w);
+                if lone_han(w, &from) {
+                    return None;
+                }
+                let (hits, support) = (t.from_hits[k], t.from_appeared[k]);
+                let share = wilson(hits, support)?;
+                let mut to = targets.remove(from.as_str()).unwrap_or_default();
+                // A target is named when people chose it in MIN_HITS outputs or more: a
+                // word replaced inside longer rewrites has many one-off "targets" that are
+                // pieces of those rewrites, not what people put instead of it.
+                to.retain(|t| t.hits >= MIN_HITS);
+                to.sort_by(|a, b| b.hits.cmp(&a.hits).then(a.to.cmp(&b.to)));
+                to.truncate(TARGETS);
+                let r = Replacement {
+                    to: to.first().map(|t| t.to.clone()).unwrap_or_default(),
+                    from,
+                    hits,
+                    support,
+                    effort: super::effort(&share, support, w.len()) * own,
+                    share,
+                    targets: to,
+                    examples: Vec::new(),
+                    context: None,
+                };
+                Some((r, w.clone()))
+            })
+            .collect();
+        replacements.sort_by(|(a, _), (b, _)| {
+            super::by_effort((a.effort, &a.share, a.hits), (b.effort, &b.share, b.hits))
+                .then(a.from.cmp(&b.from))
+        });
+        let replacements = top_apart(replacements);
+
+        // Examples: the newest settlements behind each listed pattern.
+        let members: Vec<u32> = order
+            .iter()
+            .copied()
+            .filter(|s| g == 0 || self.entries[*s as usize].group as usize == g)
+            .collect();
+        let (deleted, added, replacements) = self.examples(&members, deleted, added, replacements);
+
+        let rejection_patterns = rejection_patterns(p, t, c.settlements, &text);
+        let pairs: Vec<(Features, Features)> = members
+            .iter()
+            .map(|s| self.entries[*s as usize].tone)
+            .collect();
+        let tone = tone::shifts(&pairs);
+        let ids: Vec<&str> = members
+            .iter()
+            .map(|s| &*self.entries[*s as usize].id)
+            .collect();
+        let examples_of =
+            |feature: usize, rising: bool| tone_examples(&pairs, &ids, feature, rising);
+        let structure = self.structure(&members, &c.shape, min_hits);
+        let edit_kinds = self.edit_kinds(&members, c);
+        let rewritten = c.categories.get(&Category::Rewritten).copied().unwrap_or(0);
+        let recommendations = recommend(
+            &Evidence {
+                settlements: c.settlements,
+                rewritten,
+                deleted: &deleted,
+                added: &added,
+                replacements: &replacements,
+                structure: &structure,
+                tone: &tone,
+            },
+            &examples_of,
+        );
+        AgentPatterns {
+            agent: self.names[g].clone(),
+            settlements: c.settlements,
+            recommendations,
+            deleted,
+            added,
+            replacements,
+            tone,
+            categories: c.categories.clone(),
+            edit_kinds,
+            categories_by_intent: c.by_intent.clone(),
+            rejection_patterns,
+            structure,
+        }
+    }
+
+    /// The mix of edit kinds ([`taxonomy`]), most edits first, each with the newest of
+    /// `members` (oldest first) that holds one.
+    pub(super) fn edit_kinds(&self, members: &[u32], c: &Counts) -> Vec<KindShare> {
+        let total: usize = c.kinds.iter().sum();
+        let mut out: Vec<KindShare> = taxonomy::EditKind::ALL
+            .into_iter()
+            .filter(|k| c.kinds[k.index()] > 0)
+            .map(|kind| {
+                let i = kind.index();
+                let examples = members
+                    .iter()
+                    .rev()
+                    .map(|s| &self.entries[*s as usize])
+                    .filter(|e| e.kinds[i] > 0)
+                    .take(EXAMPLES)
+                    .map(|e| e.id.to_string())
+                    .collect();
+                KindShare {
+                    kind,
+                    label: kind.label(),
+                    edits: c.kinds[i],
+                    outputs: c.kind_outputs[i],
+                    share: c.kinds[i] as f64 / total as f64,
+                    examples,
+                    example: None,
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| b.edits.cmp(&a.edits).then(a.kind.cmp(&b.kind)));
+        out
+    }
+
+    /// The opening and closing sentences (and sentences restating an earlier one) people take
+    /// out whole more often than an ordinary (middle) sentence: the interval's lower end above
+    /// the middle sentences' rate; and the other structure events of [`EVENTS`] people make in
+    /// at least [`EVENT_FLOOR`] of the outputs that could show them (the interval's lower end).
+    /// Each in at least `min_hits` outputs; examples are the newest of `members` (oldest first).
+    pub(super) fn structure(
+        &self,
+        members: &[u32],
+        c: &ShapeCounts,
+        min_hits: usize,
+    ) -> Vec<StructurePattern> {
+        let middle_share = c.middle_cut as f64 / c.middle.max(1) as f64;
+        let mut out = Vec::new();
+        let newest = |hit: &dyn Fn(&Shape) -> bool| -> Vec<String> {
+            members
+                .iter()
+                .rev()
+                .map(|s| &self.entries[*s as usize])
+                .filter(|e| hit(&e.shape))
+                .take(EXAMPLES)
+                .map(|e| e.id.to_string())
+                .collect()
+        };
+        for (opening, hits) in [(true, c.opening_cut), (false, c.closing_cut)] {
+            let Some(share) = wilson(hits, c.outputs) else {
+                continue;
+            };
+            if hits < min_hits || share.low.is_none_or(|low| low <= middle_share) {
+                continue;
+            }
+            let (kind, label, what) = if opening {
+                ("opening_sentence_cut", "Opening sentence cut", "opening")
+            } else {
+                ("closing_sentence_cut", "Closing sentence cut", "closing")
+            };
+            out.push(StructurePattern {
+                kind,
+                label,
+                text: format!(
+                    "People delete the {what} sentence in {} of the {} outputs of three or more sentences, against {} of their middle sentences.",
+                    share_with_ci(&share),
+                    c.outputs,
+                    pct(middle_share)
+                ),
+                hits,
+                support: c.outputs,
+                share,
+                middle_share: Some(middle_share),
+                examples: newest(&|sh: &Shape| {
+                    sh.counted() && if opening { sh.opening_cut } else { sh.closing_cut }
+                }),
+            });
+        }
+        for (bit, (kind, label)) in EVENTS.iter().enumerate() {
+            let (hits, support) = (c.hits[bit], c.eligible[bit]);
+            let Some(share) = wilson(hits, support) else {
+                continue;
+            };
+            let baseline = (bit == RESTATING).then_some(middle_share);
+            let floor = baseline.unwrap_or(EVENT_FLOOR);
+            if hits < min_hits || share.low.is_none_or(|low| low <= floor) {
+                continue;
+            }
+            let of =
+                |what: &str| format!("{} of the {support} outputs {what}", share_with_ci(&share));
+            let text = match bit {
+                RESTATING => format!(
+                    "People delete a sentence that restates an earlier one in {}, against {} of ordinary middle sentences.",
+                    of("that have one"),
+                    pct(middle_share)
+                ),
+                HEADING => format!("People remove a heading in {}.", of("with headings")),
+                LIST_TO_PROSE => format!("People turn the list into prose in {}.", of("with a list")),
+                PROSE_TO_LIST => format!(
+                    "People turn prose into a list in {}.",
+                    of("of three or more sentences without one")
+                ),
+                SPLIT => format!("People split a sentence in two in {}.", of("with a sentence")),
+                MERGED => format!(
+                    "People merge two sentences into one in {}.",
+                    of("of two or more sentences")
+                ),
+                _ => format!(
+                    "People move a sentence elsewhere, unchanged, in {}.",
+                    of("of two or more sentences")
+                ),
+            };
+            out.push(StructurePattern {
+                kind,
+                label,
+                text,
+                hits,
+                support,
+                share,
+                middle_share: baseline,
+                examples: newest(&|sh: &Shape| sh.hits >> bit & 1 == 1),
+            });
+        }
+        out
+    }
+
+    /// The shares of the AI outputs' words that people took out ([`DELETED`]) and replaced
+    /// ([`REPLACED`]), over group `g`'s live settlements (`order`), in one pass: the rates an
+    /// ordinary word is removed and replaced at.
+    pub(super) fn edited_word_shares(&self, g: usize, order: &[u32]) -> (f64, f64) {
+        let (mut deleted, mut replaced, mut words) = (0usize, 0usize, 0usize);
+        for &s in order {
+            let e = &self.entries[s as usize];
+            if g == 0 || e.group as usize == g {
+                words += e.ai_flags.len();
+                for f in &e.ai_flags {
+                    deleted += usize::from(f & DELETED != 0);
+                    replaced += usize::from(f & REPLACED != 0);
+                }
+            }
+        }
+        let share = |n: usize| {
+            if words == 0 {
+                0.0
+            } else {
+                n as f64 / words as f64
+            }
+        };
+        (share(deleted), share(replaced))
+    }
+
+    /// Fill in each listed pattern's examples: the [`EXAMPLES`] newest of `members` (oldest
+    /// first) in which the phrase was deleted, the phrase was added, the replacement was made.
+    pub(super) fn examples(
+        &self,
+        members: &[u32],
+        deleted: Vec<(Phrase, Vec<u32>)>,
+        added: Vec<(Phrase, Vec<u32>)>,
+        replacements: Vec<(Replacement, Vec<u32>)>,
+    ) -> (Vec<Phrase>, Vec<Phrase>, Vec<Replacement>) {
+        let (mut deleted, d_words): (Vec<Phrase>, Vec<Vec<u32>>) = deleted.into_iter().unzip();
+        let (mut added, a_words): (Vec<Phrase>, Vec<Vec<u32>>) = added.into_iter().unzip();
+        let (mut replacements, r_words): (Vec<Replacement>, Vec<Vec<u32>>) =
+            replacements.into_iter().unzip();
+        let (dm, am) = (Matcher::new(d_words), Matcher::new(a_words));
+        let rm = Matcher::new(r_words);
+        let mut missing = EXAMPLES * (deleted.len() + added.len() + replacements.len());
+        let mut found: Vec<usize> = Vec::new();
+        for &s in members.iter().rev() {
+            if missing == 0 {
+                break;
+            }
+            let e = &self.entries[s as usize];
+            let give = |list: &mut Vec<String>, missing: &mut usize| {
+                if list.len() < EXAMPLES {
+                    list.push(e.id.to_string());
+                    *missing -= 1;
+                }
+            };
+            found.clear();
+            dm.scan(&e.ai, &e.ai_flags, |k, i| {
+                let n = dm.phrases[k].len();
+                if e.edited_at(i, n, DELETED) {
+                    found.push(k);
+                }
+            });
+            found.sort_unstable();
+            found.dedup();
+            for k in &found {
+                give(&mut deleted[*k].examples, &mut missing);
+            }
+            found.clear();
+            am.scan(&e.added, &e.added_flags, |k, _| found.push(k));
+            found.sort_unstable();
+            found.dedup();
+            for k in &found {
+                give(&mut added[*k].examples, &mut missing);
+            }
+            found.clear();
+            rm.scan(&e.ai, &e.ai_flags, |k, i| {
+                if e.edited_at(i, rm.phrases[k].len(), REPLACED) {
+                    found.push(k);
+                }
+            });
+            found.sort_unstable();
+            found.dedup();
+            for k in &found {
+                give(&mut replacements[*k].examples, &mut missing);
+            }
+        }
+        (deleted, added, replacements)
+    }
+}
+
+/// A phrase that is one Han character (`words`, read as `text`): like a lone English
+/// function word, no pattern.
+pub(super) fn lone_han(words: &[u32], text: &str) -> bool {
+    words.len() == 1 && crate::text::is_single_han(text)
+}
+
+/// Candidates for [`own_evidence`]: words, occurrences, changed occurrences. Those changed in
+/// fewer than `min_hits` settlements count as never changed.
+pub(super) fn candidates<'a>(
+    phrases: &'a [Vec<u32>],
+    occurrences: &[usize],
+    changed: &[usize],
+    hits: &[usize],
+    min_hits: usize,
+) -> Vec<(&'a [u32], usize, usize)> {
+    phrases
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let listed = hits[i] >= min_hits;
+            (
+                w.as_slice(),
+                occurrences[i],
+                if listed { changed[i] } else { 0 },
+            )
+        })
+        .collect()
+}
+
+/// Deleted-phrase candidates at least twice as common in rejected outputs as in the others,
+/// in ≥ 20% of the rejected ones and ≥ 5 of them, one-sided two-proportion p < 0.01; the 10
+/// with the highest share in rejected outputs.
+pub(super) fn rejection_patterns(
+    p: &Pass2,
+    t: &Tally,
+    settlements: usize,
+    text: &dyn Fn(&[u32]) -> String,
+) -> Vec<RejectionPattern> {
+    let others = settlements.saturating_sub(t.rejected);
+    if t.rejected < MIN_HITS || others == 0 {
+        return Vec::new();
+    }
+    let mut out: Vec<RejectionPattern> = p
+        .deleted
+        .phrases
+        .iter()
+        .enumerate()
+        .filter_map(|(i, w)| {
+            let k_r = t.appeared_rejected[i];
+            let k_o = t.appeared[i] - k_r;
+            let (in_rejected, elsewhere) = (wilson(k_r, t.rejected)?, wilson(k_o, others)?);
+            let lift = in_rejected.value / elsewhere.value.max(1.0 / others as f64);
+            let (z, p2) = crate::stats::ab::two_proportion(k_o, others, k_r, t.rejected)?;
+            let p_value = if z > 0.0 { p2 / 2.0 } else { 1.0 - p2 / 2.0 };
+            (k_r >= MIN_HITS && in_rejected.value >= 0.2 && lift >= 2.0 && p_value < 0.01).then(
+                || RejectionPattern {
+                    text: text(w),
+                    in_rejected,
+                    elsewhere,
+                    lift,
+                    p_value,
+                },
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.in_rejected
+            .value
+            .total_cmp(&a.in_rejected.value)
+            .then(a.text.cmp(&b.text))
+    });
+    // Keep maximal phrases only: drop one contained in a phrase already listed.
+    let mut kept: Vec<RejectionPattern> = Vec::new();
+    for r in out {
+        if !kept.iter().any(|k| k.text.contains(&r.text)) {
+            kept.push(r);
+        }
+    }
+    kept.truncate(10);
+    kept
+}

@@ -1,0 +1,347 @@
+//! Ranking by evidence and effort, and the recommendations worded from the evidence.
+
+use super::*;
+
+/// Stronger evidence first: the higher lower end of the interval, then more hits.
+pub(super) fn by_evidence(a: (&Estimate, usize), b: (&Estimate, usize)) -> std::cmp::Ordering {
+    let low = |e: &Estimate| e.low.unwrap_or(0.0);
+    low(b.0).total_cmp(&low(a.0)).then(b.1.cmp(&a.1))
+}
+
+/// The editing a pattern accounts for at the least: the lower end of its share's interval ×
+/// its support × its words.
+pub(super) fn effort(share: &Estimate, support: usize, words: usize) -> f64 {
+    share.low.unwrap_or(0.0) * support as f64 * words as f64
+}
+
+/// More editing accounted for first (see [`effort`]), then the stronger evidence.
+pub(super) fn by_effort(
+    a: (f64, &Estimate, usize),
+    b: (f64, &Estimate, usize),
+) -> std::cmp::Ordering {
+    b.0.total_cmp(&a.0)
+        .then_with(|| by_evidence((a.1, a.2), (b.1, b.2)))
+}
+
+/// Which of a list's candidates carry evidence of their own, and how much of their editing is
+/// theirs. Each candidate: its words, its occurrences in the AI outputs, and how many of those
+/// people wholly changed. Longest first, a candidate is kept when its changed occurrences, less
+/// those of the kept phrases that contain it, are still more than `base` of its occurrences
+/// less those (by [`above_base`]): "would" is listed beside "would be" only when people change
+/// "would" outside "would be" more often than an average word. `listed`: phrases of another
+/// list, kept already, that explain a candidate's changes the same way. Per candidate: the share of its
+/// changed occurrences that are its own, or `None` (explained by longer phrases, or changed no
+/// more often than an average word).
+pub(super) fn own_evidence(
+    cands: &[(&[u32], usize, usize)],
+    listed: &[(&[u32], usize, usize)],
+    base: f64,
+) -> Vec<Option<f64>> {
+    let mut order: Vec<usize> = (0..cands.len()).collect();
+    order.sort_by(|a, b| cands[*b].0.len().cmp(&cands[*a].0.len()).then(a.cmp(b)));
+    let mut out = vec![None; cands.len()];
+    let mut kept: Vec<(&[u32], usize, usize)> = listed.to_vec();
+    for i in order {
+        let (words, occurrences, changed) = cands[i];
+        let (mut o, mut c) = (occurrences, changed);
+        // Each changed occurrence of a longer phrase changed this one too: those are its
+        // explanation, taken out of both counts. (Where the longer phrase stayed, this one
+        // still had its own chance to change.)
+        for &(outer, _, kc) in &kept {
+            if outer.len() > words.len() && contains(outer, words) {
+                o = o.saturating_sub(kc);
+                c = c.saturating_sub(kc);
+            }
+        }
+        if c > 0 && above_base(c.min(o), o, base) {
+            out[i] = Some(c as f64 / changed as f64);
+            kept.push(cands[i]);
+        }
+    }
+    out
+}
+
+/// Whether two phrases are pieces of one longer phrase: one's end is the other's start over
+/// at least half the shorter. (A phrase inside another is judged by [`own_evidence`].)
+pub(super) fn overlapping(a: &[u32], b: &[u32]) -> bool {
+    let shorter = a.len().min(b.len());
+    (shorter.div_ceil(2)..shorter).any(|k| a[a.len() - k..] == b[..k] || b[b.len() - k..] == a[..k])
+}
+
+/// The [`TOP`] phrases by the editing they account for, then by evidence, then by text; a
+/// phrase that overlaps one ranked above it (the n-grams of a sentence longer than [`MAX_N`]
+/// words that the merge left apart) is not listed again.
+pub(super) fn rank_phrases(mut list: Vec<(Phrase, Vec<u32>)>) -> Vec<(Phrase, Vec<u32>)> {
+    list.sort_by(|(a, _), (b, _)| {
+        by_effort((a.effort, &a.share, a.hits), (b.effort, &b.share, b.hits))
+            .then(a.text.cmp(&b.text))
+    });
+    top_apart(list)
+}
+
+/// The first [`TOP`] of a ranked list (items with their words), skipping any that overlaps
+/// one kept before it.
+pub(super) fn top_apart<T>(ranked: Vec<(T, Vec<u32>)>) -> Vec<(T, Vec<u32>)> {
+    let mut kept: Vec<(T, Vec<u32>)> = Vec::with_capacity(TOP);
+    for (p, w) in ranked {
+        if kept.len() == TOP {
+            break;
+        }
+        if !kept.iter().any(|(_, k)| overlapping(k, &w)) {
+            kept.push((p, w));
+        }
+    }
+    kept
+}
+
+pub(super) fn pct(x: f64) -> String {
+    format!("{:.0}%", x * 100.0)
+}
+
+/// The settlements whose `feature` moved most in the direction of the shift (`pairs` and
+/// `ids` oldest first; ties go to the older).
+pub(super) fn tone_examples(
+    pairs: &[(Features, Features)],
+    ids: &[&str],
+    feature: usize,
+    rising: bool,
+) -> Vec<String> {
+    let change = |i: usize| pairs[i].1[feature] - pairs[i].0[feature];
+    let order = |a: &usize, b: &usize| {
+        let (x, y) = (change(*a), change(*b));
+        let by_change = if rising {
+            y.total_cmp(&x)
+        } else {
+            x.total_cmp(&y)
+        };
+        by_change.then(a.cmp(b))
+    };
+    let mut idx: Vec<usize> = (0..pairs.len()).collect();
+    if idx.len() > EXAMPLES {
+        idx.select_nth_unstable_by(EXAMPLES, order);
+        idx.truncate(EXAMPLES);
+    }
+    idx.sort_by(order);
+    idx.into_iter().map(|i| ids[i].to_owned()).collect()
+}
+
+/// What one group's recommendations are drawn from.
+#[derive(Clone, Copy)]
+pub(super) struct Evidence<'a> {
+    pub(super) settlements: usize,
+    pub(super) rewritten: usize,
+    pub(super) deleted: &'a [Phrase],
+    pub(super) added: &'a [Phrase],
+    pub(super) replacements: &'a [Replacement],
+    pub(super) structure: &'a [StructurePattern],
+    pub(super) tone: &'a [ToneShift],
+}
+
+/// The prompt changes the evidence calls for; `tone_examples(feature, rising)` names the
+/// settlements behind a tone shift.
+pub(super) fn recommend(
+    evidence: &Evidence<'_>,
+    tone_examples: &dyn Fn(usize, bool) -> Vec<String>,
+) -> Vec<Recommendation> {
+    let Evidence {
+        settlements,
+        rewritten,
+        deleted,
+        added,
+        replacements,
+        structure,
+        tone,
+    } = *evidence;
+    let mut out = Vec::new();
+    // A replacement is advice when one target is what people chose in ≥ 40% of the outputs
+    // that use the source.
+    let chosen = |r: &Replacement| {
+        r.targets
+            .first()
+            .map_or(0.0, |t| t.hits as f64 / r.support.max(1) as f64)
+    };
+    // A lone function word is listed as what people replace, but is no advice on its own
+    // ("Say “we'll” instead of “we”"): advice is stricter than the lists (see `advisable`).
+    let lone_function_word = |r: &Replacement| is_function_word(&r.from);
+    let advised: Vec<&Replacement> = replacements
+        .iter()
+        .filter(|r| chosen(r) >= 0.4 && !lone_function_word(r))
+        .take(5)
+        .collect();
+    // A phrase people take out is advice to leave it out, unless what they write instead is
+    // one thing (then the replacement below says so).
+    // A lone function word ("a", "it") that people rewrite rather than cut is a symptom of
+    // the sentences around it, not something to leave out; one they cut ("just") is.
+    let advisable =
+        |p: &Phrase| !is_function_word(&p.text) || p.cut_share.is_some_and(|c| c >= 0.5);
+    for p in deleted
+        .iter()
+        .filter(|p| {
+            p.share.value >= 0.5 && advisable(p) && !advised.iter().any(|r| r.from == p.text)
+        })
+        .take(5)
+    {
+        let ci = format!(
+            "95% CI {}–{}",
+            pct(p.share.low.unwrap_or(p.share.value)),
+            pct(p.share.high.unwrap_or(p.share.value))
+        );
+        let (share, support) = (pct(p.share.value), p.support);
+        // Cut outright, it is to be left out; rewritten, it is to be said otherwise.
+        let text = match p.cut_share {
+            Some(c) if c >= 0.8 => format!(
+                "Leave out “{}”: people cut it from {share} of the {support} outputs that contain it ({ci}).",
+                p.text
+            ),
+            Some(c) if c <= 0.2 => format!(
+                "Avoid “{}”: people rewrite it in {share} of the {support} outputs that contain it ({ci}).",
+                p.text
+            ),
+            Some(c) => format!(
+                "Avoid “{}”: people take it out of {share} of the {support} outputs that contain it ({ci}; cut in {} of those, rewritten in the rest).",
+                p.text,
+                pct(c)
+            ),
+            None => format!(
+                "Avoid “{}”: people take it out of {share} of the {support} outputs that contain it ({ci}).",
+                p.text
+            ),
+        };
+        out.push(Recommendation {
+            kind: "remove",
+            text,
+            examples: p.examples.clone(),
+        });
+    }
+    for r in advised {
+        out.push(Recommendation {
+            kind: "replace",
+            text: format!(
+                "Say “{}” instead of “{}”: people make that replacement in {} of the {} outputs that use it.",
+                r.to,
+                r.from,
+                pct(chosen(r)),
+                r.support
+            ),
+            examples: r.examples.clone(),
+        });
+    }
+    for p in added
+        .iter()
+        .filter(|p| p.share.value >= 0.15 && p.words >= 2)
+        .take(3)
+    {
+        out.push(Recommendation {
+            kind: "add",
+            text: format!(
+                "Include “{}”: people add it to {} of outputs ({} of {}).",
+                p.text,
+                pct(p.share.value),
+                p.hits,
+                p.support
+            ),
+            examples: p.examples.clone(),
+        });
+    }
+    for p in structure.iter().filter(|p| p.share.value >= 0.5) {
+        let advice = match p.kind {
+            "opening_sentence_cut" => "Start with the substance",
+            "closing_sentence_cut" => "End when the content ends",
+            "restating_sentence_cut" => "Say each point once",
+            "heading_removed" => "Leave out headings",
+            "list_to_prose" => "Write prose, not lists",
+            "prose_to_list" => "Put several points in a list",
+            "sentence_split" => "Write shorter sentences",
+            "sentences_merged" => "Join short sentences that belong together",
+            // A move says the order is wrong, not which order is right.
+            _ => continue,
+        };
+        let finding = p.text.strip_prefix("People ").unwrap_or(&p.text);
+        out.push(Recommendation {
+            kind: "structure",
+            text: format!("{advice}: people {finding}"),
+            examples: p.examples.clone(),
+        });
+    }
+    let shift = |name: &str| tone.iter().position(|t| t.feature == name && t.significant);
+    if let Some(k) = shift("contractions").filter(|k| tone[*k].mean_change > 0.0) {
+        out.push(Recommendation {
+            kind: "tone",
+            text: format!(
+                "Write less formally: people add contractions ({:+.1} per 100 words, effect d = {:.2}, p = {:.1e}).",
+                tone[k].mean_change, tone[k].effect_size, tone[k].p_value
+            ),
+            examples: tone_examples(k, true),
+        });
+    }
+    if let Some(k) = shift("first_person").filter(|k| tone[*k].mean_change > 0.0) {
+        out.push(Recommendation {
+            kind: "tone",
+            text: format!(
+                "Write in the first person: people add first-person pronouns ({:+.1} per 100 words, d = {:.2}).",
+                tone[k].mean_change, tone[k].effect_size
+            ),
+            examples: tone_examples(k, true),
+        });
+    }
+    if let Some(k) = shift("formal_words").filter(|k| tone[*k].mean_change < 0.0) {
+        out.push(Recommendation {
+            kind: "tone",
+            text: format!(
+                "Use plainer words: people take out formal words and connectives, {:.1} per 100 words (d = {:.2}).",
+                -tone[k].mean_change, tone[k].effect_size
+            ),
+            examples: tone_examples(k, false),
+        });
+    }
+    if let Some(k) = shift("hedges").filter(|k| tone[*k].mean_change < 0.0) {
+        out.push(Recommendation {
+            kind: "tone",
+            text: format!(
+                "Hedge less: people cut {:.1} hedging words per 100 words (d = {:.2}).",
+                -tone[k].mean_change, tone[k].effect_size
+            ),
+            examples: tone_examples(k, false),
+        });
+    }
+    if let Some(k) = shift("words") {
+        let t = &tone[k];
+        let rel = t.mean_change / t.mean_ai.max(1.0);
+        if rel <= -0.1 {
+            out.push(Recommendation {
+                kind: "length",
+                text: format!(
+                    "Be shorter: people cut {} of the words ({:.0} → {:.0} words on average).",
+                    pct(-rel),
+                    t.mean_ai,
+                    t.mean_final
+                ),
+                examples: tone_examples(k, false),
+            });
+        } else if rel >= 0.1 {
+            out.push(Recommendation {
+                kind: "length",
+                text: format!(
+                    "Give more: people add {} to the length ({:.0} → {:.0} words on average).",
+                    pct(rel),
+                    t.mean_ai,
+                    t.mean_final
+                ),
+                examples: tone_examples(k, true),
+            });
+        }
+    }
+    if settlements > 0 && rewritten as f64 >= 0.2 * settlements as f64 {
+        out.push(Recommendation {
+            kind: "rewrite",
+            text: format!(
+                "{} of outputs are rewritten or rejected ({} of {}): compare the prompt's task with what people write instead.",
+                pct(rewritten as f64 / settlements as f64),
+                rewritten,
+                settlements
+            ),
+            examples: Vec::new(),
+        });
+    }
+    out
+}
