@@ -205,7 +205,7 @@ pub async fn import_file(
         import::import_file(&store, &path, &options, &mut on_step, &cancel)
     })
     .await?;
-    crate::analytics::after_change(&app);
+    crate::background::after_change(&app);
     Ok(report)
 }
 
@@ -227,7 +227,7 @@ pub async fn load_sample(
         import::load_sample(&store, &spec, &mut on_step, &cancel)
     })
     .await?;
-    crate::analytics::after_change(&app);
+    crate::background::after_change(&app);
     Ok(report)
 }
 

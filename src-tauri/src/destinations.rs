@@ -97,3 +97,42 @@ pub fn ask(app: &AppHandle, _what: Ask<'_>) -> Option<PathBuf> {
     let answer = answer.trim();
     (!answer.is_empty()).then(|| PathBuf::from(answer))
 }
+
+/// Save a chart (SVG text or PNG bytes) or a table (CSV) where the person chooses; `None` if
+/// they cancel. The file is written to a temporary name beside it and renamed into place.
+#[tauri::command]
+pub async fn save_file(
+    app: AppHandle,
+    name: String,
+    text: Option<String>,
+    bytes: Option<Vec<u8>>,
+) -> Result<Option<PathBuf>, AppError> {
+    let ext = std::path::Path::new(&name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_owned();
+    let Some(path) = ask(
+        &app,
+        Ask::Save {
+            title: "Save",
+            name: &name,
+            ext: &ext,
+        },
+    ) else {
+        return Ok(None);
+    };
+    let data = match (text, bytes) {
+        (Some(t), None) => t.into_bytes(),
+        (None, Some(b)) => b,
+        _ => {
+            return Err(AppError::new(
+                "invalid",
+                "give either text or bytes to save",
+            ))
+        }
+    };
+    redline_core::fsutil::write_atomic(&path, &data)
+        .map_err(|e| AppError::new("io", format!("cannot write {}: {e}", path.display())))?;
+    Ok(Some(path))
+}

@@ -44,3 +44,8 @@ impl From<ImportError> for AppError {
         }
     }
 }
+
+/// A blocking task that could not finish (it panicked, or the runtime is shutting down).
+pub fn blocking(e: impl std::fmt::Display) -> AppError {
+    AppError::new("internal", e.to_string())
+}

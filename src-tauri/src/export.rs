@@ -75,7 +75,7 @@ impl ExportArgs {
             passphrase: self
                 .passphrase
                 .filter(|p| !p.is_empty())
-                .map(redline_core::secret::Sensitive::new),
+                .map(redline_core::secret::SecretString::from),
             license: self
                 .license
                 .filter(|l| !l.trim().is_empty())

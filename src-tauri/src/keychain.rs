@@ -4,7 +4,7 @@
 //! the store. The UI only learns whether a secret is saved and its last four characters.
 
 use crate::error::AppError;
-use redline_core::secret::Sensitive;
+use redline_core::secret::SecretString;
 
 const SERVICE: &str = "dev.redline.app";
 const NOTION_USER: &str = "notion-token";
@@ -27,9 +27,9 @@ fn save(user: &str, secret: &str) -> Result<(), AppError> {
     entry(user)?.set_password(secret).map_err(unavailable)
 }
 
-fn load(user: &str) -> Result<Option<Sensitive<String>>, AppError> {
+fn load(user: &str) -> Result<Option<SecretString>, AppError> {
     match entry(user)?.get_password() {
-        Ok(t) => Ok(Some(Sensitive::new(t))),
+        Ok(t) => Ok(Some(SecretString::from(t))),
         Err(keyring::Error::NoEntry) => Ok(None),
         Err(e) => Err(unavailable(e)),
     }
@@ -48,7 +48,7 @@ pub fn save_notion_token(token: &str) -> Result<(), AppError> {
 }
 
 /// The saved token, if any.
-pub fn notion_token() -> Result<Option<Sensitive<String>>, AppError> {
+pub fn notion_token() -> Result<Option<SecretString>, AppError> {
     load(NOTION_USER)
 }
 
@@ -67,7 +67,7 @@ pub fn save_llm_key(binding: &str, key: &str) -> Result<(), AppError> {
 }
 
 /// The LLM API key saved for this recipient, if any.
-pub fn llm_key(binding: &str) -> Result<Option<Sensitive<String>>, AppError> {
+pub fn llm_key(binding: &str) -> Result<Option<SecretString>, AppError> {
     load(&llm_user(binding))
 }
 
@@ -80,7 +80,7 @@ pub fn save_slack_webhook(url: &str) -> Result<(), AppError> {
 }
 
 /// The saved Slack incoming-webhook URL (a secret: anyone with it can post).
-pub fn slack_webhook() -> Result<Option<Sensitive<String>>, AppError> {
+pub fn slack_webhook() -> Result<Option<SecretString>, AppError> {
     load(SLACK_USER)
 }
 
@@ -93,13 +93,14 @@ pub fn save_smtp_password(password: &str) -> Result<(), AppError> {
 }
 
 /// The saved SMTP password, if any.
-pub fn smtp_password() -> Result<Option<Sensitive<String>>, AppError> {
+pub fn smtp_password() -> Result<Option<SecretString>, AppError> {
     load(SMTP_USER)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use redline_core::secret::ExposeSecret;
 
     /// Through the real OS backend: needs a Secret Service on the session bus, as
     /// `scripts/test` provides with dbus-run-session and an unlocked gnome-keyring.
@@ -110,10 +111,13 @@ mod tests {
         assert!(notion_token().unwrap().is_none());
         save_notion_token("secret_keychain_test_9876").unwrap();
         let got = notion_token().unwrap().unwrap();
-        assert_eq!(got.expose(), "secret_keychain_test_9876");
-        assert_eq!(got.last4(), "9876");
+        assert_eq!(got.expose_secret(), "secret_keychain_test_9876");
+        assert_eq!(redline_core::secret::last4(&got), "9876");
         save_notion_token("secret_replaced_5555").unwrap();
-        assert_eq!(notion_token().unwrap().unwrap().last4(), "5555");
+        assert_eq!(
+            redline_core::secret::last4(&notion_token().unwrap().unwrap()),
+            "5555"
+        );
         remove_notion_token().unwrap();
         assert!(notion_token().unwrap().is_none());
         // Removing twice is fine.
@@ -122,7 +126,10 @@ mod tests {
         let cloud = "Anthropic https://api.anthropic.com";
         save_llm_key(cloud, "sk-llm-test-4321").unwrap();
         assert!(notion_token().unwrap().is_none());
-        assert_eq!(llm_key(cloud).unwrap().unwrap().last4(), "4321");
+        assert_eq!(
+            redline_core::secret::last4(&llm_key(cloud).unwrap().unwrap()),
+            "4321"
+        );
         assert!(llm_key("Anthropic https://proxy.example.com")
             .unwrap()
             .is_none());

@@ -16,10 +16,6 @@ use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, State};
 use tauri_plugin_notification::NotificationExt;
 
-fn blocking_error(e: impl std::fmt::Display) -> AppError {
-    AppError::new("internal", e.to_string())
-}
-
 #[tauri::command]
 pub async fn home_overview(
     app: tauri::AppHandle,
@@ -43,11 +39,11 @@ pub async fn home_overview(
         o
     })
     .await
-    .map_err(blocking_error)??;
+    .map_err(crate::error::blocking)??;
     o.refreshing = state.refreshing_since();
     // Home's check stored the incidents: what it raised anew is announced as the background
     // check would have.
-    crate::analytics::announce(&app, &o.incidents);
+    crate::background::announce(&app, &o.incidents);
     Ok(o)
 }
 
@@ -124,7 +120,7 @@ pub async fn generate_report(
     };
     tauri::async_runtime::spawn_blocking(move || make_report(&store, &folder).map(Some))
         .await
-        .map_err(blocking_error)?
+        .map_err(crate::error::blocking)?
 }
 
 #[derive(Serialize)]

@@ -8,6 +8,7 @@
 #[cfg(test)]
 mod acl;
 mod analytics;
+mod background;
 mod commands;
 mod destinations;
 mod error;
@@ -15,7 +16,10 @@ mod experiments;
 mod export;
 mod keychain;
 mod learning;
+mod llm;
+mod mining;
 mod notion;
+mod prompts;
 mod state;
 
 use std::path::PathBuf;
@@ -77,9 +81,9 @@ fn main() {
             analytics::acknowledge_alert,
             analytics::get_settings,
             analytics::set_threshold,
-            analytics::save_file,
-            analytics::mine_patterns,
-            analytics::replay_patterns,
+            destinations::save_file,
+            mining::mine_patterns,
+            mining::replay_patterns,
             analytics::compare_agents,
             analytics::audit_log,
             export::export_preview,
@@ -91,13 +95,13 @@ fn main() {
             export::export_targets,
             export::system_prompts,
             export::set_system_prompt,
-            experiments::list_prompts,
-            experiments::add_prompt,
-            experiments::pick_prompt_file,
-            experiments::prompt_diff,
-            experiments::activate_prompt,
-            experiments::adopt_prompts,
-            experiments::generate_variants,
+            prompts::list_prompts,
+            prompts::add_prompt,
+            prompts::pick_prompt_file,
+            prompts::prompt_diff,
+            prompts::activate_prompt,
+            prompts::adopt_prompts,
+            prompts::generate_variants,
             experiments::create_experiment,
             experiments::list_experiments,
             experiments::experiment_results,
@@ -106,12 +110,12 @@ fn main() {
             experiments::connect_ab_tests,
             experiments::ab_tests_target,
             experiments::diff_texts,
-            experiments::llm_status,
-            experiments::llm_configure,
-            experiments::llm_remove_key,
-            experiments::llm_set_consent,
-            experiments::generate_variants_llm,
-            experiments::evaluate_variant,
+            llm::llm_status,
+            llm::llm_configure,
+            llm::llm_remove_key,
+            llm::llm_set_consent,
+            llm::generate_variants_llm,
+            llm::evaluate_variant,
             learning::home_overview,
             learning::start_suggested,
             learning::generate_report,

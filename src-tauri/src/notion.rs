@@ -10,7 +10,7 @@ use redline_core::notion::sync::{
     self, AutoSync, Connection, SyncOptions, SyncProgress, SyncReport, SyncState,
 };
 use redline_core::notion::{ApiVersion, Client, NotionError};
-use redline_core::secret::Sensitive;
+use redline_core::secret::SecretString;
 use redline_core::service;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, State};
@@ -31,7 +31,7 @@ impl From<NotionError> for AppError {
 }
 
 /// The token: the keychain's, else `REDLINE_NOTION_TOKEN` (headless use).
-pub(crate) fn token() -> Result<(Sensitive<String>, bool), AppError> {
+pub(crate) fn token() -> Result<(SecretString, bool), AppError> {
     if let Some(t) = keychain::notion_token()? {
         return Ok((t, false));
     }
@@ -71,7 +71,7 @@ pub struct NotionStatus {
 pub async fn notion_status(state: State<'_, AppState>) -> Result<NotionStatus, AppError> {
     let store = state.store()?;
     let (token_last4, token_from_env, keychain_error) = match token() {
-        Ok((t, env)) => (Some(t.last4()), env, None),
+        Ok((t, env)) => (Some(redline_core::secret::last4(&t)), env, None),
         Err(e) if e.kind == "no_token" => (None, false, None),
         Err(e) => (None, false, Some(e.message)),
     };
@@ -104,7 +104,7 @@ pub async fn notion_save_token(
         return Err(AppError::new("invalid", "the token is empty"));
     }
     keychain::save_notion_token(token)?;
-    let last4 = Sensitive::new(token.to_string()).last4();
+    let last4 = redline_core::secret::last4(&SecretString::from(token.to_string()));
     // The log says that the token changed, never what it is.
     redline_core::audit::record(
         &*state.store()?,
@@ -183,7 +183,7 @@ pub fn start_auto_sync(app: AppHandle) {
         let state: State<'_, AppState> = app.state();
         state.wait_ui_ready(std::time::Duration::from_secs(20));
         // Catch up: measure what is new and announce alerts raised while Redline was closed.
-        crate::analytics::after_change(&app);
+        crate::background::after_change(&app);
         let mut launched = true;
         loop {
             auto_sync_once(&app, launched);
@@ -221,7 +221,7 @@ fn auto_sync_once(app: &AppHandle, launched: bool) {
     );
     drop(job);
     if outcome.is_ok() {
-        crate::analytics::after_change(app);
+        crate::background::after_change(app);
     }
     let notice = match outcome {
         Ok(report) => AutoSynced {
@@ -280,6 +280,6 @@ pub async fn notion_sync(
         )
     })
     .await?;
-    crate::analytics::after_change(&app);
+    crate::background::after_change(&app);
     Ok(report)
 }

@@ -9,7 +9,7 @@ use redline_core::experiments::{self, variants, Experiment, NewExperiment, Resul
 use redline_core::job::Cancel;
 use redline_core::llm;
 use redline_core::prompts;
-use redline_core::secret::Sensitive;
+use redline_core::secret::SecretString;
 use redline_core::service::{self, assist};
 use redline_core::store::Store;
 use std::io::{BufRead, Read, Write};
@@ -155,7 +155,7 @@ fn llm_client(store: &Store) -> Result<llm::Client> {
     let c = llm::config(store)?.context("no LLM is configured: `redline llm set …` first")?;
     let key = std::env::var(llm::KEY_ENV)
         .ok()
-        .map(|k| Sensitive::new(k.trim().to_owned()));
+        .map(|k| SecretString::from(k.trim().to_owned()));
     Ok(llm::Client::new(store, c, key)?)
 }
 

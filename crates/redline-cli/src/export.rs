@@ -140,7 +140,7 @@ pub(crate) fn run_export(db: Option<PathBuf>, args: ExportArgs) -> Result<ExitCo
                     "--encrypt reads the passphrase from REDLINE_EXPORT_PASSPHRASE, which is not set"
                 )
             })?;
-            Some(redline_core::secret::Sensitive::new(p))
+            Some(redline_core::secret::SecretString::from(p))
         } else {
             None
         },

@@ -7,7 +7,7 @@ use redline_core::job::Cancel;
 use redline_core::notion::mapping::{self, Field};
 use redline_core::notion::sync::{self, SyncOptions, SyncProgress, SyncState};
 use redline_core::notion::{ApiVersion, Client, TOKEN_ENV};
-use redline_core::secret::Sensitive;
+use redline_core::secret::SecretString;
 use redline_core::service;
 use redline_core::store::Store;
 use std::process::ExitCode;
@@ -54,7 +54,7 @@ pub(crate) fn api_version_of(arg: &str) -> ApiVersion {
 }
 
 /// The token in `REDLINE_NOTION_TOKEN` (the CLI's only source of it).
-pub(crate) fn token() -> Result<Sensitive<String>> {
+pub(crate) fn token() -> Result<SecretString> {
     service::notion::token_from_env().with_context(|| format!("set {TOKEN_ENV} to the integration token (Notion → Settings → Connections → Develop or manage integrations)"))
 }
 

@@ -2,7 +2,7 @@
 
 use crate::{open_store, EmailAction};
 use anyhow::{bail, Result};
-use redline_core::secret::Sensitive;
+use redline_core::secret::SecretString;
 use redline_core::service::{self, report::Delivery};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -82,7 +82,7 @@ pub(crate) fn run_report(db: Option<PathBuf>, args: ReportArgs) -> Result<ExitCo
         std::env::var(name)
             .ok()
             .filter(|v| !v.trim().is_empty())
-            .map(|v| Sensitive::new(v.trim().to_owned()))
+            .map(|v| SecretString::from(v.trim().to_owned()))
     };
     let delivery = Delivery {
         slack: slack.then(|| {

@@ -10,7 +10,7 @@ use chrono::Duration;
 use redline_core::job::Cancel;
 use redline_core::notion::sync::{self, SyncOptions, SyncState};
 use redline_core::notion::{ApiVersion, Client, ClientConfig};
-use redline_core::secret::Sensitive;
+use redline_core::secret::SecretString;
 use redline_core::store::Store;
 use redline_notion_fake::{rich_text, training_data_schema, training_page, Fake};
 use std::sync::atomic::Ordering;
@@ -49,7 +49,7 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("bench.redb")).unwrap();
     let client = Client::new(
-        Sensitive::new(token.to_string()),
+        SecretString::from(token.to_string()),
         ClientConfig {
             base_url: fake.url.clone(),
             version: ApiVersion::V2025,

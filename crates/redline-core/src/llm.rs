@@ -10,7 +10,7 @@
 
 use crate::audit;
 use crate::job::Cancel;
-use crate::secret::Sensitive;
+use crate::secret::{ExposeSecret, SecretString};
 use crate::store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -220,7 +220,7 @@ pub struct Completion {
 /// A configured client. Build it with [`Client::new`] after checking consent.
 pub struct Client {
     config: Config,
-    key: Option<Sensitive<String>>,
+    key: Option<SecretString>,
     agent: ureq::Agent,
 }
 
@@ -237,7 +237,7 @@ impl Client {
     pub fn new(
         store: &Store,
         config: Config,
-        key: Option<Sensitive<String>>,
+        key: Option<SecretString>,
     ) -> Result<Client, LlmError> {
         if !consent(store, &config)? {
             return Err(LlmError::NoConsent {
@@ -245,7 +245,7 @@ impl Client {
                 base_url: config.base_url.clone(),
             });
         }
-        let key = key.filter(|k| !k.expose().trim().is_empty());
+        let key = key.filter(|k| !k.expose_secret().trim().is_empty());
         if config.provider == Provider::Anthropic && key.is_none() {
             return Err(LlmError::NoKey {
                 provider: config.provider.name(),
@@ -304,11 +304,11 @@ impl Client {
         match (c.provider, &self.key) {
             (Provider::Anthropic, Some(k)) => {
                 request = request
-                    .set("x-api-key", k.expose())
+                    .set("x-api-key", k.expose_secret())
                     .set("anthropic-version", "2023-06-01");
             }
             (Provider::Openai, Some(k)) => {
-                request = request.set("authorization", &format!("Bearer {}", k.expose()));
+                request = request.set("authorization", &format!("Bearer {}", k.expose_secret()));
             }
             _ => {}
         }

@@ -1,40 +1,14 @@
-//! [`Sensitive`]: a value that is never printed. The Notion token and, later, LLM API keys
-//! travel in it, so a `{:?}` in a log or an error shows `<redacted>`, never the secret.
+//! Secrets in memory: the Notion token, the LLM key, the Slack webhook, the SMTP password and an
+//! export's passphrase travel as [`SecretString`]s (`secrecy`): a `{:?}` in a log or an error
+//! shows `[REDACTED]`, the memory is zeroed when dropped, and reading one takes an explicit
+//! `expose_secret()`. And where a secret may go: only over TLS or to this machine.
 
-use std::fmt;
+pub use secrecy::{ExposeSecret, SecretString};
 
-#[derive(Clone, PartialEq, Eq)]
-pub struct Sensitive<T>(T);
-
-impl<T> Sensitive<T> {
-    pub fn new(value: T) -> Self {
-        Self(value)
-    }
-
-    /// The secret itself, for the one place that must send it.
-    pub fn expose(&self) -> &T {
-        &self.0
-    }
-}
-
-impl Sensitive<String> {
-    /// The last four characters, the most a UI shows of a saved token.
-    pub fn last4(&self) -> String {
-        let chars: Vec<char> = self.0.chars().collect();
-        chars[chars.len().saturating_sub(4)..].iter().collect()
-    }
-}
-
-impl<T> fmt::Debug for Sensitive<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl<T> fmt::Display for Sensitive<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
+/// The last four characters of a secret, the most a UI shows of a saved token.
+pub fn last4(secret: &SecretString) -> String {
+    let chars: Vec<char> = secret.expose_secret().chars().collect();
+    chars[chars.len().saturating_sub(4)..].iter().collect()
 }
 
 /// Whether a secret may be sent to `url`: over `https://`, or plain `http://` to this machine
@@ -123,9 +97,13 @@ mod tests {
 
     #[test]
     fn never_printed() {
-        let s = Sensitive::new("secret_abcd1234".to_string());
-        assert_eq!(format!("{s:?} {s}"), "<redacted> <redacted>");
-        assert_eq!(s.last4(), "1234");
-        assert_eq!(Sensitive::new("ab".to_string()).last4(), "ab");
+        let s = SecretString::from("secret_abcd1234".to_string());
+        let shown = format!("{s:?}");
+        assert!(
+            !shown.contains("abcd") && shown.contains("REDACTED"),
+            "{shown}"
+        );
+        assert_eq!(last4(&s), "1234");
+        assert_eq!(last4(&SecretString::from("ab".to_string())), "ab");
     }
 }

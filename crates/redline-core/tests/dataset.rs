@@ -179,8 +179,8 @@ fn a_dataset_needs_a_new_folder_a_licence_id_and_no_passphrase() {
     .unwrap_err();
     assert!(err.to_string().contains("is not a licence id"), "{err}");
     let secret = Options {
-        passphrase: Some(redline_core::secret::Sensitive::new(
-            "long enough phrase".into(),
+        passphrase: Some(redline_core::secret::SecretString::from(
+            "long enough phrase".to_string(),
         )),
         ..Default::default()
     };

@@ -7,7 +7,7 @@
 use redline_core::job::{no_progress, Cancel};
 use redline_core::llm::{self, Client, Config, LlmError, Provider};
 use redline_core::sample::{self, SampleSpec};
-use redline_core::secret::Sensitive;
+use redline_core::secret::SecretString;
 use redline_core::service::assist;
 use redline_core::store::Store;
 use serde_json::{json, Value};
@@ -125,7 +125,7 @@ fn config(provider: Provider, url: &str, timeout_secs: u64) -> Config {
 fn client(store: &Store, c: Config, key: Option<&str>) -> Client {
     llm::set_config(store, &c).unwrap();
     llm::set_consent(store, &c, true).unwrap();
-    Client::new(store, c, key.map(|k| Sensitive::new(k.to_owned()))).unwrap()
+    Client::new(store, c, key.map(|k| SecretString::from(k.to_owned()))).unwrap()
 }
 
 #[test]
@@ -391,9 +391,13 @@ fn the_api_key_never_follows_a_redirect_nor_crosses_the_network_in_clear_text() 
     let far = config(Provider::Openai, "http://llm.example.com/v1", 10);
     llm::set_config(&store, &far).unwrap();
     llm::set_consent(&store, &far, true).unwrap();
-    let err = Client::new(&store, far.clone(), Some(Sensitive::new("sk-x".into())))
-        .err()
-        .unwrap();
+    let err = Client::new(
+        &store,
+        far.clone(),
+        Some(SecretString::from(String::from("sk-x"))),
+    )
+    .err()
+    .unwrap();
     assert!(matches!(err, LlmError::Insecure { .. }), "{err:?}");
     // Without a key (a server on the local network that needs none) it may be used.
     assert!(Client::new(&store, far, None).is_ok());

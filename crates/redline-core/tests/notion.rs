@@ -7,7 +7,7 @@ use redline_core::model::SettlementId;
 use redline_core::notion::mapping::Field;
 use redline_core::notion::sync::{self, SyncOptions, SyncState};
 use redline_core::notion::{ApiVersion, Client, ClientConfig, NotionError};
-use redline_core::secret::Sensitive;
+use redline_core::secret::SecretString;
 use redline_core::store::{Filter, Store};
 use redline_notion_fake::{training_data_schema, training_page, Fake, Fault};
 use serde_json::json;
@@ -17,7 +17,7 @@ const TOKEN: &str = "secret_test_token_1234";
 
 fn client(fake: &Fake, version: ApiVersion) -> Client {
     Client::new(
-        Sensitive::new(TOKEN.to_string()),
+        SecretString::from(TOKEN.to_string()),
         ClientConfig {
             base_url: fake.url.clone(),
             version,
@@ -119,7 +119,7 @@ fn connect_discovers_the_data_source_and_proposes_the_mapping() {
 fn clear_errors_for_a_bad_token_and_an_unshared_database() {
     let (fake, db, _) = world(1);
     let bad = Client::new(
-        Sensitive::new("secret_wrong".into()),
+        SecretString::from(String::from("secret_wrong")),
         ClientConfig {
             base_url: fake.url.clone(),
             ..Default::default()
@@ -383,7 +383,7 @@ fn offline_is_reported_quickly_and_the_cache_stays() {
     }
     drop(fake); // the server is gone: connections are refused
     let offline = Client::new(
-        Sensitive::new(TOKEN.to_string()),
+        SecretString::from(TOKEN.to_string()),
         ClientConfig {
             base_url: url,
             backoff_base: std::time::Duration::from_millis(5),
@@ -553,7 +553,7 @@ fn experiments_are_written_to_db_ab_tests_through_their_lifecycle() {
     // Notion refusing a write keeps the experiment locally, with the reason on it.
     fake.world().database(&db).pages.clear();
     let bad = Client::new(
-        Sensitive::new("secret_wrong".into()),
+        SecretString::from(String::from("secret_wrong")),
         ClientConfig {
             version: ApiVersion::V2025,
             base_url: fake.url.clone(),

@@ -6,7 +6,7 @@ use redline_core::job::Cancel;
 use redline_core::model::{AgentName, IntentType, Settlement, SettlementId, Source, SourceKind};
 use redline_core::notion::sync::{self, AutoSync, SyncOptions, SyncReport, SyncState};
 use redline_core::notion::{ApiVersion, Client, ClientConfig, NotionError};
-use redline_core::secret::Sensitive;
+use redline_core::secret::SecretString;
 use redline_core::store::{Batch, Store};
 use redline_notion_fake::{training_data_schema, training_page, Fake, Fault};
 use serde_json::json;
@@ -24,7 +24,7 @@ fn config(fake: &Fake) -> ClientConfig {
 }
 
 fn client_with(config: ClientConfig) -> Client {
-    Client::new(Sensitive::new(TOKEN.to_string()), config)
+    Client::new(SecretString::from(TOKEN.to_string()), config)
 }
 
 /// A fake with `n` Training Data pages, and a store connected to it.

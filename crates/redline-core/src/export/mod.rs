@@ -18,7 +18,7 @@ use crate::fsutil::AtomicFile;
 use crate::job::{Cancel, Progress, Step};
 use crate::model::Settlement;
 use crate::redact::{Kind, Redactor};
-use crate::secret::Sensitive;
+use crate::secret::{ExposeSecret, SecretString};
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -59,7 +59,7 @@ pub struct Options {
     /// System prompts per agent, used when a settlement does not carry its own.
     pub system_prompts: BTreeMap<String, String>,
     /// Encrypt the files with this passphrase in the `age` format (decrypt with `age -d`).
-    pub passphrase: Option<Sensitive<String>>,
+    pub passphrase: Option<SecretString>,
     /// [`Format::HfDataset`]: the licence id its dataset card states.
     pub license: String,
 }

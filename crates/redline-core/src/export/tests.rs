@@ -457,7 +457,7 @@ fn an_encrypted_export_decrypts_with_the_passphrase_only() {
     store.upsert_batch(&[one()]).unwrap();
     let path = dir.path().join("out.jsonl.age");
     let o = Options {
-        passphrase: Some(Sensitive::new("correct horse battery".into())),
+        passphrase: Some(SecretString::from(String::from("correct horse battery"))),
         ..Default::default()
     };
     let r = export(
@@ -482,9 +482,13 @@ fn an_encrypted_export_decrypts_with_the_passphrase_only() {
     )
     .unwrap();
     assert!(plain.contains("Owner: Dana"), "{plain}");
-    assert!(decrypt(&bytes[..], &Sensitive::new("wrong passphrase".into())).is_err());
+    assert!(decrypt(
+        &bytes[..],
+        &SecretString::from(String::from("wrong passphrase"))
+    )
+    .is_err());
     let short = Options {
-        passphrase: Some(Sensitive::new("short".into())),
+        passphrase: Some(SecretString::from(String::from("short"))),
         ..Default::default()
     };
     assert!(export(

@@ -56,7 +56,7 @@ pub(super) fn export_with(
     };
     if o.passphrase
         .as_ref()
-        .is_some_and(|p| p.expose().chars().count() < 8)
+        .is_some_and(|p| p.expose_secret().chars().count() < 8)
     {
         return Err(ExportError::Invalid(
             "the passphrase must have at least 8 characters".into(),
@@ -168,15 +168,12 @@ pub(super) enum Sink {
 }
 
 impl Sink {
-    pub(super) fn create(
-        path: &Path,
-        passphrase: Option<&Sensitive<String>>,
-    ) -> std::io::Result<Sink> {
+    pub(super) fn create(path: &Path, passphrase: Option<&SecretString>) -> std::io::Result<Sink> {
         let file = AtomicFile::create(path)?;
         Ok(match passphrase {
             None => Sink::Plain(file),
             Some(p) => {
-                let secret = age::secrecy::SecretString::from(p.expose().clone());
+                let secret = age::secrecy::SecretString::from(p.expose_secret().to_owned());
                 Sink::Encrypted(age::Encryptor::with_user_passphrase(secret).wrap_output(file)?)
             }
         })
@@ -208,10 +205,10 @@ impl Write for Sink {
 /// Read an `age` file encrypted with a passphrase.
 pub fn decrypt<R: std::io::BufRead>(
     input: R,
-    passphrase: &Sensitive<String>,
+    passphrase: &SecretString,
 ) -> Result<impl std::io::Read, age::DecryptError> {
     let identity = age::scrypt::Identity::new(age::secrecy::SecretString::from(
-        passphrase.expose().clone(),
+        passphrase.expose_secret().to_owned(),
     ));
     age::Decryptor::new_buffered(input)?.decrypt(std::iter::once(&identity as &dyn age::Identity))
 }

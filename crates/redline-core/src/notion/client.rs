@@ -9,7 +9,7 @@
 use super::NotionError;
 use crate::http::{read_json, BodyError};
 use crate::job::Cancel;
-use crate::secret::Sensitive;
+use crate::secret::{ExposeSecret, SecretString};
 use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -128,7 +128,7 @@ pub struct Client {
     version: Mutex<ApiVersion>,
     /// Why the client fell back, once it has.
     fell_back: Mutex<Option<String>>,
-    token: Sensitive<String>,
+    token: SecretString,
     next_slot: Mutex<Instant>,
     jitter: Mutex<u64>,
     pub counters: Counters,
@@ -157,7 +157,7 @@ enum Attempt {
 const UNREACHABLE_RETRIES: u32 = 2;
 
 impl Client {
-    pub fn new(token: Sensitive<String>, config: ClientConfig) -> Client {
+    pub fn new(token: SecretString, config: ClientConfig) -> Client {
         let agent = crate::http::agent(config.timeout, config.timeout);
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -359,7 +359,10 @@ impl Client {
         let mut request = self
             .agent
             .request(method, url)
-            .set("Authorization", &format!("Bearer {}", self.token.expose()))
+            .set(
+                "Authorization",
+                &format!("Bearer {}", self.token.expose_secret()),
+            )
             .set("Notion-Version", self.version().header());
         for (name, value) in query {
             request = request.query(name, value);
@@ -463,7 +466,7 @@ mod tests {
     #[test]
     fn backoff_doubles_with_jitter_and_is_capped() {
         let c = Client::new(
-            Sensitive::new("t".into()),
+            SecretString::from(String::from("t")),
             ClientConfig {
                 base_url: "http://127.0.0.1:9".into(),
                 ..Default::default()
@@ -481,7 +484,7 @@ mod tests {
     #[test]
     fn the_token_is_not_in_debug_output() {
         let c = Client::new(
-            Sensitive::new("secret_TOKEN".into()),
+            SecretString::from(String::from("secret_TOKEN")),
             ClientConfig::default(),
         );
         assert!(!format!("{c:?}").contains("secret_TOKEN"));

@@ -71,6 +71,27 @@ pub fn publish(
     Ok(latest)
 }
 
+/// One experiment's id and how writing it went.
+pub type Written = (String, Result<Experiment, PublishError>);
+
+/// Bring the DB_AB_Tests rows of every running experiment up to date (after new settlements
+/// arrived, their counts and acceptance changed); each experiment's outcome, in order.
+pub fn publish_running(
+    store: &Store,
+    client: &Client,
+    now: DateTime<Utc>,
+    cancel: &Cancel,
+) -> Result<Vec<Written>, StoreError> {
+    Ok(experiments::list(store)?
+        .into_iter()
+        .filter(|e| e.status == experiments::Status::Running)
+        .map(|e| {
+            let outcome = publish(store, client, &e.id, now, cancel);
+            (e.id, outcome)
+        })
+        .collect())
+}
+
 /// One click from a suggestion to a test: `candidate` becomes the agent's next prompt version
 /// (B) and an experiment starts against `base_version` (A), in one transaction — a failure
 /// leaves neither behind.

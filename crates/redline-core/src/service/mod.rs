@@ -6,5 +6,6 @@
 pub mod assist;
 pub mod experiments;
 pub mod notion;
+pub mod refresh;
 pub mod report;
 pub mod summary;

@@ -5,23 +5,23 @@
 
 use crate::notion::sync::SyncState;
 use crate::notion::{self, writeback, ApiVersion, Client, ClientConfig, NotionError};
-use crate::secret::Sensitive;
+use crate::secret::SecretString;
 use crate::store::Store;
 
 /// The token in `REDLINE_NOTION_TOKEN`, if set (headless use: the CLI, CI, the app without a
 /// keychain).
-pub fn token_from_env() -> Option<Sensitive<String>> {
+pub fn token_from_env() -> Option<SecretString> {
     std::env::var(notion::TOKEN_ENV)
         .ok()
         .map(|t| t.trim().to_owned())
         .filter(|t| !t.is_empty())
-        .map(Sensitive::new)
+        .map(SecretString::from)
 }
 
 /// A client speaking `version`, to connect a database.
 pub fn client(
     store: &Store,
-    token: Sensitive<String>,
+    token: SecretString,
     version: ApiVersion,
 ) -> Result<Client, NotionError> {
     let saved = SyncState::load(store)?.base_url;
@@ -36,7 +36,7 @@ pub fn client(
 }
 
 /// A client for syncing the connected Training Data database; `None` when none is connected.
-pub fn sync_client(store: &Store, token: Sensitive<String>) -> Result<Option<Client>, NotionError> {
+pub fn sync_client(store: &Store, token: SecretString) -> Result<Option<Client>, NotionError> {
     let Some(conn) = SyncState::load(store)?.connection else {
         return Ok(None);
     };
@@ -44,10 +44,7 @@ pub fn sync_client(store: &Store, token: Sensitive<String>) -> Result<Option<Cli
 }
 
 /// A client for writing the connected DB_AB_Tests database; `None` when none is connected.
-pub fn ab_tests_client(
-    store: &Store,
-    token: Sensitive<String>,
-) -> Result<Option<Client>, NotionError> {
+pub fn ab_tests_client(store: &Store, token: SecretString) -> Result<Option<Client>, NotionError> {
     let Some(target) = writeback::target(store)? else {
         return Ok(None);
     };

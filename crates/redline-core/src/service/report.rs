@@ -4,7 +4,7 @@
 //! (the OS keychain, or the environment), so the driver passes them in.
 
 use crate::learning::{self, report::WeeklyReport};
-use crate::secret::Sensitive;
+use crate::secret::{ExposeSecret, SecretString};
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -14,9 +14,9 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Default)]
 pub struct Delivery {
     /// Post the summary to Slack: the incoming-webhook URL, or why there is none at hand.
-    pub slack: Option<Result<Sensitive<String>, String>>,
+    pub slack: Option<Result<SecretString, String>>,
     /// E-mail it with the saved SMTP settings, logging in with this password (if any).
-    pub email: Option<Option<Sensitive<String>>>,
+    pub email: Option<Option<SecretString>>,
 }
 
 /// A report made: where it went, and how each delivery asked for went.
@@ -65,7 +65,7 @@ pub fn make(
     match &delivery.slack {
         None => {}
         Some(Err(why)) => slack_error = Some(why.clone()),
-        Some(Ok(url)) => match crate::delivery::post_to_slack(&report, url.expose()) {
+        Some(Ok(url)) => match crate::delivery::post_to_slack(&report, url.expose_secret()) {
             Ok(()) => slack_posted = true,
             Err(e) => slack_error = Some(e.to_string()),
         },
@@ -74,7 +74,7 @@ pub fn make(
     if let Some(password) = &delivery.email {
         match crate::delivery::email_settings(store)? {
             Some(settings) => {
-                let password = password.as_ref().map(|p| p.expose().as_str());
+                let password = password.as_ref().map(|p| p.expose_secret());
                 match crate::delivery::send_email(&report, &settings, password) {
                     Ok(()) => {
                         emailed = true;

@@ -1,0 +1,90 @@
+//! Mining: one agent's (or every agent's) edit patterns over a range with the kept miners,
+//! and the replay that validates its candidate changes, each a cancellable job with progress.
+
+use crate::error::AppError;
+use crate::state::AppState;
+use redline_core::analytics::Range;
+use tauri::{AppHandle, Manager, State};
+
+/// Mine the edit patterns of one agent (or all) over a range, as a cancellable job with
+/// `job-progress` events (`job: "patterns"`). `None` if cancelled. Miners are kept: mining a
+/// recent agent and intent type again analyses only what changed in the store since.
+#[tauri::command]
+pub async fn mine_patterns(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    agent: String,
+    range: String,
+    intent_type: String,
+) -> Result<Option<redline_core::patterns::Report>, AppError> {
+    let range = Range::parse(&range).map_err(|m| AppError::new("invalid", m))?;
+    let (from, to) = range.bounds(chrono::Utc::now());
+    let given = |s: String| Some(s).filter(|s| !s.trim().is_empty());
+    let scope = redline_core::patterns::Scope {
+        agent: given(agent),
+        intent_type: given(intent_type),
+        from,
+        to: Some(to),
+    };
+    let store = state.store()?;
+    let miners = state.miners.clone();
+    let mut on_step = crate::commands::progress(&app, "patterns");
+    // The person's mining goes first: the background pass stops (this mining stores the
+    // analyses it makes) and starts again once it is done.
+    state
+        .background
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .cancel();
+    let resume = {
+        let (app, store) = (app.clone(), store.clone());
+        move || {
+            std::thread::spawn(move || {
+                crate::background::store_analyses(&app.state::<AppState>(), &store)
+            });
+        }
+    };
+    let mined = crate::state::run_job(&state, move |cancel| {
+        // Miners whose update panicked half-way are not trusted: they start over.
+        let mut miners = miners.lock().unwrap_or_else(|poisoned| {
+            let mut miners = poisoned.into_inner();
+            miners.clear();
+            miners
+        });
+        let mined = miners.mine(&store, &scope, &mut on_step, &cancel)?;
+        Ok::<_, redline_core::store::StoreError>(mined.map(|(report, _)| report))
+    })
+    .await;
+    resume();
+    mined
+}
+
+/// Replay one agent's candidate changes (`patterns::replay`): mined on the range's earlier
+/// half, applied to the later half, as a cancellable job with `job-progress` events
+/// (`job: "replay"`, one step per change). `None` if cancelled.
+#[tauri::command]
+pub async fn replay_patterns(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    agent: String,
+    range: String,
+    intent_type: String,
+) -> Result<Option<redline_core::patterns::replay::Replay>, AppError> {
+    let range = Range::parse(&range).map_err(|m| AppError::new("invalid", m))?;
+    let (from, to) = range.bounds(chrono::Utc::now());
+    if agent.trim().is_empty() {
+        return Err(AppError::new("invalid", "choose an agent to replay"));
+    }
+    let scope = redline_core::patterns::Scope {
+        agent: Some(agent),
+        intent_type: Some(intent_type).filter(|s| !s.trim().is_empty()),
+        from,
+        to: Some(to),
+    };
+    let store = state.store()?;
+    let mut on_step = crate::commands::progress(&app, "replay");
+    crate::state::run_job(&state, move |cancel| {
+        redline_core::patterns::replay::replay_store(&store, &scope, &mut on_step, &cancel)
+    })
+    .await
+}
