@@ -100,6 +100,8 @@ export const api = {
   saveFile: (name, text, bytes) => call("save_file", { name, text, bytes }),
   /** Call `fn({raised, active})` whenever the alerts were checked (after imports and syncs). */
   onAlertsChanged: (fn) => tauri.event.listen("alerts-changed", (event) => fn(event.payload)),
+  /** Call `fn({stage, done, total})` as the background check after a change progresses. */
+  onCheckProgress: (fn) => tauri.event.listen("check-progress", (event) => fn(event.payload)),
   /** Call `fn({message})` when a background check for incidents failed. */
   onAlertsCheckFailed: (fn) => tauri.event.listen("alerts-check-failed", (event) => fn(event.payload)),
   /** Call `fn({ok, message, report})` after every automatic sync; returns an unlisten function. */

@@ -2,6 +2,7 @@
 
 import { api } from "./api.js";
 import { h, mount, toast } from "./dom.js";
+import { onCheckProgress, checkEnded } from "./check.js";
 import * as dashboard from "./views/dashboard.js";
 import * as home from "./views/home.js";
 import * as improvements from "./views/improvements.js";
@@ -134,11 +135,14 @@ api
     const w = n.report && n.report.progress.written;
     if (w && w.inserted + w.updated + w.deleted > 0 && nav.querySelector("#nav-settlements.active")) start("settlements");
   })
+  .then(() => api.onCheckProgress(onCheckProgress))
   .then(() => api.onAlertsChanged((w) => {
+    checkEnded();
     if (w.raised.length) toast(`Needs attention: ${w.raised[0].summary}${w.raised.length > 1 ? ` (and ${w.raised.length - 1} more incident${w.raised.length > 2 ? "s" : ""})` : ""}`, "error");
     if (alertsHandler) alertsHandler(w);
   }))
   .then(() => api.onAlertsCheckFailed((f) => {
+    checkEnded();
     toast(f.message, "error");
     // The views waiting for the check stop waiting: nothing new was raised.
     if (alertsHandler) alertsHandler({ raised: [], active: [], failed: f.message });

@@ -4,33 +4,58 @@
 
 use crate::error::AppError;
 use crate::state::AppState;
-use redline_core::analytics::{self, Range, Summary};
+use redline_core::analytics::{self, Range};
 use redline_core::learning::{incidents, Incident};
+use redline_core::service::summary;
 use serde::Serialize;
 use tauri::{AppHandle, State};
 
-/// The dashboard's figures for a range (`7d`, `30d`, `90d`, `all`, `YYYY-MM-DD..YYYY-MM-DD`).
+/// The dashboard's figures for a range (`7d`, `30d`, `90d`, `all`, `YYYY-MM-DD..YYYY-MM-DD`),
+/// as the summary's JSON with `computed_at` (when the figures were computed) and `checking`
+/// (a check of new data is running: these are the last stored figures, and the view updates
+/// when the check ends). The standard ranges are read as the last check stored them; only
+/// when none is stored, or it no longer describes the store, are they computed here.
 #[tauri::command]
 pub async fn dashboard(
     state: State<'_, AppState>,
     range: String,
     as_of_newest: Option<bool>,
-) -> Result<Summary, AppError> {
-    let range = Range::parse(&range).map_err(|m| AppError::new("invalid", m))?;
+) -> Result<serde_json::Value, AppError> {
+    let parsed = Range::parse(&range).map_err(|m| AppError::new("invalid", m))?;
     let store = state.store()?;
     let measuring = state.measuring.clone();
+    let as_of_newest = as_of_newest == Some(true);
+    let label = range.trim().to_ascii_lowercase();
+    let standard = !as_of_newest && summary::PRECOMPUTED.contains(&label.as_str());
     tauri::async_runtime::spawn_blocking(move || {
+        let now = chrono::Utc::now();
+        let with = |mut v: serde_json::Value, at: chrono::DateTime<chrono::Utc>, checking| {
+            v["computed_at"] = serde_json::json!(at);
+            v["checking"] = serde_json::json!(checking);
+            v
+        };
+        if standard {
+            let busy = measuring.try_lock().is_err();
+            if let Some(s) = summary::stored(&store, &label, now)? {
+                if s.current || busy {
+                    return Ok(with(s.summary, s.at, busy && !s.current));
+                }
+            }
+        }
         // Wait for a background measuring run instead of measuring the same settlements twice.
         let _one = measuring.lock().unwrap_or_else(|p| p.into_inner());
         let threshold = analytics::threshold(&store)?;
         // "As of the newest settlement": the range ends there (a store that has not synced).
         let now = match as_of_newest {
-            Some(true) => analytics::newest(&store)?.unwrap_or_else(chrono::Utc::now),
-            _ => chrono::Utc::now(),
+            true => analytics::newest(&store)?.unwrap_or(now),
+            false => now,
         };
-        Ok(redline_core::service::summary::of_store(
-            &store, range, now, threshold,
-        )?)
+        let s = summary::of_store(&store, parsed, now, threshold)?;
+        Ok(with(
+            serde_json::to_value(&s).expect("summaries serialise"),
+            chrono::Utc::now(),
+            false,
+        ))
     })
     .await
     .map_err(crate::error::blocking)?

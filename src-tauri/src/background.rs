@@ -50,7 +50,16 @@ pub fn after_change(app: &AppHandle) {
         state.set_refreshing(true);
         let outcome = {
             let _one = state.measuring.lock().unwrap_or_else(|p| p.into_inner());
-            service::refresh::after_change(&store, asked, chrono::Utc::now())
+            // Progress for the views that say a check is running (at most a few per second).
+            let mut last = std::time::Instant::now() - std::time::Duration::from_secs(1);
+            let mut on_step = |step: service::refresh::CheckStep| {
+                let finished = step.done == step.total;
+                if finished || last.elapsed() >= std::time::Duration::from_millis(250) {
+                    last = std::time::Instant::now();
+                    let _ = app.emit("check-progress", step);
+                }
+            };
+            service::refresh::after_change(&store, asked, chrono::Utc::now(), &mut on_step)
         };
         state.set_refreshing(false);
         crate::state::give_back_memory();

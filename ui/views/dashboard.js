@@ -8,6 +8,7 @@ import { api } from "../api.js";
 import { kindLabel } from "../incidents.js";
 import { h, mount, fmtInt, fmtPct, fmtDateTime, toast } from "../dom.js";
 import { lineChart, heatmap, boxPlot, svgText, pngBytes, csv } from "../charts.js";
+import { checkText } from "../check.js";
 
 const RANGES = [["7d", "7 days"], ["30d", "30 days"], ["90d", "90 days"], ["all", "All time"]];
 const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -155,6 +156,19 @@ export async function render(root, ctx) {
       f.note[0].toUpperCase() + f.note.slice(1).replace(/ \(`--as-of newest`;[^)]*\)/, ""), ". ",
       h("button", { type: "button", class: "secondary small", id: "dash-as-of-newest", onClick: () => { asOfNewest = true; load(); } }, "End at the newest settlement"));
   };
+  // Where the figures come from: the last check's stored figures (said with their time, and
+  // that a check of new data is running when one is), or computed just now.
+  const provenance = (d) => {
+    if (d.checking) {
+      return h("p", { class: "warn note", id: "dash-checking", role: "status" },
+        `Checking new data: these figures are those of ${fmtDateTime(d.computed_at)}; this view updates when the check ends. `,
+        h("span", { class: "check-progress" }, checkText()));
+    }
+    if (Date.now() - new Date(d.computed_at).getTime() > 60_000) {
+      return h("p", { class: "muted note", id: "dash-computed" }, `Figures as of ${fmtDateTime(d.computed_at)} (computed again after every import and sync).`);
+    }
+    return null;
+  };
   async function load() {
     const mine = ++seq;
     drawPicker();
@@ -178,7 +192,7 @@ export async function render(root, ctx) {
       }
     };
     if (d.settlements === 0) {
-      mount(body, freshness(d), alertsPanel(alerts, onAck),
+      mount(body, provenance(d), freshness(d), alertsPanel(alerts, onAck),
         h("div", { class: "empty panel", id: "dash-empty" },
           h("h2", {}, "No settlements in this range"),
           h("p", { class: "muted" }, `Nothing between ${d.from ? d.from.slice(0, 10) : "the beginning"} and ${d.to.slice(0, 10)}. Pick a longer range, import data or sync from Notion.`),
@@ -190,6 +204,7 @@ export async function render(root, ctx) {
     const kinds = [...new Set(d.agents.flatMap((a) => a.intents.map((i) => i.intent_type)))].sort();
     const small = d.settlements < 30;
     mount(body,
+      provenance(d),
       freshness(d),
       alertsPanel(alerts, onAck),
       kpis(d),

@@ -5,6 +5,7 @@
 import { api } from "../api.js";
 import { kindLabel } from "../incidents.js";
 import { h, mount, fmtInt, fmtDateTime, toast } from "../dom.js";
+import { checkText } from "../check.js";
 
 function eta(r) {
   if (r.eta_days === null) return "no settlements yet";
@@ -160,7 +161,8 @@ export async function render(root, ctx) {
     h("header", { class: "view-head" }, h("h1", {}, "Home")),
     h("p", { id: "home-changed" }, changed),
     o.refreshing
-      ? h("p", { class: "warn note", id: "home-refreshing", role: "status" }, `Checking again since ${fmtDateTime(o.refreshing)} (new settlements came in): what needs attention and the suggestions below are those of ${fmtDateTime(o.computed)}; this view updates when the check ends.`)
+      ? h("p", { class: "warn note", id: "home-refreshing", role: "status" }, `Checking again since ${fmtDateTime(o.refreshing)} (new settlements came in): what needs attention and the suggestions below are those of ${fmtDateTime(o.computed)}; this view updates when the check ends. `,
+        h("span", { class: "check-progress" }, checkText()))
       : h("p", { class: "muted note", id: "home-computed" }, `What needs attention and the suggestions as of ${fmtDateTime(o.computed)} (checked again after every import and sync).`),
     h("section", { class: "panel", "aria-labelledby": "attention-title" }, h("h2", { id: "attention-title" }, "Needs attention"), findings),
     h("section", { class: "panel", "aria-labelledby": "suggest-title" }, h("h2", { id: "suggest-title" }, "Suggested experiments"), suggestions),

@@ -97,6 +97,33 @@ fn main() {
             o.running.len()
         );
     }
+    // The Dashboard's standard ranges: computed by the same check and stored, then read on
+    // each visit (the app's `dashboard` command), against computing one range on a visit.
+    let t = Instant::now();
+    redline_core::service::summary::precompute(&store, now, &mut |_| {}).expect("precompute");
+    println!(
+        "Dashboard figures for 7d, 30d, 90d and all, computed and stored by the check: {:.0} ms",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
+    for label in redline_core::service::summary::PRECOMPUTED {
+        let t = Instant::now();
+        let s = redline_core::service::summary::stored(&store, label, now)
+            .expect("read")
+            .expect("stored");
+        assert!(s.current);
+        println!(
+            "Dashboard visit, {label} (the stored figures): {:.1} ms",
+            t.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+    let t = Instant::now();
+    let threshold = redline_core::analytics::threshold(&store).expect("threshold");
+    let range = redline_core::analytics::Range::parse("30d").expect("range");
+    redline_core::service::summary::of_store(&store, range, now, threshold).expect("summary");
+    println!(
+        "Dashboard visit, 30d computed on the visit instead (a custom range): {:.0} ms",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
     if let Some(mb) = peak_rss_mb() {
         println!("peak RSS: {mb:.0} MB");
     }

@@ -2,6 +2,7 @@
 //! are measured now (in parallel, in batches) and saved for next time.
 
 use super::{observe, Observation};
+use crate::job::{Cancel, Progress, Step};
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 
@@ -63,24 +64,59 @@ pub fn observations(
     }
     let (mut out, missing) = cached(store, from, to)?;
     for ids in missing.chunks(BATCH) {
-        let records = store.records_for_measuring(ids)?;
-        let measured: Vec<(String, u64, Observation)> =
-            crate::parallel::map(&records, |(s, print)| {
-                (s.id.as_str().to_owned(), *print, observe(s))
-            });
-        let items: Vec<(String, u64, Vec<u8>)> = measured
-            .iter()
-            .map(|(id, print, o)| {
-                (
-                    id.clone(),
-                    *print,
-                    postcard::to_stdvec(o).expect("observations encode"),
-                )
-            })
-            .collect();
-        store.put_measures(&items)?;
-        out.extend(measured.into_iter().map(|(_, _, o)| o));
+        out.extend(measure(store, ids)?);
     }
     out.sort_by_key(|o| o.at);
     Ok(out)
+}
+
+/// Measure the settlements `ids` and save their measures.
+fn measure(store: &Store, ids: &[String]) -> Result<Vec<Observation>, StoreError> {
+    let records = store.records_for_measuring(ids)?;
+    let measured: Vec<(String, u64, Observation)> = crate::parallel::map(&records, |(s, print)| {
+        (s.id.as_str().to_owned(), *print, observe(s))
+    });
+    let items: Vec<(String, u64, Vec<u8>)> = measured
+        .iter()
+        .map(|(id, print, o)| {
+            (
+                id.clone(),
+                *print,
+                postcard::to_stdvec(o).expect("observations encode"),
+            )
+        })
+        .collect();
+    store.put_measures(&items)?;
+    Ok(measured.into_iter().map(|(_, _, o)| o).collect())
+}
+
+/// Measure every settlement not measured yet, in batches, with progress (`done` of `total`
+/// settlements to measure) and a cancel checked between batches. Returns how many were
+/// measured; `None` if cancelled (what was measured is kept: it is a cache).
+pub fn measure_missing(
+    store: &Store,
+    on_step: Progress<'_>,
+    cancel: &Cancel,
+) -> Result<Option<usize>, StoreError> {
+    let (_, missing) = cached(store, None, None)?;
+    let total = missing.len() as u64;
+    on_step(Step {
+        done: 0,
+        total: Some(total),
+        items: 0,
+    });
+    let mut done = 0u64;
+    for ids in missing.chunks(BATCH) {
+        if cancel.is_cancelled() {
+            return Ok(None);
+        }
+        measure(store, ids)?;
+        done += ids.len() as u64;
+        on_step(Step {
+            done,
+            total: Some(total),
+            items: done,
+        });
+    }
+    Ok(Some(missing.len()))
 }

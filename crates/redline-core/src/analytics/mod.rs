@@ -15,7 +15,7 @@ mod summary;
 mod watch;
 
 pub use alerts::{alerts, Alert, ALPHA, BAR, DROP, MIN_N};
-pub use cache::{measured_only, observations};
+pub use cache::{measure_missing, measured_only, observations};
 pub use compare::{compare, quartiles, Comparison, Contrast, Quartiles};
 pub use kpi::{satisfaction, DataQuality, Goal, Readiness, System, GOALS, READY_MIN};
 pub use watch::{

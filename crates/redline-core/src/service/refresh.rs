@@ -1,11 +1,32 @@
 //! The check after every change of the data (an import, a sample, a sync, a new threshold) and
 //! at launch: measure the new settlements, raise and store the incidents and Home's
-//! suggestions. The app runs it on a background thread after each change; `redline watch` runs
-//! the check itself ([`crate::learning::incidents::watch`]) on demand.
+//! suggestions, and compute the Dashboard's standard ranges — so that Home and the Dashboard
+//! only read. The app runs it on a background thread after each change, showing its progress;
+//! `redline watch` runs the incident check itself ([`crate::learning::incidents::watch`]).
 
+use crate::job::{Cancel, Step};
 use crate::learning::{self, incidents};
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// What the check is doing: measuring new settlements (`done` of `total`), checking for
+/// incidents and suggestions, computing the Dashboard's ranges (`done` of `total`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Measuring,
+    Incidents,
+    Dashboard,
+}
+
+/// The check's progress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct CheckStep {
+    pub stage: Stage,
+    pub done: u64,
+    pub total: u64,
+}
 
 /// How a check asked for at some moment went.
 #[derive(Debug)]
@@ -24,15 +45,52 @@ pub fn after_change(
     store: &Store,
     asked: DateTime<Utc>,
     now: DateTime<Utc>,
+    on_step: &mut dyn FnMut(CheckStep),
 ) -> Result<Checked, StoreError> {
     let covered = match learning::last_refresh(store)? {
         Some(last) => last.covers(asked, store.change_seq()?, now),
         None => false,
     };
+    let ranges = super::summary::PRECOMPUTED.len() as u64;
+    let dashboard = |on_step: &mut dyn FnMut(CheckStep)| {
+        on_step(CheckStep {
+            stage: Stage::Dashboard,
+            done: 0,
+            total: ranges,
+        });
+        super::summary::precompute(store, now, &mut |k| {
+            on_step(CheckStep {
+                stage: Stage::Dashboard,
+                done: k as u64,
+                total: ranges,
+            })
+        })
+    };
     if covered {
+        // The incidents are those of a check as good as this one (Home's own, say), which may
+        // not have computed the Dashboard's figures: those are brought up to date here.
+        let label = super::summary::PRECOMPUTED[0];
+        if !super::summary::stored(store, label, now)?.is_some_and(|s| s.current) {
+            dashboard(on_step)?;
+        }
         return Ok(Checked::Covered(incidents::stored(store)?));
     }
-    Ok(Checked::Done(learning::refresh(store, now)?.0))
+    let mut measuring = |s: Step| {
+        on_step(CheckStep {
+            stage: Stage::Measuring,
+            done: s.done,
+            total: s.total.unwrap_or(s.done),
+        })
+    };
+    crate::analytics::measure_missing(store, &mut measuring, &Cancel::new())?;
+    on_step(CheckStep {
+        stage: Stage::Incidents,
+        done: 0,
+        total: 1,
+    });
+    let (watch, _) = learning::refresh(store, now)?;
+    dashboard(on_step)?;
+    Ok(Checked::Done(watch))
 }
 
 #[cfg(test)]
@@ -53,14 +111,51 @@ mod tests {
             }))
             .unwrap();
         let asked = now - chrono::Duration::seconds(5);
-        assert!(matches!(
-            after_change(&store, asked, now).unwrap(),
-            Checked::Done(_)
-        ));
+        let mut steps = Vec::new();
+        let checked = after_change(&store, asked, now, &mut |s| steps.push(s)).unwrap();
+        assert!(matches!(checked, Checked::Done(_)));
+        // Progress: every settlement measured, then the incidents, then the Dashboard's ranges;
+        // and the Dashboard's figures are stored.
+        let measured = steps
+            .iter()
+            .rev()
+            .find(|s| s.stage == Stage::Measuring)
+            .unwrap();
+        assert_eq!((measured.done, measured.total), (300, 300));
+        assert_eq!(
+            steps.last(),
+            Some(&CheckStep {
+                stage: Stage::Dashboard,
+                done: 4,
+                total: 4
+            })
+        );
+        let dashboard = super::super::summary::stored(&store, "30d", now).unwrap();
+        assert!(dashboard.unwrap().current);
         // Asked before that check ran: covered.
         let later = now + chrono::Duration::seconds(30);
+        // A check that only Home made (no Dashboard figures stored): covered, and the
+        // Dashboard's figures are computed.
+        let (_d2, other) = {
+            let dir = tempfile::tempdir().unwrap();
+            let other = Store::open(&dir.path().join("o.redb")).unwrap();
+            (dir, other)
+        };
+        other
+            .upsert_batch(&crate::sample::generate(&crate::sample::SampleSpec {
+                count: 200,
+                seed: 5,
+                end: now,
+                ..Default::default()
+            }))
+            .unwrap();
+        learning::overview(&other, now).unwrap();
+        let checked = after_change(&other, asked, later, &mut |_| {}).unwrap();
+        assert!(matches!(checked, Checked::Covered(_)));
+        let stored = super::super::summary::stored(&other, "7d", later).unwrap();
+        assert!(stored.unwrap().current);
         assert!(matches!(
-            after_change(&store, asked, later).unwrap(),
+            after_change(&store, asked, later, &mut |_| {}).unwrap(),
             Checked::Covered(_)
         ));
         // The store changed since: checked again.
@@ -73,7 +168,7 @@ mod tests {
             }))
             .unwrap();
         assert!(matches!(
-            after_change(&store, later, later).unwrap(),
+            after_change(&store, later, later, &mut |_| {}).unwrap(),
             Checked::Done(_)
         ));
     }

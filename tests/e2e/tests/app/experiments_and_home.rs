@@ -353,4 +353,32 @@ fn home_shows_what_needs_attention_starts_a_suggested_test_and_saves_a_report() 
     assert!(raw.contains("Subject: Redline weekly report"), "{raw}");
     let _ = smtp.kill();
     assert_eq!(app.console_errors(), Vec::<String>::new());
+    // The same action from the CLI's side (`redline report` is this service call): the same
+    // audit trail and the same "last report" as the app's.
+    let dir = app.close();
+    let store = Store::open(&dir.path().join("redline.redb")).unwrap();
+    let by_app = redline_core::audit::entries(&store, 1).unwrap().remove(0);
+    let cli_folder = dir.path().join("cli-reports");
+    let made = redline_core::service::report::make(
+        &store,
+        &cli_folder,
+        &redline_core::service::report::Delivery::default(),
+        chrono::Utc::now(),
+    )
+    .unwrap();
+    let by_cli = redline_core::audit::entries(&store, 1).unwrap().remove(0);
+    assert_eq!(
+        (by_app.action.as_str(), by_cli.action.as_str()),
+        ("report", "report")
+    );
+    let keys = |e: &redline_core::audit::Entry| {
+        let mut k: Vec<String> = e.data.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&by_app), keys(&by_cli));
+    assert_eq!(by_app.data["email"], true);
+    let settings = redline_core::learning::report_settings(&store).unwrap();
+    assert_eq!(settings.folder.as_deref(), Some(cli_folder.as_path()));
+    assert!(made.html.is_file());
 }

@@ -340,6 +340,32 @@ fn dashboard_shows_the_sample_kpis_charts_and_the_planted_regression() {
     });
     assert_eq!(app.count("#cmp-table tbody tr"), 1 + 3);
     app.screenshot("23-compare");
+    // The Dashboard's standard ranges are computed by the background check and stored: once it
+    // has ended, a visit reads them (the same figures, computed at the same time) instead of
+    // computing again.
+    let dashboard = || {
+        app.execute_async(
+            "const done = arguments[0]; \
+             window.__TAURI__.core.invoke('dashboard', {range: '30d'}) \
+               .then((d) => done({at: d.computed_at, checking: d.checking, n: d.settlements}), \
+                     (e) => done({error: String(e && e.message || e)}));",
+            vec![],
+        )
+    };
+    let mut stable = dashboard();
+    for _ in 0..120 {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let next = dashboard();
+        if next == stable && next["checking"] == false {
+            break;
+        }
+        stable = next;
+    }
+    assert_eq!(stable["checking"], false, "{stable}");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let again = dashboard();
+    assert_eq!(again, stable, "a later visit computed the figures again");
+    assert!(stable["n"].as_u64().unwrap() > 0, "{stable}");
     assert_eq!(app.console_errors(), Vec::<String>::new());
 }
 
