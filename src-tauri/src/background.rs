@@ -123,7 +123,18 @@ pub(crate) fn store_analyses(state: &AppState, store: &redline_core::store::Stor
     *state.background.lock().unwrap_or_else(|p| p.into_inner()) = cancel.clone();
     let stored =
         redline_core::patterns::store_analyses(store, &mut redline_core::job::no_progress, &cancel);
-    match stored {
+    // Then each agent's all-time Improvements, mined from those analyses and kept, so that
+    // opening the view reads them (`service::improvements`).
+    let kept = stored.and_then(|s| match s {
+        Some(_) => service::improvements::precompute(
+            store,
+            chrono::Utc::now(),
+            &mut redline_core::job::no_progress,
+            &cancel,
+        ),
+        None => Ok(None),
+    });
+    match kept {
         Ok(Some(_)) => *done() = Some(seq),
         Ok(None) => {}
         Err(e) => eprintln!("redline: storing pattern analyses failed: {e}"),

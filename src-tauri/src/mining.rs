@@ -4,6 +4,7 @@
 use crate::error::AppError;
 use crate::state::AppState;
 use redline_core::analytics::Range;
+use redline_core::service;
 use tauri::{AppHandle, Manager, State};
 
 /// Mine the edit patterns of one agent (or all) over a range, as a cancellable job with
@@ -16,7 +17,24 @@ pub async fn mine_patterns(
     agent: String,
     range: String,
     intent_type: String,
-) -> Result<Option<redline_core::patterns::Report>, AppError> {
+) -> Result<Option<serde_json::Value>, AppError> {
+    let store = state.store()?;
+    // An agent's all-time patterns, kept by the background pass since the last change: read,
+    // not mined.
+    if service::improvements::kept_scope(&agent, &range, &intent_type) {
+        let kept_store = store.clone();
+        let name = agent.clone();
+        let kept = tauri::async_runtime::spawn_blocking(move || {
+            service::improvements::kept(&kept_store, &name)
+        })
+        .await
+        .map_err(crate::error::blocking)??;
+        if let Some(k) = kept {
+            let mut report = k.report;
+            report["computed_at"] = serde_json::json!(k.at);
+            return Ok(Some(report));
+        }
+    }
     let range = Range::parse(&range).map_err(|m| AppError::new("invalid", m))?;
     let (from, to) = range.bounds(chrono::Utc::now());
     let given = |s: String| Some(s).filter(|s| !s.trim().is_empty());
@@ -26,7 +44,6 @@ pub async fn mine_patterns(
         from,
         to: Some(to),
     };
-    let store = state.store()?;
     let miners = state.miners.clone();
     let mut on_step = crate::commands::progress(&app, "patterns");
     // The person's mining goes first: the background pass stops (this mining stores the
@@ -52,7 +69,11 @@ pub async fn mine_patterns(
             miners
         });
         let mined = miners.mine(&store, &scope, &mut on_step, &cancel)?;
-        Ok::<_, redline_core::store::StoreError>(mined.map(|(report, _)| report))
+        Ok::<_, redline_core::store::StoreError>(mined.map(|(report, _)| {
+            let mut v = serde_json::to_value(&report).expect("reports serialise");
+            v["computed_at"] = serde_json::json!(chrono::Utc::now());
+            v
+        }))
     })
     .await;
     resume();

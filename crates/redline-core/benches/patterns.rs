@@ -110,6 +110,33 @@ fn main() {
             "patterns again (a later run, new miner): {secs:.2} s; peak RSS {:.0} MB",
             peak_rss_mb().unwrap_or(f64::NAN)
         );
+        // What the app's background pass does after each change: each agent's all-time
+        // patterns mined and kept; an Improvements view on one of them then reads the report.
+        let now = chrono::Utc::now();
+        let t = Instant::now();
+        let kept = redline_core::service::improvements::precompute(
+            &store,
+            now,
+            &mut no_progress,
+            &Cancel::new(),
+        )
+        .expect("precompute")
+        .expect("not cancelled");
+        println!(
+            "each agent's all-time Improvements mined and kept (background): {:.2} s for {kept} agents",
+            t.elapsed().as_secs_f64()
+        );
+        for (agent, _) in store.facets().expect("facets").agents {
+            let t = Instant::now();
+            let k = redline_core::service::improvements::kept(&store, &agent)
+                .expect("read")
+                .expect("kept");
+            println!(
+                "Improvements view, {agent}, all time (the kept report, {} KB): {:.0} ms",
+                serde_json::to_vec(&k.report).map_or(0, |b| b.len() / 1024),
+                t.elapsed().as_secs_f64() * 1000.0
+            );
+        }
         return;
     }
     incremental(&store, &spec, &mut live, n);

@@ -5,6 +5,7 @@
 
 pub mod assist;
 pub mod experiments;
+pub mod improvements;
 pub mod notion;
 pub mod refresh;
 pub mod report;

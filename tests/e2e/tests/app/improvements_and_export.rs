@@ -123,6 +123,31 @@ fn improvements_show_recommendations_and_the_settlements_behind_a_phrase() {
     });
     assert!(app.text("#recommendations ol").contains("we recommend"));
     app.screenshot("32-improvements-after-import");
+    // After the import, the background pass mines each agent's all-time patterns again and
+    // keeps them: opening the view then reads them (the same report, mined at the same time)
+    // instead of mining.
+    let mined = || {
+        app.execute_async(
+            "const done = arguments[0]; \
+             window.__TAURI__.core.invoke('mine_patterns', {agent: 'The Strategist', range: 'all', intentType: ''}) \
+               .then((r) => done({at: r.computed_at, n: r.settlements}), \
+                     (e) => done({error: String(e && e.message || e)}));",
+            vec![],
+        )
+    };
+    // A mining the person asks for pauses the background pass, so this asks only every 10 s.
+    let mut stable = mined();
+    for _ in 0..24 {
+        std::thread::sleep(std::time::Duration::from_secs(10));
+        let next = mined();
+        if next == stable {
+            break;
+        }
+        stable = next;
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(mined(), stable, "the kept report was mined again");
+    assert!(stable["n"].as_u64().unwrap() > 0, "{stable}");
     assert_eq!(app.console_errors(), Vec::<String>::new());
 }
 

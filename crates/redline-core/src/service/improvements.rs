@@ -1,0 +1,144 @@
+//! Each agent's Improvements as the view first shows them (all time, every intent type),
+//! mined once after each change of the data — in the background, after the analyses are
+//! stored — and kept, so that opening the view reads them instead of mining.
+
+use crate::job::{Cancel, Progress, Step};
+use crate::patterns::{self, Scope};
+use crate::store::{Store, StoreError};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The settings key prefix of the kept reports (this module is their only reader and writer).
+const PREFIX: &str = "improvements/";
+
+#[derive(Serialize, Deserialize)]
+struct Kept {
+    at: DateTime<Utc>,
+    /// The store's change sequence the report was mined on.
+    seq: u64,
+    report: serde_json::Value,
+}
+
+/// A kept report: its JSON (what the Improvements view shows) and when it was mined.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeptReport {
+    pub report: serde_json::Value,
+    pub at: DateTime<Utc>,
+}
+
+/// Whether `scope` is one that is kept: one agent, all time, every intent type.
+pub fn kept_scope(agent: &str, range: &str, intent_type: &str) -> bool {
+    !agent.trim().is_empty() && range.trim().eq_ignore_ascii_case("all") && intent_type.is_empty()
+}
+
+/// Mine each agent's all-time patterns as of `now` and keep them, unless the kept one is
+/// current. Progress counts agents; `Ok(None)` if cancelled (what was kept stays).
+pub fn precompute(
+    store: &Store,
+    now: DateTime<Utc>,
+    on_step: Progress<'_>,
+    cancel: &Cancel,
+) -> Result<Option<usize>, StoreError> {
+    let agents: Vec<String> = store.facets()?.agents.into_iter().map(|(a, _)| a).collect();
+    let total = agents.len() as u64;
+    let mut mined = 0;
+    for (k, agent) in agents.iter().enumerate() {
+        on_step(Step {
+            done: k as u64,
+            total: Some(total),
+            items: k as u64,
+        });
+        if kept(store, agent)?.is_some() {
+            continue;
+        }
+        let seq = store.change_seq()?;
+        let scope = Scope {
+            agent: Some(agent.clone()),
+            intent_type: None,
+            from: None,
+            to: Some(now),
+        };
+        let Some(report) = patterns::mine_store_with(store, &scope, &mut |_| {}, cancel)? else {
+            return Ok(None);
+        };
+        let kept = Kept {
+            at: now,
+            seq,
+            report: serde_json::to_value(&report).expect("reports serialise"),
+        };
+        store.set_setting(
+            &format!("{PREFIX}{agent}"),
+            &serde_json::to_vec(&kept).expect("reports serialise"),
+        )?;
+        mined += 1;
+    }
+    on_step(Step {
+        done: total,
+        total: Some(total),
+        items: total,
+    });
+    Ok(Some(mined))
+}
+
+/// `agent`'s kept all-time report, if it was mined on the store as it is now.
+pub fn kept(store: &Store, agent: &str) -> Result<Option<KeptReport>, StoreError> {
+    let Some(k) = store
+        .setting(&format!("{PREFIX}{agent}"))?
+        .and_then(|b| serde_json::from_slice::<Kept>(&b).ok())
+    else {
+        return Ok(None);
+    };
+    Ok((k.seq == store.change_seq()?).then_some(KeptReport {
+        report: k.report,
+        at: k.at,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_reports_equal_a_mining_until_the_store_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        let now: DateTime<Utc> = "2026-11-20T12:00:00Z".parse().unwrap();
+        let spec = |count, seed| crate::sample::SampleSpec {
+            count,
+            seed,
+            end: now,
+            ..Default::default()
+        };
+        store
+            .upsert_batch(&crate::sample::generate(&spec(600, 3)))
+            .unwrap();
+        assert_eq!(kept(&store, "The Auditor").unwrap(), None);
+        let mut steps = Vec::new();
+        let mined = precompute(&store, now, &mut |s| steps.push(s.done), &Cancel::new()).unwrap();
+        assert_eq!(mined, Some(5));
+        assert_eq!(steps.last(), Some(&5));
+        let k = kept(&store, "The Auditor").unwrap().unwrap();
+        let scope = Scope {
+            agent: Some("The Auditor".into()),
+            to: Some(now),
+            ..Default::default()
+        };
+        let fresh = patterns::mine_store(&store, &scope).unwrap();
+        assert_eq!(k.report, serde_json::to_value(&fresh).unwrap());
+        // Nothing changed: nothing is mined again.
+        let again = precompute(&store, now, &mut |_| {}, &Cancel::new()).unwrap();
+        assert_eq!(again, Some(0));
+        // New settlements: no kept report until the next pass.
+        store
+            .upsert_batch(&crate::sample::generate(&spec(5, 4)))
+            .unwrap();
+        assert_eq!(kept(&store, "The Auditor").unwrap(), None);
+        // A cancelled pass keeps what it had and says so.
+        let cancel = Cancel::new();
+        cancel.cancel();
+        assert_eq!(precompute(&store, now, &mut |_| {}, &cancel).unwrap(), None);
+        assert!(kept_scope("The Auditor", "all", ""));
+        assert!(!kept_scope("The Auditor", "30d", ""));
+        assert!(!kept_scope("", "all", ""));
+    }
+}
