@@ -432,7 +432,11 @@ pub fn variants_run(
             &v.title,
             "redline (offline, from edit patterns)",
         )?;
-        say!("added variant {k} as {} of {agent}", added.label());
+        if json {
+            println!("{}", serde_json::to_string_pretty(&added)?);
+        } else {
+            say!("added variant {k} as {} of {agent}", added.label());
+        }
         return Ok(ExitCode::SUCCESS);
     }
     if json {

@@ -187,3 +187,87 @@ fn an_import_killed_mid_way_leaves_whole_batches() {
     assert_eq!(store.count().unwrap(), n);
     assert_eq!(store.list(&Filter::default(), 0, 1).unwrap().total, n);
 }
+
+/// Every subcommand's `--json` prints exactly one JSON document on stdout (notices, progress
+/// and warnings go to stderr), whatever its exit code says.
+#[test]
+fn every_json_output_is_exactly_one_document() {
+    let (dir, db) = setup();
+    redline(&db)
+        .args(["sample", "-n", "400", "--seed", "2"])
+        .assert()
+        .success();
+    redline(&db).args(["prompts", "adopt"]).assert().success();
+    let first = {
+        let out = redline(&db).args(["list", "--json"]).output().unwrap();
+        let page: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        page["items"][0]["id"].as_str().unwrap().to_owned()
+    };
+    let export = dir.path().join("out.jsonl");
+    let reports = dir.path().join("reports");
+    let file = dir.path().join("more.jsonl");
+    redline(&db)
+        .args(["sample", "-n", "5", "--seed", "9", "--out"])
+        .arg(&file)
+        .assert()
+        .success();
+    let commands: Vec<Vec<String>> = vec![
+        vec!["import".into(), file.display().to_string()],
+        vec!["stats".into()],
+        vec!["list".into()],
+        vec!["show".into(), first.clone()],
+        vec!["diff".into(), first],
+        vec!["info".into()],
+        vec!["summary".into()],
+        vec![
+            "compare".into(),
+            "The Auditor".into(),
+            "The Strategist".into(),
+        ],
+        vec!["alerts".into()],
+        vec!["watch".into()],
+        vec!["patterns".into(), "--agent".into(), "The Auditor".into()],
+        vec![
+            "improvements".into(),
+            "--agent".into(),
+            "The Auditor".into(),
+        ],
+        vec!["audit".into()],
+        vec!["targets".into()],
+        vec![
+            "export".into(),
+            "--out".into(),
+            export.display().to_string(),
+        ],
+        vec!["validate".into(), export.display().to_string()],
+        vec![
+            "report".into(),
+            "--out".into(),
+            reports.display().to_string(),
+        ],
+        vec!["variants".into(), "--agent".into(), "The Auditor".into()],
+        vec![
+            "variants".into(),
+            "--agent".into(),
+            "The Auditor".into(),
+            "--accept".into(),
+            "1".into(),
+        ],
+        vec!["prompts".into(), "list".into()],
+        vec!["experiment".into(), "list".into()],
+    ];
+    for args in commands {
+        let out = redline(&db).args(&args).arg("--json").output().unwrap();
+        let mut docs =
+            serde_json::Deserializer::from_slice(&out.stdout).into_iter::<serde_json::Value>();
+        let first = docs.next();
+        assert!(
+            matches!(first, Some(Ok(_))) && docs.next().is_none(),
+            "`redline {} --json` (exit {:?}) did not print exactly one JSON document:\n{}\n{}",
+            args.join(" "),
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

@@ -399,7 +399,7 @@ fn offline_variants_for_the_regressing_agent_cite_their_evidence_and_are_determi
         assert!(v.evidence.iter().any(|r| !r.examples.is_empty()), "{v:#?}");
     }
     let all: String = g.variants.iter().map(|v| v.prompt.as_str()).collect();
-    assert!(all.contains("Never write these phrases"), "{all}");
+    assert!(all.contains("Leave out these phrases"), "{all}");
     // About 300 settlements: too few to replay, and the rationale says so.
     let cut = g
         .variants

@@ -198,7 +198,7 @@ fn parts(p: &AgentPatterns, check: &Check) -> Vec<Part> {
                 quoted(&deleted),
                 check.says(&deleted_rules)
             ),
-            rules: vec![format!("Never write these phrases: {}.", quoted(&deleted))],
+            rules: vec![format!("Leave out these phrases: {}.", quoted(&deleted))],
             evidence: cited(p, "remove", &deleted),
         });
     }

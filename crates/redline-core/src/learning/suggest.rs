@@ -165,7 +165,7 @@ pub fn suggest_experiments(
         let (rules, evidence, examples) = if f.kind == "emerging_pattern" {
             let phrase = f.evidence["phrase"].as_str().unwrap_or_default();
             let rule = if f.evidence["edit"] == "deleted" {
-                format!("Never write “{phrase}”.")
+                format!("Leave out “{phrase}”.")
             } else {
                 format!("Where it fits the request, include “{phrase}”.")
             };

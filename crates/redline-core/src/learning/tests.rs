@@ -66,7 +66,7 @@ fn suggestions_turn_findings_into_candidate_prompts() {
         .expect("a suggestion against the emerging phrase");
     assert!(
         wiki.title
-            .contains("Test adding “Never write “source internal wiki”.”"),
+            .contains("Test adding “Leave out “source internal wiki”.”"),
         "{}",
         wiki.title
     );

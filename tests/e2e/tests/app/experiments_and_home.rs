@@ -42,7 +42,7 @@ fn the_prompt_workflow_from_a_low_acceptance_agent_to_a_deployed_winner() {
     assert!((3..=5).contains(&cards), "{cards} variants");
     // Each card shows the added rules as insertions against the current prompt.
     let inserted = app.text_content("#variant-0 .variant-diff ins");
-    assert!(inserted.contains("Never write"), "{inserted}");
+    assert!(inserted.contains("Leave out"), "{inserted}");
     app.screenshot("60-variants");
     // Without an LLM, offline evaluation says what it would need.
     app.click("#variant-0 .variant-evaluate");
