@@ -99,6 +99,46 @@ pub fn after_change(app: &AppHandle) {
     });
 }
 
+/// Minings the person asked for that are running, and when the last one ended.
+static PERSON: std::sync::Mutex<(usize, Option<std::time::Instant>)> =
+    std::sync::Mutex::new((0, None));
+
+/// How long the person must leave mining alone before the background pass resumes.
+const IDLE_BEFORE_RESUMING: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A mining the person asked for, while it runs.
+pub(crate) struct PersonMining;
+
+impl PersonMining {
+    pub(crate) fn start() -> PersonMining {
+        PERSON.lock().unwrap_or_else(|p| p.into_inner()).0 += 1;
+        PersonMining
+    }
+}
+
+impl Drop for PersonMining {
+    fn drop(&mut self) {
+        let mut p = PERSON.lock().unwrap_or_else(|p| p.into_inner());
+        p.0 -= 1;
+        p.1 = Some(std::time::Instant::now());
+    }
+}
+
+/// Wait until no mining the person asked for runs and the last ended
+/// [`IDLE_BEFORE_RESUMING`] ago.
+pub(crate) fn wait_until_idle() {
+    loop {
+        let quiet = {
+            let p = PERSON.lock().unwrap_or_else(|p| p.into_inner());
+            p.0 == 0 && p.1.is_none_or(|t| t.elapsed() >= IDLE_BEFORE_RESUMING)
+        };
+        if quiet {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+}
+
 /// Store every settlement's pattern analysis not stored yet, so that the first mining of an
 /// agent reads them back instead of diffing again. One such pass at a time (one started later
 /// finds what this one did not reach); a mining the person asks for cancels it.

@@ -47,7 +47,9 @@ pub async fn mine_patterns(
     let miners = state.miners.clone();
     let mut on_step = crate::commands::progress(&app, "patterns");
     // The person's mining goes first: the background pass stops (this mining stores the
-    // analyses it makes) and starts again once it is done.
+    // analyses it makes) and starts again once the person has left mining alone for a while
+    // (a person going from agent to agent would otherwise share the cores with it).
+    let _busy = crate::background::PersonMining::start();
     state
         .background
         .lock()
@@ -57,6 +59,7 @@ pub async fn mine_patterns(
         let (app, store) = (app.clone(), store.clone());
         move || {
             std::thread::spawn(move || {
+                crate::background::wait_until_idle();
                 crate::background::store_analyses(&app.state::<AppState>(), &store)
             });
         }

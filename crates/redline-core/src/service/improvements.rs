@@ -100,18 +100,8 @@ mod tests {
 
     #[test]
     fn kept_reports_equal_a_mining_until_the_store_changes() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("s.redb")).unwrap();
-        let now: DateTime<Utc> = "2026-11-20T12:00:00Z".parse().unwrap();
-        let spec = |count, seed| crate::sample::SampleSpec {
-            count,
-            seed,
-            end: now,
-            ..Default::default()
-        };
-        store
-            .upsert_batch(&crate::sample::generate(&spec(600, 3)))
-            .unwrap();
+        let (_dir, store) = super::super::testing::sample_store(600, 3);
+        let now = super::super::testing::now();
         assert_eq!(kept(&store, "The Auditor").unwrap(), None);
         let mut steps = Vec::new();
         let mined = precompute(&store, now, &mut |s| steps.push(s.done), &Cancel::new()).unwrap();
@@ -129,9 +119,7 @@ mod tests {
         let again = precompute(&store, now, &mut |_| {}, &Cancel::new()).unwrap();
         assert_eq!(again, Some(0));
         // New settlements: no kept report until the next pass.
-        store
-            .upsert_batch(&crate::sample::generate(&spec(5, 4)))
-            .unwrap();
+        super::super::testing::add_sample(&store, 5, 4);
         assert_eq!(kept(&store, "The Auditor").unwrap(), None);
         // A cancelled pass keeps what it had and says so.
         let cancel = Cancel::new();

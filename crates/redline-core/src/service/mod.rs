@@ -10,3 +10,34 @@ pub mod notion;
 pub mod refresh;
 pub mod report;
 pub mod summary;
+
+/// A store in a temporary folder and sample settlements for the use cases' tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::store::Store;
+    use chrono::{DateTime, Utc};
+
+    /// The time the tests' sample data ends at.
+    pub(crate) fn now() -> DateTime<Utc> {
+        "2026-11-20T12:00:00Z".parse().unwrap()
+    }
+
+    /// `count` sample settlements (seed `seed`) ending at [`now`], added to `store`.
+    pub(crate) fn add_sample(store: &Store, count: usize, seed: u64) {
+        let spec = crate::sample::SampleSpec {
+            count,
+            seed,
+            end: now(),
+            ..Default::default()
+        };
+        store.upsert_batch(&crate::sample::generate(&spec)).unwrap();
+    }
+
+    /// A new store in a temporary folder holding `count` sample settlements.
+    pub(crate) fn sample_store(count: usize, seed: u64) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        add_sample(&store, count, seed);
+        (dir, store)
+    }
+}

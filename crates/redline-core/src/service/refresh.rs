@@ -99,17 +99,8 @@ mod tests {
 
     #[test]
     fn a_check_covered_by_a_later_one_is_skipped_and_a_change_brings_it_back() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("s.redb")).unwrap();
-        let now: DateTime<Utc> = "2026-11-20T12:00:00Z".parse().unwrap();
-        store
-            .upsert_batch(&crate::sample::generate(&crate::sample::SampleSpec {
-                count: 300,
-                seed: 5,
-                end: now,
-                ..Default::default()
-            }))
-            .unwrap();
+        let (_dir, store) = super::super::testing::sample_store(300, 5);
+        let now = super::super::testing::now();
         let asked = now - chrono::Duration::seconds(5);
         let mut steps = Vec::new();
         let checked = after_change(&store, asked, now, &mut |s| steps.push(s)).unwrap();
@@ -136,19 +127,7 @@ mod tests {
         let later = now + chrono::Duration::seconds(30);
         // A check that only Home made (no Dashboard figures stored): covered, and the
         // Dashboard's figures are computed.
-        let (_d2, other) = {
-            let dir = tempfile::tempdir().unwrap();
-            let other = Store::open(&dir.path().join("o.redb")).unwrap();
-            (dir, other)
-        };
-        other
-            .upsert_batch(&crate::sample::generate(&crate::sample::SampleSpec {
-                count: 200,
-                seed: 5,
-                end: now,
-                ..Default::default()
-            }))
-            .unwrap();
+        let (_d2, other) = super::super::testing::sample_store(200, 5);
         learning::overview(&other, now).unwrap();
         let checked = after_change(&other, asked, later, &mut |_| {}).unwrap();
         assert!(matches!(checked, Checked::Covered(_)));
@@ -159,14 +138,7 @@ mod tests {
             Checked::Covered(_)
         ));
         // The store changed since: checked again.
-        store
-            .upsert_batch(&crate::sample::generate(&crate::sample::SampleSpec {
-                count: 10,
-                seed: 6,
-                end: now,
-                ..Default::default()
-            }))
-            .unwrap();
+        super::super::testing::add_sample(&store, 10, 6);
         assert!(matches!(
             after_change(&store, later, later, &mut |_| {}).unwrap(),
             Checked::Done(_)

@@ -116,17 +116,8 @@ mod tests {
 
     #[test]
     fn a_report_is_saved_recorded_as_the_last_and_audited_and_a_missing_secret_is_said() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("s.redb")).unwrap();
-        let now = "2026-11-20T12:00:00Z".parse().unwrap();
-        store
-            .upsert_batch(&crate::sample::generate(&crate::sample::SampleSpec {
-                count: 200,
-                seed: 3,
-                end: now,
-                ..Default::default()
-            }))
-            .unwrap();
+        let (dir, store) = super::super::testing::sample_store(200, 3);
+        let now = super::super::testing::now();
         let folder = dir.path().join("reports");
         let delivery = Delivery {
             slack: Some(Err("no Slack webhook is saved".into())),

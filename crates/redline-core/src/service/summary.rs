@@ -116,18 +116,8 @@ mod tests {
 
     #[test]
     fn stored_summaries_equal_computed_ones_until_the_store_the_threshold_or_the_day_changes() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("s.redb")).unwrap();
-        let now: DateTime<Utc> = "2026-11-20T12:00:00Z".parse().unwrap();
-        let spec = |count, seed| crate::sample::SampleSpec {
-            count,
-            seed,
-            end: now,
-            ..Default::default()
-        };
-        store
-            .upsert_batch(&crate::sample::generate(&spec(400, 3)))
-            .unwrap();
+        let (_dir, store) = super::super::testing::sample_store(400, 3);
+        let now = super::super::testing::now();
         assert_eq!(stored(&store, "30d", now).unwrap(), None);
         let mut ranges = Vec::new();
         precompute(&store, now, &mut |k| ranges.push(k)).unwrap();
@@ -154,9 +144,7 @@ mod tests {
         analytics::set_threshold(&store, threshold).unwrap();
         assert!(stored(&store, "7d", now).unwrap().unwrap().current);
         // New settlements: not current, but still there to show while a check runs.
-        store
-            .upsert_batch(&crate::sample::generate(&spec(5, 4)))
-            .unwrap();
+        super::super::testing::add_sample(&store, 5, 4);
         let s = stored(&store, "7d", now).unwrap().unwrap();
         assert!(!s.current);
         assert_eq!(s.at, now);

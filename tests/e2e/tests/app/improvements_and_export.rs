@@ -135,10 +135,11 @@ fn improvements_show_recommendations_and_the_settlements_behind_a_phrase() {
             vec![],
         )
     };
-    // A mining the person asks for pauses the background pass, so this asks only every 10 s.
+    // A mining the person asks for pauses the background pass until mining has been left
+    // alone for 10 s, so this asks only every 30 s.
     let mut stable = mined();
-    for _ in 0..24 {
-        std::thread::sleep(std::time::Duration::from_secs(10));
+    for _ in 0..8 {
+        std::thread::sleep(std::time::Duration::from_secs(30));
         let next = mined();
         if next == stable {
             break;
