@@ -51,15 +51,9 @@ fn publish_soon(app: &AppHandle, id: &str) {
 fn ab_tests_client(
     store: &redline_core::store::Store,
 ) -> Option<Result<redline_core::notion::Client, String>> {
-    if !matches!(redline_core::notion::writeback::target(store), Ok(Some(_))) {
-        return None;
-    }
-    match crate::notion::token().and_then(|(t, _)| Ok(service::notion::ab_tests_client(store, t)?))
-    {
-        Ok(Some(client)) => Some(Ok(client)),
-        Ok(None) => None,
-        Err(e) => Some(Err(e.message)),
-    }
+    service::notion::ab_tests_client(store, || crate::notion::token().map(|(t, _)| t))
+        .map_err(|e| e.message)
+        .transpose()
 }
 
 fn tell(app: &AppHandle, id: &str, error: Option<String>) {

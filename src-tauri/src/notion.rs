@@ -204,7 +204,7 @@ fn auto_sync_once(app: &AppHandle, launched: bool) {
     }
     // No database, no token yet, or the keychain is locked: nothing to do until the person
     // acts.
-    let Ok(Ok(Some(client))) = token().map(|(t, _)| service::notion::sync_client(&store, t)) else {
+    let Ok(Some(client)) = service::notion::sync_client(&store, || token().map(|(t, _)| t)) else {
         return;
     };
     // Another job (an import, a manual sync) is running: try again at the next check.
@@ -261,7 +261,7 @@ pub async fn notion_sync(
     force: Option<bool>,
 ) -> Result<SyncReport, AppError> {
     let store = state.store()?;
-    let client = service::notion::sync_client(&store, token()?.0)?
+    let client = service::notion::sync_client(&store, || token().map(|(t, _)| t))?
         .ok_or_else(|| AppError::new("invalid", "connect a Notion database first"))?;
     let handle = app.clone();
     let report = run_job(&state, move |cancel| {

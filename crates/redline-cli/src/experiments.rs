@@ -481,7 +481,9 @@ fn writer(store: &Store) -> Result<Option<redline_core::notion::Client>> {
         );
         return Ok(None);
     };
-    Ok(service::notion::ab_tests_client(store, token)?)
+    Ok(service::notion::ab_tests_client(store, || {
+        Ok::<_, redline_core::notion::NotionError>(token)
+    })?)
 }
 
 /// Write the experiment to Notion if connected; a failure is reported, never fatal (the

@@ -118,10 +118,7 @@ pub fn run(store: Store, command: NotionCommand) -> Result<ExitCode> {
             progress_lines,
             json,
         } => {
-            if SyncState::load(&store)?.connection.is_none() {
-                bail!("no database is connected: run `redline notion connect LINK` first");
-            }
-            let client = service::notion::sync_client(&store, token()?)?
+            let client = service::notion::sync_client(&store, token)?
                 .context("no database is connected: run `redline notion connect LINK` first")?;
             let bar = indicatif::ProgressBar::new_spinner();
             let mut on_progress = |p: &SyncProgress| {

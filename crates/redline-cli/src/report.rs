@@ -2,7 +2,6 @@
 
 use crate::{open_store, EmailAction};
 use anyhow::{bail, Result};
-use redline_core::secret::SecretString;
 use redline_core::service::{self, report::Delivery};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -78,12 +77,7 @@ pub(crate) fn run_report(db: Option<PathBuf>, args: ReportArgs) -> Result<ExitCo
         json,
     } = args;
     let store = open_store(db)?;
-    let env = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-            .map(|v| SecretString::from(v.trim().to_owned()))
-    };
+    let env = service::secret_from_env;
     let delivery = Delivery {
         slack: slack.then(|| {
             env(redline_core::delivery::SLACK_ENV).ok_or_else(|| {

@@ -11,6 +11,16 @@ pub mod refresh;
 pub mod report;
 pub mod summary;
 
+/// The secret in the environment variable `name`, trimmed; `None` when it is unset or blank
+/// (the CLI's source of secrets, and the app's fallback for the Notion token).
+pub fn secret_from_env(name: &str) -> Option<crate::secret::SecretString> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .map(crate::secret::SecretString::from)
+}
+
 /// A store in a temporary folder and sample settlements for the use cases' tests.
 #[cfg(test)]
 pub(crate) mod testing {

@@ -11,11 +11,7 @@ use crate::store::Store;
 /// The token in `REDLINE_NOTION_TOKEN`, if set (headless use: the CLI, CI, the app without a
 /// keychain).
 pub fn token_from_env() -> Option<SecretString> {
-    std::env::var(notion::TOKEN_ENV)
-        .ok()
-        .map(|t| t.trim().to_owned())
-        .filter(|t| !t.is_empty())
-        .map(SecretString::from)
+    super::secret_from_env(notion::TOKEN_ENV)
 }
 
 /// A client speaking `version`, to connect a database.
@@ -25,28 +21,48 @@ pub fn client(
     version: ApiVersion,
 ) -> Result<Client, NotionError> {
     let saved = SyncState::load(store)?.base_url;
-    Ok(Client::new(
+    Ok(with_base_url(token, version, saved.as_deref()))
+}
+
+fn with_base_url(token: SecretString, version: ApiVersion, saved: Option<&str>) -> Client {
+    Client::new(
         token,
         ClientConfig {
             version,
-            base_url: notion::base_url(saved.as_deref()),
+            base_url: notion::base_url(saved),
             ..Default::default()
         },
-    ))
+    )
 }
 
 /// A client for syncing the connected Training Data database; `None` when none is connected.
-pub fn sync_client(store: &Store, token: SecretString) -> Result<Option<Client>, NotionError> {
-    let Some(conn) = SyncState::load(store)?.connection else {
+/// The token is asked for only when one is (so "connect a database first" comes before "no
+/// token").
+pub fn sync_client<E: From<NotionError>>(
+    store: &Store,
+    token: impl FnOnce() -> Result<SecretString, E>,
+) -> Result<Option<Client>, E> {
+    let state = SyncState::load(store)?;
+    let Some(conn) = state.connection else {
         return Ok(None);
     };
-    client(store, token, conn.version).map(Some)
+    Ok(Some(with_base_url(
+        token()?,
+        conn.version,
+        state.base_url.as_deref(),
+    )))
 }
 
-/// A client for writing the connected DB_AB_Tests database; `None` when none is connected.
-pub fn ab_tests_client(store: &Store, token: SecretString) -> Result<Option<Client>, NotionError> {
-    let Some(target) = writeback::target(store)? else {
+/// A client for writing the connected DB_AB_Tests database; `None` when none is connected
+/// (the token is asked for only when one is).
+pub fn ab_tests_client<E: From<NotionError>>(
+    store: &Store,
+    token: impl FnOnce() -> Result<SecretString, E>,
+) -> Result<Option<Client>, E> {
+    let Some(target) = writeback::target(store).map_err(NotionError::from)? else {
         return Ok(None);
     };
-    client(store, token, target.version()).map(Some)
+    client(store, token()?, target.version())
+        .map(Some)
+        .map_err(E::from)
 }

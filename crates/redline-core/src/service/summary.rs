@@ -24,9 +24,21 @@ pub fn of_store(
     threshold: f64,
 ) -> Result<Summary, StoreError> {
     let all = analytics::observations(store, None, None)?;
-    let mut s = analytics::summarize(&all, range, now, threshold);
-    s.system.ab_success_rate = crate::experiments::success_rate(store)?;
-    Ok(s)
+    let success = crate::experiments::success_rate(store)?;
+    Ok(summarize(&all, range, now, threshold, success))
+}
+
+/// The summary of `all` for `range`, with the A/B success rate.
+fn summarize(
+    all: &[analytics::Observation],
+    range: Range,
+    now: DateTime<Utc>,
+    threshold: f64,
+    ab_success_rate: Option<f64>,
+) -> Summary {
+    let mut s = analytics::summarize(all, range, now, threshold);
+    s.system.ab_success_rate = ab_success_rate;
+    s
 }
 
 #[derive(Serialize, Deserialize)]
@@ -65,8 +77,7 @@ pub fn precompute(
     let mut summaries = BTreeMap::new();
     for (k, label) in PRECOMPUTED.iter().enumerate() {
         let range = Range::parse(label).expect("the precomputed ranges parse");
-        let mut s = analytics::summarize(&all, range, now, threshold);
-        s.system.ab_success_rate = success;
+        let s = summarize(&all, range, now, threshold, success);
         summaries.insert(
             (*label).to_owned(),
             serde_json::to_value(&s).expect("summaries serialise"),

@@ -137,15 +137,7 @@ fn improvements_show_recommendations_and_the_settlements_behind_a_phrase() {
     };
     // A mining the person asks for pauses the background pass until mining has been left
     // alone for 10 s, so this asks only every 30 s.
-    let mut stable = mined();
-    for _ in 0..8 {
-        std::thread::sleep(std::time::Duration::from_secs(30));
-        let next = mined();
-        if next == stable {
-            break;
-        }
-        stable = next;
-    }
+    let stable = settled(mined, std::time::Duration::from_secs(30), 8, |_| true);
     std::thread::sleep(std::time::Duration::from_millis(1500));
     assert_eq!(mined(), stable, "the kept report was mined again");
     assert!(stable["n"].as_u64().unwrap() > 0, "{stable}");

@@ -32,6 +32,26 @@ fn sample_store(spec: &SampleSpec) -> (tempfile::TempDir, std::path::PathBuf) {
     (dir, db)
 }
 
+/// Ask `probe` every `every`, at most `tries` times, until it gives the same answer twice in a
+/// row and `ok` accepts it; the last answer.
+fn settled(
+    probe: impl Fn() -> serde_json::Value,
+    every: std::time::Duration,
+    tries: usize,
+    ok: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let mut last = probe();
+    for _ in 0..tries {
+        std::thread::sleep(every);
+        let next = probe();
+        if next == last && ok(&next) {
+            return next;
+        }
+        last = next;
+    }
+    last
+}
+
 fn total(text: &str) -> Option<u64> {
     text.rsplit(" of ")
         .next()?

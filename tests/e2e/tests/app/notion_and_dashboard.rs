@@ -352,15 +352,9 @@ fn dashboard_shows_the_sample_kpis_charts_and_the_planted_regression() {
             vec![],
         )
     };
-    let mut stable = dashboard();
-    for _ in 0..120 {
-        std::thread::sleep(std::time::Duration::from_millis(500));
-        let next = dashboard();
-        if next == stable && next["checking"] == false {
-            break;
-        }
-        stable = next;
-    }
+    let stable = settled(dashboard, std::time::Duration::from_millis(500), 120, |d| {
+        d["checking"] == false
+    });
     assert_eq!(stable["checking"], false, "{stable}");
     std::thread::sleep(std::time::Duration::from_millis(1500));
     let again = dashboard();
