@@ -21,7 +21,32 @@ AXE_SHA256=e6b0ce02b84d892e2e33e403485e7f3d6c29e2be6df65daf44d89ba564139745
 PYARROW_VERSION=22.0.0
 DUCKDB_VERSION=1.4.2
 
-say() { printf '\n==> %s\n' "$*" >&2; }
+# Each step's banner carries the time since the run began (REDLINE_T0, set once per run); when
+# REDLINE_TIMINGS names a file, the banner is also appended there (scripts/test prints the
+# steps' durations from it at the end, so a slow CI run says where its time went).
+: "${REDLINE_T0:=$(date +%s)}"
+export REDLINE_T0
+say() {
+  local t=$(($(date +%s) - REDLINE_T0))
+  printf '\n==> [%d:%02d] %s\n' $((t / 60)) $((t % 60)) "$*" >&2
+  if [ -n "${REDLINE_TIMINGS:-}" ]; then printf '%d\t%s\n' "$t" "$*" >>"$REDLINE_TIMINGS"; fi
+}
+
+# Print the steps recorded in $REDLINE_TIMINGS with how long each took (until the next one,
+# the last until now).
+print_timings() {
+  [ -s "${REDLINE_TIMINGS:-}" ] || return 0
+  local now=$(($(date +%s) - REDLINE_T0))
+  printf '\n==> where the time went (%d:%02d in all)\n' $((now / 60)) $((now % 60)) >&2
+  awk -F'\t' -v now="$now" '
+    { start[NR] = $1; step[NR] = $2 }
+    END {
+      for (i = 1; i <= NR; i++) {
+        d = (i < NR ? start[i + 1] : now) - start[i]
+        printf "  %3d:%02d  %s\n", d / 60, d % 60, substr(step[i], 1, 90)
+      }
+    }' "$REDLINE_TIMINGS" >&2
+}
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -46,7 +71,9 @@ ensure_packages() {
 
 ensure_rust_components() {
   for c in rustfmt clippy; do
-    rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c"
+    # (the list is read whole: `grep -q` would close the pipe early, and under pipefail the
+    # writer's SIGPIPE counts as a failure)
+    grep -q "^$c" <<<"$(rustup component list --installed 2>/dev/null)" || rustup component add "$c"
   done
 }
 
