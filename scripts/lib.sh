@@ -29,7 +29,15 @@ export REDLINE_T0
 say() {
   local t=$(($(date +%s) - REDLINE_T0))
   printf '\n==> [%d:%02d] %s\n' $((t / 60)) $((t % 60)) "$*" >&2
-  if [ -n "${REDLINE_TIMINGS:-}" ]; then printf '%d\t%s\n' "$t" "$*" >>"$REDLINE_TIMINGS"; fi
+  if [ -n "${REDLINE_TIMINGS:-}" ]; then
+    printf '%d\t%s\t%s\n' "$t" "$(free_disk)" "$*" >>"$REDLINE_TIMINGS"
+  fi
+}
+
+# The free space where the build writes (target/), e.g. "41G": a linker killed by SIGBUS
+# ("ld terminated with signal 7") is most often a full disk, and the timings table says so.
+free_disk() {
+  df -Ph "${CARGO_TARGET_DIR:-.}" 2>/dev/null | awk 'NR == 2 { print $4 }'
 }
 
 # Print the steps recorded in $REDLINE_TIMINGS with how long each took (until the next one,
@@ -37,13 +45,14 @@ say() {
 print_timings() {
   [ -s "${REDLINE_TIMINGS:-}" ] || return 0
   local now=$(($(date +%s) - REDLINE_T0))
-  printf '\n==> where the time went (%d:%02d in all)\n' $((now / 60)) $((now % 60)) >&2
+  printf '\n==> where the time went (%d:%02d in all; disk free at each step'"'"'s start, now %s)\n' \
+    $((now / 60)) $((now % 60)) "$(free_disk)" >&2
   awk -F'\t' -v now="$now" '
-    { start[NR] = $1; step[NR] = $2 }
+    { start[NR] = $1; free[NR] = $2; step[NR] = $3 }
     END {
       for (i = 1; i <= NR; i++) {
         d = (i < NR ? start[i + 1] : now) - start[i]
-        printf "  %3d:%02d  %s\n", d / 60, d % 60, substr(step[i], 1, 90)
+        printf "  %3d:%02d  %6s  %s\n", d / 60, d % 60, free[i], substr(step[i], 1, 80)
       }
     }' "$REDLINE_TIMINGS" >&2
 }

@@ -240,6 +240,7 @@ fn main() {
         );
         tops.push((
             agent.clone(),
+            (a.deleted.len(), a.replacements.len()),
             deleted,
             a.replacements
                 .iter()
@@ -293,9 +294,9 @@ fn main() {
         );
     }
     println!();
-    for (agent, deleted, replaced) in tops {
+    for (agent, (n_deleted, n_replaced), deleted, replaced) in tops {
         println!(
-            "- **{agent}**: deleted: {}; replaced: {}",
+            "- **{agent}**: deleted ({n_deleted} listed): {}; replaced ({n_replaced} listed): {}",
             list(&deleted[..deleted.len().min(8)]),
             list(&replaced)
         );

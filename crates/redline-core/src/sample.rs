@@ -10,7 +10,7 @@
 //! - outputs people shorten (The Auditor's last sentences), and a tone shift (The Strategist's
 //!   stiff "It is recommended that" → "We recommend", contractions);
 //! - The Entrepreneur's prompt v2 (after the first third of the span) stops most filler;
-//! - **The Auditor regresses** in the last 14 days: it pads and hedges, and people rewrite more.
+//! - **The Auditor regresses** in the last 7 days: it pads and hedges, and people rewrite more.
 //! - **An emerging pattern**: in the last 7 days The Operator starts ending its drafts with
 //!   "Source: internal wiki." — a line it never wrote before and people delete.
 //!
@@ -65,7 +65,7 @@ pub const AGENTS: [&str; 5] = [
 
 /// The agent whose acceptance drops in the last [`REGRESSION_DAYS`] days.
 pub const REGRESSING_AGENT: &str = "The Auditor";
-pub const REGRESSION_DAYS: i64 = 14;
+pub const REGRESSION_DAYS: i64 = 7;
 /// The agent that starts writing [`EMERGING_LINE`] in the last [`EMERGING_DAYS`] days.
 pub const EMERGING_AGENT: &str = "The Operator";
 pub const EMERGING_DAYS: i64 = 7;
@@ -444,6 +444,68 @@ mod tests {
         assert!(
             before - recent > 0.1,
             "before {before:.2}, recent {recent:.2}"
+        );
+    }
+
+    /// The hours of a week (every fourth hour from a Friday midnight) at which the sample
+    /// made by `spec_at(end)` and checked at `end` raises no alert for the regressing agent
+    /// of a kind `wanted` accepts.
+    fn unflagged_hours(
+        spec_at: impl Fn(DateTime<Utc>) -> SampleSpec,
+        wanted: impl Fn(&crate::analytics::Alert) -> bool,
+    ) -> Vec<String> {
+        use crate::analytics::{alerts, observe, BAR};
+        let start = end_of_day(NaiveDate::from_ymd_opt(2026, 11, 20).unwrap());
+        (0..42)
+            .map(|k| start + Duration::hours(4 * k))
+            .filter(|&end| {
+                let observed: Vec<_> = generate(&spec_at(end))
+                    .iter()
+                    .filter(|s| {
+                        s.agent.as_str() == REGRESSING_AGENT
+                            && end - s.created_at < Duration::days(37)
+                    })
+                    .map(observe)
+                    .collect();
+                !alerts(&observed, end, BAR).iter().any(&wanted)
+            })
+            .map(|end| end.format("%a %H:%M").to_string())
+            .collect()
+    }
+
+    /// The planted regression is plain whenever it is looked at. On the Dashboard's e2e spec
+    /// (3,000 over 90 days, seed 5, ending at the moment of the check) the Auditor's last 7
+    /// days against the 30 before raise a drop (what leads its regression incident); on the
+    /// 3,000 the prompt-workflow e2e test loads from the welcome page (180 days, seed 1) the
+    /// Auditor is flagged (the Experiments view starts from it) — at every fourth hour of a
+    /// week. (With a 14-day regression the 30 days before held a week of it: on Sundays the
+    /// drop fell short of 10 points, and 1,500 settlements left the Auditor unflagged at 14 of
+    /// 84 hours from Sunday to Tuesday.)
+    #[test]
+    fn the_regression_is_flagged_at_every_hour_of_the_week() {
+        use crate::analytics::Alert;
+        let dashboard = unflagged_hours(
+            |end| SampleSpec {
+                count: 3000,
+                seed: 5,
+                end,
+                days: 90,
+                ..Default::default()
+            },
+            |a| matches!(a, Alert::Drop { .. }),
+        );
+        let welcome = unflagged_hours(
+            |end| SampleSpec {
+                count: 3000,
+                seed: 1,
+                end,
+                ..Default::default()
+            },
+            |_| true,
+        );
+        assert!(
+            dashboard.is_empty() && welcome.is_empty(),
+            "no drop on the Dashboard's spec at {dashboard:?}; not flagged on the welcome page's at {welcome:?}"
         );
     }
 

@@ -10,7 +10,7 @@
 //! - The Strategist's "It is recommended that" → "We recommend that" with probability 0.7
 //!   (first-person pronouns rise, formal words drop).
 //!
-//! The Auditor's last 14 days differ (2% accepted as-is), so these rates are checked over the
+//! The Auditor's last 7 days differ (2% accepted as-is), so these rates are checked over the
 //! settlements before that.
 
 use chrono::{Duration, NaiveDate};

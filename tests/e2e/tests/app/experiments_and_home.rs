@@ -12,10 +12,12 @@ fn the_prompt_workflow_from_a_low_acceptance_agent_to_a_deployed_winner() {
     let app = App::start();
     app.watch_console();
     app.wait_text("h1", "the welcome title", |t| t.contains("Welcome"));
-    app.type_into("#sample-count", "1500");
+    // 3,000: enough for the planted regression to flag the Auditor at any hour of the week
+    // (redline-core's sample tests, `the_regression_is_flagged_at_every_hour_of_the_week`).
+    app.type_into("#sample-count", "3000");
     app.click("#sample-load");
-    app.wait_text("#result-count", "1500 settlements", |t| {
-        t.ends_with("of 1,500")
+    app.wait_text("#result-count", "3000 settlements", |t| {
+        t.ends_with("of 3,000")
     });
     app.click("#nav-experiments");
     app.wait_text("h1", "the Experiments view", |t| t == "Experiments");

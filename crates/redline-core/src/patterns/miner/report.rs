@@ -70,6 +70,21 @@ impl Miner {
                     .or_default() += n;
             }
         }
+        // The replacement sources that stand out (replaced in `min_hits` settlements or more,
+        // more often than an average word): a phrase people mostly rewrite rather than cut is
+        // listed there, once, not in both lists.
+        let sources: HashSet<&[u32]> = p
+            .from
+            .phrases
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| {
+                t.from_hits[*k] >= min_hits
+                    && above_base(t.from_changed[*k], t.from_occurrences[*k], replaced_base)
+            })
+            .map(|(_, w)| w.as_slice())
+            .collect();
+        let stop = function_word_hashes();
         let mut deleted: Vec<(Phrase, Vec<u32>)> = p
             .deleted
             .phrases
@@ -82,8 +97,17 @@ impl Miner {
                 if swapped * 2 >= t.hits[i] {
                     return None;
                 }
-                let late = (t.hits_late[i], t.appeared_late[i]);
+                // Mostly rewritten rather than cut, and a replacement source that stands out:
+                // listed there. A lone function word people mostly rewrite is never a deletion:
+                // "take out 'a'" says nothing, what people put in its place does ("a → the").
                 let cut = t.cut[i] as f64 / t.changed[i].max(1) as f64;
+                if cut < 0.5
+                    && (sources.contains(w.as_slice())
+                        || only_function_word(w, |h| stop.contains(h)))
+                {
+                    return None;
+                }
+                let late = (t.hits_late[i], t.appeared_late[i]);
                 let (mut p, w) = phrase(w, t.hits[i], t.appeared[i], late, Some(cut))?;
                 p.effort *= own;
                 Some((p, w))
@@ -144,7 +168,8 @@ impl Miner {
             .filter_map(|(k, w)| {
                 let own = own[k]?;
                 let from = text(w);
-                if lone_han(w, &from) {
+                // Listed as a deletion already (people mostly cut it): not again.
+                if lone_han(w, &from) || listed.iter().any(|l| l.0 == w.as_slice()) {
                     return None;
                 }
                 let (hits, support) = (t.from_hits[k], t.from_appeared[k]);
