@@ -178,8 +178,12 @@ fn an_llm_writes_variants_and_evaluates_one_only_after_consent() {
     let (url, calls) = fake_openai();
     // Sample data ending on a fixed day: which intents are the newest twenty, and so what the
     // evaluation finds, must not change with the hour the test runs (it did on a Sunday).
+    // 1,200 over 60 days: the Auditor's newest twenty all fall in its last 7 days, the
+    // regression, whose finals end with the "Bottom line: decide on … this week" the LLM's
+    // direct variant echoes.
     let (dir, db) = sample_store(&SampleSpec {
-        count: 600,
+        count: 1200,
+        days: 60,
         end: redline_core::sample::end_of_day(
             chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
         ),
@@ -188,8 +192,8 @@ fn an_llm_writes_variants_and_evaluates_one_only_after_consent() {
     let app = App::start_with(dir, &db);
     app.watch_console();
     open_settlements(&app);
-    app.wait_text("#result-count", "600 settlements", |t| {
-        t.ends_with("of 600")
+    app.wait_text("#result-count", "1,200 settlements", |t| {
+        t.ends_with("of 1,200")
     });
     app.click("#nav-settings");
     app.wait_text("#llm-title", "the LLM panel", |t| t.contains("LLM"));
