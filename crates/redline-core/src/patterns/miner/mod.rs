@@ -47,12 +47,13 @@ struct GroupState {
     mined: Option<Mined>,
 }
 
-/// The smallest number of settlements a phrase must be deleted (added) in: 5, or 0.1% of the
+/// The smallest number of settlements a phrase must be deleted (added) in: 5, or 0.2% of the
 /// group's. (It was 0.5% until 2026-12-06: on 3,000 real post-edits that asks 15 outputs of a
 /// phrase, and with each phrase listed once the deleted lists of MLQE-PE's seven pairs held
-/// 0–8 phrases; at 0.1%, 4–25.)
+/// 0–8 phrases; at 0.2%, 2–25. 0.1% listed a few more phrases but cost 17–50% more time and
+/// 30% more memory on 20,000 long documents: docs/benchmarks.md.)
 fn min_hits(settlements: usize) -> usize {
-    MIN_HITS.max(settlements / 1000)
+    MIN_HITS.max(settlements / 500)
 }
 
 /// A change to the settlements a [`Miner`] mines.
