@@ -461,6 +461,8 @@ mod tests {
             .filter(|&end| {
                 let observed: Vec<_> = generate(&spec_at(end))
                     .iter()
+                    // (older settlements fall in neither of the alerts' windows: the last 7
+                    // days and the 30 before)
                     .filter(|s| {
                         s.agent.as_str() == REGRESSING_AGENT
                             && end - s.created_at < Duration::days(37)

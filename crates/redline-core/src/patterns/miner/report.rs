@@ -60,6 +60,13 @@ impl Miner {
             min_hits,
         );
         let own = own_evidence(&deleted_cands, &[], base);
+        let from_cands = candidates(
+            &p.from.phrases,
+            &t.from_occurrences,
+            &t.from_changed,
+            &t.from_hits,
+            min_hits,
+        );
         // Per replacement source, the settlements in which people put a named target (one
         // chosen MIN_HITS times or more) in its place.
         let mut named: HashMap<&str, usize> = HashMap::new();
@@ -73,16 +80,10 @@ impl Miner {
         // The replacement sources that stand out (replaced in `min_hits` settlements or more,
         // more often than an average word): a phrase people mostly rewrite rather than cut is
         // listed there, once, not in both lists.
-        let sources: HashSet<&[u32]> = p
-            .from
-            .phrases
+        let sources: HashSet<&[u32]> = from_cands
             .iter()
-            .enumerate()
-            .filter(|(k, _)| {
-                t.from_hits[*k] >= min_hits
-                    && above_base(t.from_changed[*k], t.from_occurrences[*k], replaced_base)
-            })
-            .map(|(_, w)| w.as_slice())
+            .filter(|(_, occurrences, changed)| above_base(*changed, *occurrences, replaced_base))
+            .map(|(w, _, _)| *w)
             .collect();
         let stop = function_word_hashes();
         let mut deleted: Vec<(Phrase, Vec<u32>)> = p
@@ -152,13 +153,6 @@ impl Miner {
             .iter()
             .filter_map(|(_, w)| deleted_cands.iter().find(|c| c.0 == w.as_slice()).copied())
             .collect();
-        let from_cands = candidates(
-            &p.from.phrases,
-            &t.from_occurrences,
-            &t.from_changed,
-            &t.from_hits,
-            min_hits,
-        );
         let own = own_evidence(&from_cands, &listed, replaced_base);
         let mut replacements: Vec<(Replacement, Vec<u32>)> = p
             .from
