@@ -193,27 +193,30 @@ pub fn post_to_slack(report: &WeeklyReport, webhook: &str) -> Result<(), Deliver
     if !crate::secret::secure_transport(url) {
         return Err(DeliveryError::BadUrl(crate::secret::url_origin(url)));
     }
-    let agent = crate::http::agent(
+    let http = crate::http::client(
         std::time::Duration::from_secs(10),
         std::time::Duration::from_secs(30),
-    );
+    )
+    .map_err(DeliveryError::Unreachable)?;
     let clean = |text: String| crate::secret::scrub(&text, url);
-    match agent
+    let request = http
         .post(url)
-        .send_json(serde_json::json!({"text": slack_text(report)}))
-    {
-        Ok(r) if r.status() >= 300 => Err(DeliveryError::Refused {
-            status: r.status(),
+        .json(&serde_json::json!({"text": slack_text(report)}));
+    let r = crate::http::send(request)
+        .map_err(|f| DeliveryError::Unreachable(clean(f.detail().to_owned())))?;
+    let status = r.status().as_u16();
+    if (300..400).contains(&status) {
+        return Err(DeliveryError::Refused {
+            status,
             body: "a redirect, which Redline does not follow with the webhook".into(),
-        }),
-        Ok(_) => Ok(()),
-        Err(ureq::Error::Status(status, r)) => {
-            let body = crate::http::read_text(r, 4096);
-            Err(DeliveryError::Refused {
-                status,
-                body: clean(body.chars().take(200).collect()),
-            })
-        }
-        Err(ureq::Error::Transport(t)) => Err(DeliveryError::Unreachable(clean(t.to_string()))),
+        });
     }
+    if !r.status().is_success() {
+        let body = crate::http::read_text(r, 4096);
+        return Err(DeliveryError::Refused {
+            status,
+            body: clean(body.chars().take(200).collect()),
+        });
+    }
+    Ok(())
 }

@@ -9,6 +9,7 @@
 //! call is recorded in the audit log with its token usage, never its text.
 
 use crate::audit;
+use crate::http::Failure;
 use crate::job::Cancel;
 use crate::secret::{ExposeSecret, SecretString};
 use crate::store::{Store, StoreError};
@@ -221,7 +222,7 @@ pub struct Completion {
 pub struct Client {
     config: Config,
     key: Option<SecretString>,
-    agent: ureq::Agent,
+    http: crate::http::Lazy,
 }
 
 /// A chat turn.
@@ -256,11 +257,11 @@ impl Client {
                 base_url: crate::secret::url_origin(&config.base_url),
             });
         }
-        let agent = crate::http::agent(
+        let http = crate::http::Lazy::new(
             Duration::from_secs(10),
             Duration::from_secs(config.timeout_secs),
         );
-        Ok(Client { config, key, agent })
+        Ok(Client { config, key, http })
     }
 
     pub fn config(&self) -> &Config {
@@ -298,74 +299,66 @@ impl Client {
             }
         };
         let mut request = self
-            .agent
+            .http
+            .get()
+            .map_err(LlmError::Invalid)?
             .post(&url)
-            .set("content-type", "application/json");
+            .json(&body);
         match (c.provider, &self.key) {
             (Provider::Anthropic, Some(k)) => {
                 request = request
-                    .set("x-api-key", k.expose_secret())
-                    .set("anthropic-version", "2023-06-01");
+                    .header("x-api-key", k.expose_secret())
+                    .header("anthropic-version", "2023-06-01");
             }
             (Provider::Openai, Some(k)) => {
-                request = request.set("authorization", &format!("Bearer {}", k.expose_secret()));
+                request = request.bearer_auth(k.expose_secret());
             }
             _ => {}
         }
-        // A transport or read error that is a timeout, as its own error.
-        let timeout = |detail: &str| {
-            let d = detail.to_lowercase();
-            (d.contains("timed out") || d.contains("timeout")).then(|| LlmError::Timeout {
-                provider,
-                secs: c.timeout_secs,
-                base_url: c.base_url.clone(),
-                detail: detail.to_owned(),
-            })
+        let timed_out = |detail: String| LlmError::Timeout {
+            provider,
+            secs: c.timeout_secs,
+            base_url: c.base_url.clone(),
+            detail,
         };
-        let answer = match request.send_json(body) {
+        let answer = match crate::http::send(request) {
             Ok(r) => r,
-            Err(ureq::Error::Status(status, r)) => {
-                let text = r.into_string().unwrap_or_default();
-                let message = serde_json::from_str::<Value>(&text)
-                    .ok()
-                    .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
-                    .unwrap_or_else(|| text.chars().take(300).collect());
-                return Err(if status == 401 || status == 403 {
-                    LlmError::Unauthorized { provider, status }
-                } else {
-                    LlmError::Rejected {
-                        provider,
-                        status,
-                        message,
-                    }
-                });
-            }
-            Err(ureq::Error::Transport(t)) => {
-                let detail = t.to_string();
-                return Err(timeout(&detail).unwrap_or(LlmError::Unreachable {
+            Err(Failure::TimedOut(detail)) => return Err(timed_out(detail)),
+            Err(f) => {
+                return Err(LlmError::Unreachable {
                     provider,
                     base_url: c.base_url.clone(),
-                    detail,
-                }));
+                    detail: f.detail().to_owned(),
+                })
             }
         };
-        if (300..400).contains(&answer.status()) {
-            return Err(LlmError::Redirected {
-                provider,
-                status: answer.status(),
-            });
+        let status = answer.status().as_u16();
+        if (300..400).contains(&status) {
+            return Err(LlmError::Redirected { provider, status });
         }
-        let v: Value = read_json(answer, MAX_REPLY_BYTES).map_err(|e| {
-            let detail = e.to_string();
-            if let Some(t) = timeout(&detail) {
-                t
+        if !answer.status().is_success() {
+            let text = crate::http::read_text(answer, crate::http::MAX_ERROR_BODY_BYTES);
+            let message = serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
+                .unwrap_or_else(|| text.chars().take(300).collect());
+            return Err(if status == 401 || status == 403 {
+                LlmError::Unauthorized { provider, status }
             } else {
                 LlmError::Rejected {
                     provider,
-                    status: 200,
-                    message: format!("the reply is not JSON: {detail}"),
+                    status,
+                    message,
                 }
-            }
+            });
+        }
+        let v: Value = read_json(answer, MAX_REPLY_BYTES).map_err(|e| match e {
+            ReplyError::TimedOut(detail) => timed_out(detail),
+            ReplyError::Other(detail) => LlmError::Rejected {
+                provider,
+                status: 200,
+                message: format!("the reply is not JSON: {detail}"),
+            },
         })?;
         let (text, input, output) = match c.provider {
             Provider::Anthropic => (
@@ -403,12 +396,26 @@ impl Client {
 /// The largest reply read (a chat completion is a few kilobytes).
 const MAX_REPLY_BYTES: u64 = 16 << 20;
 
-/// A JSON reply of at most `limit` bytes, its errors as text.
-fn read_json(answer: ureq::Response, limit: u64) -> Result<Value, String> {
+enum ReplyError {
+    TimedOut(String),
+    Other(String),
+}
+
+/// A JSON reply of at most `limit` bytes; a read that ran out of time is told apart.
+fn read_json(answer: crate::http::Response, limit: u64) -> Result<Value, ReplyError> {
     use crate::http::{read_json, BodyError};
     read_json(answer, limit).map_err(|e| match e {
-        BodyError::TooLarge => format!("the reply is larger than {} MiB", limit >> 20),
-        BodyError::Unreadable(e) => e,
+        BodyError::TooLarge => {
+            ReplyError::Other(format!("the reply is larger than {} MiB", limit >> 20))
+        }
+        BodyError::Unreadable(e) => {
+            let lower = e.to_lowercase();
+            if lower.contains("timed out") || lower.contains("timeout") {
+                ReplyError::TimedOut(e)
+            } else {
+                ReplyError::Other(e)
+            }
+        }
     })
 }
 

@@ -290,11 +290,11 @@ fn io_stays_in_its_layers() {
         "UdpSocket",
         "std::process",
         "std::env",
-        "ureq",
+        "reqwest",
         "lettre",
         "redb",
     ];
-    const NETWORK: [&str; 5] = ["ureq", "lettre", "TcpStream", "TcpListener", "UdpSocket"];
+    const NETWORK: [&str; 5] = ["reqwest", "lettre", "TcpStream", "TcpListener", "UdpSocket"];
     let rank = rank_of();
     let adapters = layers()
         .iter()
@@ -351,6 +351,44 @@ fn the_drivers_depend_on_the_core_not_on_its_parts() {
             assert!(!named, "{manifest} depends on {part} directly");
         }
     }
+}
+
+/// One HTTP client across the workspace: reqwest, named by the workspace and used by the core
+/// (its adapters) and the end-to-end WebDriver client only; no crate brings a second one.
+#[test]
+fn the_workspace_has_one_http_client() {
+    const OTHERS: [&str; 5] = ["ureq", "hyper ", "isahc", "attohttpc", "curl"];
+    let mut manifests = vec![root().join("Cargo.toml")];
+    for dir in ["crates", "tests", "src-tauri"] {
+        let top = root().join(dir);
+        if top.join("Cargo.toml").exists() {
+            manifests.push(top.join("Cargo.toml"));
+        }
+        for entry in std::fs::read_dir(&top).unwrap().flatten() {
+            let m = entry.path().join("Cargo.toml");
+            if m.exists() {
+                manifests.push(m);
+            }
+        }
+    }
+    for manifest in &manifests {
+        let text = read(manifest);
+        for other in OTHERS {
+            let named = text
+                .lines()
+                .any(|l| l.trim_start().starts_with(other.trim_end()) && l.contains('='));
+            assert!(
+                !named,
+                "{} names a second HTTP client, {other}",
+                manifest.display()
+            );
+        }
+    }
+    let lock = read(&root().join("Cargo.lock"));
+    assert!(
+        !lock.contains("name = \"ureq\""),
+        "Cargo.lock still holds ureq: some crate brings a second HTTP client"
+    );
 }
 
 /// ARCHITECTURE.md's code map names every source file, each in the section of its crate.

@@ -48,7 +48,7 @@ pub struct WdError(pub String);
 
 /// A running app with its own store; its session ends when the value is dropped.
 pub struct App {
-    agent: ureq::Agent,
+    agent: reqwest::blocking::Client,
     session: String,
     pub dir: tempfile::TempDir,
     db: PathBuf,
@@ -66,9 +66,10 @@ impl App {
     pub fn start_with(dir: tempfile::TempDir, db: &Path) -> App {
         let base = std::env::var("TAURI_DRIVER_URL")
             .unwrap_or_else(|_| "http://127.0.0.1:4444".to_string());
-        let agent = ureq::AgentBuilder::new()
+        let agent = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(90))
-            .build();
+            .build()
+            .expect("an HTTP client for WebDriver");
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "wry",
             "tauri:options": {"application": app_path(), "args": ["--db", db]},
@@ -298,23 +299,21 @@ impl Drop for App {
 }
 
 fn send(
-    agent: &ureq::Agent,
+    agent: &reqwest::blocking::Client,
     method: &str,
     url: &str,
     body: Option<Value>,
 ) -> Result<Value, WdError> {
-    let request = agent.request(method, url);
-    let response = match body {
-        Some(body) => request.send_json(body),
-        None => request.call(),
-    };
-    let (ok, response) = match response {
-        Ok(r) => (true, r),
-        Err(ureq::Error::Status(_, r)) => (false, r),
-        Err(e) => return Err(WdError(e.to_string())),
-    };
+    let method =
+        reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| WdError(e.to_string()))?;
+    let mut request = agent.request(method, url);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().map_err(|e| WdError(e.to_string()))?;
+    let ok = response.status().is_success();
     let mut answer: Value = response
-        .into_json()
+        .json()
         .map_err(|e| WdError(format!("not JSON: {e}")))?;
     let value = answer["value"].take();
     if ok {

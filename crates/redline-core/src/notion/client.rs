@@ -7,7 +7,7 @@
 //! the client keeps a notice saying so ([`Client::fell_back`]).
 
 use super::NotionError;
-use crate::http::{read_json, BodyError};
+use crate::http::{read_json, BodyError, Failure};
 use crate::job::Cancel;
 use crate::secret::{ExposeSecret, SecretString};
 use serde_json::Value;
@@ -121,7 +121,7 @@ pub struct Counters {
 }
 
 pub struct Client {
-    agent: ureq::Agent,
+    http: crate::http::Lazy,
     config: ClientConfig,
     /// The version spoken now: the configured one, or [`ApiVersion::FALLBACK`] after the server
     /// rejected it.
@@ -158,13 +158,13 @@ const UNREACHABLE_RETRIES: u32 = 2;
 
 impl Client {
     pub fn new(token: SecretString, config: ClientConfig) -> Client {
-        let agent = crate::http::agent(config.timeout, config.timeout);
+        let http = crate::http::Lazy::new(config.timeout, config.timeout);
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(1, |d| d.as_nanos() as u64)
             | 1;
         Client {
-            agent,
+            http,
             version: Mutex::new(config.version),
             fell_back: Mutex::new(None),
             config,
@@ -356,28 +356,45 @@ impl Client {
         body: Option<&Value>,
         attempt: u32,
     ) -> Attempt {
-        let mut request = self
-            .agent
-            .request(method, url)
-            .set(
-                "Authorization",
-                &format!("Bearer {}", self.token.expose_secret()),
-            )
-            .set("Notion-Version", self.version().header());
-        for (name, value) in query {
-            request = request.query(name, value);
-        }
-        let sent = match body {
-            Some(b) => request.send_json(b),
-            None => request.call(),
+        let http = match self.http.get() {
+            Ok(http) => http,
+            Err(e) => return Attempt::Fail(NotionError::Setup(e)),
         };
-        match sent {
-            Ok(response) if (300..400).contains(&response.status()) => {
-                Attempt::Fail(NotionError::Redirected {
-                    status: response.status(),
-                })
+        let mut url = match url::Url::parse(url) {
+            Ok(u) => u,
+            Err(e) => return Attempt::Fail(NotionError::Unexpected(format!("address {url}: {e}"))),
+        };
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        let method = match reqwest::Method::from_bytes(method.as_bytes()) {
+            Ok(m) => m,
+            Err(e) => return Attempt::Fail(NotionError::Unexpected(e.to_string())),
+        };
+        let mut request = http
+            .request(method, url)
+            .bearer_auth(self.token.expose_secret())
+            .header("Notion-Version", self.version().header());
+        if let Some(b) = body {
+            request = request.json(b);
+        }
+        let response = match crate::http::send(request) {
+            Ok(r) => r,
+            Err(Failure::Unreachable(detail)) => return Attempt::Unreachable(detail),
+            Err(f) => {
+                return Attempt::Retry(
+                    self.backoff(attempt),
+                    format!("network: {}", f.detail()),
+                    false,
+                )
             }
-            Ok(response) => match read_json(response, self.config.max_body_bytes) {
+        };
+        let status = response.status().as_u16();
+        if (300..400).contains(&status) {
+            return Attempt::Fail(NotionError::Redirected { status });
+        }
+        if response.status().is_success() {
+            return match read_json(response, self.config.max_body_bytes) {
                 Ok(v) => Attempt::Done(v),
                 Err(BodyError::TooLarge) => Attempt::Fail(NotionError::TooLarge {
                     limit_mib: self.config.max_body_bytes >> 20,
@@ -387,36 +404,27 @@ impl Client {
                     format!("the answer was cut off: {e}"),
                     false,
                 ),
-            },
-            Err(ureq::Error::Status(status, response)) => {
-                let retry_after = response
-                    .header("Retry-After")
-                    .and_then(|v| v.trim().parse::<u64>().ok());
-                // An error's body is only read for its code and message.
-                let body: Value =
-                    read_json(response, crate::http::MAX_ERROR_BODY_BYTES).unwrap_or(Value::Null);
-                let code = body["code"].as_str().unwrap_or("").to_owned();
-                let message = body["message"].as_str().unwrap_or("").to_owned();
-                match status {
-                    429 | 529 => Attempt::Retry(
-                        Duration::from_secs(retry_after.unwrap_or(1)),
-                        format!("{status} {code}: {message}"),
-                        true,
-                    ),
-                    409 | 500 | 502 | 503 | 504 => Attempt::Retry(
-                        self.backoff(attempt),
-                        format!("{status} {code}: {message}"),
-                        false,
-                    ),
-                    _ => Attempt::Fail(NotionError::from_status(status, &code, &message)),
-                }
-            }
-            Err(ureq::Error::Transport(t)) => match t.kind() {
-                ureq::ErrorKind::Dns | ureq::ErrorKind::ConnectionFailed => {
-                    Attempt::Unreachable(t.to_string())
-                }
-                _ => Attempt::Retry(self.backoff(attempt), format!("network: {t}"), false),
-            },
+            };
+        }
+        let retry_after = crate::http::header(&response, "Retry-After")
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        // An error's body is only read for its code and message.
+        let body: Value =
+            read_json(response, crate::http::MAX_ERROR_BODY_BYTES).unwrap_or(Value::Null);
+        let code = body["code"].as_str().unwrap_or("").to_owned();
+        let message = body["message"].as_str().unwrap_or("").to_owned();
+        match status {
+            429 | 529 => Attempt::Retry(
+                Duration::from_secs(retry_after.unwrap_or(1)),
+                format!("{status} {code}: {message}"),
+                true,
+            ),
+            409 | 500 | 502 | 503 | 504 => Attempt::Retry(
+                self.backoff(attempt),
+                format!("{status} {code}: {message}"),
+                false,
+            ),
+            _ => Attempt::Fail(NotionError::from_status(status, &code, &message)),
         }
     }
 }

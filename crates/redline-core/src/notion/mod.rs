@@ -87,6 +87,8 @@ pub enum NotionError {
     },
     #[error("'{0}' is not a Notion database link or id (expected 32 hexadecimal digits)")]
     BadDatabaseRef(String),
+    #[error("{0}")]
+    Setup(String),
     #[error("Notion's answer was not what the API documents: {0}")]
     Unexpected(String),
     #[error("cancelled")]
