@@ -132,11 +132,6 @@ pub async fn pick_export_path(
     Ok(picked.map(|p| state.destinations.add(p)))
 }
 
-/// The setting that remembers where a format was last exported to.
-fn remembered(format: &Format) -> String {
-    format!("export.destination.{}", format.name())
-}
-
 /// Where this format was exported to last, so the next export is one click.
 #[tauri::command]
 pub async fn export_destination(
@@ -145,10 +140,7 @@ pub async fn export_destination(
 ) -> Result<Option<Destination>, AppError> {
     let format = Format::parse(&format).map_err(|m| AppError::new("invalid", m))?;
     let store = state.store()?;
-    let path = store
-        .setting(&remembered(&format))?
-        .and_then(|b| String::from_utf8(b).ok())
-        .map(PathBuf::from);
+    let path = export::last_destination(&store, &format)?;
     Ok(path.map(|p| state.destinations.add(p)))
 }
 
@@ -164,7 +156,7 @@ pub async fn run_export(
     let options = options.parse()?;
     let path = state.destinations.path(&destination)?;
     let store = state.store()?;
-    let key = remembered(&options.format);
+    let format = options.format.clone();
     let mut on_step = progress(&app, "export");
     let done = run_job(&state, {
         let path = path.clone();
@@ -173,7 +165,7 @@ pub async fn run_export(
     })
     .await?;
     if done.is_some() {
-        store.set_setting(&key, path.to_string_lossy().as_bytes())?;
+        export::remember_destination(&store, &format, &path)?;
     }
     Ok(done)
 }

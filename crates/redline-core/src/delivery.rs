@@ -30,39 +30,11 @@ pub enum DeliveryError {
 /// keychain).
 pub const SMTP_PASSWORD_ENV: &str = "REDLINE_SMTP_PASSWORD";
 
-/// How the SMTP connection is secured.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Security {
-    /// Implicit TLS (SMTPS), usually port 465.
-    Tls,
-    /// STARTTLS upgrade, usually port 587; the upgrade must succeed before anything is sent.
-    #[default]
-    Starttls,
-    /// No encryption: only for a relay on this machine or in tests.
-    None,
-}
-
-/// Where weekly reports are e-mailed (a setting; the password is not part of it).
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct EmailSettings {
-    pub host: String,
-    pub port: u16,
-    #[serde(default)]
-    pub security: Security,
-    /// The login, when the server needs one.
-    #[serde(default)]
-    pub username: Option<String>,
-    pub from: String,
-    pub to: Vec<String>,
-}
-
-const EMAIL_SETTING: &str = "email";
+use crate::settings::Settings;
+pub use crate::settings::{EmailSettings, Security};
 
 pub fn email_settings(store: &Store) -> Result<Option<EmailSettings>, StoreError> {
-    Ok(store
-        .setting(EMAIL_SETTING)?
-        .and_then(|b| serde_json::from_slice(&b).ok()))
+    Ok(Settings::load(store)?.email)
 }
 
 /// Check and save the e-mail settings.
@@ -74,12 +46,11 @@ pub fn set_email_settings(store: &Store, s: &EmailSettings) -> Result<(), Delive
             "a server name and port are needed".into(),
         ));
     }
-    store
-        .set_setting(
-            EMAIL_SETTING,
-            &serde_json::to_vec(s).expect("settings serialise"),
-        )
-        .map_err(|e| DeliveryError::EmailSettings(e.to_string()))
+    Settings::update(store, |all| {
+        all.email = Some(s.clone());
+        Ok::<_, StoreError>(())
+    })
+    .map_err(|e| DeliveryError::EmailSettings(e.to_string()))
 }
 
 /// Sign-in only over an encrypted connection: with `none` the password would cross the network

@@ -47,6 +47,7 @@ pub(crate) mod rng;
 pub mod sample;
 pub mod secret;
 pub mod service;
+pub mod settings;
 pub mod stats;
 pub mod store;
 pub mod text;

@@ -13,24 +13,14 @@ use crate::http::Failure;
 use crate::job::Cancel;
 use crate::secret::{ExposeSecret, SecretString};
 use crate::store::{Store, StoreError};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{json, Value};
 use std::time::Duration;
 
 /// The environment variable the CLI reads the API key from.
 pub const KEY_ENV: &str = "REDLINE_LLM_API_KEY";
-const CONFIG_SETTING: &str = "llm";
-const CONSENT_PREFIX: &str = "llm_consent/";
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Provider {
-    /// `POST {base}/v1/messages`, `x-api-key` and `anthropic-version: 2023-06-01` headers.
-    Anthropic,
-    /// `POST {base}/chat/completions` with an optional bearer key; `base` usually ends in
-    /// `/v1` (`http://localhost:11434/v1` for Ollama).
-    Openai,
-}
+use crate::settings::Settings;
+pub use crate::settings::{LlmConfig as Config, Provider};
 
 impl Provider {
     pub fn name(self) -> &'static str {
@@ -49,26 +39,6 @@ impl Provider {
     }
 }
 
-/// What the user configured.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Config {
-    pub provider: Provider,
-    pub base_url: String,
-    pub model: String,
-    /// Seconds before a call gives up.
-    #[serde(default = "default_timeout")]
-    pub timeout_secs: u64,
-    #[serde(default = "default_max_tokens")]
-    pub max_tokens: u32,
-}
-
-fn default_timeout() -> u64 {
-    60
-}
-fn default_max_tokens() -> u32 {
-    4096
-}
-
 impl Config {
     /// The recipient an API key belongs to: the provider and the base URL. A key saved for one
     /// recipient is never sent to another (the app keeps one keychain entry per recipient).
@@ -77,16 +47,6 @@ impl Config {
             "{:?} {}",
             self.provider,
             self.base_url.trim().trim_end_matches('/')
-        )
-    }
-
-    /// Where consent is recorded: the provider and the base URL (a local server and a cloud API
-    /// under the same provider kind are different recipients).
-    fn consent_key(&self) -> String {
-        format!(
-            "{CONSENT_PREFIX}{:?}:{}",
-            self.provider,
-            self.base_url.trim_end_matches('/')
         )
     }
 }
@@ -142,9 +102,7 @@ pub enum LlmError {
 
 /// The saved configuration, if any.
 pub fn config(store: &Store) -> Result<Option<Config>, StoreError> {
-    Ok(store
-        .setting(CONFIG_SETTING)?
-        .and_then(|b| serde_json::from_slice(&b).ok()))
+    Ok(Settings::load(store)?.llm)
 }
 
 /// Check and save the configuration.
@@ -168,27 +126,30 @@ pub fn set_config(store: &Store, config: &Config) -> Result<(), LlmError> {
         model: config.model.trim().to_owned(),
         ..config.clone()
     };
-    store.set_setting(
-        CONFIG_SETTING,
-        &serde_json::to_vec(&clean).expect("a config serialises"),
-    )?;
+    Settings::update(store, |s| {
+        s.llm = Some(clean);
+        Ok::<_, StoreError>(())
+    })?;
     Ok(())
 }
 
 /// Whether the user agreed to send settlement text to this provider and base URL.
 pub fn consent(store: &Store, config: &Config) -> Result<bool, StoreError> {
-    Ok(store
-        .setting(&config.consent_key())?
-        .and_then(|b| serde_json::from_slice::<bool>(&b).ok())
-        .unwrap_or(false))
+    Ok(Settings::load(store)?
+        .llm_consents
+        .contains(&config.recipient()))
 }
 
 /// Give or withdraw consent for this provider and base URL (recorded in the audit log).
 pub fn set_consent(store: &Store, config: &Config, given: bool) -> Result<(), StoreError> {
-    store.set_setting(
-        &config.consent_key(),
-        if given { b"true" } else { b"false" },
-    )?;
+    Settings::update(store, |s| {
+        if given {
+            s.llm_consents.insert(config.recipient());
+        } else {
+            s.llm_consents.remove(&config.recipient());
+        }
+        Ok::<_, StoreError>(())
+    })?;
     audit::record(
         store,
         if given {

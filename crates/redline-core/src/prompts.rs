@@ -6,6 +6,7 @@
 //! every settlement keeps pointing at the text it was made with.
 
 use crate::diff::{self, Span};
+use crate::settings::Row;
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -62,9 +63,9 @@ pub enum PromptError {
     NoVersions { agent: String },
 }
 
-/// The settings key of an agent's active version.
+/// The row of an agent's active version.
 fn active_key(agent: &str) -> String {
-    format!("active_prompt/{agent}")
+    Row::ActivePrompt(agent).name()
 }
 
 fn decode(bytes: &[u8]) -> Option<PromptVersion> {
@@ -105,8 +106,8 @@ pub fn get(store: &Store, agent: &str, version: u32) -> Result<PromptVersion, Pr
 /// Adding a version never changes it. `None` when the agent has no versions.
 pub fn active(store: &Store, agent: &str) -> Result<Option<PromptVersion>, PromptError> {
     let versions = list(store, agent)?;
-    let chosen = store
-        .setting(&active_key(agent))?
+    let chosen = Row::ActivePrompt(agent)
+        .get(store)?
         .and_then(|b| serde_json::from_slice::<u32>(&b).ok());
     Ok(chosen
         .and_then(|n| versions.iter().find(|v| v.version == n).cloned())
@@ -125,8 +126,8 @@ pub fn activation(agent: &str, version: u32) -> (String, Vec<u8>) {
 /// Make `version` the agent's active prompt.
 pub fn set_active(store: &Store, agent: &str, version: u32) -> Result<PromptVersion, PromptError> {
     let v = get(store, agent, version)?;
-    let (key, value) = activation(agent, version);
-    store.set_setting(&key, &value)?;
+    let (_, value) = activation(agent, version);
+    Row::ActivePrompt(agent).put(store, &value)?;
     Ok(v)
 }
 
@@ -161,7 +162,7 @@ pub(crate) fn check_new(store: &Store, agent: &str, text: &str) -> Result<NewVer
     }
     let mut pin = Vec::new();
     if let Some(current) = active(store, agent)? {
-        if store.setting(&active_key(agent))?.is_none() {
+        if Row::ActivePrompt(agent).get(store)?.is_none() {
             pin.push(activation(agent, current.version));
         }
     }

@@ -407,7 +407,10 @@ fn a_v1_store_is_migrated_to_the_current_schema_with_its_records() {
     ] {
         assert!(tables.contains(&table.to_string()), "{table} in {tables:?}");
     }
-    assert_eq!(store.setting("threshold").unwrap(), None);
+    assert_eq!(
+        redline_core::settings::Settings::load(&store).unwrap(),
+        redline_core::settings::Settings::default()
+    );
     assert!(store.alert_records().unwrap().is_empty());
 }
 

@@ -353,6 +353,28 @@ fn the_drivers_depend_on_the_core_not_on_its_parts() {
     }
 }
 
+/// The settings have one owner: only `settings.rs` (and the store beneath it) touches the
+/// store's `settings` table; every other module goes through `settings::Settings` or
+/// `settings::Row`.
+#[test]
+fn the_settings_have_one_owner() {
+    let src = root().join("crates/redline-core/src");
+    let mut wrong = Vec::new();
+    for file in rust_files(&src) {
+        let name = file.to_string_lossy();
+        if name == "settings.rs" || name.starts_with("store") {
+            continue;
+        }
+        let code = read(&src.join(&file));
+        for call in [".setting(", "set_setting(", "setting_rows(", "SETTINGS"] {
+            if code.contains(call) {
+                wrong.push(format!("{name} calls {call}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
 /// One HTTP client across the workspace: reqwest, named by the workspace and used by the core
 /// (its adapters) and the end-to-end WebDriver client only; no crate brings a second one.
 #[test]

@@ -20,7 +20,7 @@ pub use compare::{compare, quartiles, Comparison, Contrast, Quartiles};
 pub use kpi::{satisfaction, DataQuality, Goal, Readiness, System, GOALS, READY_MIN};
 pub use watch::{
     acknowledge, alert_records, reconcile, save_records, set_threshold, threshold, AlertRecord,
-    Raised, ThresholdError, THRESHOLD_SETTING,
+    Raised, ThresholdError,
 };
 
 /// The time of the newest settlement in the store (for a range "as of the newest").
@@ -41,7 +41,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// "Accepted" means an acceptance of at least this (the design's 70% bar).
-pub const DEFAULT_ACCEPT_THRESHOLD: f64 = 0.7;
+pub use crate::settings::DEFAULT_ACCEPT_THRESHOLD;
 
 /// What one settlement contributes to the statistics.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

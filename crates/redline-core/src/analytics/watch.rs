@@ -9,14 +9,12 @@
 //! - still raised → its evidence and `last_seen` are updated; acknowledgement stays;
 //! - no longer raised → `cleared` is set; it leaves the open list.
 
-use super::DEFAULT_ACCEPT_THRESHOLD;
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The settings key of the acceptance threshold.
-pub const THRESHOLD_SETTING: &str = "threshold";
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AlertRecord {
@@ -157,11 +155,7 @@ pub fn acknowledge(
 
 /// The acceptance threshold: the saved setting, else [`DEFAULT_ACCEPT_THRESHOLD`].
 pub fn threshold(store: &Store) -> Result<f64, StoreError> {
-    Ok(store
-        .setting(THRESHOLD_SETTING)?
-        .and_then(|b| serde_json::from_slice::<f64>(&b).ok())
-        .filter(|t| (0.0..=1.0).contains(t))
-        .unwrap_or(DEFAULT_ACCEPT_THRESHOLD))
+    Ok(crate::settings::Settings::load(store)?.threshold)
 }
 
 /// Why a threshold cannot be saved.
@@ -178,11 +172,10 @@ pub fn set_threshold(store: &Store, value: f64) -> Result<(), ThresholdError> {
     if !(0.0..=1.0).contains(&value) || value.is_nan() {
         return Err(ThresholdError::OutOfRange(value));
     }
-    store.set_setting(
-        THRESHOLD_SETTING,
-        &serde_json::to_vec(&value).expect("numbers serialise"),
-    )?;
-    Ok(())
+    crate::settings::Settings::update(store, |s| {
+        s.threshold = value;
+        Ok(())
+    })
 }
 
 #[cfg(test)]

@@ -87,29 +87,38 @@ impl Default for Options {
     }
 }
 
-/// The settings key of the per-agent system prompts.
-pub const SYSTEM_PROMPTS_SETTING: &str = "system_prompts";
-
 /// The per-agent system prompts the admin set (used when a settlement carries none).
 pub fn system_prompts(store: &Store) -> Result<BTreeMap<String, String>, StoreError> {
-    Ok(store
-        .setting(SYSTEM_PROMPTS_SETTING)?
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default())
+    Ok(crate::settings::Settings::load(store)?.system_prompts)
 }
 
 /// Set (or, with an empty text, remove) an agent's system prompt.
 pub fn set_system_prompt(store: &Store, agent: &str, text: &str) -> Result<(), StoreError> {
-    let mut all = system_prompts(store)?;
-    if text.trim().is_empty() {
-        all.remove(agent);
-    } else {
-        all.insert(agent.to_owned(), text.trim().to_owned());
-    }
-    store.set_setting(
-        SYSTEM_PROMPTS_SETTING,
-        &serde_json::to_vec(&all).expect("maps serialise"),
-    )
+    crate::settings::Settings::update(store, |s| {
+        if text.trim().is_empty() {
+            s.system_prompts.remove(agent);
+        } else {
+            s.system_prompts
+                .insert(agent.to_owned(), text.trim().to_owned());
+        }
+        Ok(())
+    })
+}
+
+/// Where `format` was last exported to from the app (a path the admin chose in a dialog).
+pub fn last_destination(store: &Store, format: &Format) -> Result<Option<PathBuf>, StoreError> {
+    Ok(crate::settings::Settings::load(store)?
+        .export_destinations
+        .remove(format.name()))
+}
+
+/// Remember where `format` was exported to, so the next export is one click.
+pub fn remember_destination(store: &Store, format: &Format, path: &Path) -> Result<(), StoreError> {
+    crate::settings::Settings::update(store, |s| {
+        s.export_destinations
+            .insert(format.name().to_owned(), path.to_owned());
+        Ok(())
+    })
 }
 
 /// Each agent's system prompt: its active version in the prompt registry, overridden by a

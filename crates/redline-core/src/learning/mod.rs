@@ -40,45 +40,23 @@ pub fn report_due(last: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
 #[cfg(test)]
 mod tests;
 
-/// Where and when weekly reports go (a setting).
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ReportSettings {
-    /// The folder reports are saved in.
-    pub folder: Option<PathBuf>,
-    /// Make one every week while the app runs (catching up after the laptop was off).
-    #[serde(default)]
-    pub weekly: bool,
-    /// Also post the summary to the Slack webhook kept in the keychain.
-    #[serde(default)]
-    pub slack: bool,
-    /// Also e-mail the report with the saved SMTP settings.
-    #[serde(default)]
-    pub email: bool,
-    /// When the last report was made.
-    #[serde(default)]
-    pub last: Option<DateTime<Utc>>,
-}
-
-const REPORT_SETTING: &str = "report";
-const LAST_VISIT_SETTING: &str = "last_visit";
+pub use crate::settings::ReportSettings;
+use crate::settings::{Row, Settings};
 
 pub fn report_settings(
     store: &crate::store::Store,
 ) -> Result<ReportSettings, crate::store::StoreError> {
-    Ok(store
-        .setting(REPORT_SETTING)?
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default())
+    Ok(Settings::load(store)?.report)
 }
 
 pub fn set_report_settings(
     store: &crate::store::Store,
     s: &ReportSettings,
 ) -> Result<(), crate::store::StoreError> {
-    store.set_setting(
-        REPORT_SETTING,
-        &serde_json::to_vec(s).expect("settings serialise"),
-    )
+    Settings::update(store, |all| {
+        all.report = s.clone();
+        Ok(())
+    })
 }
 
 /// A running experiment and when it will have its planned sample.
@@ -118,8 +96,6 @@ pub struct Overview {
     /// running (the app fills it in).
     pub refreshing: Option<DateTime<Utc>>,
 }
-
-const SUGGESTIONS_SETTING: &str = "home.suggestions";
 
 #[derive(serde::Serialize, serde::Deserialize)]
 struct StoredSuggestions {
@@ -161,8 +137,8 @@ pub fn refresh(
     let seq = store.change_seq()?;
     let w = incidents::watch(store, now)?;
     let suggestions = suggest_experiments(store, now, &w.findings)?;
-    store.set_setting(
-        SUGGESTIONS_SETTING,
+    Row::HomeSuggestions.put(
+        store,
         &serde_json::to_vec(&StoredSuggestions {
             at: now,
             seq: Some(seq),
@@ -177,8 +153,8 @@ pub fn refresh(
 pub fn last_refresh(
     store: &crate::store::Store,
 ) -> Result<Option<LastRefresh>, crate::store::StoreError> {
-    Ok(store
-        .setting(SUGGESTIONS_SETTING)?
+    Ok(Row::HomeSuggestions
+        .get(store)?
         .and_then(|b| serde_json::from_slice::<StoredSuggestions>(&b).ok())
         .map(|s| LastRefresh {
             at: s.at,
@@ -211,9 +187,7 @@ fn overview_with(
     now: DateTime<Utc>,
     compute: bool,
 ) -> Result<Option<Overview>, crate::store::StoreError> {
-    let since: Option<DateTime<Utc>> = store
-        .setting(LAST_VISIT_SETTING)?
-        .and_then(|b| serde_json::from_slice(&b).ok());
+    let since = Settings::load(store)?.last_visit;
     let new_settlements = match since {
         Some(from) => {
             store
@@ -231,8 +205,8 @@ fn overview_with(
     };
     // What takes mining (incidents, suggestions) comes from the last refresh; what the person
     // changes here (acknowledgements, prompts, experiments, ROI settings) is read now.
-    let stored: Option<StoredSuggestions> = store
-        .setting(SUGGESTIONS_SETTING)?
+    let stored: Option<StoredSuggestions> = Row::HomeSuggestions
+        .get(store)?
         .and_then(|b| serde_json::from_slice(&b).ok());
     let (incidents, suggestions, computed) = match stored {
         Some(s) => (incidents::stored(store)?, s.suggestions, s.at),
@@ -272,10 +246,10 @@ fn overview_with(
     } else {
         roi::estimate_measured(store, now)?
     };
-    store.set_setting(
-        LAST_VISIT_SETTING,
-        &serde_json::to_vec(&now).expect("a time serialises"),
-    )?;
+    Settings::update(store, |s| {
+        s.last_visit = Some(now);
+        Ok::<_, crate::store::StoreError>(())
+    })?;
     Ok(Some(Overview {
         since,
         new_settlements,

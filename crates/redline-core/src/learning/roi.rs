@@ -15,50 +15,14 @@ use crate::experiments::{self, Status};
 use crate::stats;
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeMap;
 
-pub const DEFAULT_SECONDS_PER_WORD: f64 = 3.0;
-const SETTING: &str = "roi";
-
-/// What the admin enters (all optional but the editing speed).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RoiSettings {
-    pub seconds_per_word: f64,
-    /// The value of an hour of editing, in the admin's currency (0 = not set).
-    #[serde(default)]
-    pub hourly_rate: f64,
-    /// One-off fine-tuning spend.
-    #[serde(default)]
-    pub fine_tuning_cost: f64,
-    /// Extra monthly API spend the improvement costs (e.g. a fine-tuned model's higher price).
-    #[serde(default)]
-    pub monthly_api_cost: f64,
-    /// Prices of Redline's own LLM calls, per million tokens.
-    #[serde(default)]
-    pub price_input_per_mtok: f64,
-    #[serde(default)]
-    pub price_output_per_mtok: f64,
-}
-
-impl Default for RoiSettings {
-    fn default() -> Self {
-        RoiSettings {
-            seconds_per_word: DEFAULT_SECONDS_PER_WORD,
-            hourly_rate: 0.0,
-            fine_tuning_cost: 0.0,
-            monthly_api_cost: 0.0,
-            price_input_per_mtok: 0.0,
-            price_output_per_mtok: 0.0,
-        }
-    }
-}
+use crate::settings::Settings;
+pub use crate::settings::{RoiSettings, DEFAULT_SECONDS_PER_WORD};
 
 pub fn settings(store: &Store) -> Result<RoiSettings, StoreError> {
-    Ok(store
-        .setting(SETTING)?
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default())
+    Ok(Settings::load(store)?.roi)
 }
 
 pub fn set_settings(store: &Store, s: &RoiSettings) -> Result<(), String> {
@@ -76,9 +40,11 @@ pub fn set_settings(store: &Store, s: &RoiSettings) -> Result<(), String> {
     if !(0.1..=600.0).contains(&s.seconds_per_word) {
         return Err("seconds per changed word must be between 0.1 and 600".into());
     }
-    store
-        .set_setting(SETTING, &serde_json::to_vec(s).expect("settings serialise"))
-        .map_err(|e| e.to_string())
+    Settings::update(store, |all| {
+        all.roi = s.clone();
+        Ok::<_, StoreError>(())
+    })
+    .map_err(|e| e.to_string())
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

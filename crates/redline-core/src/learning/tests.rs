@@ -262,12 +262,11 @@ fn the_overview_counts_new_settlements_since_the_last_visit_and_estimates_experi
     assert_eq!(unchanged.suggestions, first.suggestions);
     // ...and the refresh after an import or sync brings it up to date.
     refresh(&store, end()).unwrap();
-    store
-        .set_setting(
-            LAST_VISIT_SETTING,
-            &serde_json::to_vec(&(end() - Duration::days(3))).unwrap(),
-        )
-        .unwrap();
+    crate::settings::Settings::update(&store, |s| {
+        s.last_visit = Some(end() - Duration::days(3));
+        Ok::<_, crate::store::StoreError>(())
+    })
+    .unwrap();
     let second = overview(&store, end()).unwrap();
     assert_eq!(second.computed, end());
     assert_eq!(second.since, Some(end() - Duration::days(3)));

@@ -38,12 +38,9 @@ pub struct AbTestRow {
     pub completed: Option<NaiveDate>,
 }
 
-/// Where the rows go: a database, and with API 2025-09-03 and later its data source.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Target {
-    pub database_id: String,
-    pub data_source_id: Option<String>,
-}
+/// Where the rows go: a database, and with API 2025-09-03 and later its data source (a
+/// setting).
+pub use crate::settings::AbTestsTarget as Target;
 
 impl Target {
     /// The version to write it with: the newest for a data source (a server that rejects it is
@@ -228,23 +225,17 @@ pub fn upsert_experiment(
         .ok_or_else(|| NotionError::Unexpected("a created page without an id".into()))
 }
 
-/// The settings key of the connected DB_AB_Tests database.
-pub const TARGET_SETTING: &str = "ab_tests_target";
-
 /// The connected DB_AB_Tests database, if any.
 pub fn target(store: &Store) -> Result<Option<Target>, StoreError> {
-    Ok(store
-        .setting(TARGET_SETTING)?
-        .and_then(|b| serde_json::from_slice(&b).ok()))
+    Ok(crate::settings::Settings::load(store)?.ab_tests)
 }
 
 /// Remember (or with `None`, forget) the DB_AB_Tests database.
 pub fn set_target(store: &Store, target: Option<&Target>) -> Result<(), StoreError> {
-    let bytes = match target {
-        Some(t) => serde_json::to_vec(t).expect("a target serialises"),
-        None => b"null".to_vec(),
-    };
-    store.set_setting(TARGET_SETTING, &bytes)
+    crate::settings::Settings::update(store, |s| {
+        s.ab_tests = target.cloned();
+        Ok(())
+    })
 }
 
 #[cfg(test)]

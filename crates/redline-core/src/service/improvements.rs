@@ -4,12 +4,10 @@
 
 use crate::job::{Cancel, Progress, Step};
 use crate::patterns::{self, Scope};
+use crate::settings::Row;
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-
-/// The settings key prefix of the kept reports (this module is their only reader and writer).
-const PREFIX: &str = "improvements/";
 
 #[derive(Serialize, Deserialize)]
 struct Kept {
@@ -66,8 +64,8 @@ pub fn precompute(
             seq,
             report: serde_json::to_value(&report).expect("reports serialise"),
         };
-        store.set_setting(
-            &format!("{PREFIX}{agent}"),
+        Row::Improvements(agent).put(
+            store,
             &serde_json::to_vec(&kept).expect("reports serialise"),
         )?;
         mined += 1;
@@ -82,8 +80,8 @@ pub fn precompute(
 
 /// `agent`'s kept all-time report, if it was mined on the store as it is now.
 pub fn kept(store: &Store, agent: &str) -> Result<Option<KeptReport>, StoreError> {
-    let Some(k) = store
-        .setting(&format!("{PREFIX}{agent}"))?
+    let Some(k) = Row::Improvements(agent)
+        .get(store)?
         .and_then(|b| serde_json::from_slice::<Kept>(&b).ok())
     else {
         return Ok(None);

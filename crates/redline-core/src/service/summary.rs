@@ -4,6 +4,7 @@
 //! reads them instead of computing.
 
 use crate::analytics::{self, Range, Summary};
+use crate::settings::Row;
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -11,9 +12,6 @@ use std::collections::BTreeMap;
 
 /// The ranges the Dashboard offers with one click, computed ahead.
 pub const PRECOMPUTED: [&str; 4] = ["7d", "30d", "90d", "all"];
-
-/// The settings key of the stored summaries (this module is its only reader and writer).
-const SETTING: &str = "dashboard.summaries";
 
 /// The summary of the store's settlements for `range` as of `now` (everything is read:
 /// readiness counts all the training data), with the A/B success rate from the experiments.
@@ -90,8 +88,8 @@ pub fn precompute(
         threshold,
         summaries,
     };
-    store.set_setting(
-        SETTING,
+    Row::DashboardSummaries.put(
+        store,
         &serde_json::to_vec(&stored).expect("summaries serialise"),
     )
 }
@@ -102,8 +100,8 @@ pub fn stored(
     range: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<StoredSummary>, StoreError> {
-    let Some(s) = store
-        .setting(SETTING)?
+    let Some(s) = Row::DashboardSummaries
+        .get(store)?
         .and_then(|b| serde_json::from_slice::<Stored>(&b).ok())
     else {
         return Ok(None);

@@ -4,6 +4,7 @@
 use super::schema::*;
 use super::{Store, StoreError};
 use redb::{ReadableDatabase, ReadableTable};
+use std::collections::BTreeMap;
 
 impl Store {
     /// Every alert record, by key order.
@@ -104,20 +105,71 @@ impl Store {
         Ok(out)
     }
 
-    /// A setting's saved value, if any.
-    pub fn setting(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    /// A row of the `settings` table (read through [`crate::settings`], its one owner).
+    pub(crate) fn setting(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let txn = self.db.begin_read()?;
         let table = txn.open_table(SETTINGS)?;
         let found = table.get(name)?.map(|v| v.value().to_vec());
         Ok(found)
     }
 
-    /// Save a setting.
-    pub fn set_setting(&self, name: &str, value: &[u8]) -> Result<(), StoreError> {
+    /// Write a row of the `settings` table (through [`crate::settings`]).
+    pub(crate) fn set_setting(&self, name: &str, value: &[u8]) -> Result<(), StoreError> {
         let txn = self.db.begin_write()?;
         txn.open_table(SETTINGS)?.insert(name, value)?;
         txn.commit()?;
         Ok(())
+    }
+
+    /// Every row of the `settings` table whose name passes `keep`.
+    pub(crate) fn setting_rows(
+        &self,
+        keep: impl Fn(&str) -> bool,
+    ) -> Result<BTreeMap<String, Vec<u8>>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(SETTINGS)?;
+        let mut rows = BTreeMap::new();
+        for entry in table.iter()? {
+            let (k, v) = entry?;
+            if keep(k.value()) {
+                rows.insert(k.value().to_owned(), v.value().to_vec());
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Read the rows `keep` passes, let `change` edit them, and write back what it changed
+    /// (a row it removed is deleted), all in one transaction: two writers never lose each
+    /// other's changes. Nothing is written when `change` fails.
+    pub(crate) fn update_setting_rows<T, E: From<StoreError>>(
+        &self,
+        keep: impl Fn(&str) -> bool,
+        change: impl FnOnce(&mut BTreeMap<String, Vec<u8>>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let txn = self.db.begin_write().map_err(StoreError::from)?;
+        let out;
+        {
+            let mut table = txn.open_table(SETTINGS).map_err(StoreError::from)?;
+            let mut before = BTreeMap::new();
+            for entry in table.iter().map_err(StoreError::from)? {
+                let (k, v) = entry.map_err(StoreError::from)?;
+                if keep(k.value()) {
+                    before.insert(k.value().to_owned(), v.value().to_vec());
+                }
+            }
+            let mut after = before.clone();
+            out = change(&mut after)?;
+            for name in before.keys().filter(|k| !after.contains_key(*k)) {
+                table.remove(name.as_str()).map_err(StoreError::from)?;
+            }
+            for (name, value) in after.iter().filter(|(k, v)| before.get(*k) != Some(*v)) {
+                table
+                    .insert(name.as_str(), value.as_slice())
+                    .map_err(StoreError::from)?;
+            }
+        }
+        txn.commit().map_err(StoreError::from)?;
+        Ok(out)
     }
 
     /// Every prompt version of one agent (or of every agent), ordered by agent then version.
