@@ -162,7 +162,7 @@ pub(crate) fn store_analyses(state: &AppState, store: &redline_core::store::Stor
     let cancel = redline_core::job::Cancel::new();
     *state.background.lock().unwrap_or_else(|p| p.into_inner()) = cancel.clone();
     let stored =
-        redline_core::patterns::store_analyses(store, &mut redline_core::job::no_progress, &cancel);
+        redline_core::mining::store_analyses(store, &mut redline_core::job::no_progress, &cancel);
     // Then each agent's all-time Improvements, mined from those analyses and kept, so that
     // opening the view reads them (`service::improvements`).
     let kept = stored.and_then(|s| match s {

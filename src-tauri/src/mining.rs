@@ -108,7 +108,7 @@ pub async fn replay_patterns(
     let store = state.store()?;
     let mut on_step = crate::commands::progress(&app, "replay");
     crate::state::run_job(&state, move |cancel| {
-        redline_core::patterns::replay::replay_store(&store, &scope, &mut on_step, &cancel)
+        redline_core::mining::replay_store(&store, &scope, &mut on_step, &cancel)
     })
     .await
 }

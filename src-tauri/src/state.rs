@@ -29,7 +29,7 @@ pub fn give_back_memory() {
 
 /// Every 15 s, forget the kept miners if they have been idle for [`KEPT_MINER_IDLE`] (skipped
 /// while a mining holds them).
-pub fn release_idle_miners(miners: Arc<Mutex<redline_core::patterns::Miners>>) {
+pub fn release_idle_miners(miners: Arc<Mutex<redline_core::mining::Miners>>) {
     std::thread::spawn(move || loop {
         std::thread::sleep(std::time::Duration::from_secs(15));
         let released = miners
@@ -63,7 +63,7 @@ pub struct AppState {
     /// The pattern miners of the four scopes (agent and intent type) mined last, holding at
     /// most [`KEPT_MINER_BYTES`] together, kept so that mining one of them again only
     /// analyses what changed in the store since.
-    pub miners: Arc<Mutex<redline_core::patterns::Miners>>,
+    pub miners: Arc<Mutex<redline_core::mining::Miners>>,
     /// The files and folders the person chose to write to, by handle.
     pub destinations: crate::destinations::Destinations,
 }
@@ -87,7 +87,7 @@ impl AppState {
             analysed_at: Mutex::new(None),
             refreshing: Mutex::new((0, None)),
             ui_ready: (Mutex::new(false), std::sync::Condvar::new()),
-            miners: Arc::new(Mutex::new(redline_core::patterns::Miners::new(
+            miners: Arc::new(Mutex::new(redline_core::mining::Miners::new(
                 4,
                 KEPT_MINER_BYTES,
             ))),

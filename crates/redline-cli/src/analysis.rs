@@ -138,7 +138,7 @@ pub(crate) fn run_improvements(db: Option<PathBuf>, args: ImprovementsArgs) -> R
             from,
             to: Some(to),
         };
-        let replay = redline_core::patterns::replay::replay_store(
+        let replay = redline_core::mining::replay_store(
             &store,
             &scope,
             &mut redline_core::job::no_progress,
@@ -264,5 +264,5 @@ pub(crate) fn mine(
         from,
         to: Some(to),
     };
-    Ok(redline_core::patterns::mine_store(&store, &scope)?)
+    Ok(redline_core::mining::mine_store(&store, &scope)?)
 }

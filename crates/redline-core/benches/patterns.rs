@@ -11,8 +11,9 @@
 
 use chrono::NaiveDate;
 use redline_core::job::{no_progress, Cancel};
+use redline_core::mining::LiveMiner;
 use redline_core::model::SettlementId;
-use redline_core::patterns::{self, LiveMiner, Scope};
+use redline_core::patterns::{self, Scope};
 use redline_core::sample::SampleSpec;
 use redline_core::store::Store;
 use std::time::Instant;

@@ -137,7 +137,7 @@ fn main() {
         &Cancel::new(),
     )
     .expect("import");
-    let report = patterns::mine_store(&store, &Scope::default()).expect("mine");
+    let report = redline_core::mining::mine_store(&store, &Scope::default()).expect("mine");
     let by_agent: HashMap<&str, &patterns::AgentPatterns> = report
         .agents
         .iter()
@@ -205,9 +205,14 @@ fn main() {
             agent: Some(agent.clone()),
             ..Default::default()
         };
-        let replayed = match replay::replay_store(&store, &scope, &mut no_progress, &Cancel::new())
-            .expect("replay")
-            .expect("not cancelled")
+        let replayed = match redline_core::mining::replay_store(
+            &store,
+            &scope,
+            &mut no_progress,
+            &Cancel::new(),
+        )
+        .expect("replay")
+        .expect("not cancelled")
         {
             replay::Replay::TooSmall { needed, .. } => format!("too small (< {needed})"),
             replay::Replay::Done(d) => {

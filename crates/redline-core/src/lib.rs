@@ -37,6 +37,7 @@ pub mod import;
 pub mod job;
 pub mod learning;
 pub mod llm;
+pub mod mining;
 pub mod model;
 pub mod notion;
 pub mod parallel;

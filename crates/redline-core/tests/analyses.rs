@@ -4,7 +4,7 @@
 //! made again rather than trusted.
 
 use chrono::NaiveDate;
-use redline_core::patterns::{self, Scope};
+use redline_core::patterns::Scope;
 use redline_core::sample::{self, SampleSpec};
 use redline_core::store::Store;
 
@@ -25,11 +25,11 @@ fn store_with(n: usize) -> (tempfile::TempDir, Store, Vec<redline_core::Settleme
 fn a_later_run_reads_the_stored_analyses_and_finds_the_same_patterns() {
     let (_dir, store, list) = store_with(3_000);
     assert_eq!(store.analyses_stored().unwrap().0, 0);
-    let first = patterns::mine_store(&store, &Scope::default()).unwrap();
+    let first = redline_core::mining::mine_store(&store, &Scope::default()).unwrap();
     let (stored, bytes) = store.analyses_stored().unwrap();
     assert_eq!(stored, 3_000);
     assert!(bytes > 0);
-    let second = patterns::mine_store(&store, &Scope::default()).unwrap();
+    let second = redline_core::mining::mine_store(&store, &Scope::default()).unwrap();
     assert_eq!(first, second);
     // It is the stored analysis that a later run reads: one settlement's analysis, stored
     // under every settlement's key, makes every settlement look like that one.
@@ -42,14 +42,14 @@ fn a_later_run_reads_the_stored_analyses_and_finds_the_same_patterns() {
         })
         .collect();
     store.put_analyses(&all, true).unwrap();
-    let swapped = patterns::mine_store(&store, &Scope::default()).unwrap();
+    let swapped = redline_core::mining::mine_store(&store, &Scope::default()).unwrap();
     assert_ne!(first, swapped);
     // Put back as they were made.
     let redone: Vec<(String, u64, Vec<u8>)> =
         all.into_iter().map(|(id, _, b)| (id, 0, b)).collect();
     store.put_analyses(&redone, true).unwrap();
     assert_eq!(
-        patterns::mine_store(&store, &Scope::default()).unwrap(),
+        redline_core::mining::mine_store(&store, &Scope::default()).unwrap(),
         first
     );
     // A changed settlement drops its analysis; the next run makes it again.
@@ -57,7 +57,7 @@ fn a_later_run_reads_the_stored_analyses_and_finds_the_same_patterns() {
     changed.final_output.push_str(" Owner: Dana.");
     store.upsert_batch(&[changed]).unwrap();
     assert_eq!(store.analyses_stored().unwrap().0, 2_999);
-    let third = patterns::mine_store(&store, &Scope::default()).unwrap();
+    let third = redline_core::mining::mine_store(&store, &Scope::default()).unwrap();
     assert_eq!(store.analyses_stored().unwrap().0, 3_000);
     assert_eq!(third.settlements, 3_000);
 }
@@ -65,7 +65,7 @@ fn a_later_run_reads_the_stored_analyses_and_finds_the_same_patterns() {
 #[test]
 fn a_damaged_or_outdated_analysis_is_made_again() {
     let (_dir, store, list) = store_with(1_000);
-    let fresh = patterns::mine_store(&store, &Scope::default()).unwrap();
+    let fresh = redline_core::mining::mine_store(&store, &Scope::default()).unwrap();
     // Garbage under every key, and a wrong key (an older analysis version) for some.
     let damaged: Vec<(String, u64, Vec<u8>)> = list
         .iter()
@@ -73,7 +73,7 @@ fn a_damaged_or_outdated_analysis_is_made_again() {
         .map(|(i, s)| (s.id.as_str().to_owned(), i as u64, vec![0xff; i % 7]))
         .collect();
     store.put_analyses(&damaged, true).unwrap();
-    let again = patterns::mine_store(&store, &Scope::default()).unwrap();
+    let again = redline_core::mining::mine_store(&store, &Scope::default()).unwrap();
     assert_eq!(fresh, again);
     // Analyses of settlements no longer in the store are not kept.
     let saved = store

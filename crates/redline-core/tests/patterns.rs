@@ -37,7 +37,7 @@ fn mined() -> patterns::Report {
         to: Some(end - Duration::days(sample::REGRESSION_DAYS)),
         ..Default::default()
     };
-    patterns::mine_store(&store, &scope).unwrap()
+    redline_core::mining::mine_store(&store, &scope).unwrap()
 }
 
 fn agent<'a>(r: &'a patterns::Report, name: &str) -> &'a AgentPatterns {

@@ -4,8 +4,9 @@
 
 use chrono::{Duration, NaiveDate};
 use redline_core::job::{no_progress, Cancel};
+use redline_core::mining::{LiveMiner, Miners, Refresh};
 use redline_core::model::{AgentName, Settlement, SettlementId};
-use redline_core::patterns::{self, Change, LiveMiner, Miner, Miners, Refresh, Scope};
+use redline_core::patterns::{self, Change, Miner, Scope};
 use redline_core::sample::{self, SampleSpec};
 use redline_core::store::{Batch, Store};
 
@@ -158,7 +159,10 @@ fn a_live_miner_follows_the_store() {
     };
     let (report, how) = mine(&mut slot, &scope);
     assert_eq!(how, Refresh::Full);
-    assert_eq!(report, patterns::mine_store(&store, &scope).unwrap());
+    assert_eq!(
+        report,
+        redline_core::mining::mine_store(&store, &scope).unwrap()
+    );
 
     // Nothing changed: nothing analysed.
     let (_, how) = mine(&mut slot, &scope);
@@ -186,7 +190,10 @@ fn a_live_miner_follows_the_store() {
         panic!("{how:?}")
     };
     assert!(done.analysed > 0 && done.analysed < 600, "{done:?}");
-    assert_eq!(report, patterns::mine_store(&store, &scope).unwrap());
+    assert_eq!(
+        report,
+        redline_core::mining::mine_store(&store, &scope).unwrap()
+    );
 
     // The range moves (a week later, and a longer look back): still incremental, still exact.
     let later = Scope {
@@ -196,14 +203,20 @@ fn a_live_miner_follows_the_store() {
     };
     let (report, how) = mine(&mut slot, &later);
     assert!(matches!(how, Refresh::Incremental(_)), "{how:?}");
-    assert_eq!(report, patterns::mine_store(&store, &later).unwrap());
+    assert_eq!(
+        report,
+        redline_core::mining::mine_store(&store, &later).unwrap()
+    );
     let shorter = Scope {
         from: Some(end - Duration::days(30)),
         to: None,
         ..Default::default()
     };
     let (report, _) = mine(&mut slot, &shorter);
-    assert_eq!(report, patterns::mine_store(&store, &shorter).unwrap());
+    assert_eq!(
+        report,
+        redline_core::mining::mine_store(&store, &shorter).unwrap()
+    );
 
     // Another agent: a new miner.
     let one = Scope {
@@ -212,7 +225,10 @@ fn a_live_miner_follows_the_store() {
     };
     let (report, how) = mine(&mut slot, &one);
     assert_eq!(how, Refresh::Full);
-    assert_eq!(report, patterns::mine_store(&store, &one).unwrap());
+    assert_eq!(
+        report,
+        redline_core::mining::mine_store(&store, &one).unwrap()
+    );
 }
 
 #[test]
@@ -235,7 +251,10 @@ fn recently_mined_agents_keep_their_miners() {
             .mine(&store, scope, &mut no_progress, &Cancel::new())
             .unwrap()
             .unwrap();
-        assert_eq!(report, patterns::mine_store(&store, scope).unwrap());
+        assert_eq!(
+            report,
+            redline_core::mining::mine_store(&store, scope).unwrap()
+        );
         how
     };
     assert_eq!(how(&a), Refresh::Full);
@@ -376,25 +395,28 @@ fn stored_analyses_are_made_once_and_read_back_by_mining() {
     let store = Store::open(&dir.path().join("a.redb")).unwrap();
     let mut all = sample::generate(&spec(1200));
     store.upsert_batch(&all).unwrap();
-    let fresh = patterns::mine_store(&store, &Scope::default()).unwrap();
+    let fresh = redline_core::mining::mine_store(&store, &Scope::default()).unwrap();
     let dir2 = tempfile::tempdir().unwrap();
     let store2 = Store::open(&dir2.path().join("b.redb")).unwrap();
     store2.upsert_batch(&all).unwrap();
     let mut steps = 0;
-    let done = patterns::store_analyses(&store2, &mut |_| steps += 1, &Cancel::new()).unwrap();
+    let done =
+        redline_core::mining::store_analyses(&store2, &mut |_| steps += 1, &Cancel::new()).unwrap();
     assert_eq!(done, Some(1200));
     assert!(steps >= 2);
     assert_eq!(store2.analyses_stored().unwrap().0, 1200);
-    let again = patterns::store_analyses(&store2, &mut no_progress, &Cancel::new()).unwrap();
+    let again =
+        redline_core::mining::store_analyses(&store2, &mut no_progress, &Cancel::new()).unwrap();
     assert_eq!(again, Some(0), "nothing left to analyse");
     assert_eq!(
-        patterns::mine_store(&store2, &Scope::default()).unwrap(),
+        redline_core::mining::mine_store(&store2, &Scope::default()).unwrap(),
         fresh
     );
     // One changed settlement is analysed again, and only it.
     all[7] = edited(&all[7]);
     store2.upsert_batch(&all[7..8]).unwrap();
-    let once = patterns::store_analyses(&store2, &mut no_progress, &Cancel::new()).unwrap();
+    let once =
+        redline_core::mining::store_analyses(&store2, &mut no_progress, &Cancel::new()).unwrap();
     assert_eq!(once, Some(1));
     // Cancelled before it starts: nothing analysed, and it says so.
     let cancel = Cancel::new();
@@ -402,7 +424,7 @@ fn stored_analyses_are_made_once_and_read_back_by_mining() {
     all[9] = edited(&all[9]);
     store2.upsert_batch(&all[9..10]).unwrap();
     assert_eq!(
-        patterns::store_analyses(&store2, &mut no_progress, &cancel).unwrap(),
+        redline_core::mining::store_analyses(&store2, &mut no_progress, &cancel).unwrap(),
         None
     );
 }

@@ -13,7 +13,7 @@
 //! added content cannot be replayed; their rationale says so.
 
 use crate::job::{no_progress, Cancel};
-use crate::patterns::replay::{self, Replay, RuleOutcome};
+use crate::patterns::replay::{Replay, RuleOutcome};
 use crate::patterns::{self, AgentPatterns, Recommendation};
 use crate::prompts::{self, PromptVersion};
 use crate::store::{Filter, Store, StoreError};
@@ -123,7 +123,7 @@ impl Check {
             agent: Some(agent.to_owned()),
             ..Default::default()
         };
-        let found = replay::replay_store(store, &scope, &mut no_progress, &Cancel::new())?;
+        let found = crate::mining::replay_store(store, &scope, &mut no_progress, &Cancel::new())?;
         Ok(match found {
             Some(Replay::Done(r)) => Check::Replayed {
                 validated: r.rules.into_iter().filter(|r| r.validated).collect(),

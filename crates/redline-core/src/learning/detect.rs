@@ -300,7 +300,7 @@ pub fn auto_detect_regression(
     // and is small).
     let split = now - Duration::days(7);
     let window = |from: DateTime<Utc>, to: DateTime<Utc>| {
-        patterns::mine_store(
+        crate::mining::mine_store(
             store,
             &patterns::Scope {
                 from: Some(from),

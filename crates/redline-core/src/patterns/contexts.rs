@@ -43,22 +43,19 @@ pub fn context_in(text: &str, phrase: &str) -> Option<String> {
     Some(out)
 }
 
-/// Fill in each listed phrase's and replacement's typical context from the store: the newest
-/// example settlement's AI output (deleted phrases, replacement sources) or final version
-/// (added phrases).
-pub fn with_contexts(
+/// Fill in each listed phrase's and replacement's typical context, with `fetch` giving an
+/// example settlement by its id (each fetched once): the newest example's AI output (deleted
+/// phrases, replacement sources) or final version (added phrases).
+pub fn with_contexts<E>(
     mut report: Report,
-    store: &crate::store::Store,
-) -> Result<Report, crate::store::StoreError> {
+    mut fetch: impl FnMut(&str) -> Result<Option<Settlement>, E>,
+) -> Result<Report, E> {
     let mut cache: HashMap<String, Option<Settlement>> = HashMap::new();
-    let mut load = |id: &str| -> Result<Option<Settlement>, crate::store::StoreError> {
+    let mut load = |id: &str| -> Result<Option<Settlement>, E> {
         if let Some(s) = cache.get(id) {
             return Ok(s.clone());
         }
-        let s = match crate::model::SettlementId::new(id) {
-            Ok(sid) => store.get(&sid)?,
-            Err(_) => None,
-        };
+        let s = fetch(id)?;
         cache.insert(id.to_owned(), s.clone());
         Ok(s)
     };

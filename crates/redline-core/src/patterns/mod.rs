@@ -17,7 +17,6 @@
 
 mod category;
 mod contexts;
-mod live;
 mod miner;
 pub mod ops;
 mod phrases;
@@ -33,8 +32,7 @@ use crate::stats::{wilson, Estimate};
 use category::*;
 pub use category::{categorise, Category};
 pub use contexts::{context_in, mine_slice, with_contexts};
-pub use live::{LiveMiner, Miners, Refresh};
-pub use miner::{store_analyses, Change, Heap, Miner, Updated};
+pub use miner::{analyse_missing, Change, Heap, Miner, Updated};
 use ops::{EditOp, OpKind};
 use phrases::*;
 use recommend::*;
@@ -397,27 +395,6 @@ pub struct Scope {
 }
 
 impl Scope {
-    /// The store filter of this scope's agent and intent type over `from..=to`.
-    fn filter(
-        &self,
-        from: Option<chrono::DateTime<chrono::Utc>>,
-        to: Option<chrono::DateTime<chrono::Utc>>,
-    ) -> crate::store::Filter {
-        crate::store::Filter {
-            agent: self
-                .agent
-                .as_deref()
-                .and_then(|a| crate::model::AgentName::new(a).ok()),
-            intent_type: self
-                .intent_type
-                .as_deref()
-                .map(crate::model::IntentType::new),
-            from,
-            to,
-            text: None,
-        }
-    }
-
     /// Whether `s` is one of the settlements to mine.
     pub fn holds(&self, s: &Settlement) -> bool {
         self.agent.as_deref().is_none_or(|a| a == s.agent.as_str())
@@ -428,67 +405,6 @@ impl Scope {
             && self.from.is_none_or(|f| s.created_at >= f)
             && self.to.is_none_or(|t| s.created_at <= t)
     }
-}
-
-/// Mine the store's settlements in `scope`, streamed from disk once (never all at once).
-pub fn mine_store(
-    store: &crate::store::Store,
-    scope: &Scope,
-) -> Result<Report, crate::store::StoreError> {
-    mine_store_with(store, scope, &mut crate::job::no_progress, &Cancel::new())
-        .map(|r| r.expect("not cancelled"))
-}
-
-/// [`mine_store`] with progress and cancellation (`Ok(None)` when cancelled).
-pub fn mine_store_with(
-    store: &crate::store::Store,
-    scope: &Scope,
-    on_step: Progress<'_>,
-    cancel: &Cancel,
-) -> Result<Option<Report>, crate::store::StoreError> {
-    let report = build_store(store, scope, on_step, cancel)?.and_then(|m| m.report());
-    report.map(|r| with_contexts(r, store)).transpose()
-}
-
-/// A [`Miner`] of the store's settlements in `scope` (`Ok(None)` when cancelled).
-fn build_store(
-    store: &crate::store::Store,
-    scope: &Scope,
-    on_step: Progress<'_>,
-    cancel: &Cancel,
-) -> Result<Option<Miner>, crate::store::StoreError> {
-    let count = store.list(&scope.filter(scope.from, scope.to), 0, 1)?.total;
-    // Analyses made now are kept for later runs, written by a thread of their own without
-    // waiting for the disk (one durable commit at the end). A derived cache: a failure to
-    // write, a full disk say, costs only the next run's time.
-    std::thread::scope(|threads| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(String, u64, Vec<u8>)>>(4);
-        let writer = threads.spawn(move || {
-            for items in rx {
-                let _ = store.put_analyses(&items, false);
-            }
-            let _ = store.put_analyses(&[], true);
-        });
-        let save = move |items: Vec<(String, u64, Vec<u8>)>| {
-            let _ = tx.send(items);
-        };
-        let mined = Miner::build_stored(
-            |visit| {
-                store.scan_with_analyses(scope.from, scope.to, |s, stored| {
-                    if scope.holds(&s) {
-                        visit((s, stored))
-                    }
-                })
-            },
-            Some(count),
-            Some(&save),
-            on_step,
-            cancel,
-        );
-        drop(save);
-        let _ = writer.join();
-        mined
-    })
 }
 
 #[cfg(test)]

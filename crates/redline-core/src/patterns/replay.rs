@@ -399,25 +399,6 @@ pub fn replay(
     })))
 }
 
-/// [`replay`] over the store's settlements in `scope`. They are read into memory, both
-/// halves (the split is by count, in time order); the earlier half goes from there into the
-/// miner one settlement at a time, and only the later half's newest [`MAX_REPLAYED`] are
-/// replayed.
-pub fn replay_store(
-    store: &crate::store::Store,
-    scope: &super::Scope,
-    on_step: Progress<'_>,
-    cancel: &Cancel,
-) -> Result<Option<Replay>, crate::store::StoreError> {
-    let mut list = Vec::new();
-    store.scan(scope.from, scope.to, |s| {
-        if scope.holds(&s) {
-            list.push(s);
-        }
-    })?;
-    Ok(replay(&list, on_step, cancel))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

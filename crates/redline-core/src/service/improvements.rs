@@ -3,7 +3,7 @@
 //! stored — and kept, so that opening the view reads them instead of mining.
 
 use crate::job::{Cancel, Progress, Step};
-use crate::patterns::{self, Scope};
+use crate::patterns::Scope;
 use crate::settings::Row;
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -56,7 +56,8 @@ pub fn precompute(
             from: None,
             to: Some(now),
         };
-        let Some(report) = patterns::mine_store_with(store, &scope, &mut |_| {}, cancel)? else {
+        let Some(report) = crate::mining::mine_store_with(store, &scope, &mut |_| {}, cancel)?
+        else {
             return Ok(None);
         };
         let kept = Kept {
@@ -111,7 +112,7 @@ mod tests {
             to: Some(now),
             ..Default::default()
         };
-        let fresh = patterns::mine_store(&store, &scope).unwrap();
+        let fresh = crate::mining::mine_store(&store, &scope).unwrap();
         assert_eq!(k.report, serde_json::to_value(&fresh).unwrap());
         // Nothing changed: nothing is mined again.
         let again = precompute(&store, now, &mut |_| {}, &Cancel::new()).unwrap();

@@ -421,22 +421,24 @@ pub(super) fn analyse(
     out
 }
 
-/// Analyse and store, without mining, every settlement of `store` whose pattern analysis is
-/// missing or stale (the app runs it in the background after an import, a sync or a launch, so
-/// that the first mining of an agent reads its analyses back instead of diffing again). Streamed
-/// in batches on every core, in bounded memory; each batch's analyses are written as it is done,
-/// with one durable commit at the end. Progress counts the settlements looked at. Returns how
-/// many were analysed; `Ok(None)` if cancelled (what was written stays: it is a cache).
-pub fn store_analyses(
-    store: &crate::store::Store,
+/// Analyse, without mining, every settlement `scan` visits whose stored analysis (as
+/// `Store::scan_with_analyses` gives them) is missing or stale, and hand the new analyses to
+/// `save` a batch at a time (`service::mining::store_analyses` keeps them in the store, so that
+/// the first mining of an agent reads them back instead of diffing again). Streamed in batches
+/// on every core, in bounded memory. Progress counts the settlements looked at, of `total`.
+/// Returns how many were analysed; `Ok(None)` if cancelled (what was saved stays: it is a
+/// cache). After the first error of `save`, nothing more is saved and that error is returned.
+pub fn analyse_missing<E: Send>(
+    scan: impl FnOnce(&mut dyn FnMut(Settlement, Option<(u64, Vec<u8>)>)) -> Result<(), E>,
+    total: u64,
+    mut save: impl FnMut(Vec<(String, u64, Vec<u8>)>) -> Result<(), E> + Send,
     on_step: Progress<'_>,
     cancel: &Cancel,
-) -> Result<Option<usize>, crate::store::StoreError> {
-    let total = store.count()?;
+) -> Result<Option<usize>, E> {
     let memo = tone::SentimentMemo::new();
     let (mut seen, mut analysed) = (0u64, 0usize);
-    let mut written: Result<(), crate::store::StoreError> = Ok(());
-    std::thread::scope(|scope| -> Result<(), crate::store::StoreError> {
+    let mut written: Result<(), E> = Ok(());
+    std::thread::scope(|scope| -> Result<(), E> {
         let written = &mut written;
         let mut feed = crate::parallel::ordered(
             scope,
@@ -453,12 +455,12 @@ pub fn store_analyses(
             },
             |fresh: Vec<(String, u64, Vec<u8>)>| {
                 if written.is_ok() {
-                    *written = store.put_analyses(&fresh, false).map(|_| ());
+                    *written = save(fresh);
                 }
             },
         );
         let mut pending: Vec<(Settlement, u64)> = Vec::with_capacity(BATCH);
-        store.scan_with_analyses(None, None, |s, stored| {
+        scan(&mut |s, stored| {
             if cancel.is_cancelled() {
                 return;
             }
@@ -486,7 +488,6 @@ pub fn store_analyses(
         Ok(())
     })?;
     written?;
-    store.put_analyses(&[], true)?;
     on_step(Step {
         done: seen,
         total: Some(total),

@@ -23,7 +23,7 @@ mod report;
 mod shape;
 mod tally;
 
-pub use analysis::store_analyses;
+pub use analysis::analyse_missing;
 use analysis::*;
 use counts::*;
 use shape::*;
@@ -348,7 +348,7 @@ impl Miner {
     }
 
     /// The ids and times of the live settlements.
-    pub(super) fn times(&self) -> impl Iterator<Item = (&str, DateTime<Utc>)> {
+    pub(crate) fn times(&self) -> impl Iterator<Item = (&str, DateTime<Utc>)> {
         self.entries
             .iter()
             .filter(|e| e.live)

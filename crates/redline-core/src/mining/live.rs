@@ -2,8 +2,9 @@
 //! the store's change log and re-analyse only the settlements added, changed or removed since,
 //! plus those a moved date range takes in or leaves out.
 
-use super::{build_store, Change, Miner, Report, Scope, Updated};
+use super::{build_store, filter, with_contexts};
 use crate::job::{Cancel, Progress, Step};
+use crate::patterns::{Change, Heap, Miner, Report, Scope, Updated};
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 
@@ -105,7 +106,7 @@ pub struct LiveMiner {
 
 impl LiveMiner {
     /// What its miner holds on the heap (an estimate).
-    pub fn heap(&self) -> super::Heap {
+    pub fn heap(&self) -> Heap {
         self.miner.heap()
     }
 
@@ -138,7 +139,7 @@ impl LiveMiner {
                     .miner
                     .report()
                     .expect("an update that ends mines every group");
-                let report = super::with_contexts(report, store)?;
+                let report = with_contexts(report, store)?;
                 let n = report.settlements as u64;
                 on_step(Step {
                     done: n,
@@ -155,8 +156,7 @@ impl LiveMiner {
         let Some(miner) = build_store(store, scope, on_step, cancel)? else {
             return Ok(None);
         };
-        let report =
-            super::with_contexts(miner.report().expect("a build mines every group"), store)?;
+        let report = with_contexts(miner.report().expect("a build mines every group"), store)?;
         *slot = Some(LiveMiner {
             agent: scope.agent.clone(),
             intent_type: scope.intent_type.clone(),
@@ -205,7 +205,7 @@ impl LiveMiner {
             }
             let mut taken = 0;
             for &(from, to) in &ranges {
-                taken += store.list(&scope.filter(from, to), 0, 1)?.total;
+                taken += store.list(&filter(scope, from, to), 0, 1)?.total;
             }
             if taken + since.ids.len() as u64 > AT_ONCE as u64 {
                 return Ok(None);
