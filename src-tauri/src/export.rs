@@ -9,7 +9,6 @@ use redline_core::export::tables::Tables;
 use redline_core::export::{self, ExportError, Format, Options, Preview, Report};
 use redline_core::store::Filter;
 use serde::Deserialize;
-use std::path::PathBuf;
 use tauri::{AppHandle, State};
 
 impl From<ExportError> for AppError {
@@ -156,7 +155,7 @@ pub async fn run_export(
     let options = options.parse()?;
     let path = state.destinations.path(&destination)?;
     let store = state.store()?;
-    let format = options.format.clone();
+    let format = options.format;
     let mut on_step = progress(&app, "export");
     let done = run_job(&state, {
         let path = path.clone();
