@@ -66,6 +66,9 @@ impl App {
     pub fn start_with(dir: tempfile::TempDir, db: &Path) -> App {
         let base = std::env::var("TAURI_DRIVER_URL")
             .unwrap_or_else(|_| "http://127.0.0.1:4444".to_string());
+        // The workspace's reqwest has no TLS provider of its own (the core hands it a
+        // configured one); this client talks plain HTTP, but building one needs a provider.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let agent = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(90))
             .build()
