@@ -78,6 +78,9 @@ pub(crate) enum Failure {
     Unreachable(String),
     /// No (whole) answer within the time-out.
     TimedOut(String),
+    /// The server could not prove who it is (a certificate no trusted authority signed, for
+    /// another name, expired): nothing was sent.
+    Untrusted(String),
     /// Anything else on the way (a reset connection, a TLS failure).
     Other(String),
 }
@@ -85,7 +88,10 @@ pub(crate) enum Failure {
 impl Failure {
     pub(crate) fn detail(&self) -> &str {
         match self {
-            Failure::Unreachable(d) | Failure::TimedOut(d) | Failure::Other(d) => d,
+            Failure::Unreachable(d)
+            | Failure::TimedOut(d)
+            | Failure::Untrusted(d)
+            | Failure::Other(d) => d,
         }
     }
 }
@@ -96,12 +102,40 @@ pub(crate) fn send(request: RequestBuilder) -> Result<Response, Failure> {
         let detail = describe(&e);
         if e.is_timeout() {
             Failure::TimedOut(detail)
+        } else if is_tls(&e, &detail) {
+            Failure::Untrusted(detail)
         } else if e.is_connect() {
             Failure::Unreachable(detail)
         } else {
             Failure::Other(detail)
         }
     })
+}
+
+/// Whether the TLS handshake failed: rustls' error somewhere in `e`'s causes (an IO error
+/// carries it, and the connector may have boxed it again), or its words in the description.
+fn is_tls(e: &reqwest::Error, detail: &str) -> bool {
+    let mut cause: Option<&dyn std::error::Error> = Some(e);
+    while let Some(c) = cause {
+        let inner = c
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .is_some_and(|i| i.is::<rustls::Error>());
+        if inner || c.is::<rustls::Error>() {
+            return true;
+        }
+        cause = c.source();
+    }
+    // rustls' own words for a failed handshake (`rustls::Error`'s Display).
+    [
+        "invalid peer certificate",
+        "received fatal alert",
+        "peer is incompatible",
+        "peer misbehaved",
+        "peer sent no certificates",
+    ]
+    .iter()
+    .any(|m| detail.contains(m))
 }
 
 /// An error with its causes, without the URL (a webhook's URL is its secret).
@@ -166,6 +200,7 @@ pub(crate) fn header<'a>(response: &'a Response, name: &str) -> Option<&'a str> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Read;
     use std::net::TcpListener;
 
     #[test]
@@ -200,5 +235,63 @@ mod tests {
         assert!(matches!(outcome, Err(Failure::TimedOut(_))), "{outcome:?}");
         assert!(started.elapsed() < Duration::from_secs(3));
         drop(listener);
+    }
+
+    /// A server whose certificate no trusted authority signed (a self-signed one, as a
+    /// machine in the middle would present) is refused before any request, with the token in
+    /// it, is sent: the client really checks certificates.
+    #[test]
+    fn a_certificate_no_trusted_authority_signed_is_refused() {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/tls");
+        let cert = std::fs::read(format!("{dir}/self-signed-cert.pem")).unwrap();
+        let key = std::fs::read(format!("{dir}/self-signed-key.pem")).unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from_pem_slice(&cert).unwrap()],
+            PrivateKeyDer::from_pem_slice(&key).unwrap(),
+        )
+        .unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let (mut tcp, _) = listener.accept().unwrap();
+            let mut tls = rustls::ServerConnection::new(Arc::new(config)).unwrap();
+            // The handshake fails on the client's side; whatever arrives here is not a
+            // request.
+            let mut received = Vec::new();
+            let mut stream = rustls::Stream::new(&mut tls, &mut tcp);
+            let _ = stream.read_to_end(&mut received);
+            received
+        });
+        let http = Lazy::new(Duration::from_secs(2), Duration::from_secs(5));
+        let url = format!("https://localhost:{port}/v1/search");
+        let outcome = send(
+            http.get()
+                .unwrap()
+                .post(&url)
+                .bearer_auth("secret_token_never_sent"),
+        );
+        match outcome {
+            Err(Failure::Untrusted(detail)) => {
+                let detail = detail.to_lowercase();
+                assert!(detail.contains("unknownissuer"), "{detail}");
+                assert!(!detail.contains("secret_token"), "{detail}");
+            }
+            Err(other) => panic!("expected an untrusted server, got {other:?}"),
+            Ok(r) => panic!("a self-signed server was trusted: {}", r.status()),
+        }
+        let received = server.join().unwrap();
+        assert!(
+            received.is_empty(),
+            "the server got {} bytes",
+            received.len()
+        );
     }
 }

@@ -381,6 +381,12 @@ impl Client {
         let response = match crate::http::send(request) {
             Ok(r) => r,
             Err(Failure::Unreachable(detail)) => return Attempt::Unreachable(detail),
+            Err(Failure::Untrusted(detail)) => {
+                return Attempt::Fail(NotionError::Untrusted {
+                    base_url: self.config.base_url.clone(),
+                    detail,
+                })
+            }
             Err(f) => {
                 return Attempt::Retry(
                     self.backoff(attempt),

@@ -87,6 +87,8 @@ pub enum NotionError {
     },
     #[error("'{0}' is not a Notion database link or id (expected 32 hexadecimal digits)")]
     BadDatabaseRef(String),
+    #[error("the server at {base_url} could not prove it is who it claims to be ({detail}); nothing was sent. Check the API address in Settings → Notion, or whether a proxy on this network intercepts secure connections")]
+    Untrusted { base_url: String, detail: String },
     #[error("{0}")]
     Setup(String),
     #[error("Notion's answer was not what the API documents: {0}")]
