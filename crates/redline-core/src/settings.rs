@@ -287,32 +287,27 @@ impl Settings {
 
     /// Put the fields that differ from `before` into `rows`.
     fn write_rows(&self, before: &Settings, rows: &mut BTreeMap<String, Vec<u8>>) {
+        let fields = [
+            (THRESHOLD, json(&self.threshold), json(&before.threshold)),
+            (REPORT, json(&self.report), json(&before.report)),
+            (EMAIL, json(&self.email), json(&before.email)),
+            (ROI, json(&self.roi), json(&before.roi)),
+            (LLM, json(&self.llm), json(&before.llm)),
+            (
+                SYSTEM_PROMPTS,
+                json(&self.system_prompts),
+                json(&before.system_prompts),
+            ),
+            (AB_TESTS, json(&self.ab_tests), json(&before.ab_tests)),
+            (LAST_VISIT, json(&self.last_visit), json(&before.last_visit)),
+        ];
         let mut put = |name: &str, bytes: Vec<u8>| {
             rows.insert(name.to_owned(), bytes);
         };
-        if self.threshold != before.threshold {
-            put(THRESHOLD, json(&self.threshold));
-        }
-        if self.report != before.report {
-            put(REPORT, json(&self.report));
-        }
-        if self.email != before.email {
-            put(EMAIL, json(&self.email));
-        }
-        if self.roi != before.roi {
-            put(ROI, json(&self.roi));
-        }
-        if self.llm != before.llm {
-            put(LLM, json(&self.llm));
-        }
-        if self.system_prompts != before.system_prompts {
-            put(SYSTEM_PROMPTS, json(&self.system_prompts));
-        }
-        if self.ab_tests != before.ab_tests {
-            put(AB_TESTS, json(&self.ab_tests));
-        }
-        if self.last_visit != before.last_visit {
-            put(LAST_VISIT, json(&self.last_visit));
+        for (name, now, was) in fields {
+            if now != was {
+                put(name, now);
+            }
         }
         // A consent withdrawn is kept as `false`: the row says it was once given.
         for recipient in before.llm_consents.union(&self.llm_consents) {
