@@ -76,7 +76,7 @@ fn main() {
         let t = Instant::now();
         let mut out = BufWriter::new(std::fs::File::create(&path).unwrap());
         let r = export::export_to(
-            &mut |visit| store.scan(None, None, &mut *visit),
+            &mut |visit| export::scan_store(&store, None, None, visit),
             &o,
             &Default::default(),
             &mut out,

@@ -233,6 +233,7 @@ fn listed(list: &[String], v: &str) -> bool {
 /// Whether a settlement passes the options' filters (counting why not); its acceptance.
 fn admit(
     s: &Settlement,
+    known: Option<f64>,
     o: &Options,
     marks: &HashMap<String, Mark>,
     r: &mut Report,
@@ -268,10 +269,11 @@ fn admit(
         r.skipped_no_preference += 1;
         return None;
     }
-    // The source's rate when it gave one; only otherwise the texts are diffed.
+    // The source's rate when it gave one; else the measured share, diffing the texts only
+    // when no measure is cached.
     let acceptance = match s.acceptance_rate {
         Some(a) => a.get(),
-        None => observe(s).acceptance,
+        None => known.unwrap_or_else(|| observe(s).acceptance),
     };
     if gold {
         // The admin vouched for it: the quality filters do not apply.
@@ -393,12 +395,13 @@ struct Prepared {
 /// Filter (counting why not into `counts`), redact, sign and format one settlement.
 fn prepare(
     s: &Settlement,
+    known: Option<f64>,
     o: &Options,
     marks: &HashMap<String, Mark>,
     split: bool,
     counts: &mut Report,
 ) -> Option<Prepared> {
-    let acceptance = admit(s, o, marks, counts)?;
+    let acceptance = admit(s, known, o, marks, counts)?;
     let mut redactor = o.redact.then(Redactor::new);
     let ex = example(s, acceptance, o, redactor.as_mut());
     let to_validation = split && is_validation(&ex.id, o.validation_share);
@@ -433,8 +436,27 @@ impl Report {
     }
 }
 
-/// A source of settlements: it calls the visitor once per settlement, in order.
-pub type Settlements<'a> = &'a mut dyn FnMut(&mut dyn FnMut(Settlement)) -> Result<(), StoreError>;
+/// A source of settlements: it calls the visitor once per settlement, in order, with the
+/// settlement's acceptance when it was already measured (`None`: diff the texts if needed).
+pub type Settlements<'a> =
+    &'a mut dyn FnMut(&mut dyn FnMut(Settlement, Option<f64>)) -> Result<(), StoreError>;
+
+/// The store's settlements in `from..=to` with their cached acceptance, for [`export_to`]:
+/// settlements measured before (by the Dashboard, `summary`, the app's background check) are
+/// not diffed again.
+pub fn scan_store(
+    store: &Store,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    visit: &mut dyn FnMut(Settlement, Option<f64>),
+) -> Result<(), StoreError> {
+    store.scan_with_measures(from, to, |s, cached| {
+        let acceptance = cached
+            .and_then(|b| postcard::from_bytes::<crate::analytics::Observation>(b).ok())
+            .map(|o| o.acceptance);
+        visit(s, acceptance)
+    })
+}
 
 /// Run the export over `settlements` (visited in order), writing to `train` and, when
 /// `validation_share > 0`, to `validation`. Returns `None` when cancelled.
@@ -479,14 +501,14 @@ pub fn export_to(
         let mut seen = dedupe::Seen::new();
         let mut to_prepare = crate::parallel::ordered(
             scope,
-            |batch: Vec<Settlement>| {
+            |batch: Vec<(Settlement, Option<f64>)>| {
                 let mut out = Batch {
                     read: batch.len(),
                     ..Default::default()
                 };
                 out.items = batch
                     .iter()
-                    .filter_map(|s| prepare(s, o, marks, split, &mut out.counts))
+                    .filter_map(|(s, known)| prepare(s, *known, o, marks, split, &mut out.counts))
                     .collect();
                 out
             },
@@ -552,12 +574,12 @@ pub fn export_to(
             });
             Ok(())
         };
-        let mut batch: Vec<Settlement> = Vec::with_capacity(EXPORT_BATCH);
-        settlements(&mut |s| {
+        let mut batch: Vec<(Settlement, Option<f64>)> = Vec::with_capacity(EXPORT_BATCH);
+        settlements(&mut |s, known| {
             if failure.is_some() || cancel.is_cancelled() {
                 return;
             }
-            batch.push(s);
+            batch.push((s, known));
             if batch.len() >= EXPORT_BATCH {
                 to_prepare.send(std::mem::replace(
                     &mut batch,

@@ -80,7 +80,7 @@ pub fn preview(
     };
     let marks = crate::curation::all(store)?;
     let report = export_to(
-        &mut |visit| store.scan(from, to, &mut *visit),
+        &mut |visit| super::scan_store(store, from, to, visit),
         &o,
         &marks,
         &mut sink,

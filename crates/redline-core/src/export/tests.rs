@@ -30,7 +30,7 @@ fn run(all: &[Settlement], o: &Options) -> (Report, String, String) {
     let report = export_to(
         &mut |visit| {
             for x in all {
-                visit(x.clone());
+                visit(x.clone(), None);
             }
             Ok(())
         },
@@ -625,4 +625,74 @@ fn kto_labels_the_finals_desirable_and_the_drafts_below_the_bar_undesirable() {
         },
     );
     assert_eq!((r.written, r.undesirable), (3, 2));
+}
+
+#[test]
+fn the_store_export_reads_measured_acceptance_instead_of_diffing_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.redb")).unwrap();
+    let all = crate::sample::generate(&crate::sample::SampleSpec {
+        count: 200,
+        seed: 9,
+        ..Default::default()
+    });
+    store.upsert_batch(&all).unwrap();
+    let o = Options {
+        min_acceptance: 0.0,
+        ..Options::default()
+    };
+    let count = |o: &Options| {
+        preview(&store, o, 0, &mut crate::job::no_progress, &Cancel::new())
+            .unwrap()
+            .unwrap()
+            .report
+    };
+    // Measured by the Dashboard's path: the same figures as diffing in the export.
+    let fresh = count(&Options {
+        min_acceptance: 0.7,
+        ..o.clone()
+    });
+    crate::analytics::observations(&store, None, None).unwrap();
+    let cached = count(&Options {
+        min_acceptance: 0.7,
+        ..o.clone()
+    });
+    assert_eq!(fresh.written, cached.written);
+    assert_eq!(
+        fresh.skipped_below_threshold,
+        cached.skipped_below_threshold
+    );
+    // The cache is what the export reads: a settlement whose cached measure says 0.1 is below
+    // the bar, whatever its texts say (a write to the record drops its measure).
+    let ids: Vec<String> = all
+        .iter()
+        .filter(|s| s.acceptance_rate.is_none())
+        .map(|s| s.id.as_str().to_owned())
+        .collect();
+    assert!(!ids.is_empty());
+    let low: Vec<(String, u64, Vec<u8>)> = store
+        .records_for_measuring(&ids)
+        .unwrap()
+        .into_iter()
+        .map(|(s, print)| {
+            let mut m = crate::analytics::observe(&s);
+            m.acceptance = 0.1;
+            (
+                s.id.as_str().to_owned(),
+                print,
+                postcard::to_stdvec(&m).unwrap(),
+            )
+        })
+        .collect();
+    store.put_measures(&low).unwrap();
+    let forced = count(&Options {
+        min_acceptance: 0.7,
+        ..o.clone()
+    });
+    assert!(
+        forced.skipped_below_threshold >= ids.len(),
+        "{} of {}",
+        forced.skipped_below_threshold,
+        ids.len()
+    );
 }

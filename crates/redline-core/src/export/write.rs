@@ -73,7 +73,7 @@ pub(super) fn export_with(
     let (from, to) = (o.from, o.to);
     let marks = crate::curation::all(store)?;
     let report = export_to(
-        &mut |visit| store.scan(from, to, &mut *visit),
+        &mut |visit| super::scan_store(store, from, to, visit),
         o,
         &marks,
         &mut train,

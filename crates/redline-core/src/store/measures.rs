@@ -97,6 +97,35 @@ impl Store {
 }
 
 impl Store {
+    /// Visit every settlement created in `from..=to`, oldest first, with its cached measures
+    /// (the encoded observation) if there are any: one pass reads both.
+    pub fn scan_with_measures(
+        &self,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+        mut visit: impl FnMut(Settlement, Option<&[u8]>),
+    ) -> Result<(), StoreError> {
+        let Some(keys) = super::query::time_keys(from, to) else {
+            return Ok(());
+        };
+        let txn = self.db.begin_read()?;
+        let records = txn.open_table(SETTLEMENTS)?;
+        let by_time = txn.open_table(BY_TIME)?;
+        let measures = txn.open_table(MEASURES)?;
+        for entry in by_time.range(keys)? {
+            let (key, _) = entry?;
+            let id = key.value().1;
+            if let Some(record) = records.get(id)? {
+                let cached = measures.get(id)?;
+                visit(
+                    decode(record.value())?,
+                    cached.as_ref().map(|m| m.value().1),
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// Visit every settlement created in `from..=to`, oldest first, with its stored pattern
     /// analysis `(content hash, bytes)` if there is one (the caller checks the hash).
     pub fn scan_with_analyses(
