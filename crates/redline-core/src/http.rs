@@ -81,7 +81,7 @@ pub(crate) enum Failure {
     /// The server could not prove who it is (a certificate no trusted authority signed, for
     /// another name, expired): nothing was sent.
     Untrusted(String),
-    /// Anything else on the way (a reset connection, a TLS failure).
+    /// Anything else on the way (a reset connection, a malformed answer).
     Other(String),
 }
 
@@ -102,7 +102,7 @@ pub(crate) fn send(request: RequestBuilder) -> Result<Response, Failure> {
         let detail = describe(&e);
         if e.is_timeout() {
             Failure::TimedOut(detail)
-        } else if is_tls(&e, &detail) {
+        } else if is_tls(&detail) {
             Failure::Untrusted(detail)
         } else if e.is_connect() {
             Failure::Unreachable(detail)
@@ -112,21 +112,10 @@ pub(crate) fn send(request: RequestBuilder) -> Result<Response, Failure> {
     })
 }
 
-/// Whether the TLS handshake failed: rustls' error somewhere in `e`'s causes (an IO error
-/// carries it, and the connector may have boxed it again), or its words in the description.
-fn is_tls(e: &reqwest::Error, detail: &str) -> bool {
-    let mut cause: Option<&dyn std::error::Error> = Some(e);
-    while let Some(c) = cause {
-        let inner = c
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .is_some_and(|i| i.is::<rustls::Error>());
-        if inner || c.is::<rustls::Error>() {
-            return true;
-        }
-        cause = c.source();
-    }
-    // rustls' own words for a failed handshake (`rustls::Error`'s Display).
+/// Whether the TLS handshake failed, by rustls' own words (`rustls::Error`'s Display) in the
+/// description of every cause: the error itself reaches here boxed inside the connector's, so
+/// it cannot be recognised by its type.
+fn is_tls(detail: &str) -> bool {
     [
         "invalid peer certificate",
         "received fatal alert",

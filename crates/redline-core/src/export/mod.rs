@@ -451,7 +451,9 @@ pub fn scan_store(
     visit: &mut dyn FnMut(Settlement, Option<f64>),
 ) -> Result<(), StoreError> {
     store.scan_with_measures(from, to, |s, cached| {
+        // Only needed when the source gave no rate.
         let acceptance = cached
+            .filter(|_| s.acceptance_rate.is_none())
             .and_then(|b| postcard::from_bytes::<crate::analytics::Observation>(b).ok())
             .map(|o| o.acceptance);
         visit(s, acceptance)

@@ -105,25 +105,9 @@ impl Store {
         to: Option<DateTime<Utc>>,
         mut visit: impl FnMut(Settlement, Option<&[u8]>),
     ) -> Result<(), StoreError> {
-        let Some(keys) = super::query::time_keys(from, to) else {
-            return Ok(());
-        };
-        let txn = self.db.begin_read()?;
-        let records = txn.open_table(SETTLEMENTS)?;
-        let by_time = txn.open_table(BY_TIME)?;
-        let measures = txn.open_table(MEASURES)?;
-        for entry in by_time.range(keys)? {
-            let (key, _) = entry?;
-            let id = key.value().1;
-            if let Some(record) = records.get(id)? {
-                let cached = measures.get(id)?;
-                visit(
-                    decode(record.value())?,
-                    cached.as_ref().map(|m| m.value().1),
-                );
-            }
-        }
-        Ok(())
+        self.scan_with_cached(MEASURES, from, to, |s, cached| {
+            visit(s, cached.map(|(_, bytes)| bytes))
+        })
     }
 
     /// Visit every settlement created in `from..=to`, oldest first, with its stored pattern
@@ -134,22 +118,33 @@ impl Store {
         to: Option<DateTime<Utc>>,
         mut visit: impl FnMut(Settlement, Option<(u64, Vec<u8>)>),
     ) -> Result<(), StoreError> {
+        self.scan_with_cached(ANALYSES, from, to, |s, stored| {
+            visit(s, stored.map(|(hash, bytes)| (hash, bytes.to_vec())))
+        })
+    }
+
+    /// Settlements in `from..=to`, oldest first, each with its row of `cache` (a derived table
+    /// keyed by id: fingerprint or hash, and bytes) if it has one.
+    fn scan_with_cached(
+        &self,
+        cache: redb::TableDefinition<&str, (u64, &[u8])>,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+        mut visit: impl FnMut(Settlement, Option<(u64, &[u8])>),
+    ) -> Result<(), StoreError> {
         let Some(keys) = super::query::time_keys(from, to) else {
             return Ok(());
         };
         let txn = self.db.begin_read()?;
         let records = txn.open_table(SETTLEMENTS)?;
         let by_time = txn.open_table(BY_TIME)?;
-        let analyses = txn.open_table(ANALYSES)?;
+        let cache = txn.open_table(cache)?;
         for entry in by_time.range(keys)? {
             let (key, _) = entry?;
             let id = key.value().1;
             if let Some(record) = records.get(id)? {
-                let stored = analyses.get(id)?.map(|a| {
-                    let (hash, bytes) = a.value();
-                    (hash, bytes.to_vec())
-                });
-                visit(decode(record.value())?, stored);
+                let row = cache.get(id)?;
+                visit(decode(record.value())?, row.as_ref().map(|r| r.value()));
             }
         }
         Ok(())
