@@ -238,18 +238,21 @@ export async function render(root, ctx) {
     }
   };
   const generate = async (withLlm) => {
+    // The person is working on this agent now: the end of a background alerts check must not
+    // re-render the view (and drop the variants on their way) to show another agent.
+    last.chosen = true;
     genButton.disabled = true;
     llmButton.disabled = true;
     mount(variantsArea, h("p", { class: "muted" }, withLlm ? "Asking the LLM…" : "Analysing settlements…"));
     const progress = h("div", {});
     try {
-      const last = Math.max(0, Number(lastN.value) || 0);
+      const recent = Math.max(0, Number(lastN.value) || 0);
       let g;
       if (withLlm) {
         mount(variantsArea, h("p", { class: "muted" }, `Asking ${llm.config.model}…`), progress);
-        g = await withProgress(progress, "replies", () => api.generateVariantsLlm(agent, last, 3));
+        g = await withProgress(progress, "replies", () => api.generateVariantsLlm(agent, recent, 3));
       } else {
-        g = await api.generateVariants(agent, last);
+        g = await api.generateVariants(agent, recent);
       }
       if (g === null) return mount(variantsArea, h("p", { class: "muted" }, "Cancelled."));
       const cards = await Promise.all(g.variants.map(async (v, i) => {
