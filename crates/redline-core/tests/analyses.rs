@@ -81,3 +81,89 @@ fn a_damaged_or_outdated_analysis_is_made_again() {
         .unwrap();
     assert_eq!(saved, 0);
 }
+
+/// Settlements of sample data and of real edits (the hand-labelled MLQE-PE edits, each put
+/// back into its sentence), with and without a source acceptance rate.
+fn mixed_store() -> (tempfile::TempDir, Store, Vec<redline_core::Settlement>) {
+    let (dir, store, mut list) = store_with(600);
+    let start = chrono::DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z")
+        .unwrap()
+        .to_utc();
+    for (i, line) in include_str!("data/edit-labels.jsonl").lines().enumerate() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let part = |k: &str| v[k].as_str().unwrap_or("").to_owned();
+        let (before, after) = (part("before"), part("after"));
+        let mut s = list[i % 600].clone();
+        s.id = redline_core::model::SettlementId::new(format!("real-{i}")).unwrap();
+        s.agent = redline_core::model::AgentName::new("Real").unwrap();
+        s.ai_output = format!("{before}{}{after}", part("old"));
+        s.final_output = format!("{before}{}{after}", part("new"));
+        s.acceptance_rate = None;
+        s.created_at = start + chrono::Duration::minutes(i as i64);
+        list.push(s);
+    }
+    store.upsert_batch(&list[600..]).unwrap();
+    (dir, store, list)
+}
+
+/// Each settlement's measures, as a fresh diff makes them, in the order `observations` gives.
+fn fresh_measures(list: &[redline_core::Settlement]) -> Vec<redline_core::analytics::Observation> {
+    let mut out: Vec<_> = list.iter().map(redline_core::analytics::observe).collect();
+    out.sort_by_key(|o| (o.at, o.content));
+    out
+}
+
+fn sorted(
+    mut v: Vec<redline_core::analytics::Observation>,
+) -> Vec<redline_core::analytics::Observation> {
+    v.sort_by_key(|o| (o.at, o.content));
+    v
+}
+
+#[test]
+fn measuring_stores_the_analysis_that_a_mining_then_reads_back() {
+    let (_dir, store, list) = mixed_store();
+    assert_eq!(store.analyses_stored().unwrap().0, 0);
+    let measured = redline_core::analytics::observations(&store, None, None).unwrap();
+    // One diff per settlement served both: the measures are those of a diff of their own, and
+    // the pattern analysis made with them is stored.
+    assert_eq!(sorted(measured), fresh_measures(&list));
+    assert_eq!(store.analyses_stored().unwrap().0, list.len() as u64);
+    // The mining reads those analyses back: the same report as a store mined from scratch.
+    let mined = redline_core::mining::mine_store(&store, &Scope::default()).unwrap();
+    let (_other_dir, other, _) = mixed_store();
+    assert_eq!(
+        mined,
+        redline_core::mining::mine_store(&other, &Scope::default()).unwrap()
+    );
+}
+
+#[test]
+fn measures_come_from_a_stored_analysis_without_a_second_diff() {
+    let (_dir, store, list) = mixed_store();
+    redline_core::mining::mine_store(&store, &Scope::default()).unwrap();
+    assert_eq!(store.analyses_stored().unwrap().0, list.len() as u64);
+    let measured = redline_core::analytics::observations(&store, None, None).unwrap();
+    assert_eq!(sorted(measured), fresh_measures(&list));
+
+    // It is the stored analysis they come from: with one settlement's analysis stored under
+    // every settlement's key (and the measures dropped), every settlement without a rate of
+    // its own gets that one's edit cost.
+    let (dir2, store2, list2) = mixed_store();
+    redline_core::mining::mine_store(&store2, &Scope::default()).unwrap();
+    let donor = list2.iter().find(|s| s.id.as_str() == "real-0").unwrap();
+    let (_, one) = store2.analysis(donor.id.as_str()).unwrap().unwrap();
+    let all: Vec<(String, u64, Vec<u8>)> = list2
+        .iter()
+        .map(|s| {
+            let (key, _) = store2.analysis(s.id.as_str()).unwrap().unwrap();
+            (s.id.as_str().to_owned(), key, one.clone())
+        })
+        .collect();
+    store2.put_analyses(&all, true).unwrap();
+    let donor_cost = redline_core::analytics::observe(donor).edit_cost;
+    let swapped = redline_core::analytics::observations(&store2, None, None).unwrap();
+    assert!(swapped.iter().all(|o| o.edit_cost == donor_cost));
+    assert_ne!(sorted(swapped), fresh_measures(&list2));
+    drop(dir2);
+}

@@ -1,7 +1,7 @@
 //! Measures for a time range from the store's `measures` cache; settlements not measured yet
 //! are measured now (in parallel, in batches) and saved for next time.
 
-use super::{observe, Observation};
+use super::{observation, Observation};
 use crate::job::{Cancel, Progress, Step};
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -63,31 +63,54 @@ pub fn observations(
         }
     }
     let (mut out, missing) = cached(store, from, to)?;
+    let memo = crate::patterns::tone::SentimentMemo::new();
     for ids in missing.chunks(BATCH) {
-        out.extend(measure(store, ids)?);
+        out.extend(measure(store, ids, &memo)?);
     }
     out.sort_by_key(|o| o.at);
     Ok(out)
 }
 
-/// Measure the settlements `ids` and save their measures.
-fn measure(store: &Store, ids: &[String]) -> Result<Vec<Observation>, StoreError> {
-    let records = store.records_for_measuring(ids)?;
-    let measured: Vec<(String, u64, Observation)> = crate::parallel::map(&records, |(s, print)| {
-        (s.id.as_str().to_owned(), *print, observe(s))
-    });
-    let items: Vec<(String, u64, Vec<u8>)> = measured
-        .iter()
-        .map(|(id, print, o)| {
-            (
-                id.clone(),
-                *print,
-                postcard::to_stdvec(o).expect("observations encode"),
-            )
-        })
-        .collect();
-    store.put_measures(&items)?;
-    Ok(measured.into_iter().map(|(_, _, o)| o).collect())
+/// Measure the settlements `ids` and save their measures. A settlement whose pattern analysis
+/// is stored is measured from it (no diff); the others are analysed now, once for both: their
+/// measures and their analyses are saved together, so that a mining after this reads them back.
+fn measure(
+    store: &Store,
+    ids: &[String],
+    memo: &crate::patterns::tone::SentimentMemo,
+) -> Result<Vec<Observation>, StoreError> {
+    let records = store.records_to_measure(ids)?;
+    #[allow(clippy::type_complexity)]
+    let measured: Vec<(u64, Observation, Option<(u64, Vec<u8>)>)> =
+        crate::parallel::map(&records, |(s, print, stored)| {
+            let kept = stored
+                .as_ref()
+                .and_then(|(key, bytes)| crate::patterns::stored_edits(s, (*key, bytes)));
+            match kept {
+                Some(edits) => (*print, observation(s, &edits), None),
+                None => {
+                    let (analysis, edits) = crate::patterns::analyse_for_store(s, memo);
+                    (*print, observation(s, &edits), analysis)
+                }
+            }
+        });
+    let mut items = Vec::with_capacity(measured.len());
+    let mut analyses = Vec::new();
+    let mut out = Vec::with_capacity(measured.len());
+    for ((s, _, _), (print, o, analysis)) in records.iter().zip(measured) {
+        let id = s.id.as_str().to_owned();
+        items.push((
+            id.clone(),
+            print,
+            postcard::to_stdvec(&o).expect("observations encode"),
+        ));
+        if let Some((key, bytes)) = analysis {
+            analyses.push((id, key, bytes));
+        }
+        out.push(o);
+    }
+    store.put_measures(&items, &analyses)?;
+    Ok(out)
 }
 
 /// Measure every settlement not measured yet, in batches, with progress (`done` of `total`
@@ -106,11 +129,12 @@ pub fn measure_missing(
         items: 0,
     });
     let mut done = 0u64;
+    let memo = crate::patterns::tone::SentimentMemo::new();
     for ids in missing.chunks(BATCH) {
         if cancel.is_cancelled() {
             return Ok(None);
         }
-        measure(store, ids)?;
+        measure(store, ids, &memo)?;
         done += ids.len() as u64;
         on_step(Step {
             done,

@@ -35,7 +35,7 @@ pub use summary::{
     Seasonality, Summary, Trend, WeekOverWeek, WeekPoint, STALE_DAYS,
 };
 
-use crate::diff::{self, SpanKind};
+use crate::diff;
 use crate::model::Settlement;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -78,41 +78,15 @@ pub mod quality {
     pub const IMPLAUSIBLE_GAP: f64 = 0.5;
 }
 
-/// Measure one settlement.
+/// Measure one settlement (one diff of its texts).
 pub fn observe(s: &Settlement) -> Observation {
-    let spans = diff::word_diff(&s.ai_output, &s.final_output);
-    let counts = diff::counts_of(&spans);
-    let words = |t: &str| {
-        diff::tokens(t)
-            .into_iter()
-            .filter(|w| w.chars().any(char::is_alphanumeric))
-            .count()
-    };
-    // Each run of changes (a deletion and/or an insertion) costs as many word edits as its
-    // longer side: substitutions first, then plain deletions or insertions.
-    let mut cost = 0usize;
-    let mut i = 0;
-    while i < spans.len() {
-        match spans[i].kind {
-            SpanKind::Equal => i += 1,
-            SpanKind::Delete => {
-                let deleted = words(&spans[i].text);
-                let inserted = match spans.get(i + 1) {
-                    Some(next) if next.kind == SpanKind::Insert => {
-                        i += 1;
-                        words(&next.text)
-                    }
-                    _ => 0,
-                };
-                cost += deleted.max(inserted);
-                i += 1;
-            }
-            SpanKind::Insert => {
-                cost += words(&spans[i].text);
-                i += 1;
-            }
-        }
-    }
+    observation(s, &diff::word_edits(&diff::word_diff(&s.ai_output, &s.final_output)))
+}
+
+/// The measures of settlement `s` whose diff gave `edits` (from a diff made now, or from its
+/// stored analysis: [`crate::patterns::stored_edits`]).
+pub fn observation(s: &Settlement, edits: &diff::WordEdits) -> Observation {
+    let (counts, cost) = (edits.counts, edits.cost);
     let longer = counts.old_words.max(counts.new_words).max(1);
     let (acceptance, from_source) = match s.acceptance_rate {
         Some(a) => (a.get(), true),
@@ -134,8 +108,8 @@ pub fn observe(s: &Settlement) -> Observation {
         at: s.created_at,
         acceptance,
         acceptance_from_source: from_source,
-        edit_cost: cost as u32,
-        edit_cost_norm: (cost as f64 / longer as f64).min(1.0),
+        edit_cost: cost,
+        edit_cost_norm: (f64::from(cost) / longer as f64).min(1.0),
         processing_ms: s.processing_ms,
         error: s.error,
         quality: flags,

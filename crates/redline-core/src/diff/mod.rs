@@ -12,7 +12,7 @@
 //! assert_eq!(spans[0].text, "Let me help. ");
 //! ```
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use similar::{capture_diff_slices_deadline, Algorithm, DiffOp};
 use std::time::{Duration, Instant};
 
@@ -49,7 +49,7 @@ pub struct Span {
 }
 
 /// Word counts of a diff: a "word" is a token with at least one alphanumeric character.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiffCounts {
     /// Words in the AI output.
     pub old_words: usize,
@@ -329,27 +329,56 @@ pub fn counts(old: &str, new: &str) -> DiffCounts {
 
 /// Word counts of a diff already computed.
 pub fn counts_of(spans: &[Span]) -> DiffCounts {
+    word_edits(spans).counts
+}
+
+/// What the measures need of a diff: its word counts and its word-level edit cost. Kept in
+/// each settlement's stored analysis, so that the measures and the miner share one diff.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WordEdits {
+    pub counts: DiffCounts,
+    /// Word edits from the AI output to the final version: each run of changes (a deletion
+    /// and/or an insertion) costs as many as its longer side (substitutions first, then plain
+    /// deletions or insertions).
+    pub cost: u32,
+}
+
+/// The word counts and edit cost of a diff already computed (each span split into words once).
+pub fn word_edits(spans: &[Span]) -> WordEdits {
+    let words = |t: &str| tokens(t).into_iter().filter(|t| is_word(t)).count();
     let mut c = DiffCounts::default();
+    let mut cost = 0usize;
+    // The words of the deletion just seen, not yet paired with an insertion.
+    let mut open: Option<usize> = None;
     for span in spans {
-        let words = tokens(&span.text)
-            .into_iter()
-            .filter(|t| is_word(t))
-            .count();
+        let n = words(&span.text);
         match span.kind {
-            SpanKind::Equal => c.kept += words,
+            SpanKind::Equal => c.kept += n,
             // A moved sentence's words are kept (counted once, on the AI output's side).
             SpanKind::Delete if span.moved => {
-                c.kept += words;
-                c.moved += words;
+                c.kept += n;
+                c.moved += n;
             }
             SpanKind::Insert if span.moved => {}
-            SpanKind::Delete => c.deleted += words,
-            SpanKind::Insert => c.inserted += words,
+            SpanKind::Delete => c.deleted += n,
+            SpanKind::Insert => c.inserted += n,
+        }
+        match span.kind {
+            SpanKind::Equal => cost += open.take().unwrap_or(0),
+            SpanKind::Delete => {
+                cost += open.take().unwrap_or(0);
+                open = Some(n);
+            }
+            SpanKind::Insert => cost += open.take().map_or(n, |d| d.max(n)),
         }
     }
+    cost += open.unwrap_or(0);
     c.old_words = c.kept + c.deleted;
     c.new_words = c.kept + c.inserted;
-    c
+    WordEdits {
+        counts: c,
+        cost: u32::try_from(cost).unwrap_or(u32::MAX),
+    }
 }
 
 /// A settlement with its diff, as a detail view shows it.

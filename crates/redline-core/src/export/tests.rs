@@ -684,7 +684,7 @@ fn the_store_export_reads_measured_acceptance_instead_of_diffing_again() {
             )
         })
         .collect();
-    store.put_measures(&low).unwrap();
+    store.put_measures(&low, &[]).unwrap();
     let forced = count(&Options {
         min_acceptance: 0.7,
         ..o.clone()

@@ -32,6 +32,7 @@ use crate::stats::{wilson, Estimate};
 use category::*;
 pub use category::{categorise, Category};
 pub use contexts::{context_in, mine_slice, with_contexts};
+pub(crate) use miner::{analyse_for_store, stored_edits};
 pub use miner::{analyse_missing, Change, Heap, Miner, Updated};
 use ops::{EditOp, OpKind};
 use phrases::*;

@@ -54,15 +54,21 @@ pub fn edit_ops(old: &str, new: &str) -> Vec<EditOp> {
 }
 
 /// [`edit_ops`] for texts already split into word-boundary tokens ([`crate::diff::tokens`]),
-/// with what happened to their sentences.
+/// with what happened to their sentences and the diff's word counts and edit cost (what the
+/// measures need: one diff serves both).
 pub fn edit_ops_tokens(
     old: &str,
     new: &str,
     a: &[&str],
     b: &[&str],
-) -> (Vec<EditOp>, crate::diff::SentenceCounts) {
+) -> (
+    Vec<EditOp>,
+    crate::diff::SentenceCounts,
+    crate::diff::WordEdits,
+) {
     let d = crate::diff::word_diff_tokens_bounded(a, b);
-    (edit_ops_of(old, new, d.spans), d.sentences)
+    let edits = crate::diff::word_edits(&d.spans);
+    (edit_ops_of(old, new, d.spans), d.sentences, edits)
 }
 
 fn edit_ops_of(old: &str, new: &str, spans: Vec<crate::diff::Span>) -> Vec<EditOp> {

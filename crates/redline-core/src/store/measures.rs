@@ -75,9 +75,38 @@ impl Store {
         Ok(out)
     }
 
-    /// Save measures `(id, fingerprint, bytes)`; an entry whose record changed since it was
-    /// read is skipped. Returns how many were saved.
-    pub fn put_measures(&self, items: &[(String, u64, Vec<u8>)]) -> Result<usize, StoreError> {
+    /// [`Store::records_for_measuring`], each record with its stored pattern analysis `(key,
+    /// bytes)` if it has one: a measure can come from the analysis instead of a diff.
+    #[allow(clippy::type_complexity)]
+    pub fn records_to_measure(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<(Settlement, u64, Option<(u64, Vec<u8>)>)>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let records = txn.open_table(SETTLEMENTS)?;
+        let analyses = txn.open_table(ANALYSES)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(r) = records.get(id.as_str())? {
+                let analysis = analyses.get(id.as_str())?.map(|a| {
+                    let (key, bytes) = a.value();
+                    (key, bytes.to_vec())
+                });
+                out.push((decode(r.value())?, fingerprint(r.value()), analysis));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Save measures `(id, fingerprint, bytes)` and, in the same transaction, the pattern
+    /// analyses `(id, content hash, bytes)` made with them; a measure whose record changed
+    /// since it was read is skipped, as is an analysis whose record is gone. Returns how many
+    /// measures were saved.
+    pub fn put_measures(
+        &self,
+        items: &[(String, u64, Vec<u8>)],
+        analyses: &[(String, u64, Vec<u8>)],
+    ) -> Result<usize, StoreError> {
         let txn = self.db.begin_write()?;
         let mut saved = 0;
         {
@@ -88,6 +117,12 @@ impl Store {
                 if current == Some(*print) {
                     measures.insert(id.as_str(), (*print, bytes.as_slice()))?;
                     saved += 1;
+                }
+            }
+            let mut table = txn.open_table(ANALYSES)?;
+            for (id, hash, bytes) in analyses {
+                if records.get(id.as_str())?.is_some() {
+                    table.insert(id.as_str(), (*hash, bytes.as_slice()))?;
                 }
             }
         }

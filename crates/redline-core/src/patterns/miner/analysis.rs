@@ -163,16 +163,25 @@ impl Entry {
     }
 }
 
-/// Analyse one settlement: its entry, its replacements, and which words of its final version
-/// were inserted.
+/// One settlement analysed: its entry, its replacements, which words of its final version were
+/// inserted, and its diff's word counts and edit cost (for the measures).
+pub(super) struct One {
+    pub(super) entry: Entry,
+    pub(super) pairs: Vec<(String, String)>,
+    pub(super) inserted: Vec<bool>,
+    pub(super) edits: WordEdits,
+}
+
+/// Analyse one settlement.
 pub(super) fn analyse_one(
     s: &Settlement,
     group: u16,
     vocab: &mut IdMap<u32, Box<str>>,
     memo: &tone::SentimentMemo,
-) -> (Entry, Vec<(String, String)>, Vec<bool>) {
+) -> One {
     let (a, f) = (Tokens::of(&s.ai_output), Tokens::of(&s.final_output));
-    let (ops, sentences) = ops::edit_ops_tokens(&s.ai_output, &s.final_output, &a.all, &f.all);
+    let (ops, sentences, edits) =
+        ops::edit_ops_tokens(&s.ai_output, &s.final_output, &a.all, &f.all);
     let edit = Edit::of(&a, &f, &ops);
     let mut kinds = [0u16; KINDS];
     for k in taxonomy::classify(&s.ai_output, &ops) {
@@ -231,7 +240,12 @@ pub(super) fn analyse_one(
         added,
         vocab,
     );
-    (entry, pairs, edit.inserted)
+    One {
+        entry,
+        pairs,
+        inserted: edit.inserted,
+        edits,
+    }
 }
 
 /// A batch after analysis, with its own agent numbering.
@@ -254,7 +268,7 @@ pub(crate) type Item = (Settlement, Option<(u64, Vec<u8>)>);
 
 /// The version of [`Stored`] and of what [`analyse_one`] computes: bumped when either changes,
 /// so that analyses stored by an earlier build are made again.
-pub(super) const ANALYSIS_VERSION: u64 = 2;
+pub(super) const ANALYSIS_VERSION: u64 = 3;
 
 /// The key a stored analysis is kept under: the settlement's content hash and
 /// [`ANALYSIS_VERSION`].
@@ -279,10 +293,14 @@ pub(super) struct Stored {
     pub(super) shape: Shape,
     pub(super) kinds: [u16; KINDS],
     pub(super) pairs: Vec<(String, String)>,
+    /// The diff's word counts and edit cost: the settlement's measures come from them
+    /// (`analytics::observation`) without a diff of their own.
+    pub(super) edits: WordEdits,
 }
 
 impl Stored {
-    pub(super) fn of(e: &Entry, pairs: &[(String, String)], inserted: &[bool]) -> Stored {
+    pub(super) fn of(one: &One) -> Stored {
+        let (e, pairs, inserted) = (&one.entry, &one.pairs, &one.inserted);
         Stored {
             category: e.category,
             ai_flags: e.ai_flags.clone(),
@@ -292,6 +310,7 @@ impl Stored {
             shape: e.shape,
             kinds: e.kinds,
             pairs: pairs.to_vec(),
+            edits: one.edits,
         }
     }
 
@@ -357,15 +376,31 @@ pub(super) fn bit(bits: &[u8], i: usize) -> bool {
 }
 
 /// What the store keeps of one settlement's analysis: `(id, key, bytes)`.
-pub(super) fn to_store(
-    s: &Settlement,
-    key: u64,
-    entry: &Entry,
-    pairs: &[(String, String)],
-    inserted: &[bool],
-) -> Option<(String, u64, Vec<u8>)> {
-    let bytes = postcard::to_stdvec(&Stored::of(entry, pairs, inserted)).ok()?;
+pub(super) fn to_store(s: &Settlement, key: u64, one: &One) -> Option<(String, u64, Vec<u8>)> {
+    let bytes = postcard::to_stdvec(&Stored::of(one)).ok()?;
     Some((s.id.as_str().to_owned(), key, bytes))
+}
+
+/// Settlement `s` analysed for the store, without mining: its stored analysis `(key, bytes)`
+/// and its diff's word counts and edit cost (what its measures need). The measures' cache
+/// calls it, so that one diff serves the measures and, later, the miner.
+pub(crate) fn analyse_for_store(
+    s: &Settlement,
+    memo: &tone::SentimentMemo,
+) -> (Option<(u64, Vec<u8>)>, WordEdits) {
+    let one = analyse_one(s, 0, &mut IdMap::default(), memo);
+    let stored = to_store(s, stored_key(s), &one).map(|(_, key, bytes)| (key, bytes));
+    (stored, one.edits)
+}
+
+/// The diff's word counts and edit cost kept in settlement `s`'s stored analysis `(key,
+/// bytes)`; `None` if the analysis is not this settlement's as it is now (stale, from another
+/// version, or unreadable).
+pub(crate) fn stored_edits(s: &Settlement, (key, bytes): (u64, &[u8])) -> Option<WordEdits> {
+    if key != stored_key(s) {
+        return None;
+    }
+    postcard::from_bytes::<Stored>(bytes).ok().map(|st| st.edits)
 }
 
 /// Analyse a batch whose first settlement goes to slot `base`: read back the stored analyses
@@ -402,12 +437,11 @@ pub(super) fn analyse(
         let (entry, pairs) = match read {
             Some(read) => read,
             None => {
-                let (entry, pairs, inserted) = analyse_one(s, g as u16, &mut out.words, memo);
+                let one = analyse_one(s, g as u16, &mut out.words, memo);
                 if keep {
-                    out.fresh
-                        .extend(to_store(s, key, &entry, &pairs, &inserted));
+                    out.fresh.extend(to_store(s, key, &one));
                 }
-                (entry, pairs)
+                (one.entry, one.pairs)
             }
         };
         let at = base + k as u32;
@@ -447,10 +481,7 @@ pub fn analyse_missing<E: Send>(
                 let mut words = IdMap::default();
                 batch
                     .iter()
-                    .filter_map(|(s, key)| {
-                        let (entry, pairs, inserted) = analyse_one(s, 0, &mut words, &memo);
-                        to_store(s, *key, &entry, &pairs, &inserted)
-                    })
+                    .filter_map(|(s, key)| to_store(s, *key, &analyse_one(s, 0, &mut words, &memo)))
                     .collect::<Vec<_>>()
             },
             |fresh: Vec<(String, u64, Vec<u8>)>| {

@@ -13,6 +13,7 @@ use super::ops::{self, OpKind};
 use super::tokens::{fold, word_hash, IdMap, Tokens, GRAM_SEED};
 use super::*;
 use crate::job::{Cancel, Progress, Step};
+use crate::diff::WordEdits;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::collections::btree_map;
@@ -24,6 +25,7 @@ mod shape;
 mod tally;
 
 pub use analysis::analyse_missing;
+pub(crate) use analysis::{analyse_for_store, stored_edits};
 use analysis::*;
 use counts::*;
 use shape::*;
