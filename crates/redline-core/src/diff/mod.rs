@@ -144,6 +144,8 @@ fn fold_short_equalities(spans: Vec<Span>) -> Vec<Span> {
     // that starts just after it — none when that run spans a sentence end: a kept word beside a
     // deleted or added sentence is not part of a word-level edit.
     let n = spans.len();
+    // Each span's words, counted once (splitting a text into words is the costly part).
+    let counts: Vec<usize> = spans.iter().map(|s| word_count(&s.text)).collect();
     let ends_sentence = |t: &str| t.contains(['.', '!', '?', '\n', '。', '！', '？']);
     let sizes = |order: &mut dyn Iterator<Item = usize>| {
         let mut out = vec![None; n];
@@ -152,11 +154,11 @@ fn fold_short_equalities(spans: Vec<Span>) -> Vec<Span> {
             let s = &spans[i];
             out[i] = run.map(|(d, a)| d.max(a));
             match s.kind {
-                SpanKind::Equal if word_count(&s.text) > 0 => run = Some((0, 0)),
+                SpanKind::Equal if counts[i] > 0 => run = Some((0, 0)),
                 SpanKind::Equal => {}
                 _ if ends_sentence(&s.text) => run = None,
-                SpanKind::Delete => run = run.map(|(d, a)| (d + word_count(&s.text), a)),
-                SpanKind::Insert => run = run.map(|(d, a)| (d, a + word_count(&s.text))),
+                SpanKind::Delete => run = run.map(|(d, a)| (d + counts[i], a)),
+                SpanKind::Insert => run = run.map(|(d, a)| (d, a + counts[i])),
             }
         }
         out
@@ -166,7 +168,7 @@ fn fold_short_equalities(spans: Vec<Span>) -> Vec<Span> {
     let mut out = Vec::with_capacity(n);
     for (i, s) in spans.into_iter().enumerate() {
         let words = if s.kind == SpanKind::Equal {
-            word_count(&s.text)
+            counts[i]
         } else {
             0
         };
