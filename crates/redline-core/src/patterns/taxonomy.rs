@@ -171,6 +171,21 @@ fn words(text: &str) -> Vec<String> {
 
 /// The words of `a` not matched in `b` (as multisets), in `a`'s order.
 fn minus(a: &[String], b: &[String]) -> Vec<String> {
+    if b.len() <= 32 {
+        // Few words (most edits): a scan beats hashing each of them.
+        let mut used = vec![false; b.len()];
+        return a
+            .iter()
+            .filter(|w| match (0..b.len()).find(|&j| !used[j] && b[j] == **w) {
+                Some(j) => {
+                    used[j] = true;
+                    false
+                }
+                None => true,
+            })
+            .cloned()
+            .collect();
+    }
     let mut left: HashMap<&str, usize> = HashMap::new();
     for w in b {
         *left.entry(w.as_str()).or_default() += 1;
