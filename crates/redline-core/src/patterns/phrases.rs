@@ -254,35 +254,49 @@ pub(super) fn maximal(
 /// Candidate phrases by their first word.
 pub(super) struct Matcher {
     pub(super) phrases: Vec<Vec<u32>>,
-    pub(super) by_first: IdMap<u32, Vec<usize>>,
+    /// The one-word phrases, by their word.
+    singles: IdMap<u32, Vec<usize>>,
+    /// The longer phrases, by their first two words ([`Matcher::pair`]): a common first word
+    /// ("the") starts many phrases, its next word few.
+    by_pair: IdMap<u64, Vec<usize>>,
     /// A bit per value of a first word's low 16 bits: most words start no phrase, and one bit
     /// test says so without a map lookup.
-    pub(super) firsts: Vec<u64>,
+    firsts: Vec<u64>,
 }
 
 impl Matcher {
     pub(super) fn new(phrases: Vec<Vec<u32>>) -> Matcher {
-        let mut by_first: IdMap<u32, Vec<usize>> = IdMap::default();
+        let mut singles: IdMap<u32, Vec<usize>> = IdMap::default();
+        let mut by_pair: IdMap<u64, Vec<usize>> = IdMap::default();
         let mut firsts = vec![0u64; 1 << 10];
         for (i, p) in phrases.iter().enumerate() {
-            by_first.entry(p[0]).or_default().push(i);
+            match p[..] {
+                [] => continue,
+                [w] => singles.entry(w).or_default().push(i),
+                [w, v, ..] => by_pair.entry(Matcher::pair(w, v)).or_default().push(i),
+            }
             let low = (p[0] & 0xffff) as usize;
             firsts[low >> 6] |= 1 << (low & 63);
         }
         Matcher {
             phrases,
-            by_first,
+            singles,
+            by_pair,
             firsts,
         }
     }
 
-    pub(super) fn may_start(&self, word: u32) -> bool {
+    fn pair(first: u32, second: u32) -> u64 {
+        (u64::from(first) << 32) | u64::from(second)
+    }
+
+    fn may_start(&self, word: u32) -> bool {
         let low = (word & 0xffff) as usize;
         self.firsts[low >> 6] & (1 << (low & 63)) != 0
     }
 
     /// Call `found(phrase, start)` for each phrase found in `words`, within runs (a run
-    /// starts where `flags[i] & START`).
+    /// starts where `flags[i] & START`), in no particular order.
     pub(super) fn scan(&self, words: &[u32], flags: &[u8], mut found: impl FnMut(usize, usize)) {
         if self.phrases.is_empty() {
             return;
@@ -291,15 +305,24 @@ impl Matcher {
             if !self.may_start(words[i]) {
                 continue;
             }
-            let Some(cands) = self.by_first.get(&words[i]) else {
+            if let Some(cands) = self.singles.get(&words[i]) {
+                for &c in cands {
+                    found(c, i);
+                }
+            }
+            // A phrase of two words or more, not across the start of a run.
+            if i + 1 >= words.len() || flags[i + 1] & START != 0 {
+                continue;
+            }
+            let Some(cands) = self.by_pair.get(&Matcher::pair(words[i], words[i + 1])) else {
                 continue;
             };
             for &c in cands {
                 let p = &self.phrases[c];
                 let end = i + p.len();
                 if end <= words.len()
-                    && words[i..end] == p[..]
-                    && flags[i + 1..end].iter().all(|f| f & START == 0)
+                    && words[i + 2..end].iter().zip(&p[2..]).all(|(a, b)| a == b)
+                    && flags[i + 2..end].iter().all(|f| f & START == 0)
                 {
                     found(c, i);
                 }
