@@ -80,7 +80,10 @@ pub mod quality {
 
 /// Measure one settlement (one diff of its texts).
 pub fn observe(s: &Settlement) -> Observation {
-    observation(s, &diff::word_edits(&diff::word_diff(&s.ai_output, &s.final_output)))
+    observation(
+        s,
+        &diff::word_edits(&diff::word_diff(&s.ai_output, &s.final_output)),
+    )
 }
 
 /// The measures of settlement `s` whose diff gave `edits` (from a diff made now, or from its

@@ -400,7 +400,9 @@ pub(crate) fn stored_edits(s: &Settlement, (key, bytes): (u64, &[u8])) -> Option
     if key != stored_key(s) {
         return None;
     }
-    postcard::from_bytes::<Stored>(bytes).ok().map(|st| st.edits)
+    postcard::from_bytes::<Stored>(bytes)
+        .ok()
+        .map(|st| st.edits)
 }
 
 /// Analyse a batch whose first settlement goes to slot `base`: read back the stored analyses

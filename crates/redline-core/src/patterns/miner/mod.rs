@@ -12,8 +12,8 @@
 use super::ops::{self, OpKind};
 use super::tokens::{fold, word_hash, IdMap, Tokens, GRAM_SEED};
 use super::*;
-use crate::job::{Cancel, Progress, Step};
 use crate::diff::WordEdits;
+use crate::job::{Cancel, Progress, Step};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::collections::btree_map;
@@ -25,8 +25,8 @@ mod shape;
 mod tally;
 
 pub use analysis::analyse_missing;
-pub(crate) use analysis::{analyse_for_store, stored_edits};
 use analysis::*;
+pub(crate) use analysis::{analyse_for_store, stored_edits};
 use counts::*;
 use shape::*;
 use tally::*;
