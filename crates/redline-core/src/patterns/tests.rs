@@ -736,3 +736,25 @@ fn a_target_is_named_only_when_people_chose_it_in_five_outputs() {
         "{rules:?}"
     );
 }
+
+#[test]
+fn the_phrase_threshold_counts_the_outputs_people_edited_not_those_they_left_alone() {
+    // 10,000 outputs, 9,900 accepted as they were: of the 100 edited, 12 lose the same opener.
+    // Against all outputs a phrase would need 20 (0.2%); against the edited, 5.
+    let mut all = Vec::new();
+    for i in 0..10_000 {
+        let body = format!("Order {i} ships on Friday from the north warehouse.");
+        let (ai, fin) = match i {
+            0..12 => (format!("To be perfectly candid here, {body}"), body),
+            12..100 => (body.clone(), format!("{body} Thanks.")),
+            _ => (body.clone(), body),
+        };
+        all.push(s(&format!("t{i}"), "A", &ai, &fin));
+    }
+    let r = mine_slice(&all);
+    let a = &r.agents[0];
+    assert_eq!(a.categories[&Category::AcceptedAsIs], 9_900);
+    let top = a.deleted.first().expect("a deleted phrase");
+    assert_eq!(top.text, "to be perfectly candid here");
+    assert_eq!((top.hits, top.support), (12, 12));
+}

@@ -21,6 +21,12 @@ pub(super) struct Counts {
 }
 
 impl Counts {
+    /// The settlements people changed at all (all but those accepted as they were).
+    pub(super) fn edited(&self) -> usize {
+        let untouched = self.categories.get(&Category::AcceptedAsIs).copied();
+        self.settlements - untouched.unwrap_or(0)
+    }
+
     /// Count (or stop counting) everything of `e` but its n-grams.
     pub(super) fn count(&mut self, e: &Entry, add: bool) {
         if add {

@@ -12,7 +12,7 @@ impl Miner {
             .as_ref()
             .expect("mined before a report");
         let (p, t) = (&m.plan, &m.tally);
-        let min_hits = min_hits(c.settlements);
+        let min_hits = min_hits(c);
         let text = |words: &[u32]| -> String {
             words
                 .iter()

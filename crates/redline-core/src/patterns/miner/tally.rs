@@ -438,7 +438,7 @@ impl Miner {
     /// Group `g`'s candidates, from its counts.
     pub(super) fn plan_of(&self, g: usize, stop: &HashSet<u32>) -> Pass2 {
         let c = &self.groups[g].counts;
-        let min_hits = min_hits(c.settlements);
+        let min_hits = min_hits(c);
         // An n-gram's words, read where it was first seen.
         let words_of = |side: Side| {
             move |gr: &Gram| {
