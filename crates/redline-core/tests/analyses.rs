@@ -21,6 +21,25 @@ fn store_with(n: usize) -> (tempfile::TempDir, Store, Vec<redline_core::Settleme
     (dir, store, list)
 }
 
+/// Store `donor`'s analysis under every settlement's key (each keeps its own key, so each
+/// reads as current); returns what was stored, `(id, key, bytes)`.
+fn one_analysis_everywhere(
+    store: &Store,
+    list: &[redline_core::Settlement],
+    donor: &redline_core::Settlement,
+) -> Vec<(String, u64, Vec<u8>)> {
+    let (_, one) = store.analysis(donor.id.as_str()).unwrap().unwrap();
+    let all: Vec<(String, u64, Vec<u8>)> = list
+        .iter()
+        .map(|s| {
+            let (key, _) = store.analysis(s.id.as_str()).unwrap().unwrap();
+            (s.id.as_str().to_owned(), key, one.clone())
+        })
+        .collect();
+    store.put_analyses(&all, true).unwrap();
+    all
+}
+
 #[test]
 fn a_later_run_reads_the_stored_analyses_and_finds_the_same_patterns() {
     let (_dir, store, list) = store_with(3_000);
@@ -33,15 +52,7 @@ fn a_later_run_reads_the_stored_analyses_and_finds_the_same_patterns() {
     assert_eq!(first, second);
     // It is the stored analysis that a later run reads: one settlement's analysis, stored
     // under every settlement's key, makes every settlement look like that one.
-    let (_, one) = store.analysis(list[1].id.as_str()).unwrap().unwrap();
-    let all: Vec<(String, u64, Vec<u8>)> = list
-        .iter()
-        .map(|s| {
-            let (key, _) = store.analysis(s.id.as_str()).unwrap().unwrap();
-            (s.id.as_str().to_owned(), key, one.clone())
-        })
-        .collect();
-    store.put_analyses(&all, true).unwrap();
+    let all = one_analysis_everywhere(&store, &list, &list[1]);
     let swapped = redline_core::mining::mine_store(&store, &Scope::default()).unwrap();
     assert_ne!(first, swapped);
     // Put back as they were made.
@@ -147,20 +158,12 @@ fn measures_come_from_a_stored_analysis_without_a_second_diff() {
     assert_eq!(sorted(measured), fresh_measures(&list));
 
     // It is the stored analysis they come from: with one settlement's analysis stored under
-    // every settlement's key (and the measures dropped), every settlement without a rate of
-    // its own gets that one's edit cost.
+    // every settlement's key (no measures kept yet), every settlement without a rate of its
+    // own gets that one's edit cost.
     let (dir2, store2, list2) = mixed_store();
     redline_core::mining::mine_store(&store2, &Scope::default()).unwrap();
     let donor = list2.iter().find(|s| s.id.as_str() == "real-0").unwrap();
-    let (_, one) = store2.analysis(donor.id.as_str()).unwrap().unwrap();
-    let all: Vec<(String, u64, Vec<u8>)> = list2
-        .iter()
-        .map(|s| {
-            let (key, _) = store2.analysis(s.id.as_str()).unwrap().unwrap();
-            (s.id.as_str().to_owned(), key, one.clone())
-        })
-        .collect();
-    store2.put_analyses(&all, true).unwrap();
+    one_analysis_everywhere(&store2, &list2, donor);
     let donor_cost = redline_core::analytics::observe(donor).edit_cost;
     let swapped = redline_core::analytics::observations(&store2, None, None).unwrap();
     assert!(swapped.iter().all(|o| o.edit_cost == donor_cost));
