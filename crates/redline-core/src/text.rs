@@ -2,8 +2,11 @@
 //!
 //! `unicode-segmentation` looks every character up in the Unicode tables; most settlement text
 //! is ASCII, where the rules reduce to a few byte comparisons. For ASCII input the functions
-//! here apply exactly those rules; for anything else they defer to `unicode-segmentation`.
-//! Property tests check that both give the same segments on arbitrary ASCII text.
+//! here apply exactly those rules; for anything else they defer to `unicode-segmentation`
+//! (words: only for the stretch around each non-ASCII character, between two boundaries that
+//! hold whatever surrounds them, so prose with a curly quote or an accented name stays on the
+//! fast path elsewhere). Property tests check that both give the same segments on arbitrary
+//! ASCII text, and on text mixing ASCII with accents, marks, quotes, emoji and Han.
 //!
 //! The ASCII subset of the word-break rules: letters (`ALetter`), digits (`Numeric`) and `_`
 //! (`ExtendNumLet`) join one another (WB5, WB8–WB10, WB13a/b); a letter, then `:` (`MidLetter`),
@@ -75,18 +78,55 @@ fn segment_end(b: &[u8], start: usize) -> usize {
 /// Every segment between word boundaries, with its byte offset (as
 /// `UnicodeSegmentation::split_word_bound_indices`).
 pub fn word_bound_indices(text: &str) -> Vec<(usize, &str)> {
-    if !text.is_ascii() {
-        return with_cjk_words(text, text.split_word_bound_indices().collect());
-    }
     let b = text.as_bytes();
     let mut out = Vec::with_capacity(b.len() / 3);
-    let mut i = 0;
-    while i < b.len() {
+    let mut start = 0;
+    // Text with a few non-ASCII characters (a curly quote, a dash, an accented name) is
+    // mostly ASCII: only the stretch around each non-ASCII character goes to
+    // unicode-segmentation, cut where a boundary is certain whatever surrounds it.
+    while start < b.len() {
+        let Some(k) = b[start..].iter().position(|c| !c.is_ascii()) else {
+            ascii_segments(text, start, b.len(), &mut out);
+            break;
+        };
+        let first = start + k;
+        let from = (start + 1..=first)
+            .rev()
+            .find(|&c| sure_boundary(b, c))
+            .unwrap_or(start);
+        ascii_segments(text, start, from, &mut out);
+        let to = (first + 1..b.len())
+            .find(|&c| sure_boundary(b, c))
+            .unwrap_or(b.len());
+        let part = &text[from..to];
+        let segments = part
+            .split_word_bound_indices()
+            .map(|(at, s)| (from + at, s))
+            .collect();
+        out.extend(with_cjk_words(text, segments));
+        start = to;
+    }
+    out
+}
+
+/// Whether there is a word boundary between `b[c - 1]` and `b[c]` whatever comes before or
+/// after them, so that the text on each side can be segmented on its own: an ASCII space
+/// followed by an ASCII byte that is not one. A space joins only spaces (WB3d), an ASCII byte
+/// is never `Extend`, `Format` or `ZWJ` (WB4), and no rule that looks past its neighbours
+/// (WB6/7, WB11/12) can have a space in the middle.
+fn sure_boundary(b: &[u8], c: usize) -> bool {
+    b[c - 1] == b' ' && b[c].is_ascii() && b[c] != b' '
+}
+
+/// The segments of the ASCII bytes `text[from..to]` (`from` and `to` on sure boundaries).
+fn ascii_segments<'a>(text: &'a str, from: usize, to: usize, out: &mut Vec<(usize, &'a str)>) {
+    let b = &text.as_bytes()[..to];
+    let mut i = from;
+    while i < to {
         let end = segment_end(b, i);
         out.push((i, &text[i..end]));
         i = end;
     }
-    out
 }
 
 /// Whether `c` is a Han ideograph (CJK Unified Ideographs and their extensions, and the
@@ -347,6 +387,34 @@ mod tests {
             words("naïve 日本語").collect::<Vec<_>>(),
             ["naïve", "日本", "語"]
         );
+    }
+
+    /// The segments without the ASCII fast path: unicode-segmentation over the whole text,
+    /// then Han runs cut by the dictionary.
+    fn reference(t: &str) -> Vec<(usize, &str)> {
+        with_cjk_words(t, t.split_word_bound_indices().collect())
+    }
+
+    #[test]
+    fn mixed_text_by_example() {
+        for t in [
+            "He said \u{201c}no\u{201d} \u{2014} and left. It\u{2019}s fine.",
+            "cafe\u{301} au lait, na\u{ef}ve x:y 3.5 \u{1f469}\u{200d}\u{1f469} end",
+            "Die Gr\u{f6}\u{df}en\u{e4}nderung  der Donau, 3,5 km. Done \u{5f81}\u{670d}\u{8005} ok",
+            " \u{301}a \u{a0}b \u{3000}c a\u{2019}b",
+        ] {
+            assert_eq!(word_bound_indices(t), reference(t), "{t:?}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        #[test]
+        fn mixed_segments_equal_unicode_segmentation(
+            t in "[a-bA0-1_:.',; \t\r\n\u{a0}\u{2019}\u{201c}\u{2014}\u{301}\u{200d}\u{e9}\u{5f81}\u{670d}\u{3000}\u{1f469}\u{1f1e6}-]{0,40}"
+        ) {
+            prop_assert_eq!(word_bound_indices(&t), reference(&t));
+        }
     }
 
     proptest! {
