@@ -262,9 +262,28 @@ fn unicode_sentence_ranges(text: &str) -> Vec<(usize, usize)> {
 
 /// Byte ranges of the sentences of `text` (UAX #29), in order, covering all of it.
 pub fn sentence_ranges(text: &str) -> Vec<(usize, usize)> {
-    if !text.is_ascii() {
-        return unicode_sentence_ranges(text);
+    if text.is_ascii() {
+        return ascii_sentence_ranges(text);
     }
+    // A sentence always ends after a line feed (SB4), and no rule looks past one (SB8's
+    // look-ahead stops at a paragraph separator; SB9–SB11 look back only to one): each line
+    // is split on its own, the ASCII ones on the fast path.
+    let mut out = Vec::new();
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let ranges = if line.is_ascii() {
+            ascii_sentence_ranges(line)
+        } else {
+            unicode_sentence_ranges(line)
+        };
+        out.extend(ranges.into_iter().map(|(a, b)| (at + a, at + b)));
+        at += line.len();
+    }
+    out
+}
+
+/// [`sentence_ranges`] of ASCII text.
+fn ascii_sentence_ranges(text: &str) -> Vec<(usize, usize)> {
     use SentenceClass::*;
     let c: Vec<SentenceClass> = text.bytes().map(sentence_class).collect();
     let mut out = Vec::new();
@@ -409,6 +428,13 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(3000))]
+        #[test]
+        fn mixed_sentences_equal_unicode_segmentation(
+            t in "([a-bA-B0-1]{0,3}|[.!?]{1,2}|[\"'()]{1,2}|[ \t]{1,2}|[\r\n]{1,2}|[,;:-]|[\u{a0}\u{2019}\u{201d}\u{2014}\u{301}\u{e9}\u{c9}\u{5f81}\u{3002}\u{ff01}\u{2029}\u{85}\u{2028}]{1,2}){0,30}"
+        ) {
+            prop_assert_eq!(sentence_ranges(&t), unicode_sentence_ranges(&t));
+        }
+
         #[test]
         fn mixed_segments_equal_unicode_segmentation(
             t in "[a-bA0-1_:.',; \t\r\n\u{a0}\u{2019}\u{201c}\u{2014}\u{301}\u{200d}\u{e9}\u{5f81}\u{670d}\u{3000}\u{1f469}\u{1f1e6}-]{0,40}"
