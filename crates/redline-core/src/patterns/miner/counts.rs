@@ -196,17 +196,33 @@ pub(super) fn entry_grams(e: &Entry, side: Side, out: &mut Vec<(u64, u32, u8)>) 
     }
 }
 
-/// Count each distinct n-gram of `grams` once, for the settlement in slot `at`.
+/// Count each distinct n-gram of `grams` once, for the settlement in slot `at` (settlements
+/// come in increasing slots). A counted n-gram points at its latest occurrence, so a second
+/// occurrence in the same settlement finds its own slot there and is not counted again, without
+/// sorting the settlement's n-grams first; any occurrence gives the n-gram's words.
 pub(super) fn count_grams(map: &mut IdMap<u64, Gram>, grams: &mut Vec<(u64, u32, u8)>, at: u32) {
-    grams.sort_unstable_by_key(|g| g.0);
-    grams.dedup_by_key(|g| g.0);
     for (h, start, n) in grams.drain(..) {
-        map.entry(h).and_modify(|g| g.count += 1).or_insert(Gram {
-            count: 1,
-            at,
-            start,
-            n,
-        });
+        match map.entry(h) {
+            std::collections::hash_map::Entry::Occupied(mut o) => {
+                let g = o.get_mut();
+                if g.at != at {
+                    *g = Gram {
+                        count: g.count + 1,
+                        at,
+                        start,
+                        n,
+                    };
+                }
+            }
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(Gram {
+                    count: 1,
+                    at,
+                    start,
+                    n,
+                });
+            }
+        }
     }
 }
 
