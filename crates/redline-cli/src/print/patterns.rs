@@ -67,6 +67,16 @@ pub(super) fn phrase_line(p: &redline_core::patterns::Phrase) {
     }
 }
 
+/// An agent's heading: its settlements and what a phrase needs to be listed.
+fn agent_head(a: &redline_core::patterns::AgentPatterns) {
+    say!(
+        "\n{} — {} settlements (a phrase needs at least {} of the outputs people edited)",
+        a.agent,
+        a.settlements,
+        a.min_hits
+    );
+}
+
 pub fn patterns(r: &redline_core::patterns::Report, json: bool) -> Result<()> {
     if json {
         return json_out(r);
@@ -75,7 +85,7 @@ pub fn patterns(r: &redline_core::patterns::Report, json: bool) -> Result<()> {
         say!("no settlements in this range");
     }
     for a in &r.agents {
-        say!("\n{} — {} settlements", a.agent, a.settlements);
+        agent_head(a);
         say!(" taken out, cut or rewritten (share of the outputs that contained it, 95% CI, times taken out of times present):");
         a.deleted.iter().take(15).for_each(phrase_line);
         say!(" added (share of all outputs):");
@@ -159,7 +169,7 @@ pub fn patterns(r: &redline_core::patterns::Report, json: bool) -> Result<()> {
 pub(super) fn improvements_json(r: &redline_core::patterns::Report) -> Vec<serde_json::Value> {
     r.agents
         .iter()
-        .map(|a| serde_json::json!({"agent": a.agent, "settlements": a.settlements, "recommendations": a.recommendations, "rejection_patterns": a.rejection_patterns}))
+        .map(|a| serde_json::json!({"agent": a.agent, "settlements": a.settlements, "min_hits": a.min_hits, "recommendations": a.recommendations, "rejection_patterns": a.rejection_patterns}))
         .collect()
 }
 
@@ -168,7 +178,7 @@ pub fn improvements(r: &redline_core::patterns::Report, json: bool) -> Result<()
         return json_out(&improvements_json(r));
     }
     for a in &r.agents {
-        say!("\n{} — {} settlements", a.agent, a.settlements);
+        agent_head(a);
         if a.recommendations.is_empty() {
             say!("  nothing stands out: no pattern is frequent and consistent enough");
         }

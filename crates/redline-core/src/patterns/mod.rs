@@ -301,6 +301,9 @@ pub struct Recommendation {
 pub struct AgentPatterns {
     pub agent: String,
     pub settlements: usize,
+    /// The fewest outputs a phrase must be taken out (replaced, added) in to be listed:
+    /// `max(5, edited / 500)`, where edited leaves out the outputs accepted as they were.
+    pub min_hits: usize,
     pub recommendations: Vec<Recommendation>,
     pub deleted: Vec<Phrase>,
     pub added: Vec<Phrase>,

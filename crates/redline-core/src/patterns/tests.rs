@@ -754,6 +754,7 @@ fn the_phrase_threshold_counts_the_outputs_people_edited_not_those_they_left_alo
     let r = mine_slice(&all);
     let a = &r.agents[0];
     assert_eq!(a.categories[&Category::AcceptedAsIs], 9_900);
+    assert_eq!(a.min_hits, 5);
     let top = a.deleted.first().expect("a deleted phrase");
     assert_eq!(top.text, "to be perfectly candid here");
     assert_eq!((top.hits, top.support), (12, 12));

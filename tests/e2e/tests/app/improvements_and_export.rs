@@ -29,6 +29,12 @@ fn improvements_show_recommendations_and_the_settlements_behind_a_phrase() {
         |t| t.contains("we recommend"),
     );
     assert!(recs.contains("Leave out “"), "{recs}");
+    // The threshold shown is the miner's own (5 for the Strategist's 580 settlements).
+    let about = app.text("#imp-about");
+    assert!(
+        about.contains("a phrase needs at least 5 of the outputs people edited"),
+        "{about}"
+    );
     app.screenshot("30-improvements");
     // Enter on the first deleted phrase lists its settlements with the phrase marked.
     app.send_keys("#deleted-table tbody tr:first-child", keys::ENTER);

@@ -233,6 +233,7 @@ impl Miner {
         AgentPatterns {
             agent: self.names[g].clone(),
             settlements: c.settlements,
+            min_hits,
             recommendations,
             deleted,
             added,
