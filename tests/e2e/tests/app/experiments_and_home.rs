@@ -357,6 +357,9 @@ fn home_shows_what_needs_attention_starts_a_suggested_test_and_saves_a_report() 
         .path();
     let raw = std::fs::read_to_string(mail).unwrap();
     assert!(raw.contains("Subject: Redline weekly report"), "{raw}");
+    // The mail is in before the app has written its audit entry: close it only once the app
+    // says the report is done (the entry is read below).
+    app.wait_text("#toast", "the report saved", |t| t.contains("Report saved"));
     let _ = smtp.kill();
     assert_eq!(app.console_errors(), Vec::<String>::new());
     // The same action from the CLI's side (`redline report` is this service call): the same
