@@ -5,8 +5,9 @@
 //! here apply exactly those rules; for anything else they defer to `unicode-segmentation`
 //! (words: only for the stretch around each non-ASCII character, between two boundaries that
 //! hold whatever surrounds them, so prose with a curly quote or an accented name stays on the
-//! fast path elsewhere). Property tests check that both give the same segments on arbitrary
-//! ASCII text, and on text mixing ASCII with accents, marks, quotes, emoji and Han.
+//! fast path elsewhere; sentences: line by line, the ASCII lines on the fast path). Property
+//! tests check that both give the same segments on arbitrary ASCII text, and on text mixing
+//! ASCII with accents, marks, quotes, emoji, Han and paragraph separators.
 //!
 //! The ASCII subset of the word-break rules: letters (`ALetter`), digits (`Numeric`) and `_`
 //! (`ExtendNumLet`) join one another (WB5, WB8–WB10, WB13a/b); a letter, then `:` (`MidLetter`),

@@ -243,6 +243,9 @@ fn token_hash(t: &str) -> u64 {
     crate::hash::fnv1a(crate::hash::FNV_SEED, t.as_bytes())
 }
 
+/// The largest piece (old tokens × new tokens) diffed without reading the clock.
+const SMALL_PIECE: u64 = 40_000;
+
 /// The token diff (Myers over every token) of `a[ra]` → `b[rb]` (`ha`, `hb`: the tokens'
 /// hashes), not yet gathered, and whether `deadline` cut its alignment short.
 ///
@@ -251,9 +254,6 @@ fn token_hash(t: &str) -> u64 {
 /// and measured: on the MLQE-PE post-edits it covered fewer of the changed words on all four
 /// pairs `real-edits-check` reads (et-en 8.5% → 7.6%, ru-en 17.0% → 15.8%, en-de 3.4% → 2.7%,
 /// en-zh 1.5% → 1.4%), so it is not done.
-/// The largest piece (old tokens × new tokens) diffed without reading the clock.
-const SMALL_PIECE: u64 = 40_000;
-
 pub(crate) fn raw_diff_range(
     a: &[&str],
     b: &[&str],
@@ -355,13 +355,12 @@ pub struct WordEdits {
 
 /// The word counts and edit cost of a diff already computed (each span split into words once).
 pub fn word_edits(spans: &[Span]) -> WordEdits {
-    let words = |t: &str| tokens(t).into_iter().filter(|t| is_word(t)).count();
     let mut c = DiffCounts::default();
     let mut cost = 0usize;
     // The words of the deletion just seen, not yet paired with an insertion.
     let mut open: Option<usize> = None;
     for span in spans {
-        let n = words(&span.text);
+        let n = word_count(&span.text);
         match span.kind {
             SpanKind::Equal => c.kept += n,
             // A moved sentence's words are kept (counted once, on the AI output's side).

@@ -361,16 +361,22 @@ fn a_failed_or_empty_export_leaves_no_file() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2); // the store and the export
 }
 
-#[test]
-fn a_preview_counts_without_writing() {
+/// A store in a temporary folder holding `count` sample settlements (`seed`), and them.
+fn sample_store(count: usize, seed: u64) -> (tempfile::TempDir, Store, Vec<Settlement>) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("s.redb")).unwrap();
     let all = crate::sample::generate(&crate::sample::SampleSpec {
-        count: 300,
-        seed: 6,
+        count,
+        seed,
         ..Default::default()
     });
     store.upsert_batch(&all).unwrap();
+    (dir, store, all)
+}
+
+#[test]
+fn a_preview_counts_without_writing() {
+    let (dir, store, all) = sample_store(300, 6);
     let o = Options::default();
     let p = preview(&store, &o, 3, &mut crate::job::no_progress, &Cancel::new())
         .unwrap()
@@ -629,14 +635,7 @@ fn kto_labels_the_finals_desirable_and_the_drafts_below_the_bar_undesirable() {
 
 #[test]
 fn the_store_export_reads_measured_acceptance_instead_of_diffing_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("s.redb")).unwrap();
-    let all = crate::sample::generate(&crate::sample::SampleSpec {
-        count: 200,
-        seed: 9,
-        ..Default::default()
-    });
-    store.upsert_batch(&all).unwrap();
+    let (_dir, store, all) = sample_store(200, 9);
     let o = Options {
         min_acceptance: 0.0,
         ..Options::default()

@@ -91,7 +91,7 @@ impl Edit {
     }
 }
 
-/// Where an n-gram was first seen: its count, and a settlement and word position to read its
+/// An n-gram's count, and a settlement and word position where it occurs, to read its
 /// words from (in the AI output for deleted n-grams, in the added words for added ones).
 #[derive(Clone, Copy)]
 pub(super) struct Gram {
@@ -251,7 +251,7 @@ pub(super) fn maximal(
         .collect()
 }
 
-/// Candidate phrases by their first word.
+/// Candidate phrases, looked up by their first word (one-word phrases) or first two words.
 pub(super) struct Matcher {
     pub(super) phrases: Vec<Vec<u32>>,
     /// The one-word phrases, by their word.

@@ -64,15 +64,11 @@ impl Store {
         &self,
         ids: &[String],
     ) -> Result<Vec<(Settlement, u64)>, StoreError> {
-        let txn = self.db.begin_read()?;
-        let records = txn.open_table(SETTLEMENTS)?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(r) = records.get(id.as_str())? {
-                out.push((decode(r.value())?, fingerprint(r.value())));
-            }
-        }
-        Ok(out)
+        let records = self.read_for_measuring(ids, false)?;
+        Ok(records
+            .into_iter()
+            .map(|(s, print, _)| (s, print))
+            .collect())
     }
 
     /// [`Store::records_for_measuring`], each record with its stored pattern analysis `(key,
@@ -82,16 +78,31 @@ impl Store {
         &self,
         ids: &[String],
     ) -> Result<Vec<(Settlement, u64, Option<(u64, Vec<u8>)>)>, StoreError> {
+        self.read_for_measuring(ids, true)
+    }
+
+    /// The records with these ids and their fingerprints, and (`with_analyses`) their stored
+    /// pattern analyses, in one read transaction.
+    #[allow(clippy::type_complexity)]
+    fn read_for_measuring(
+        &self,
+        ids: &[String],
+        with_analyses: bool,
+    ) -> Result<Vec<(Settlement, u64, Option<(u64, Vec<u8>)>)>, StoreError> {
         let txn = self.db.begin_read()?;
         let records = txn.open_table(SETTLEMENTS)?;
         let analyses = txn.open_table(ANALYSES)?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             if let Some(r) = records.get(id.as_str())? {
-                let analysis = analyses.get(id.as_str())?.map(|a| {
-                    let (key, bytes) = a.value();
-                    (key, bytes.to_vec())
-                });
+                let analysis = if with_analyses {
+                    analyses.get(id.as_str())?.map(|a| {
+                        let (key, bytes) = a.value();
+                        (key, bytes.to_vec())
+                    })
+                } else {
+                    None
+                };
                 out.push((decode(r.value())?, fingerprint(r.value()), analysis));
             }
         }
@@ -119,12 +130,7 @@ impl Store {
                     saved += 1;
                 }
             }
-            let mut table = txn.open_table(ANALYSES)?;
-            for (id, hash, bytes) in analyses {
-                if records.get(id.as_str())?.is_some() {
-                    table.insert(id.as_str(), (*hash, bytes.as_slice()))?;
-                }
-            }
+            insert_analyses(&records, &mut txn.open_table(ANALYSES)?, analyses)?;
         }
         txn.commit()?;
         Ok(saved)
@@ -198,17 +204,11 @@ impl Store {
             txn.set_durability(redb::Durability::None)
                 .map_err(|e| StoreError::Db(e.into()))?;
         }
-        let mut saved = 0;
-        {
-            let records = txn.open_table(SETTLEMENTS)?;
-            let mut analyses = txn.open_table(ANALYSES)?;
-            for (id, hash, bytes) in items {
-                if records.get(id.as_str())?.is_some() {
-                    analyses.insert(id.as_str(), (*hash, bytes.as_slice()))?;
-                    saved += 1;
-                }
-            }
-        }
+        let saved = insert_analyses(
+            &txn.open_table(SETTLEMENTS)?,
+            &mut txn.open_table(ANALYSES)?,
+            items,
+        )?;
         txn.commit()?;
         Ok(saved)
     }
@@ -234,4 +234,21 @@ impl Store {
         }
         Ok((analyses.len()?, bytes))
     }
+}
+
+/// Write pattern analyses `(id, content hash, bytes)` of the settlements still in `records`;
+/// returns how many were written.
+fn insert_analyses(
+    records: &redb::Table<&str, &[u8]>,
+    analyses: &mut redb::Table<&str, (u64, &[u8])>,
+    items: &[(String, u64, Vec<u8>)],
+) -> Result<usize, StoreError> {
+    let mut saved = 0;
+    for (id, hash, bytes) in items {
+        if records.get(id.as_str())?.is_some() {
+            analyses.insert(id.as_str(), (*hash, bytes.as_slice()))?;
+            saved += 1;
+        }
+    }
+    Ok(saved)
 }

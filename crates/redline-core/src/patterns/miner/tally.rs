@@ -439,7 +439,7 @@ impl Miner {
     pub(super) fn plan_of(&self, g: usize, stop: &HashSet<u32>) -> Pass2 {
         let c = &self.groups[g].counts;
         let min_hits = min_hits(c);
-        // An n-gram's words, read where it was first seen.
+        // An n-gram's words, read at the occurrence its count points at.
         let words_of = |side: Side| {
             move |gr: &Gram| {
                 let words = self.entries[gr.at as usize].words(side);
