@@ -245,7 +245,7 @@ export async function render(root, ctx) {
           ? h("ul", {}, a.structure.map((p) => h("li", { dataset: { kind: p.kind } },
             p.text, " ",
             p.examples.length ? h("button", { type: "button", class: "secondary small", onClick: () => examplesPanel(examples, p.label, p.examples, null) }, "Examples") : null)))
-          : h("p", { class: "muted" }, "No change of structure stands out: no sentence position is cut more often than the others, and no heading, list, split, merge or move is frequent enough.")),
+          : h("p", { class: "muted" }, "No change of structure stands out: no sentence position is cut more often than the others, and no heading, list, split, merge, move or mark (em dash, semicolon, emoji, …) taken out is frequent enough.")),
       table("kinds-table", "Kinds of edit", ["Kind", "Share of edits", "Edits", "Settlements", "Example (AI output → person)"], kinds, pick(kinds, "Kind of edit"), `kinds-${stem}.csv`, KINDS_CSV_HEADER),
       h("section", { class: "panel", id: "rejections", "aria-labelledby": "rej-title" },
         h("h2", { id: "rej-title" }, "Common rejection patterns"),

@@ -348,13 +348,15 @@ pub struct KindExample {
 
 /// A structure pattern: a sentence position (or a restating sentence) people take out whole
 /// more often than an ordinary sentence ("people delete the closing sentence in 62% of
-/// outputs"), or a change of shape people often make (a heading removed, a list turned into
-/// prose or back, a sentence split, merged or moved).
+/// outputs"), a change of shape people often make (a heading removed, a list turned into
+/// prose or back, a sentence split, merged or moved), or a mark people take out (the em dash).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct StructurePattern {
     /// `opening_sentence_cut`, `closing_sentence_cut`, or one of `restating_sentence_cut`,
     /// `heading_removed`, `list_to_prose`, `prose_to_list`, `sentence_split`,
-    /// `sentences_merged`, `sentence_moved`.
+    /// `sentences_merged`, `sentence_moved`, or a mark taken out: `em_dash_removed`,
+    /// `semicolon_removed`, `exclamation_removed`, `ellipsis_removed`, `emoji_removed`,
+    /// `bold_removed`.
     pub kind: &'static str,
     /// What it is called ("Closing sentence cut").
     pub label: &'static str,

@@ -1,5 +1,6 @@
 //! Ranking by evidence and effort, and the recommendations worded from the evidence.
 
+use super::miner::MARKS;
 use super::*;
 
 /// Stronger evidence first: the higher lower end of the interval, then more hits.
@@ -253,8 +254,11 @@ pub(super) fn recommend(
             "prose_to_list" => "Put several points in a list",
             "sentence_split" => "Write shorter sentences",
             "sentences_merged" => "Join short sentences that belong together",
-            // A move says the order is wrong, not which order is right.
-            _ => continue,
+            kind => match MARKS.iter().find(|m| m.0 == kind) {
+                Some(m) => m.3,
+                // A move says the order is wrong, not which order is right.
+                None => continue,
+            },
         };
         let finding = p.text.strip_prefix("People ").unwrap_or(&p.text);
         out.push(Recommendation {

@@ -32,6 +32,8 @@ pub(super) struct Entry {
     pub(super) tone: (Features, Features),
     /// Which of its AI output's sentences people took out.
     pub(super) shape: Shape,
+    /// The marks of its AI output ([`MARKS`]) and how many of them people took out.
+    pub(super) marks: Marks,
     /// Its edit operations per [`taxonomy::EditKind`] (saturating).
     pub(super) kinds: [u16; KINDS],
     /// A bit per word of the AI output and of the added words (Bloom filters): a phrase
@@ -151,6 +153,7 @@ impl Entry {
             live: true,
             tone: found.tone,
             shape: found.shape,
+            marks: Marks::of(&s.ai_output, &s.final_output),
             kinds: found.kinds,
             ai_bloom: Bloom::of(&ai),
             added_bloom: Bloom::of(&added),

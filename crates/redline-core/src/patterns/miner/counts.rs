@@ -15,6 +15,7 @@ pub(super) struct Counts {
     pub(super) categories: BTreeMap<Category, usize>,
     pub(super) by_intent: BTreeMap<String, BTreeMap<Category, usize>>,
     pub(super) shape: ShapeCounts,
+    pub(super) marks: MarkCounts,
     /// Per [`taxonomy::EditKind`]: edit operations, and settlements with at least one.
     pub(super) kinds: [usize; KINDS],
     pub(super) kind_outputs: [usize; KINDS],
@@ -39,6 +40,7 @@ impl Counts {
         }
         step(&mut self.categories, e.category, add);
         self.shape.count(&e.shape, add);
+        self.marks.count(&e.marks, add);
         for (k, n) in e.kinds.iter().enumerate() {
             let n = usize::from(*n);
             if add {

@@ -20,6 +20,7 @@ use std::collections::btree_map;
 
 mod analysis;
 mod counts;
+mod marks;
 mod report;
 mod shape;
 mod tally;
@@ -28,6 +29,8 @@ pub use analysis::analyse_missing;
 use analysis::*;
 pub(crate) use analysis::{analyse_for_store, stored_edits};
 use counts::*;
+pub(crate) use marks::MARKS;
+use marks::*;
 use shape::*;
 use tally::*;
 

@@ -215,7 +215,8 @@ impl Miner {
             .collect();
         let examples_of =
             |feature: usize, rising: bool| tone_examples(&pairs, &ids, feature, rising);
-        let structure = self.structure(&members, &c.shape, min_hits);
+        let mut structure = self.structure(&members, &c.shape, min_hits);
+        structure.extend(self.marks(&members, &c.marks, base, min_hits));
         let edit_kinds = self.edit_kinds(&members, c);
         let rewritten = c.categories.get(&Category::Rewritten).copied().unwrap_or(0);
         let recommendations = recommend(

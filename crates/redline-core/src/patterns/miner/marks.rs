@@ -1,0 +1,276 @@
+//! Marks of machine prose that people take out: the em dash, the semicolon, the exclamation
+//! mark, the ellipsis, emoji and bold markup. The phrase lists are made of words, so an edit
+//! that only swaps "—" for "," shows nowhere else; here each mark is counted in both texts of
+//! every settlement, and a mark people take out more than they do words is a structure pattern.
+
+use super::*;
+
+/// The marks counted, by index: kind (as [`StructurePattern::kind`]), label, what it is
+/// called in a sentence, and what to do instead (a recommendation's advice).
+pub(crate) const MARKS: [(&str, &str, &str, &str); 6] = [
+    (
+        "em_dash_removed",
+        "Em dash taken out",
+        "the em dash (—)",
+        "Do not use em dashes (—)",
+    ),
+    (
+        "semicolon_removed",
+        "Semicolon taken out",
+        "the semicolon",
+        "Use fewer semicolons",
+    ),
+    (
+        "exclamation_removed",
+        "Exclamation mark taken out",
+        "the exclamation mark",
+        "Leave out exclamation marks",
+    ),
+    (
+        "ellipsis_removed",
+        "Ellipsis taken out",
+        "the ellipsis (… or ...)",
+        "Leave out ellipses",
+    ),
+    (
+        "emoji_removed",
+        "Emoji taken out",
+        "emoji",
+        "Leave out emoji",
+    ),
+    (
+        "bold_removed",
+        "Bold text taken out",
+        "bold markup (**…**)",
+        "Leave out bold text",
+    ),
+];
+const EM_DASH: usize = 0;
+const SEMICOLON: usize = 1;
+const EXCLAMATION: usize = 2;
+const ELLIPSIS: usize = 3;
+const EMOJI: usize = 4;
+const BOLD: usize = 5;
+
+/// How often each of [`MARKS`] occurs in a text (saturating at 65,535).
+pub(super) fn count(text: &str) -> [u16; MARKS.len()] {
+    let mut n = [0u32; MARKS.len()];
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b';' => n[SEMICOLON] += 1,
+            b'!' => n[EXCLAMATION] += 1,
+            b'.' if b[i..].starts_with(b"...") => {
+                n[ELLIPSIS] += 1;
+                i += 2;
+            }
+            b'*' if b.get(i + 1) == Some(&b'*') => {
+                n[BOLD] += 1;
+                i += 1;
+            }
+            // Three-byte characters from U+2000: the em dash, the ellipsis, and the symbols
+            // and dingbats of U+2600–U+27BF (☀, ✅, ❤).
+            0xE2 if i + 2 < b.len() => {
+                match (b[i + 1], b[i + 2]) {
+                    (0x80, 0x94) => n[EM_DASH] += 1,
+                    (0x80, 0xA6) => n[ELLIPSIS] += 1,
+                    (0x98..=0x9E, _) => n[EMOJI] += 1,
+                    _ => {}
+                }
+                i += 2;
+            }
+            // Four-byte characters from U+1F000 (F0 9F ..): pictographs, emoticons, flags.
+            0xF0 if b.get(i + 1) == Some(&0x9F) => {
+                n[EMOJI] += 1;
+                i += 3;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    // Bold is a pair of markers.
+    n[BOLD] /= 2;
+    n.map(|x| x.min(u32::from(u16::MAX)) as u16)
+}
+
+/// Each mark of one settlement: how many the AI output has, and how many fewer the final
+/// version has (none when it has as many or more).
+#[derive(Clone, Copy, Default)]
+pub(super) struct Marks {
+    pub(super) ai: [u16; MARKS.len()],
+    pub(super) gone: [u16; MARKS.len()],
+}
+
+impl Marks {
+    pub(super) fn of(ai_output: &str, final_output: &str) -> Marks {
+        let (a, f) = (count(ai_output), count(final_output));
+        Marks {
+            ai: a,
+            gone: std::array::from_fn(|k| a[k].saturating_sub(f[k])),
+        }
+    }
+
+    /// Whether people took out some of mark `k` (the final version has fewer).
+    pub(super) fn hit(&self, k: usize) -> bool {
+        self.gone[k] > 0
+    }
+}
+
+/// A group's mark counts: per mark, the outputs that have it and those whose final version has
+/// fewer, and its uses and the uses gone.
+#[derive(Clone, Copy, Default)]
+pub(super) struct MarkCounts {
+    pub(super) outputs: [usize; MARKS.len()],
+    pub(super) hits: [usize; MARKS.len()],
+    pub(super) uses: [usize; MARKS.len()],
+    pub(super) gone: [usize; MARKS.len()],
+}
+
+impl MarkCounts {
+    pub(super) fn count(&mut self, m: &Marks, add: bool) {
+        for k in 0..MARKS.len() {
+            let (o, h) = (usize::from(m.ai[k] > 0), usize::from(m.hit(k)));
+            let (u, g) = (usize::from(m.ai[k]), usize::from(m.gone[k]));
+            if add {
+                self.outputs[k] += o;
+                self.hits[k] += h;
+                self.uses[k] += u;
+                self.gone[k] += g;
+            } else {
+                self.outputs[k] -= o;
+                self.hits[k] -= h;
+                self.uses[k] -= u;
+                self.gone[k] -= g;
+            }
+        }
+    }
+}
+
+impl Miner {
+    /// The marks people take out: in `min_hits` outputs or more, in at least [`EVENT_FLOOR`]
+    /// of the outputs that have the mark (the interval's lower end), and more of its uses than
+    /// of the words (`base`, the share of the AI outputs' words taken out; the interval's lower
+    /// end above it): a rewrite that drops everything says nothing about the mark.
+    pub(super) fn marks(
+        &self,
+        members: &[u32],
+        c: &MarkCounts,
+        base: f64,
+        min_hits: usize,
+    ) -> Vec<StructurePattern> {
+        let mut out = Vec::new();
+        for (k, (kind, label, name, _)) in MARKS.iter().enumerate() {
+            let (hits, support) = (c.hits[k], c.outputs[k]);
+            let (Some(share), Some(uses)) = (wilson(hits, support), wilson(c.gone[k], c.uses[k]))
+            else {
+                continue;
+            };
+            if hits < min_hits
+                || share.low.is_none_or(|low| low <= EVENT_FLOOR)
+                || uses.low.is_none_or(|low| low <= base)
+            {
+                continue;
+            }
+            out.push(StructurePattern {
+                kind,
+                label,
+                text: format!(
+                    "People take out {name} in {} of the {support} outputs that have it: {} of its {} uses are gone from the final versions ({}), against {} of the words.",
+                    share_with_ci(&share),
+                    c.gone[k],
+                    c.uses[k],
+                    pct(uses.value),
+                    pct(base)
+                ),
+                hits,
+                support,
+                share,
+                middle_share: None,
+                examples: members
+                    .iter()
+                    .rev()
+                    .map(|s| &self.entries[*s as usize])
+                    .filter(|e| e.marks.hit(k))
+                    .take(EXAMPLES)
+                    .map(|e| e.id.to_string())
+                    .collect(),
+            });
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::test_settlement;
+
+    #[test]
+    fn marks_by_hand() {
+        let n =
+            count("Fast — and cheap; really!! Wait... or… 🚀 ✅ **Bold** and **more**. 2–3 * x");
+        assert_eq!(n[EM_DASH], 1);
+        assert_eq!(n[SEMICOLON], 1);
+        assert_eq!(n[EXCLAMATION], 2);
+        assert_eq!(n[ELLIPSIS], 2);
+        assert_eq!(n[EMOJI], 2);
+        assert_eq!(n[BOLD], 2);
+        // The en dash, a lone asterisk, accents and Han are none of them.
+        assert_eq!(count("2–3 * café 中文 «x» “y”"), [0; MARKS.len()]);
+        let m = Marks::of("One — two — three; four!", "One, two — three; four! Five!");
+        assert_eq!(m.ai, [2, 1, 1, 0, 0, 0]);
+        assert_eq!(m.gone, [1, 0, 0, 0, 0, 0]);
+        assert!(m.hit(EM_DASH) && !m.hit(EXCLAMATION));
+    }
+
+    #[test]
+    fn marks_people_take_out_are_structure_patterns() {
+        // People swap the em dash for a comma in 40 of 60 outputs and leave the semicolon alone.
+        let list: Vec<Settlement> = (0..60)
+            .map(|i| {
+                let ai = format!("Order {i} ships Monday — by truck; the crate holds part {i}.");
+                let fin = if i % 3 == 0 {
+                    ai.clone()
+                } else {
+                    format!("Order {i} ships Monday, by truck; the crate holds part {i}.")
+                };
+                test_settlement(&format!("r{i}"), "A", &ai, &fin)
+            })
+            .collect();
+        let a = &crate::patterns::mine_slice(&list).agents[0];
+        let kinds: Vec<&str> = a.structure.iter().map(|p| p.kind).collect();
+        assert_eq!(kinds, ["em_dash_removed"], "{:#?}", a.structure);
+        let p = &a.structure[0];
+        assert_eq!((p.hits, p.support), (40, 60));
+        assert!(
+            p.text
+                .starts_with("People take out the em dash (—) in 67% (95% CI")
+                && p.text.contains("40 of its 60 uses are gone"),
+            "{}",
+            p.text
+        );
+        assert_eq!(p.examples.len(), EXAMPLES);
+        assert!(a.recommendations.iter().any(|r| r.kind == "structure"
+            && r.text
+                .starts_with("Do not use em dashes (—): people take out")));
+        // Rewritten whole, outputs lose their em dashes with every other word: no pattern.
+        let rewritten: Vec<Settlement> = (0..60)
+            .map(|i| {
+                let ai = format!("Order {i} ships Monday — by truck, the crate holds part {i}.");
+                let fin = if i % 3 == 0 {
+                    ai.clone()
+                } else {
+                    format!("Shipment number {} leaves soon via road freight.", i + 1000)
+                };
+                test_settlement(&format!("w{i}"), "B", &ai, &fin)
+            })
+            .collect();
+        let b = &crate::patterns::mine_slice(&rewritten).agents[0];
+        assert!(
+            b.structure.iter().all(|p| p.kind != "em_dash_removed"),
+            "{:#?}",
+            b.structure
+        );
+    }
+}
