@@ -1,5 +1,5 @@
 //! Marks of machine prose that people take out: the em dash, the semicolon, the exclamation
-//! mark, the ellipsis, emoji and bold markup. The phrase lists are made of words, so an edit
+//! mark, the ellipsis, emoji (and pictographic symbols) and bold markup. The phrase lists are made of words, so an edit
 //! that only swaps "—" for "," shows nowhere else; here each mark is counted in both texts of
 //! every settlement, and a mark people take out more than they do words is a structure pattern.
 
@@ -35,8 +35,8 @@ pub(crate) const MARKS: [(&str, &str, &str, &str); 6] = [
     (
         "emoji_removed",
         "Emoji taken out",
-        "emoji",
-        "Leave out emoji",
+        "emoji and pictographic symbols (✅ ✓ 🚀)",
+        "Leave out emoji and symbols",
     ),
     (
         "bold_removed",
