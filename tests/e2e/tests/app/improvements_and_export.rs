@@ -350,3 +350,59 @@ fn curation_marks_show_in_the_list_and_keep_settlements_out_of_the_export() {
         .to_lowercase()
         .contains("warehouse"));
 }
+
+#[test]
+#[ignore = "end-to-end: run by scripts/test with the app built, Xvfb and tauri-driver"]
+fn a_mark_people_take_out_is_shown_and_recommended() {
+    // A Writer whose em dashes people swap for commas in two outputs of three.
+    let (dir, db) = sample_store(&SampleSpec {
+        count: 200,
+        seed: 9,
+        ..Default::default()
+    });
+    {
+        let store = Store::open(&db).unwrap();
+        let spec = SampleSpec::default();
+        let writer: Vec<_> = (0..90)
+            .map(|i| {
+                let mut s = sample::generate_one(&spec, i);
+                s.id = redline_core::model::SettlementId::new(format!("dash-{i}")).unwrap();
+                s.agent = redline_core::model::AgentName::new("Writer").unwrap();
+                s.created_at = chrono::Utc::now() - chrono::Duration::hours(i as i64 + 1);
+                s.ai_output = format!(
+                    "Order {i} ships on Monday — by truck. It should arrive soon — we think."
+                );
+                s.final_output = if i % 3 == 0 {
+                    s.ai_output.clone()
+                } else {
+                    format!("Order {i} ships on Monday, by truck. It should arrive soon, we think.")
+                };
+                s
+            })
+            .collect();
+        store.upsert_batch(&writer).unwrap();
+    }
+    let app = App::start_with(dir, &db);
+    app.watch_console();
+    app.wait_text("h1", "the Home view", |t| t == "Home");
+    app.click("#nav-patterns");
+    app.wait_text("#rec-title", "recommendations", |t| {
+        t.contains("Recommended")
+    });
+    app.execute(
+        "const s = document.getElementById('imp-agent'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));",
+        vec![serde_json::json!("Writer")],
+    );
+    let structure = app.wait_text("#structure ul", "the Writer's structure patterns", |t| {
+        t.contains("em dash")
+    });
+    assert!(
+        structure.contains("People take out the em dash (—) in 67%"),
+        "{structure}"
+    );
+    assert_eq!(app.count("#structure li[data-kind='em_dash_removed']"), 1);
+    let recs = app.text("#recommendations ol");
+    assert!(recs.contains("Do not use em dashes (—)"), "{recs}");
+    app.screenshot("33-improvements-marks");
+    assert_eq!(app.console_errors(), Vec::<String>::new());
+}
