@@ -154,8 +154,12 @@ impl SentimentMemo {
         }
     }
 
-    /// VADER's compound score of one sentence.
+    /// VADER's compound score of one sentence. VADER splits a text at white space, so a
+    /// sentence scores the same with or without the spaces and line breaks around it: the memo
+    /// keys it without them (a sentence ends a paragraph in one text and not in the other;
+    /// on the long-document set this saves a quarter of the scoring).
     fn score(&self, sentence: &str) -> f64 {
+        let sentence = sentence.trim();
         let h = crate::hash::mix(crate::hash::fnv1a(
             crate::hash::FNV_SEED,
             sentence.as_bytes(),

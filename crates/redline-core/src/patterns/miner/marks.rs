@@ -80,6 +80,16 @@ pub(super) fn count(text: &str) -> [u16; MARKS.len()] {
                 }
                 i += 2;
             }
+            // The full-width semicolon and exclamation mark (U+FF1B, U+FF01) are the same
+            // marks: a translator who swaps ";" for "；" has not taken a semicolon out.
+            0xEF if b.get(i + 1) == Some(&0xBC) && i + 2 < b.len() => {
+                match b[i + 2] {
+                    0x9B => n[SEMICOLON] += 1,
+                    0x81 => n[EXCLAMATION] += 1,
+                    _ => {}
+                }
+                i += 2;
+            }
             // Four-byte characters from U+1F000 (F0 9F ..): pictographs, emoticons, flags.
             0xF0 if b.get(i + 1) == Some(&0x9F) => {
                 n[EMOJI] += 1;
@@ -216,6 +226,8 @@ mod tests {
         assert_eq!(n[ELLIPSIS], 2);
         assert_eq!(n[EMOJI], 2);
         assert_eq!(n[BOLD], 2);
+        // Full-width marks are the marks.
+        assert_eq!(count("好；对！")[SEMICOLON..=EXCLAMATION], [1, 1]);
         // The en dash, a lone asterisk, accents and Han are none of them.
         assert_eq!(count("2–3 * café 中文 «x» “y”"), [0; MARKS.len()]);
         let m = Marks::of("One — two — three; four!", "One, two — three; four! Five!");
