@@ -331,7 +331,7 @@ impl Out<'_> {
         }
         let (spans, coarse) = super::raw_diff_range(self.a, self.b, ha, hb, ra, rb, deadline);
         for s in super::gather_changes(spans) {
-            super::push_tokens(&mut self.spans, s.kind, s.moved, &[&s.text]);
+            super::push_span(&mut self.spans, s);
         }
         coarse
     }

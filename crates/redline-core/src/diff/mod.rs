@@ -46,6 +46,10 @@ pub struct Span {
     /// other way round). Its words were kept, not removed or added.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub moved: bool,
+    /// Its words (tokens with a letter or digit), counted from the tokens it was made of: the
+    /// clean-up and the measures read this instead of splitting the text into words again.
+    #[serde(skip)]
+    pub(crate) words: u32,
 }
 
 /// Word counts of a diff: a "word" is a token with at least one alphanumeric character.
@@ -119,11 +123,6 @@ pub fn word_diff_tokens_bounded(a: &[&str], b: &[&str]) -> Bounded {
     }
 }
 
-/// Words in a piece of text (tokens with a letter or digit).
-fn word_count(text: &str) -> usize {
-    tokens(text).into_iter().filter(|t| is_word(t)).count()
-}
-
 /// The most words a kept piece between two changes may have and still be folded into them.
 const SHORT_EQUALITY: usize = 2;
 
@@ -144,8 +143,7 @@ fn fold_short_equalities(spans: Vec<Span>) -> Vec<Span> {
     // that starts just after it — none when that run spans a sentence end: a kept word beside a
     // deleted or added sentence is not part of a word-level edit.
     let n = spans.len();
-    // Each span's words, counted once (splitting a text into words is the costly part).
-    let counts: Vec<usize> = spans.iter().map(|s| word_count(&s.text)).collect();
+    let counts: Vec<usize> = spans.iter().map(|s| s.words as usize).collect();
     let ends_sentence = |t: &str| t.contains(['.', '!', '?', '\n', '。', '！', '？']);
     let sizes = |order: &mut dyn Iterator<Item = usize>| {
         let mut out = vec![None; n];
@@ -183,11 +181,13 @@ fn fold_short_equalities(spans: Vec<Span>) -> Vec<Span> {
                 kind: SpanKind::Delete,
                 text: s.text.clone(),
                 moved: false,
+                words: s.words,
             });
             out.push(Span {
                 kind: SpanKind::Insert,
                 text: s.text,
                 moved: false,
+                words: s.words,
             });
         } else {
             out.push(s);
@@ -198,29 +198,35 @@ fn fold_short_equalities(spans: Vec<Span>) -> Vec<Span> {
 
 fn gather_runs(spans: Vec<Span>) -> Vec<Span> {
     let mut out: Vec<Span> = Vec::with_capacity(spans.len());
-    let mut deleted = String::new();
-    let mut inserted = String::new();
-    let flush = |out: &mut Vec<Span>, deleted: &mut String, inserted: &mut String| {
-        for (kind, text) in [(SpanKind::Delete, deleted), (SpanKind::Insert, inserted)] {
+    // The deletion and the insertion being gathered: text and words.
+    let mut deleted = (String::new(), 0u32);
+    let mut inserted = (String::new(), 0u32);
+    let flush = |out: &mut Vec<Span>, deleted: &mut (String, u32), inserted: &mut (String, u32)| {
+        for (kind, (text, words)) in [(SpanKind::Delete, deleted), (SpanKind::Insert, inserted)] {
             if !text.is_empty() {
                 out.push(Span {
                     kind,
                     text: std::mem::take(text),
                     moved: false,
+                    words: std::mem::take(words),
                 });
             }
         }
     };
+    let add = |to: &mut (String, u32), span: &Span| {
+        to.0.push_str(&span.text);
+        to.1 += span.words;
+    };
     let n = spans.len();
     for (i, span) in spans.into_iter().enumerate() {
         match span.kind {
-            SpanKind::Delete => deleted.push_str(&span.text),
-            SpanKind::Insert => inserted.push_str(&span.text),
+            SpanKind::Delete => add(&mut deleted, &span),
+            SpanKind::Insert => add(&mut inserted, &span),
             SpanKind::Equal => {
-                let inside_changes = !(deleted.is_empty() && inserted.is_empty()) && i + 1 < n;
+                let inside_changes = !(deleted.0.is_empty() && inserted.0.is_empty()) && i + 1 < n;
                 if inside_changes && !span.text.chars().any(char::is_alphanumeric) {
-                    deleted.push_str(&span.text);
-                    inserted.push_str(&span.text);
+                    add(&mut deleted, &span);
+                    add(&mut inserted, &span);
                 } else {
                     flush(&mut out, &mut deleted, &mut inserted);
                     out.push(span);
@@ -320,15 +326,29 @@ pub(crate) fn push_tokens(spans: &mut Vec<Span>, kind: SpanKind, moved: bool, pa
     if parts.is_empty() {
         return;
     }
+    let words = parts.iter().filter(|p| is_word(p)).count() as u32;
     match spans.last_mut() {
         Some(last) if last.kind == kind && last.moved == moved => {
-            parts.iter().for_each(|p| last.text.push_str(p))
+            parts.iter().for_each(|p| last.text.push_str(p));
+            last.words += words;
         }
         _ => spans.push(Span {
             kind,
             text: parts.concat(),
             moved,
+            words,
         }),
+    }
+}
+
+/// Append `span`, merged into the last span if it is of the same kind and `moved`.
+pub(crate) fn push_span(spans: &mut Vec<Span>, span: Span) {
+    match spans.last_mut() {
+        Some(last) if last.kind == span.kind && last.moved == span.moved => {
+            last.text.push_str(&span.text);
+            last.words += span.words;
+        }
+        _ => spans.push(span),
     }
 }
 
@@ -360,7 +380,7 @@ pub fn word_edits(spans: &[Span]) -> WordEdits {
     // The words of the deletion just seen, not yet paired with an insertion.
     let mut open: Option<usize> = None;
     for span in spans {
-        let n = word_count(&span.text);
+        let n = span.words as usize;
         match span.kind {
             SpanKind::Equal => c.kept += n,
             // A moved sentence's words are kept (counted once, on the AI output's side).
