@@ -80,11 +80,16 @@ pub(super) fn build_store(
         };
         let mined = Miner::build_stored(
             |visit| {
-                store.scan_with_analyses(scope.from, scope.to, |s, stored| {
-                    if scope.holds(&s) {
-                        visit((s, stored))
-                    }
-                })
+                store.scan_with_analyses(
+                    scope.agent.as_deref(),
+                    scope.from,
+                    scope.to,
+                    |s, stored| {
+                        if scope.holds(&s) {
+                            visit((s, stored))
+                        }
+                    },
+                )
             },
             Some(count),
             Some(&save),
@@ -109,7 +114,7 @@ pub fn store_analyses(
     cancel: &Cancel,
 ) -> Result<Option<usize>, StoreError> {
     let analysed = crate::patterns::analyse_missing(
-        |visit| store.scan_with_analyses(None, None, visit),
+        |visit| store.scan_with_analyses(None, None, None, visit),
         store.count()?,
         |fresh| store.put_analyses(&fresh, false).map(|_| ()),
         on_step,

@@ -146,29 +146,34 @@ impl Store {
         to: Option<DateTime<Utc>>,
         mut visit: impl FnMut(Settlement, Option<&[u8]>),
     ) -> Result<(), StoreError> {
-        self.scan_with_cached(MEASURES, from, to, |s, cached| {
+        self.scan_with_cached(MEASURES, None, from, to, |s, cached| {
             visit(s, cached.map(|(_, bytes)| bytes))
         })
     }
 
-    /// Visit every settlement created in `from..=to`, oldest first, with its stored pattern
-    /// analysis `(content hash, bytes)` if there is one (the caller checks the hash).
+    /// Visit every settlement created in `from..=to` (of `agent` alone, if given), oldest
+    /// first, with its stored pattern analysis `(content hash, bytes)` if there is one (the
+    /// caller checks the hash).
     pub fn scan_with_analyses(
         &self,
+        agent: Option<&str>,
         from: Option<DateTime<Utc>>,
         to: Option<DateTime<Utc>>,
         mut visit: impl FnMut(Settlement, Option<(u64, Vec<u8>)>),
     ) -> Result<(), StoreError> {
-        self.scan_with_cached(ANALYSES, from, to, |s, stored| {
+        self.scan_with_cached(ANALYSES, agent, from, to, |s, stored| {
             visit(s, stored.map(|(hash, bytes)| (hash, bytes.to_vec())))
         })
     }
 
-    /// Settlements in `from..=to`, oldest first, each with its row of `cache` (a derived table
-    /// keyed by id: fingerprint or hash, and bytes) if it has one.
+    /// Settlements in `from..=to` (of `agent` alone, if given: read through the agent's index,
+    /// so that mining one agent reads neither the others' records nor their rows), oldest
+    /// first, each with its row of `cache` (a derived table keyed by id: fingerprint or hash,
+    /// and bytes) if it has one.
     fn scan_with_cached(
         &self,
         cache: redb::TableDefinition<&str, (u64, &[u8])>,
+        agent: Option<&str>,
         from: Option<DateTime<Utc>>,
         to: Option<DateTime<Utc>>,
         mut visit: impl FnMut(Settlement, Option<(u64, &[u8])>),
@@ -178,14 +183,27 @@ impl Store {
         };
         let txn = self.db.begin_read()?;
         let records = txn.open_table(SETTLEMENTS)?;
-        let by_time = txn.open_table(BY_TIME)?;
         let cache = txn.open_table(cache)?;
-        for entry in by_time.range(keys)? {
-            let (key, _) = entry?;
-            let id = key.value().1;
+        let mut read = |id: &str| -> Result<(), StoreError> {
             if let Some(record) = records.get(id)? {
                 let row = cache.get(id)?;
                 visit(decode(record.value())?, row.as_ref().map(|r| r.value()));
+            }
+            Ok(())
+        };
+        match agent {
+            Some(a) => {
+                let by_agent = txn.open_table(BY_AGENT_TIME)?;
+                let (from, to) = (keys.start(), keys.end());
+                for entry in by_agent.range((a, from.0, from.1)..=(a, to.0, to.1))? {
+                    read(entry?.0.value().2)?;
+                }
+            }
+            None => {
+                let by_time = txn.open_table(BY_TIME)?;
+                for entry in by_time.range(keys)? {
+                    read(entry?.0.value().1)?;
+                }
             }
         }
         Ok(())
