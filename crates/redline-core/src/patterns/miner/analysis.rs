@@ -115,6 +115,7 @@ pub(super) fn added_of(f: &Tokens, inserted: &[bool]) -> (Vec<u32>, Vec<u8>) {
 }
 
 /// What an analysis found about one settlement beyond which words were edited.
+#[derive(Clone, Copy)]
 pub(super) struct Found {
     pub(super) category: Category,
     pub(super) tone: (Features, Features),
@@ -182,72 +183,102 @@ pub(super) fn analyse_one(
     vocab: &mut IdMap<u32, Box<str>>,
     memo: &tone::SentimentMemo,
 ) -> One {
-    let (a, f) = (Tokens::of(&s.ai_output), Tokens::of(&s.final_output));
-    let (ops, sentences, edits) =
-        ops::edit_ops_tokens(&s.ai_output, &s.final_output, &a.all, &f.all);
-    let edit = Edit::of(&a, &f, &ops);
-    let mut kinds = [0u16; KINDS];
-    for k in taxonomy::classify(&s.ai_output, &ops) {
-        kinds[k.index()] = kinds[k.index()].saturating_add(1);
-    }
-    let ai_flags: Vec<u8> = (0..a.len())
-        .map(|i| {
-            let start = i == 0 || a.sentence_of[i] != a.sentence_of[i - 1];
-            // A replaced word is a taken-out word too.
-            (u8::from(edit.deleted[i]) * DELETED)
-                | (u8::from(edit.replaced[i]) * REPLACED)
-                | (u8::from(start) * START)
-        })
-        .collect();
-    let mut pairs = Vec::new();
-    for op in ops.iter().filter(|o| o.kind == OpKind::Replace) {
-        let from: Vec<String> = crate::text::words(&op.old_text)
-            .map(str::to_lowercase)
-            .collect();
-        let to: Vec<String> = crate::text::words(&op.new_text)
-            .map(str::to_lowercase)
-            .collect();
-        if !from.is_empty()
-            && !to.is_empty()
-            && from.len() <= REPLACEMENT_WORDS
-            && to.len() <= REPLACEMENT_WORDS
-            && from != to
-        {
-            pairs.push((from.join(" "), to.join(" ")));
-        }
-    }
-    // Counted per settlement, as everything else: a replacement made twice in one output is
-    // one settlement's evidence.
-    pairs.sort_unstable();
-    pairs.dedup();
-    let found = Found {
-        category: category_of(&a, &f, &ops, &edit.counts),
-        tone: tone::features_pair(&a, &f, memo),
-        shape: Shape::of(
-            &a.hashes,
-            &ai_flags,
-            (&s.ai_output, &s.final_output),
-            &sentences,
-        ),
-        kinds,
-    };
-    let added = added_of(&f, &edit.inserted);
+    let m = Made::of(s, memo);
     let entry = Entry::of(
         s,
         group,
-        found,
-        a,
-        &f,
-        ai_flags,
-        &edit.inserted,
-        added,
+        m.found,
+        m.a,
+        &m.f,
+        m.ai_flags,
+        &m.inserted,
+        m.added,
         vocab,
     );
     One {
         entry,
-        pairs,
-        inserted: edit.inserted,
-        edits,
+        pairs: m.pairs,
+        inserted: m.inserted,
+        edits: m.edits,
+    }
+}
+
+/// One settlement's analysis, before it becomes an [`Entry`] (the miner's) or a [`Stored`]
+/// (the store's).
+pub(super) struct Made<'s> {
+    a: Tokens<'s>,
+    f: Tokens<'s>,
+    found: Found,
+    ai_flags: Vec<u8>,
+    inserted: Vec<bool>,
+    /// The added words and their flags.
+    added: (Vec<u32>, Vec<u8>),
+    pairs: Vec<(String, String)>,
+    edits: WordEdits,
+}
+
+impl<'s> Made<'s> {
+    fn of(s: &'s Settlement, memo: &tone::SentimentMemo) -> Made<'s> {
+        let (a, f) = (Tokens::of(&s.ai_output), Tokens::of(&s.final_output));
+        let (ops, sentences, edits) =
+            ops::edit_ops_tokens(&s.ai_output, &s.final_output, &a.all, &f.all);
+        let edit = Edit::of(&a, &f, &ops);
+        let mut kinds = [0u16; KINDS];
+        for k in taxonomy::classify(&s.ai_output, &ops) {
+            kinds[k.index()] = kinds[k.index()].saturating_add(1);
+        }
+        let ai_flags: Vec<u8> = (0..a.len())
+            .map(|i| {
+                let start = i == 0 || a.sentence_of[i] != a.sentence_of[i - 1];
+                // A replaced word is a taken-out word too.
+                (u8::from(edit.deleted[i]) * DELETED)
+                    | (u8::from(edit.replaced[i]) * REPLACED)
+                    | (u8::from(start) * START)
+            })
+            .collect();
+        let mut pairs = Vec::new();
+        for op in ops.iter().filter(|o| o.kind == OpKind::Replace) {
+            let from: Vec<String> = crate::text::words(&op.old_text)
+                .map(str::to_lowercase)
+                .collect();
+            let to: Vec<String> = crate::text::words(&op.new_text)
+                .map(str::to_lowercase)
+                .collect();
+            if !from.is_empty()
+                && !to.is_empty()
+                && from.len() <= REPLACEMENT_WORDS
+                && to.len() <= REPLACEMENT_WORDS
+                && from != to
+            {
+                pairs.push((from.join(" "), to.join(" ")));
+            }
+        }
+        // Counted per settlement, as everything else: a replacement made twice in one output is
+        // one settlement's evidence.
+        pairs.sort_unstable();
+        pairs.dedup();
+        let found = Found {
+            category: category_of(&a, &f, &ops, &edit.counts),
+            tone: tone::features_pair(&a, &f, memo),
+            shape: Shape::of(
+                &a.hashes,
+                &ai_flags,
+                (&s.ai_output, &s.final_output),
+                &sentences,
+            ),
+            kinds,
+        };
+        let added = added_of(&f, &edit.inserted);
+        Made {
+            a,
+            f,
+            found,
+            ai_flags,
+            inserted: edit.inserted,
+            added,
+            pairs,
+            edits,
+        }
     }
 }
 
@@ -303,17 +334,35 @@ pub(super) struct Stored {
 
 impl Stored {
     pub(super) fn of(one: &One) -> Stored {
-        let (e, pairs, inserted) = (&one.entry, &one.pairs, &one.inserted);
-        Stored {
+        let e = &one.entry;
+        let found = Found {
             category: e.category,
-            ai_flags: e.ai_flags.clone(),
-            inserted: to_bits(inserted.iter().copied()),
-            added_starts: to_bits(e.added_flags.iter().map(|f| f & START != 0)),
             tone: e.tone,
             shape: e.shape,
             kinds: e.kinds,
+        };
+        let edited = (&e.ai_flags[..], &one.inserted[..], &e.added_flags[..]);
+        Stored::new(&found, edited, &one.pairs, one.edits)
+    }
+
+    /// What the store keeps of an analysis; `edited` = the AI output's word flags, the final
+    /// version's inserted words, the added words' flags.
+    fn new(
+        found: &Found,
+        (ai_flags, inserted, added_flags): (&[u8], &[bool], &[u8]),
+        pairs: &[(String, String)],
+        edits: WordEdits,
+    ) -> Stored {
+        Stored {
+            category: found.category,
+            ai_flags: ai_flags.to_vec(),
+            inserted: to_bits(inserted.iter().copied()),
+            added_starts: to_bits(added_flags.iter().map(|f| f & START != 0)),
+            tone: found.tone,
+            shape: found.shape,
+            kinds: found.kinds,
             pairs: pairs.to_vec(),
-            edits: one.edits,
+            edits,
         }
     }
 
@@ -391,9 +440,15 @@ pub(crate) fn analyse_for_store(
     s: &Settlement,
     memo: &tone::SentimentMemo,
 ) -> (Option<(u64, Vec<u8>)>, WordEdits) {
-    let one = analyse_one(s, 0, &mut IdMap::default(), memo);
-    let stored = to_store(s, stored_key(s), &one).map(|(_, key, bytes)| (key, bytes));
-    (stored, one.edits)
+    // Straight to the stored form: the miner's entry (its words' vocabulary, filters and
+    // marks) would be thrown away.
+    let m = Made::of(s, memo);
+    let edited = (&m.ai_flags[..], &m.inserted[..], &m.added.1[..]);
+    let st = Stored::new(&m.found, edited, &m.pairs, m.edits);
+    let stored = postcard::to_stdvec(&st)
+        .ok()
+        .map(|bytes| (stored_key(s), bytes));
+    (stored, m.edits)
 }
 
 /// The diff's word counts and edit cost kept in settlement `s`'s stored analysis `(key,
