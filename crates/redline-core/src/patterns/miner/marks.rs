@@ -236,20 +236,29 @@ mod tests {
         assert!(m.hit(EM_DASH) && !m.hit(EXCLAMATION));
     }
 
+    /// 60 settlements of `agent`, two in three edited: output `i` is `ai(i)`, or `edited(i)`.
+    fn edited(
+        agent: &str,
+        ai: impl Fn(usize) -> String,
+        edited: impl Fn(usize) -> String,
+    ) -> Vec<Settlement> {
+        (0..60)
+            .map(|i| {
+                let a = ai(i);
+                let fin = if i % 3 == 0 { a.clone() } else { edited(i) };
+                test_settlement(&format!("{agent}{i}"), agent, &a, &fin)
+            })
+            .collect()
+    }
+
     #[test]
     fn marks_people_take_out_are_structure_patterns() {
         // People swap the em dash for a comma in 40 of 60 outputs and leave the semicolon alone.
-        let list: Vec<Settlement> = (0..60)
-            .map(|i| {
-                let ai = format!("Order {i} ships Monday — by truck; the crate holds part {i}.");
-                let fin = if i % 3 == 0 {
-                    ai.clone()
-                } else {
-                    format!("Order {i} ships Monday, by truck; the crate holds part {i}.")
-                };
-                test_settlement(&format!("r{i}"), "A", &ai, &fin)
-            })
-            .collect();
+        let list = edited(
+            "A",
+            |i| format!("Order {i} ships Monday — by truck; the crate holds part {i}."),
+            |i| format!("Order {i} ships Monday, by truck; the crate holds part {i}."),
+        );
         let a = &crate::patterns::mine_slice(&list).agents[0];
         let kinds: Vec<&str> = a.structure.iter().map(|p| p.kind).collect();
         assert_eq!(kinds, ["em_dash_removed"], "{:#?}", a.structure);
@@ -267,17 +276,11 @@ mod tests {
             && r.text
                 .starts_with("Do not use em dashes (—): people take out")));
         // Rewritten whole, outputs lose their em dashes with every other word: no pattern.
-        let rewritten: Vec<Settlement> = (0..60)
-            .map(|i| {
-                let ai = format!("Order {i} ships Monday — by truck, the crate holds part {i}.");
-                let fin = if i % 3 == 0 {
-                    ai.clone()
-                } else {
-                    format!("Shipment number {} leaves soon via road freight.", i + 1000)
-                };
-                test_settlement(&format!("w{i}"), "B", &ai, &fin)
-            })
-            .collect();
+        let rewritten = edited(
+            "B",
+            |i| format!("Order {i} ships Monday — by truck, the crate holds part {i}."),
+            |i| format!("Shipment number {} leaves soon via road freight.", i + 1000),
+        );
         let b = &crate::patterns::mine_slice(&rewritten).agents[0];
         assert!(
             b.structure.iter().all(|p| p.kind != "em_dash_removed"),
