@@ -388,7 +388,7 @@ fn offline_variants_for_the_regressing_agent_cite_their_evidence_and_are_determi
     let g = variants::generate(&store, "The Auditor", variants::DEFAULT_LAST).unwrap();
     assert_eq!(g.analysed, 30);
     assert_eq!(g.current.as_ref().unwrap().version, 1);
-    assert!((3..=5).contains(&g.variants.len()), "{:#?}", g.variants);
+    assert!((3..=6).contains(&g.variants.len()), "{:#?}", g.variants);
     for v in &g.variants {
         assert!(
             v.prompt.starts_with(&g.current.as_ref().unwrap().text),
@@ -667,4 +667,43 @@ mod decisions {
         let (b, _, alike) = tally(&v);
         assert!(alike <= 50 && b >= 900, "alike {alike}, B {b}");
     }
+}
+
+#[test]
+fn a_variant_takes_the_shape_and_marks_people_edit_towards() {
+    // People swap the em dash for a comma in two outputs of three.
+    let list: Vec<Settlement> = (0..60)
+        .map(|i| {
+            let ai = format!("Order {i} ships on Monday — by truck. It arrives soon — we think.");
+            let fin = if i % 3 == 0 {
+                ai.clone()
+            } else {
+                format!("Order {i} ships on Monday, by truck. It arrives soon, we think.")
+            };
+            crate::model::test_settlement(&format!("d{i}"), "Writer", &ai, &fin)
+        })
+        .collect();
+    let report = crate::patterns::mine_slice(&list);
+    let check = variants::Check::Unchecked("too few".into());
+    let (made, _) = variants::offline("You write replies.", &report.agents[0], &check);
+    let shape = made
+        .iter()
+        .find(|v| v.title == "Shape and marks people edit towards")
+        .expect("a variant of shape and marks");
+    assert_eq!(shape.rules, ["Do not use em dashes (—)."]);
+    assert!(
+        shape.prompt.contains("Do not use em dashes (—)."),
+        "{}",
+        shape.prompt
+    );
+    assert!(
+        shape.rationale.contains("em dash taken out"),
+        "{}",
+        shape.rationale
+    );
+    assert!(
+        shape.evidence.len() == 1 && !shape.evidence[0].examples.is_empty(),
+        "{:#?}",
+        shape.evidence
+    );
 }

@@ -332,6 +332,33 @@ fn parts(p: &AgentPatterns, check: &Check) -> Vec<Part> {
             evidence: voice_evidence,
         });
     }
+    // The structure patterns people show in half the outputs or more (the recommendations'
+    // bar): a sentence position cut, headings or lists changed, marks taken out.
+    let shape: Vec<(&str, &patterns::StructurePattern)> = p
+        .structure
+        .iter()
+        .filter(|s| s.share.value >= 0.5)
+        .filter_map(|s| Some((patterns::structure_advice(s.kind)?, s)))
+        .take(4)
+        .collect();
+    if !shape.is_empty() {
+        out.push(Part {
+            title: "Shape and marks people edit towards",
+            rationale: format!(
+                "People consistently change the shape of this agent's outputs or take out the same marks: {} (structure and marks are not replayed: replay counts words).",
+                shape
+                    .iter()
+                    .map(|(_, s)| s.label.to_lowercase())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            rules: shape.iter().map(|(advice, _)| format!("{advice}.")).collect(),
+            evidence: shape
+                .iter()
+                .flat_map(|(advice, _)| evidence(p, "structure", advice))
+                .collect(),
+        });
+    }
     out
 }
 

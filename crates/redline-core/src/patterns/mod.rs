@@ -36,6 +36,7 @@ pub(crate) use miner::{analyse_for_store, stored_edits};
 pub use miner::{analyse_missing, Change, Heap, Miner, Updated};
 use ops::{EditOp, OpKind};
 use phrases::*;
+pub(crate) use recommend::structure_advice;
 use recommend::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};

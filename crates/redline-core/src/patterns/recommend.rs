@@ -62,6 +62,22 @@ pub(super) fn own_evidence(
     out
 }
 
+/// What to do about a structure pattern of `kind` ("End when the content ends"), when there is
+/// something to do: a moved sentence says the order is wrong, not which order is right.
+pub(crate) fn structure_advice(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "opening_sentence_cut" => "Start with the substance",
+        "closing_sentence_cut" => "End when the content ends",
+        "restating_sentence_cut" => "Say each point once",
+        "heading_removed" => "Leave out headings",
+        "list_to_prose" => "Write prose, not lists",
+        "prose_to_list" => "Put several points in a list",
+        "sentence_split" => "Write shorter sentences",
+        "sentences_merged" => "Join short sentences that belong together",
+        kind => MARKS.iter().find(|m| m.0 == kind)?.3,
+    })
+}
+
 /// Whether two phrases are pieces of one longer phrase: one's end is the other's start over
 /// at least half the shorter. (A phrase inside another is judged by [`own_evidence`].)
 pub(super) fn overlapping(a: &[u32], b: &[u32]) -> bool {
@@ -245,20 +261,8 @@ pub(super) fn recommend(
         });
     }
     for p in structure.iter().filter(|p| p.share.value >= 0.5) {
-        let advice = match p.kind {
-            "opening_sentence_cut" => "Start with the substance",
-            "closing_sentence_cut" => "End when the content ends",
-            "restating_sentence_cut" => "Say each point once",
-            "heading_removed" => "Leave out headings",
-            "list_to_prose" => "Write prose, not lists",
-            "prose_to_list" => "Put several points in a list",
-            "sentence_split" => "Write shorter sentences",
-            "sentences_merged" => "Join short sentences that belong together",
-            kind => match MARKS.iter().find(|m| m.0 == kind) {
-                Some(m) => m.3,
-                // A move says the order is wrong, not which order is right.
-                None => continue,
-            },
+        let Some(advice) = structure_advice(p.kind) else {
+            continue;
         };
         let finding = p.text.strip_prefix("People ").unwrap_or(&p.text);
         out.push(Recommendation {

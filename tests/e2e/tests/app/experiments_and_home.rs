@@ -41,7 +41,7 @@ fn the_prompt_workflow_from_a_low_acceptance_agent_to_a_deployed_winner() {
         "{summary}"
     );
     let cards = app.count(".variant-card");
-    assert!((3..=5).contains(&cards), "{cards} variants");
+    assert!((3..=6).contains(&cards), "{cards} variants");
     // Each card shows the added rules as insertions against the current prompt.
     let inserted = app.text_content("#variant-0 .variant-diff ins");
     assert!(inserted.contains("Leave out"), "{inserted}");
