@@ -191,7 +191,7 @@ impl Miner {
                     c.gone[k],
                     c.uses[k],
                     pct(uses.value),
-                    pct(base)
+                    fine_pct(base)
                 ),
                 hits,
                 support,
@@ -208,6 +208,16 @@ impl Miner {
             });
         }
         out
+    }
+}
+
+/// A share as a percentage, with a decimal under 10% ("0.4%", not "0%": the share of words
+/// people take out is often small).
+fn fine_pct(x: f64) -> String {
+    if x > 0.0 && x < 0.095 {
+        format!("{:.1}%", x * 100.0)
+    } else {
+        pct(x)
     }
 }
 
