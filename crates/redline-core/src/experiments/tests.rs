@@ -690,9 +690,14 @@ fn a_variant_takes_the_shape_and_marks_people_edit_towards() {
         .iter()
         .find(|v| v.title == "Shape and marks people edit towards")
         .expect("a variant of shape and marks");
-    assert_eq!(shape.rules, ["Do not use em dashes (—)."]);
+    assert_eq!(
+        shape.rules,
+        ["Do not use em dashes (—). Write a comma instead."]
+    );
     assert!(
-        shape.prompt.contains("Do not use em dashes (—)."),
+        shape
+            .prompt
+            .contains("Do not use em dashes (—). Write a comma instead."),
         "{}",
         shape.prompt
     );

@@ -352,7 +352,13 @@ fn parts(p: &AgentPatterns, check: &Check) -> Vec<Part> {
                     .collect::<Vec<_>>()
                     .join("; ")
             ),
-            rules: shape.iter().map(|(advice, _)| format!("{advice}.")).collect(),
+            rules: shape
+                .iter()
+                .map(|(advice, s)| match s.instead {
+                    Some(instead) => format!("{advice}. {instead}."),
+                    None => format!("{advice}."),
+                })
+                .collect(),
             evidence: shape
                 .iter()
                 .flat_map(|(advice, _)| evidence(p, "structure", advice))

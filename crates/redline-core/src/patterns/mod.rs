@@ -371,6 +371,10 @@ pub struct StructurePattern {
     /// For the sentence cuts: the share of middle sentences taken out, what an ordinary
     /// sentence gets.
     pub middle_share: Option<f64>,
+    /// For a mark taken out: what to write instead, when people put one thing in its place
+    /// half the time or more ("Write a comma instead").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instead: Option<&'static str>,
     pub examples: Vec<String>,
 }
 

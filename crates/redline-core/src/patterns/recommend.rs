@@ -265,6 +265,10 @@ pub(super) fn recommend(
             continue;
         };
         let finding = p.text.strip_prefix("People ").unwrap_or(&p.text);
+        let advice = match p.instead {
+            Some(instead) => format!("{advice}. {instead}"),
+            None => advice.to_owned(),
+        };
         out.push(Recommendation {
             kind: "structure",
             text: format!("{advice}: people {finding}"),

@@ -117,6 +117,8 @@ pub(super) fn added_of(f: &Tokens, inserted: &[bool]) -> (Vec<u32>, Vec<u8>) {
 /// What an analysis found about one settlement beyond which words were edited.
 #[derive(Clone, Copy)]
 pub(super) struct Found {
+    /// What people put where they took out a mark ([`instead_of`]).
+    pub(super) instead: [[u8; INSTEAD.len()]; MARKS.len()],
     pub(super) category: Category,
     pub(super) tone: (Features, Features),
     pub(super) shape: Shape,
@@ -154,7 +156,7 @@ impl Entry {
             live: true,
             tone: found.tone,
             shape: found.shape,
-            marks: Marks::of(&s.ai_output, &s.final_output),
+            marks: Marks::of(&s.ai_output, &s.final_output, found.instead),
             kinds: found.kinds,
             ai_bloom: Bloom::of(&ai),
             added_bloom: Bloom::of(&added),
@@ -258,6 +260,7 @@ impl<'s> Made<'s> {
         pairs.sort_unstable();
         pairs.dedup();
         let found = Found {
+            instead: instead_of(&ops),
             category: category_of(&a, &f, &ops, &edit.counts),
             tone: tone::features_pair(&a, &f, memo),
             shape: Shape::of(
@@ -302,7 +305,7 @@ pub(crate) type Item = (Settlement, Option<(u64, Vec<u8>)>);
 
 /// The version of [`Stored`] and of what [`analyse_one`] computes: bumped when either changes,
 /// so that analyses stored by an earlier build are made again.
-pub(super) const ANALYSIS_VERSION: u64 = 3;
+pub(super) const ANALYSIS_VERSION: u64 = 4;
 
 /// The key a stored analysis is kept under: the settlement's content hash and
 /// [`ANALYSIS_VERSION`].
@@ -330,12 +333,15 @@ pub(super) struct Stored {
     /// The diff's word counts and edit cost: the settlement's measures come from them
     /// (`analytics::observation`) without a diff of their own.
     pub(super) edits: WordEdits,
+    /// What people put where they took out a mark ([`instead_of`]).
+    pub(super) instead: [[u8; INSTEAD.len()]; MARKS.len()],
 }
 
 impl Stored {
     pub(super) fn of(one: &One) -> Stored {
         let e = &one.entry;
         let found = Found {
+            instead: e.marks.instead,
             category: e.category,
             tone: e.tone,
             shape: e.shape,
@@ -363,6 +369,7 @@ impl Stored {
             kinds: found.kinds,
             pairs: pairs.to_vec(),
             edits,
+            instead: found.instead,
         }
     }
 
@@ -393,6 +400,7 @@ impl Stored {
             .map(|i| u8::from(bit(&st.added_starts, i)) * START)
             .collect();
         let found = Found {
+            instead: st.instead,
             category: st.category,
             tone: st.tone,
             shape: st.shape,

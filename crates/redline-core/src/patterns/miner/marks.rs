@@ -104,20 +104,74 @@ pub(super) fn count(text: &str) -> [u16; MARKS.len()] {
     n.map(|x| x.min(u32::from(u16::MAX)) as u16)
 }
 
-/// Each mark of one settlement: how many the AI output has, and how many fewer the final
-/// version has (none when it has as many or more).
+/// What people put where a mark was, by index: what it is called, and the advice that names it.
+pub(crate) const INSTEAD: [(&str, &str); 6] = [
+    ("a comma", "Write a comma instead"),
+    ("a full stop", "End the sentence instead"),
+    ("a colon", "Write a colon instead"),
+    ("parentheses", "Write parentheses instead"),
+    (
+        "a hyphen or en dash",
+        "Write a hyphen or an en dash instead",
+    ),
+    ("no mark", "Leave the sentence without it"),
+];
+const NO_MARK: usize = INSTEAD.len() - 1;
+
+/// Per mark, how many of its uses people took out in each edit and what they put there
+/// ([`INSTEAD`]): the first comma, full stop (one that ends a sentence), colon, parenthesis,
+/// or dash between spaces of the new text, or no mark (taken out, or replaced by words alone).
+/// Saturating.
+pub(super) fn instead_of(ops: &[EditOp]) -> [[u8; INSTEAD.len()]; MARKS.len()] {
+    let mut out = [[0u8; INSTEAD.len()]; MARKS.len()];
+    for op in ops.iter().filter(|o| !o.old_text.is_empty() && !o.moved) {
+        let (old, new) = (count(&op.old_text), count(&op.new_text));
+        let chars: Vec<char> = op.new_text.chars().collect();
+        let space = |c: Option<&char>| c.is_none_or(|c| c.is_whitespace());
+        let put = (0..chars.len())
+            .find_map(|i| {
+                let (before, after) = (i.checked_sub(1).map(|j| &chars[j]), chars.get(i + 1));
+                match chars[i] {
+                    ',' | '，' => Some(0),
+                    // A full stop ends a sentence: not the one in "3.5" or "e.g".
+                    '.' if space(after) => Some(1),
+                    '。' => Some(1),
+                    ':' | '：' => Some(2),
+                    '(' | '（' => Some(3),
+                    // A dash between spaces, not the hyphen of "well-known".
+                    '-' | '–' if space(before) && space(after) => Some(4),
+                    _ => None,
+                }
+            })
+            .unwrap_or(NO_MARK);
+        for k in 0..MARKS.len() {
+            let gone = old[k].saturating_sub(new[k]);
+            out[k][put] = out[k][put].saturating_add(gone.min(255) as u8);
+        }
+    }
+    out
+}
+
+/// Each mark of one settlement: how many the AI output has, how many fewer the final version
+/// has (none when it has as many or more), and what people put where they took one out.
 #[derive(Clone, Copy, Default)]
 pub(super) struct Marks {
     pub(super) ai: [u16; MARKS.len()],
     pub(super) gone: [u16; MARKS.len()],
+    pub(super) instead: [[u8; INSTEAD.len()]; MARKS.len()],
 }
 
 impl Marks {
-    pub(super) fn of(ai_output: &str, final_output: &str) -> Marks {
+    pub(super) fn of(
+        ai_output: &str,
+        final_output: &str,
+        instead: [[u8; INSTEAD.len()]; MARKS.len()],
+    ) -> Marks {
         let (a, f) = (count(ai_output), count(final_output));
         Marks {
             ai: a,
             gone: std::array::from_fn(|k| a[k].saturating_sub(f[k])),
+            instead,
         }
     }
 
@@ -135,6 +189,7 @@ pub(super) struct MarkCounts {
     pub(super) hits: [usize; MARKS.len()],
     pub(super) uses: [usize; MARKS.len()],
     pub(super) gone: [usize; MARKS.len()],
+    pub(super) instead: [[usize; INSTEAD.len()]; MARKS.len()],
 }
 
 impl MarkCounts {
@@ -152,6 +207,13 @@ impl MarkCounts {
                 self.hits[k] -= h;
                 self.uses[k] -= u;
                 self.gone[k] -= g;
+            }
+            for (to, n) in self.instead[k].iter_mut().zip(m.instead[k]) {
+                if add {
+                    *to += usize::from(n);
+                } else {
+                    *to -= usize::from(n);
+                }
             }
         }
     }
@@ -182,11 +244,12 @@ impl Miner {
             {
                 continue;
             }
+            let (put, instead) = put_instead(&c.instead[k]);
             out.push(StructurePattern {
                 kind,
                 label,
                 text: format!(
-                    "People take out {name} in {} of the {support} outputs that have it: {} of its {} uses are gone from the final versions ({}), against {} of the words.",
+                    "People take out {name} in {} of the {support} outputs that have it: {} of its {} uses are gone from the final versions ({}), against {} of the words{put}.",
                     share_with_ci(&share),
                     c.gone[k],
                     c.uses[k],
@@ -197,6 +260,7 @@ impl Miner {
                 support,
                 share,
                 middle_share: None,
+                instead,
                 examples: members
                     .iter()
                     .rev()
@@ -209,6 +273,29 @@ impl Miner {
         }
         out
     }
+}
+
+/// What people put where they took a mark out, as the finding says it ("; in its place they put
+/// a comma (62%), no mark (38%)": each at 10% or more), and the advice for what holds half or
+/// more, unless it is no mark.
+fn put_instead(to: &[usize; INSTEAD.len()]) -> (String, Option<&'static str>) {
+    let total: usize = to.iter().sum();
+    if total == 0 {
+        return (String::new(), None);
+    }
+    let mut order: Vec<usize> = (0..INSTEAD.len()).collect();
+    order.sort_by(|a, b| to[*b].cmp(&to[*a]).then(a.cmp(b)));
+    let share = |i: usize| to[i] as f64 / total as f64;
+    let said: Vec<String> = order
+        .iter()
+        .filter(|i| share(**i) >= 0.1)
+        .map(|i| format!("{} ({})", INSTEAD[*i].0, pct(share(*i))))
+        .collect();
+    let advice = (order[0] != NO_MARK && share(order[0]) >= 0.5).then_some(INSTEAD[order[0]].1);
+    (
+        format!("; in its place they put {}", said.join(", ")),
+        advice,
+    )
 }
 
 /// A share as a percentage, with a decimal under 10% ("0.4%", not "0%": the share of words
@@ -236,11 +323,51 @@ mod tests {
         assert_eq!(n[ELLIPSIS], 2);
         assert_eq!(n[EMOJI], 2);
         assert_eq!(n[BOLD], 2);
+        // What took a mark's place: the first such mark of the new text, or none.
+        let op = |old: &str, new: &str| EditOp {
+            kind: if new.is_empty() {
+                OpKind::Delete
+            } else {
+                OpKind::Replace
+            },
+            old_start: 0,
+            old_end: 0,
+            new_start: 0,
+            new_end: 0,
+            old_text: old.into(),
+            new_text: new.into(),
+            moved: false,
+            old_bytes: (0, 0),
+            new_bytes: (0, 0),
+        };
+        let to = instead_of(&[
+            op(" —", ","),
+            op("— so", ". So"),
+            op("!!", ""),
+            op(";", "and"),
+            op("x — y", "well-known 3.5 – y"),
+        ]);
+        assert_eq!(to[EM_DASH], [1, 1, 0, 0, 1, 0]);
+        assert_eq!(to[EXCLAMATION], [0, 0, 0, 0, 0, 2]);
+        assert_eq!(to[SEMICOLON], [0, 0, 0, 0, 0, 1]);
+        assert_eq!(
+            put_instead(&[3, 1, 0, 0, 0, 0]).1,
+            Some("Write a comma instead")
+        );
+        assert_eq!(put_instead(&[1, 0, 0, 0, 0, 3]).1, None);
+        assert_eq!(
+            put_instead(&[6, 3, 0, 0, 0, 1]).0,
+            "; in its place they put a comma (60%), a full stop (30%), no mark (10%)"
+        );
         // Full-width marks are the marks.
         assert_eq!(count("好；对！")[SEMICOLON..=EXCLAMATION], [1, 1]);
         // The en dash, a lone asterisk, accents and Han are none of them.
         assert_eq!(count("2–3 * café 中文 «x» “y”"), [0; MARKS.len()]);
-        let m = Marks::of("One — two — three; four!", "One, two — three; four! Five!");
+        let m = Marks::of(
+            "One — two — three; four!",
+            "One, two — three; four! Five!",
+            Default::default(),
+        );
         assert_eq!(m.ai, [2, 1, 1, 0, 0, 0]);
         assert_eq!(m.gone, [1, 0, 0, 0, 0, 0]);
         assert!(m.hit(EM_DASH) && !m.hit(EXCLAMATION));
@@ -277,14 +404,16 @@ mod tests {
         assert!(
             p.text
                 .starts_with("People take out the em dash (—) in 67% (95% CI")
-                && p.text.contains("40 of its 60 uses are gone"),
+                && p.text.contains("40 of its 60 uses are gone")
+                && p.text.ends_with("; in its place they put a comma (100%)."),
             "{}",
             p.text
         );
         assert_eq!(p.examples.len(), EXAMPLES);
+        assert_eq!(p.instead, Some("Write a comma instead"));
         assert!(a.recommendations.iter().any(|r| r.kind == "structure"
             && r.text
-                .starts_with("Do not use em dashes (—): people take out")));
+                .starts_with("Do not use em dashes (—). Write a comma instead: people take out")));
         // Rewritten whole, outputs lose their em dashes with every other word: no pattern.
         let rewritten = edited(
             "B",

@@ -328,6 +328,7 @@ impl Miner {
                 support: c.outputs,
                 share,
                 middle_share: Some(middle_share),
+                instead: None,
                 examples: newest(&|sh: &Shape| {
                     sh.counted() && if opening { sh.opening_cut } else { sh.closing_cut }
                 }),
@@ -375,6 +376,7 @@ impl Miner {
                 support,
                 share,
                 middle_share: baseline,
+                instead: None,
                 examples: newest(&|sh: &Shape| sh.hits >> bit & 1 == 1),
             });
         }
