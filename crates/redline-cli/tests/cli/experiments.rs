@@ -25,7 +25,7 @@ fn prompts_variants_and_an_experiment_from_creation_to_deployment() {
     let g: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(g["analysed"], 30);
     let variants = g["variants"].as_array().unwrap();
-    assert!((3..=5).contains(&variants.len()), "{g:#}");
+    assert!((3..=6).contains(&variants.len()), "{g:#}");
     redline(&db)
         .args(["variants", "--agent", "The Auditor", "--accept", "1"])
         .assert()
