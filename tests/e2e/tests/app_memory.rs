@@ -56,6 +56,48 @@ fn rss(pid: u32) -> (f64, f64) {
     (kb("VmRSS:") / 1024.0, kb("VmHWM:") / 1024.0)
 }
 
+/// Where the process's resident set lies, from `/proc/PID/smaps`, in MB: mimalloc's arenas
+/// (anonymous reservations of 256 MiB or more: what Rust allocates), glibc's main heap (GTK,
+/// WebKit's UI side and other C libraries allocate there and in their own anonymous mappings),
+/// other anonymous mappings, thread stacks, and mapped files (libraries, fonts).
+fn breakdown(pid: u32) -> String {
+    let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+    let mut parts = [0f64; 5];
+    let names = [
+        "mimalloc arenas",
+        "glibc heap",
+        "other anonymous",
+        "stacks",
+        "files",
+    ];
+    let mut kind = 2;
+    for line in smaps.lines() {
+        let mut f = line.split_whitespace();
+        let first = f.next().unwrap_or("");
+        if let Some((a, b)) = first.split_once('-').filter(|_| !first.ends_with(':')) {
+            let size =
+                u64::from_str_radix(b, 16).unwrap_or(0) - u64::from_str_radix(a, 16).unwrap_or(0);
+            let path = f.nth(4).unwrap_or("");
+            kind = match path {
+                "[heap]" => 1,
+                p if p.starts_with("[stack") => 3,
+                "" if size >= 256 << 20 => 0,
+                "" => 2,
+                p if p.starts_with('[') => 2,
+                _ => 4,
+            };
+        } else if first == "Rss:" {
+            parts[kind] += f.next().and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / 1024.0;
+        }
+    }
+    names
+        .iter()
+        .zip(parts)
+        .map(|(n, mb)| format!("{n} {mb:.0} MB"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Wait, up to `limit`, until `script` (a page expression) is true.
 fn wait_for(app: &App, what: &str, script: &str, limit: Duration) {
     let deadline = Instant::now() + limit;
@@ -198,6 +240,7 @@ fn app_memory_on_a_large_store() {
         std::thread::sleep(Duration::from_secs(30));
         note(&format!("idle {s} s later"), pid, step);
     }
+    println!("resident set at the end: {}", breakdown(pid));
     let peak = rows.iter().map(|r| r.2).fold(0.0, f64::max);
     println!("peak of the app process: {peak:.0} MB (web view process not counted)");
     app.close();
