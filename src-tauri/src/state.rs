@@ -35,8 +35,8 @@ const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// Give freed memory back to the OS as it is freed, not after mimalloc's delay. A delayed
 /// give-back happens only when the thread that freed the memory calls the allocator again, and
 /// a mining's threads end or go quiet: with the delay, the app idled at 613 MB on 100k long
-/// documents, mimalloc's arenas holding 438 MB of it; without, 370 MB, with the same step times
-/// (docs/benchmarks.md). The CLI keeps the default: it exits when done.
+/// documents, mimalloc's arenas holding 438 MB of it; without, 359–385 MB, with the same step
+/// times (docs/benchmarks.md). The CLI keeps the default: it exits when done.
 pub fn purge_at_once() {
     // SAFETY: plain integer calls; done at start-up, before the threads that allocate begin.
     unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 0) };
