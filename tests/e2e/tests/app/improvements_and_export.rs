@@ -401,8 +401,15 @@ fn a_mark_people_take_out_is_shown_and_recommended() {
         "{structure}"
     );
     assert_eq!(app.count("#structure li[data-kind='em_dash_removed']"), 1);
+    assert!(
+        structure.contains("in its place they put a comma (100%)"),
+        "{structure}"
+    );
     let recs = app.text("#recommendations ol");
-    assert!(recs.contains("Do not use em dashes (—)"), "{recs}");
+    assert!(
+        recs.contains("Do not use em dashes (—). Write a comma instead"),
+        "{recs}"
+    );
     app.screenshot("33-improvements-marks");
     assert_eq!(app.console_errors(), Vec::<String>::new());
 }
