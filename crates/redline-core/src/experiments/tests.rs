@@ -672,17 +672,11 @@ mod decisions {
 #[test]
 fn a_variant_takes_the_shape_and_marks_people_edit_towards() {
     // People swap the em dash for a comma in two outputs of three.
-    let list: Vec<Settlement> = (0..60)
-        .map(|i| {
-            let ai = format!("Order {i} ships on Monday — by truck. It arrives soon — we think.");
-            let fin = if i % 3 == 0 {
-                ai.clone()
-            } else {
-                format!("Order {i} ships on Monday, by truck. It arrives soon, we think.")
-            };
-            crate::model::test_settlement(&format!("d{i}"), "Writer", &ai, &fin)
-        })
-        .collect();
+    let list = crate::patterns::edited(
+        "Writer",
+        |i| format!("Order {i} ships on Monday — by truck. It arrives soon — we think."),
+        |i| format!("Order {i} ships on Monday, by truck. It arrives soon, we think."),
+    );
     let report = crate::patterns::mine_slice(&list);
     let check = variants::Check::Unchecked("too few".into());
     let (made, _) = variants::offline("You write replies.", &report.agents[0], &check);

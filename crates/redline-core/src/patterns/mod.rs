@@ -32,6 +32,8 @@ use crate::stats::{wilson, Estimate};
 use category::*;
 pub use category::{categorise, Category};
 pub use contexts::{context_in, mine_slice, with_contexts};
+#[cfg(test)]
+pub(crate) use miner::edited;
 pub(crate) use miner::{analyse_for_store, stored_edits};
 pub use miner::{analyse_missing, Change, Heap, Miner, Updated};
 use ops::{EditOp, OpKind};

@@ -115,7 +115,6 @@ pub(super) fn added_of(f: &Tokens, inserted: &[bool]) -> (Vec<u32>, Vec<u8>) {
 }
 
 /// What an analysis found about one settlement beyond which words were edited.
-#[derive(Clone, Copy)]
 pub(super) struct Found {
     /// What people put where they took out a mark ([`instead_of`]).
     pub(super) instead: [[u8; INSTEAD.len()]; MARKS.len()],
@@ -166,42 +165,6 @@ impl Entry {
             added_flags,
             pairs: Vec::new(),
         }
-    }
-}
-
-/// One settlement analysed: its entry, its replacements, which words of its final version were
-/// inserted, and its diff's word counts and edit cost (for the measures).
-pub(super) struct One {
-    pub(super) entry: Entry,
-    pub(super) pairs: Vec<(String, String)>,
-    pub(super) inserted: Vec<bool>,
-    pub(super) edits: WordEdits,
-}
-
-/// Analyse one settlement.
-pub(super) fn analyse_one(
-    s: &Settlement,
-    group: u16,
-    vocab: &mut IdMap<u32, Box<str>>,
-    memo: &tone::SentimentMemo,
-) -> One {
-    let m = Made::of(s, memo);
-    let entry = Entry::of(
-        s,
-        group,
-        m.found,
-        m.a,
-        &m.f,
-        m.ai_flags,
-        &m.inserted,
-        m.added,
-        vocab,
-    );
-    One {
-        entry,
-        pairs: m.pairs,
-        inserted: m.inserted,
-        edits: m.edits,
     }
 }
 
@@ -283,6 +246,45 @@ impl<'s> Made<'s> {
             edits,
         }
     }
+
+    /// The stored form's bytes (what the store keeps of it).
+    fn bytes(&self) -> Option<Vec<u8>> {
+        let st = Stored {
+            category: self.found.category,
+            ai_flags: self.ai_flags.clone(),
+            inserted: to_bits(self.inserted.iter().copied()),
+            added_starts: to_bits(self.added.1.iter().map(|f| f & START != 0)),
+            tone: self.found.tone,
+            shape: self.found.shape,
+            kinds: self.found.kinds,
+            pairs: self.pairs.clone(),
+            edits: self.edits,
+            instead: self.found.instead,
+        };
+        postcard::to_stdvec(&st).ok()
+    }
+
+    /// The miner's entry of settlement `s` (in local group `group`) and its replacements; the
+    /// words its phrases can be made of go into `vocab`.
+    fn into_entry(
+        self,
+        s: &Settlement,
+        group: u16,
+        vocab: &mut IdMap<u32, Box<str>>,
+    ) -> (Entry, Vec<(String, String)>) {
+        let entry = Entry::of(
+            s,
+            group,
+            self.found,
+            self.a,
+            &self.f,
+            self.ai_flags,
+            &self.inserted,
+            self.added,
+            vocab,
+        );
+        (entry, self.pairs)
+    }
 }
 
 /// A batch after analysis, with its own agent numbering.
@@ -303,7 +305,7 @@ pub(crate) type Save = dyn Fn(Vec<(String, u64, Vec<u8>)>) + Sync;
 /// A settlement to analyse, with its stored analysis `(key, bytes)` if the store has one.
 pub(crate) type Item = (Settlement, Option<(u64, Vec<u8>)>);
 
-/// The version of [`Stored`] and of what [`analyse_one`] computes: bumped when either changes,
+/// The version of [`Stored`] and of what [`Made::of`] computes: bumped when either changes,
 /// so that analyses stored by an earlier build are made again.
 pub(super) const ANALYSIS_VERSION: u64 = 4;
 
@@ -338,41 +340,6 @@ pub(super) struct Stored {
 }
 
 impl Stored {
-    pub(super) fn of(one: &One) -> Stored {
-        let e = &one.entry;
-        let found = Found {
-            instead: e.marks.instead,
-            category: e.category,
-            tone: e.tone,
-            shape: e.shape,
-            kinds: e.kinds,
-        };
-        let edited = (&e.ai_flags[..], &one.inserted[..], &e.added_flags[..]);
-        Stored::new(&found, edited, &one.pairs, one.edits)
-    }
-
-    /// What the store keeps of an analysis; `edited` = the AI output's word flags, the final
-    /// version's inserted words, the added words' flags.
-    fn new(
-        found: &Found,
-        (ai_flags, inserted, added_flags): (&[u8], &[bool], &[u8]),
-        pairs: &[(String, String)],
-        edits: WordEdits,
-    ) -> Stored {
-        Stored {
-            category: found.category,
-            ai_flags: ai_flags.to_vec(),
-            inserted: to_bits(inserted.iter().copied()),
-            added_starts: to_bits(added_flags.iter().map(|f| f & START != 0)),
-            tone: found.tone,
-            shape: found.shape,
-            kinds: found.kinds,
-            pairs: pairs.to_vec(),
-            edits,
-            instead: found.instead,
-        }
-    }
-
     /// The entry of settlement `s` in local group `group`, its replacements, its words into
     /// `vocab`. `None` if the bytes do not decode or do not fit the texts (a damaged entry is
     /// made again).
@@ -435,12 +402,6 @@ pub(super) fn bit(bits: &[u8], i: usize) -> bool {
     bits[i / 8] >> (i % 8) & 1 == 1
 }
 
-/// What the store keeps of one settlement's analysis: `(id, key, bytes)`.
-pub(super) fn to_store(s: &Settlement, key: u64, one: &One) -> Option<(String, u64, Vec<u8>)> {
-    let bytes = postcard::to_stdvec(&Stored::of(one)).ok()?;
-    Some((s.id.as_str().to_owned(), key, bytes))
-}
-
 /// Settlement `s` analysed for the store, without mining: its stored analysis `(key, bytes)`
 /// and its diff's word counts and edit cost (what its measures need). The measures' cache
 /// calls it, so that one diff serves the measures and, later, the miner.
@@ -451,12 +412,7 @@ pub(crate) fn analyse_for_store(
     // Straight to the stored form: the miner's entry (its words' vocabulary, filters and
     // marks) would be thrown away.
     let m = Made::of(s, memo);
-    let edited = (&m.ai_flags[..], &m.inserted[..], &m.added.1[..]);
-    let st = Stored::new(&m.found, edited, &m.pairs, m.edits);
-    let stored = postcard::to_stdvec(&st)
-        .ok()
-        .map(|bytes| (stored_key(s), bytes));
-    (stored, m.edits)
+    (m.bytes().map(|bytes| (stored_key(s), bytes)), m.edits)
 }
 
 /// The diff's word counts and edit cost kept in settlement `s`'s stored analysis `(key,
@@ -505,11 +461,12 @@ pub(super) fn analyse(
         let (entry, pairs) = match read {
             Some(read) => read,
             None => {
-                let one = analyse_one(s, g as u16, &mut out.words, memo);
+                let m = Made::of(s, memo);
                 if keep {
-                    out.fresh.extend(to_store(s, key, &one));
+                    out.fresh
+                        .extend(m.bytes().map(|b| (s.id.as_str().to_owned(), key, b)));
                 }
-                (one.entry, one.pairs)
+                m.into_entry(s, g as u16, &mut out.words)
             }
         };
         let at = base + k as u32;
@@ -546,10 +503,12 @@ pub fn analyse_missing<E: Send>(
             scope,
             // Only what is stored: no entries kept, no n-grams counted.
             |batch: Vec<(Settlement, u64)>| {
-                let mut words = IdMap::default();
                 batch
                     .iter()
-                    .filter_map(|(s, key)| to_store(s, *key, &analyse_one(s, 0, &mut words, &memo)))
+                    .filter_map(|(s, key)| {
+                        let bytes = Made::of(s, &memo).bytes()?;
+                        Some((s.id.as_str().to_owned(), *key, bytes))
+                    })
                     .collect::<Vec<_>>()
             },
             |fresh: Vec<(String, u64, Vec<u8>)>| {

@@ -1,7 +1,8 @@
 //! Marks of machine prose that people take out: the em dash, the semicolon, the exclamation
-//! mark, the ellipsis, emoji (and pictographic symbols) and bold markup. The phrase lists are made of words, so an edit
-//! that only swaps "—" for "," shows nowhere else; here each mark is counted in both texts of
-//! every settlement, and a mark people take out more than they do words is a structure pattern.
+//! mark, the ellipsis, emoji (and pictographic symbols) and bold markup. The phrase lists are
+//! made of words, so an edit that only swaps "—" for "," shows nowhere else; here each mark is
+//! counted in both texts of every settlement, and a mark people take out more than they do
+//! words is a structure pattern.
 
 use super::*;
 
@@ -261,14 +262,7 @@ impl Miner {
                 share,
                 middle_share: None,
                 instead,
-                examples: members
-                    .iter()
-                    .rev()
-                    .map(|s| &self.entries[*s as usize])
-                    .filter(|e| e.marks.hit(k))
-                    .take(EXAMPLES)
-                    .map(|e| e.id.to_string())
-                    .collect(),
+                examples: self.newest(members, |e| e.marks.hit(k)),
             });
         }
         out
@@ -308,10 +302,26 @@ fn fine_pct(x: f64) -> String {
     }
 }
 
+/// 60 settlements of `agent`, two in three edited: output `i` is `ai(i)`, or `edited(i)` (for
+/// tests).
+#[cfg(test)]
+pub(crate) fn edited(
+    agent: &str,
+    ai: impl Fn(usize) -> String,
+    edited: impl Fn(usize) -> String,
+) -> Vec<Settlement> {
+    (0..60)
+        .map(|i| {
+            let a = ai(i);
+            let fin = if i % 3 == 0 { a.clone() } else { edited(i) };
+            crate::model::test_settlement(&format!("{agent}{i}"), agent, &a, &fin)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::test_settlement;
 
     #[test]
     fn marks_by_hand() {
@@ -371,21 +381,6 @@ mod tests {
         assert_eq!(m.ai, [2, 1, 1, 0, 0, 0]);
         assert_eq!(m.gone, [1, 0, 0, 0, 0, 0]);
         assert!(m.hit(EM_DASH) && !m.hit(EXCLAMATION));
-    }
-
-    /// 60 settlements of `agent`, two in three edited: output `i` is `ai(i)`, or `edited(i)`.
-    fn edited(
-        agent: &str,
-        ai: impl Fn(usize) -> String,
-        edited: impl Fn(usize) -> String,
-    ) -> Vec<Settlement> {
-        (0..60)
-            .map(|i| {
-                let a = ai(i);
-                let fin = if i % 3 == 0 { a.clone() } else { edited(i) };
-                test_settlement(&format!("{agent}{i}"), agent, &a, &fin)
-            })
-            .collect()
     }
 
     #[test]

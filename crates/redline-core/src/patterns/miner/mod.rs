@@ -29,6 +29,8 @@ pub use analysis::analyse_missing;
 use analysis::*;
 pub(crate) use analysis::{analyse_for_store, stored_edits};
 use counts::*;
+#[cfg(test)]
+pub(crate) use marks::edited;
 pub(crate) use marks::MARKS;
 use marks::*;
 use shape::*;

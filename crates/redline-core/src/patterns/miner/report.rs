@@ -248,6 +248,19 @@ impl Miner {
         }
     }
 
+    /// The ids of the [`EXAMPLES`] newest of `members` (oldest first) for which `hit` holds,
+    /// newest first.
+    pub(super) fn newest(&self, members: &[u32], hit: impl Fn(&Entry) -> bool) -> Vec<String> {
+        members
+            .iter()
+            .rev()
+            .map(|s| &self.entries[*s as usize])
+            .filter(|e| hit(e))
+            .take(EXAMPLES)
+            .map(|e| e.id.to_string())
+            .collect()
+    }
+
     /// The mix of edit kinds ([`taxonomy`]), most edits first, each with the newest of
     /// `members` (oldest first) that holds one.
     pub(super) fn edit_kinds(&self, members: &[u32], c: &Counts) -> Vec<KindShare> {
@@ -257,14 +270,7 @@ impl Miner {
             .filter(|k| c.kinds[k.index()] > 0)
             .map(|kind| {
                 let i = kind.index();
-                let examples = members
-                    .iter()
-                    .rev()
-                    .map(|s| &self.entries[*s as usize])
-                    .filter(|e| e.kinds[i] > 0)
-                    .take(EXAMPLES)
-                    .map(|e| e.id.to_string())
-                    .collect();
+                let examples = self.newest(members, |e| e.kinds[i] > 0);
                 KindShare {
                     kind,
                     label: kind.label(),
@@ -293,16 +299,6 @@ impl Miner {
     ) -> Vec<StructurePattern> {
         let middle_share = c.middle_cut as f64 / c.middle.max(1) as f64;
         let mut out = Vec::new();
-        let newest = |hit: &dyn Fn(&Shape) -> bool| -> Vec<String> {
-            members
-                .iter()
-                .rev()
-                .map(|s| &self.entries[*s as usize])
-                .filter(|e| hit(&e.shape))
-                .take(EXAMPLES)
-                .map(|e| e.id.to_string())
-                .collect()
-        };
         for (opening, hits) in [(true, c.opening_cut), (false, c.closing_cut)] {
             let Some(share) = wilson(hits, c.outputs) else {
                 continue;
@@ -329,7 +325,8 @@ impl Miner {
                 share,
                 middle_share: Some(middle_share),
                 instead: None,
-                examples: newest(&|sh: &Shape| {
+                examples: self.newest(members, |e| {
+                    let sh = &e.shape;
                     sh.counted() && if opening { sh.opening_cut } else { sh.closing_cut }
                 }),
             });
@@ -377,7 +374,7 @@ impl Miner {
                 share,
                 middle_share: baseline,
                 instead: None,
-                examples: newest(&|sh: &Shape| sh.hits >> bit & 1 == 1),
+                examples: self.newest(members, |e| e.shape.hits >> bit & 1 == 1),
             });
         }
         out
