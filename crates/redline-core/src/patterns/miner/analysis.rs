@@ -19,14 +19,9 @@ pub(super) struct Entry {
     /// Still counted; a removed entry stays (without counts) until the miner is rebuilt, since
     /// n-grams may read their words from it.
     pub(super) live: bool,
-    /// Word hashes of the AI output.
-    pub(super) ai: Vec<u32>,
-    /// Per AI word: [`DELETED`], [`REPLACED`], [`START`] (of a sentence).
-    pub(super) ai_flags: Vec<u8>,
-    /// Word hashes of the added words, run after run.
-    pub(super) added: Vec<u32>,
-    /// Per added word: bit 1 = starts a run (a new sentence or a new insertion).
-    pub(super) added_flags: Vec<u8>,
+    /// Its AI output's words and the added words with their flags, packed by the miner's
+    /// [`Dict`] (empty until the entry is merged into a miner; read with [`Dict::unpack`]).
+    pub(super) words: Box<[u8]>,
     /// Its short replacements (interned `(from, to)` pairs), each once.
     pub(super) pairs: Vec<u32>,
     pub(super) tone: (Features, Features),
@@ -72,20 +67,6 @@ impl Entry {
     pub(super) fn rejected(&self) -> bool {
         self.category == Category::Rewritten
     }
-
-    /// Whether the `n` AI-output words from `i` were all taken out ([`DELETED`]: deleted or
-    /// replaced) or all replaced ([`REPLACED`]), as `flag` says.
-    pub(super) fn edited_at(&self, i: usize, n: usize, flag: u8) -> bool {
-        self.ai_flags[i..i + n].iter().all(|f| f & flag != 0)
-    }
-
-    /// The words n-grams of `side` are read in: the AI output, or the added words.
-    pub(super) fn words(&self, side: Side) -> &[u32] {
-        match side {
-            Side::Deleted | Side::Replaced => &self.ai,
-            Side::Added => &self.added,
-        }
-    }
 }
 
 /// The hash of everything an entry's analysis depends on.
@@ -125,9 +106,9 @@ pub(super) struct Found {
 }
 
 impl Entry {
-    /// The entry of settlement `s` (in local group `group`): `found`, its AI output's words
-    /// `a` with their flags, and the words `inserted` into its final version `f`; the words
-    /// its phrases can be made of go into `vocab`.
+    /// The entry of settlement `s` (in local group `group`) and its words, unpacked: `found`,
+    /// its AI output's words `a` with their flags, and the words `inserted` into its final
+    /// version `f`; the words its phrases can be made of go into `vocab`.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn of(
         s: &Settlement,
@@ -139,12 +120,10 @@ impl Entry {
         inserted: &[bool],
         (added, added_flags): (Vec<u32>, Vec<u8>),
         vocab: &mut IdMap<u32, Box<str>>,
-    ) -> Entry {
+    ) -> (Entry, Words) {
         enter_words(&a, f, &ai_flags, inserted, vocab);
-        // Kept for the miner's life: no spare capacity (Tokens grows its vector as it goes).
-        let mut ai = a.hashes;
-        ai.shrink_to_fit();
-        Entry {
+        let ai = a.hashes;
+        let entry = Entry {
             id: s.id.as_str().into(),
             at: s.created_at,
             content: content_of(s),
@@ -159,12 +138,16 @@ impl Entry {
             kinds: found.kinds,
             ai_bloom: Bloom::of(&ai),
             added_bloom: Bloom::of(&added),
+            words: Box::default(),
+            pairs: Vec::new(),
+        };
+        let words = Words {
             ai,
             ai_flags,
             added,
             added_flags,
-            pairs: Vec::new(),
-        }
+        };
+        (entry, words)
     }
 }
 
@@ -266,13 +249,8 @@ impl<'s> Made<'s> {
 
     /// The miner's entry of settlement `s` (in local group `group`) and its replacements; the
     /// words its phrases can be made of go into `vocab`.
-    fn into_entry(
-        self,
-        s: &Settlement,
-        group: u16,
-        vocab: &mut IdMap<u32, Box<str>>,
-    ) -> (Entry, Vec<(String, String)>) {
-        let entry = Entry::of(
+    fn into_entry(self, s: &Settlement, group: u16, vocab: &mut IdMap<u32, Box<str>>) -> Taken {
+        let (entry, words) = Entry::of(
             s,
             group,
             self.found,
@@ -283,9 +261,13 @@ impl<'s> Made<'s> {
             self.added,
             vocab,
         );
-        (entry, self.pairs)
+        (entry, words, self.pairs)
     }
 }
+
+/// One settlement's analysis as a miner takes it in: its entry, its words (unpacked) and its
+/// replacements.
+pub(super) type Taken = (Entry, Words, Vec<(String, String)>);
 
 /// A batch after analysis, with its own agent numbering.
 pub(super) struct Analysed {
@@ -293,6 +275,8 @@ pub(super) struct Analysed {
     /// Per local agent and [`Side`]: n-grams, positioned in slots from the batch's base.
     pub(super) grams: Vec<[IdMap<u64, Gram>; 3]>,
     pub(super) entries: Vec<Entry>,
+    /// Each entry's words, unpacked (the miner packs them as it merges the batch).
+    pub(super) unpacked: Vec<Words>,
     pub(super) pairs: Vec<Vec<(String, String)>>,
     pub(super) words: IdMap<u32, Box<str>>,
     /// The analyses made (not read back) in this batch, to store: `(id, key, bytes)`.
@@ -348,7 +332,7 @@ impl Stored {
         s: &Settlement,
         group: u16,
         vocab: &mut IdMap<u32, Box<str>>,
-    ) -> Option<(Entry, Vec<(String, String)>)> {
+    ) -> Option<Taken> {
         let st: Stored = postcard::from_bytes(bytes).ok()?;
         // The words alone: where sentences start is in the stored flags.
         let (a, f) = (Tokens::words(&s.ai_output), Tokens::words(&s.final_output));
@@ -373,7 +357,7 @@ impl Stored {
             shape: st.shape,
             kinds: st.kinds,
         };
-        let entry = Entry::of(
+        let (entry, words) = Entry::of(
             s,
             group,
             found,
@@ -384,7 +368,7 @@ impl Stored {
             (added, added_flags),
             vocab,
         );
-        Some((entry, st.pairs))
+        Some((entry, words, st.pairs))
     }
 }
 
@@ -439,6 +423,7 @@ pub(super) fn analyse(
         agents: Vec::new(),
         grams: Vec::new(),
         entries: Vec::with_capacity(batch.len()),
+        unpacked: Vec::with_capacity(batch.len()),
         pairs: Vec::with_capacity(batch.len()),
         words: IdMap::default(),
         fresh: Vec::new(),
@@ -458,7 +443,7 @@ pub(super) fn analyse(
             .as_ref()
             .filter(|(k, _)| *k == key)
             .and_then(|(_, bytes)| Stored::entry(bytes, s, g as u16, &mut out.words));
-        let (entry, pairs) = match read {
+        let (entry, words, pairs) = match read {
             Some(read) => read,
             None => {
                 let m = Made::of(s, memo);
@@ -471,10 +456,11 @@ pub(super) fn analyse(
         };
         let at = base + k as u32;
         for (map, side) in out.grams[g].iter_mut().zip(Side::ALL) {
-            entry_grams(&entry, side, &mut grams);
+            entry_grams(&words, side, &mut grams);
             count_grams(map, &mut grams, at);
         }
         out.entries.push(entry);
+        out.unpacked.push(words);
         out.pairs.push(pairs);
     }
     out

@@ -66,9 +66,9 @@ impl Counts {
     }
 
     /// Stop counting the n-grams of `e` (an n-gram forgotten by pruning stays forgotten).
-    pub(super) fn uncount_grams(&mut self, e: &Entry, grams: &mut Vec<(u64, u32, u8)>) {
+    pub(super) fn uncount_grams(&mut self, w: &Words, grams: &mut Vec<(u64, u32, u8)>) {
         for (map, side) in self.grams.iter_mut().zip(Side::ALL) {
-            entry_grams(e, side, grams);
+            entry_grams(w, side, grams);
             grams.sort_unstable_by_key(|g| g.0);
             grams.dedup_by_key(|g| g.0);
             for (h, _, _) in grams.drain(..) {
@@ -181,20 +181,20 @@ impl Side {
     pub(super) const ALL: [Side; 3] = [Side::Deleted, Side::Replaced, Side::Added];
 }
 
-/// The n-grams of an entry's runs of `side` words.
-pub(super) fn entry_grams(e: &Entry, side: Side, out: &mut Vec<(u64, u32, u8)>) {
+/// The n-grams of an entry's runs of `side` words (`w`).
+pub(super) fn entry_grams(w: &Words, side: Side, out: &mut Vec<(u64, u32, u8)>) {
     let run = |flag: u8, out: &mut Vec<(u64, u32, u8)>| {
         run_grams(
-            &e.ai,
-            |i| e.ai_flags[i] & flag != 0,
-            |i| e.ai_flags[i] & START != 0,
+            &w.ai,
+            |i| w.ai_flags[i] & flag != 0,
+            |i| w.ai_flags[i] & START != 0,
             out,
         )
     };
     match side {
         Side::Deleted => run(DELETED, out),
         Side::Replaced => run(REPLACED, out),
-        Side::Added => run_grams(&e.added, |_| true, |i| e.added_flags[i] & START != 0, out),
+        Side::Added => run_grams(&w.added, |_| true, |i| w.added_flags[i] & START != 0, out),
     }
 }
 

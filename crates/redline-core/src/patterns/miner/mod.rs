@@ -1,6 +1,6 @@
-//! The miner's state, kept between runs: every settlement's analysis (word hashes of its AI
-//! output and added words, which words were deleted, its replacements, tone and category, but
-//! not its texts), each group's n-gram counts, and each group's candidate phrases with their
+//! The miner's state, kept between runs: every settlement's analysis (the words of its AI
+//! output and its added words, packed with which words were deleted, its replacements, tone
+//! and category, but not its texts), each group's n-gram counts, and each group's candidate phrases with their
 //! exact counts. [`Miner::update`] takes settlements in and out: a settlement whose content
 //! (agent, intent type, time, both texts) is unchanged is not analysed again; counts move by
 //! what the new and removed settlements contribute; the time split of each group's trends moves
@@ -21,6 +21,7 @@ use std::collections::btree_map;
 mod analysis;
 mod counts;
 mod marks;
+mod packed;
 mod report;
 mod shape;
 mod tally;
@@ -33,6 +34,7 @@ use counts::*;
 pub(crate) use marks::edited;
 pub(crate) use marks::MARKS;
 use marks::*;
+use packed::*;
 use shape::*;
 use tally::*;
 
@@ -119,6 +121,8 @@ pub struct Miner {
     groups: Vec<GroupState>,
     /// Every settlement analysed, by slot; removed ones stay, not live.
     entries: Vec<Entry>,
+    /// The numbers its entries' words are packed with.
+    dict: Dict,
     /// The slot of each live settlement's id.
     slots: HashMap<Box<str>, u32>,
     dead: usize,
@@ -146,6 +150,7 @@ impl Miner {
             names: vec![ALL_AGENTS.to_owned()],
             groups: vec![GroupState::default()],
             entries: Vec::new(),
+            dict: Dict::default(),
             slots: HashMap::new(),
             dead: 0,
             vocab: IdMap::default(),
@@ -389,8 +394,9 @@ impl Miner {
         for (k, v) in a.words {
             self.vocab.entry(k).or_insert(v);
         }
-        for (mut e, pairs) in a.entries.into_iter().zip(a.pairs) {
+        for ((mut e, words), pairs) in a.entries.into_iter().zip(a.unpacked).zip(a.pairs) {
             e.group = global[e.group as usize];
+            e.words = self.dict.pack(&words);
             e.pairs = pairs
                 .into_iter()
                 .map(|p| {
@@ -413,11 +419,13 @@ impl Miner {
         let e = &mut self.entries[slot as usize];
         e.live = false;
         let e = &self.entries[slot as usize];
+        let mut words = Words::default();
+        self.dict.unpack(&e.words, &mut words);
         for g in [e.group as usize, 0] {
             let c = &mut self.groups[g].counts;
             c.count(e, false);
             if g != 0 {
-                c.uncount_grams(e, scratch);
+                c.uncount_grams(&words, scratch);
             }
         }
         self.dead += 1;
@@ -437,22 +445,16 @@ impl Miner {
             + self
                 .entries
                 .iter()
-                .map(|e| {
-                    e.id.len()
-                        + e.intent.len()
-                        + vec(&e.ai)
-                        + vec(&e.ai_flags)
-                        + vec(&e.added)
-                        + vec(&e.added_flags)
-                        + vec(&e.pairs)
-                })
+                .map(|e| e.id.len() + e.intent.len() + e.words.len() + vec(&e.pairs))
                 .sum::<usize>();
         let grams = self
             .groups
             .iter()
             .map(|g| g.counts.grams.iter().map(map).sum::<usize>())
             .sum();
-        let vocab = map(&self.vocab) + self.vocab.values().map(|w| w.len()).sum::<usize>();
+        let vocab = map(&self.vocab)
+            + self.vocab.values().map(|w| w.len()).sum::<usize>()
+            + self.dict.heap();
         let other = map(&self.slots)
             + self.slots.keys().map(|k| k.len()).sum::<usize>()
             + map(&self.pair_ids)

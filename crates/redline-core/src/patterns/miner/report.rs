@@ -385,11 +385,13 @@ impl Miner {
     /// ordinary word is removed and replaced at.
     pub(super) fn edited_word_shares(&self, g: usize, order: &[u32]) -> (f64, f64) {
         let (mut deleted, mut replaced, mut words) = (0usize, 0usize, 0usize);
+        let mut w = Words::default();
         for &s in order {
             let e = &self.entries[s as usize];
             if g == 0 || e.group as usize == g {
-                words += e.ai_flags.len();
-                for f in &e.ai_flags {
+                self.dict.unpack(&e.words, &mut w);
+                words += w.ai_flags.len();
+                for f in &w.ai_flags {
                     deleted += usize::from(f & DELETED != 0);
                     replaced += usize::from(f & REPLACED != 0);
                 }
@@ -422,11 +424,13 @@ impl Miner {
         let rm = Matcher::new(r_words);
         let mut missing = EXAMPLES * (deleted.len() + added.len() + replacements.len());
         let mut found: Vec<usize> = Vec::new();
+        let mut w = Words::default();
         for &s in members.iter().rev() {
             if missing == 0 {
                 break;
             }
             let e = &self.entries[s as usize];
+            self.dict.unpack(&e.words, &mut w);
             let give = |list: &mut Vec<String>, missing: &mut usize| {
                 if list.len() < EXAMPLES {
                     list.push(e.id.to_string());
@@ -434,9 +438,9 @@ impl Miner {
                 }
             };
             found.clear();
-            dm.scan(&e.ai, &e.ai_flags, |k, i| {
+            dm.scan(&w.ai, &w.ai_flags, |k, i| {
                 let n = dm.phrases[k].len();
-                if e.edited_at(i, n, DELETED) {
+                if w.edited_at(i, n, DELETED) {
                     found.push(k);
                 }
             });
@@ -446,15 +450,15 @@ impl Miner {
                 give(&mut deleted[*k].examples, &mut missing);
             }
             found.clear();
-            am.scan(&e.added, &e.added_flags, |k, _| found.push(k));
+            am.scan(&w.added, &w.added_flags, |k, _| found.push(k));
             found.sort_unstable();
             found.dedup();
             for k in &found {
                 give(&mut added[*k].examples, &mut missing);
             }
             found.clear();
-            rm.scan(&e.ai, &e.ai_flags, |k, i| {
-                if e.edited_at(i, rm.phrases[k].len(), REPLACED) {
+            rm.scan(&w.ai, &w.ai_flags, |k, i| {
+                if w.edited_at(i, rm.phrases[k].len(), REPLACED) {
                     found.push(k);
                 }
             });

@@ -85,19 +85,26 @@ impl Tally {
 
 /// Count one settlement: which candidate phrases its AI output contains, and whether one of
 /// their occurrences lies wholly inside deleted text; which added phrases its added words hold.
-pub(super) fn second_pass(e: &Entry, late: bool, p: &Pass2, t: &mut Tally, seen: &mut Vec<usize>) {
+pub(super) fn second_pass(
+    e: &Entry,
+    w: &Words,
+    late: bool,
+    p: &Pass2,
+    t: &mut Tally,
+    seen: &mut Vec<usize>,
+) {
     seen.clear();
     t.late += usize::from(late);
     t.rejected += usize::from(e.rejected());
     let mut hit: Vec<usize> = Vec::new();
-    p.deleted.scan(&e.ai, &e.ai_flags, |k, i| {
+    p.deleted.scan(&w.ai, &w.ai_flags, |k, i| {
         seen.push(k);
         let n = p.deleted.phrases[k].len();
         t.occurrences[k] += 1;
-        if e.edited_at(i, n, DELETED) {
+        if w.edited_at(i, n, DELETED) {
             hit.push(k);
             t.changed[k] += 1;
-            if e.ai_flags[i..i + n].iter().all(|f| f & REPLACED == 0) {
+            if w.ai_flags[i..i + n].iter().all(|f| f & REPLACED == 0) {
                 t.cut[k] += 1;
             }
         }
@@ -116,10 +123,10 @@ pub(super) fn second_pass(e: &Entry, late: bool, p: &Pass2, t: &mut Tally, seen:
         t.hits_late[k] += usize::from(late);
     }
     seen.clear();
-    p.from.scan(&e.ai, &e.ai_flags, |k, i| {
+    p.from.scan(&w.ai, &w.ai_flags, |k, i| {
         seen.push(k);
         t.from_occurrences[k] += 1;
-        if e.edited_at(i, p.from.phrases[k].len(), REPLACED) {
+        if w.edited_at(i, p.from.phrases[k].len(), REPLACED) {
             t.from_changed[k] += 1;
             hit.push(k);
         }
@@ -135,7 +142,7 @@ pub(super) fn second_pass(e: &Entry, late: bool, p: &Pass2, t: &mut Tally, seen:
         t.from_hits[k] += 1;
     }
     seen.clear();
-    p.added.scan(&e.added, &e.added_flags, |k, _| seen.push(k));
+    p.added.scan(&w.added, &w.added_flags, |k, _| seen.push(k));
     seen.sort_unstable();
     seen.dedup();
     for k in seen.iter() {
@@ -396,6 +403,7 @@ impl Miner {
         let mut got: Vec<Option<Tally>> = backfills.iter().map(new).collect();
         const CHUNK: usize = BATCH * 4;
         let mut done = 0u64;
+        let dict = &self.dict;
         for chunk in self.entries.chunks(CHUNK) {
             if cancel.is_cancelled() {
                 for g in &mut self.groups {
@@ -405,12 +413,18 @@ impl Miner {
             }
             let partials = crate::parallel::chunks(chunk, |_, part| {
                 let mut local: Vec<Option<Tally>> = backfills.iter().map(new).collect();
-                let mut seen = Vec::new();
+                let (mut seen, mut words) = (Vec::new(), Words::default());
                 for e in part.iter().filter(|e| e.live) {
+                    let mut unpacked = false;
                     for g in [e.group as usize, 0] {
                         if let (Some(b), Some(t)) = (&backfills[g], &mut local[g]) {
                             if b.may_hold(e) {
-                                second_pass(e, e.day >= splits[g], &b.plan, t, &mut seen);
+                                if !unpacked {
+                                    dict.unpack(&e.words, &mut words);
+                                    unpacked = true;
+                                }
+                                let late = e.day >= splits[g];
+                                second_pass(e, &words, late, &b.plan, t, &mut seen);
                             }
                         }
                     }
@@ -442,8 +456,9 @@ impl Miner {
         // An n-gram's words, read at the occurrence its count points at.
         let words_of = |side: Side| {
             move |gr: &Gram| {
-                let words = self.entries[gr.at as usize].words(side);
-                words[gr.start as usize..][..gr.n as usize].to_vec()
+                let words = &self.entries[gr.at as usize].words;
+                self.dict
+                    .words_at(words, side, gr.start as usize, gr.n as usize)
             }
         };
         let derived: [IdMap<u64, Gram>; 3];
@@ -491,13 +506,14 @@ impl Miner {
         removed: &[u32],
     ) -> [Tally; 2] {
         let plans = [&m.plan, &m.retired];
-        let seen = &mut Vec::new();
+        let (seen, words) = (&mut Vec::new(), &mut Words::default());
         let member = |e: &Entry| g == 0 || e.group as usize == g;
         let mut plus = plans.map(Tally::new);
         let mut minus = plans.map(Tally::new);
         let mut count = |e: &Entry, late: bool, into: &mut [Tally; 2]| {
+            self.dict.unpack(&e.words, words);
             for (p, t) in plans.iter().zip(into.iter_mut()) {
-                second_pass(e, late, p, t, seen);
+                second_pass(e, words, late, p, t, seen);
             }
         };
         for &s in removed {
