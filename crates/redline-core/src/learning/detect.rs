@@ -297,23 +297,22 @@ pub fn auto_detect_regression(
         .collect();
     // The two windows are mined from the store, so each settlement's stored analysis is read
     // back instead of diffing it again on every check (the selection half is not a time range,
-    // and is small).
+    // and is small). One agent at a time: a miner holds its settlements' n-gram counts, and
+    // all agents' at once were most of the launch check's memory (~460 MB of heap on 100k long
+    // documents, docs/benchmarks.md); an agent's report is the same mined alone.
     let split = now - Duration::days(7);
-    let window = |from: DateTime<Utc>, to: DateTime<Utc>| {
+    let window = |agent: &str, from: DateTime<Utc>, to: DateTime<Utc>| {
         crate::mining::mine_store(
             store,
             &patterns::Scope {
+                agent: Some(agent.to_owned()),
                 from: Some(from),
                 to: Some(to),
                 ..Default::default()
             },
         )
     };
-    let (recent_report, base_report, selection_report) = (
-        window(split + Duration::nanoseconds(1), now)?,
-        window(now - Duration::days(37), split)?,
-        patterns::mine_slice(&selection),
-    );
+    let selection_report = patterns::mine_slice(&selection);
     let mut candidates = Vec::new();
     for (agent, (r, b)) in &windows {
         if r.len() < MIN_RECENT {
@@ -323,7 +322,9 @@ pub fn auto_detect_regression(
             let test: Vec<&Settlement> = r.iter().filter(|s| !in_selection_half(s)).collect();
             candidates.extend(emerging_candidates(agent, &test, b, sp));
         }
+        let recent_report = window(agent, split + Duration::nanoseconds(1), now)?;
         if let Some(rp) = group(&recent_report, agent) {
+            let base_report = window(agent, now - Duration::days(37), split)?;
             out.extend(rejections(agent, rp, group(&base_report, agent)));
         }
     }
