@@ -83,7 +83,10 @@ where
     use std::sync::{mpsc, Arc, Mutex};
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let (tx, jobs) = mpsc::sync_channel::<(usize, T)>(workers);
-    let (done_tx, done) = mpsc::sync_channel::<(usize, U)>(workers);
+    // A finished batch waits in its worker until the sink's thread takes it: results can be
+    // large (a mining's batch holds its n-gram tables), and a queue of them only held memory
+    // while the sink, the slower side, caught up.
+    let (done_tx, done) = mpsc::sync_channel::<(usize, U)>(0);
     let jobs = Arc::new(Mutex::new(jobs));
     let work = Arc::new(work);
     for _ in 0..workers {

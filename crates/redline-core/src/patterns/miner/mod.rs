@@ -139,9 +139,10 @@ impl Default for Miner {
 }
 
 /// Settlements per batch of analysis. Each batch in flight holds its own n-gram tables until
-/// merged (up to ~7 batches in the pipeline): at 2,000 long documents they were a fifth of a
-/// mining's peak memory; 500 cost no time (docs/benchmarks.md).
-const BATCH: usize = 500;
+/// merged (up to ~5 batches in the pipeline): at 2,000 long documents they were a fifth of a
+/// mining's peak memory, and at 500 still ~160 MB of the incident check's on 100k long
+/// documents; 250 costs no time (docs/benchmarks.md).
+const BATCH: usize = 250;
 
 impl Miner {
     /// A miner with no settlements.
