@@ -19,9 +19,11 @@ pub async fn mine_patterns(
     intent_type: String,
 ) -> Result<Option<serde_json::Value>, AppError> {
     let store = state.store()?;
-    // An agent's all-time patterns, kept by the background pass since the last change: read,
-    // not mined.
-    if service::improvements::kept_scope(&agent, &range, &intent_type) {
+    // An agent's all-time patterns, kept by the background pass (or an earlier mining here)
+    // since the last change: read, not mined.
+    let kept_scope = service::improvements::kept_scope(&agent, &range, &intent_type);
+    let keep_as = kept_scope.then(|| agent.clone());
+    if kept_scope {
         let kept_store = store.clone();
         let name = agent.clone();
         let kept = tauri::async_runtime::spawn_blocking(move || {
@@ -71,10 +73,19 @@ pub async fn mine_patterns(
             miners.clear();
             miners
         });
+        let seq = store.change_seq()?;
         let mined = miners.mine(&store, &scope, &mut on_step, &cancel)?;
+        let now = chrono::Utc::now();
+        if let (Some(agent), Some((report, _))) = (&keep_as, &mined) {
+            // Kept like the background pass's, which then skips this agent. A cache: failing
+            // to write it costs only a later mining.
+            if let Err(e) = service::improvements::keep(&store, agent, seq, now, report) {
+                eprintln!("redline: keeping {agent}'s Improvements failed: {e}");
+            }
+        }
         Ok::<_, redline_core::store::StoreError>(mined.map(|(report, _)| {
             let mut v = serde_json::to_value(&report).expect("reports serialise");
-            v["computed_at"] = serde_json::json!(chrono::Utc::now());
+            v["computed_at"] = serde_json::json!(now);
             v
         }))
     })

@@ -60,15 +60,7 @@ pub fn precompute(
         else {
             return Ok(None);
         };
-        let kept = Kept {
-            at: now,
-            seq,
-            report: serde_json::to_value(&report).expect("reports serialise"),
-        };
-        Row::Improvements(agent).put(
-            store,
-            &serde_json::to_vec(&kept).expect("reports serialise"),
-        )?;
+        keep(store, agent, seq, now, &report)?;
         mined += 1;
     }
     on_step(Step {
@@ -77,6 +69,28 @@ pub fn precompute(
         items: total,
     });
     Ok(Some(mined))
+}
+
+/// Keep `report` as `agent`'s all-time report, mined at `at` on the store as it was at change
+/// `seq` (read before the mining began: a change made during it leaves the report stale). The
+/// background pass keeps its own; a mining the person asked for in the kept scope
+/// ([`kept_scope`]) is kept too, so the pass does not mine that agent again.
+pub fn keep(
+    store: &Store,
+    agent: &str,
+    seq: u64,
+    at: DateTime<Utc>,
+    report: &crate::patterns::Report,
+) -> Result<(), StoreError> {
+    let kept = Kept {
+        at,
+        seq,
+        report: serde_json::to_value(report).expect("reports serialise"),
+    };
+    Row::Improvements(agent).put(
+        store,
+        &serde_json::to_vec(&kept).expect("reports serialise"),
+    )
 }
 
 /// `agent`'s kept all-time report, if it was mined on the store as it is now.
@@ -124,6 +138,21 @@ mod tests {
         let cancel = Cancel::new();
         cancel.cancel();
         assert_eq!(precompute(&store, now, &mut |_| {}, &cancel).unwrap(), None);
+        // A report kept from another mining (the person's, in the kept scope) is read back
+        // while the store stays as it was mined, and the pass leaves that agent alone.
+        let seq = store.change_seq().unwrap();
+        let report = crate::mining::mine_store(&store, &scope).unwrap();
+        keep(&store, "The Auditor", seq, now, &report).unwrap();
+        let k = kept(&store, "The Auditor").unwrap().unwrap();
+        assert_eq!(k.report, serde_json::to_value(&report).unwrap());
+        assert_eq!(k.at, now);
+        assert_eq!(
+            precompute(&store, now, &mut |_| {}, &Cancel::new()).unwrap(),
+            Some(4)
+        );
+        // Kept at an older change, it is stale.
+        keep(&store, "The Auditor", seq - 1, now, &report).unwrap();
+        assert_eq!(kept(&store, "The Auditor").unwrap(), None);
         assert!(kept_scope("The Auditor", "all", ""));
         assert!(!kept_scope("The Auditor", "30d", ""));
         assert!(!kept_scope("", "all", ""));
