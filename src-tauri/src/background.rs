@@ -164,14 +164,28 @@ pub(crate) fn store_analyses(state: &AppState, store: &redline_core::store::Stor
     let stored =
         redline_core::mining::store_analyses(store, &mut redline_core::job::no_progress, &cancel);
     // Then each agent's all-time Improvements, mined from those analyses and kept, so that
-    // opening the view reads them (`service::improvements`).
+    // opening the view reads them (`service::improvements`). The miners kept from the person's
+    // minings are let go first, unless one was used in the last moments: this pass runs once
+    // the person has left mining alone, and the two holding memory together made the app's
+    // peak (docs/benchmarks.md). The person's all-time reports are kept as reports.
     let kept = stored.and_then(|s| match s {
-        Some(_) => service::improvements::precompute(
-            store,
-            chrono::Utc::now(),
-            &mut redline_core::job::no_progress,
-            &cancel,
-        ),
+        Some(_) => {
+            if !service::improvements::to_mine(store)?.is_empty() {
+                let released = state
+                    .miners
+                    .try_lock()
+                    .is_ok_and(|mut m| m.release_if_idle(IDLE_BEFORE_RESUMING));
+                if released {
+                    crate::state::give_back_memory();
+                }
+            }
+            service::improvements::precompute(
+                store,
+                chrono::Utc::now(),
+                &mut redline_core::job::no_progress,
+                &cancel,
+            )
+        }
         None => Ok(None),
     });
     match kept {

@@ -71,6 +71,18 @@ pub fn precompute(
     Ok(Some(mined))
 }
 
+/// The agents whose all-time report is not kept for the store as it is now: what
+/// [`precompute`] would mine.
+pub fn to_mine(store: &Store) -> Result<Vec<String>, StoreError> {
+    let mut out = Vec::new();
+    for (agent, _) in store.facets()?.agents {
+        if kept(store, &agent)?.is_none() {
+            out.push(agent);
+        }
+    }
+    Ok(out)
+}
+
 /// Keep `report` as `agent`'s all-time report, mined at `at` on the store as it was at change
 /// `seq` (read before the mining began: a change made during it leaves the report stale). The
 /// background pass keeps its own; a mining the person asked for in the kept scope
@@ -131,6 +143,7 @@ mod tests {
         // Nothing changed: nothing is mined again.
         let again = precompute(&store, now, &mut |_| {}, &Cancel::new()).unwrap();
         assert_eq!(again, Some(0));
+        assert!(to_mine(&store).unwrap().is_empty());
         // New settlements: no kept report until the next pass.
         super::super::testing::add_sample(&store, 5, 4);
         assert_eq!(kept(&store, "The Auditor").unwrap(), None);
@@ -146,6 +159,7 @@ mod tests {
         let k = kept(&store, "The Auditor").unwrap().unwrap();
         assert_eq!(k.report, serde_json::to_value(&report).unwrap());
         assert_eq!(k.at, now);
+        assert_eq!(to_mine(&store).unwrap().len(), 4);
         assert_eq!(
             precompute(&store, now, &mut |_| {}, &Cancel::new()).unwrap(),
             Some(4)
