@@ -147,7 +147,10 @@ fn watch_stores_one_incident_per_agent_once_and_an_acknowledged_one_stays_quiet(
     use redline_core::learning::incidents;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.redb");
-    let now = Utc::now();
+    // A fixed Friday evening, as above: with `Utc::now()` a Monday afternoon's sample put an
+    // emerging phrase at its test's edge, found by the check 5 minutes later and not by the
+    // first (2026-12-07).
+    let now = sample::end_of_day(chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap());
     let key = format!("agent:{REGRESSING_AGENT}");
     {
         let store = Store::open(&path).unwrap();
