@@ -29,15 +29,16 @@ pub fn kept_scope(agent: &str, range: &str, intent_type: &str) -> bool {
     !agent.trim().is_empty() && range.trim().eq_ignore_ascii_case("all") && intent_type.is_empty()
 }
 
-/// Mine each agent's all-time patterns as of `now` and keep them, unless the kept one is
-/// current. Progress counts agents; `Ok(None)` if cancelled (what was kept stays).
+/// Mine the all-time patterns as of `now` of each agent whose kept report is not current
+/// ([`to_mine`]) and keep them. Progress counts those agents; `Ok(None)` if cancelled (what
+/// was kept stays).
 pub fn precompute(
     store: &Store,
     now: DateTime<Utc>,
     on_step: Progress<'_>,
     cancel: &Cancel,
 ) -> Result<Option<usize>, StoreError> {
-    let agents: Vec<String> = store.facets()?.agents.into_iter().map(|(a, _)| a).collect();
+    let agents = to_mine(store)?;
     let total = agents.len() as u64;
     let mut mined = 0;
     for (k, agent) in agents.iter().enumerate() {
@@ -46,9 +47,6 @@ pub fn precompute(
             total: Some(total),
             items: k as u64,
         });
-        if kept(store, agent)?.is_some() {
-            continue;
-        }
         let seq = store.change_seq()?;
         let scope = Scope {
             agent: Some(agent.clone()),

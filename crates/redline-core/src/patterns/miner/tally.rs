@@ -464,27 +464,25 @@ impl Miner {
         // All agents' counts (group 0) are summed one side at a time and let go once that
         // side's phrases are chosen: the three sums together were ~90 MB at 10k long documents.
         let phrases_of = |side: Side, stop: &HashSet<u32>| {
-            let words_of = words_of(side);
-            let pick = |counts: &IdMap<u64, Gram>| {
-                let mut phrases = maximal(counts, words_of, min_hits, stop);
-                // Phrases take their shape from what they say: lone function words join the
-                // deleted candidates only after the maximal phrases are chosen, so that "you"
-                // is never the "general" phrase that "let me know if you have any questions"
-                // fills.
-                if side == Side::Deleted {
-                    phrases.extend(lone_function_words(counts, min_hits, stop));
-                }
-                phrases
-            };
-            if g == 0 {
+            let summed;
+            let counts = if g == 0 {
                 let maps: Vec<_> = self.groups[1..]
                     .iter()
                     .map(|a| &a.counts.grams[side as usize])
                     .collect();
-                pick(&frequent_over(&maps, min_hits))
+                summed = frequent_over(&maps, min_hits);
+                &summed
             } else {
-                pick(&c.grams[side as usize])
+                &c.grams[side as usize]
+            };
+            let mut phrases = maximal(counts, words_of(side), min_hits, stop);
+            // Phrases take their shape from what they say: lone function words join the
+            // deleted candidates only after the maximal phrases are chosen, so that "you" is
+            // never the "general" phrase that "let me know if you have any questions" fills.
+            if side == Side::Deleted {
+                phrases.extend(lone_function_words(counts, min_hits, stop));
             }
+            phrases
         };
         // A lone function word is never an added phrase: there is no ordinary rate to test it
         // against (see `only_function_word`). Taken out or replaced, it is tested like any
