@@ -137,10 +137,24 @@ function experimentsTable(list, onPick) {
     h("tbody", {}, rows)));
 }
 
-export async function render(root, ctx) {
+/**
+ * Show the view in `root`. `toFlagged`: the background check has just ended, so start again
+ * from the agent it flags, unless the person has started working here while this render read
+ * the store (its answers can take seconds while the check's analyses run): their work stays.
+ */
+export async function render(root, ctx, toFlagged = false) {
   const [facets, prompts, experiments, alerts, target, llm] = await Promise.all([
     api.facets(), api.listPrompts(), api.listExperiments(), api.listAlerts(), api.abTestsTarget(), api.llmStatus(),
   ]);
+  if (toFlagged) {
+    if (last.chosen || !ctx.isCurrent()) return;
+    last.agent = null;
+  }
+  if (!root.dataset.watched) {
+    // Anything the person does here (a click, typing) counts as working on this agent.
+    root.dataset.watched = "yes";
+    for (const type of ["click", "input"]) root.addEventListener(type, () => { last.chosen = true; }, { capture: true });
+  }
   const llmReady = Boolean(llm.config && llm.consent);
   const llmNeeds = !llm.config
     ? "Set up an LLM in Settings → LLM (Anthropic, or any OpenAI-compatible server such as a local Ollama)."
@@ -160,7 +174,7 @@ export async function render(root, ctx) {
   if (!alerts.length && !last.chosen) {
     // The check after a launch or an import may still be running: when it ends, start again
     // from the agent it flags, unless the person has picked one meanwhile.
-    ctx.onAlerts((w) => { if (w.active.length && !last.chosen) { last.agent = null; render(root, ctx); } });
+    ctx.onAlerts((w) => { if (w.active.length && !last.chosen) render(root, ctx, true); });
   }
   const agent = last.agent;
   const mine = prompts[agent] || { active: null, versions: [] };

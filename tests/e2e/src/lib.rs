@@ -257,7 +257,12 @@ impl App {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("{css} never showed {what}; last text: {last:?}");
+        // What the page says went wrong, if anything: the usual reason a wait ran out.
+        let errors = self.execute(
+            "return [...document.querySelectorAll('.error, [role=alert], .toast')].map((e) => e.textContent).filter(Boolean);",
+            vec![],
+        );
+        panic!("{css} never showed {what}; last text: {last:?}; errors shown: {errors}");
     }
 
     /// Start collecting console errors and uncaught exceptions of the page.

@@ -391,3 +391,65 @@ fn home_shows_what_needs_attention_starts_a_suggested_test_and_saves_a_report() 
     assert_eq!(settings.folder.as_deref(), Some(cli_folder.as_path()));
     assert!(made.html.is_file());
 }
+
+/// The check that runs after a launch can end while the person works in Experiments. The view
+/// then starts again from the agent the check flags only if the person has done nothing there
+/// yet: what they started stays. (A late re-render once dropped the LLM's variants on their
+/// way, in CI on 2026-12-07.)
+#[test]
+#[ignore = "end-to-end: run by scripts/test with the app built, Xvfb and tauri-driver"]
+fn the_launch_check_ending_keeps_what_the_person_started_in_experiments() {
+    // Large enough that the launch check (it measures every settlement of this unmeasured
+    // store) is still running when the view is open; the test says so if it was not.
+    let (dir, db) = sample_store(&SampleSpec {
+        count: 20_000,
+        ..Default::default()
+    });
+    let app = App::start_with(dir, &db);
+    app.watch_console();
+    app.click("#nav-experiments");
+    app.wait_text("h1", "the Experiments view", |t| t == "Experiments");
+    let alerts = || {
+        app.execute_async(
+            "const done = arguments[0]; \
+             window.__TAURI__.core.invoke('list_alerts') \
+               .then((r) => done(r.length), (e) => done(-1));",
+            vec![],
+        )
+    };
+    let agent = app.execute("return document.querySelector('#exp-agent').value", vec![]);
+    app.execute(
+        "document.getElementById('variants-last').value = ''",
+        vec![],
+    );
+    app.type_into("#variants-last", "12");
+    let during = alerts();
+    let start = std::time::Instant::now();
+    while alerts() == serde_json::json!(0) {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(120),
+            "the launch check raised nothing"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // The view heard the check end at about the same time; a re-render would follow in
+    // milliseconds.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert_eq!(
+        app.execute(
+            "return document.getElementById('variants-last').value",
+            vec![]
+        ),
+        "12"
+    );
+    assert_eq!(
+        app.execute("return document.querySelector('#exp-agent').value", vec![]),
+        agent
+    );
+    assert_eq!(
+        during,
+        serde_json::json!(0),
+        "the check ended before the person typed: the test needs a larger store"
+    );
+    assert_eq!(app.console_errors(), Vec::<String>::new());
+}
