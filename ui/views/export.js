@@ -77,6 +77,15 @@ function standingNote(targets, format) {
  * outgrow a laptop (DuckDB, Spark, BigQuery): the form's agents, intent types, dates and
  * redaction apply. The folder is chosen in the app's dialog; the page only holds its handle.
  */
+// The app runs one job at a time: this view's previews and exports wait for each other here
+// instead of one being refused because another is running.
+let queue = Promise.resolve();
+function inTurn(job) {
+  const turn = queue.then(job, job);
+  queue = turn.catch(() => {});
+  return turn;
+}
+
 function tablesPanel(options) {
   const run = h("button", { type: "button", class: "secondary", id: "ex-tables-run" }, "Export tables…");
   const progress = h("div", { id: "ex-tables-progress" });
@@ -87,7 +96,7 @@ function tablesPanel(options) {
     try {
       const d = await api.pickTablesFolder();
       if (!d) return;
-      const t = await withProgress(progress, "settlements read", () => api.runTablesExport(options(), d.handle));
+      const t = await inTurn(() => withProgress(progress, "settlements read", () => api.runTablesExport(options(), d.handle)));
       mount(result, t
         ? h("p", { class: "summary", id: "ex-tables-done", role: "status" }, `Wrote ${fmtInt(t.settlements)} settlements and ${fmtInt(t.operations)} edit operations as Parquet tables (settlements.parquet, operations.parquet) to ${t.folder}.`)
         : h("p", { class: "warn", id: "ex-tables-done" }, "Cancelled: nothing was written."));
@@ -204,7 +213,7 @@ export async function render(root, ctx) {
     if (busy) return void (again = true);
     busy = true;
     try {
-      const p = await api.exportPreview(options());
+      const p = await inTurn(() => api.exportPreview(options()));
       if (!p) return mount(preview, h("p", { class: "muted" }, "Preview cancelled."));
       const r = p.report;
       mount(preview,
@@ -243,10 +252,9 @@ export async function render(root, ctx) {
     if (encrypt.input.checked && pass.value !== pass2.value) return toast("The two passphrases differ", "error");
     go.disabled = true;
     result.replaceChildren();
-    // One job at a time: a preview still being made finishes first.
-    while (busy) await new Promise((r) => setTimeout(r, 100));
     try {
-      const r = await withProgress(progress, "settlements read", () => api.runExport(options(), dest.handle));
+      // After a preview still being made; a preview asked for meanwhile waits for this.
+      const r = await inTurn(() => withProgress(progress, "settlements read", () => api.runExport(options(), dest.handle)));
       if (!r) return mount(result, h("p", { class: "warn", id: "ex-done" }, "Cancelled: nothing was written."));
       const v = r.validation_report;
       mount(result, h("div", { class: ["report", v && !v.ok ? "has-bad" : "ok"], id: "ex-done", role: "status" },

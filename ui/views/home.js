@@ -171,6 +171,18 @@ export async function render(root, ctx) {
     o.unmeasured ? h("p", { class: "muted note", id: "home-unmeasured" }, `The editing time above leaves out ${fmtInt(o.unmeasured)} settlements that are still being measured.`) : null,
     reportPanel(ctx, status));
   ctx.onKey(() => {});
-  // Shown while a check ran: the check's end brings the view up to date.
-  if (o.refreshing || o.unmeasured) ctx.onAlerts(() => ctx.refresh("home"));
+  // Shown while a check ran: the check's end brings the view up to date, unless the person
+  // has started something here (typing a setting, starting a test): then it says so and waits.
+  if (o.refreshing || o.unmeasured) {
+    let working = false;
+    for (const type of ["click", "input"]) root.addEventListener(type, () => { working = true; }, { capture: true });
+    ctx.onAlerts(() => {
+      if (!working) return ctx.refresh("home");
+      const note = root.querySelector("#home-refreshing") || root.querySelector("#home-unmeasured");
+      if (note) {
+        mount(note, "The check has ended. ",
+          h("button", { type: "button", class: "secondary small", id: "home-update", onClick: () => ctx.refresh("home") }, "Show what it found"));
+      }
+    });
+  }
 }

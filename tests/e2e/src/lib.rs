@@ -185,6 +185,16 @@ impl App {
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
             let el = self.find(css);
+            // WebKitWebDriver scrolls a target above the viewport into view itself, but can
+            // click where the element was before that scroll (it hit a field once): scroll first.
+            let _ = self.cmd(
+                "POST",
+                "/execute/sync",
+                Some(
+                    json!({"script": "arguments[0].scrollIntoView({block: 'center'})",
+                    "args": [{ELEMENT: el}]}),
+                ),
+            );
             match self.cmd("POST", &format!("/element/{el}/click"), Some(json!({}))) {
                 Ok(_) => return,
                 Err(e) if e.0.contains("stale element") && Instant::now() < deadline => {
