@@ -418,6 +418,7 @@ pub(super) fn analyse(
     base: u32,
     memo: &tone::SentimentMemo,
     keep: bool,
+    tables: &GramTables,
 ) -> Analysed {
     let mut out = Analysed {
         agents: Vec::new(),
@@ -434,7 +435,7 @@ pub(super) fn analyse(
             Some(g) => g,
             None => {
                 out.agents.push(s.agent.as_str().to_owned());
-                out.grams.push(Default::default());
+                out.grams.push([tables.take(), tables.take(), tables.take()]);
                 out.agents.len() - 1
             }
         };

@@ -83,6 +83,33 @@ impl Counts {
     }
 }
 
+/// A batch's n-gram tables, handed back once merged to be filled by a later batch. Batches'
+/// tables grow to about the same size, and growing each one anew (rehashing, and touching
+/// fresh pages where the app's allocator gives freed memory back at once) was a tenth of a
+/// mining's time.
+#[derive(Default)]
+pub(super) struct GramTables(std::sync::Mutex<Vec<IdMap<u64, Gram>>>);
+
+/// At most this many spare tables are kept (3 sides × a few agents × the batches in flight).
+const SPARE_TABLES: usize = 48;
+
+impl GramTables {
+    /// An empty table, with room if a spare one is at hand.
+    pub(super) fn take(&self) -> IdMap<u64, Gram> {
+        let mut spare = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        spare.pop().unwrap_or_default()
+    }
+
+    /// Hand `table` back, emptied.
+    pub(super) fn give(&self, mut table: IdMap<u64, Gram>) {
+        table.clear();
+        let mut spare = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if spare.len() < SPARE_TABLES {
+            spare.push(table);
+        }
+    }
+}
+
 pub(super) fn merge_grams(into: &mut IdMap<u64, Gram>, from: &IdMap<u64, Gram>) {
     for (k, g) in from {
         into.entry(*k)

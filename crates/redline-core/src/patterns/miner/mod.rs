@@ -208,21 +208,24 @@ impl Miner {
     ) -> Result<Option<Miner>, E> {
         let total = settlements.map(|n| 2 * n);
         let memo = tone::SentimentMemo::new();
+        let tables = GramTables::default();
         let mut miner = Miner::new();
         let mut done = 0u64;
         let read = std::thread::scope(|scope| -> Result<bool, E> {
-            let (miner, memo) = (&mut miner, &memo);
+            let (miner, memo, tables) = (&mut miner, &memo, &tables);
             // Dropped when this closure ends, however it ends: the analysing threads then stop.
             let mut to_analyse = crate::parallel::ordered(
                 scope,
-                |(base, batch): (u32, Vec<Item>)| analyse(&batch, base, memo, save.is_some()),
+                |(base, batch): (u32, Vec<Item>)| {
+                    analyse(&batch, base, memo, save.is_some(), tables)
+                },
                 |mut a: Analysed| {
                     if let Some(save) = save {
                         if !a.fresh.is_empty() {
                             save(std::mem::take(&mut a.fresh));
                         }
                     }
-                    miner.merge(a)
+                    miner.merge(a, tables)
                 },
             );
             let mut pending: Vec<Item> = Vec::with_capacity(BATCH);
@@ -326,12 +329,13 @@ impl Miner {
         }
         let first_new = self.entries.len();
         let memo = &self.memo;
+        let tables = GramTables::default();
         let fresh: Vec<Item> = fresh.into_iter().map(|s| (s, None)).collect();
         let analysed = crate::parallel::chunks(&fresh, |offset, part| {
-            analyse(part, (first_new + offset) as u32, memo, false)
+            analyse(part, (first_new + offset) as u32, memo, false, &tables)
         });
         for a in analysed {
-            self.merge(a);
+            self.merge(a, &tables);
         }
         stats.analysed = fresh.len();
         self.mine(first_new, &removed, &mut |_| {}, cancel)
@@ -383,13 +387,15 @@ impl Miner {
         }
     }
 
-    /// Add an analysed batch (whose slots start at the current end).
-    fn merge(&mut self, a: Analysed) {
+    /// Add an analysed batch (whose slots start at the current end); its n-gram tables go back
+    /// to `tables`.
+    fn merge(&mut self, a: Analysed, tables: &GramTables) {
         let global: Vec<u16> = a.agents.iter().map(|n| self.group_of(n)).collect();
-        for (l, grams) in a.grams.iter().enumerate() {
+        for (l, grams) in a.grams.into_iter().enumerate() {
             let g = global[l] as usize;
-            for (side, from) in grams.iter().enumerate() {
-                merge_grams(&mut self.groups[g].counts.grams[side], from);
+            for (side, from) in grams.into_iter().enumerate() {
+                merge_grams(&mut self.groups[g].counts.grams[side], &from);
+                tables.give(from);
             }
         }
         for (k, v) in a.words {
