@@ -170,3 +170,34 @@ fn measures_come_from_a_stored_analysis_without_a_second_diff() {
     assert_ne!(sorted(swapped), fresh_measures(&list2));
     drop(dir2);
 }
+
+/// A scan stops when its visitor says so, through the time index and through an agent's: a
+/// cancelled mining (the app's background pass, when the person asks for one) does not go on
+/// reading and decoding every remaining record.
+#[test]
+fn a_scan_stops_when_its_visitor_says_so() {
+    use std::ops::ControlFlow;
+    let (_dir, store, list) = store_with(500);
+    for agent in [None, Some(list[0].agent.as_str())] {
+        let mut seen = 0;
+        store
+            .scan_with_analyses(agent, None, None, |_, _| {
+                seen += 1;
+                if seen == 7 {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            })
+            .unwrap();
+        assert_eq!(seen, 7, "{agent:?}");
+        let mut all = 0;
+        store
+            .scan_with_analyses(agent, None, None, |_, _| {
+                all += 1;
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        assert!(all > 7, "{agent:?}: {all}");
+    }
+}

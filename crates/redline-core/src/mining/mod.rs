@@ -87,6 +87,8 @@ pub(super) fn build_store(
                     |s, stored| {
                         if scope.holds(&s) {
                             visit((s, stored))
+                        } else {
+                            std::ops::ControlFlow::Continue(())
                         }
                     },
                 )

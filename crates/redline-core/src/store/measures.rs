@@ -8,6 +8,7 @@ use super::{decode, Store, StoreError};
 use crate::model::Settlement;
 use chrono::{DateTime, Utc};
 use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
+use std::ops::ControlFlow;
 
 /// FNV-1a over a record's stored bytes: cheap, stable across builds.
 fn fingerprint(bytes: &[u8]) -> u64 {
@@ -147,19 +148,21 @@ impl Store {
         mut visit: impl FnMut(Settlement, Option<&[u8]>),
     ) -> Result<(), StoreError> {
         self.scan_with_cached(MEASURES, None, from, to, |s, cached| {
-            visit(s, cached.map(|(_, bytes)| bytes))
+            visit(s, cached.map(|(_, bytes)| bytes));
+            ControlFlow::Continue(())
         })
     }
 
     /// Visit every settlement created in `from..=to` (of `agent` alone, if given), oldest
     /// first, with its stored pattern analysis `(content hash, bytes)` if there is one (the
-    /// caller checks the hash).
+    /// caller checks the hash). The scan stops when `visit` says so (a cancelled mining does not
+    /// read the rest of the store).
     pub fn scan_with_analyses(
         &self,
         agent: Option<&str>,
         from: Option<DateTime<Utc>>,
         to: Option<DateTime<Utc>>,
-        mut visit: impl FnMut(Settlement, Option<(u64, Vec<u8>)>),
+        mut visit: impl FnMut(Settlement, Option<(u64, Vec<u8>)>) -> ControlFlow<()>,
     ) -> Result<(), StoreError> {
         self.scan_with_cached(ANALYSES, agent, from, to, |s, stored| {
             visit(s, stored.map(|(hash, bytes)| (hash, bytes.to_vec())))
@@ -176,7 +179,7 @@ impl Store {
         agent: Option<&str>,
         from: Option<DateTime<Utc>>,
         to: Option<DateTime<Utc>>,
-        mut visit: impl FnMut(Settlement, Option<(u64, &[u8])>),
+        mut visit: impl FnMut(Settlement, Option<(u64, &[u8])>) -> ControlFlow<()>,
     ) -> Result<(), StoreError> {
         let Some(keys) = super::query::time_keys(from, to) else {
             return Ok(());
@@ -184,25 +187,31 @@ impl Store {
         let txn = self.db.begin_read()?;
         let records = txn.open_table(SETTLEMENTS)?;
         let cache = txn.open_table(cache)?;
-        let mut read = |id: &str| -> Result<(), StoreError> {
+        // Whether to go on.
+        let mut read = |id: &str| -> Result<bool, StoreError> {
             if let Some(record) = records.get(id)? {
                 let row = cache.get(id)?;
-                visit(decode(record.value())?, row.as_ref().map(|r| r.value()));
+                let on = visit(decode(record.value())?, row.as_ref().map(|r| r.value()));
+                return Ok(on.is_continue());
             }
-            Ok(())
+            Ok(true)
         };
         match agent {
             Some(a) => {
                 let by_agent = txn.open_table(BY_AGENT_TIME)?;
                 let (from, to) = (keys.start(), keys.end());
                 for entry in by_agent.range((a, from.0, from.1)..=(a, to.0, to.1))? {
-                    read(entry?.0.value().2)?;
+                    if !read(entry?.0.value().2)? {
+                        break;
+                    }
                 }
             }
             None => {
                 let by_time = txn.open_table(BY_TIME)?;
                 for entry in by_time.range(keys)? {
-                    read(entry?.0.value().1)?;
+                    if !read(entry?.0.value().1)? {
+                        break;
+                    }
                 }
             }
         }

@@ -435,7 +435,8 @@ pub(super) fn analyse(
             Some(g) => g,
             None => {
                 out.agents.push(s.agent.as_str().to_owned());
-                out.grams.push([tables.take(), tables.take(), tables.take()]);
+                out.grams
+                    .push([tables.take(), tables.take(), tables.take()]);
                 out.agents.len() - 1
             }
         };
@@ -475,7 +476,9 @@ pub(super) fn analyse(
 /// Returns how many were analysed; `Ok(None)` if cancelled (what was saved stays: it is a
 /// cache). After the first error of `save`, nothing more is saved and that error is returned.
 pub fn analyse_missing<E: Send>(
-    scan: impl FnOnce(&mut dyn FnMut(Settlement, Option<(u64, Vec<u8>)>)) -> Result<(), E>,
+    scan: impl FnOnce(
+        &mut dyn FnMut(Settlement, Option<(u64, Vec<u8>)>) -> ControlFlow<()>,
+    ) -> Result<(), E>,
     total: u64,
     mut save: impl FnMut(Vec<(String, u64, Vec<u8>)>) -> Result<(), E> + Send,
     on_step: Progress<'_>,
@@ -507,7 +510,7 @@ pub fn analyse_missing<E: Send>(
         let mut pending: Vec<(Settlement, u64)> = Vec::with_capacity(BATCH);
         scan(&mut |s, stored| {
             if cancel.is_cancelled() {
-                return;
+                return ControlFlow::Break(());
             }
             seen += 1;
             let key = stored_key(&s);
@@ -525,6 +528,7 @@ pub fn analyse_missing<E: Send>(
                     items: seen,
                 });
             }
+            ControlFlow::Continue(())
         })?;
         if !pending.is_empty() && !cancel.is_cancelled() {
             analysed += pending.len();

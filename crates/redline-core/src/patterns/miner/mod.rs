@@ -17,6 +17,7 @@ use crate::job::{Cancel, Progress, Step};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::collections::btree_map;
+use std::ops::ControlFlow;
 
 mod analysis;
 mod counts;
@@ -187,7 +188,11 @@ impl Miner {
         cancel: &Cancel,
     ) -> Result<Option<Miner>, E> {
         Miner::build_stored(
-            |visit| scan(&mut |s| visit((s, None))),
+            |visit| {
+                scan(&mut |s| {
+                    let _ = visit((s, None));
+                })
+            },
             settlements,
             None,
             on_step,
@@ -200,7 +205,7 @@ impl Miner {
     /// settlement is read back instead of made again; the ones made are handed to `save`, a
     /// batch at a time, as `(id, key, bytes)` for `Store::put_analyses`.
     pub(crate) fn build_stored<E>(
-        mut scan: impl FnMut(&mut dyn FnMut(Item)) -> Result<(), E>,
+        mut scan: impl FnMut(&mut dyn FnMut(Item) -> ControlFlow<()>) -> Result<(), E>,
         settlements: Option<u64>,
         save: Option<&Save>,
         on_step: Progress<'_>,
@@ -234,7 +239,7 @@ impl Miner {
             };
             scan(&mut |s| {
                 if cancel.is_cancelled() {
-                    return;
+                    return ControlFlow::Break(());
                 }
                 pending.push(s);
                 if pending.len() >= BATCH {
@@ -249,6 +254,7 @@ impl Miner {
                         items: done,
                     });
                 }
+                ControlFlow::Continue(())
             })?;
             if cancel.is_cancelled() {
                 return Ok(false);
