@@ -161,16 +161,31 @@ pub(crate) fn store_analyses(state: &AppState, store: &redline_core::store::Stor
     }
     let cancel = redline_core::job::Cancel::new();
     *state.background.lock().unwrap_or_else(|p| p.into_inner()) = cancel.clone();
-    let stored =
-        redline_core::mining::store_analyses(store, &mut redline_core::job::no_progress, &cancel);
+    let analyses_at = || state.analyses_at.lock().unwrap_or_else(|p| p.into_inner());
+    let stored = if *analyses_at() == Some(seq) {
+        Ok(Some(0))
+    } else {
+        let stored = redline_core::mining::store_analyses(
+            store,
+            &mut redline_core::job::no_progress,
+            &cancel,
+        );
+        if let Ok(Some(_)) = stored {
+            *analyses_at() = Some(seq);
+        }
+        stored
+    };
     // Then each agent's all-time Improvements, mined from those analyses and kept, so that
     // opening the view reads them (`service::improvements`). The miners kept from the person's
     // minings are let go first, unless one was used in the last moments: this pass runs once
     // the person has left mining alone, and the two holding memory together made the app's
     // peak (docs/benchmarks.md). The person's all-time reports are kept as reports.
+    // The agent being mined is named in `state.background_agent`: a person opening its
+    // Improvements waits for this mining rather than starting another beside it.
     let kept = stored.and_then(|s| match s {
         Some(_) => {
-            if !service::improvements::to_mine(store)?.is_empty() {
+            let agents = service::improvements::to_mine(store)?;
+            if !agents.is_empty() {
                 let released = state
                     .miners
                     .try_lock()
@@ -179,12 +194,16 @@ pub(crate) fn store_analyses(state: &AppState, store: &redline_core::store::Stor
                     crate::state::give_back_memory();
                 }
             }
-            service::improvements::precompute(
-                store,
-                chrono::Utc::now(),
-                &mut redline_core::job::no_progress,
-                &cancel,
-            )
+            let now = chrono::Utc::now();
+            for agent in &agents {
+                state.set_background_agent(Some(agent));
+                let one = service::improvements::precompute_one(store, agent, now, &cancel);
+                state.set_background_agent(None);
+                if one?.is_none() {
+                    return Ok(None);
+                }
+            }
+            Ok(Some(agents.len()))
         }
         None => Ok(None),
     });

@@ -24,6 +24,33 @@ pub async fn mine_patterns(
     let kept_scope = service::improvements::kept_scope(&agent, &range, &intent_type);
     let keep_as = kept_scope.then(|| agent.clone());
     if kept_scope {
+        // The background pass may be mining this very report: waiting for it comes sooner than
+        // starting again beside it (the two would share the cores). A cancellable job: the
+        // view's Cancel stops the wait.
+        let mining_now = state.background_agent.clone();
+        let this = agent.clone();
+        let mines_this = move || {
+            mining_now
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .as_deref()
+                == Some(this.as_str())
+        };
+        if mines_this() {
+            let waited = crate::state::run_job(&state, move |cancel| {
+                while mines_this() {
+                    if cancel.is_cancelled() {
+                        return Ok::<_, AppError>(false);
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Ok(true)
+            })
+            .await?;
+            if !waited {
+                return Ok(None);
+            }
+        }
         let kept_store = store.clone();
         let name = agent.clone();
         let kept = tauri::async_runtime::spawn_blocking(move || {

@@ -70,6 +70,12 @@ pub struct AppState {
     /// The store's change number when that pass last went through every settlement: until it
     /// moves, another pass would read the whole store to find nothing to do.
     pub analysed_at: Mutex<Option<u64>>,
+    /// The store's change number when the pass last stored every settlement's analysis (the
+    /// first half of the pass): a pass resumed after the person's mining with no change since
+    /// goes straight to the agents' reports instead of reading the whole store again.
+    pub analyses_at: Mutex<Option<u64>>,
+    /// The agent whose all-time Improvements the background pass is mining now, if any.
+    pub background_agent: Arc<Mutex<Option<String>>>,
     /// The background checks running after imports and syncs: how many, and when the first
     /// of them started (Home says it is checking again, and since when).
     pub refreshing: Mutex<(usize, Option<chrono::DateTime<chrono::Utc>>)>,
@@ -100,6 +106,8 @@ impl AppState {
             measuring: Arc::new(Mutex::new(())),
             background: Mutex::new(Cancel::new()),
             analysed_at: Mutex::new(None),
+            analyses_at: Mutex::new(None),
+            background_agent: Arc::new(Mutex::new(None)),
             refreshing: Mutex::new((0, None)),
             ui_ready: (Mutex::new(false), std::sync::Condvar::new()),
             miners: Arc::new(Mutex::new(redline_core::mining::Miners::new(
@@ -112,6 +120,14 @@ impl AppState {
 
     pub fn store(&self) -> Result<Arc<Store>, AppError> {
         self.store.clone()
+    }
+
+    /// The background pass starts mining `agent`'s all-time Improvements (`None`: it is done).
+    pub fn set_background_agent(&self, agent: Option<&str>) {
+        *self
+            .background_agent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = agent.map(str::to_owned);
     }
 
     /// A background check starts (`true`) or ends (`false`).

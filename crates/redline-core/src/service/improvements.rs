@@ -47,18 +47,9 @@ pub fn precompute(
             total: Some(total),
             items: k as u64,
         });
-        let seq = store.change_seq()?;
-        let scope = Scope {
-            agent: Some(agent.clone()),
-            intent_type: None,
-            from: None,
-            to: Some(now),
-        };
-        let Some(report) = crate::mining::mine_store_with(store, &scope, &mut |_| {}, cancel)?
-        else {
+        if precompute_one(store, agent, now, cancel)?.is_none() {
             return Ok(None);
-        };
-        keep(store, agent, seq, now, &report)?;
+        }
         mined += 1;
     }
     on_step(Step {
@@ -67,6 +58,28 @@ pub fn precompute(
         items: total,
     });
     Ok(Some(mined))
+}
+
+/// [`precompute`] for one agent: mine its all-time report as of `now` and keep it. `Ok(None)`
+/// if cancelled.
+pub fn precompute_one(
+    store: &Store,
+    agent: &str,
+    now: DateTime<Utc>,
+    cancel: &Cancel,
+) -> Result<Option<()>, StoreError> {
+    let seq = store.change_seq()?;
+    let scope = Scope {
+        agent: Some(agent.to_owned()),
+        intent_type: None,
+        from: None,
+        to: Some(now),
+    };
+    let Some(report) = crate::mining::mine_store_with(store, &scope, &mut |_| {}, cancel)? else {
+        return Ok(None);
+    };
+    keep(store, agent, seq, now, &report)?;
+    Ok(Some(()))
 }
 
 /// The agents whose all-time report is not kept for the store as it is now: what
