@@ -251,7 +251,8 @@ export async function render(root, ctx) {
     if (!dest) return toast("Choose where to save the export", "error");
     if (encrypt.input.checked && pass.value !== pass2.value) return toast("The two passphrases differ", "error");
     go.disabled = true;
-    result.replaceChildren();
+    if (busy) mount(result, h("p", { class: "muted" }, "Waiting for the preview to finish…"));
+    else result.replaceChildren();
     try {
       // After a preview still being made; a preview asked for meanwhile waits for this.
       const r = await inTurn(() => withProgress(progress, "settlements read", () => api.runExport(options(), dest.handle)));
