@@ -201,3 +201,37 @@ fn a_scan_stops_when_its_visitor_says_so() {
         assert!(all > 7, "{agent:?}: {all}");
     }
 }
+
+/// A mining cancelled as its last step ends gives nothing (its examples' contexts are not read
+/// from the store after the cancel): the app's background pass, cancelled when the person asks
+/// for a mining, stops at once.
+#[test]
+fn a_mining_cancelled_as_it_ends_gives_nothing() {
+    let (_dir, store, _) = store_with(600);
+    let cancel = redline_core::job::Cancel::new();
+    let trip = cancel.clone();
+    let mut last = None;
+    let got = redline_core::mining::mine_store_with(
+        &store,
+        &Scope::default(),
+        &mut |s| {
+            last = Some((s.done, s.total));
+            if s.total == Some(s.done) {
+                trip.cancel();
+            }
+        },
+        &cancel,
+    )
+    .unwrap();
+    assert_eq!(last.map(|(d, t)| Some(d) == t), Some(true), "{last:?}");
+    assert!(got.is_none());
+    // Not cancelled, the same mining gives its report.
+    assert!(redline_core::mining::mine_store_with(
+        &store,
+        &Scope::default(),
+        &mut |_| {},
+        &redline_core::job::Cancel::new()
+    )
+    .unwrap()
+    .is_some());
+}

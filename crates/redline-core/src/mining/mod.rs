@@ -28,6 +28,10 @@ pub fn mine_store_with(
     cancel: &Cancel,
 ) -> Result<Option<Report>, StoreError> {
     let report = build_store(store, scope, on_step, cancel)?.and_then(|m| m.report());
+    // Cancelled as the mining ended: the examples' contexts are not read either.
+    if cancel.is_cancelled() {
+        return Ok(None);
+    }
     report.map(|r| with_contexts(r, store)).transpose()
 }
 
