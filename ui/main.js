@@ -33,10 +33,14 @@ let alertsHandler = null;
 // render never replaces the view now shown (nor takes its keys).
 let current = 0;
 
-/** The context of the view rendered under navigation `token`. */
-function contextFor(token) {
+/** The context of the view rendered under navigation `token`; `worked()` says whether the
+ * person has clicked or typed in it. */
+function contextFor(token, worked) {
   const live = () => token === current;
   return {
+    /** Whether the person has clicked or typed in this view since it was shown: work a late
+     * re-render (after a background check, say) must not drop. */
+    worked,
     /** Views register one key handler for keys typed outside inputs; replaced on navigation. */
     onKey: (fn) => { if (live()) keyHandler = fn; },
     /** Views register one handler for "the alerts were checked again"; replaced on navigation. */
@@ -54,8 +58,10 @@ function newRoot() {
   keyHandler = null;
   alertsHandler = null;
   const root = h("div", { class: "view-root", dataset: { nav: String(token) } });
+  let worked = false;
+  for (const type of ["click", "input"]) root.addEventListener(type, () => { worked = true; }, { capture: true });
   main.replaceChildren(root);
-  return { root, ctx: contextFor(token), live: () => token === current };
+  return { root, ctx: contextFor(token, () => worked), live: () => token === current };
 }
 
 function renderNav(active) {

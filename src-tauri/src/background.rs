@@ -179,9 +179,9 @@ pub(crate) fn store_analyses(state: &AppState, store: &redline_core::store::Stor
     // opening the view reads them (`service::improvements`). The miners kept from the person's
     // minings are let go first, unless one was used in the last moments: this pass runs once
     // the person has left mining alone, and the two holding memory together made the app's
-    // peak (docs/benchmarks.md). The person's all-time reports are kept as reports.
-    // The agent being mined is named in `state.background_agent`: a person opening its
-    // Improvements waits for this mining rather than starting another beside it.
+    // peak (docs/benchmarks.md). The person's all-time reports are kept as reports. The agent
+    // being mined is named in `state.background_agent`: a person opening its Improvements
+    // waits for this mining rather than starting another beside it.
     let kept = stored.and_then(|s| match s {
         Some(_) => {
             let agents = service::improvements::to_mine(store)?;
@@ -194,16 +194,17 @@ pub(crate) fn store_analyses(state: &AppState, store: &redline_core::store::Stor
                     crate::state::give_back_memory();
                 }
             }
-            let now = chrono::Utc::now();
-            for agent in &agents {
-                state.set_background_agent(Some(agent));
-                let one = service::improvements::precompute_one(store, agent, now, &cancel);
-                state.set_background_agent(None);
-                if one?.is_none() {
-                    return Ok(None);
-                }
-            }
-            Ok(Some(agents.len()))
+            let mined = service::improvements::precompute_agents(
+                store,
+                &agents,
+                chrono::Utc::now(),
+                &mut |step| {
+                    state.set_background_agent(agents.get(step.done as usize).map(String::as_str))
+                },
+                &cancel,
+            );
+            state.set_background_agent(None);
+            mined
         }
         None => Ok(None),
     });

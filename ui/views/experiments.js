@@ -147,13 +147,8 @@ export async function render(root, ctx, toFlagged = false) {
     api.facets(), api.listPrompts(), api.listExperiments(), api.listAlerts(), api.abTestsTarget(), api.llmStatus(),
   ]);
   if (toFlagged) {
-    if (last.chosen || !ctx.isCurrent()) return;
+    if (last.chosen || ctx.worked() || !ctx.isCurrent()) return;
     last.agent = null;
-  }
-  if (!root.dataset.watched) {
-    // Anything the person does here (a click, typing) counts as working on this agent.
-    root.dataset.watched = "yes";
-    for (const type of ["click", "input"]) root.addEventListener(type, () => { last.chosen = true; }, { capture: true });
   }
   const llmReady = Boolean(llm.config && llm.consent);
   const llmNeeds = !llm.config
@@ -174,7 +169,7 @@ export async function render(root, ctx, toFlagged = false) {
   if (!alerts.length && !last.chosen) {
     // The check after a launch or an import may still be running: when it ends, start again
     // from the agent it flags, unless the person has picked one meanwhile.
-    ctx.onAlerts((w) => { if (w.active.length && !last.chosen) render(root, ctx, true); });
+    ctx.onAlerts((w) => { if (w.active.length && !last.chosen && !ctx.worked()) render(root, ctx, true); });
   }
   const agent = last.agent;
   const mine = prompts[agent] || { active: null, versions: [] };

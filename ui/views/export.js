@@ -72,11 +72,6 @@ function standingNote(targets, format) {
   return gone.map((t) => h("p", { class: "warn note", role: "status" }, `${t.service}: ${STANDING[t.standing].toLowerCase()} — ${t.detail} (checked ${t.checked})`));
 }
 
-/**
- * The settlements with their measures and edit operations as Parquet tables, for engines that
- * outgrow a laptop (DuckDB, Spark, BigQuery): the form's agents, intent types, dates and
- * redaction apply. The folder is chosen in the app's dialog; the page only holds its handle.
- */
 // The app runs one job at a time: this view's previews and exports wait for each other here
 // instead of one being refused because another is running.
 let queue = Promise.resolve();
@@ -86,6 +81,11 @@ function inTurn(job) {
   return turn;
 }
 
+/**
+ * The settlements with their measures and edit operations as Parquet tables, for engines that
+ * outgrow a laptop (DuckDB, Spark, BigQuery): the form's agents, intent types, dates and
+ * redaction apply. The folder is chosen in the app's dialog; the page only holds its handle.
+ */
 function tablesPanel(options) {
   const run = h("button", { type: "button", class: "secondary", id: "ex-tables-run" }, "Export tables…");
   const progress = h("div", { id: "ex-tables-progress" });

@@ -174,10 +174,8 @@ export async function render(root, ctx) {
   // Shown while a check ran: the check's end brings the view up to date, unless the person
   // has started something here (typing a setting, starting a test): then it says so and waits.
   if (o.refreshing || o.unmeasured) {
-    let working = false;
-    for (const type of ["click", "input"]) root.addEventListener(type, () => { working = true; }, { capture: true });
     ctx.onAlerts(() => {
-      if (!working) return ctx.refresh("home");
+      if (!ctx.worked()) return ctx.refresh("home");
       const note = root.querySelector("#home-refreshing") || root.querySelector("#home-unmeasured");
       if (note) {
         mount(note, "The check has ended. ",

@@ -30,56 +30,53 @@ pub fn kept_scope(agent: &str, range: &str, intent_type: &str) -> bool {
 }
 
 /// Mine the all-time patterns as of `now` of each agent whose kept report is not current
-/// ([`to_mine`]) and keep them. Progress counts those agents; `Ok(None)` if cancelled (what
-/// was kept stays).
+/// ([`to_mine`]) and keep them: [`precompute_agents`] of those.
 pub fn precompute(
     store: &Store,
     now: DateTime<Utc>,
     on_step: Progress<'_>,
     cancel: &Cancel,
 ) -> Result<Option<usize>, StoreError> {
-    let agents = to_mine(store)?;
+    precompute_agents(store, &to_mine(store)?, now, on_step, cancel)
+}
+
+/// Mine the all-time patterns as of `now` of each of `agents` and keep them. Progress counts
+/// agents: step `k` is reported as the mining of `agents[k]` begins (the app names that agent,
+/// so that a person opening it waits for this mining), the last once all are kept. Returns how
+/// many were mined; `Ok(None)` if cancelled (what was kept stays).
+pub fn precompute_agents(
+    store: &Store,
+    agents: &[String],
+    now: DateTime<Utc>,
+    on_step: Progress<'_>,
+    cancel: &Cancel,
+) -> Result<Option<usize>, StoreError> {
     let total = agents.len() as u64;
-    let mut mined = 0;
     for (k, agent) in agents.iter().enumerate() {
         on_step(Step {
             done: k as u64,
             total: Some(total),
             items: k as u64,
         });
-        if precompute_one(store, agent, now, cancel)?.is_none() {
+        let seq = store.change_seq()?;
+        let scope = Scope {
+            agent: Some(agent.clone()),
+            intent_type: None,
+            from: None,
+            to: Some(now),
+        };
+        let Some(report) = crate::mining::mine_store_with(store, &scope, &mut |_| {}, cancel)?
+        else {
             return Ok(None);
-        }
-        mined += 1;
+        };
+        keep(store, agent, seq, now, &report)?;
     }
     on_step(Step {
         done: total,
         total: Some(total),
         items: total,
     });
-    Ok(Some(mined))
-}
-
-/// [`precompute`] for one agent: mine its all-time report as of `now` and keep it. `Ok(None)`
-/// if cancelled.
-pub fn precompute_one(
-    store: &Store,
-    agent: &str,
-    now: DateTime<Utc>,
-    cancel: &Cancel,
-) -> Result<Option<()>, StoreError> {
-    let seq = store.change_seq()?;
-    let scope = Scope {
-        agent: Some(agent.to_owned()),
-        intent_type: None,
-        from: None,
-        to: Some(now),
-    };
-    let Some(report) = crate::mining::mine_store_with(store, &scope, &mut |_| {}, cancel)? else {
-        return Ok(None);
-    };
-    keep(store, agent, seq, now, &report)?;
-    Ok(Some(()))
+    Ok(Some(agents.len()))
 }
 
 /// The agents whose all-time report is not kept for the store as it is now: what
