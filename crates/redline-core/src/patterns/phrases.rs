@@ -252,6 +252,7 @@ pub(super) fn maximal(
 }
 
 /// Candidate phrases, looked up by their first word (one-word phrases) or first two words.
+#[derive(Clone)]
 pub(super) struct Matcher {
     pub(super) phrases: Vec<Vec<u32>>,
     /// The one-word phrases, by their word.
@@ -332,6 +333,7 @@ impl Matcher {
 }
 
 /// A group's candidates between the passes.
+#[derive(Clone)]
 pub(super) struct Pass2 {
     pub(super) deleted: Matcher,
     /// Replacement sources (phrases people replaced), to look for in AI outputs.

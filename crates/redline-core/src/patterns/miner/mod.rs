@@ -40,6 +40,7 @@ use shape::*;
 use tally::*;
 
 /// A group's candidates and their counts, as of the last update.
+#[derive(Clone)]
 struct Mined {
     plan: Pass2,
     /// The first day of the later half of the group's time span.

@@ -366,7 +366,11 @@ impl Miner {
         let splits = self.splits();
         // Each group's candidates, and its counts carried over from its last plan (in parallel).
         let olds: Vec<Option<Mined>> = self.groups.iter_mut().map(|g| g.mined.take()).collect();
-        let indices: Vec<usize> = (0..self.groups.len()).collect();
+        // A miner of one agent (the Improvements view, `redline patterns --agent`): all agents
+        // (group 0) are that agent's settlements, so its candidates and counts are the agent's,
+        // copied at the end instead of found a second time.
+        let one_agent = self.groups.len() == 2;
+        let indices: Vec<usize> = (usize::from(one_agent)..self.groups.len()).collect();
         let this = &*self;
         let planned = crate::parallel::map(&indices, |&g| {
             let plan = this.plan_of(g, stop);
@@ -390,12 +394,21 @@ impl Miner {
             };
             (mined, (!backfill.is_empty()).then_some(backfill))
         });
-        let mut backfills: Vec<Option<Backfill>> = Vec::with_capacity(planned.len());
-        for (g, (mined, backfill)) in planned.into_iter().enumerate() {
+        let mut backfills: Vec<Option<Backfill>> = Vec::with_capacity(self.groups.len());
+        if one_agent {
+            backfills.push(None);
+        }
+        for (&g, (mined, backfill)) in indices.iter().zip(planned) {
             self.groups[g].mined = Some(mined);
             backfills.push(backfill);
         }
+        let copy_all = |miner: &mut Miner| {
+            if one_agent {
+                miner.groups[0].mined = miner.groups[1].mined.clone();
+            }
+        };
         if backfills.iter().all(Option::is_none) {
+            copy_all(self);
             return true;
         }
         // One pass over every settlement for the phrases that have no counts yet.
@@ -446,6 +459,7 @@ impl Miner {
                 b.fill(&mut m.tally, &t);
             }
         }
+        copy_all(self);
         true
     }
 
