@@ -501,11 +501,25 @@ impl Miner {
         // A lone function word is never an added phrase: there is no ordinary rate to test it
         // against (see `only_function_word`). Taken out or replaced, it is tested like any
         // other word against the rate of an average word (an article, a tense, a pronoun).
-        Pass2::of(
-            phrases_of(Side::Deleted, stop),
-            phrases_of(Side::Replaced, &HashSet::new()),
-            phrases_of(Side::Added, stop),
-        )
+        let none = HashSet::new();
+        let sides = [
+            (Side::Deleted, stop),
+            (Side::Replaced, &none),
+            (Side::Added, stop),
+        ];
+        // An agent's three sides are chosen side by side (a mining of one agent has nothing
+        // else to do meanwhile); all agents' one at a time, each sum let go before the next.
+        let lists = if g == 0 {
+            sides
+                .iter()
+                .map(|(side, stop)| phrases_of(*side, stop))
+                .collect()
+        } else {
+            crate::parallel::map(&sides, |(side, stop)| phrases_of(*side, stop))
+        };
+        let mut lists = lists.into_iter();
+        let mut next = || lists.next().unwrap_or_default();
+        Pass2::of(next(), next(), next())
     }
 
     /// Group `g`'s counts for its last plan and its retired phrases (`m`), brought up to
