@@ -134,11 +134,26 @@ pub(super) fn maximal(
     min_hits: usize,
     stop: &HashSet<u32>,
 ) -> Vec<Vec<u32>> {
-    let mut frequent: Vec<(Vec<u32>, usize)> = counts
+    let mut grams: Vec<&Gram> = counts
         .values()
         .filter(|g| g.count as usize >= min_hits)
+        .filter(|g| g.n > 1 || !only_function_word(&words_of(g), |w| stop.contains(w)))
+        .collect();
+    // The most frequent first (then the longest), at most a bounded number: the n-grams past
+    // the last one kept are left out before their words are read, those level with it are
+    // told apart by their words below.
+    let rank = |g: &Gram| (std::cmp::Reverse(g.count), std::cmp::Reverse(g.n));
+    if grams.len() > MAX_CANDIDATES {
+        let edge = rank(
+            *grams
+                .select_nth_unstable_by_key(MAX_CANDIDATES - 1, |g| rank(g))
+                .1,
+        );
+        grams.retain(|g| rank(g) <= edge);
+    }
+    let mut frequent: Vec<(Vec<u32>, usize)> = grams
+        .into_iter()
         .map(|g| (words_of(g), g.count as usize))
-        .filter(|(w, _)| !only_function_word(w, |w| stop.contains(w)))
         .collect();
     // The most frequent first, at most a bounded number, then longest first.
     frequent.sort_by(|a, b| {
