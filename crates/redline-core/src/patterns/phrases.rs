@@ -144,11 +144,8 @@ pub(super) fn maximal(
     // told apart by their words below.
     let rank = |g: &Gram| (std::cmp::Reverse(g.count), std::cmp::Reverse(g.n));
     if grams.len() > MAX_CANDIDATES {
-        let edge = rank(
-            *grams
-                .select_nth_unstable_by_key(MAX_CANDIDATES - 1, |g| rank(g))
-                .1,
-        );
+        let (_, last, _) = grams.select_nth_unstable_by_key(MAX_CANDIDATES - 1, |g| rank(g));
+        let edge = rank(last);
         grams.retain(|g| rank(g) <= edge);
     }
     let mut frequent: Vec<(Vec<u32>, usize)> = grams
