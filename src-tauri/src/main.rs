@@ -45,6 +45,7 @@ fn db_arg() -> Option<PathBuf> {
 
 fn main() {
     state::purge_at_once();
+    state::no_huge_pages();
     let state = state::AppState::open(db_arg());
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
