@@ -180,12 +180,13 @@ fn inert(c: char) -> bool {
 /// Whether an ASCII token (as VADER strips it) is in VADER's lexicon. The lexicon is not
 /// public, so a token is scored alone once: alone, a lexicon word (every valence is at least
 /// 0.1 away from 0) scores non-zero and anything else 0 (a booster scores 0 alone and adds 0 in a
-/// sentence too). Remembered by a 64-bit hash of the lower-cased token.
+/// sentence too). Remembered by a 64-bit hash of the lower-cased token, up to 64k tokens (about
+/// 1.5 MB, held while the process runs: a shard that fills starts over).
 fn in_lexicon(t: &str) -> bool {
     type Shard = std::sync::RwLock<IdMap<u64, bool>>;
     static SEEN: OnceLock<Vec<Shard>> = OnceLock::new();
     const SHARDS: usize = 16;
-    const LIMIT: usize = 1 << 16;
+    const LIMIT: usize = 1 << 12;
     let seen = SEEN.get_or_init(|| (0..SHARDS).map(|_| Default::default()).collect());
     let h = crate::hash::mix(t.bytes().fold(crate::hash::FNV_SEED, |h, b| {
         crate::hash::fnv1a(h, &[b.to_ascii_lowercase()])
