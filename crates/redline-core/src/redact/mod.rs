@@ -138,12 +138,20 @@ thread_local! {
     static LOCAL: Patterns = patterns().clone();
 }
 
+/// The lazy DFA's cache of each pattern, per thread (the regex crate's default is 2 MB).
+const DFA_CACHE: usize = 32 << 20;
+
 fn patterns() -> &'static Patterns {
     static P: OnceLock<Patterns> = OnceLock::new();
     P.get_or_init(|| {
         // ASCII word boundaries: a Unicode `\b` keeps the regex crate's fast automata off any
         // text with a non-ASCII character (measured: 3.6 MB/s on the MLQE-PE texts).
-        let re = |s: &str| Regex::new(&s.replace(r"\b", r"(?-u:\b)")).expect("valid pattern");
+        let re = |s: &str| {
+            regex::RegexBuilder::new(&s.replace(r"\b", r"(?-u:\b)"))
+                .dfa_size_limit(DFA_CACHE)
+                .build()
+                .expect("valid pattern")
+        };
         let date = format!(
             r"(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTHS},?\s+\d{{4}}|{MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|(?:in\s+)?(?:19|20)\d{{2}})"
         );
@@ -260,7 +268,10 @@ fn patterns() -> &'static Patterns {
                 check: address,
             },
         ];
-        let any = RegexSet::new(list.iter().map(|r| r.re.as_str())).expect("valid patterns");
+        let any = regex::RegexSetBuilder::new(list.iter().map(|r| r.re.as_str()))
+            .dfa_size_limit(DFA_CACHE)
+            .build()
+            .expect("valid patterns");
         Patterns { list, any }
     })
 }
