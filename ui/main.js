@@ -2,7 +2,7 @@
 
 import { api } from "./api.js";
 import { h, mount, toast } from "./dom.js";
-import { onCheckProgress, checkEnded } from "./check.js";
+import { onCheckProgress, checkEnded, checkText } from "./check.js";
 import * as dashboard from "./views/dashboard.js";
 import * as home from "./views/home.js";
 import * as improvements from "./views/improvements.js";
@@ -84,7 +84,9 @@ async function show(id) {
   const entry = VIEWS.find((v) => v.id === id && v.view) || VIEWS[0];
   renderNav(entry.id);
   const { root, ctx, live } = newRoot();
-  root.append(h("p", { class: "loading muted" }, "Loading…"));
+  // A view may wait for the background check (Home, on a store never checked, waits for its
+  // measuring): the line says what the check is doing meanwhile, kept current by check.js.
+  root.append(h("p", { class: "loading muted", role: "status" }, "Loading… ", h("span", { class: "check-progress" }, checkText())));
   try {
     await entry.view.render(root, ctx);
   } catch (err) {

@@ -36,6 +36,19 @@ pub fn announce(app: &AppHandle, raised: &[Incident]) {
     }
 }
 
+/// Tell the views that say a check is running how far it has come: at most four times a
+/// second, and always its last step.
+pub(crate) fn check_progress(app: &AppHandle) -> impl FnMut(service::refresh::CheckStep) + '_ {
+    let mut last = std::time::Instant::now() - std::time::Duration::from_secs(1);
+    move |step| {
+        let finished = step.done == step.total;
+        if finished || last.elapsed() >= std::time::Duration::from_millis(250) {
+            last = std::time::Instant::now();
+            let _ = app.emit("check-progress", step);
+        }
+    }
+}
+
 /// Check for incidents in the background (measuring new settlements on the way) and store
 /// them with Home's suggestions, so Home only reads (`service::refresh::after_change`); announce
 /// the ones raised anew, one notification per incident; then refresh running experiments' rows
@@ -50,15 +63,7 @@ pub fn after_change(app: &AppHandle) {
         state.set_refreshing(true);
         let outcome = {
             let _one = state.measuring.lock().unwrap_or_else(|p| p.into_inner());
-            // Progress for the views that say a check is running (at most a few per second).
-            let mut last = std::time::Instant::now() - std::time::Duration::from_secs(1);
-            let mut on_step = |step: service::refresh::CheckStep| {
-                let finished = step.done == step.total;
-                if finished || last.elapsed() >= std::time::Duration::from_millis(250) {
-                    last = std::time::Instant::now();
-                    let _ = app.emit("check-progress", step);
-                }
-            };
+            let mut on_step = check_progress(&app);
             service::refresh::after_change(&store, asked, chrono::Utc::now(), &mut on_step)
         };
         state.set_refreshing(false);

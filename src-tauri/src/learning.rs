@@ -23,6 +23,7 @@ pub async fn home_overview(
 ) -> Result<Overview, AppError> {
     let store = state.store()?;
     let measuring = state.measuring.clone();
+    let progress_to = app.clone();
     let mut o: Overview = tauri::async_runtime::spawn_blocking(move || {
         let now = chrono::Utc::now();
         // While a background check measures and mines, Home shows what the last one stored
@@ -33,7 +34,12 @@ pub async fn home_overview(
             }
         }
         let _one = measuring.lock().unwrap_or_else(|p| p.into_inner());
-        let o = learning::overview(&store, now);
+        // On a store never checked Home makes the first check itself, measuring every
+        // settlement first: it says how far it has come as the background check does.
+        let mut progress = crate::background::check_progress(&progress_to);
+        let o = learning::overview_measuring(&store, now, &mut |s| {
+            progress(redline_core::service::refresh::CheckStep::measuring(s))
+        });
         // On a store never checked, that was the whole check.
         crate::state::give_back_memory();
         o

@@ -543,3 +543,17 @@ fn the_last_refresh_is_known_so_a_later_request_can_skip_a_check_already_made() 
         })
     );
 }
+
+/// The first Home on a store never checked measures every settlement first and says how far it
+/// has come; a later one, with the check stored, measures nothing and says nothing.
+#[test]
+fn the_first_overview_reports_its_measuring() {
+    let (_dir, store) = sample_store(600);
+    let mut steps = Vec::new();
+    overview_measuring(&store, end(), &mut |s| steps.push((s.done, s.total))).unwrap();
+    assert_eq!(steps.last(), Some(&(600, Some(600))));
+    assert!(steps.len() >= 2, "progress before the end: {steps:?}");
+    let mut later = Vec::new();
+    overview_measuring(&store, end(), &mut |s| later.push(s.done)).unwrap();
+    assert_eq!(later, Vec::<u64>::new());
+}

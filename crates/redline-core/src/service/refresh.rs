@@ -28,6 +28,17 @@ pub struct CheckStep {
     pub total: u64,
 }
 
+impl CheckStep {
+    /// A step of the measuring stage (the first of a check, and of Home's own first check).
+    pub fn measuring(s: Step) -> CheckStep {
+        CheckStep {
+            stage: Stage::Measuring,
+            done: s.done,
+            total: s.total.unwrap_or(s.done),
+        }
+    }
+}
+
 /// How a check asked for at some moment went.
 #[derive(Debug)]
 pub enum Checked {
@@ -75,13 +86,7 @@ pub fn after_change(
         }
         return Ok(Checked::Covered(incidents::stored(store)?));
     }
-    let mut measuring = |s: Step| {
-        on_step(CheckStep {
-            stage: Stage::Measuring,
-            done: s.done,
-            total: s.total.unwrap_or(s.done),
-        })
-    };
+    let mut measuring = |s: Step| on_step(CheckStep::measuring(s));
     crate::analytics::measure_missing(store, &mut measuring, &Cancel::new())?;
     on_step(CheckStep {
         stage: Stage::Incidents,

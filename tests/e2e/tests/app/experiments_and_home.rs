@@ -470,7 +470,14 @@ fn the_launch_check_ending_keeps_what_the_person_started_in_experiments() {
 #[ignore = "end-to-end: run by scripts/test with the app built, Xvfb and tauri-driver"]
 fn the_launch_check_ending_keeps_a_setting_typed_on_home() {
     let app = app_with_a_running_launch_check(60_000);
-    // Home waits for the check's measuring on a store never checked (~25 s in a debug build).
+    // Home waits for the check's measuring on a store never checked (~25 s in a debug build),
+    // and its loading line says how far the measuring has come meanwhile.
+    app.wait_text(
+        ".loading .check-progress",
+        "the check's progress while Home loads",
+        |t| t.starts_with("Now measuring"),
+    );
+    app.screenshot("home-loading-during-the-check");
     let start = std::time::Instant::now();
     while app.count("#home-refreshing, #home-unmeasured") == 0 {
         assert!(
