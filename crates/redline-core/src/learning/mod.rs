@@ -193,10 +193,12 @@ pub fn overview_while_busy(
     overview_with(store, now, None)
 }
 
+/// `measure`: `Some` computes what is not stored yet, measuring first and reporting that to
+/// it; `None` reads only what is stored.
 fn overview_with(
     store: &crate::store::Store,
     now: DateTime<Utc>,
-    mut compute: Option<crate::job::Progress<'_>>,
+    mut measure: Option<crate::job::Progress<'_>>,
 ) -> Result<Option<Overview>, crate::store::StoreError> {
     let since = Settings::load(store)?.last_visit;
     let new_settlements = match since {
@@ -222,7 +224,7 @@ fn overview_with(
     let (incidents, suggestions, computed) = match stored {
         Some(s) => (incidents::stored(store)?, s.suggestions, s.at),
         None => {
-            let Some(on_measured) = compute.as_mut() else {
+            let Some(on_measured) = measure.as_mut() else {
                 return Ok(None);
             };
             crate::analytics::measure_missing(store, *on_measured, &crate::job::Cancel::new())?;
@@ -255,7 +257,7 @@ fn overview_with(
             verdict: r.verdict.reason,
         });
     }
-    let (roi, unmeasured) = if compute.is_some() {
+    let (roi, unmeasured) = if measure.is_some() {
         (roi::estimate(store, now)?, 0)
     } else {
         roi::estimate_measured(store, now)?

@@ -470,8 +470,8 @@ fn the_launch_check_ending_keeps_what_the_person_started_in_experiments() {
 #[ignore = "end-to-end: run by scripts/test with the app built, Xvfb and tauri-driver"]
 fn the_launch_check_ending_keeps_a_setting_typed_on_home() {
     let app = app_with_a_running_launch_check(60_000);
-    // Home waits for the check's measuring on a store never checked (~25 s in a debug build),
-    // and its loading line says how far the measuring has come meanwhile.
+    // On a store never checked Home makes the first check itself, measuring every settlement
+    // (~25 s in a debug build), and its loading line says how far the measuring has come.
     app.wait_text(
         ".loading .check-progress",
         "the check's progress while Home loads",
