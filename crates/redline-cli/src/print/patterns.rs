@@ -192,12 +192,13 @@ pub fn improvements(r: &redline_core::patterns::Report, json: bool) -> Result<()
             say!("  common rejection patterns (in rejected outputs vs the others):");
             for r in &a.rejection_patterns {
                 say!(
-                    "   “{}”: {:.0}% vs {:.0}% ({:.1}× as common, p = {:.1e})",
+                    "   “{}”: {:.0}% vs {:.0}% ({:.1}× as common, p = {:.1e}, q = {:.1e})",
                     r.text,
                     r.in_rejected.value * 100.0,
                     r.elsewhere.value * 100.0,
                     r.lift,
-                    r.p_value
+                    r.p_value,
+                    r.q_value
                 );
             }
         }

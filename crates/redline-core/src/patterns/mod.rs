@@ -152,8 +152,11 @@ pub struct RejectionPattern {
     pub elsewhere: Estimate,
     /// in_rejected ÷ elsewhere.
     pub lift: f64,
-    /// One-sided two-proportion test that it is more common in rejected outputs.
+    /// Fisher's exact test, one-sided, that it is more common in rejected outputs.
     pub p_value: f64,
+    /// Its Benjamini–Hochberg q-value across every deleted-phrase candidate tested (listed
+    /// only under [`LIST_FDR`]).
+    pub q_value: f64,
 }
 
 /// How a phrase's share moved between the two halves of the span.
@@ -175,6 +178,11 @@ pub struct PhraseTrend {
 
 /// The false discovery rate of "rising" and "falling" across a group's phrases.
 pub const TREND_FDR: f64 = 0.01;
+
+/// The false discovery rate the deleted phrases and replacement sources are listed at: of the
+/// phrases listed as changed more often than the words around them, at most this share are
+/// expected to be so by chance (Benjamini–Hochberg over every candidate tested).
+pub const LIST_FDR: f64 = 0.05;
 
 /// Benjamini–Hochberg q-values of `p` (same order): `q₍ᵢ₎ = min over j ≥ i of p₍ⱼ₎ · m / j`,
 /// capped at 1.
@@ -280,15 +288,6 @@ pub struct Target {
 
 /// Targets kept per replacement.
 pub const TARGETS: usize = 3;
-
-/// Whether `changed` of `occurrences` is more than the `base` rate: the lower end of the
-/// Wilson interval above it (occurrences taken as independent trials, which the repeats of a
-/// word in one output are not quite; the interval is then a little narrow).
-fn above_base(changed: usize, occurrences: usize, base: f64) -> bool {
-    wilson(changed, occurrences)
-        .and_then(|e| e.low)
-        .is_some_and(|low| low > base)
-}
 
 /// A concrete prompt change, with the evidence behind it.
 #[derive(Clone, Debug, PartialEq, Serialize)]

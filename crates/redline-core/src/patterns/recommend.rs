@@ -24,39 +24,122 @@ pub(super) fn by_effort(
         .then_with(|| by_evidence((a.1, a.2), (b.1, b.2)))
 }
 
+/// A candidate phrase of the deleted list or of the replacement sources, with its counts:
+/// its occurrences in the AI outputs and those people wholly changed, and the rate an average
+/// word of these outputs is changed at.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Candidate<'a> {
+    pub(super) words: &'a [u32],
+    pub(super) occurrences: usize,
+    pub(super) changed: usize,
+    pub(super) base: f64,
+}
+
+impl Candidate<'_> {
+    /// The chance of `changed` or more of `occurrences` changed at the average word's rate:
+    /// the one-sided p-value of its evidence (occurrences taken as independent trials, which
+    /// the repeats of a word in one output are not quite).
+    pub(super) fn p_value(&self, changed: usize, occurrences: usize) -> f64 {
+        crate::stats::binomial_at_least(changed.min(occurrences), occurrences, self.base)
+    }
+
+    /// Whether its own counts stand out at `cutoff` (see [`stand_out_cutoff`]).
+    pub(super) fn stands_out(&self, cutoff: Option<f64>) -> bool {
+        self.changed > 0
+            && cutoff.is_some_and(|c| self.p_value(self.changed, self.occurrences) <= c)
+    }
+}
+
+/// The p-value at or under which a candidate stands out, so that at most [`LIST_FDR`] of the
+/// phrases listed are expected to be false discoveries. The family is every candidate tested
+/// (the deleted list's and the replacement sources' together) and the phrases that could have
+/// been listed but were never candidates (`untested`: their occurrences, tested at `base`).
+///
+/// Counts are discrete: a word in five outputs cannot reach a p-value below base⁵ however
+/// often it is cut, and many such words would only dilute the family. Tarone's rule leaves
+/// out the tests that cannot reach α/K, where K is the least number for which at most K tests
+/// can; Benjamini–Hochberg then runs over those (Gilbert 2005, "A modified false discovery rate
+/// multiple-comparisons procedure for discrete data"). `None` when no candidate stands out.
+pub(super) fn stand_out_cutoff(
+    families: &[&[Candidate<'_>]],
+    (untested, base): (&[usize], f64),
+) -> Option<f64> {
+    // (p-value, the least p-value it could have had: every occurrence changed).
+    let mut tests: Vec<(f64, f64)> = families
+        .iter()
+        .flat_map(|f| f.iter())
+        .map(|c| {
+            (
+                c.p_value(c.changed, c.occurrences),
+                least_p(c.occurrences, c.base),
+            )
+        })
+        .collect();
+    tests.extend(untested.iter().map(|o| (1.0, least_p(*o, base))));
+    let mut least: Vec<f64> = tests.iter().map(|t| t.1).collect();
+    least.sort_by(f64::total_cmp);
+    let reach = |k: usize| least.partition_point(|p| *p <= LIST_FDR / k as f64);
+    let k = (1..=least.len()).find(|k| reach(*k) <= *k)?;
+    let kept: Vec<f64> = tests
+        .iter()
+        .filter(|t| t.1 <= LIST_FDR / k as f64)
+        .map(|t| t.0)
+        .collect();
+    let q = benjamini_hochberg(&kept);
+    kept.iter()
+        .zip(q)
+        .filter(|(_, q)| *q < LIST_FDR)
+        .map(|(p, _)| *p)
+        .max_by(f64::total_cmp)
+}
+
+/// The least p-value a test of `occurrences` at rate `base` can give: every one changed,
+/// base^occurrences ([`crate::stats::binomial_at_least`] of all of them).
+fn least_p(occurrences: usize, base: f64) -> f64 {
+    base.clamp(0.0, 1.0).powf(occurrences as f64)
+}
+
 /// Which of a list's candidates carry evidence of their own, and how much of their editing is
-/// theirs. Each candidate: its words, its occurrences in the AI outputs, and how many of those
-/// people wholly changed. Longest first, a candidate is kept when its changed occurrences, less
-/// those of the kept phrases that contain it, are still more than `base` of its occurrences
-/// less those (by [`above_base`]): "would" is listed beside "would be" only when people change
-/// "would" outside "would be" more often than an average word. `listed`: phrases of another
-/// list, kept already, that explain a candidate's changes the same way. Per candidate: the share of its
-/// changed occurrences that are its own, or `None` (explained by longer phrases, or changed no
-/// more often than an average word).
+/// theirs. Longest first, a candidate is kept when its changed occurrences, less those of the
+/// kept phrases that contain it, still stand out at `cutoff` among its occurrences less those
+/// ([`Candidate::p_value`]): "would" is listed beside "would be" only when people change "would"
+/// outside "would be" more often than an average word. `listed`: phrases of another
+/// list, kept already, that explain a candidate's changes the same way. Per candidate: the
+/// share of its changed occurrences that are its own, or `None` (explained by longer phrases,
+/// or changed no more often than an average word).
 pub(super) fn own_evidence(
-    cands: &[(&[u32], usize, usize)],
-    listed: &[(&[u32], usize, usize)],
-    base: f64,
+    cands: &[Candidate<'_>],
+    listed: &[Candidate<'_>],
+    cutoff: Option<f64>,
 ) -> Vec<Option<f64>> {
     let mut order: Vec<usize> = (0..cands.len()).collect();
-    order.sort_by(|a, b| cands[*b].0.len().cmp(&cands[*a].0.len()).then(a.cmp(b)));
+    order.sort_by(|a, b| {
+        cands[*b]
+            .words
+            .len()
+            .cmp(&cands[*a].words.len())
+            .then(a.cmp(b))
+    });
     let mut out = vec![None; cands.len()];
-    let mut kept: Vec<(&[u32], usize, usize)> = listed.to_vec();
+    let Some(cutoff) = cutoff else {
+        return out;
+    };
+    let mut kept: Vec<Candidate<'_>> = listed.to_vec();
     for i in order {
-        let (words, occurrences, changed) = cands[i];
-        let (mut o, mut c) = (occurrences, changed);
+        let cand = cands[i];
+        let (mut o, mut c) = (cand.occurrences, cand.changed);
         // Each changed occurrence of a longer phrase changed this one too: those are its
         // explanation, taken out of both counts. (Where the longer phrase stayed, this one
         // still had its own chance to change.)
-        for &(outer, _, kc) in &kept {
-            if outer.len() > words.len() && contains(outer, words) {
-                o = o.saturating_sub(kc);
-                c = c.saturating_sub(kc);
+        for k in &kept {
+            if k.words.len() > cand.words.len() && contains(k.words, cand.words) {
+                o = o.saturating_sub(k.changed);
+                c = c.saturating_sub(k.changed);
             }
         }
-        if c > 0 && above_base(c.min(o), o, base) {
-            out[i] = Some(c as f64 / changed as f64);
-            kept.push(cands[i]);
+        if c > 0 && cand.p_value(c, o) <= cutoff {
+            out[i] = Some(c as f64 / cand.changed as f64);
+            kept.push(cand);
         }
     }
     out

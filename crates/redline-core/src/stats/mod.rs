@@ -74,6 +74,45 @@ pub fn wilson(successes: usize, n: usize) -> Option<Estimate> {
     })
 }
 
+/// The chance of `k` or more successes in `n` trials of chance `p` each: the one-sided p-value
+/// of `k` of `n` against the rate `p` (exact, by the regularised incomplete beta function).
+pub fn binomial_at_least(k: usize, n: usize, p: f64) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    if k > n || p <= 0.0 {
+        return 0.0;
+    }
+    if p >= 1.0 {
+        return 1.0;
+    }
+    statrs::function::beta::beta_reg(k as f64, (n - k + 1) as f64, p).clamp(0.0, 1.0)
+}
+
+/// The chance that `k` or more of `drawn` items drawn without replacement from `total`, of which
+/// `marked` are marked, are marked: Fisher's exact test, one-sided (the hypergeometric tail).
+pub fn hypergeometric_at_least(k: usize, drawn: usize, marked: usize, total: usize) -> f64 {
+    use statrs::function::factorial::ln_binomial;
+    if k == 0 {
+        return 1.0;
+    }
+    let (drawn, marked) = (drawn.min(total), marked.min(total));
+    let top = drawn.min(marked);
+    if k > top {
+        return 0.0;
+    }
+    let ln = |n: usize, r: usize| ln_binomial(n as u64, r as u64);
+    let all = ln(total, drawn);
+    let mut p = 0.0;
+    for x in k..=top {
+        if drawn - x > total - marked {
+            continue;
+        }
+        p += (ln(marked, x) + ln(total - marked, drawn - x) - all).exp();
+    }
+    p.clamp(0.0, 1.0)
+}
+
 /// The median (the mean of the two middle values for an even count).
 pub fn median(values: &[f64]) -> Option<f64> {
     if values.is_empty() {
@@ -92,6 +131,32 @@ pub fn median(values: &[f64]) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn binomial_tail_by_hand() {
+        // P(X >= 2), X ~ Bin(3, 0.5) = (3 + 1) / 8.
+        assert!((binomial_at_least(2, 3, 0.5) - 0.5).abs() < 1e-12);
+        // P(X >= 6), X ~ Bin(7, 0.37): 7 · 0.37^6 · 0.63 + 0.37^7.
+        let want = 7.0 * 0.37f64.powi(6) * 0.63 + 0.37f64.powi(7);
+        assert!((binomial_at_least(6, 7, 0.37) - want).abs() < 1e-12);
+        assert_eq!(binomial_at_least(0, 10, 0.1), 1.0);
+        assert_eq!(binomial_at_least(11, 10, 0.1), 0.0);
+        assert_eq!(binomial_at_least(3, 10, 0.0), 0.0);
+        assert_eq!(binomial_at_least(3, 10, 1.0), 1.0);
+        // All of them: p^n.
+        assert!((binomial_at_least(5, 5, 0.2) - 0.2f64.powi(5)).abs() < 1e-15);
+    }
+
+    #[test]
+    fn hypergeometric_tail_by_hand() {
+        // 3 marked of 10, 4 drawn: P(X >= 2) = (C(3,2)·C(7,2) + C(3,3)·C(7,1)) / C(10,4).
+        let want = (3.0 * 21.0 + 7.0) / 210.0;
+        assert!((hypergeometric_at_least(2, 4, 3, 10) - want).abs() < 1e-12);
+        assert_eq!(hypergeometric_at_least(0, 4, 3, 10), 1.0);
+        assert_eq!(hypergeometric_at_least(4, 4, 3, 10), 0.0);
+        // Every item marked: all drawn are marked.
+        assert!((hypergeometric_at_least(4, 4, 10, 10) - 1.0).abs() < 1e-12);
+    }
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-3

@@ -85,6 +85,30 @@ impl Dict {
         }
     }
 
+    /// Each AI-output word of `bytes` (made by [`Dict::pack`]) in order: its number in this
+    /// dictionary (below [`Dict::len`]) and its flags, without unpacking the added words.
+    pub(super) fn each_ai(&self, bytes: &[u8], mut f: impl FnMut(u32, u8)) {
+        let mut at = 0;
+        let n = take(bytes, &mut at) as usize;
+        for _ in 0..n {
+            let v = take(bytes, &mut at);
+            f(
+                (v >> AI_FLAG_BITS) as u32,
+                (v & ((1 << AI_FLAG_BITS) - 1)) as u8,
+            );
+        }
+    }
+
+    /// The words numbered so far.
+    pub(super) fn len(&self) -> usize {
+        self.hashes.len()
+    }
+
+    /// The hash of the word numbered `number`.
+    pub(super) fn hash_of(&self, number: u32) -> u32 {
+        self.hashes[number as usize]
+    }
+
     /// The `n` words from `start` of `side` (the AI output's or the added words) of `bytes`,
     /// without unpacking the rest (an n-gram's words, read at one occurrence).
     pub(super) fn words_at(&self, bytes: &[u8], side: Side, start: usize, n: usize) -> Vec<u32> {

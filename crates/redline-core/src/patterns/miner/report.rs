@@ -46,27 +46,52 @@ impl Miner {
             Some((p, w.to_vec()))
         };
         // A deleted phrase (a replacement source) is a pattern only when people remove (or
-        // replace) its occurrences more often than they do an average word of these outputs:
-        // frequent words edited at the usual rate say nothing about the agent.
-        let (base, replaced_base) = self.edited_word_shares(g, order);
+        // replace) its occurrences more often than ordinary stretches of as many words of these
+        // outputs, beyond chance across every phrase tested: frequent words edited at the usual
+        // rate say nothing about the agent, and among two thousand candidates some words stand
+        // out by chance alone.
+        let longest = p
+            .deleted
+            .phrases
+            .iter()
+            .chain(&p.from.phrases)
+            .map(Vec::len)
+            .max()
+            .unwrap_or(1);
+        let rates = self.word_rates(g, order, min_hits, longest);
+        let base = rates.taken_out[0];
         // Candidates for `own_evidence`: those taken out (replaced) in too few settlements
         // count as never changed. A phrase people take out is one whether they cut it or
         // rewrite it: either way the draft should not have said it (its cut share says how).
         let deleted_cands = candidates(
             &p.deleted.phrases,
-            &t.occurrences,
-            &t.changed,
+            (&t.occurrences, &t.changed),
             &t.hits,
-            min_hits,
+            (min_hits, &rates.taken_out),
         );
-        let own = own_evidence(&deleted_cands, &[], base);
         let from_cands = candidates(
             &p.from.phrases,
-            &t.from_occurrences,
-            &t.from_changed,
+            (&t.from_occurrences, &t.from_changed),
             &t.from_hits,
-            min_hits,
+            (min_hits, &rates.replaced),
         );
+        // The family is every phrase that could have been listed: the candidates, and the
+        // words that appear in enough outputs but were too seldom taken out to become one (a
+        // word in six outputs cut from five stands out only among the many rare words that
+        // were not).
+        let single: HashSet<u32> = deleted_cands
+            .iter()
+            .filter(|c| c.words.len() == 1)
+            .map(|c| c.words[0])
+            .collect();
+        let untested: Vec<usize> = rates
+            .at_risk
+            .iter()
+            .filter(|(w, _)| !single.contains(w))
+            .map(|(_, occurrences)| *occurrences)
+            .collect();
+        let cutoff = stand_out_cutoff(&[&deleted_cands, &from_cands], (&untested, base));
+        let own = own_evidence(&deleted_cands, &[], cutoff);
         // Per replacement source, the settlements in which people put a named target (one
         // chosen MIN_HITS times or more) in its place.
         let mut named: HashMap<&str, usize> = HashMap::new();
@@ -82,8 +107,8 @@ impl Miner {
         // listed there, once, not in both lists.
         let sources: HashSet<&[u32]> = from_cands
             .iter()
-            .filter(|(_, occurrences, changed)| above_base(*changed, *occurrences, replaced_base))
-            .map(|(w, _, _)| *w)
+            .filter(|c| c.stands_out(cutoff))
+            .map(|c| c.words)
             .collect();
         let stop = function_word_hashes();
         let mut deleted: Vec<(Phrase, Vec<u32>)> = p
@@ -149,11 +174,16 @@ impl Miner {
             });
         }
         // The deleted phrases listed explain the changes of the words inside them.
-        let listed: Vec<(&[u32], usize, usize)> = deleted
+        let listed: Vec<Candidate<'_>> = deleted
             .iter()
-            .filter_map(|(_, w)| deleted_cands.iter().find(|c| c.0 == w.as_slice()).copied())
+            .filter_map(|(_, w)| {
+                deleted_cands
+                    .iter()
+                    .find(|c| c.words == w.as_slice())
+                    .copied()
+            })
             .collect();
-        let own = own_evidence(&from_cands, &listed, replaced_base);
+        let own = own_evidence(&from_cands, &listed, cutoff);
         let mut replacements: Vec<(Replacement, Vec<u32>)> = p
             .from
             .phrases
@@ -163,7 +193,7 @@ impl Miner {
                 let own = own[k]?;
                 let from = text(w);
                 // Listed as a deletion already (people mostly cut it): not again.
-                if lone_han(w, &from) || listed.iter().any(|l| l.0 == w.as_slice()) {
+                if lone_han(w, &from) || listed.iter().any(|l| l.words == w.as_slice()) {
                     return None;
                 }
                 let (hits, support) = (t.from_hits[k], t.from_appeared[k]);
@@ -380,31 +410,80 @@ impl Miner {
         out
     }
 
-    /// The shares of the AI outputs' words that people took out ([`DELETED`]) and replaced
-    /// ([`REPLACED`]), over group `g`'s live settlements (`order`), in one pass: the rates an
-    /// ordinary word is removed and replaced at.
-    pub(super) fn edited_word_shares(&self, g: usize, order: &[u32]) -> (f64, f64) {
-        let (mut deleted, mut replaced, mut words) = (0usize, 0usize, 0usize);
-        let mut w = Words::default();
-        for &s in order {
+    /// Over group `g`'s live settlements (`order`), in one pass: the shares of the AI outputs'
+    /// stretches of n words (n = 1 to `longest`) that people wholly took out ([`DELETED`]) and
+    /// wholly replaced ([`REPLACED`]) — the rates an ordinary word, or stretch of words, is
+    /// removed and replaced at — and the words that appear in `min_outputs` outputs or more,
+    /// with their occurrences.
+    pub(super) fn word_rates(
+        &self,
+        g: usize,
+        order: &[u32],
+        min_outputs: usize,
+        longest: usize,
+    ) -> WordRates {
+        let longest = longest.max(1);
+        // Per n: windows wholly taken out, wholly replaced, all windows.
+        let mut counts = vec![(0usize, 0usize, 0usize); longest];
+        // Per word number: outputs holding it, occurrences, and the last output (from 1) that
+        // held it.
+        let mut seen: Vec<(u32, u32, u32)> = vec![(0, 0, 0); self.dict.len()];
+        let (mut taken, mut replaced): (Vec<usize>, Vec<usize>) = (Vec::new(), Vec::new());
+        for (k, &s) in order.iter().enumerate() {
             let e = &self.entries[s as usize];
-            if g == 0 || e.group as usize == g {
-                self.dict.unpack(&e.words, &mut w);
-                words += w.ai_flags.len();
-                for f in &w.ai_flags {
-                    deleted += usize::from(f & DELETED != 0);
-                    replaced += usize::from(f & REPLACED != 0);
+            if g != 0 && e.group as usize != g {
+                continue;
+            }
+            let output = k as u32 + 1;
+            let mut len = 0usize;
+            let (mut run_t, mut run_r) = (0usize, 0usize);
+            taken.clear();
+            replaced.clear();
+            self.dict.each_ai(&e.words, |number, flags| {
+                len += 1;
+                let n = &mut seen[number as usize];
+                n.0 += u32::from(n.2 != output);
+                n.1 += 1;
+                n.2 = output;
+                for (run, runs, flag) in [
+                    (&mut run_t, &mut taken, DELETED),
+                    (&mut run_r, &mut replaced, REPLACED),
+                ] {
+                    if flags & flag != 0 {
+                        *run += 1;
+                    } else if *run > 0 {
+                        runs.push(*run);
+                        *run = 0;
+                    }
+                }
+            });
+            for (run, runs) in [(run_t, &mut taken), (run_r, &mut replaced)] {
+                if run > 0 {
+                    runs.push(run);
                 }
             }
-        }
-        let share = |n: usize| {
-            if words == 0 {
-                0.0
-            } else {
-                n as f64 / words as f64
+            for (n, c) in (1..=longest.min(len)).zip(counts.iter_mut()) {
+                let windows = |runs: &[usize]| -> usize {
+                    runs.iter().map(|r| (r + 1).saturating_sub(n)).sum()
+                };
+                c.0 += windows(&taken);
+                c.1 += windows(&replaced);
+                c.2 += len - n + 1;
             }
-        };
-        (share(deleted), share(replaced))
+        }
+        let share = |k: usize, all: usize| if all == 0 { 0.0 } else { k as f64 / all as f64 };
+        WordRates {
+            taken_out: counts.iter().map(|c| share(c.0, c.2)).collect(),
+            replaced: counts.iter().map(|c| share(c.1, c.2)).collect(),
+            at_risk: seen
+                .iter()
+                .enumerate()
+                .filter(|(_, (outputs, _, _))| *outputs as usize >= min_outputs)
+                .map(|(number, (_, occurrences, _))| {
+                    (self.dict.hash_of(number as u32), *occurrences as usize)
+                })
+                .collect(),
+        }
     }
 
     /// Fill in each listed pattern's examples: the [`EXAMPLES`] newest of `members` (oldest
@@ -472,38 +551,47 @@ impl Miner {
     }
 }
 
+/// What [`Miner::word_rates`] finds.
+pub(super) struct WordRates {
+    /// Per n (from 1): the share of n-word stretches wholly taken out, wholly replaced.
+    pub(super) taken_out: Vec<f64>,
+    pub(super) replaced: Vec<f64>,
+    /// Words in enough outputs to be listed, with their occurrences.
+    pub(super) at_risk: Vec<(u32, usize)>,
+}
+
 /// A phrase that is one Han character (`words`, read as `text`): like a lone English
 /// function word, no pattern.
 pub(super) fn lone_han(words: &[u32], text: &str) -> bool {
     words.len() == 1 && crate::text::is_single_han(text)
 }
 
-/// Candidates for [`own_evidence`]: words, occurrences, changed occurrences. Those changed in
-/// fewer than `min_hits` settlements count as never changed.
+/// Candidates for [`own_evidence`] from their counts (occurrences, changed occurrences), each
+/// tested against `bases[n - 1]`, the rate a stretch of n words is wholly changed at (a longer
+/// phrase at the longest's). Those changed in fewer than
+/// `min_hits` settlements count as never changed.
 pub(super) fn candidates<'a>(
     phrases: &'a [Vec<u32>],
-    occurrences: &[usize],
-    changed: &[usize],
+    (occurrences, changed): (&[usize], &[usize]),
     hits: &[usize],
-    min_hits: usize,
-) -> Vec<(&'a [u32], usize, usize)> {
+    (min_hits, bases): (usize, &[f64]),
+) -> Vec<Candidate<'a>> {
     phrases
         .iter()
         .enumerate()
-        .map(|(i, w)| {
-            let listed = hits[i] >= min_hits;
-            (
-                w.as_slice(),
-                occurrences[i],
-                if listed { changed[i] } else { 0 },
-            )
+        .map(|(i, w)| Candidate {
+            words: w.as_slice(),
+            occurrences: occurrences[i],
+            changed: if hits[i] >= min_hits { changed[i] } else { 0 },
+            base: bases[w.len().clamp(1, bases.len()) - 1],
         })
         .collect()
 }
 
 /// Deleted-phrase candidates at least twice as common in rejected outputs as in the others,
-/// in ≥ 20% of the rejected ones and ≥ 5 of them, one-sided two-proportion p < 0.01; the 10
-/// with the highest share in rejected outputs.
+/// in ≥ 20% of the rejected ones and ≥ 5 of them, and more common there beyond chance: Fisher's
+/// exact test, one-sided, with a Benjamini–Hochberg q-value under [`LIST_FDR`] across every
+/// candidate tested; the 10 with the highest share in rejected outputs.
 pub(super) fn rejection_patterns(
     p: &Pass2,
     t: &Tally,
@@ -514,29 +602,41 @@ pub(super) fn rejection_patterns(
     if t.rejected < MIN_HITS || others == 0 {
         return Vec::new();
     }
-    let mut out: Vec<RejectionPattern> = p
-        .deleted
-        .phrases
-        .iter()
-        .enumerate()
-        .filter_map(|(i, w)| {
-            let k_r = t.appeared_rejected[i];
-            let k_o = t.appeared[i] - k_r;
-            let (in_rejected, elsewhere) = (wilson(k_r, t.rejected)?, wilson(k_o, others)?);
-            let lift = in_rejected.value / elsewhere.value.max(1.0 / others as f64);
-            let (z, p2) = crate::stats::ab::two_proportion(k_o, others, k_r, t.rejected)?;
-            let p_value = if z > 0.0 { p2 / 2.0 } else { 1.0 - p2 / 2.0 };
-            (k_r >= MIN_HITS && in_rejected.value >= 0.2 && lift >= 2.0 && p_value < 0.01).then(
-                || RejectionPattern {
-                    text: text(w),
-                    in_rejected,
-                    elsewhere,
-                    lift,
-                    p_value,
-                },
+    // Of the `settlements` outputs, `appeared` hold the phrase; drawing the rejected ones, how
+    // likely are `appeared_rejected` or more of them to hold it?
+    let p_values: Vec<f64> = (0..p.deleted.phrases.len())
+        .map(|i| {
+            crate::stats::hypergeometric_at_least(
+                t.appeared_rejected[i],
+                t.rejected,
+                t.appeared[i],
+                settlements,
             )
         })
         .collect();
+    let q_values = benjamini_hochberg(&p_values);
+    let mut out: Vec<RejectionPattern> =
+        p.deleted
+            .phrases
+            .iter()
+            .enumerate()
+            .filter_map(|(i, w)| {
+                let k_r = t.appeared_rejected[i];
+                let k_o = t.appeared[i] - k_r;
+                let (in_rejected, elsewhere) = (wilson(k_r, t.rejected)?, wilson(k_o, others)?);
+                let lift = in_rejected.value / elsewhere.value.max(1.0 / others as f64);
+                let (p_value, q_value) = (p_values[i], q_values[i]);
+                (k_r >= MIN_HITS && in_rejected.value >= 0.2 && lift >= 2.0 && q_value < LIST_FDR)
+                    .then(|| RejectionPattern {
+                        text: text(w),
+                        in_rejected,
+                        elsewhere,
+                        lift,
+                        p_value,
+                        q_value,
+                    })
+            })
+            .collect();
     out.sort_by(|a, b| {
         b.in_rejected
             .value
