@@ -228,7 +228,7 @@ export async function render(root, ctx) {
     const deletedHeader = ["Phrase", "Share", "95% CI", "Times", "Cut or rewritten", "Trend (earlier → later half)", "Typical context"];
     const pick = (rows, label) => (i) => examplesPanel(examples, `${label}: “${rows[i].cells[0]}”`, rows[i].ids, rows[i].phrase);
     mount(body,
-      h("p", { class: "muted note", id: "imp-about" }, `${fmtInt(a.settlements)} settlements of ${last.agent}. Shares count settlements${a.min_hits === undefined ? "" : `; a phrase needs at least ${fmtInt(a.min_hits)} of the outputs people edited to be listed`}. Definitions: docs/patterns.md.`,
+      h("p", { class: "muted note", id: "imp-about" }, `${fmtInt(a.settlements)} settlements of ${last.agent}. Shares count settlements${a.min_hits === undefined ? "" : `; a phrase needs at least ${fmtInt(a.min_hits)} of the outputs people edited to be listed, and to be changed more often than ordinary words beyond chance (at a 5% false discovery rate)`}. Definitions: docs/patterns.md.`,
         report.computed_at && Date.now() - new Date(report.computed_at).getTime() > 60_000 ? ` Mined at ${fmtDateTime(report.computed_at)}, after the last import or sync.` : ""),
       h("section", { class: "panel", id: "recommendations", "aria-labelledby": "rec-title" },
         h("h2", { id: "rec-title" }, "Recommended prompt changes"),
@@ -236,7 +236,7 @@ export async function render(root, ctx) {
           ? h("ol", { class: "recs" }, a.recommendations.map((r) => h("li", { dataset: { kind: r.kind } },
             h("span", { class: "chip" }, r.kind), " ", r.text, " ",
             r.examples.length ? h("button", { type: "button", class: "secondary small", onClick: () => examplesPanel(examples, r.text, r.examples, (r.text.match(/“([^”]+)”/) || [])[1]?.toLowerCase()) }, "Examples") : null)))
-          : h("p", { class: "muted" }, "Nothing stands out: no pattern is frequent and consistent enough.")),
+          : h("p", { class: "muted" }, "Nothing stands out: no phrase is changed often enough, or more often than ordinary words beyond chance.")),
       replayPanel(mine),
       examples,
       h("section", { class: "panel", id: "structure", "aria-labelledby": "struct-title" },

@@ -70,7 +70,7 @@ pub(super) fn phrase_line(p: &redline_core::patterns::Phrase) {
 /// An agent's heading: its settlements and what a phrase needs to be listed.
 fn agent_head(a: &redline_core::patterns::AgentPatterns) {
     say!(
-        "\n{} — {} settlements (a phrase needs at least {} of the outputs people edited)",
+        "\n{} — {} settlements (a phrase needs at least {} of the outputs people edited, and to be changed more often than ordinary words beyond chance)",
         a.agent,
         a.settlements,
         a.min_hits
@@ -180,7 +180,7 @@ pub fn improvements(r: &redline_core::patterns::Report, json: bool) -> Result<()
     for a in &r.agents {
         agent_head(a);
         if a.recommendations.is_empty() {
-            say!("  nothing stands out: no pattern is frequent and consistent enough");
+            say!("  nothing stands out: no phrase is changed often enough, or more often than ordinary words beyond chance");
         }
         for (i, rec) in a.recommendations.iter().enumerate() {
             say!("  {}. {}", i + 1, rec.text);
