@@ -7,8 +7,9 @@ use crate::patterns::mine_slice;
 
 /// `n` settlements of random sentences over a vocabulary of 1,500 words used with Zipf's
 /// frequencies, in which people cut each word with chance 5% and replace it with a random word
-/// with chance 5%, each output at its own pace (between none and twice that), and, with
-/// `planted`, cut that phrase from `share` of the outputs (one in ten) that contain it.
+/// with chance 5%, each output at its own pace (between none and twice that), and rewrite one
+/// output in ten whole (new random sentences: a rejected draft); with `planted`, people cut
+/// that phrase from `share` of the outputs (one in ten) that contain it.
 fn noise(seed: u64, n: usize, planted: Option<(&str, f64)>) -> Vec<Settlement> {
     let mut rng = crate::rng::Rng(seed);
     let letters: Vec<char> = "abcdefghijklmnoprstuvw".chars().collect();
@@ -62,6 +63,15 @@ fn noise(seed: u64, n: usize, planted: Option<(&str, f64)>) -> Vec<Settlement> {
                     fin.push(format!("{}.", f.join(" ")));
                 }
             }
+            if rng.chance(0.1) {
+                fin = (0..ai.len())
+                    .map(|_| {
+                        let words: Vec<String> =
+                            (0..6 + rng.below(10)).map(|_| word(&mut rng)).collect();
+                        format!("{}.", words.join(" "))
+                    })
+                    .collect();
+            }
             s(&format!("n{seed}-{i}"), "A", &ai.join(" "), &fin.join(" "))
         })
         .collect()
@@ -69,7 +79,8 @@ fn noise(seed: u64, n: usize, planted: Option<(&str, f64)>) -> Vec<Settlement> {
 
 #[test]
 fn noise_lists_no_phrase_and_a_planted_one_is_found() {
-    // With no phrase special, every phrase listed is a false discovery. Listing a phrase when
+    // With no phrase special, every phrase listed is a false discovery (and, the rewritten
+    // outputs being drawn at random, so is every rejection pattern). Listing a phrase when
     // the lower end of its 95% interval cleared the average word's rate listed 6 deletions and
     // 6 replacement sources on the first run already; the Benjamini–Hochberg cut over every
     // phrase that could be listed keeps the chance of listing any at most LIST_FDR.
@@ -77,14 +88,18 @@ fn noise_lists_no_phrase_and_a_planted_one_is_found() {
     let mut with_any = 0;
     for seed in 0..runs {
         let a = &mine_slice(&noise(seed, 1500, None)).agents[0];
-        if !a.deleted.is_empty() || !a.replacements.is_empty() {
+        // The rewritten outputs are there to be tested against.
+        let rejected = a.categories.get(&crate::patterns::Category::Rewritten);
+        assert!(rejected.is_some_and(|n| *n >= 100), "{:?}", a.categories);
+        if !a.deleted.is_empty() || !a.replacements.is_empty() || !a.rejection_patterns.is_empty() {
             with_any += 1;
         }
         assert!(
-            a.deleted.len() + a.replacements.len() <= 2,
-            "seed {seed}: {:#?} {:#?}",
+            a.deleted.len() + a.replacements.len() + a.rejection_patterns.len() <= 2,
+            "seed {seed}: {:#?} {:#?} {:#?}",
             a.deleted,
-            a.replacements
+            a.replacements,
+            a.rejection_patterns
         );
     }
     // At most LIST_FDR (5%) of runs should list anything: 4 of 20 would be a 1.6% event.
