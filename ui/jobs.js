@@ -47,7 +47,7 @@ function importReport(r) {
   if (r.bad.length) {
     rows.push(
       h("h4", {}, r.bad_total === 1 ? "1 line was not imported" : `${fmtInt(r.bad_total)} lines were not imported`),
-      h("ul", { class: "bad-lines" }, r.bad.map((b) => h("li", {}, h("strong", {}, `line ${b.line}`), `: ${b.reason}`))),
+      h("ul", { class: "bad-lines" }, r.bad_runs.map((b) => h("li", {}, h("strong", {}, b.first === b.last ? `line ${b.first}` : `lines ${b.first}–${b.last}`), `: ${b.reason}`))),
     );
     if (r.bad_total > r.bad.length) rows.push(h("p", { class: "muted" }, `…and ${fmtInt(r.bad_total - r.bad.length)} more.`));
   }

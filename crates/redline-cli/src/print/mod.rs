@@ -42,62 +42,17 @@ pub fn import_report(r: &ImportReport, json: bool) -> Result<()> {
     if r.cancelled {
         say!("cancelled: the batches before the cancel were imported; run again to finish");
     }
-    for (first, last, reason) in bad_runs(&r.bad) {
-        if first == last {
-            tell!("line {first}: {reason}");
+    for run in &r.bad_runs {
+        if run.first == run.last {
+            tell!("line {}: {}", run.first, run.reason);
         } else {
-            tell!("lines {first}–{last}: {reason}");
+            tell!("lines {}–{}: {}", run.first, run.last, run.reason);
         }
     }
     if r.bad_total > r.bad.len() as u64 {
         tell!("… and {} more bad lines", r.bad_total - r.bad.len() as u64);
     }
     Ok(())
-}
-
-/// Bad lines in runs: consecutive lines with the same reason as one (first line, last line,
-/// reason), so that a file whose every record lacks one field says so once, not a thousand times.
-fn bad_runs(bad: &[redline_core::import::BadLine]) -> Vec<(u64, u64, &str)> {
-    let mut runs: Vec<(u64, u64, &str)> = Vec::new();
-    for b in bad {
-        match runs.last_mut() {
-            Some((_, last, reason)) if *last + 1 == b.line && *reason == b.reason => *last = b.line,
-            _ => runs.push((b.line, b.line, &b.reason)),
-        }
-    }
-    runs
-}
-
-#[cfg(test)]
-mod tests {
-    use super::bad_runs;
-    use redline_core::import::BadLine;
-
-    #[test]
-    fn consecutive_bad_lines_with_one_reason_are_one_run() {
-        let bad = |line: u64, reason: &str| BadLine {
-            line,
-            reason: reason.to_owned(),
-        };
-        let lines = [
-            bad(1, "missing field `created_at`"),
-            bad(2, "missing field `created_at`"),
-            bad(3, "missing field `created_at`"),
-            bad(5, "missing field `created_at`"),
-            bad(6, "not JSON"),
-            bad(7, "missing field `created_at`"),
-        ];
-        assert_eq!(
-            bad_runs(&lines),
-            vec![
-                (1, 3, "missing field `created_at`"),
-                (5, 5, "missing field `created_at`"),
-                (6, 6, "not JSON"),
-                (7, 7, "missing field `created_at`"),
-            ]
-        );
-        assert!(bad_runs(&[]).is_empty());
-    }
 }
 
 #[derive(Serialize)]

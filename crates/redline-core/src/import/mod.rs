@@ -116,6 +116,15 @@ pub struct BadLine {
     pub reason: String,
 }
 
+/// Consecutive bad lines with one reason, `first` to `last`: a file whose every record lacks
+/// one field says so once, not a thousand times.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BadRun {
+    pub first: u64,
+    pub last: u64,
+    pub reason: String,
+}
+
 /// What an import did.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct ImportReport {
@@ -126,6 +135,8 @@ pub struct ImportReport {
     pub written: UpsertReport,
     /// The first [`MAX_LISTED_BAD`] bad lines.
     pub bad: Vec<BadLine>,
+    /// The same lines as runs of consecutive lines with one reason.
+    pub bad_runs: Vec<BadRun>,
     pub bad_total: u64,
     /// Strict mode found bad lines, so nothing was imported.
     pub rejected: bool,
@@ -137,6 +148,14 @@ impl ImportReport {
     fn bad_line(&mut self, line: u64, reason: String) {
         self.bad_total += 1;
         if self.bad.len() < MAX_LISTED_BAD {
+            match self.bad_runs.last_mut() {
+                Some(run) if run.last + 1 == line && run.reason == reason => run.last = line,
+                _ => self.bad_runs.push(BadRun {
+                    first: line,
+                    last: line,
+                    reason: reason.clone(),
+                }),
+            }
             self.bad.push(BadLine { line, reason });
         }
     }
@@ -224,6 +243,7 @@ pub fn import_file(
         if check.bad_total > 0 || check.cancelled {
             report.records = check.records;
             report.bad = check.bad;
+            report.bad_runs = check.bad_runs;
             report.bad_total = check.bad_total;
             report.rejected = check.bad_total > 0;
             report.cancelled = check.cancelled;
@@ -651,6 +671,36 @@ impl Fields for CsvRow<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn consecutive_bad_lines_with_one_reason_are_one_run() {
+        let mut r = ImportReport::default();
+        for (line, reason) in [
+            (1, "missing field `created_at`"),
+            (2, "missing field `created_at`"),
+            (3, "missing field `created_at`"),
+            (5, "missing field `created_at`"),
+            (6, "not JSON"),
+            (7, "missing field `created_at`"),
+        ] {
+            r.bad_line(line, reason.to_owned());
+        }
+        let runs: Vec<(u64, u64, &str)> = r
+            .bad_runs
+            .iter()
+            .map(|b| (b.first, b.last, b.reason.as_str()))
+            .collect();
+        assert_eq!(
+            runs,
+            vec![
+                (1, 3, "missing field `created_at`"),
+                (5, 5, "missing field `created_at`"),
+                (6, 6, "not JSON"),
+                (7, 7, "missing field `created_at`"),
+            ]
+        );
+        assert_eq!((r.bad.len(), r.bad_total), (6, 6));
+    }
 
     #[test]
     fn over_long_lines_are_skipped_without_losing_the_next() {
