@@ -43,11 +43,33 @@ impl Candidate<'_> {
         crate::stats::binomial_at_least(changed.min(occurrences), occurrences, self.base)
     }
 
-    /// Whether its own counts stand out at `cutoff` (see [`stand_out_cutoff`]).
-    pub(super) fn stands_out(&self, cutoff: Option<f64>) -> bool {
-        self.changed > 0
-            && cutoff.is_some_and(|c| self.p_value(self.changed, self.occurrences) <= c)
+    /// Whether `changed` of `occurrences` (its own counts, or what is left of them) stand out
+    /// at `cutoff`: it is one of the tests the cut was made over, and the p-value clears it.
+    pub(super) fn clears(
+        &self,
+        changed: usize,
+        occurrences: usize,
+        cutoff: Option<Cutoff>,
+    ) -> bool {
+        changed > 0
+            && cutoff.is_some_and(|c| {
+                least_p(self.occurrences, self.base) <= c.reachable
+                    && self.p_value(changed, occurrences) <= c.p
+            })
     }
+
+    /// Whether its own counts stand out at `cutoff` (see [`stand_out_cutoff`]).
+    pub(super) fn stands_out(&self, cutoff: Option<Cutoff>) -> bool {
+        self.clears(self.changed, self.occurrences, cutoff)
+    }
+}
+
+/// Where [`stand_out_cutoff`] cut: the tests it kept (those whose least p-value is at most
+/// `reachable`) and the p-value at or under which one of them stands out.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Cutoff {
+    pub(super) reachable: f64,
+    pub(super) p: f64,
 }
 
 /// The p-value at or under which a candidate stands out, so that at most [`LIST_FDR`] of the
@@ -63,7 +85,7 @@ impl Candidate<'_> {
 pub(super) fn stand_out_cutoff(
     families: &[&[Candidate<'_>]],
     (untested, base): (&[usize], f64),
-) -> Option<f64> {
+) -> Option<Cutoff> {
     // (p-value, the least p-value it could have had: every occurrence changed).
     let mut tests: Vec<(f64, f64)> = families
         .iter()
@@ -80,17 +102,20 @@ pub(super) fn stand_out_cutoff(
     least.sort_by(f64::total_cmp);
     let reach = |k: usize| least.partition_point(|p| *p <= LIST_FDR / k as f64);
     let k = (1..=least.len()).find(|k| reach(*k) <= *k)?;
+    let reachable = LIST_FDR / k as f64;
     let kept: Vec<f64> = tests
         .iter()
-        .filter(|t| t.1 <= LIST_FDR / k as f64)
+        .filter(|t| t.1 <= reachable)
         .map(|t| t.0)
         .collect();
     let q = benjamini_hochberg(&kept);
-    kept.iter()
+    let p = kept
+        .iter()
         .zip(q)
         .filter(|(_, q)| *q < LIST_FDR)
         .map(|(p, _)| *p)
-        .max_by(f64::total_cmp)
+        .max_by(f64::total_cmp)?;
+    Some(Cutoff { reachable, p })
 }
 
 /// The least p-value a test of `occurrences` at rate `base` can give: every one changed,
@@ -110,7 +135,7 @@ fn least_p(occurrences: usize, base: f64) -> f64 {
 pub(super) fn own_evidence(
     cands: &[Candidate<'_>],
     listed: &[Candidate<'_>],
-    cutoff: Option<f64>,
+    cutoff: Option<Cutoff>,
 ) -> Vec<Option<f64>> {
     let mut order: Vec<usize> = (0..cands.len()).collect();
     order.sort_by(|a, b| {
@@ -121,9 +146,9 @@ pub(super) fn own_evidence(
             .then(a.cmp(b))
     });
     let mut out = vec![None; cands.len()];
-    let Some(cutoff) = cutoff else {
+    if cutoff.is_none() {
         return out;
-    };
+    }
     let mut kept: Vec<Candidate<'_>> = listed.to_vec();
     for i in order {
         let cand = cands[i];
@@ -137,7 +162,7 @@ pub(super) fn own_evidence(
                 c = c.saturating_sub(k.changed);
             }
         }
-        if c > 0 && cand.p_value(c, o) <= cutoff {
+        if cand.clears(c, o, cutoff) {
             out[i] = Some(c as f64 / cand.changed as f64);
             kept.push(cand);
         }

@@ -117,3 +117,33 @@ fn noise_lists_no_phrase_and_a_planted_one_is_found() {
         a.deleted
     );
 }
+
+#[test]
+fn a_test_the_cut_left_out_never_clears_it() {
+    use crate::patterns::recommend::{stand_out_cutoff, Candidate};
+    let (strong, rare): (Vec<u32>, Vec<u32>) = ((0..50).collect(), vec![1000]);
+    // Fifty phrases changed in 18 of their 100 occurrences against a 10% rate (p ≈ 0.0075
+    // each, all standing out), and a rare one changed in all 3 of its occurrences (p = 0.001):
+    // at most 0.05 / 51 can be reached by 51 tests, which the rare one cannot, so Tarone's rule
+    // leaves it out of the family, and a p-value under the cut must not bring it back.
+    let mut cands: Vec<Candidate<'_>> = strong
+        .iter()
+        .map(|w| Candidate {
+            words: std::slice::from_ref(w),
+            occurrences: 100,
+            changed: 18,
+            base: 0.1,
+        })
+        .collect();
+    let small = Candidate {
+        words: &rare,
+        occurrences: 3,
+        changed: 3,
+        base: 0.1,
+    };
+    cands.push(small);
+    let cutoff = stand_out_cutoff(&[&cands], (&[], 0.1)).expect("the fifty stand out");
+    assert!(cands[0].stands_out(Some(cutoff)));
+    assert!(small.p_value(3, 3) <= cutoff.p, "{cutoff:?}");
+    assert!(!small.stands_out(Some(cutoff)), "{cutoff:?}");
+}
