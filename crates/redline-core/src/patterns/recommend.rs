@@ -25,8 +25,8 @@ pub(super) fn by_effort(
 }
 
 /// A candidate phrase of the deleted list or of the replacement sources, with its counts:
-/// its occurrences in the AI outputs and those people wholly changed, and the rate an average
-/// word of these outputs is changed at.
+/// its occurrences in the AI outputs and those people wholly changed, and `base`, the rate a
+/// stretch of as many words of these outputs is wholly changed at.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Candidate<'a> {
     pub(super) words: &'a [u32],
@@ -36,8 +36,8 @@ pub(super) struct Candidate<'a> {
 }
 
 impl Candidate<'_> {
-    /// The chance of `changed` or more of `occurrences` changed at the average word's rate:
-    /// the one-sided p-value of its evidence (occurrences taken as independent trials, which
+    /// The chance of `changed` or more of `occurrences` changed at the `base` rate: the
+    /// one-sided p-value of its evidence (occurrences taken as independent trials, which
     /// the repeats of a word in one output are not quite).
     pub(super) fn p_value(&self, changed: usize, occurrences: usize) -> f64 {
         crate::stats::binomial_at_least(changed.min(occurrences), occurrences, self.base)
@@ -118,10 +118,9 @@ pub(super) fn stand_out_cutoff(
     Some(Cutoff { reachable, p })
 }
 
-/// The least p-value a test of `occurrences` at rate `base` can give: every one changed,
-/// base^occurrences ([`crate::stats::binomial_at_least`] of all of them).
+/// The least p-value a test of `occurrences` at rate `base` can give: every one changed.
 fn least_p(occurrences: usize, base: f64) -> f64 {
-    base.clamp(0.0, 1.0).powf(occurrences as f64)
+    crate::stats::binomial_at_least(occurrences, occurrences, base)
 }
 
 /// Which of a list's candidates carry evidence of their own, and how much of their editing is

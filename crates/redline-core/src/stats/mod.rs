@@ -86,6 +86,10 @@ pub fn binomial_at_least(k: usize, n: usize, p: f64) -> f64 {
     if p >= 1.0 {
         return 1.0;
     }
+    if k == n {
+        // All of them: p^n, the least p-value n trials can give (asked for often, and cheap).
+        return p.powf(n as f64);
+    }
     statrs::function::beta::beta_reg(k as f64, (n - k + 1) as f64, p).clamp(0.0, 1.0)
 }
 

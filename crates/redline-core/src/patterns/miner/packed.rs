@@ -69,15 +69,10 @@ impl Dict {
         out.ai_flags.clear();
         out.added.clear();
         out.added_flags.clear();
-        let mut at = 0;
-        let n = take(bytes, &mut at) as usize;
-        out.ai.reserve(n);
-        out.ai_flags.reserve(n);
-        for _ in 0..n {
-            let v = take(bytes, &mut at);
-            out.ai.push(self.hashes[(v >> AI_FLAG_BITS) as usize]);
-            out.ai_flags.push((v & ((1 << AI_FLAG_BITS) - 1)) as u8);
-        }
+        let mut at = self.each_ai(bytes, |number, flags| {
+            out.ai.push(self.hashes[number as usize]);
+            out.ai_flags.push(flags);
+        });
         while at < bytes.len() {
             let v = take(bytes, &mut at);
             out.added.push(self.hashes[(v >> 1) as usize]);
@@ -86,8 +81,9 @@ impl Dict {
     }
 
     /// Each AI-output word of `bytes` (made by [`Dict::pack`]) in order: its number in this
-    /// dictionary (below [`Dict::len`]) and its flags, without unpacking the added words.
-    pub(super) fn each_ai(&self, bytes: &[u8], mut f: impl FnMut(u32, u8)) {
+    /// dictionary (below [`Dict::len`]) and its flags, without reading the added words; returns
+    /// where they start.
+    pub(super) fn each_ai(&self, bytes: &[u8], mut f: impl FnMut(u32, u8)) -> usize {
         let mut at = 0;
         let n = take(bytes, &mut at) as usize;
         for _ in 0..n {
@@ -97,6 +93,7 @@ impl Dict {
                 (v & ((1 << AI_FLAG_BITS) - 1)) as u8,
             );
         }
+        at
     }
 
     /// The words numbered so far.
