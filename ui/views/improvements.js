@@ -253,7 +253,7 @@ export async function render(root, ctx) {
           ? h("ul", {}, a.rejection_patterns.map((r) => h("li", {}, `“${r.text}”: in ${fmtPct(r.in_rejected.value)} of the outputs people rewrote or rejected, against ${fmtPct(r.elsewhere.value)} of the others (${r.lift.toFixed(1)}× as common).`)))
           : h("p", { class: "muted" }, "No phrase is typical of the rewritten or rejected outputs.")),
       table("deleted-table", "What people take out (cut, or rewrite into other words)", deletedHeader, deleted, pick(deleted, "Taken out"), `deleted-${stem}.csv`, DELETED_CSV_HEADER),
-      table("added-table", "What people add", header, added, pick(added, "Added"), `added-${stem}.csv`),
+      table("added-table", "What people add (more often than they take it out, beyond chance)", header, added, pick(added, "Added"), `added-${stem}.csv`),
       table("replaced-table", "What people replace", replacedHeader, replaced, pick(replaced, "Replaced"), `replaced-${stem}.csv`, REPLACED_CSV_HEADER),
       h("section", { class: "panel", "aria-labelledby": "tone-title" }, h("h2", { id: "tone-title" }, "Tone and length (final − AI output)"),
         h("p", { class: "muted note" }, "Mean change per settlement; significant = Wilcoxon signed-rank p < 0.01 and |d| ≥ 0.2."), toneCards(a)),

@@ -88,7 +88,7 @@ pub fn patterns(r: &redline_core::patterns::Report, json: bool) -> Result<()> {
         agent_head(a);
         say!(" taken out, cut or rewritten (share of the outputs that contained it, 95% CI, times taken out of times present):");
         a.deleted.iter().take(15).for_each(phrase_line);
-        say!(" added (share of all outputs):");
+        say!(" added, more often than taken out beyond chance (share of all outputs):");
         a.added.iter().take(10).for_each(phrase_line);
         say!(" replaced (share of the outputs that contained it; most often by):");
         for x in a.replacements.iter().take(10) {

@@ -139,12 +139,34 @@ impl Miner {
                 Some((p, w))
             })
             .collect();
+        // An added phrase is listed when people put it in more often than they take it out
+        // of the drafts, beyond chance: a one-sided sign test over the settlements that gained
+        // or lost it (gained in at least as many as observed, at even odds), with a
+        // Benjamini–Hochberg cut at LIST_FDR over every added candidate. A word people put in
+        // about as often as they take it out is churn (any random rewording adds words), not
+        // something the drafts lack.
+        let tested: Vec<usize> = (0..p.added.phrases.len())
+            .filter(|i| t.added_hits[*i] >= min_hits)
+            .collect();
+        let gain_p: Vec<f64> = tested
+            .iter()
+            .map(|&i| {
+                let (gained, lost) = (t.added_hits[i], t.added_lost[i]);
+                crate::stats::binomial_at_least(gained, gained + lost, 0.5)
+            })
+            .collect();
+        let gained: HashSet<usize> = tested
+            .iter()
+            .zip(crate::patterns::benjamini_hochberg(&gain_p))
+            .filter(|(_, q)| *q < crate::patterns::LIST_FDR)
+            .map(|(i, _)| *i)
+            .collect();
         let mut added: Vec<(Phrase, Vec<u32>)> = p
             .added
             .phrases
             .iter()
             .enumerate()
-            .filter(|(i, _)| t.added_hits[*i] >= min_hits)
+            .filter(|(i, _)| gained.contains(i))
             .filter_map(|(i, w)| {
                 phrase(
                     w,

@@ -26,6 +26,9 @@ pub(super) struct Tally {
     pub(super) from_changed: Vec<usize>,
     pub(super) added_hits: Vec<usize>,
     pub(super) added_hits_late: Vec<usize>,
+    /// Settlements in which an occurrence of each added candidate in the AI output was wholly
+    /// taken out: what its additions are weighed against.
+    pub(super) added_lost: Vec<usize>,
     /// Settlements in the later half of the group's time span, and rejected ones.
     pub(super) late: usize,
     pub(super) rejected: usize,
@@ -53,6 +56,7 @@ impl Tally {
             from_changed: vec![0; f],
             added_hits: vec![0; a],
             added_hits_late: vec![0; a],
+            added_lost: vec![0; a],
             late: 0,
             rejected: 0,
         }
@@ -75,6 +79,7 @@ impl Tally {
             (&mut self.from_changed, &other.from_changed),
             (&mut self.added_hits, &other.added_hits),
             (&mut self.added_hits_late, &other.added_hits_late),
+            (&mut self.added_lost, &other.added_lost),
         ] {
             a.iter_mut().zip(b).for_each(|(x, y)| f(x, *y));
         }
@@ -84,7 +89,8 @@ impl Tally {
 }
 
 /// Count one settlement: which candidate phrases its AI output contains, and whether one of
-/// their occurrences lies wholly inside deleted text; which added phrases its added words hold.
+/// their occurrences lies wholly inside deleted text; which added phrases its added words hold,
+/// and which of them it took out of the AI output.
 pub(super) fn second_pass(
     e: &Entry,
     w: &Words,
@@ -149,6 +155,16 @@ pub(super) fn second_pass(
         t.added_hits[*k] += 1;
         t.added_hits_late[*k] += usize::from(late);
     }
+    p.added.scan(&w.ai, &w.ai_flags, |k, i| {
+        if w.edited_at(i, p.added.phrases[k].len(), DELETED) {
+            hit.push(k);
+        }
+    });
+    hit.sort_unstable();
+    hit.dedup();
+    for k in hit.drain(..) {
+        t.added_lost[k] += 1;
+    }
 }
 
 /// The phrases of a new plan that have no counts yet, and where their counts go.
@@ -183,7 +199,7 @@ impl Backfill {
                 .added
                 .phrases
                 .iter()
-                .any(|p| e.added_bloom.may_hold(p))
+                .any(|p| e.added_bloom.may_hold(p) || e.ai_bloom.may_hold(p))
     }
 
     pub(super) fn is_empty(&self) -> bool {
@@ -346,6 +362,7 @@ impl Tally {
             List::Added => {
                 self.added_hits[j] = src.added_hits[i];
                 self.added_hits_late[j] = src.added_hits_late[i];
+                self.added_lost[j] = src.added_lost[i];
             }
         }
     }

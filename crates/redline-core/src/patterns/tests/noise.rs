@@ -9,8 +9,14 @@ use crate::patterns::mine_slice;
 /// frequencies, in which people cut each word with chance 5% and replace it with a random word
 /// with chance 5%, each output at its own pace (between none and twice that), and rewrite one
 /// output in ten whole (new random sentences: a rejected draft); with `planted`, people cut
-/// that phrase from `share` of the outputs (one in ten) that contain it.
-fn noise(seed: u64, n: usize, planted: Option<(&str, f64)>) -> Vec<Settlement> {
+/// that phrase from `share` of the outputs (one in ten) that contain it; with `added`, people
+/// end one sentence in ten with that phrase, which the drafts never hold.
+fn noise(
+    seed: u64,
+    n: usize,
+    planted: Option<(&str, f64)>,
+    added: Option<&str>,
+) -> Vec<Settlement> {
     let mut rng = crate::rng::Rng(seed);
     let letters: Vec<char> = "abcdefghijklmnoprstuvw".chars().collect();
     let vocab: Vec<String> = (0..1500)
@@ -58,6 +64,11 @@ fn noise(seed: u64, n: usize, planted: Option<(&str, f64)>) -> Vec<Settlement> {
                         }
                     }
                 }
+                if let Some(phrase) = added {
+                    if rng.chance(0.1) {
+                        f.push(phrase.to_owned());
+                    }
+                }
                 ai.push(format!("{}.", a.join(" ")));
                 if !f.is_empty() {
                     fin.push(format!("{}.", f.join(" ")));
@@ -87,18 +98,23 @@ fn noise_lists_no_phrase_and_a_planted_one_is_found() {
     let runs = 20;
     let mut with_any = 0;
     for seed in 0..runs {
-        let a = &mine_slice(&noise(seed, 1500, None)).agents[0];
+        let a = &mine_slice(&noise(seed, 1500, None, None)).agents[0];
         // The rewritten outputs are there to be tested against.
         let rejected = a.categories.get(&crate::patterns::Category::Rewritten);
         assert!(rejected.is_some_and(|n| *n >= 100), "{:?}", a.categories);
-        if !a.deleted.is_empty() || !a.replacements.is_empty() || !a.rejection_patterns.is_empty() {
+        // Random replacements put frequent words in as often as they take them out: added,
+        // they are churn, not something the drafts lack.
+        let listed =
+            a.deleted.len() + a.replacements.len() + a.added.len() + a.rejection_patterns.len();
+        if listed > 0 {
             with_any += 1;
         }
         assert!(
-            a.deleted.len() + a.replacements.len() + a.rejection_patterns.len() <= 2,
-            "seed {seed}: {:#?} {:#?} {:#?}",
+            listed <= 2,
+            "seed {seed}: {:#?} {:#?} {:#?} {:#?}",
             a.deleted,
             a.replacements,
+            a.added,
             a.rejection_patterns
         );
     }
@@ -108,13 +124,26 @@ fn noise_lists_no_phrase_and_a_planted_one_is_found() {
         with_any <= 3,
         "{with_any} of {runs} noise runs listed phrases"
     );
-    // The same noise with one phrase people cut from 40% of the outputs holding it.
-    let a = &mine_slice(&noise(99, 1500, Some(("to be quite honest", 0.4)))).agents[0];
+    // The same noise with one phrase people cut from 40% of the outputs holding it, and one
+    // they add.
+    let planted = noise(
+        99,
+        1500,
+        Some(("to be quite honest", 0.4)),
+        Some("see the attached table"),
+    );
+    let a = &mine_slice(&planted).agents[0];
     assert_eq!(
         a.deleted.first().map(|p| p.text.as_str()),
         Some("to be quite honest"),
         "{:#?}",
         a.deleted
+    );
+    assert_eq!(
+        a.added.first().map(|p| p.text.as_str()),
+        Some("see the attached table"),
+        "{:#?}",
+        a.added
     );
 }
 
