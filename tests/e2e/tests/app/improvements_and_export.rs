@@ -56,6 +56,20 @@ fn improvements_show_recommendations_and_the_settlements_behind_a_phrase() {
     app.find("#examples article");
     assert!(app.count("#examples article") >= 1);
     app.screenshot("31a-improvements-kinds");
+    // What people add: listed only when they add it more often than they take it out, as the
+    // title says; the Strategist's people add "we recommend".
+    let title = app.text("#added-table-title");
+    assert!(
+        title.contains("more often than they take it out"),
+        "{title}"
+    );
+    let added = app.text("#added-table tbody");
+    assert!(added.contains("we recommend"), "{added}");
+    app.execute(
+        "document.querySelector('#added-table').scrollIntoView()",
+        vec![],
+    );
+    app.screenshot("31c-improvements-added");
     // Checked by replay: mined on the earlier half, the changes hold on the later one.
     app.click("#replay-run");
     let summary = app.wait_text("#replay-summary", "the replay's finding", |t| {
