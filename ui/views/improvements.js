@@ -16,9 +16,10 @@ const CSV_HEADER = ["phrase", "share", "ci_low", "ci_high", "times", "present_in
 const DELETED_CSV_HEADER = [...CSV_HEADER, "cut_share"];
 const KINDS_CSV_HEADER = ["kind", "share", "edits", "settlements", "example_ai", "example_person"];
 const REPLACED_CSV_HEADER = ["phrase", "replaced_by", "share", "ci_low", "ci_high", "times", "present_in"];
-const ARROWS = { rising: "↑", falling: "↓", new: "new", gone: "gone", steady: "→" };
+// A steady phrase says so in words: "→ 63% → 58%" read as two moves (the CLI prints "steady").
+const ARROWS = { rising: "↑", falling: "↓", new: "new", gone: "gone", steady: "steady" };
 
-/** "↑ 12% → 45%": the share in the earlier and the later half of the span. */
+/** "↑ 12% → 45%", "steady 63% → 58%": the share in the earlier and the later half of the span. */
 function trendCell(t) {
   if (!t) return "–";
   const pctOr = (e) => (e ? fmtPct(e.value) : "–");
