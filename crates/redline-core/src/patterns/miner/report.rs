@@ -538,35 +538,26 @@ impl Miner {
                     *missing -= 1;
                 }
             };
-            found.clear();
             dm.scan(&w.ai, &w.ai_flags, |k, i| {
                 let n = dm.phrases[k].len();
                 if w.edited_at(i, n, DELETED) {
                     found.push(k);
                 }
             });
-            found.sort_unstable();
-            found.dedup();
-            for k in &found {
-                give(&mut deleted[*k].examples, &mut missing);
+            for k in once_each(&mut found) {
+                give(&mut deleted[k].examples, &mut missing);
             }
-            found.clear();
             am.scan(&w.added, &w.added_flags, |k, _| found.push(k));
-            found.sort_unstable();
-            found.dedup();
-            for k in &found {
-                give(&mut added[*k].examples, &mut missing);
+            for k in once_each(&mut found) {
+                give(&mut added[k].examples, &mut missing);
             }
-            found.clear();
             rm.scan(&w.ai, &w.ai_flags, |k, i| {
                 if w.edited_at(i, rm.phrases[k].len(), REPLACED) {
                     found.push(k);
                 }
             });
-            found.sort_unstable();
-            found.dedup();
-            for k in &found {
-                give(&mut replacements[*k].examples, &mut missing);
+            for k in once_each(&mut found) {
+                give(&mut replacements[k].examples, &mut missing);
             }
         }
         (deleted, added, replacements)

@@ -115,20 +115,15 @@ pub(super) fn second_pass(
             }
         }
     });
-    seen.sort_unstable();
-    seen.dedup();
-    for k in seen.iter() {
-        t.appeared[*k] += 1;
-        t.appeared_late[*k] += usize::from(late);
-        t.appeared_rejected[*k] += usize::from(e.rejected());
+    for k in once_each(seen) {
+        t.appeared[k] += 1;
+        t.appeared_late[k] += usize::from(late);
+        t.appeared_rejected[k] += usize::from(e.rejected());
     }
-    hit.sort_unstable();
-    hit.dedup();
-    for k in hit.drain(..) {
+    for k in once_each(&mut hit) {
         t.hits[k] += 1;
         t.hits_late[k] += usize::from(late);
     }
-    seen.clear();
     p.from.scan(&w.ai, &w.ai_flags, |k, i| {
         seen.push(k);
         t.from_occurrences[k] += 1;
@@ -137,34 +132,33 @@ pub(super) fn second_pass(
             hit.push(k);
         }
     });
-    seen.sort_unstable();
-    seen.dedup();
-    for k in seen.iter() {
-        t.from_appeared[*k] += 1;
+    for k in once_each(seen) {
+        t.from_appeared[k] += 1;
     }
-    hit.sort_unstable();
-    hit.dedup();
-    for k in hit.drain(..) {
+    for k in once_each(&mut hit) {
         t.from_hits[k] += 1;
     }
-    seen.clear();
     p.added.scan(&w.added, &w.added_flags, |k, _| seen.push(k));
-    seen.sort_unstable();
-    seen.dedup();
-    for k in seen.iter() {
-        t.added_hits[*k] += 1;
-        t.added_hits_late[*k] += usize::from(late);
+    for k in once_each(seen) {
+        t.added_hits[k] += 1;
+        t.added_hits_late[k] += usize::from(late);
     }
     p.added.scan(&w.ai, &w.ai_flags, |k, i| {
         if w.edited_at(i, p.added.phrases[k].len(), DELETED) {
             hit.push(k);
         }
     });
-    hit.sort_unstable();
-    hit.dedup();
-    for k in hit.drain(..) {
+    for k in once_each(&mut hit) {
         t.added_lost[k] += 1;
     }
+}
+
+/// Each distinct number of `v` once, in order, leaving `v` empty: a phrase found several times
+/// in one settlement counts once for it.
+pub(super) fn once_each(v: &mut Vec<usize>) -> std::vec::Drain<'_, usize> {
+    v.sort_unstable();
+    v.dedup();
+    v.drain(..)
 }
 
 /// The phrases of a new plan that have no counts yet, and where their counts go.
